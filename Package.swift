@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+// ntpsh: an NTP engine and its administration shell in one program.
+// Targets point down only: ntpsh → NTPRuntime → NTPPlatform → NTPEngine → NTPWire.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ntpsh",
+    products: [
+        .executable(name: "ntpsh", targets: ["ntpsh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Packet codec and NTP's value types. Pure, no Foundation, no I/O.
+        .target(name: "NTPWire", swiftSettings: strict),
+        // Sans-IO core: time and randomness are parameters; it returns actions.
+        .target(name: "NTPEngine", dependencies: ["NTPWire"], swiftSettings: strict),
+        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
+        .target(name: "CNTPPlatform"),
+        // The only place that talks to the OS: clocks, sockets, files.
+        .target(
+            name: "NTPPlatform",
+            dependencies: [
+                "NTPEngine", "CNTPPlatform",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
+        // The engine in virtual time.
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
+        // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
+        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform"], swiftSettings: strict),
+        .executableTarget(
+            name: "ntpsh",
+            dependencies: [
+                "NTPRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "NTPWireTests", dependencies: ["NTPWire"], exclude: ["Fixtures"]),
+        .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
+        .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
+        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

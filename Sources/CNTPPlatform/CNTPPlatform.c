@@ -1,0 +1,3 @@
+#define _GNU_SOURCE
+#include "CNTPPlatform.h"
+int ntpsh_platform_placeholder(void) { return 0; }

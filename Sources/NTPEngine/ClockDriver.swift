@@ -1,0 +1,96 @@
+public import NTPWire
+
+/// Which clock the engine disciplines (`--clock`).
+public enum ClockKind: String, Sendable, CaseIterable {
+    /// `system` where the process may adjust the clock, else `observe`.
+    case auto
+    /// The operating system's clock: steps, slews and frequency go to the kernel.
+    case system
+    /// Reads the OS clock, never changes it; the correction is kept in the engine.
+    case observe
+    /// A virtual oscillator in virtual time (labs, tests).
+    case simulated
+}
+
+/// The clock as the engine sees it (chrony's `local`): it reads time, and it is moved.
+///
+/// Sign convention, stated once for the whole project: an **offset is reference time minus
+/// local time**. A positive offset means the local clock is behind; stepping or slewing by a
+/// positive offset moves the clock forward. Frequencies are in parts per million; a positive
+/// frequency correction makes the clock run faster.
+///
+/// Implementations are used from one thread (the engine's event loop) and are not `Sendable`.
+public protocol ClockDriver: AnyObject {
+    var kind: ClockKind { get }
+
+    /// The time the engine serves and measures with, as late as the caller can ask.
+    func now() -> UnixTime
+
+    /// Maps a raw reading of the underlying clock (for example a kernel receive timestamp taken
+    /// on CLOCK_REALTIME) onto the served time scale. The identity for `system`.
+    func served(fromRaw raw: UnixTime) -> UnixTime
+
+    /// Jumps the clock by `offset` seconds at once.
+    func step(by offset: Double) throws(ClockError)
+
+    /// Starts moving the clock by `offset` seconds gradually, at most `maxSlewRate` (s/s);
+    /// replaces any slew in progress. Returns the seconds the correction will take.
+    @discardableResult
+    func slew(by offset: Double) throws(ClockError) -> Double
+
+    /// Sets the frequency correction (ppm, positive runs faster), clamped to `maxFrequency`.
+    func setFrequency(ppm: Double) throws(ClockError)
+
+    /// The largest frequency correction this clock accepts, in ppm (500 for the kernel).
+    var maxFrequency: Double { get }
+
+    /// The fastest rate a slew moves the clock, in seconds per second (500 ppm = 5e-4).
+    var maxSlewRate: Double { get }
+
+    /// A snapshot for views and for the discipline.
+    func status() -> ClockStatus
+}
+
+/// What a clock reports about itself.
+public struct ClockStatus: Sendable, Equatable {
+    public var kind: ClockKind
+    /// Frequency correction in effect, ppm.
+    public var frequency: Double
+    /// Part of the last slew still to be applied, seconds.
+    public var remainingSlew: Double
+    /// Kernel's estimated maximum error and estimated error, seconds (nil when not kept).
+    public var maximumError: Double?
+    public var estimatedError: Double?
+    /// The kernel says it is synchronised (STA_UNSYNC clear); nil when the kind keeps no such bit.
+    public var kernelSynchronized: Bool?
+    /// Raw kernel status bits (STA_*), where there is a kernel.
+    public var kernelStatus: Int32?
+    /// Clock precision as log2 seconds.
+    public var precision: PollExponent
+
+    public init(
+        kind: ClockKind, frequency: Double, remainingSlew: Double, maximumError: Double? = nil,
+        estimatedError: Double? = nil, kernelSynchronized: Bool? = nil, kernelStatus: Int32? = nil,
+        precision: PollExponent
+    ) {
+        self.kind = kind; self.frequency = frequency; self.remainingSlew = remainingSlew
+        self.maximumError = maximumError; self.estimatedError = estimatedError
+        self.kernelSynchronized = kernelSynchronized; self.kernelStatus = kernelStatus
+        self.precision = precision
+    }
+}
+
+/// Why a clock refused or failed an operation.
+public enum ClockError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The OS call failed: which call, and errno's name and text.
+    case systemCall(String, errno: Int32, message: String)
+    /// The request is outside what this clock can do.
+    case outOfRange(String)
+
+    public var description: String {
+        switch self {
+        case .systemCall(let call, _, let message): return "\(call): \(message)"
+        case .outOfRange(let why): return why
+        }
+    }
+}

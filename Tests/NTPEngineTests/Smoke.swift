@@ -1,0 +1,4 @@
+import Testing
+@testable import NTPEngine
+
+@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import NTPPlatform
+
+@Test func moduleLoads() { #expect(Bool(true)) }

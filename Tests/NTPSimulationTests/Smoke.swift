@@ -1,0 +1,4 @@
+import Testing
+@testable import NTPSimulation
+
+@Test func moduleLoads() { #expect(Bool(true)) }

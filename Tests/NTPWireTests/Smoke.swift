@@ -1,0 +1,4 @@
+import Testing
+@testable import NTPWire
+
+@Test func moduleLoads() { #expect(Bool(true)) }
