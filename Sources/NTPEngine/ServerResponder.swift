@@ -1,0 +1,120 @@
+public import NTPWire
+
+/// Answers client requests (mode 3, and NTPv1's mode 0) with server replies (mode 4) as
+/// RFC 5905 §8 and §9 prescribe. Sans-IO and allocation-free: it reads a request from one
+/// buffer and writes the reply into another; the caller stamps the transmit timestamp with
+/// ``stampTransmit(_:into:)`` as late as it can, right before the reply leaves.
+///
+/// A reply is never longer than its request (no amplification): an unauthenticated reply is
+/// 48 bytes and every accepted request is at least that.
+public struct ServerResponder: Sendable {
+    public var state: SystemState
+    public private(set) var counters = ServerCounters()
+
+    public init(state: SystemState) { self.state = state }
+
+    /// What happened to one datagram.
+    public enum Outcome: Sendable, Equatable {
+        /// A reply of this many bytes was written.
+        case reply(length: Int)
+        case drop(DropReason)
+    }
+
+    public enum DropReason: String, Sendable, CaseIterable {
+        /// Shorter than the 48-byte header.
+        case tooShort
+        /// Version 0 or above 4.
+        case badVersion
+        /// A mode this build does not answer (symmetric, broadcast, server, control, private).
+        case unsupportedMode
+        /// Extension fields or MAC trailer that do not parse.
+        case malformed
+    }
+
+    /// Builds the reply to `request`, received at `receiveTime` (served scale), from a client
+    /// whose UDP source port is `sourcePort`, into `reply` (at least 48 bytes).
+    public mutating func respond(
+        to request: UnsafeRawBufferPointer, sourcePort: UInt16, receiveTime: UnixTime,
+        into reply: UnsafeMutableRawBufferPointer
+    ) -> Outcome {
+        counters.received &+= 1
+        let header: NTPHeader
+        do {
+            header = try NTPHeader(decoding: request)
+        } catch {
+            switch error {
+            case .unsupportedVersion: return drop(.badVersion)
+            default: return drop(.tooShort)
+            }
+        }
+        // NTPv1 had no mode field: a version 1 packet with mode 0 from a port other than 123
+        // is a client request (as chrony treats it). Anything else but mode 3 is not ours.
+        let isClient = header.mode == .client
+            || (header.version == 1 && header.mode == .reserved && sourcePort != 123)
+        guard isClient else { return drop(.unsupportedMode) }
+        guard request.count == NTPHeader.size || Self.trailerIsWellFormed(request) else {
+            return drop(.malformed)
+        }
+
+        let s = state
+        let out = NTPHeader(
+            leap: s.isSynchronized ? s.leap : .unsynchronized,
+            version: header.version,
+            mode: .server,
+            stratum: s.wireStratum,
+            poll: header.poll,
+            precision: s.precision,
+            rootDelay: NTPShort(seconds: s.rootDelay),
+            rootDispersion: NTPShort(seconds: s.rootDispersion(at: receiveTime)),
+            referenceID: s.referenceID,
+            referenceTime: s.referenceTime.map(NTPTimestamp.init) ?? .zero,
+            originTime: header.transmitTime,
+            receiveTime: NTPTimestamp(receiveTime),
+            transmitTime: .zero)
+        out.encode(into: reply)
+        counters.replied &+= 1
+        return .reply(length: NTPHeader.size)
+    }
+
+    /// Writes the transmit timestamp into a reply built by ``respond(to:sourcePort:receiveTime:into:)``.
+    @inline(__always)
+    public static func stampTransmit(_ time: UnixTime, into reply: UnsafeMutableRawBufferPointer) {
+        reply.storeBytes(of: NTPTimestamp(time).rawValue.bigEndian, toByteOffset: 40, as: UInt64.self)
+    }
+
+    private mutating func drop(_ reason: DropReason) -> Outcome {
+        counters.count(reason)
+        return .drop(reason)
+    }
+
+    /// Extension fields and MAC after the header must parse (RFC 7822), else the packet is
+    /// dropped as malformed.
+    static func trailerIsWellFormed(_ request: UnsafeRawBufferPointer) -> Bool {
+        (try? NTPPacketLayout.scan(request)) != nil
+    }
+}
+
+/// Server-side packet counters (as `sysstats` and `iostats` show them).
+public struct ServerCounters: Sendable, Equatable {
+    public var received: UInt64 = 0
+    public var replied: UInt64 = 0
+    public var droppedTooShort: UInt64 = 0
+    public var droppedBadVersion: UInt64 = 0
+    public var droppedUnsupportedMode: UInt64 = 0
+    public var droppedMalformed: UInt64 = 0
+
+    public init() {}
+
+    public var dropped: UInt64 {
+        droppedTooShort + droppedBadVersion + droppedUnsupportedMode + droppedMalformed
+    }
+
+    mutating func count(_ reason: ServerResponder.DropReason) {
+        switch reason {
+        case .tooShort: droppedTooShort &+= 1
+        case .badVersion: droppedBadVersion &+= 1
+        case .unsupportedMode: droppedUnsupportedMode &+= 1
+        case .malformed: droppedMalformed &+= 1
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import SystemPackage
+import Glibc
+
+/// Whole-file text reads (configuration files, drift files).
+public enum TextFile {
+    /// The file's contents as UTF-8 (invalid bytes replaced). Files over `limit` bytes are refused.
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(SystemCallError) -> String {
+        let fd = try systemCall("open") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try systemCall("read") { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit { throw SystemCallError("read", errno: .fileTooLarge).on(path) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
