@@ -1,3 +1,41 @@
 #define _GNU_SOURCE
 #include "CNTPPlatform.h"
-int ntpsh_platform_placeholder(void) { return 0; }
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/timex.h>
+#include <time.h>
+
+// The mirrored types must be the real ones, byte for byte.
+_Static_assert(sizeof(struct ntpsh_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr size");
+_Static_assert(_Alignof(struct ntpsh_mmsghdr) == _Alignof(struct mmsghdr), "mmsghdr alignment");
+_Static_assert(offsetof(struct ntpsh_mmsghdr, msg_hdr) == offsetof(struct mmsghdr, msg_hdr),
+               "mmsghdr.msg_hdr offset");
+_Static_assert(offsetof(struct ntpsh_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len),
+               "mmsghdr.msg_len offset");
+_Static_assert(sizeof(((struct ntpsh_mmsghdr *)0)->msg_len) == sizeof(((struct mmsghdr *)0)->msg_len),
+               "mmsghdr.msg_len size");
+
+_Static_assert(sizeof(struct ntpsh_in6_pktinfo) == sizeof(struct in6_pktinfo), "in6_pktinfo size");
+_Static_assert(offsetof(struct ntpsh_in6_pktinfo, ipi6_addr) == offsetof(struct in6_pktinfo, ipi6_addr),
+               "in6_pktinfo.ipi6_addr offset");
+_Static_assert(offsetof(struct ntpsh_in6_pktinfo, ipi6_ifindex) ==
+                   offsetof(struct in6_pktinfo, ipi6_ifindex),
+               "in6_pktinfo.ipi6_ifindex offset");
+
+int ntpsh_recvmmsg(int fd, struct ntpsh_mmsghdr *vec, unsigned int vlen, int flags,
+                   struct timespec *timeout) {
+    return recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, timeout);
+}
+
+int ntpsh_sendmmsg(int fd, struct ntpsh_mmsghdr *vec, unsigned int vlen, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+}
+
+int ntpsh_ntp_adjtime(struct timex *tx) {
+    return ntp_adjtime(tx);
+}
+
+int ntpsh_clock_adjtime(clockid_t clock, struct timex *tx) {
+    return clock_adjtime(clock, tx);
+}

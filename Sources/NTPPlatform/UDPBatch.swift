@@ -1,0 +1,190 @@
+import CNTPPlatform
+import Glibc
+
+/// A preallocated batch for `recvmmsg`: `capacity` buffers with their address storage and
+/// control space, filled by ``UDPSocket/receive(_:)``. Nothing is allocated per datagram;
+/// reuse one batch for the life of the socket. Used from one thread.
+public final class UDPReceiveBatch {
+    public let capacity: Int
+    public let bufferSize: Int
+    /// Datagrams held after the last receive.
+    public private(set) var count = 0
+
+    let buffers: UnsafeMutableRawPointer
+    let controls: UnsafeMutableRawPointer
+    let names: UnsafeMutablePointer<sockaddr_storage>
+    let iovecs: UnsafeMutablePointer<iovec>
+    let messages: UnsafeMutablePointer<ntpsh_mmsghdr>
+    let received: UnsafeMutablePointer<ReceivedDatagram>
+
+    /// - Parameters:
+    ///   - capacity: datagrams per `recvmmsg` (64 is a good server value).
+    ///   - bufferSize: bytes per datagram; longer ones are truncated and flagged.
+    public init(capacity: Int = 64, bufferSize: Int = 2048) {
+        precondition(capacity > 0 && bufferSize > 0)
+        self.capacity = capacity
+        self.bufferSize = bufferSize
+        buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
+        controls = .allocate(byteCount: capacity * receiveControlSize, alignment: 16)
+        names = .allocate(capacity: capacity)
+        names.initialize(repeating: sockaddr_storage(), count: capacity)
+        iovecs = .allocate(capacity: capacity)
+        messages = .allocate(capacity: capacity)
+        received = .allocate(capacity: capacity)
+        received.initialize(
+            repeating: ReceivedDatagram(length: 0, source: SocketAddress(ip: .anyIPv4, port: 0)), count: capacity)
+        for i in 0..<capacity {
+            iovecs[i] = iovec(iov_base: buffers + i * bufferSize, iov_len: bufferSize)
+            var m = ntpsh_mmsghdr()
+            m.msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
+            m.msg_hdr.msg_iov = iovecs + i
+            m.msg_hdr.msg_iovlen = 1
+            m.msg_hdr.msg_control = controls + i * receiveControlSize
+            (messages + i).initialize(to: m)
+        }
+    }
+
+    deinit {
+        buffers.deallocate()
+        controls.deallocate()
+        names.deinitialize(count: capacity).deallocate()
+        iovecs.deallocate()
+        messages.deinitialize(count: capacity).deallocate()
+        received.deinitialize(count: capacity).deallocate()
+    }
+
+    /// The metadata of datagram `index` (< ``count``).
+    public subscript(index: Int) -> ReceivedDatagram {
+        precondition(index >= 0 && index < count, "UDPReceiveBatch: index out of range")
+        return received[index]
+    }
+
+    /// The bytes of datagram `index` (< ``count``); valid until the next receive.
+    public func payload(_ index: Int) -> UnsafeRawBufferPointer {
+        precondition(index >= 0 && index < count, "UDPReceiveBatch: index out of range")
+        return UnsafeRawBufferPointer(start: buffers + index * bufferSize, count: received[index].length)
+    }
+
+    /// Readies every slot for `recvmmsg` (the kernel overwrites the lengths).
+    @inline(__always)
+    func prepare() {
+        for i in 0..<capacity {
+            messages[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            messages[i].msg_hdr.msg_controllen = receiveControlSize
+            messages[i].msg_hdr.msg_flags = 0
+            messages[i].msg_len = 0
+        }
+        count = 0
+    }
+
+    /// Decodes the first `n` slots after `recvmmsg` returned `n`.
+    @inline(__always)
+    func finish(_ n: Int) {
+        var kept = 0
+        for i in 0..<n {
+            let hdr = UnsafeMutableRawPointer(messages + i).assumingMemoryBound(to: msghdr.self)
+            let source = UnsafeRawPointer(names + i).withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                SocketAddress($0)
+            }
+            let (time, destination) = parseControl(hdr, sourceIsIPv4: source?.ip.isIPv4 ?? true)
+            let length = Int(messages[i].msg_len)
+            // Keep slots in order; a datagram without an IP source (cannot happen on UDP/IP) is skipped.
+            guard let source else { continue }
+            if kept != i { moveSlot(from: i, to: kept, length: length) }
+            received[kept] = ReceivedDatagram(
+                length: length, source: source, receiveTime: time, destination: destination,
+                truncated: hdr.pointee.msg_flags & Int32(MSG_TRUNC) != 0)
+            kept += 1
+        }
+        count = kept
+    }
+
+    private func moveSlot(from: Int, to: Int, length: Int) {
+        (buffers + to * bufferSize).copyMemory(from: buffers + from * bufferSize, byteCount: length)
+    }
+}
+
+/// A preallocated batch for `sendmmsg`: append datagrams (each written straight into its
+/// buffer, with its destination and the local address to send from), then
+/// ``UDPSocket/send(_:)`` sends them all and empties the batch. Nothing is allocated per
+/// datagram. Used from one thread.
+public final class UDPSendBatch {
+    public let capacity: Int
+    public let bufferSize: Int
+    /// Datagrams waiting to be sent.
+    public private(set) var count = 0
+    public var isFull: Bool { count == capacity }
+    public var isEmpty: Bool { count == 0 }
+
+    let buffers: UnsafeMutableRawPointer
+    let controls: UnsafeMutableRawPointer
+    let names: UnsafeMutablePointer<sockaddr_storage>
+    let iovecs: UnsafeMutablePointer<iovec>
+    let messages: UnsafeMutablePointer<ntpsh_mmsghdr>
+
+    public init(capacity: Int = 64, bufferSize: Int = 2048) {
+        precondition(capacity > 0 && bufferSize > 0)
+        self.capacity = capacity
+        self.bufferSize = bufferSize
+        buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
+        controls = .allocate(byteCount: capacity * sendControlSize, alignment: 16)
+        names = .allocate(capacity: capacity)
+        names.initialize(repeating: sockaddr_storage(), count: capacity)
+        iovecs = .allocate(capacity: capacity)
+        messages = .allocate(capacity: capacity)
+        for i in 0..<capacity {
+            iovecs[i] = iovec(iov_base: buffers + i * bufferSize, iov_len: 0)
+            var m = ntpsh_mmsghdr()
+            m.msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
+            m.msg_hdr.msg_iov = iovecs + i
+            m.msg_hdr.msg_iovlen = 1
+            (messages + i).initialize(to: m)
+        }
+    }
+
+    deinit {
+        buffers.deallocate()
+        controls.deallocate()
+        names.deinitialize(count: capacity).deallocate()
+        iovecs.deallocate()
+        messages.deinitialize(count: capacity).deallocate()
+    }
+
+    /// Appends one datagram to `destination`, sent from `source` (the ``PacketDestination``
+    /// the request arrived on; nil lets the kernel choose). `write` fills the buffer and returns
+    /// the length; returning 0 appends nothing. Returns false, without calling `write`, when
+    /// the batch is full. Call `write` as late as possible: it can take the transmit timestamp.
+    @discardableResult
+    public func append<E: Error>(
+        to destination: SocketAddress, from source: PacketDestination? = nil,
+        _ write: (UnsafeMutableRawBufferPointer) throws(E) -> Int
+    ) throws(E) -> Bool {
+        guard count < capacity else { return false }
+        let i = count
+        let buffer = UnsafeMutableRawBufferPointer(start: buffers + i * bufferSize, count: bufferSize)
+        let length = try write(buffer)
+        guard length > 0 else { return true }
+        precondition(length <= bufferSize, "UDPSendBatch: datagram longer than the buffer")
+        iovecs[i].iov_len = length
+        messages[i].msg_hdr.msg_namelen = destination.write(to: names + i)
+        let control = controls + i * sendControlSize
+        let controlLength = source.map { writeSourceControl($0, into: control) } ?? 0
+        messages[i].msg_hdr.msg_control = controlLength > 0 ? control : nil
+        messages[i].msg_hdr.msg_controllen = controlLength
+        messages[i].msg_hdr.msg_flags = 0
+        messages[i].msg_len = 0
+        count += 1
+        return true
+    }
+
+    /// Appends a reply to a received datagram: to its source, from its destination.
+    @discardableResult
+    public func appendReply<E: Error>(
+        to request: ReceivedDatagram, _ write: (UnsafeMutableRawBufferPointer) throws(E) -> Int
+    ) throws(E) -> Bool {
+        try append(to: request.source, from: request.destination, write)
+    }
+
+    /// Drops every datagram waiting.
+    public func removeAll() { count = 0 }
+}

@@ -1,0 +1,111 @@
+public import NTPWire
+import CNTPPlatform
+import Glibc
+
+/// Where a datagram arrived: the local (header destination) address from IP_PKTINFO or
+/// IPV6_PKTINFO, and the interface. A reply sent *from* it leaves from the address the client
+/// asked, whatever address the socket is bound to.
+public struct PacketDestination: Hashable, Sendable, CustomStringConvertible {
+    public var ip: IPAddress
+    public var interfaceIndex: UInt32
+
+    public init(ip: IPAddress, interfaceIndex: UInt32 = 0) {
+        self.ip = ip
+        self.interfaceIndex = interfaceIndex
+    }
+
+    public var description: String { "\(ip) if \(interfaceIndex)" }
+}
+
+/// What arrived with one datagram. A plain value: reading it allocates nothing.
+public struct ReceivedDatagram: Hashable, Sendable {
+    /// Bytes received (at most the buffer size; see ``truncated``).
+    public var length: Int
+    public var source: SocketAddress
+    /// The kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME), nil if none came.
+    public var receiveTime: UnixTime?
+    /// The local address the datagram was sent to, nil if no pktinfo came.
+    public var destination: PacketDestination?
+    /// The datagram was longer than the buffer (MSG_TRUNC).
+    public var truncated: Bool
+
+    public init(
+        length: Int, source: SocketAddress, receiveTime: UnixTime? = nil,
+        destination: PacketDestination? = nil, truncated: Bool = false
+    ) {
+        self.length = length; self.source = source; self.receiveTime = receiveTime
+        self.destination = destination; self.truncated = truncated
+    }
+}
+
+/// Control-message space for one received datagram: a timestamp, both pktinfo kinds, slack.
+let receiveControlSize = 256
+/// Control-message space for one sent datagram: one pktinfo.
+let sendControlSize = 64
+
+/// Reads the timestamp and pktinfo control messages of a received `msghdr`.
+@inline(__always)
+func parseControl(
+    _ msg: UnsafeMutablePointer<msghdr>, sourceIsIPv4: Bool
+) -> (time: UnixTime?, destination: PacketDestination?) {
+    var time: UnixTime?
+    var v4: PacketDestination?
+    var v6: PacketDestination?
+    var cmsg = ntpsh_cmsg_firsthdr(msg)
+    while let c = cmsg {
+        let data = UnsafeRawPointer(ntpsh_cmsg_data(c)!)
+        let level = c.pointee.cmsg_level
+        let type = c.pointee.cmsg_type
+        if level == SOL_SOCKET && type == SCM_TIMESTAMPNS {
+            let ts = data.loadUnaligned(as: timespec.self)
+            time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+        } else if level == Int32(IPPROTO_IP) && type == IP_PKTINFO {
+            let info = data.loadUnaligned(as: in_pktinfo.self)
+            v4 = PacketDestination(ip: IPAddress(info.ipi_addr), interfaceIndex: UInt32(bitPattern: info.ipi_ifindex))
+        } else if level == Int32(IPPROTO_IPV6) && type == ntpsh_ipv6_pktinfo {
+            let info = data.loadUnaligned(as: ntpsh_in6_pktinfo.self)
+            let ip = IPAddress(info.ipi6_addr)
+            let scoped: IPAddress = ip.isLinkLocalIPv6
+                ? { if case .v6(let h, let l, _) = ip { return .v6(high: h, low: l, scope: info.ipi6_ifindex) }; return ip }()
+                : ip
+            v6 = PacketDestination(ip: scoped, interfaceIndex: info.ipi6_ifindex)
+        }
+        cmsg = ntpsh_cmsg_nxthdr(msg, c)
+    }
+    // A dual-stack socket reports both kinds for IPv4 clients; use the one matching the source.
+    return (time, sourceIsIPv4 ? (v4 ?? v6) : (v6 ?? v4))
+}
+
+/// Writes an IP_PKTINFO or IPV6_PKTINFO control message asking to send from `source` into
+/// `control` and returns its length (0 when `source` is unspecified).
+@inline(__always)
+func writeSourceControl(_ source: PacketDestination, into control: UnsafeMutableRawPointer) -> Int {
+    guard !source.ip.isUnspecified else { return 0 }
+    let cmsg = control.assumingMemoryBound(to: cmsghdr.self)
+    switch source.ip {
+    case .v4:
+        let size = MemoryLayout<in_pktinfo>.size
+        let space = ntpsh_cmsg_space(size)
+        control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
+        cmsg.pointee.cmsg_len = ntpsh_cmsg_len(size)
+        cmsg.pointee.cmsg_level = Int32(IPPROTO_IP)
+        cmsg.pointee.cmsg_type = IP_PKTINFO
+        var info = in_pktinfo()
+        info.ipi_spec_dst = source.ip.inAddr
+        UnsafeMutableRawPointer(ntpsh_cmsg_data(cmsg)!).storeBytes(of: info, as: in_pktinfo.self)
+        return space
+    case .v6:
+        let size = MemoryLayout<ntpsh_in6_pktinfo>.size
+        let space = ntpsh_cmsg_space(size)
+        control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
+        cmsg.pointee.cmsg_len = ntpsh_cmsg_len(size)
+        cmsg.pointee.cmsg_level = Int32(IPPROTO_IPV6)
+        cmsg.pointee.cmsg_type = ntpsh_ipv6_pktinfo
+        var info = ntpsh_in6_pktinfo()
+        info.ipi6_addr = source.ip.in6Addr
+        // The interface matters only where the address alone is ambiguous.
+        info.ipi6_ifindex = source.ip.isLinkLocalIPv6 ? source.interfaceIndex : 0
+        UnsafeMutableRawPointer(ntpsh_cmsg_data(cmsg)!).storeBytes(of: info, as: ntpsh_in6_pktinfo.self)
+        return space
+    }
+}

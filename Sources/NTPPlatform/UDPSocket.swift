@@ -1,0 +1,239 @@
+public import SystemPackage
+import CNTPPlatform
+import Glibc
+
+/// A nonblocking UDP socket bound to one address, with kernel receive timestamps
+/// (SO_TIMESTAMPNS) and the local destination of each datagram (IP_PKTINFO /
+/// IPV6_RECVPKTINFO). Batched receive and send for the server, single ones for clients.
+///
+/// IPv6 sockets are IPv6-only by default, so `0.0.0.0` and `::` can both be bound on one port,
+/// as ntpd does. A socket bound to a wildcard answers each client from the address it asked
+/// (``UDPSendBatch/appendReply(to:_:)`` sends from the request's destination).
+///
+/// Owned by one thread; closed by ``close()`` or when released.
+public final class UDPSocket {
+    public struct Options: Sendable, Equatable {
+        /// SO_REUSEADDR.
+        public var reuseAddress = false
+        /// SO_REUSEPORT.
+        public var reusePort = false
+        /// IPV6_V6ONLY (IPv6 sockets only).
+        public var ipv6Only = true
+        /// SO_TIMESTAMPNS: kernel receive timestamps.
+        public var receiveTimestamps = true
+        /// IP_PKTINFO / IPV6_RECVPKTINFO: the local destination of each datagram.
+        public var packetInfo = true
+        /// SO_RCVBUF in bytes, nil for the system default.
+        public var receiveBufferSize: Int?
+
+        public init(
+            reuseAddress: Bool = false, reusePort: Bool = false, ipv6Only: Bool = true,
+            receiveTimestamps: Bool = true, packetInfo: Bool = true, receiveBufferSize: Int? = nil
+        ) {
+            self.reuseAddress = reuseAddress; self.reusePort = reusePort; self.ipv6Only = ipv6Only
+            self.receiveTimestamps = receiveTimestamps; self.packetInfo = packetInfo
+            self.receiveBufferSize = receiveBufferSize
+        }
+    }
+
+    public let descriptor: FileDescriptor
+    /// The bound address, with the port the kernel chose when bound to port 0.
+    public let localAddress: SocketAddress
+    private var isOpen = true
+
+    /// Creates the socket, sets its options and binds it. Errors name the call and the address,
+    /// e.g. `bind(0.0.0.0:123): Address already in use` (see ``PortHolder`` to say who holds it).
+    public init(bindingTo address: SocketAddress, options: Options = Options()) throws(SystemCallError) {
+        let family = address.family
+        let type = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        let fd: Int32
+        do {
+            fd = try systemCall("socket") { socket(family, type, 0) }
+        } catch {
+            throw error.on(address.description)
+        }
+        do {
+            func set(_ level: Int32, _ name: Int32, _ value: Int32, _ call: StaticString) throws(SystemCallError) {
+                var v = value
+                _ = try systemCall(call) {
+                    setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+                }
+            }
+            if options.reuseAddress { try set(SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)") }
+            if options.reusePort { try set(SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)") }
+            if let size = options.receiveBufferSize {
+                try set(SOL_SOCKET, SO_RCVBUF, Int32(clamping: size), "setsockopt(SO_RCVBUF)")
+            }
+            if options.receiveTimestamps { try set(SOL_SOCKET, SO_TIMESTAMPNS, 1, "setsockopt(SO_TIMESTAMPNS)") }
+            if family == AF_INET6 {
+                try set(Int32(IPPROTO_IPV6), IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "setsockopt(IPV6_V6ONLY)")
+                if options.packetInfo {
+                    try set(Int32(IPPROTO_IPV6), ntpsh_ipv6_recvpktinfo, 1, "setsockopt(IPV6_RECVPKTINFO)")
+                }
+            }
+            if options.packetInfo && (family == AF_INET || !options.ipv6Only) {
+                try set(Int32(IPPROTO_IP), IP_PKTINFO, 1, "setsockopt(IP_PKTINFO)")
+            }
+            _ = try address.withSockAddr { (sa, length) throws(SystemCallError) in
+                try systemCall("bind") { Glibc.bind(fd, sa, length) }
+            }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            _ = try withUnsafeMutablePointer(to: &storage) { (p) throws(SystemCallError) in
+                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemCallError) in
+                    try systemCall("getsockname") { getsockname(fd, sa, &length) }
+                }
+            }
+            localAddress = SocketAddress(storage) ?? address
+        } catch {
+            Glibc.close(fd)
+            throw error.on(address.description)
+        }
+        descriptor = FileDescriptor(rawValue: fd)
+    }
+
+    deinit { close() }
+
+    /// Closes the socket; later calls fail with EBADF. Idempotent.
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        Glibc.close(descriptor.rawValue)
+    }
+
+    // MARK: Batched, for the server
+
+    /// Receives up to `batch.capacity` waiting datagrams with one `recvmmsg` (nonblocking) and
+    /// returns how many; 0 when none is waiting. Read them with `batch[i]`, `batch.payload(i)`.
+    @discardableResult
+    public func receive(_ batch: UDPReceiveBatch) throws(SystemCallError) -> Int {
+        batch.prepare()
+        let n = try systemCallUnlessWouldBlock("recvmmsg") {
+            ntpsh_recvmmsg(descriptor.rawValue, batch.messages, UInt32(batch.capacity), Int32(MSG_DONTWAIT), nil)
+        }
+        guard let n else { return 0 }
+        batch.finish(Int(n))
+        return batch.count
+    }
+
+    /// What a batched send did.
+    public struct SendResult: Sendable, Equatable {
+        public var sent: Int
+        public var failed: Int
+        /// The last failure, if any (e.g. `sendmmsg: Network is unreachable`).
+        public var lastError: SystemCallError?
+    }
+
+    /// Sends every datagram of `batch` with `sendmmsg` and empties it. A datagram the kernel
+    /// refuses is counted and skipped so the others still go; if the socket buffer is full
+    /// (EAGAIN) the rest are dropped and counted as failed.
+    @discardableResult
+    public func send(_ batch: UDPSendBatch) -> SendResult {
+        var result = SendResult(sent: 0, failed: 0, lastError: nil)
+        var next = 0
+        while next < batch.count {
+            do {
+                let n = try systemCall("sendmmsg") {
+                    ntpsh_sendmmsg(descriptor.rawValue, batch.messages + next, UInt32(batch.count - next), 0)
+                }
+                result.sent += Int(n)
+                next += Int(n)
+            } catch {
+                result.lastError = error
+                if error.errno == .resourceTemporarilyUnavailable {
+                    result.failed += batch.count - next
+                    break
+                }
+                result.failed += 1
+                next += 1
+            }
+        }
+        batch.removeAll()
+        return result
+    }
+
+    // MARK: Single, for clients
+
+    /// Sends one datagram to `destination`, from `source` if given. Returns false if the socket
+    /// buffer is full (EAGAIN).
+    @discardableResult
+    public func send(
+        _ bytes: UnsafeRawBufferPointer, to destination: SocketAddress, from source: PacketDestination? = nil
+    ) throws(SystemCallError) -> Bool {
+        var name = sockaddr_storage()
+        let nameLength = destination.write(to: &name)
+        return try withUnsafeTemporaryAllocation(byteCount: sendControlSize, alignment: 16) {
+            (control) throws(SystemCallError) -> Bool in
+            let controlLength = source.map { writeSourceControl($0, into: control.baseAddress!) } ?? 0
+            var iov = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+            return try withUnsafeMutablePointer(to: &name) { (namePointer) throws(SystemCallError) -> Bool in
+                try withUnsafeMutablePointer(to: &iov) { (iovPointer) throws(SystemCallError) -> Bool in
+                    var msg = msghdr()
+                    msg.msg_name = UnsafeMutableRawPointer(namePointer)
+                    msg.msg_namelen = nameLength
+                    msg.msg_iov = iovPointer
+                    msg.msg_iovlen = 1
+                    msg.msg_control = controlLength > 0 ? control.baseAddress : nil
+                    msg.msg_controllen = controlLength
+                    let n = try systemCallUnlessWouldBlock("sendmsg") {
+                        sendmsg(descriptor.rawValue, &msg, Int32(MSG_DONTWAIT))
+                    }
+                    return n != nil
+                }
+            }
+        }
+    }
+
+    /// Sends one datagram given as bytes.
+    @discardableResult
+    public func send(_ bytes: [UInt8], to destination: SocketAddress, from source: PacketDestination? = nil)
+        throws(SystemCallError) -> Bool
+    {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemCallError) -> Bool in try send(raw, to: destination, from: source) }
+        }
+        return try result.get()
+    }
+
+    /// Receives one waiting datagram into `buffer` with its timestamp and destination; nil when
+    /// none is waiting.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> ReceivedDatagram? {
+        var name = sockaddr_storage()
+        return try withUnsafeTemporaryAllocation(byteCount: receiveControlSize, alignment: 16) {
+            (control) throws(SystemCallError) -> ReceivedDatagram? in
+            var iov = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+            return try withUnsafeMutablePointer(to: &name) { (namePointer) throws(SystemCallError) -> ReceivedDatagram? in
+                try withUnsafeMutablePointer(to: &iov) { (iovPointer) throws(SystemCallError) -> ReceivedDatagram? in
+                    var msg = msghdr()
+                    msg.msg_name = UnsafeMutableRawPointer(namePointer)
+                    msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                    msg.msg_iov = iovPointer
+                    msg.msg_iovlen = 1
+                    msg.msg_control = control.baseAddress
+                    msg.msg_controllen = control.count
+                    guard let n = try systemCallUnlessWouldBlock("recvmsg", {
+                        recvmsg(descriptor.rawValue, &msg, Int32(MSG_DONTWAIT))
+                    }) else { return nil }
+                    let source = UnsafeRawPointer(namePointer).withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        SocketAddress($0)
+                    }
+                    guard let source else { return nil }
+                    let (time, destination) = withUnsafeMutablePointer(to: &msg) {
+                        parseControl($0, sourceIsIPv4: source.ip.isIPv4)
+                    }
+                    return ReceivedDatagram(
+                        length: n, source: source, receiveTime: time, destination: destination,
+                        truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0)
+                }
+            }
+        }
+    }
+
+    /// Waits until a datagram can be read or `timeoutMilliseconds` pass (-1: forever).
+    /// Returns whether one is waiting.
+    public func waitReadable(timeoutMilliseconds: Int32) throws(SystemCallError) -> Bool {
+        var p = pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        let n = try systemCall("poll") { poll(&p, 1, timeoutMilliseconds) }
+        return n > 0
+    }
+}

@@ -1,0 +1,129 @@
+public import NTPEngine
+public import NTPWire
+
+/// `--clock simulated`: a virtual oscillator in virtual true time, disciplined through a
+/// ``SoftwareClock`` (chrony's simulator idea).
+///
+/// The oscillator's reading is `raw = true + phase`, where the phase error grows at the
+/// oscillator's frequency error (ppm). The frequency itself random-walks: at each whole
+/// simulated second since the start, `frequency += wander · N(0,1)` (wander as a fraction, so
+/// ACCURACY.md's default world is `1e-9`, i.e. 0.001 ppm per √s). The trajectory depends only on
+/// the seed and the times advanced to, not on how the advance is split.
+///
+/// ``now()`` is the raw reading plus the software correction. ``trueOffset`` is **local − true**,
+/// the opposite sign of the engine's offsets (reference − local): a clock 0.1 s ahead has
+/// trueOffset +0.1 and the engine measures −0.1.
+public final class SimulatedClock: ClockDriver {
+    public let kind = ClockKind.simulated
+
+    /// The true time the oscillator has been advanced to.
+    public private(set) var trueTime: UnixTime
+    /// The oscillator's phase error, raw − true, seconds.
+    public private(set) var oscillatorOffset: Double
+    /// The oscillator's frequency error, ppm (positive: runs fast).
+    public private(set) var oscillatorFrequency: Double
+    /// Frequency random walk per √second, as a fraction.
+    public let wanderPerSqrtSecond: Double
+    /// The correction the engine has applied.
+    public private(set) var software: SoftwareClock
+    /// Reported precision (log2 s).
+    public var precision: PollExponent
+
+    private var random: SimulationRandom
+    private let start: UnixTime
+    /// Whole seconds since `start` at which the frequency last changed.
+    private var wanderSecond: Int64 = 0
+
+    /// - Parameters:
+    ///   - trueTime: the true time at the start.
+    ///   - initialOffset: the oscillator's error at the start, local − true, seconds.
+    ///   - frequencyError: the oscillator's frequency error, ppm (positive: runs fast).
+    ///   - wanderPerSqrtSecond: each simulated second the frequency moves by this times N(0,1),
+    ///     as a fraction (1e-9 = 0.001 ppm).
+    ///   - seed: the random walk's seed.
+    ///   - maxFrequency: the largest correction accepted, ppm; larger than the kernel's 500 so
+    ///     the "large frequency error" worlds can be corrected.
+    public init(
+        trueTime: UnixTime, initialOffset: Double, frequencyError: Double,
+        wanderPerSqrtSecond: Double = 0, seed: UInt64 = 0,
+        maxFrequency: Double = 100_000, maxSlewRate: Double = SoftwareClock.kernelMaxSlewRate,
+        precision: PollExponent = PollExponent(-20)
+    ) {
+        self.trueTime = trueTime
+        start = trueTime
+        oscillatorOffset = initialOffset
+        oscillatorFrequency = frequencyError
+        self.wanderPerSqrtSecond = wanderPerSqrtSecond
+        random = SimulationRandom(seed: seed)
+        self.precision = precision
+        software = SoftwareClock(
+            start: trueTime.adding(seconds: initialOffset), maxFrequency: maxFrequency, maxSlewRate: maxSlewRate)
+    }
+
+    public var maxFrequency: Double { software.maxFrequency }
+    public var maxSlewRate: Double { software.maxSlewRate }
+
+    /// Moves true time forward to `time` (never back), integrating the frequency error and
+    /// its random walk.
+    public func advance(to time: UnixTime) {
+        precondition(time >= trueTime, "SimulatedClock: true time cannot go back")
+        if wanderPerSqrtSecond == 0 {
+            oscillatorOffset += oscillatorFrequency * 1e-6 * (time - trueTime)
+            trueTime = time
+            return
+        }
+        // The frequency changes at whole seconds after `start`; integrate piecewise.
+        while true {
+            let nextChange = start.adding(seconds: Double(wanderSecond + 1))
+            if nextChange > time { break }
+            oscillatorOffset += oscillatorFrequency * 1e-6 * (nextChange - trueTime)
+            trueTime = nextChange
+            wanderSecond += 1
+            oscillatorFrequency += wanderPerSqrtSecond * 1e6 * random.nextGaussian()
+        }
+        oscillatorOffset += oscillatorFrequency * 1e-6 * (time - trueTime)
+        trueTime = time
+    }
+
+    /// Advances true time by `seconds`.
+    public func advance(by seconds: Double) {
+        advance(to: trueTime.adding(seconds: seconds))
+    }
+
+    /// The oscillator's reading now, before correction.
+    public var rawNow: UnixTime { trueTime.adding(seconds: oscillatorOffset) }
+
+    /// Local − true, seconds (served time's error; see the type's note on sign).
+    public var trueOffset: Double { oscillatorOffset + software.correction(at: rawNow) }
+
+    /// The served clock's frequency error, ppm: the oscillator's plus the correction's
+    /// frequency (a slew in progress not included).
+    public var trueFrequencyError: Double {
+        // raw runs at (1 + f_osc); corrected adds f_corr per raw second.
+        let osc = oscillatorFrequency * 1e-6
+        return ((1 + osc) * (1 + software.frequency * 1e-6) - 1) * 1e6
+    }
+
+    public func now() -> UnixTime { software.corrected(rawNow) }
+
+    public func served(fromRaw raw: UnixTime) -> UnixTime { software.corrected(raw) }
+
+    public func step(by offset: Double) throws(ClockError) {
+        try software.step(by: offset, at: rawNow)
+    }
+
+    @discardableResult
+    public func slew(by offset: Double) throws(ClockError) -> Double {
+        try software.slew(by: offset, at: rawNow)
+    }
+
+    public func setFrequency(ppm: Double) throws(ClockError) {
+        try software.setFrequency(ppm: ppm, at: rawNow)
+    }
+
+    public func status() -> ClockStatus {
+        ClockStatus(
+            kind: kind, frequency: software.frequency, remainingSlew: software.remainingSlew(at: rawNow),
+            precision: precision)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import NTPSimulation
-
-@Test func moduleLoads() { #expect(Bool(true)) }
