@@ -23,7 +23,6 @@ public final class PlatformThread {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemCallError("pthread_create", errno: Errno(rawValue: rc))
         }
-        _ = pthread_setname_np(handle, String(name.prefix(15)))
     }
 
     /// Waits for the thread to finish.

@@ -185,6 +185,13 @@ public final class UDPSendBatch {
         try append(to: request.source, from: request.destination, write)
     }
 
+    /// The bytes of waiting datagram `index` (< ``count``), to finish before sending (the
+    /// server writes each reply's transmit timestamp here, as late as it can).
+    public func payload(_ index: Int) -> UnsafeMutableRawBufferPointer {
+        precondition(index >= 0 && index < count, "UDPSendBatch: index out of range")
+        return UnsafeMutableRawBufferPointer(start: buffers + index * bufferSize, count: iovecs[index].iov_len)
+    }
+
     /// Drops every datagram waiting.
     public func removeAll() { count = 0 }
 }

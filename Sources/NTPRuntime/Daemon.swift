@@ -64,8 +64,12 @@ public final class Daemon {
         self.log = log
         responder = ServerResponder(state: .unsynchronized(precision: clock.status().precision))
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
-            throw .system(SystemCallError("pipe2", errno: Errno(rawValue: errno)))
+        guard pipe(&fds) == 0 else {
+            throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno)))
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
         wake = (fds[0], fds[1])
         if settings.port != 0 {

@@ -1,5 +1,5 @@
-import ArgumentParser
-import NTPEngine
+public import ArgumentParser
+public import NTPEngine
 import NTPPlatform
 import NTPRuntime
 
@@ -122,9 +122,6 @@ enum Main {
                 NTPSH.exit(withError: error)  // --help, --version
             }
             writeStderr(NTPSH.fullMessage(for: error) + "\n")
-            if code == .validationFailure {
-                writeStderr("Usage: \(NTPSH.usageString())\n")
-            }
             exit(2)
         }
     }
