@@ -1,57 +1,36 @@
-/// Leap indicator: the two top bits of an NTP packet (RFC 5905 §7.3).
-public enum LeapIndicator: UInt8, Sendable, CaseIterable {
-    case noWarning = 0
-    /// The last minute of the current UTC day has 61 seconds.
-    case insertSecond = 1
-    /// The last minute of the current UTC day has 59 seconds.
-    case deleteSecond = 2
-    /// The clock is not synchronised (alarm condition).
-    case unsynchronized = 3
-}
-
-/// Association mode (RFC 5905 §7.3).
-public enum NTPMode: UInt8, Sendable, CaseIterable {
-    case reserved = 0
-    case symmetricActive = 1
-    case symmetricPassive = 2
-    case client = 3
-    case server = 4
-    case broadcast = 5
-    /// NTP control messages (mode 6, RFC 9327).
-    case control = 6
-    /// Reserved for private use (ntpd's mode 7); never answered.
-    case privateUse = 7
-}
-
-/// A poll interval or precision as a signed log2 of seconds (`6` means 64 s, `-20` about 1 µs).
-public struct PollExponent: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var log2Seconds: Int8
-    public init(_ log2Seconds: Int8) { self.log2Seconds = log2Seconds }
-    public var seconds: Double {
-        log2Seconds >= 0 ? Double(1 << Int(log2Seconds)) : 1.0 / Double(1 << Int(-log2Seconds))
-    }
-    public static func < (a: PollExponent, b: PollExponent) -> Bool { a.log2Seconds < b.log2Seconds }
-    public var description: String { String(log2Seconds) }
-}
-
 /// The fixed 48-byte NTP header (RFC 5905 §7.3), versions 1 to 4.
 public struct NTPHeader: Hashable, Sendable {
+    /// Bytes in the header.
     public static let size = 48
 
+    /// Leap second warning, or "not synchronised".
     public var leap: LeapIndicator
+    /// Protocol version, 1…4.
     public var version: UInt8
+    /// Association mode.
     public var mode: NTPMode
     /// On the wire: 0 = unspecified or kiss-o'-death, 1 primary, 2–15 secondary, 16 unsynchronised.
     public var stratum: UInt8
+    /// Maximum interval between messages (log2 s).
     public var poll: PollExponent
+    /// Precision of the sender's clock (log2 s).
     public var precision: PollExponent
+    /// Round-trip delay to the reference clock.
     public var rootDelay: NTPShort
+    /// Dispersion (error bound) relative to the reference clock.
     public var rootDispersion: NTPShort
+    /// The sender's reference: a kiss code, clock kind, IPv4 address or IPv6 hash.
     public var referenceID: ReferenceID
+    /// When the sender's clock was last set or corrected.
     public var referenceTime: NTPTimestamp
+    /// T1 echoed: the request's transmit time, as the client sent it.
     public var originTime: NTPTimestamp
+    /// T2: when the request reached the server.
     public var receiveTime: NTPTimestamp
+    /// T3 (T1 in a request): when the packet left its sender.
     public var transmitTime: NTPTimestamp
+
+    /// A header with the given fields; the defaults are zero (NTPv4, no leap warning).
 
     public init(
         leap: LeapIndicator = .noWarning, version: UInt8 = 4, mode: NTPMode,
@@ -89,6 +68,7 @@ public struct NTPHeader: Hashable, Sendable {
         self.transmitTime = NTPTimestamp(rawValue: bytes.loadBigEndianUInt64(at: 40))
     }
 
+    /// Decodes the first 48 bytes of an array; see ``init(decoding:)-(UnsafeRawBufferPointer)``.
     public init(decoding bytes: [UInt8]) throws(NTPWireError) {
         let result: Result<NTPHeader, NTPWireError> = bytes.withUnsafeBytes { raw in
             do throws(NTPWireError) { return .success(try NTPHeader(decoding: raw)) } catch { return .failure(error) }
@@ -120,30 +100,3 @@ public struct NTPHeader: Hashable, Sendable {
     }
 }
 
-/// Why bytes are not a valid NTP packet.
-public enum NTPWireError: Error, Hashable, Sendable {
-    case truncated(length: Int, needed: Int)
-    case unsupportedVersion(UInt8)
-    /// An extension field whose length is too small, not a multiple of 4, or runs past the end.
-    case badExtensionField(offset: Int)
-    /// Trailing bytes that are neither extension fields nor a MAC of a known size.
-    case badTrailer(offset: Int, length: Int)
-}
-
-extension UnsafeRawBufferPointer {
-    @inline(__always)
-    func loadBigEndianUInt32(at offset: Int) -> UInt32 {
-        UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-    @inline(__always)
-    func loadBigEndianUInt64(at offset: Int) -> UInt64 {
-        UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-    }
-}
-
-extension UnsafeMutableRawBufferPointer {
-    @inline(__always)
-    func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
-    }
-}
