@@ -111,7 +111,7 @@ struct TsharkTests {
         #expect(rows.count == 8)
         #expect(rows.filter { $0.first == "4" }.count == 4, "four server replies: \(fields.stdout)")
         for row in rows {
-            #expect(row.dropFirst(2).allSatisfy(\.isEmpty), "expert info or malformed: \(row)")
+            #expect(row.dropFirst(2).allSatisfy { $0.isEmpty }, "expert info or malformed: \(row)")
         }
         let expert = try run("/usr/bin/tshark", ["-r", pcap, "-d", "udp.port==\(port),ntp", "-q", "-z", "expert"])
         #expect(!expert.stdout.contains("Warning") && !expert.stdout.contains("Error") && !expert.stdout.contains("Malformed"),

@@ -145,9 +145,9 @@ final class UDPClient {
         var big: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, 4)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, 4)
-        var ss = try Self.sockaddr(address, port)
+        var ss = try Self.socketAddress(address, port)
         let rc = withUnsafePointer(to: &ss) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, Self.length(family)) }
+            $0.withMemoryRebound(to: Glibc.sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, Self.length(family)) }
         }
         guard rc == 0 else { close(fd); throw TestFailure("bind \(address):\(port): errno \(errno)") }
     }
@@ -158,7 +158,7 @@ final class UDPClient {
         socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
     }
 
-    static func sockaddr(_ address: String, _ port: UInt16) throws -> sockaddr_storage {
+    static func socketAddress(_ address: String, _ port: UInt16) throws -> sockaddr_storage {
         var ss = sockaddr_storage()
         if address.contains(":") {
             var sin6 = sockaddr_in6()
@@ -186,7 +186,7 @@ final class UDPClient {
     }
 
     func send(_ bytes: [UInt8], to address: String, port: UInt16) throws {
-        var ss = try Self.sockaddr(address, port)
+        var ss = try Self.socketAddress(address, port)
         let n = bytes.withUnsafeBytes { buf in
             withUnsafePointer(to: &ss) {
                 $0.withMemoryRebound(to: Glibc.sockaddr.self, capacity: 1) {
