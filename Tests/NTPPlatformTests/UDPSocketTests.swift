@@ -147,6 +147,27 @@ import Testing
         #expect(back.allSatisfy { $0.0.source == asked })
     }
 
+    @Test func dualStackSocketAnswersIPv4ClientsFromMappedAddress() throws {
+        let server = try UDPSocket(
+            bindingTo: SocketAddress(ip: .anyIPv6, port: 0), options: UDPSocket.Options(ipv6Only: false))
+        let client = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        let asked = SocketAddress(ip: try #require(IPAddress("127.0.0.2")), port: server.localAddress.port)
+        try client.send(packet(3), to: asked)
+        let got = try receiveAll(server, UDPReceiveBatch(capacity: 4), count: 1)
+        let request = try #require(got.first?.0)
+        #expect(request.source.ip.unmappedIPv4 == .loopbackIPv4)
+        #expect(request.destination?.ip.unmappedIPv4 == asked.ip)
+        #expect(request.receiveTime != nil)
+        let replies = UDPSendBatch(capacity: 1)
+        replies.appendReply(to: request) { buffer in
+            buffer.storeBytes(of: 7, as: UInt8.self)
+            return 1
+        }
+        #expect(server.send(replies).sent == 1)
+        let back = try receiveSingles(client, count: 1)
+        #expect(back.first?.0.source == asked)
+    }
+
     @Test func bothWildcardsOnOnePort() throws {
         let v4 = try UDPSocket(bindingTo: SocketAddress(ip: .anyIPv4, port: 0))
         let v6 = try UDPSocket(bindingTo: SocketAddress(ip: .anyIPv6, port: v4.localAddress.port))
