@@ -142,7 +142,7 @@ public final class SystemClock: ClockDriver {
         return ClockStatus(
             kind: kind, frequency: k.frequency, remainingSlew: remaining,
             maximumError: k.maximumError, estimatedError: k.estimatedError,
-            kernelSynchronized: k.status & STA_UNSYNC == 0 && k.state != TIME_ERROR,
+            kernelSynchronized: k.status & STA_UNSYNC == 0,
             kernelStatus: k.status, precision: OSClock.precision)
     }
 

@@ -96,8 +96,9 @@ public final class SimulatedClock: ClockDriver {
     /// Local − true, seconds (served time's error; see the type's note on sign).
     public var trueOffset: Double { oscillatorOffset + software.correction(at: rawNow) }
 
-    /// The served clock's frequency error, ppm: the oscillator's plus the correction's
-    /// frequency (a slew in progress not included).
+    /// The served clock's frequency error, ppm: the oscillator's combined with the correction's
+    /// frequency (a slew in progress not included). ACCURACY.md states its limits as fractions:
+    /// 5e-4 there is 500 ppm here.
     public var trueFrequencyError: Double {
         // raw runs at (1 + f_osc); corrected adds f_corr per raw second.
         let osc = oscillatorFrequency * 1e-6

@@ -1,4 +1,0 @@
-import Testing
-@testable import NTPPlatform
-
-@Test func moduleLoads() { #expect(Bool(true)) }
