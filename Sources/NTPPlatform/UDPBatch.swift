@@ -1,3 +1,4 @@
+public import NTPEngine
 import CNTPPlatform
 import Glibc
 

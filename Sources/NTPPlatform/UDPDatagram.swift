@@ -1,3 +1,4 @@
+public import NTPEngine
 public import NTPWire
 import CNTPPlatform
 import Glibc

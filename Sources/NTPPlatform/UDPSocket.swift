@@ -1,3 +1,4 @@
+public import NTPEngine
 public import SystemPackage
 import CNTPPlatform
 import Glibc

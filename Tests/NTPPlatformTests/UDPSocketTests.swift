@@ -1,4 +1,5 @@
 import Glibc
+import NTPEngine
 @testable import NTPPlatform
 import NTPWire
 import Testing
