@@ -1,4 +1,4 @@
-public import NTPWire
+import NTPWire
 
 /// The clock discipline. Each source keeps a delay-weighted linear regression of its offsets
 /// (``SourceStatistics``); at each update the survivors' predicted offsets at `now` and their

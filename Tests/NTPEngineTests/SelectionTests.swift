@@ -65,9 +65,9 @@ private func candidate(_ id: UInt16, _ offset: Double, _ distance: Double = 0.01
 
     @Test func clusterDropsOutlier() {
         // Intervals all overlap, but one is far from the others relative to the jitter.
-        let all = [candidate(1, 0.0, 0.1, jitter: 1e-4), candidate(2, 0.0001, 0.1, jitter: 1e-4),
-                   candidate(3, -0.0001, 0.1, jitter: 1e-4), candidate(4, 0.00005, 0.1, jitter: 1e-4),
-                   candidate(5, 0.05, 0.1, jitter: 1e-4)]
+        let all = [candidate(1, 0.0, 0.1, jitter: 2e-4), candidate(2, 0.0001, 0.1, jitter: 2e-4),
+                   candidate(3, -0.0001, 0.1, jitter: 2e-4), candidate(4, 0.00005, 0.1, jitter: 2e-4),
+                   candidate(5, 0.05, 0.1, jitter: 2e-4)]
         let r = Selection.run(all, settings: .init(), current: nil)
         #expect(r.status[AssociationID(5)] == .outlier)
         #expect(r.survivors.count == 4)
