@@ -93,7 +93,7 @@ public final class Engine {
     /// The local time the engine next wants ``handleTimer()``.
     public func nextWakeup() -> UnixTime? {
         associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
-            .filter { !$0.isLocalClock && !$0.isPool || $0.state != .active }
+            .filter { !$0.isPool || $0.state != .active }
             .map(\.nextPoll).min()
     }
 
@@ -112,7 +112,17 @@ public final class Engine {
                 a.nextPoll = now.adding(seconds: backoff)
                 associations[id] = a
             case .active:
-                if a.isLocalClock || a.isPool { continue }
+                if a.isPool { continue }
+                if a.isLocalClock {
+                    // The local clock "answers" every poll with offset 0 (ntpd's LOCAL driver).
+                    a.reach = a.reach << 1 | 1
+                    a.lastUpdate = now
+                    a.filter.add(ClockFilter.Sample(offset: 0, delay: 0, dispersion: 0, time: now))
+                    a.nextPoll = now.adding(seconds: a.pollInterval)
+                    associations[id] = a
+                    actions.append(contentsOf: reselect(now: now, update: false))
+                    continue
+                }
                 actions.append(contentsOf: poll(&a, now: now))
                 associations[id] = a
             case .denied:
