@@ -44,6 +44,7 @@ static int opt_window = 256;
 static int opt_count = 500;
 static int opt_interval_us = 2000;
 static int opt_echo = 0;
+static int opt_sync = 0;
 static double opt_warmup = 0.5;
 static const char *opt_label = "-";
 
@@ -98,6 +99,13 @@ static inline uint64_t reply_cookie(const uint8_t *p, int len)
     if (opt_echo) return get64(p + 40);
     if ((p[0] & 7) != 4) return 0;
     return get64(p + 24);
+}
+
+/* kiss-o'-death: stratum 0 and a kiss code that tells the client to stop */
+static inline int is_kod(const uint8_t *p)
+{
+    if (opt_echo || p[1] != 0) return 0;
+    return !memcmp(p + 12, "RATE", 4) || !memcmp(p + 12, "DENY", 4) || !memcmp(p + 12, "RSTR", 4);
 }
 
 static int open_socket(int timestamps)
@@ -204,7 +212,7 @@ static int do_flood(void)
                 uint64_t c = reply_cookie(rxb[i], rxm[i].msg_len);
                 int s = (int)(c & 0xffff);
                 if (c != 0 && s < W && cookie[s] == c) {
-                    if (!opt_echo && rxb[i][1] == 0) kod++;
+                    if (is_kod(rxb[i])) kod++;
                     else { valid++; if (measuring) valid_m++; }
                     cookie[s] = 0;
                     freel[nfree++] = s;
@@ -325,7 +333,7 @@ static int do_rate(double R)
                 continue;
             }
             cookie[seq] = 0;
-            if (!opt_echo && rxb[i][1] == 0) { kod++; t1[seq] = -1; continue; }
+            if (is_kod(rxb[i])) { kod++; t1[seq] = -1; continue; }
             int64_t t4 = rx_stamp(&rxm[i].msg_hdr);
             if (t4 == 0) { nostamp++; t4 = now_ns(CLOCK_REALTIME); }
             rtt[nrtt++] = t4 - t1[seq];
@@ -356,12 +364,12 @@ static int do_precision(void)
     int N = opt_count;
     int64_t *off = malloc(N * sizeof *off), *aoff = malloc(N * sizeof *aoff);
     int64_t *dly = malloc(N * sizeof *dly), *srv = malloc(N * sizeof *srv);
-    int n = 0, timeouts = 0, bad = 0;
+    int n = 0, timeouts = 0, bad = 0, consecutive = 0;
     int li = -1, stratum = -1;
     uint8_t tx[PKT], rx[256];
     char ctl[256];
     drain(fd);
-    for (int k = 0; k < N; k++) {
+    for (int k = 0; k < N && consecutive < 5; k++) {
         if (k > 0 && opt_interval_us > 0) {
             struct timespec d = { opt_interval_us / 1000000, (opt_interval_us % 1000000) * 1000L };
             nanosleep(&d, NULL);
@@ -371,10 +379,10 @@ static int do_precision(void)
         make_req(tx, c);
         int64_t T1 = now_ns(CLOCK_REALTIME);
         if (send(fd, tx, PKT, 0) != PKT) { bad++; continue; }
-        int64_t deadline = now_ns(CLOCK_MONOTONIC) + 1000000000LL;
+        int64_t deadline = now_ns(CLOCK_MONOTONIC) + 200000000LL;
         for (;;) {
             int64_t left = deadline - now_ns(CLOCK_MONOTONIC);
-            if (left <= 0) { timeouts++; break; }
+            if (left <= 0) { timeouts++; consecutive++; break; }
             struct pollfd p = { .fd = fd, .events = POLLIN };
             if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0) continue;
             struct iovec v = { rx, sizeof rx };
@@ -394,6 +402,7 @@ static int do_precision(void)
             dly[n] = (T4 - T1) - (T3 - T2);
             srv[n] = T3 - T2;
             n++;
+            consecutive = 0;
             break;
         }
     }
@@ -433,7 +442,7 @@ static int do_probe(void)
             if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0) continue;
             ssize_t len = recv(fd, rx, sizeof rx, MSG_DONTWAIT);
             if (len < 0) continue;
-            if (reply_cookie(rx, (int)len) == c) {
+            if (reply_cookie(rx, (int)len) == c && (!opt_sync || (rx[0] >> 6) != 3)) {
                 printf("result label=%s test=probe ok=1 tries=%d li=%d stratum=%d\n",
                        opt_label, tries, rx[0] >> 6, rx[1]);
                 close(fd);
@@ -450,15 +459,16 @@ static void usage(void)
 {
     fprintf(stderr,
         "usage: loadgen [-a ADDR] [-p PORT] [-t SECS] [-w WINDOW] [-n COUNT] [-i INTERVAL_US]\n"
-        "               [-W WARMUP_SECS] [-e] [-L LABEL] flood | rate R | precision | probe\n"
-        "  -e  echo server: match the cookie in the transmit field, do not require mode 4\n");
+        "               [-W WARMUP_SECS] [-e] [-s] [-L LABEL] flood | rate R | precision | probe\n"
+        "  -e  echo server: match the cookie in the transmit field, do not require mode 4\n"
+        "  -s  probe: wait for a synchronised reply (leap indicator not 3)\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     int o;
-    while ((o = getopt(argc, argv, "a:p:t:w:n:i:W:eL:h")) != -1) {
+    while ((o = getopt(argc, argv, "a:p:t:w:n:i:W:esL:h")) != -1) {
         switch (o) {
         case 'a': opt_addr = optarg; break;
         case 'p': opt_port = atoi(optarg); break;
@@ -468,6 +478,7 @@ int main(int argc, char **argv)
         case 'i': opt_interval_us = atoi(optarg); break;
         case 'W': opt_warmup = atof(optarg); break;
         case 'e': opt_echo = 1; break;
+        case 's': opt_sync = 1; break;
         case 'L': opt_label = optarg; break;
         default: usage();
         }
