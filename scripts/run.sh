@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-swift build -c release -q
+swift build -c release --static-swift-stdlib -q
 if [ $# -eq 0 ]; then
   set -- --daemon --clock observe -c examples/ntp.conf
 fi
