@@ -241,31 +241,42 @@ public final class SimulatedNetwork {
         for entry in hostEntries { reschedule(entry) }
     }
 
-    /// Queues `entry`'s wakeup unless the same one is already queued.
+    /// Queues `entry`'s wakeup afresh (the host's clock may have been stepped or slewed even
+    /// if it asks for the same local time); the one queued before goes stale.
     private func reschedule(_ entry: HostEntry) {
+        entry.generation &+= 1
         guard let local = entry.host.nextWakeup() else {
-            if entry.pendingLocal != nil { entry.generation &+= 1; entry.pendingLocal = nil }
+            entry.pendingLocal = nil
             return
         }
-        if entry.pendingLocal == local { return }
-        entry.generation &+= 1
         entry.pendingLocal = local
         queue.push(.wake(entry, generation: entry.generation), at: trueTime(ofLocal: local, on: entry))
     }
 
-    /// When `entry`'s clock is expected to read `local`: never before now, and after a wake at
-    /// this very instant at least a microsecond later.
+    /// When `entry`'s clock is expected to read `local`, never later: the conversion assumes a
+    /// rate a little above the clock's present one (frequency, wander, a slew that may end), so
+    /// a wakeup comes early, is queued again for the rest, and within a few rounds lands within
+    /// nanoseconds after `local`. Never before now, and after a wake at this very instant at
+    /// least a microsecond later.
     private func trueTime(ofLocal local: UnixTime, on entry: HostEntry) -> UnixTime {
         let clock = entry.host.clock
         let earliest = entry.lastWake == now ? now.adding(seconds: 1e-6) : now
         let ahead = local - clock.now()
         guard ahead > 0 else { return earliest }
-        var rate = 1 + clock.trueFrequencyError * 1e-6
+        let raw = clock.rawNow
+        var rate = (1 + clock.oscillatorFrequency * 1e-6) * (1 + clock.software.rate(at: raw))
         if !(rate > 0.5) { rate = 1 }
+        if ahead > 1e-6 {
+            rate += Self.rateMargin + (clock.software.isSlewing(at: raw) ? clock.maxSlewRate : 0)
+        }
         let ns = max(1, (ahead / rate * 1e9).rounded(.up))
         guard ns < 9e18 else { return UnixTime(nanoseconds: .max) }
         return max(earliest, UnixTime(nanoseconds: now.nanoseconds &+ Int64(ns)))
     }
+
+    /// How much faster than its present rate a host clock is assumed to run when converting a
+    /// wakeup (covers any realistic wander within one poll).
+    static let rateMargin = 1e-4
 
     // MARK: Running
 
