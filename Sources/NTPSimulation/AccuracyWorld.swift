@@ -188,8 +188,21 @@ public struct AccuracyWorld {
         self.limits = limits
     }
 
+    /// Runs `scenario` once per seed, each in a fresh world with the host `makeHost` builds for
+    /// it (an engine adapter on the world's ``clientClock``, configured from its ``settings``).
+    public static func trials(
+        _ scenario: AccuracyScenario, seeds: some Sequence<UInt64>,
+        host makeHost: (AccuracyWorld) -> any SimulatedHost
+    ) -> [TrialResult] {
+        seeds.map { seed in
+            let world = AccuracyWorld(scenario, seed: seed)
+            return world.run(host: makeHost(world))
+        }
+    }
+
     /// Adds `host` (whose clock must be ``clientClock``) at ``clientAddress``, runs the world
-    /// for ``duration`` sampling the client clock every second, and measures the run.
+    /// for ``duration`` sampling the client clock every second, and measures the run. A world
+    /// runs once: build a new one for the next trial.
     public func run(host: any SimulatedHost) -> TrialResult {
         precondition(host.clock === clientClock, "AccuracyWorld: the host must use the world's clientClock")
         network.addHost(host, address: clientAddress)

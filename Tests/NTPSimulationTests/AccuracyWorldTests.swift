@@ -61,6 +61,12 @@ import Testing
         #expect(abs(none.samples.last!.frequencyError - 100e-6) < 1e-6)
     }
 
+    @Test func trialsOverSeeds() {
+        let results = AccuracyWorld.trials(.iburst, seeds: 1...3) { OracleHost(clock: $0.clientClock) }
+        #expect(results.map(\.seed) == [1, 2, 3])
+        #expect(results.allSatisfy { $0.passes })
+    }
+
     @Test func sameSeedSameTrial() {
         func trial(_ seed: UInt64) -> [ClockSample] {
             let w = AccuracyWorld(.packetLoss, seed: seed)
