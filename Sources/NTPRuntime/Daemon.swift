@@ -2,16 +2,22 @@ public import NTPEngine
 public import NTPPlatform
 import NTPWire
 import Glibc
+import Synchronization
 import SystemPackage
 
-/// What the daemon is asked to serve.
+/// What the daemon is asked to run.
 public struct DaemonSettings: Sendable {
     /// UDP port for NTP; 0 serves nothing.
     public var port: UInt16
     /// Addresses to serve on; empty means the IPv4 and IPv6 wildcards (`0.0.0.0`, `::`).
     public var listen: [SocketAddress] = []
-    /// The LOCAL clock driver's stratum when `server 127.127.1.0` is configured.
-    public var localClockStratum: UInt8?
+    /// Associations to start with (`server`, `pool`, the local clock).
+    public var associations: [AssociationConfiguration] = []
+    public var engine = EngineConfiguration()
+    /// ntpd's drift file: one number, the frequency in ppm; read at start, written hourly and on exit.
+    public var driftFile: String?
+    /// Seed for the engine's randomness (poll jitter).
+    public var seed: UInt64 = 0
 
     public init(port: UInt16) { self.port = port }
 }
@@ -37,36 +43,45 @@ public enum DaemonError: Error, CustomStringConvertible {
     }
 }
 
-/// The engine run for real: one event-loop thread owns the engine state, the sockets and the
-/// clock. It serves NTP with batched receive and send; the transmit timestamp of each batch
-/// is read from the clock right before the batch leaves.
+/// The engine run for real. The calling thread runs the event loop, which owns the engine,
+/// the sockets and the clock; a second thread only waits for SIGTERM/SIGINT and wakes the loop.
+/// The server path is batched (recvmmsg/sendmmsg) and allocation-free; the transmit timestamp of
+/// each batch is read from the clock right before the batch leaves.
 public final class Daemon {
     private let settings: DaemonSettings
     private let clock: any ClockDriver
     private let log: Log
-    private var sockets: [UDPSocket] = []
+    public let engine: Engine
+    private var serverSockets: [UDPSocket] = []
+    private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
     private let wake: (read: Int32, write: Int32)
     private var stopping = false
+    private var exitStatus: Int32 = 0
+    private let resolved = ResolvedQueue()
 
     private let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
     private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: 64)
+    private var clientBuffer = [UInt8](repeating: 0, count: Daemon.receiveBufferSize)
 
     /// Requests longer than this are dropped as oversize (counted).
     public static let receiveBufferSize = 2048
-    /// How often the LOCAL driver refreshes the system state, seconds (its poll, 64 s).
-    static let localClockInterval: Int64 = 64
+    /// The drift file is written this often, seconds (ntpd: hourly).
+    static let driftInterval: Int64 = 3600
 
     public init(settings: DaemonSettings, clock: any ClockDriver, log: Log) throws(DaemonError) {
         self.settings = settings
         self.clock = clock
         self.log = log
-        responder = ServerResponder(state: .unsynchronized(precision: clock.status().precision))
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
-            throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno)))
+        var engineConfiguration = settings.engine
+        if engineConfiguration.initialFrequency == nil, let path = settings.driftFile {
+            engineConfiguration.initialFrequency = Self.readDrift(path, log: log)
         }
+        engine = Engine(configuration: engineConfiguration, clock: clock, seed: settings.seed)
+        responder = ServerResponder(state: engine.serverState)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno))) }
         for fd in fds {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -80,73 +95,145 @@ public final class Daemon {
                 do {
                     var options = UDPSocket.Options()
                     options.receiveBufferSize = 4 << 20
-                    sockets.append(try UDPSocket(bindingTo: address, options: options))
+                    serverSockets.append(try UDPSocket(bindingTo: address, options: options))
                 } catch {
-                    for s in sockets { s.close() }
+                    for s in serverSockets { s.close() }
                     throw .cannotListen(address, error, holders: PortHolder.find(port: address.port))
                 }
             }
         }
-        refreshLocalClock()
+        // Requests to upstream servers leave from ephemeral ports (as chrony does), so replies
+        // never mix with the clients' requests on the server port.
+        for any in [IPAddress.anyIPv4, IPAddress.anyIPv6] {
+            if let s = try? UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) { clientSockets.append(s) }
+        }
+        for a in settings.associations { engine.add(a) }
     }
 
     deinit {
-        for s in sockets { s.close() }
+        for s in serverSockets + clientSockets { s.close() }
         close(wake.read); close(wake.write)
     }
 
-    /// Blocks SIGTERM/SIGINT, serves on an event-loop thread until one arrives, then stops
-    /// the loop and returns.
-    public func runUntilSignalled() {
+    /// Serves until SIGTERM or SIGINT, or until the engine exits (`-q`, panic). Returns the
+    /// process exit status.
+    public func runUntilSignalled() -> Int32 {
         TerminationSignals.block()
-        for s in sockets { log.notice("listening on \(s.localAddress.ip) port \(s.localAddress.port)") }
-        if sockets.isEmpty { log.notice("--port 0: serving nothing") }
-        let thread: PlatformThread
+        for s in serverSockets { log.notice("listening on \(s.localAddress.ip) port \(s.localAddress.port)") }
+        if serverSockets.isEmpty { log.notice("--port 0: serving nothing") }
+        let writeEnd = wake.write
         do {
-            thread = try PlatformThread(name: "ntpsh-engine") { [self] in eventLoop() }
+            _ = try PlatformThread(name: "ntpsh-signals") {
+                let sig = TerminationSignals.wait()
+                var byte = UInt8(truncatingIfNeeded: sig)
+                _ = write(writeEnd, &byte, 1)
+            }
         } catch {
-            log.error("cannot start the engine thread: \(error)")
-            return
+            log.error("cannot start the signal thread: \(error)")
+            return 1
         }
-        let sig = TerminationSignals.wait()
-        log.notice("\(TerminationSignals.name(sig)) received, stopping")
-        requestStop()
-        thread.join()
+        eventLoop()
+        saveDrift()
         let c = responder.counters
-        log.notice("stopped: \(c.received) received, \(c.replied) answered, \(c.dropped + droppedOversize) dropped")
+        log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize) dropped")
+        return exitStatus
     }
 
-    /// Asks the loop to finish; safe from any thread.
-    public func requestStop() {
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
-    }
-
-    // MARK: - The event loop (engine thread only)
+    // MARK: - The event loop
 
     private func eventLoop() {
+        let sockets = serverSockets + clientSockets
         var pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
         pollfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
-        var nextLocalUpdate = OSClock.monotonicNanoseconds() + Self.localClockInterval * 1_000_000_000
+        var nextDrift = OSClock.monotonicNanoseconds() + Self.driftInterval * 1_000_000_000
+        perform(engine.handleTimer())
         while !stopping {
-            let timeoutMs = Int32(clamping: max(0, (nextLocalUpdate - OSClock.monotonicNanoseconds()) / 1_000_000 + 1))
-            let n = poll(&pollfds, nfds_t(pollfds.count), timeoutMs)
+            var timeout = Double(Self.driftInterval)
+            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now())) }
+            let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
+            timeout = min(timeout, max(0, driftLeft))
+            let n = poll(&pollfds, nfds_t(pollfds.count), Int32(min(timeout * 1000 + 1, 3_600_000)))
             if n < 0 && errno != EINTR {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
-            for i in 0..<sockets.count where pollfds[i].revents != 0 {
-                serve(sockets[i])
+            for i in 0..<serverSockets.count where pollfds[i].revents != 0 {
+                serve(serverSockets[i])
             }
-            if pollfds[sockets.count].revents != 0 {
-                var buf = [UInt8](repeating: 0, count: 16)
-                _ = read(wake.read, &buf, buf.count)
+            for (j, s) in clientSockets.enumerated() where pollfds[serverSockets.count + j].revents != 0 {
+                receiveReplies(s)
+            }
+            if pollfds[sockets.count].revents != 0 { drainWake() }
+            let answers = resolved.take()
+            for (id, addresses) in answers { perform(engine.resolved(id, addresses: addresses)) }
+            if let w = engine.nextWakeup(), w <= clock.now() { perform(engine.handleTimer()) }
+            if OSClock.monotonicNanoseconds() >= nextDrift {
+                saveDrift()
+                nextDrift += Self.driftInterval * 1_000_000_000
+            }
+        }
+    }
+
+    private func drainWake() {
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = read(wake.read, &buf, buf.count)
+        // Signal numbers arrive as bytes; 0 is "something was resolved".
+        if n > 0, buf[0..<n].contains(where: { $0 != 0 }) {
+            let sig = Int32(buf[0..<n].first { $0 != 0 }!)
+            log.notice("\(TerminationSignals.name(sig)) received, stopping")
+            stopping = true
+        }
+    }
+
+    private func perform(_ actions: [EngineAction]) {
+        for action in actions {
+            switch action {
+            case .send(let bytes, let destination):
+                guard let socket = clientSockets.first(where: { $0.localAddress.ip.isIPv4 == destination.ip.isIPv4 }) else {
+                    log.warning("no socket for \(destination)")
+                    continue
+                }
+                do { _ = try socket.send(bytes, to: destination) } catch { log.warning("send to \(destination): \(error)") }
+            case .resolve(let id, let host):
+                startResolving(id, host)
+            case .exit(let status, let reason):
+                if status == 0 { log.notice(reason) } else { log.error(reason) }
+                exitStatus = status
                 stopping = true
             }
-            if OSClock.monotonicNanoseconds() >= nextLocalUpdate {
-                refreshLocalClock()
-                nextLocalUpdate += Self.localClockInterval * 1_000_000_000
+        }
+        for event in engine.takeEvents() { log.notice(event.description) }
+        responder.state = engine.serverState
+    }
+
+    private func startResolving(_ id: AssociationID, _ host: String) {
+        let writeEnd = wake.write
+        let box = resolved
+        do {
+            _ = try PlatformThread(name: "ntpsh-dns") {
+                let addresses = Resolver.resolve(host)
+                box.put(id, addresses)
+                var zero: UInt8 = 0
+                _ = write(writeEnd, &zero, 1)
             }
+        } catch {
+            log.warning("cannot resolve \(host): \(error)")
+        }
+    }
+
+    private func receiveReplies(_ socket: UDPSocket) {
+        for _ in 0..<64 {
+            let datagram: ReceivedDatagram?
+            do {
+                datagram = try clientBuffer.withUnsafeMutableBytes { buf throws(SystemCallError) in try socket.receive(into: buf) }
+            } catch {
+                log.warning("receive on \(socket.localAddress): \(error)")
+                return
+            }
+            guard let d = datagram else { return }
+            if d.truncated { continue }
+            let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
+            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4))
         }
     }
 
@@ -189,19 +276,34 @@ public final class Daemon {
         }
     }
 
-    /// The interim LOCAL reference (until association selection exists): when configured,
-    /// the system is synchronised to the local clock at its fudge stratum + 1, refid
-    /// 127.127.1.0, refreshed every 64 s, as ntpd reports a server whose system peer is LOCAL.
-    private func refreshLocalClock() {
-        let precision = clock.status().precision
-        guard let stratum = settings.localClockStratum else {
-            responder.state = .unsynchronized(precision: precision)
-            return
+    // MARK: - Drift file
+
+    static func readDrift(_ path: String, log: Log) -> Double? {
+        guard let text = try? TextFile.read(path) else {
+            log.notice("drift file \(path) not found; frequency starts at 0 ppm")
+            return nil
         }
-        responder.state = SystemState(
-            leap: .noWarning, stratum: min(stratum + 1, 16),
-            referenceID: ReferenceID(ipv4: 127, 127, 1, 0), referenceTime: clock.now(),
-            rootDelay: 0, rootDispersion: precision.seconds, precision: precision,
-            poll: PollExponent(6))
+        let word = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first.map(String.init) ?? ""
+        guard let ppm = Double(word), ppm.isFinite, abs(ppm) <= 500 else {
+            log.warning("drift file \(path): '\(word)' is not a frequency in ppm; ignored")
+            return nil
+        }
+        return ppm
     }
+
+    private func saveDrift() {
+        guard let path = settings.driftFile, engine.system.updates > 0 else { return }
+        do {
+            try AtomicFile.write(formatFixed(clock.status().frequency, 3) + "\n", to: path)
+        } catch {
+            log.warning("cannot write drift file \(path): \(error)")
+        }
+    }
+}
+
+/// DNS answers handed from resolver threads to the event loop.
+final class ResolvedQueue: Sendable {
+    private let items = Mutex<[(AssociationID, [IPAddress])]>([])
+    func put(_ id: AssociationID, _ addresses: [IPAddress]) { items.withLock { $0.append((id, addresses)) } }
+    func take() -> [(AssociationID, [IPAddress])] { items.withLock { r in defer { r.removeAll() }; return r } }
 }

@@ -38,6 +38,15 @@ struct NTPSH: ParsableCommand {
     @Flag(help: "Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.")
     var daemon = false
 
+    @Flag(name: .customShort("g"), help: "Allow the first clock correction to exceed the panic threshold (1000 s).")
+    var allowBigFirstCorrection = false
+
+    @Flag(name: .customShort("x"), help: "Never step the clock; slew every correction.")
+    var slewOnly = false
+
+    @Flag(name: .customShort("q"), help: "Set the clock once, then exit (as ntpd -q).")
+    var setOnce = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         for address in listen where SocketAddress(address, port: 0) == nil {
@@ -61,8 +70,14 @@ struct NTPSH: ParsableCommand {
             let file: BootstrapConfig
             do { file = try BootstrapConfig(path: config) } catch { throw ExitFailure("ntpsh: \(error)", status: 2) }
             for warning in file.warnings { log.warning(warning) }
-            settings.localClockStratum = file.localClockStratum
+            settings.associations = file.associations
+            settings.engine = file.engine
+            settings.driftFile = file.driftFile
         }
+        settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
+        settings.engine.slewOnly = slewOnly || settings.engine.slewOnly
+        settings.engine.setOnceAndExit = setOnce
+        settings.seed = UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid())
         let driver = try makeClock(log: log)
         let server: Daemon
         do {
@@ -70,7 +85,8 @@ struct NTPSH: ParsableCommand {
         } catch {
             throw ExitFailure("ntpsh: \(error)", status: 2)
         }
-        server.runUntilSignalled()
+        let status = server.runUntilSignalled()
+        if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
     }
 
     private func makeClock(log: Log) throws -> any ClockDriver {

@@ -1,0 +1,185 @@
+public import NTPWire
+
+/// Identifies an association for the life of the engine (ntpq's `assid`).
+public struct AssociationID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(_ rawValue: UInt16) { self.rawValue = rawValue }
+    public static func < (a: AssociationID, b: AssociationID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { String(rawValue) }
+}
+
+/// How an association was configured (the `server`, `pool` and `peer` directives).
+public struct AssociationConfiguration: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        /// `server`: a unicast client association.
+        case server
+        /// `pool`: a name that brings in several servers (this entry spawns them).
+        case pool
+        /// The undisciplined local clock, `server 127.127.1.0`.
+        case localClock
+    }
+
+    public var kind: Kind
+    /// The address or name as the admin wrote it.
+    public var host: String
+    public var port: UInt16 = 123
+    public var iburst = false
+    public var burst = false
+    public var prefer = false
+    public var noselect = false
+    public var minPoll: Int8 = NTPConstants.defaultMinPoll
+    public var maxPoll: Int8 = NTPConstants.defaultMaxPoll
+    public var version: UInt8 = 4
+    /// The local clock's stratum (`fudge 127.127.1.0 stratum N`); ntpd's default is 5.
+    public var localStratum: UInt8 = 5
+
+    public init(kind: Kind = .server, host: String) {
+        self.kind = kind
+        self.host = host
+    }
+
+    /// `server 127.127.1.0` is the local clock driver, whatever kind was asked.
+    public static func isLocalClockAddress(_ host: String) -> Bool {
+        host.hasPrefix("127.127.1.")
+    }
+}
+
+/// Where an association is in its life.
+public enum AssociationState: String, Sendable, Equatable {
+    /// Waiting for its name to resolve.
+    case resolving
+    /// Name did not resolve; retried with backoff.
+    case unresolved
+    /// Polling.
+    case active
+    /// Stopped by a DENY or RSTR kiss.
+    case denied
+}
+
+/// The selection status of an association, which `peers` shows as its tally code.
+public enum SelectStatus: Character, Sendable, Equatable, CaseIterable {
+    /// Rejected: unreachable, unsynchronised, too far, or not selectable.
+    case reject = " "
+    /// Falseticker: its interval misses the intersection.
+    case falseticker = "x"
+    /// Excess: beyond `tos maxclock`.
+    case excess = "."
+    /// Outlier: discarded by the cluster algorithm.
+    case outlier = "-"
+    /// Candidate: survives and is combined.
+    case candidate = "+"
+    /// Backup: survives, not combined.
+    case backup = "#"
+    /// The system peer.
+    case systemPeer = "*"
+    /// The PPS peer.
+    case ppsPeer = "o"
+
+    public var tally: Character { rawValue }
+}
+
+/// Counters ntpq's `rv ASSOCID` and `peers` need about packets from one source.
+public struct AssociationCounters: Sendable, Equatable {
+    public var sent: UInt64 = 0
+    public var received: UInt64 = 0
+    public var duplicate: UInt64 = 0
+    public var bogusOrigin: UInt64 = 0
+    public var unsynchronised: UInt64 = 0
+    public var badHeader: UInt64 = 0
+    public var kisses: UInt64 = 0
+    public init() {}
+}
+
+/// One association: a source polled by this engine (chrony's `ntp_core`). It builds requests,
+/// applies RFC 5905's packet tests to replies, keeps the reach register, the poll interval,
+/// the clock filter and the source statistics. It does no I/O.
+public struct Association: Sendable {
+    public let id: AssociationID
+    public var configuration: AssociationConfiguration
+    /// The resolved address (nil while resolving, and for the local clock).
+    public var address: SocketAddress?
+    /// For servers a pool spawned: the pool's association.
+    public var spawnedBy: AssociationID?
+    public var state: AssociationState
+
+    // Values from the last reply (RFC 5905 peer variables).
+    public var leap: LeapIndicator = .unsynchronized
+    public var stratum: UInt8 = 16
+    public var precision = PollExponent(-20)
+    public var rootDelay = 0.0
+    public var rootDispersion = 0.0
+    public var referenceID = ReferenceID(ascii: "INIT")
+    public var referenceTime = NTPTimestamp.zero
+    public var peerPoll = PollExponent(0)
+    /// Local time the last valid reply arrived.
+    public var lastUpdate: UnixTime?
+
+    /// Reach register: bit 0 the last poll.
+    public var reach: UInt8 = 0
+    /// Polls since the last valid reply.
+    public var unreach = 0
+    public var poll: Int8
+    /// ntpd's poll-adjust counter.
+    var pollCounter = 0
+    /// Packets of the current burst still to send.
+    var burstRemaining = 0
+    /// When the next request is due (local time).
+    public var nextPoll: UnixTime
+    /// Transmit timestamp of the outstanding request (RFC 5905 `org` check), and its local time.
+    var outstandingTransmit: NTPTimestamp?
+    var outstandingLocal: UnixTime?
+    /// Transmit timestamp of the last reply seen (duplicate check).
+    var lastReplyTransmit: NTPTimestamp?
+
+    public var filter = ClockFilter()
+    public var statistics = SourceStatistics()
+    public var select: SelectStatus = .reject
+    public var counters = AssociationCounters()
+    /// Last kiss code received.
+    public var lastKiss: KissCode?
+    /// When an offset beyond the step threshold was first seen, while it persists.
+    var spikeSince: UnixTime?
+
+    init(id: AssociationID, configuration: AssociationConfiguration, now: UnixTime) {
+        self.id = id
+        self.configuration = configuration
+        self.state = configuration.kind == .localClock ? .active : .resolving
+        self.poll = configuration.minPoll
+        self.nextPoll = now
+        if configuration.kind == .localClock {
+            stratum = configuration.localStratum
+            referenceID = ReferenceID(ascii: "LOCL")
+            leap = .noWarning
+            precision = PollExponent(-20)
+        }
+    }
+
+    public var isLocalClock: Bool { configuration.kind == .localClock }
+    public var isPool: Bool { configuration.kind == .pool }
+
+    /// Seconds between polls.
+    public var pollInterval: Double { PollExponent(poll).seconds }
+
+    /// RFC 5905 §11.2.1 root distance at `now`: half the total delay plus all dispersion and
+    /// the jitter. Never below MINDISP.
+    public func rootDistance(at now: UnixTime) -> Double {
+        if isLocalClock { return NTPConstants.minDispersion }
+        let elapsed = lastUpdate.map { max(0, now - $0) } ?? 0
+        return max(NTPConstants.minDispersion, (rootDelay + filter.delay) / 2)
+            + rootDispersion + filter.dispersion + NTPConstants.phi * elapsed + filter.jitter
+    }
+
+    /// Why it cannot be selected now, or nil (RFC 5905 §11.2 "fit" test).
+    public func unfitReason(at now: UnixTime) -> String? {
+        if isLocalClock { return nil }
+        if state != .active { return "not active" }
+        if configuration.noselect { return "noselect" }
+        if reach == 0 { return "unreachable" }
+        if leap == .unsynchronized || stratum >= NTPConstants.maxStratum { return "unsynchronised" }
+        if filter.samples.isEmpty { return "no samples" }
+        if rootDistance(at: now) > NTPConstants.maxDistance + NTPConstants.phi * pollInterval {
+            return "root distance too large"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,24 @@
+/// RFC 5905's protocol constants, in seconds unless said otherwise.
+public enum NTPConstants {
+    /// PHI: frequency tolerance, the rate dispersion grows at (15 ppm).
+    public static let phi = 15e-6
+    /// MAXDISP: the dispersion of a stage never filled.
+    public static let maxDispersion = 16.0
+    /// MINDISP: the least dispersion a sample adds.
+    public static let minDispersion = 0.005
+    /// MAXDIST: a source whose root distance exceeds this is not selectable.
+    public static let maxDistance = 1.5
+    /// MAXSTRAT: stratum meaning unsynchronised.
+    public static let maxStratum: UInt8 = 16
+    /// NSTAGE: samples in the clock filter.
+    public static let filterStages = 8
+    /// Default poll exponents (ntpd's): 64 s to 1024 s.
+    public static let defaultMinPoll: Int8 = 6
+    public static let defaultMaxPoll: Int8 = 10
+    /// Limits users may configure (ntpd's): 8 s to 36 h.
+    public static let minPollLimit: Int8 = 3
+    public static let maxPollLimit: Int8 = 17
+    /// iburst: packets sent, and their spacing, when a source is unreachable.
+    public static let burstCount = 8
+    public static let burstSpacing = 2.0
+}

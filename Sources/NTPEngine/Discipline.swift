@@ -1,0 +1,142 @@
+import NTPWire
+
+/// The clock discipline. Each source keeps a delay-weighted linear regression of its offsets
+/// (``SourceStatistics``); at each update the survivors' predicted offsets at `now` and their
+/// frequency estimates are combined by inverse variance, and the clock is corrected by the
+/// whole estimate: phase by a slew (or a step beyond the step threshold), frequency by the
+/// estimated error when it is statistically significant. Stored samples are then re-expressed
+/// against the corrected clock, so the regression continues across corrections (chrony's way).
+///
+/// Why not RFC 5905's PLL/FLL: the loop filter's time constant makes it trade noise for
+/// convergence (ntpd takes ~10 minutes and leaves 1e-2 s RMS in ACCURACY.md's default world),
+/// while the regression uses every sample at its worth and needs no settling.
+///
+/// Steps follow ntpd: the first correction steps when beyond the step threshold (or is refused
+/// beyond the panic threshold without `-g`); later, an offset beyond the step threshold must
+/// persist for `stepout` before it is believed.
+struct Discipline: Sendable {
+    var configuration: EngineConfiguration
+
+    struct Correction: Sendable, Equatable {
+        /// Seconds added to the clock.
+        var phase: Double
+        /// Fraction added to the clock's rate.
+        var frequency: Double
+        var stepped: Bool
+        var jitter: Double
+    }
+
+    enum Outcome: Sendable, Equatable {
+        case none
+        case panic(Double)
+        case corrected(Correction)
+    }
+
+    /// Samples the system peer needs before the first correction.
+    static let firstUpdateSamples = 2
+    /// ntpd's poll-adjust gate and limit.
+    static let pollGate = 4.0
+    static let pollLimit = 30
+
+    private(set) var updates = 0
+
+    init(configuration: EngineConfiguration) { self.configuration = configuration }
+
+    /// Adds a sample to the association's statistics unless it is a spike (beyond the step
+    /// threshold from the prediction, not yet persisting for stepout). Adjusts the poll.
+    mutating func addSample(to a: inout Association, offset: Double, delay: Double, at now: UnixTime)
+        -> (added: Bool, spike: Double?)
+    {
+        let prediction = a.statistics.estimate != nil && a.statistics.points.count >= 2
+            ? a.statistics.predict(at: now) : nil
+        if let p = prediction, updates > 0, configuration.stepThreshold > 0, !configuration.slewOnly,
+           abs(offset - p.offset) > configuration.stepThreshold {
+            if let since = a.spikeSince {
+                guard now - since >= configuration.stepout else { return (false, nil) }
+                a.spikeSince = nil
+                a.statistics.reset()
+            } else {
+                a.spikeSince = now
+                return (false, offset)
+            }
+        } else {
+            a.spikeSince = nil
+        }
+        if let p = prediction {
+            let noise = max(a.statistics.sampleError(delay: delay), p.error, 1e-6)
+            adjustPoll(&a, residual: offset - p.offset, noise: noise)
+        }
+        a.statistics.noiseFloor = max(1e-7, a.precision.seconds, a.statistics.noiseFloor)
+        a.statistics.add(time: now, offset: offset, delay: delay)
+        return (true, nil)
+    }
+
+    private func adjustPoll(_ a: inout Association, residual: Double, noise: Double) {
+        if abs(residual) < Self.pollGate * noise {
+            a.pollCounter += Int(a.poll)
+            if a.pollCounter > Self.pollLimit {
+                a.pollCounter = 0
+                if a.poll < a.configuration.maxPoll { a.poll += 1 }
+            }
+        } else {
+            a.pollCounter -= 2 * Int(a.poll)
+            if a.pollCounter < -Self.pollLimit {
+                a.pollCounter = 0
+                if a.poll > a.configuration.minPoll { a.poll -= 1 }
+            }
+        }
+    }
+
+    /// Combines the survivors and corrects the clock.
+    mutating func update(survivors: [Association], systemPeer: Association, clock: any ClockDriver, at now: UnixTime)
+        -> Outcome
+    {
+        guard systemPeer.statistics.points.count >= (updates == 0 ? Self.firstUpdateSamples : 1) else { return .none }
+        var wOffset = 0.0, sumOffset = 0.0
+        var wFreq = 0.0, sumFreq = 0.0
+        for s in survivors {
+            guard let e = s.statistics.estimate, let p = s.statistics.predict(at: now) else { continue }
+            let bound = s.rootDelay / 2 + s.rootDispersion
+            let w = 1 / (p.error * p.error + bound * bound / 3 + 1e-18)
+            wOffset += w
+            sumOffset += w * p.offset
+            if e.samples >= 2, e.frequencyError.isFinite, e.frequencyError > 0 {
+                let wf = 1 / (e.frequencyError * e.frequencyError)
+                wFreq += wf
+                sumFreq += wf * e.frequency
+            }
+        }
+        guard wOffset > 0 else { return .none }
+        let offset = sumOffset / wOffset
+        var frequency = 0.0
+        if wFreq > 0 {
+            let f = sumFreq / wFreq
+            let fError = (1 / wFreq).squareRoot()
+            if fError <= 1e-6 || abs(f) > 3 * fError { frequency = f }
+        }
+
+        if configuration.panicThreshold > 0, abs(offset) > configuration.panicThreshold,
+           !(updates == 0 && configuration.allowFirstBigCorrection) {
+            return .panic(offset)
+        }
+        // Frequency first: the step or slew then starts on the corrected rate.
+        let before = clock.status().frequency
+        if frequency != 0 {
+            try? clock.setFrequency(ppm: before + frequency * 1e6)
+        }
+        let applied = (clock.status().frequency - before) * 1e-6
+        let step = configuration.stepThreshold > 0 && abs(offset) > configuration.stepThreshold
+            && !configuration.slewOnly
+        do {
+            if step {
+                try clock.step(by: offset)
+            } else {
+                try clock.slew(by: offset + clock.status().remainingSlew)
+            }
+        } catch {
+            return .none
+        }
+        updates += 1
+        return .corrected(Correction(phase: offset, frequency: applied, stepped: step, jitter: 0))
+    }
+}

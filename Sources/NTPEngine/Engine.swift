@@ -1,0 +1,423 @@
+public import NTPWire
+
+/// What the engine asks its runner to do. Clock corrections are not actions: the engine
+/// drives the ``ClockDriver`` it was given directly (that interface is the seam).
+public enum EngineAction: Sendable, Equatable {
+    /// Send this datagram to `destination` now.
+    case send([UInt8], to: SocketAddress)
+    /// Resolve `host` off the engine's thread, then call ``Engine/resolved(_:addresses:)``.
+    case resolve(AssociationID, host: String)
+    /// `-q` is done (status 0) or the engine cannot go on (panic: status 1).
+    case exit(status: Int32, reason: String)
+}
+
+/// The NTP engine (sans-IO): associations, mitigation, discipline and system variables.
+/// Its runner feeds it timer ticks, replies and DNS answers, and carries out the actions it
+/// returns; the engine reads time only from its clock, and its randomness from its seed. The
+/// same engine runs for real (NTPRuntime) and in virtual time (NTPSimulation).
+///
+/// Algorithms: RFC 5905's on-wire protocol, clock filter, intersection, cluster and combine
+/// decide which sources are truechimers and what `peers` shows. The clock is disciplined by
+/// ``Discipline``: a delay-weighted regression of each source's offsets (see
+/// ``SourceStatistics``), combined over the survivors, corrected in full at each update.
+public final class Engine {
+    public let clock: any ClockDriver
+    public var configuration: EngineConfiguration
+    public private(set) var associations: [AssociationID: Association] = [:]
+    public private(set) var system: SystemVariables
+    public private(set) var events: [EngineEvent] = []
+    /// Events not yet taken by ``takeEvents()``.
+    private var pendingEvents: [EngineEvent] = []
+    private var nextID: UInt16 = 1
+    private var random: EngineRandom
+    private var discipline: Discipline
+
+    public static let eventHistory = 200
+
+    public init(configuration: EngineConfiguration, clock: any ClockDriver, seed: UInt64) {
+        self.configuration = configuration
+        self.clock = clock
+        self.random = EngineRandom(seed: seed)
+        let precision = clock.status().precision
+        system = SystemVariables(precision: precision)
+        discipline = Discipline(configuration: configuration)
+        if let f = configuration.initialFrequency {
+            try? clock.setFrequency(ppm: f)
+            system.frequency = clock.status().frequency
+        }
+    }
+
+    // MARK: Associations
+
+    /// Adds an association; it starts polling at the next timer tick.
+    @discardableResult
+    public func add(_ configuration: AssociationConfiguration) -> AssociationID {
+        var config = configuration
+        if AssociationConfiguration.isLocalClockAddress(config.host) { config.kind = .localClock }
+        let id = AssociationID(nextID)
+        nextID &+= 1
+        var a = Association(id: id, configuration: config, now: clock.now())
+        if config.kind != .localClock, let ip = IPAddress(config.host) {
+            a.address = SocketAddress(ip: ip, port: config.port)
+            a.state = .active
+            a.nextPoll = clock.now().adding(seconds: random.uniform() * 0.5)
+        }
+        associations[id] = a
+        return id
+    }
+
+    /// Removes an association (and, for a pool, the servers it brought in).
+    public func remove(_ id: AssociationID) {
+        associations[id] = nil
+        for (other, a) in associations where a.spawnedBy == id { associations[other] = nil }
+        if system.systemPeer == id { system.systemPeer = nil }
+        reselect(now: clock.now(), update: false)
+    }
+
+    public func association(_ id: AssociationID) -> Association? { associations[id] }
+
+    /// Associations in id order.
+    public var sortedAssociations: [Association] { associations.values.sorted { $0.id < $1.id } }
+
+    /// The server side's view: what replies to clients carry.
+    public var serverState: SystemState { system.serverState(at: clock.now()) }
+
+    /// Takes the events recorded since the last call.
+    public func takeEvents() -> [EngineEvent] {
+        defer { pendingEvents.removeAll() }
+        return pendingEvents
+    }
+
+    // MARK: Time
+
+    /// The local time the engine next wants ``handleTimer()``.
+    public func nextWakeup() -> UnixTime? {
+        associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
+            .filter { !$0.isPool || $0.state != .active }
+            .map(\.nextPoll).min()
+    }
+
+    /// Runs every poll that is due.
+    public func handleTimer() -> [EngineAction] {
+        let now = clock.now()
+        var actions: [EngineAction] = []
+        for id in associations.keys.sorted() {
+            guard var a = associations[id], a.nextPoll <= now else { continue }
+            switch a.state {
+            case .resolving, .unresolved:
+                actions.append(.resolve(id, host: a.configuration.host))
+                // Retried with backoff until answered: 2 s, 4 s … up to 1 h.
+                let backoff = min(3600, max(2, PollExponent(Int8(min(12, a.unreach + 1))).seconds))
+                a.unreach += 1
+                a.nextPoll = now.adding(seconds: backoff)
+                associations[id] = a
+            case .active:
+                if a.isPool { continue }
+                if a.isLocalClock {
+                    // The local clock "answers" every poll with offset 0 (ntpd's LOCAL driver).
+                    a.reach = a.reach << 1 | 1
+                    a.lastUpdate = now
+                    a.filter.add(ClockFilter.Sample(offset: 0, delay: 0, dispersion: 0, time: now))
+                    a.nextPoll = now.adding(seconds: a.pollInterval)
+                    associations[id] = a
+                    actions.append(contentsOf: reselect(now: now, update: false))
+                    continue
+                }
+                actions.append(contentsOf: poll(&a, now: now))
+                associations[id] = a
+            case .denied:
+                continue
+            }
+        }
+        return actions
+    }
+
+    private func poll(_ a: inout Association, now: UnixTime) -> [EngineAction] {
+        guard let address = a.address else { return [] }
+        if a.burstRemaining == 0 {
+            // A new poll: shift the reach register; an unanswered previous poll counts.
+            let wasReachable = a.reach != 0
+            a.reach <<= 1
+            if a.reach == 0 {
+                if wasReachable { record(.unreachable(a.id, name(a)), at: now) }
+                if a.configuration.iburst && a.unreach == 0 {
+                    a.burstRemaining = NTPConstants.burstCount - 1
+                }
+                a.unreach += 1
+                if a.unreach > 8 { a.poll = min(a.poll + 1, a.configuration.maxPoll) }
+            } else if a.configuration.burst {
+                a.burstRemaining = NTPConstants.burstCount - 1
+            }
+        } else {
+            a.burstRemaining -= 1
+        }
+        let t1 = clock.now()
+        let transmit = NTPTimestamp(t1)
+        let request = NTPHeader(
+            leap: system.isSynchronized ? .noWarning : .unsynchronized, version: a.configuration.version,
+            mode: .client, stratum: 0, poll: PollExponent(a.poll), precision: system.precision,
+            transmitTime: transmit)
+        a.outstandingTransmit = transmit
+        a.outstandingLocal = t1
+        a.counters.sent += 1
+        let interval = a.burstRemaining > 0 ? NTPConstants.burstSpacing : a.pollInterval
+        // Randomised within the last 1/16 of the interval so clients do not march in step.
+        a.nextPoll = now.adding(seconds: interval * (1 - random.uniform() / 16))
+        return [.send(request.bytes, to: address)]
+    }
+
+    // MARK: DNS
+
+    /// The answer to a `.resolve` action. An empty list means the name did not resolve.
+    public func resolved(_ id: AssociationID, addresses: [IPAddress]) -> [EngineAction] {
+        guard var a = associations[id] else { return [] }
+        let now = clock.now()
+        guard let first = addresses.first else {
+            if a.state == .resolving { record(.unresolved(id, a.configuration.host), at: now) }
+            a.state = .unresolved
+            associations[id] = a
+            return []
+        }
+        a.unreach = 0
+        if a.isPool {
+            a.state = .active
+            associations[id] = a
+            let existing = Set(associations.values.filter { $0.spawnedBy == id }.compactMap { $0.address?.ip })
+            for ip in addresses where !existing.contains(ip) {
+                var config = a.configuration
+                config.kind = .server
+                config.host = ip.description
+                let child = add(config)
+                associations[child]?.spawnedBy = id
+            }
+            return []
+        }
+        a.address = SocketAddress(ip: first, port: a.configuration.port)
+        a.state = .active
+        a.nextPoll = now
+        record(.resolved(id, a.configuration.host, first.description), at: now)
+        associations[id] = a
+        return handleTimer()
+    }
+
+    // MARK: Replies
+
+    /// A datagram arrived from `source` at local time `receiveTime` (kernel timestamp on the
+    /// served scale).
+    public func handleReply(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime) -> [EngineAction] {
+        guard let id = associations.first(where: { $0.value.address == source && !$0.value.isPool })?.key,
+              var a = associations[id] else { return [] }
+        let header: NTPHeader
+        do {
+            _ = try NTPPacketLayout.scan(bytes)
+            header = try NTPHeader(decoding: bytes)
+        } catch {
+            a.counters.badHeader += 1
+            associations[id] = a
+            return []
+        }
+        guard header.mode == .server else { a.counters.badHeader += 1; associations[id] = a; return [] }
+        if let last = a.lastReplyTransmit, last == header.transmitTime {
+            a.counters.duplicate += 1
+            associations[id] = a
+            return []
+        }
+        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
+            a.counters.bogusOrigin += 1
+            associations[id] = a
+            return []
+        }
+        a.outstandingTransmit = nil
+        a.outstandingLocal = nil
+        a.lastReplyTransmit = header.transmitTime
+        a.counters.received += 1
+        let now = receiveTime
+
+        if let kiss = header.kissCode {
+            a.counters.kisses += 1
+            a.lastKiss = kiss
+            record(.kiss(id, name(a), kiss), at: now)
+            switch kiss {
+            case .RATE:
+                a.poll = min(max(a.poll + 1, header.poll.log2Seconds), a.configuration.maxPoll)
+                a.burstRemaining = 0
+                a.nextPoll = now.adding(seconds: a.pollInterval)
+            case .DENY, .RSTR:
+                a.state = .denied
+                a.reach = 0
+            default:
+                break
+            }
+            associations[id] = a
+            reselect(now: now, update: false)
+            return []
+        }
+
+        let wasUnreachable = a.reach == 0
+        a.reach |= 1
+        a.unreach = 0
+        if wasUnreachable { record(.reachable(id, name(a)), at: now) }
+        a.leap = header.leap
+        a.stratum = header.stratum == 0 ? NTPConstants.maxStratum : header.stratum
+        a.precision = header.precision
+        a.rootDelay = header.rootDelay.seconds
+        a.rootDispersion = header.rootDispersion.seconds
+        a.referenceID = header.referenceID
+        a.referenceTime = header.referenceTime
+        a.peerPoll = header.poll
+
+        guard header.leap != .unsynchronized, header.stratum != 0, header.stratum < NTPConstants.maxStratum,
+              !header.receiveTime.isZero, !header.transmitTime.isZero else {
+            a.counters.unsynchronised += 1
+            associations[id] = a
+            reselect(now: now, update: false)
+            return []
+        }
+
+        // RFC 5905 §8: offset and delay from the four timestamps (era-safe differences).
+        let t1ts = NTPTimestamp(t1), t4ts = NTPTimestamp(receiveTime)
+        let a1 = (header.receiveTime - t1ts).seconds, b1 = (header.transmitTime - t4ts).seconds
+        let offset = (a1 + b1) / 2
+        let delay = max(a1 - b1, system.precision.seconds)
+        let dispersion = header.precision.seconds + system.precision.seconds + NTPConstants.phi * max(0, receiveTime - t1)
+        a.lastUpdate = receiveTime
+        // The part of a slew not applied yet will still move the clock: count it as done.
+        let pending = clock.status().remainingSlew
+        let sampleOffset = offset - pending
+        a.filter.add(ClockFilter.Sample(offset: sampleOffset, delay: delay, dispersion: dispersion, time: receiveTime))
+        let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: receiveTime)
+        if let spike = accepted.spike { record(.spike(id, name(a), spike), at: now) }
+        associations[id] = a
+        return reselect(now: now, update: accepted.added)
+    }
+
+    // MARK: Selection and discipline
+
+    @discardableResult
+    private func reselect(now: UnixTime, update: Bool) -> [EngineAction] {
+        let candidates = associations.values.compactMap { a -> Selection.Candidate? in
+            guard a.unfitReason(at: now) == nil else { return nil }
+            let predicted = a.statistics.predict(at: now)?.offset ?? a.filter.offset
+            return Selection.Candidate(
+                id: a.id, offset: a.isLocalClock ? 0 : predicted, rootDistance: a.rootDistance(at: now),
+                jitter: a.filter.jitter, stratum: a.stratum, prefer: a.configuration.prefer,
+                isLocalClock: a.isLocalClock)
+        }
+        let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer)
+        for id in associations.keys { associations[id]?.select = result.status[id] ?? .reject }
+        let previous = system.systemPeer
+        system.systemPeer = result.systemPeer
+        system.selectionJitter = result.selectionJitter
+        system.truechimers = result.truechimers
+        if previous != result.systemPeer {
+            if let p = result.systemPeer, let a = associations[p] {
+                record(.systemPeer(p, name(a)), at: now)
+            } else if previous != nil {
+                record(.noSystemPeer, at: now)
+            }
+        }
+        guard let peerID = result.systemPeer, let peer = associations[peerID] else { return [] }
+        if peer.isLocalClock {
+            system.adoptLocalClock(peer, at: now)
+            return []
+        }
+        guard update else { return [] }
+        let survivors = result.survivors.compactMap { associations[$0] }
+        let outcome = discipline.update(survivors: survivors, systemPeer: peer, clock: clock, at: now)
+        return apply(outcome, peer: peer, now: now)
+    }
+
+    private func apply(_ outcome: Discipline.Outcome, peer: Association, now: UnixTime) -> [EngineAction] {
+        var actions: [EngineAction] = []
+        switch outcome {
+        case .none:
+            return []
+        case .panic(let offset):
+            record(.panic(offset), at: now)
+            return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(offset)).description)]
+        case .corrected(let c):
+            for id in associations.keys {
+                associations[id]?.statistics.applyCorrection(phase: c.phase, frequency: c.frequency, at: now)
+                associations[id]?.filter.applyCorrection(phase: c.phase, frequency: c.frequency, at: now)
+                if c.stepped {
+                    associations[id]?.statistics.reset()
+                    associations[id]?.filter.reset()
+                    associations[id]?.spikeSince = nil
+                }
+            }
+            if c.stepped { record(.step(c.phase), at: now) }
+            let wasSynchronised = system.isSynchronized
+            system.clockUpdated(peer: peer, offset: c.phase, jitter: c.jitter, clock: clock, at: now,
+                                leap: majorityLeap())
+            if !wasSynchronised { record(.synchronised(stratum: system.stratum), at: now) }
+            if configuration.setOnceAndExit {
+                actions.append(.exit(status: 0, reason: "clock set (offset \(formatSeconds(c.phase)))"))
+            }
+        }
+        return actions
+    }
+
+    private func majorityLeap() -> LeapIndicator {
+        var counts: [LeapIndicator: Int] = [:]
+        let survivors = associations.values.filter { $0.select == .systemPeer || $0.select == .candidate }
+        for a in survivors where !a.isLocalClock { counts[a.leap, default: 0] += 1 }
+        let n = counts.values.reduce(0, +)
+        for leap in [LeapIndicator.insertSecond, .deleteSecond] where (counts[leap] ?? 0) * 2 > n {
+            return leap
+        }
+        return .noWarning
+    }
+
+    // MARK: Manual clock operations
+
+    /// Steps the clock by `offset` seconds (the shell's `step`).
+    public func step(by offset: Double) throws(ClockError) {
+        try clock.step(by: offset)
+        let now = clock.now()
+        for id in associations.keys {
+            associations[id]?.statistics.reset()
+            associations[id]?.filter.reset()
+        }
+        record(.step(offset), at: now)
+    }
+
+    /// Slews the clock by `offset` seconds; returns how long it will take.
+    public func slew(by offset: Double) throws(ClockError) -> Double {
+        let duration = try clock.slew(by: offset)
+        let now = clock.now()
+        for id in associations.keys {
+            associations[id]?.statistics.applyCorrection(phase: offset, frequency: 0, at: now)
+            associations[id]?.filter.applyCorrection(phase: offset, frequency: 0, at: now)
+        }
+        return duration
+    }
+
+    // MARK: Helpers
+
+    func name(_ a: Association) -> String {
+        if a.isLocalClock { return "LOCAL(\(a.configuration.host.split(separator: ".").last ?? "0"))" }
+        return a.address?.ip.description ?? a.configuration.host
+    }
+
+    private func record(_ kind: EngineEvent.Kind, at time: UnixTime) {
+        let e = EngineEvent(time: time, kind: kind)
+        events.append(e)
+        if events.count > Self.eventHistory { events.removeFirst(events.count - Self.eventHistory) }
+        pendingEvents.append(e)
+    }
+}
+
+/// SplitMix64: the engine's deterministic randomness (poll jitter), seeded by its runner.
+struct EngineRandom: Sendable {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,24 @@
+/// The engine-wide settings: `tinker`, `tos`, and the `-g`, `-x`, `-q` flags.
+public struct EngineConfiguration: Sendable, Equatable {
+    /// `tinker step`: offsets beyond this are stepped, not slewed (ntpd: 0.128 s). 0 disables stepping.
+    public var stepThreshold = 0.128
+    /// `tinker stepout`: how long an offset beyond the step threshold must persist before it is
+    /// believed and stepped (NTPsec: 300 s).
+    public var stepout = 300.0
+    /// `tinker panic`: a first correction beyond this is refused unless `-g` (1000 s). 0 disables.
+    public var panicThreshold = 1000.0
+    /// `-g`: allow the first correction to exceed the panic threshold.
+    public var allowFirstBigCorrection = false
+    /// `-x`: never step; slew every correction.
+    public var slewOnly = false
+    /// `-q`: set the clock once, then report `.exit`.
+    public var setOnceAndExit = false
+    /// `tos minsane`, `minclock`, `maxclock`.
+    public var selection = Selection.Settings()
+    /// `tos orphan N`: the stratum this server claims when nothing better is reachable.
+    public var orphanStratum: UInt8?
+    /// The frequency the clock starts with (from the drift file), ppm.
+    public var initialFrequency: Double?
+
+    public init() {}
+}

@@ -1,0 +1,63 @@
+public import NTPWire
+
+/// Something the engine did or saw that an admin wants to hear about: logged by the daemon,
+/// printed above the prompt by the shell (`terminal monitor`), kept by `events`.
+public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case systemPeer(AssociationID, String)
+        case noSystemPeer
+        case synchronised(stratum: UInt8)
+        case step(Double)
+        case frequencySet(Double)
+        case reachable(AssociationID, String)
+        case unreachable(AssociationID, String)
+        case kiss(AssociationID, String, KissCode)
+        case spike(AssociationID, String, Double)
+        case panic(Double)
+        case resolved(AssociationID, String, String)
+        case unresolved(AssociationID, String)
+    }
+
+    public var time: UnixTime
+    public var kind: Kind
+
+    public init(time: UnixTime, kind: Kind) { self.time = time; self.kind = kind }
+
+    public var description: String {
+        switch kind {
+        case .systemPeer(_, let name): return "new system peer \(name)"
+        case .noSystemPeer: return "no system peer: no source survives selection"
+        case .synchronised(let stratum): return "synchronised at stratum \(stratum)"
+        case .step(let offset): return "clock stepped by \(formatSeconds(offset))"
+        case .frequencySet(let ppm): return "frequency set to \(formatFixed(ppm, 3)) ppm"
+        case .reachable(_, let name): return "\(name) reachable"
+        case .unreachable(_, let name): return "\(name) unreachable"
+        case .kiss(_, let name, let code): return "\(name) sent kiss code \(code)"
+        case .spike(_, let name, let offset): return "\(name) offset \(formatSeconds(offset)) beyond the step threshold; waiting for stepout"
+        case .panic(let offset): return "offset \(formatSeconds(offset)) exceeds the panic threshold; set the clock by hand or restart with -g"
+        case .resolved(_, let name, let address): return "\(name) resolved to \(address)"
+        case .unresolved(_, let name): return "\(name) does not resolve; retrying"
+        }
+    }
+}
+
+/// `1.234567 s` style, for events.
+func formatSeconds(_ s: Double) -> String { formatFixed(s, 6) + " s" }
+
+/// Fixed-point decimal formatting without Foundation.
+public func formatFixed(_ value: Double, _ digits: Int) -> String {
+    guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let negative = value < 0
+    let scaled = (abs(value) * scale).rounded()
+    guard scaled < 9.0e18 else { return String(value) }
+    let n = UInt64(scaled)
+    let s = UInt64(scale)
+    var text = String(n / s)
+    if digits > 0 {
+        let frac = String(n % s)
+        text += "." + String(repeating: "0", count: digits - frac.count) + frac
+    }
+    return (negative && n != 0 ? "-" : "") + text
+}

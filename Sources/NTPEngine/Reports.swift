@@ -1,0 +1,115 @@
+public import NTPWire
+
+/// What views show about one association (`peers`, `associations`, `rv ASSOCID`). A plain
+/// snapshot: renderers take this, never the engine's internals.
+public struct PeerReport: Sendable, Equatable {
+    public enum Kind: Character, Sendable, Equatable {
+        case unicast = "u", localClock = "l", pool = "p", symmetricActive = "s", symmetricPassive = "S"
+    }
+
+    public var id: AssociationID
+    /// As configured (address or name); for pool-spawned servers, their address.
+    public var host: String
+    /// The resolved address, if any.
+    public var address: SocketAddress?
+    public var kind: Kind
+    public var configured: Bool
+    public var prefer: Bool
+    public var iburst: Bool
+    public var state: AssociationState
+    public var select: SelectStatus
+    public var leap: LeapIndicator
+    public var stratum: UInt8
+    public var precision: PollExponent
+    public var rootDelay: Double
+    public var rootDispersion: Double
+    public var referenceID: ReferenceID
+    public var referenceTime: NTPTimestamp
+    /// Seconds since the last valid reply, nil if none yet.
+    public var sinceLastReply: Double?
+    public var poll: Int8
+    public var peerPoll: Int8
+    public var reach: UInt8
+    public var unreach: Int
+    /// Clock filter result, seconds.
+    public var offset: Double
+    public var delay: Double
+    public var dispersion: Double
+    public var jitter: Double
+    /// The eight filter stages, newest first.
+    public var filter: [ClockFilter.Sample]
+    public var counters: AssociationCounters
+    public var lastKiss: KissCode?
+    /// The discipline's estimate: offset now and frequency error (fraction), with errors.
+    public var estimate: SourceStatistics.Estimate?
+
+    /// The refid as ntpq prints it: kiss and reference-clock codes as `.CODE.`, the local
+    /// clock's `.LOCL.`, `.DNS.` while resolving, `.INIT.` before the first reply, else an address.
+    public var referenceText: String {
+        switch state {
+        case .resolving, .unresolved: return ".DNS."
+        case .denied: return lastKiss.map { ".\($0)." } ?? ".DENY."
+        case .active: break
+        }
+        if kind == .pool { return ".POOL." }
+        if kind == .localClock { return ".LOCL." }
+        if stratum <= 1 || stratum >= 16, let text = referenceID.asciiText, !text.isEmpty { return ".\(text)." }
+        if reach == 0 && counters.received == 0 { return ".INIT." }
+        return referenceID.dottedQuad
+    }
+
+    /// The remote column's text: the address, or `LOCAL(u)` for the local clock.
+    public var remoteText: String {
+        if kind == .localClock { return "LOCAL(\(host.split(separator: ".").last ?? "0"))" }
+        return address?.ip.description ?? host
+    }
+}
+
+/// What views show about the system (`rv`, `sysinfo`, `ntpstat`, `tracking`).
+public struct SystemReport: Sendable, Equatable {
+    public var variables: SystemVariables
+    /// Root dispersion grown to `now`, seconds.
+    public var rootDispersionNow: Double
+    /// Root distance now: rootdelay/2 + rootdisp.
+    public var rootDistance: Double
+    public var systemPeer: PeerReport?
+    public var clock: ClockStatus
+    public var now: UnixTime
+    public var server: ServerCounters
+}
+
+extension Engine {
+    /// A snapshot of every association, in id order.
+    public func peerReports() -> [PeerReport] {
+        let now = clock.now()
+        return sortedAssociations.map { report($0, now: now) }
+    }
+
+    public func peerReport(_ id: AssociationID) -> PeerReport? {
+        associations[id].map { report($0, now: clock.now()) }
+    }
+
+    public func systemReport(server: ServerCounters = ServerCounters()) -> SystemReport {
+        let now = clock.now()
+        let disp = system.rootDispersion(at: now)
+        return SystemReport(
+            variables: system, rootDispersionNow: disp, rootDistance: system.rootDelay / 2 + disp,
+            systemPeer: system.systemPeer.flatMap { peerReport($0) }, clock: clock.status(), now: now,
+            server: server)
+    }
+
+    private func report(_ a: Association, now: UnixTime) -> PeerReport {
+        let kind: PeerReport.Kind = a.isLocalClock ? .localClock : (a.isPool ? .pool : .unicast)
+        return PeerReport(
+            id: a.id, host: a.spawnedBy == nil ? a.configuration.host : (a.address?.ip.description ?? a.configuration.host),
+            address: a.address, kind: kind, configured: a.spawnedBy == nil,
+            prefer: a.configuration.prefer, iburst: a.configuration.iburst, state: a.state, select: a.select,
+            leap: a.leap, stratum: a.stratum, precision: a.precision, rootDelay: a.rootDelay,
+            rootDispersion: a.rootDispersion, referenceID: a.referenceID, referenceTime: a.referenceTime,
+            sinceLastReply: a.lastUpdate.map { now - $0 }, poll: a.poll, peerPoll: a.peerPoll.log2Seconds,
+            reach: a.reach, unreach: a.unreach,
+            offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion, jitter: a.filter.jitter,
+            filter: a.filter.stages(at: now), counters: a.counters, lastKiss: a.lastKiss,
+            estimate: a.statistics.estimate)
+    }
+}

@@ -1,0 +1,36 @@
+import Glibc
+import SystemPackage
+
+/// Writes that leave either the old file or the new one whole: write a temporary file in the
+/// same directory, fsync it, rename it over the target, fsync the directory.
+public enum AtomicFile {
+    /// Replaces `path` with `contents`. With `keepBackup`, the previous file stays as `path.bak`.
+    public static func write(_ contents: String, to path: String, keepBackup: Bool = false) throws(SystemCallError) {
+        let temp = path + ".tmp.\(getpid())"
+        let fd = try systemCall("open") { open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(temp) }
+        }
+        var bytes = Array(contents.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = try systemCall("write") {
+                bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            }
+            written += n
+        }
+        _ = try systemCall("fsync") { fsync(fd) }
+        if keepBackup, access(path, F_OK) == 0 {
+            unlink(path + ".bak")
+            _ = try systemCall("link") { link(path, path + ".bak") }
+        }
+        _ = try systemCall("rename") { rename(temp, path) }
+        ok = true
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+        bytes.removeAll()
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import NTPEngine
-
-@Test func moduleLoads() { #expect(Bool(true)) }

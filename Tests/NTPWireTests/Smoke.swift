@@ -1,4 +1,0 @@
-import Testing
-@testable import NTPWire
-
-@Test func moduleLoads() { #expect(Bool(true)) }
