@@ -162,11 +162,25 @@ public struct Association: Sendable {
 
     /// RFC 5905 §11.2.1 root distance at `now`: half the total delay plus all dispersion and
     /// the jitter. Never below MINDISP.
+    ///
+    /// Two departures from RFC 5905, both because the discipline models frequency: the jitter
+    /// is the scatter of the samples about the regression line (a clock with a large frequency
+    /// error is not "jittery"), and the dispersion is that of the chosen sample, not the sum
+    /// over eight stages that makes RFC 5905 wait for four samples; instead a source needs two
+    /// samples (``SourceStatistics``) to be selectable.
     public func rootDistance(at now: UnixTime) -> Double {
         if isLocalClock { return NTPConstants.minDispersion }
         let elapsed = lastUpdate.map { max(0, now - $0) } ?? 0
+        let sampleDispersion = filter.samples.first.map { $0.dispersion } ?? NTPConstants.maxDispersion
         return max(NTPConstants.minDispersion, (rootDelay + filter.delay) / 2)
-            + rootDispersion + filter.dispersion + NTPConstants.phi * elapsed + filter.jitter
+            + rootDispersion + sampleDispersion + NTPConstants.phi * elapsed + jitter
+    }
+
+    /// Scatter of the samples about the discipline's regression (the filter's jitter until
+    /// there is a fit), seconds.
+    public var jitter: Double {
+        if let e = statistics.estimate, e.samples >= 3 { return max(e.residualSigma, 1e-9) }
+        return filter.jitter
     }
 
     /// Why it cannot be selected now, or nil (RFC 5905 §11.2 "fit" test).
@@ -176,7 +190,7 @@ public struct Association: Sendable {
         if configuration.noselect { return "noselect" }
         if reach == 0 { return "unreachable" }
         if leap == .unsynchronized || stratum >= NTPConstants.maxStratum { return "unsynchronised" }
-        if filter.samples.isEmpty { return "no samples" }
+        if statistics.points.count < 2 { return "too few samples" }
         if rootDistance(at: now) > NTPConstants.maxDistance + NTPConstants.phi * pollInterval {
             return "root distance too large"
         }

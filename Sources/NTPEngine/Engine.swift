@@ -300,7 +300,7 @@ public final class Engine {
             let predicted = a.statistics.predict(at: now)?.offset ?? a.filter.offset
             return Selection.Candidate(
                 id: a.id, offset: a.isLocalClock ? 0 : predicted, rootDistance: a.rootDistance(at: now),
-                jitter: a.filter.jitter, stratum: a.stratum, prefer: a.configuration.prefer,
+                jitter: a.jitter, stratum: a.stratum, prefer: a.configuration.prefer,
                 isLocalClock: a.isLocalClock)
         }
         let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer)

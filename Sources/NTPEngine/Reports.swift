@@ -108,7 +108,7 @@ extension Engine {
             rootDispersion: a.rootDispersion, referenceID: a.referenceID, referenceTime: a.referenceTime,
             sinceLastReply: a.lastUpdate.map { now - $0 }, poll: a.poll, peerPoll: a.peerPoll.log2Seconds,
             reach: a.reach, unreach: a.unreach,
-            offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion, jitter: a.filter.jitter,
+            offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion, jitter: a.jitter,
             filter: a.filter.stages(at: now), counters: a.counters, lastKiss: a.lastKiss,
             estimate: a.statistics.estimate)
     }

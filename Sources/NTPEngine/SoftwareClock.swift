@@ -30,6 +30,9 @@ public struct SoftwareClock: Sendable, Equatable {
     /// The kernel's limits: ±500 ppm and a 500 ppm slew, as the `observe` clock uses them.
     public static let kernelMaxFrequency = 500.0
     public static let kernelMaxSlewRate = 5e-4
+    /// The slew rate of software-kept clocks (`observe`, `simulated`): chrony's default
+    /// `maxslewrate`, 83333 ppm, so a 0.1 s correction takes 1.2 s, not 200 s.
+    public static let softwareSlewRate = 0.083333
 
     /// A clock with no correction, starting at raw time `start`.
     public init(

@@ -13,7 +13,7 @@ public final class ObserveClock: ClockDriver {
     /// - Parameter readRaw: the underlying clock; CLOCK_REALTIME unless a test injects one.
     public init(
         maxFrequency: Double = SoftwareClock.kernelMaxFrequency,
-        maxSlewRate: Double = SoftwareClock.kernelMaxSlewRate,
+        maxSlewRate: Double = SoftwareClock.softwareSlewRate,
         readRaw: @escaping () -> UnixTime = { OSClock.realtime() }
     ) {
         self.readRaw = readRaw

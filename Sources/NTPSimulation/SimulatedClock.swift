@@ -46,7 +46,7 @@ public final class SimulatedClock: ClockDriver {
     public init(
         trueTime: UnixTime, initialOffset: Double, frequencyError: Double,
         wanderPerSqrtSecond: Double = 0, seed: UInt64 = 0,
-        maxFrequency: Double = 100_000, maxSlewRate: Double = SoftwareClock.kernelMaxSlewRate,
+        maxFrequency: Double = 100_000, maxSlewRate: Double = SoftwareClock.softwareSlewRate,
         precision: PollExponent = PollExponent(-20)
     ) {
         self.trueTime = trueTime

@@ -1,0 +1,94 @@
+public import NTPEngine
+public import NTPWire
+
+/// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
+/// on a ``SimulatedClock``, polling simulated servers and (optionally) answering simulated
+/// clients with the same ``ServerResponder``.
+public final class EngineHost: SimulatedHost {
+    public let clock: SimulatedClock
+    public let engine: Engine
+    /// The host's own address on the network (requests leave from it).
+    public let address: SocketAddress
+    public private(set) var responder: ServerResponder
+    /// Set when the engine asked to exit (`-q` done, or panic).
+    public private(set) var exitStatus: Int32?
+    public private(set) var exitReason: String?
+    /// Events the engine reported, in order.
+    public private(set) var events: [EngineEvent] = []
+
+    public init(
+        clock: SimulatedClock, address: SocketAddress, configuration: EngineConfiguration,
+        associations: [AssociationConfiguration], seed: UInt64
+    ) {
+        self.clock = clock
+        self.address = address
+        engine = Engine(configuration: configuration, clock: clock, seed: seed)
+        responder = ServerResponder(state: engine.serverState)
+        for a in associations { engine.add(a) }
+    }
+
+    /// An engine configured as ACCURACY.md's world asks: the world's servers, polling and
+    /// step threshold, the drift file's frequency when the row has one.
+    public convenience init(world: AccuracyWorld, configuration: EngineConfiguration = EngineConfiguration()) {
+        var config = configuration
+        config.stepThreshold = world.settings.stepThreshold
+        config.initialFrequency = world.settings.initialFrequencyCorrection
+        let associations = world.settings.servers.map { server -> AssociationConfiguration in
+            var a = AssociationConfiguration(kind: .server, host: server.ip.description)
+            a.port = server.port
+            a.iburst = world.settings.iburst
+            a.minPoll = world.settings.minpoll.log2Seconds
+            a.maxPoll = world.settings.maxpoll.log2Seconds
+            return a
+        }
+        self.init(clock: world.clientClock, address: world.clientAddress, configuration: config,
+                  associations: associations, seed: world.seed &+ 0x5EED)
+    }
+
+    public func nextWakeup() -> UnixTime? {
+        exitStatus == nil ? engine.nextWakeup() : nil
+    }
+
+    public func wake(network: SimulatedNetwork) {
+        perform(engine.handleTimer(), network: network)
+    }
+
+    public func receive(
+        _ bytes: [UInt8], from source: SocketAddress, to destination: SocketAddress, receiveTime: UnixTime,
+        network: SimulatedNetwork
+    ) {
+        guard bytes.count >= NTPHeader.size else { return }
+        if bytes[0] & 7 == NTPMode.server.rawValue {
+            perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime), network: network)
+            return
+        }
+        // A request from a simulated client: answer as the daemon would.
+        var reply = [UInt8](repeating: 0, count: NTPHeader.size)
+        let outcome = bytes.withUnsafeBytes { request in
+            reply.withUnsafeMutableBytes { out in
+                responder.respond(to: request, sourcePort: source.port, receiveTime: receiveTime, into: out)
+            }
+        }
+        guard case .reply(let length) = outcome else { return }
+        reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(clock.now(), into: $0) }
+        network.send(Array(reply[0..<length]), from: destination, to: source)
+    }
+
+    private func perform(_ actions: [EngineAction], network: SimulatedNetwork) {
+        var pending = actions
+        while !pending.isEmpty {
+            let action = pending.removeFirst()
+            switch action {
+            case .send(let bytes, let destination):
+                network.send(bytes, from: address, to: destination)
+            case .resolve(let id, let host):
+                pending.append(contentsOf: engine.resolved(id, addresses: network.resolve(host)))
+            case .exit(let status, let reason):
+                exitStatus = status
+                exitReason = reason
+            }
+        }
+        events.append(contentsOf: engine.takeEvents())
+        responder.state = engine.serverState
+    }
+}
