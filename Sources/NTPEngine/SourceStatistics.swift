@@ -41,12 +41,20 @@ public struct SourceStatistics: Sendable, Equatable {
     }
 
     public static let maxPoints = 64
+    /// Frequency wander assumed for the local oscillator, as a random walk: the frequency's
+    /// standard deviation grows by this much per √second. Old samples lose weight by the phase
+    /// error the walk accumulates over their age (≈ wander·age^1.5/√3), so a few excellent but
+    /// old samples cannot pin the line while the frequency moves on.
+    public static var wander: Double { 1e-9 }
 
     /// Oldest first.
     public private(set) var points: [Point] = []
     public private(set) var estimate: Estimate?
     /// The least delay seen over the kept samples.
     public private(set) var minDelay: Double = .infinity
+    /// How far above the path's true minimum ``minDelay`` probably is: the mean excess delay
+    /// over the number of samples (the expected minimum of n draws of a one-sided spread).
+    public private(set) var minDelayBias: Double = 0
     /// Floor of a sample's standard error (clock precision and timestamping noise), seconds.
     public var noiseFloor: Double
 
@@ -56,6 +64,7 @@ public struct SourceStatistics: Sendable, Equatable {
         points.removeAll()
         estimate = nil
         minDelay = .infinity
+        minDelayBias = 0
     }
 
     /// The offset the model predicts at `time`, and its standard error.
@@ -68,14 +77,22 @@ public struct SourceStatistics: Sendable, Equatable {
 
     /// A sample's standard error from its delay.
     public func sampleError(delay: Double) -> Double {
-        let excess = max(0, delay - minDelay)
-        return (noiseFloor * noiseFloor + excess * excess / 12).squareRoot()
+        Self.variance(delay: delay, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor).squareRoot()
+    }
+
+    /// A sample's offset variance: its error is uniform over ±(excess delay)/2, the excess
+    /// measured from the estimated path minimum (``minDelay`` less its probable bias).
+    static func variance(delay: Double, minDelay: Double, bias: Double, floor: Double) -> Double {
+        let excess = max(0, delay - minDelay) + bias
+        return floor * floor + excess * excess / 12
     }
 
     public mutating func add(time: UnixTime, offset: Double, delay: Double) {
         points.append(Point(time: time, offset: offset, delay: max(0, delay)))
         if points.count > Self.maxPoints { points.removeFirst(points.count - Self.maxPoints) }
         minDelay = points.map(\.delay).min() ?? .infinity
+        let meanExcess = points.reduce(0.0) { $0 + ($1.delay - minDelay) } / Double(points.count)
+        minDelayBias = meanExcess / Double(points.count)
         refit()
     }
 
@@ -97,7 +114,7 @@ public struct SourceStatistics: Sendable, Equatable {
         guard !points.isEmpty else { estimate = nil; return }
         var start = 0
         while true {
-            let fit = Self.fit(points[start...], minDelay: minDelay, floor: noiseFloor)
+            let fit = Self.fit(points[start...], minDelay: minDelay, bias: minDelayBias, floor: noiseFloor)
             // Runs test on the residual signs: too few runs means a systematic trend the line
             // does not follow (the frequency moved); drop the older half and try again.
             let n = points.count - start
@@ -116,14 +133,15 @@ public struct SourceStatistics: Sendable, Equatable {
         var residualSigns: [Bool]
     }
 
-    private static func fit(_ window: ArraySlice<Point>, minDelay: Double, floor: Double) -> Fit {
+    private static func fit(_ window: ArraySlice<Point>, minDelay: Double, bias: Double, floor: Double) -> Fit {
         let ref = window.last!.time
         var s = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
         var weights: [Double] = []
         weights.reserveCapacity(window.count)
         for p in window {
-            let excess = max(0, p.delay - minDelay)
-            let w = 1 / (floor * floor + excess * excess / 12)
+            let age = ref - p.time
+            let drift = wander * age * (age / 3).squareRoot()
+            let w = 1 / (variance(delay: p.delay, minDelay: minDelay, bias: bias, floor: floor) + drift * drift)
             weights.append(w)
             let x = p.time - ref
             s += w; sx += w * x; sy += w * p.offset; sxx += w * x * x; sxy += w * x * p.offset

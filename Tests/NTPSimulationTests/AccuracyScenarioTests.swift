@@ -24,10 +24,14 @@ struct AccuracyScenarioTests {
 @Test("debug trace", .disabled(if: ProcessInfo.processInfo.environment["NTPSH_TRACE"] == nil))
 func debugTrace() {
     let name = ProcessInfo.processInfo.environment["NTPSH_TRACE"] ?? "defaults"
-    let world = AccuracyWorld(AccuracyScenario(name: name)!, seed: 1)
+    let seed = UInt64(ProcessInfo.processInfo.environment["NTPSH_SEED"] ?? "1") ?? 1
+    let world = AccuracyWorld(AccuracyScenario(name: name)!, seed: seed)
     let host = EngineHost(world: world)
     let r = world.run(host: host)
     for e in host.events.prefix(40) { print(e.time, e) }
+    for sample in r.samples where Int(sample.time) % 32 == 0 && sample.time > 2000 && sample.time < 3500 {
+        print("t", sample.time, "offset", sample.offset, "freq", sample.frequencyError)
+    }
     for p in host.engine.peerReports() { print(p.remoteText, p.select, p.reach, p.offset, p.delay, p.poll, p.counters) }
     print(r.summary)
 }
