@@ -31,6 +31,8 @@ public final class Engine {
     private var nextID: UInt16 = 1
     private var random: EngineRandom
     private var discipline: Discipline
+    /// The end of the UTC day at which an announced leap second takes effect, while one is pending.
+    public private(set) var leapAt: UnixTime?
 
     public static let eventHistory = 200
 
@@ -92,14 +94,17 @@ public final class Engine {
 
     /// The local time the engine next wants ``handleTimer()``.
     public func nextWakeup() -> UnixTime? {
-        associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
+        let polls = associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
             .filter { !$0.isPool || $0.state != .active }
             .map(\.nextPoll).min()
+        guard let leap = leapAt else { return polls }
+        return polls.map { min($0, leap) } ?? leap
     }
 
     /// Runs every poll that is due.
     public func handleTimer() -> [EngineAction] {
         let now = clock.now()
+        applyLeapIfDue(now: now)
         var actions: [EngineAction] = []
         for id in associations.keys.sorted() {
             guard var a = associations[id], a.nextPoll <= now else { continue }
@@ -232,6 +237,7 @@ public final class Engine {
         a.lastReplyTransmit = header.transmitTime
         a.counters.received += 1
         let now = receiveTime
+        applyLeapIfDue(now: now)
 
         if let kiss = header.kissCode {
             a.counters.kisses += 1
@@ -349,6 +355,7 @@ public final class Engine {
             let wasSynchronised = system.isSynchronized
             system.clockUpdated(peer: peer, offset: c.phase, jitter: c.jitter, clock: clock, at: now,
                                 leap: majorityLeap())
+            scheduleLeap(now: now)
             if !wasSynchronised { record(.synchronised(stratum: system.stratum), at: now) }
             if configuration.setOnceAndExit {
                 actions.append(.exit(status: 0, reason: "clock set (offset \(formatSeconds(c.phase)))"))
@@ -366,6 +373,37 @@ public final class Engine {
             return leap
         }
         return .noWarning
+    }
+
+    // MARK: Leap seconds
+
+    /// Seconds in a UTC day; leap seconds take effect at its end.
+    static let day: Int64 = 86_400
+
+    /// With a leap announced by the majority of the survivors, the second is inserted (or
+    /// deleted) at the end of the current UTC day, as the kernel does with STA_INS/STA_DEL.
+    private func scheduleLeap(now: UnixTime) {
+        guard system.leap == .insertSecond || system.leap == .deleteSecond else {
+            leapAt = nil
+            return
+        }
+        let seconds = now.secondsAndNanoseconds.seconds
+        let midnight = (seconds / Self.day + 1) * Self.day
+        if leapAt == nil { leapAt = UnixTime(seconds: midnight, nanoseconds: 0) }
+    }
+
+    private func applyLeapIfDue(now: UnixTime) {
+        guard let at = leapAt, now >= at else { return }
+        leapAt = nil
+        let insert = system.leap == .insertSecond
+        // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again.
+        try? clock.step(by: insert ? -1 : 1)
+        for id in associations.keys {
+            associations[id]?.statistics.applyCorrection(phase: insert ? -1 : 1, frequency: 0, at: now)
+            associations[id]?.filter.applyCorrection(phase: insert ? -1 : 1, frequency: 0, at: now)
+        }
+        system.leap = .noWarning
+        record(.leap(inserted: insert), at: now)
     }
 
     // MARK: Manual clock operations

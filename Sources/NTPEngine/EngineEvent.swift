@@ -16,6 +16,7 @@ public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
         case panic(Double)
         case resolved(AssociationID, String, String)
         case unresolved(AssociationID, String)
+        case leap(inserted: Bool)
     }
 
     public var time: UnixTime
@@ -37,6 +38,7 @@ public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
         case .panic(let offset): return "offset \(formatSeconds(offset)) exceeds the panic threshold; set the clock by hand or restart with -g"
         case .resolved(_, let name, let address): return "\(name) resolved to \(address)"
         case .unresolved(_, let name): return "\(name) does not resolve; retrying"
+        case .leap(let inserted): return inserted ? "leap second inserted" : "leap second deleted"
         }
     }
 }

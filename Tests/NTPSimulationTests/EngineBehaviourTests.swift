@@ -1,0 +1,178 @@
+import NTPEngine
+import NTPWire
+import Testing
+@testable import NTPSimulation
+
+/// A client engine on the default world's clock with `servers` (addresses on `network`).
+private func client(
+    _ network: SimulatedNetwork, servers: [SocketAddress], seed: UInt64 = 1, initialOffset: Double = 0.1,
+    configure: (inout EngineConfiguration) -> Void = { _ in }, local: UInt8? = nil, maxPoll: Int8 = 6, iburst: Bool = true
+) -> EngineHost {
+    let clock = SimulatedClock(trueTime: network.startTime, initialOffset: initialOffset, frequencyError: 100,
+                               wanderPerSqrtSecond: 1e-9, seed: seed)
+    var config = EngineConfiguration()
+    configure(&config)
+    var associations = servers.map { s -> AssociationConfiguration in
+        var a = AssociationConfiguration(host: s.ip.description)
+        a.iburst = iburst
+        a.maxPoll = maxPoll
+        return a
+    }
+    if let local {
+        var l = AssociationConfiguration(host: "127.127.1.0")
+        l.localStratum = local
+        associations.append(l)
+    }
+    let host = EngineHost(clock: clock, address: SocketAddress(ip: .v4(0x0a01_0001), port: 123),
+                          configuration: config, associations: associations, seed: seed)
+    network.addHost(host, address: host.address)
+    return host
+}
+
+private func events(_ host: EngineHost) -> [String] { host.events.map(\.description) }
+
+@Suite("engine behaviour in virtual time")
+struct EngineBehaviourTests {
+    @Test("all upstreams unreachable: LOCAL at stratum 10 takes over, and gives back when they return",
+          arguments: [UInt64(1), 2, 3, 4, 5])
+    func localClockFallback(seed: UInt64) {
+        let network = SimulatedNetwork(seed: seed)
+        let servers = (0..<3).map { _ in SimulatedServer(model: .perfect, startTime: network.startTime) }
+        let addresses = servers.map { network.addServer($0) }
+        let host = client(network, servers: addresses, seed: seed, local: 10)
+        network.run(for: 600)
+        #expect(host.engine.system.stratum == 2, "synchronised to the stratum-1 servers")
+        let start = network.startTime
+        for s in servers { s.goSilent(from: start.adding(seconds: 600), until: start.adding(seconds: 2400)) }
+        network.run(until: start.adding(seconds: 2000))
+        let peer = host.engine.system.systemPeer.flatMap { host.engine.association($0) }
+        #expect(peer?.isLocalClock == true, "LOCAL is the system peer while the servers are silent")
+        #expect(host.engine.system.stratum == 11)
+        #expect(host.engine.serverState.stratum == 11)
+        #expect(host.engine.serverState.referenceID == ReferenceID(ipv4: 127, 127, 1, 0))
+        network.run(until: start.adding(seconds: 3200))
+        let back = host.engine.system.systemPeer.flatMap { host.engine.association($0) }
+        #expect(back?.isLocalClock == false, "the servers are taken back")
+        #expect(host.engine.system.stratum == 2)
+        #expect(abs(host.clock.trueOffset) < 1e-3)
+        print("seed \(seed):", events(host).joined(separator: " | "))
+    }
+
+    @Test("a 1 s step of the only server is believed after stepout, and the clock is stepped",
+          arguments: [UInt64(1), 2, 3, 4, 5])
+    func serverStep(seed: UInt64) {
+        let network = SimulatedNetwork(seed: seed)
+        let server = SimulatedServer(model: .perfect, startTime: network.startTime)
+        let address = network.addServer(server)
+        let host = client(network, servers: [address], seed: seed)
+        let start = network.startTime
+        network.run(for: 1000)
+        #expect(abs(host.clock.trueOffset) < 1e-3)
+        server.falseticker = .step(at: start.adding(seconds: 1000), before: 0, after: 1)
+        network.run(until: start.adding(seconds: 1200))
+        // Not yet: the offset must persist for stepout (300 s).
+        #expect(abs(host.clock.trueOffset) < 1e-3)
+        #expect(events(host).contains { $0.contains("beyond the step threshold") })
+        network.run(until: start.adding(seconds: 1500))
+        #expect(events(host).contains { $0.hasPrefix("clock stepped by 0.99") || $0.hasPrefix("clock stepped by 1.00") })
+        // Following the server: local − true ≈ +1 s now.
+        #expect(abs(host.clock.trueOffset - 1) < 1e-3)
+    }
+
+    @Test("a 1000 s initial offset: refused without -g (panic), stepped with it")
+    func panicThreshold() {
+        for allow in [false, true] {
+            let network = SimulatedNetwork(seed: 7)
+            let address = network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime))
+            let host = client(network, servers: [address], initialOffset: -1000.5) { $0.allowFirstBigCorrection = allow }
+            network.run(for: 120)
+            if allow {
+                #expect(host.exitStatus == nil)
+                #expect(abs(host.clock.trueOffset) < 1e-3, "stepped with -g")
+                #expect(events(host).contains { $0.hasPrefix("clock stepped by 1000.") })
+            } else {
+                #expect(host.exitStatus == 1)
+                #expect(host.exitReason?.contains("panic threshold") == true)
+                #expect(abs(host.clock.trueOffset + 1000.5) < 1, "the clock was not touched")
+            }
+        }
+    }
+
+    @Test("-q sets the clock once and exits")
+    func setOnce() {
+        let network = SimulatedNetwork(seed: 8)
+        let address = network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime))
+        let host = client(network, servers: [address], initialOffset: 2) { $0.setOnceAndExit = true }
+        network.run(for: 60)
+        #expect(host.exitStatus == 0)
+        // Set once (then left free-running at its 100 ppm error): well under the 2 s it was off.
+        #expect(abs(host.clock.trueOffset) < 0.01)
+    }
+
+    @Test("-x slews a 2 s offset instead of stepping")
+    func slewOnly() {
+        let network = SimulatedNetwork(seed: 9)
+        let address = network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime))
+        let host = client(network, servers: [address], initialOffset: 2) { $0.slewOnly = true }
+        network.run(for: 120)
+        #expect(!events(host).contains { $0.hasPrefix("clock stepped") })
+        #expect(abs(host.clock.trueOffset) < 1e-3)
+    }
+
+    @Test("a leap second announced by the server is inserted at the end of the UTC day")
+    func leapInsertion() {
+        // Start two hours before a UTC midnight.
+        let midnight = UnixTime(seconds: 1_767_225_600 + 86_400, nanoseconds: 0)
+        let network = SimulatedNetwork(seed: 11, startTime: midnight.adding(seconds: -7200))
+        let server = SimulatedServer(model: .perfect, startTime: network.startTime)
+        server.leap = .insertSecond
+        let address = network.addServer(server)
+        let host = client(network, servers: [address])
+        // The server's own clock repeats a second at midnight, as a POSIX clock does.
+        network.schedule(at: midnight) { _ in
+            try? server.clock.step(by: -1)
+            server.leap = .noWarning
+        }
+        network.run(until: midnight.adding(seconds: -60))
+        #expect(host.engine.system.leap == .insertSecond)
+        #expect(host.engine.serverState.leap == .insertSecond, "clients are told too")
+        network.run(until: midnight.adding(seconds: 600))
+        #expect(events(host).contains("leap second inserted"))
+        #expect(!events(host).contains { $0.hasPrefix("clock stepped") }, "no step needed afterwards")
+        // Relative to the server's (POSIX) time the client is still in step.
+        #expect(abs(host.clock.trueOffset - -1) < 1e-3)
+    }
+
+    @Test("a simulated day with ten servers runs in well under 10 s")
+    func dayWithTenServers() {
+        let clock = ContinuousClock()
+        let network = SimulatedNetwork(seed: 12)
+        let addresses = (0..<10).map { _ in network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime)) }
+        let host = client(network, servers: addresses, maxPoll: 10)
+        var worst = 0.0
+        let elapsed = clock.measure {
+            network.run(for: 86_400, sampleEvery: 1) { _ in
+                if network.elapsed > 600 { worst = max(worst, abs(host.clock.trueOffset)) }
+            }
+        }
+        print("simulated day, ten servers: \(elapsed) wall; max |offset| after 600 s \(worst)")
+        #expect(elapsed < .seconds(10))
+        #expect(worst < 1e-3)
+    }
+
+    @Test("a server that answers RATE makes the client back off; DENY stops the association")
+    func kissCodes() {
+        let network = SimulatedNetwork(seed: 13)
+        let rate = SimulatedServer(model: .perfect, startTime: network.startTime)
+        rate.kiss = .always(.RATE)
+        let deny = SimulatedServer(model: .perfect, startTime: network.startTime)
+        deny.kiss = .always(.DENY)
+        let host = client(network, servers: [network.addServer(rate), network.addServer(deny)], maxPoll: 10, iburst: false)
+        network.run(for: 1200)
+        let reports = host.engine.peerReports()
+        #expect(reports[0].poll > 6, "RATE backs the poll off")
+        #expect(reports[1].state == .denied)
+        #expect(reports[1].referenceText == ".DENY.")
+        #expect(deny.counters.received <= 2)
+    }
+}
