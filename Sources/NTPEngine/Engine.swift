@@ -239,24 +239,27 @@ public final class Engine {
         let now = receiveTime
         applyLeapIfDue(now: now)
 
-        if let kiss = header.kissCode {
+        // RATE, DENY and RSTR are acted on; any other kiss (INIT, STEP, …) is an answer from
+        // a server that cannot give time yet: it counts for reach, not as a sample.
+        if let kiss = header.kissCode, kiss == .RATE || kiss == .DENY || kiss == .RSTR {
             a.counters.kisses += 1
             a.lastKiss = kiss
             record(.kiss(id, name(a), kiss), at: now)
-            switch kiss {
-            case .RATE:
+            if kiss == .RATE {
                 a.poll = min(max(a.poll + 1, header.poll.log2Seconds), a.configuration.maxPoll)
                 a.burstRemaining = 0
                 a.nextPoll = now.adding(seconds: a.pollInterval)
-            case .DENY, .RSTR:
+            } else {
                 a.state = .denied
                 a.reach = 0
-            default:
-                break
             }
             associations[id] = a
             reselect(now: now, update: false)
             return []
+        }
+        if let kiss = header.kissCode {
+            a.counters.kisses += 1
+            a.lastKiss = kiss
         }
 
         let wasUnreachable = a.reach == 0
