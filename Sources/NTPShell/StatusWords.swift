@@ -1,5 +1,5 @@
 public import NTPEngine
-public import NTPWire
+import NTPWire
 
 /// How many events an association or the system has had (saturating at 15) and the code of
 /// the last one, as mode 6 status words carry them.

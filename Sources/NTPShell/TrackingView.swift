@@ -1,5 +1,5 @@
 public import NTPEngine
-public import NTPWire
+import NTPWire
 
 /// `tracking`: chronyc's `tracking` layout (chrony 4.x client.c) from the system report.
 ///
@@ -15,8 +15,8 @@ public enum TrackingView {
         let name = r.systemPeer.map { PeersView.remoteName($0, numeric: false) } ?? ""
         let refTime = v.referenceTime.map { CivilTime(unixSeconds: $0.secondsAndNanoseconds.seconds) } ?? CivilTime(unixSeconds: 0)
         let correction = r.clock.remainingSlew
-        let chronyFreq = -v.frequency
-        let residual = -(r.systemPeer?.estimate?.frequency ?? 0) * 1e6
+        let chronyFreq = -v.frequency + 0  // + 0: no negative zero
+        let residual = -(r.systemPeer?.estimate?.frequency ?? 0) * 1e6 + 0
         let skew = (r.systemPeer?.estimate?.frequencyError ?? 0) * 1e6
         let interval = r.systemPeer.map { PollExponent($0.poll).seconds } ?? 0
         let leap: String
