@@ -34,6 +34,8 @@ let package = Package(
             swiftSettings: strict),
         // The engine in virtual time.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
+        // The shell's renderers (and, later, its command table): report structs to text and JSON.
+        .target(name: "NTPShell", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
         .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform"], swiftSettings: strict),
         .executableTarget(
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]

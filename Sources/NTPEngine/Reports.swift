@@ -43,6 +43,27 @@ public struct PeerReport: Sendable, Equatable {
     /// The discipline's estimate: offset now and frequency error (fraction), with errors.
     public var estimate: SourceStatistics.Estimate?
 
+    public init(
+        id: AssociationID, host: String, address: SocketAddress?, kind: Kind, configured: Bool = true,
+        prefer: Bool = false, iburst: Bool = false, state: AssociationState = .active, select: SelectStatus = .reject,
+        leap: LeapIndicator = .unsynchronized, stratum: UInt8 = 16, precision: PollExponent = PollExponent(-20),
+        rootDelay: Double = 0, rootDispersion: Double = 0, referenceID: ReferenceID = ReferenceID(ascii: "INIT"),
+        referenceTime: NTPTimestamp = .zero, sinceLastReply: Double? = nil, poll: Int8 = NTPConstants.defaultMinPoll,
+        peerPoll: Int8 = 0, reach: UInt8 = 0, unreach: Int = 0, offset: Double = 0, delay: Double = 0,
+        dispersion: Double = NTPConstants.maxDispersion, jitter: Double = 0, filter: [ClockFilter.Sample] = [],
+        counters: AssociationCounters = AssociationCounters(), lastKiss: KissCode? = nil,
+        estimate: SourceStatistics.Estimate? = nil
+    ) {
+        self.id = id; self.host = host; self.address = address; self.kind = kind; self.configured = configured
+        self.prefer = prefer; self.iburst = iburst; self.state = state; self.select = select; self.leap = leap
+        self.stratum = stratum; self.precision = precision; self.rootDelay = rootDelay
+        self.rootDispersion = rootDispersion; self.referenceID = referenceID; self.referenceTime = referenceTime
+        self.sinceLastReply = sinceLastReply; self.poll = poll; self.peerPoll = peerPoll; self.reach = reach
+        self.unreach = unreach; self.offset = offset; self.delay = delay; self.dispersion = dispersion
+        self.jitter = jitter; self.filter = filter; self.counters = counters; self.lastKiss = lastKiss
+        self.estimate = estimate
+    }
+
     /// The refid as ntpq prints it: kiss and reference-clock codes as `.CODE.`, the local
     /// clock's `.LOCL.`, `.DNS.` while resolving, `.INIT.` before the first reply, else an address.
     public var referenceText: String {
@@ -76,6 +97,14 @@ public struct SystemReport: Sendable, Equatable {
     public var clock: ClockStatus
     public var now: UnixTime
     public var server: ServerCounters
+
+    public init(
+        variables: SystemVariables, rootDispersionNow: Double, rootDistance: Double, systemPeer: PeerReport?,
+        clock: ClockStatus, now: UnixTime, server: ServerCounters = ServerCounters()
+    ) {
+        self.variables = variables; self.rootDispersionNow = rootDispersionNow; self.rootDistance = rootDistance
+        self.systemPeer = systemPeer; self.clock = clock; self.now = now; self.server = server
+    }
 }
 
 extension Engine {
