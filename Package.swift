@@ -34,6 +34,8 @@ let package = Package(
             swiftSettings: strict),
         // The engine in virtual time.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
+        // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
+        .target(name: "CommandGrammar", swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
         .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform"], swiftSettings: strict),
         .executableTarget(
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
+        .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]
