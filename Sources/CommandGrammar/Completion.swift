@@ -67,6 +67,11 @@ public struct DescribeItem: Sendable, Hashable {
     /// A keyword, an argument placeholder (`EXPONENT`), or `<cr>`.
     public var word: String
     public var help: String
+
+    public init(word: String, help: String) {
+        self.word = word
+        self.help = help
+    }
 }
 
 /// The result of `?`.

@@ -41,7 +41,7 @@ extension Grammar {
                 let sample = (command.words + sampleWords(command.syntax, full: full)).joined(separator: " ")
                 switch match(sample) {
                 case .ok(let parsed):
-                    if parsed.command.id != command.id || parsed.command.syntaxLine != command.syntaxLine {
+                    if parsed.index != index {
                         report("sample line \"\(sample)\" matches \(parsed.command.syntaxLine) instead (shadowed)")
                     }
                 case .ambiguous(_, let word, let candidates):

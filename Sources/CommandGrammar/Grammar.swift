@@ -259,6 +259,9 @@ struct Thread: Sendable {
     var capture: Int32
     /// For a thread inside a rest-of-line token: the index of its first word; else -1.
     var textStart: Int32
+    /// The keyword choices this thread made at ambiguous prefixes (index into the run's
+    /// branch arena), -1 for none.
+    var branch: Int32 = -1
 }
 
 /// The states already added in one step: a generation stamp per instruction for threads with no

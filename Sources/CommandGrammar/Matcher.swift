@@ -3,9 +3,11 @@
 // All commands are tried at once. At each word, every live thread checks the word against the
 // token it waits for, and only the threads with the best match tier go on: a keyword spelled in
 // full beats a number/address, which beats a keyword prefix, which beats a free word or host
-// name, which beats rest-of-line text. Several different keywords matched by prefix at the best
-// tier make the line ambiguous there. The choice is made word by word (greedy), so the outcome is
-// easy to predict: `restrict default` is the keyword even where a host name could stand.
+// name, which beats rest-of-line text. The tier choice is made word by word (greedy), so the
+// outcome is easy to predict: `restrict default` is the keyword even where a host name could
+// stand. A prefix of several different keywords keeps them all alive: the words after it may rule
+// out all but one (`sh run` is `show running-config` even with `shutdown` declared); if they do
+// not, the line is ambiguous at that prefix (`sh` alone could be show or shutdown).
 
 /// The outcome of matching one line.
 public enum MatchResult: Sendable {
@@ -40,6 +42,8 @@ public enum MatchResult: Sendable {
 /// A matched command with its typed arguments.
 public struct ParsedCommand: Sendable {
     public let command: Command
+    /// The command's position in `Grammar.commands`.
+    public let index: Int
     public let arguments: Arguments
     /// The words of the line.
     public let tokens: [LineToken]
@@ -127,6 +131,13 @@ struct Capture {
     var text: String?
 }
 
+/// A keyword taken at an ambiguous prefix; threads share these chains like captures.
+struct Branch {
+    var parent: Int32
+    var event: Int32
+    var keyword: String
+}
+
 /// The state of matching one line.
 struct Run {
     let program: Program
@@ -134,6 +145,10 @@ struct Run {
     let line: String
     var threads: [Thread]
     var arena: [Capture] = []
+    var branches: [Branch] = []
+    /// Words that were a prefix of several keywords, and the ones not yet settled by later words.
+    var events: [(column: Int, word: String)] = []
+    var unresolved: [Int32] = []
     var visited: Visited
     /// Words consumed so far.
     var position = 0
@@ -172,7 +187,8 @@ struct Run {
             }
         }
         guard let best else {
-            if !inText.isEmpty { threads = inText; return nil }
+            if !inText.isEmpty { threads = inText; resolve(); return nil }
+            if let ambiguity = pendingAmbiguity() { return ambiguity }
             if let rejection { return .badArgument(column: word.column, message: rejection) }
             if index == 0 { return .unknownCommand(column: word.column, word: word.text) }
             return .noMatch(column: word.column, word: word.text, expected: expected())
@@ -182,7 +198,14 @@ struct Run {
             var keywords: [String] = []
             for m in matched { if case .keyword(let k) = m.value, !keywords.contains(k) { keywords.append(k) } }
             if keywords.count > 1 {
-                return .ambiguous(column: word.column, word: word.text, candidates: keywords.sorted())
+                let event = Int32(events.count)
+                events.append((word.column, word.text))
+                unresolved.append(event)
+                for i in matched.indices {
+                    guard case .keyword(let k) = matched[i].value else { continue }
+                    branches.append(Branch(parent: matched[i].thread.branch, event: event, keyword: k))
+                    matched[i].thread.branch = Int32(branches.count - 1)
+                }
             }
         }
         visited.reset()
@@ -205,16 +228,45 @@ struct Run {
         }
         next += inText
         threads = next
+        resolve()
         return nil
+    }
+
+    /// Drops the ambiguous prefixes that the live threads now agree on.
+    private mutating func resolve() {
+        guard !unresolved.isEmpty else { return }
+        let settled = unresolved.filter { choices(at: $0).count <= 1 }
+        unresolved.removeAll { settled.contains($0) }
+    }
+
+    /// The keywords the live threads took at an ambiguous prefix.
+    private func choices(at event: Int32) -> [String] {
+        var keywords: [String] = []
+        for thread in threads {
+            var b = thread.branch
+            while b >= 0, branches[Int(b)].event > event { b = branches[Int(b)].parent }
+            if b >= 0, branches[Int(b)].event == event, !keywords.contains(branches[Int(b)].keyword) {
+                keywords.append(branches[Int(b)].keyword)
+            }
+        }
+        return keywords
+    }
+
+    /// The first prefix the line has not settled, as a result.
+    func pendingAmbiguity() -> MatchResult? {
+        guard let event = unresolved.first else { return nil }
+        let (column, word) = events[Int(event)]
+        return .ambiguous(column: column, word: word, candidates: choices(at: event).sorted())
     }
 
     /// Ends the line: moves rest-of-line threads past their text and settles the result.
     mutating func finish(commands: [Command]) -> MatchResult {
         settleText()
+        if let ambiguity = pendingAmbiguity() { return ambiguity }
         for thread in threads {
             guard case .accept = program.code[Int(thread.pc)] else { continue }
-            let command = commands[Int(program.owner[Int(thread.pc)])]
-            return .ok(ParsedCommand(command: command, arguments: arguments(of: thread), tokens: tokens))
+            let index = Int(program.owner[Int(thread.pc)])
+            return .ok(ParsedCommand(command: commands[index], index: index, arguments: arguments(of: thread), tokens: tokens))
         }
         return .incomplete(column: (tokens.last?.endColumn ?? 0) + 1, expected: expected())
     }
