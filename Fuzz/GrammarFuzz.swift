@@ -88,6 +88,10 @@ public func grammarFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
 
 private func check(_ line: String) {
     let count = line.count
+    if line.utf8.allSatisfy({ $0 < 0x80 }) {
+        let (ascii, characters) = Tokenizer.scanners(line)
+        require(ascii == characters, "byte and Character scanners disagree")
+    }
     let result = fuzzGrammar.match(line)
     if let column = result.column {
         require(column >= 1 && column <= count + 2, "column \(column) outside a \(count)-character line")

@@ -150,8 +150,13 @@ struct Run {
     var events: [(column: Int, word: String)] = []
     var unresolved: [Int32] = []
     var visited: Visited
+    /// Buffers reused from word to word.
+    private var matched: [(thread: Thread, token: Int32, tier: MatchTier, value: ArgumentValue)] = []
+    private var inText: [Thread] = []
+    private var next: [Thread] = []
     /// Words consumed so far.
     var position = 0
+    static let maxThreads = 4096
 
     init(program: Program, tokens: [LineToken], line: String) {
         self.program = program
@@ -172,8 +177,8 @@ struct Run {
 
     private mutating func step(_ word: LineToken, index: Int) -> MatchResult? {
         var best: MatchTier? = nil
-        var matched: [(thread: Thread, token: Int32, tier: MatchTier, value: ArgumentValue)] = []
-        var inText: [Thread] = []
+        matched.removeAll(keepingCapacity: true)
+        inText.removeAll(keepingCapacity: true)
         var rejection: String? = nil
         for thread in threads {
             if thread.textStart >= 0 { inText.append(thread); continue }
@@ -187,7 +192,7 @@ struct Run {
             }
         }
         guard let best else {
-            if !inText.isEmpty { threads = inText; resolve(); return nil }
+            if !inText.isEmpty { swap(&threads, &inText); resolve(); return nil }
             if let ambiguity = pendingAmbiguity() { return ambiguity }
             if let rejection { return .badArgument(column: word.column, message: rejection) }
             if index == 0 { return .unknownCommand(column: word.column, word: word.text) }
@@ -209,8 +214,7 @@ struct Run {
             }
         }
         visited.reset()
-        var next: [Thread] = []
-        next.reserveCapacity(matched.count + inText.count)
+        next.removeAll(keepingCapacity: true)
         for m in matched {
             var thread = m.thread
             let token = program.tokens[Int(m.token)]
@@ -227,7 +231,12 @@ struct Run {
             program.addThread(&next, &visited, thread)
         }
         next += inText
-        threads = next
+        // Lint-clean grammars keep a handful of threads; an options set whose options do not start
+        // with keywords can multiply them. Refuse the line rather than use unbounded time.
+        if next.count > Run.maxThreads {
+            return .badArgument(column: word.column, message: "too many ways to read this line")
+        }
+        swap(&threads, &next)
         resolve()
         return nil
     }

@@ -31,7 +31,7 @@ public struct TokenizeError: Error, Sendable, Hashable {
 }
 
 /// The words of a line, or of the part of a line before the cursor.
-public struct TokenizedLine: Sendable {
+public struct TokenizedLine: Sendable, Hashable {
     public var tokens: [LineToken]
     /// The first problem found; `tokens` holds the words before it.
     public var error: TokenizeError?
@@ -80,6 +80,16 @@ public enum Tokenizer {
     }
 
     private static func scan(_ line: String) -> Scan {
+        line.utf8.allSatisfy({ $0 < 0x80 }) ? scanASCII(line) : scanCharacters(line)
+    }
+
+    /// Both scanners, for tests that check they agree on ASCII lines.
+    static func scanners(_ line: String) -> (ascii: TokenizedLine, characters: TokenizedLine) {
+        (scanASCII(line).line, scanCharacters(line).line)
+    }
+
+    /// The general scanner, a Character at a time.
+    private static func scanCharacters(_ line: String) -> Scan {
         var tokens: [LineToken] = []
         var i = line.startIndex
         var column = 1
@@ -134,7 +144,7 @@ public enum Tokenizer {
                     if q == "\\" {
                         guard i < line.endIndex else { break }
                         let e = line[i]
-                        if isControl(e) { return fail(column, "invalid character \(describe(e))") }
+                        if isControl(e) && !e.isWhitespace { return fail(column, "invalid character \(describe(e))") }
                         i = line.index(after: i)
                         column += 1
                         switch e {
@@ -156,6 +166,99 @@ public enum Tokenizer {
             }
             tokens.append(LineToken(text: text, column: startColumn, length: column - startColumn,
                                     quoted: quoted, range: start..<i))
+        }
+        return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: lastWasSpace || hasComment,
+                                        openQuote: false, hasComment: hasComment, endColumn: column),
+                    openQuoteColumn: nil)
+    }
+
+    /// The same rules over bytes, for all-ASCII lines (the common case, ~10x faster). Every byte is
+    /// one Character there except CR LF, which is one Character and counts as one column.
+    private static func scanASCII(_ line: String) -> Scan {
+        let u = line.utf8
+        var tokens: [LineToken] = []
+        var i = u.startIndex
+        var column = 1
+        var lastWasSpace = true
+        var hasComment = false
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        func isControl(_ b: UInt8) -> Bool { b < 0x20 || b == 0x7F }
+        /// Steps past the byte at `i` (past CR LF as one column).
+        func advance(_ i: inout String.Index, _ column: inout Int) {
+            let b = u[i]
+            u.formIndex(after: &i)
+            if b == 0x0D, i < u.endIndex, u[i] == 0x0A { u.formIndex(after: &i) }
+            column += 1
+        }
+        func fail(_ column: Int, _ byte: UInt8) -> Scan {
+            let hex = String(byte, radix: 16, uppercase: true)
+            let error = TokenizeError(column: column, message: "invalid character U+" + String(repeating: "0", count: 4 - hex.count) + hex)
+            return Scan(line: TokenizedLine(tokens: tokens, error: error, endsInSpace: false, openQuote: false,
+                                            hasComment: false, endColumn: column), openQuoteColumn: nil)
+        }
+
+        while i < u.endIndex {
+            let c = u[i]
+            if isSpace(c) {
+                advance(&i, &column)
+                lastWasSpace = true
+                continue
+            }
+            if c == 0x23 {
+                hasComment = true
+                break
+            }
+            lastWasSpace = false
+            let start = i
+            let startColumn = column
+            var text: [UInt8] = []
+            var quoted = false
+            while i < u.endIndex {
+                let c = u[i]
+                if isSpace(c) { break }
+                if isControl(c) { return fail(column, c) }
+                if c != 0x22 {
+                    text.append(c)
+                    u.formIndex(after: &i)
+                    column += 1
+                    continue
+                }
+                quoted = true
+                let quoteColumn = column
+                u.formIndex(after: &i)
+                column += 1
+                var closed = false
+                while i < u.endIndex {
+                    let q = u[i]
+                    if isControl(q) && !isSpace(q) { return fail(column, q) }
+                    let from = i
+                    advance(&i, &column)
+                    if q == 0x22 { closed = true; break }
+                    if q == 0x5C {
+                        guard i < u.endIndex else { break }
+                        let e = u[i]
+                        if isControl(e) && !isSpace(e) { return fail(column, e) }
+                        let escaped = i
+                        advance(&i, &column)
+                        switch e {
+                        case 0x6E: text.append(0x0A)
+                        case 0x74: text.append(0x09)
+                        default: text += u[escaped..<i]
+                        }
+                        continue
+                    }
+                    text += u[from..<i]
+                }
+                if !closed {
+                    tokens.append(LineToken(text: String(decoding: text, as: UTF8.self), column: startColumn,
+                                            length: column - startColumn, quoted: true, range: start..<i))
+                    return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: false, openQuote: true,
+                                                    hasComment: false, endColumn: column),
+                                openQuoteColumn: quoteColumn)
+                }
+            }
+            tokens.append(LineToken(text: String(decoding: text, as: UTF8.self), column: startColumn,
+                                    length: column - startColumn, quoted: quoted, range: start..<i))
         }
         return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: lastWasSpace || hasComment,
                                         openQuote: false, hasComment: hasComment, endColumn: column),

@@ -91,4 +91,18 @@ private let g = Sample.grammar
         #expect(ok == 8750)
         #expect(elapsed < .seconds(5))  // the goal is well under 1 s in release builds
     }
+
+    @Test func pathologicalGrammarsAreBounded() {
+        // Options that do not start with keywords (lint reports them) can be read many ways.
+        let wild = Grammar {
+            Command("wild", help: "Wild") {
+                Options { for i in 0..<24 { Argument(.word, name: "W\(i)", help: "w") } }
+            }
+        }
+        #expect(!wild.lint().isEmpty)
+        let start = ContinuousClock.now
+        let result = wild.match("wild " + String(repeating: "x ", count: 30))
+        #expect(ContinuousClock.now - start < .seconds(5))
+        guard case .badArgument(_, "too many ways to read this line") = result else { Issue.record("\(result)"); return }
+    }
 }

@@ -62,4 +62,14 @@ import Testing
         (line, partial) = Tokenizer.tokenizeForCompletion("")
         #expect(line.tokens.isEmpty && partial.column == 1)
     }
+
+    @Test func byteAndCharacterScannersAgreeOnASCII() {
+        let lines = ["", " ", "a", "server  x\ty ", "a\r\nb", "\"a\r\nb\"", #"x "q\"t" "\r\n" y"#, #""\"#,
+                     "# c", "a#b #c", "a\u{0}b", "\"x\u{1}\"", "\"open", "\"esc\\\r\n\" z", "\u{7F}", "w\r",
+                     #"a"b"c"d e"#, "\u{0B}\u{0C}v"]
+        for line in lines {
+            let (ascii, characters) = Tokenizer.scanners(line)
+            #expect(ascii == characters, "\(line.debugDescription)")
+        }
+    }
 }
