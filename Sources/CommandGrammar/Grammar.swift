@@ -1,6 +1,24 @@
-// A grammar: the commands, declared once, compiled into one program that the matcher, completer
-// and describer run over (a Pike-style VM: every command's syntax becomes instructions; matching
-// steps a set of threads word by word, so a line costs time linear in its words).
+// CommandGrammar owns command-line syntax and nothing else: it knows no NTP word. A grammar is a
+// list of commands declared once with a result builder, each token with its help next to it:
+//
+//     let grammar = Grammar {
+//         Group("show", help: "Show running system information")
+//         Command("show running-config", help: "Current configuration")
+//         Command("server", help: "Add an upstream NTP server") {
+//             Argument(.host, name: "ADDRESS", help: "Server address or host name", key: "address")
+//             Options {
+//                 Flag("iburst", help: "Send a burst of eight packets when unreachable")
+//                 Option("minpoll", .integer(3...17), name: "EXPONENT", help: "Minimum poll exponent (log2 s)")
+//             }
+//         }
+//     }
+//
+// From that one declaration come matching (`match`, for typed lines, batch files and config
+// files alike), Tab completion (`complete`, with caller-supplied hooks for dynamic values), `?`
+// (`describe`), `help`, per-command help, mdoc for man pages, word lists for shell completion
+// scripts, and `lint`. The declarations compile into one program that a Pike-style VM runs:
+// every command's syntax becomes instructions, and matching steps a set of threads word by word,
+// so a line costs time linear in its words whatever its length.
 
 /// One command: its words (`show running-config`), help, argument syntax and identity.
 public struct Command: Sendable {

@@ -80,10 +80,9 @@ public struct Flag: SyntaxComponent {
 public struct Argument: SyntaxComponent {
     public var syntax: Syntax
     public init(_ kind: TokenKind, name: String? = nil, help: String, key: String? = nil, completion: String? = nil) {
-        let token = Token(kind: kind, name: name, help: help, key: nil, completion: completion)
-        var keyed = token
-        keyed.key = key ?? token.name.lowercased()
-        syntax = .token(keyed)
+        var token = Token(kind: kind, name: name, help: help, completion: completion)
+        token.key = key ?? token.name.lowercased()
+        syntax = .token(token)
     }
 }
 
