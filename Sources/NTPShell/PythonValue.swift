@@ -1,4 +1,4 @@
-public import NTPWire
+import NTPWire
 
 /// How NTPsec's ntpq reads a mode 6 value (`int(value, 0)`, else `float(value)`, else a
 /// string with its quotes removed) and prints it (`repr`), so `rv` looks as it does there.

@@ -1,0 +1,443 @@
+// What a single word may be, and how a word is checked and turned into a typed value.
+//
+// Addresses are checked for syntax only (RFC 4291 text form for IPv6, dotted quad without leading
+// zeros for IPv4, RFC 1123 labels for host names) and kept as text: the layer that uses them owns
+// an address type and resolves names.
+
+/// The kind of a grammar token.
+public enum TokenKind: Sendable, Hashable {
+    /// A literal word. Typed words match it exactly or by a unique prefix.
+    case keyword(String)
+    /// A whole number in a range (optional sign, decimal digits).
+    case integer(ClosedRange<Int>)
+    /// A decimal number in a range, in the unit kind's base unit (seconds, ppm), with an
+    /// optional unit suffix (`64s`, `10m`, `-20ms`, `15ppm`).
+    case decimal(ClosedRange<Double>, unit: DecimalUnit)
+    /// An IPv4 address in dotted-quad form.
+    case ipv4
+    /// An IPv6 address (RFC 4291 text form, optional `%zone`).
+    case ipv6
+    /// An IPv4 or IPv6 address.
+    case address
+    /// An address or a DNS host name.
+    case host
+    /// An address with a prefix length: `192.0.2.0/24`, `2001:db8::/32`.
+    case prefix
+    /// A contiguous network mask written as an address: `255.255.255.0`, `ffff:ffff::`.
+    case netmask
+    /// Any single word.
+    case word
+    /// A file path (any non-empty word; completed by the "path" hook).
+    case path
+    /// The rest of the line, as written (quotes kept).
+    case text
+
+    /// A duration in seconds: `64`, `64s`, `10m`, `2h`, `1d`.
+    public static func duration(_ range: ClosedRange<Double>) -> TokenKind { .decimal(range, unit: .duration) }
+    /// A time offset in seconds: `0.5`, `0.5s`, `-20ms`, `300us`, `10ns`.
+    public static func offset(_ range: ClosedRange<Double>) -> TokenKind { .decimal(range, unit: .offset) }
+    /// A frequency in parts per million: `15`, `-3.5ppm`.
+    public static func ppm(_ range: ClosedRange<Double>) -> TokenKind { .decimal(range, unit: .ppm) }
+    /// A plain decimal number.
+    public static func number(_ range: ClosedRange<Double>) -> TokenKind { .decimal(range, unit: .plain) }
+
+    /// True for the literal-word kind.
+    public var isKeyword: Bool { if case .keyword = self { true } else { false } }
+
+    /// The placeholder used when a declaration gives none.
+    public var defaultPlaceholder: String {
+        switch self {
+        case .keyword(let word): word
+        case .integer: "NUMBER"
+        case .decimal(_, let unit):
+            switch unit {
+            case .duration, .offset: "SECONDS"
+            case .ppm: "PPM"
+            case .plain: "NUMBER"
+            }
+        case .ipv4, .ipv6, .address: "ADDRESS"
+        case .host: "HOST"
+        case .prefix: "PREFIX"
+        case .netmask: "MASK"
+        case .word: "WORD"
+        case .path: "FILE"
+        case .text: "TEXT"
+        }
+    }
+
+    /// What the kind accepts, as used in error messages: "an integer 3 to 17".
+    public var expectation: String {
+        switch self {
+        case .keyword(let word): "\"\(word)\""
+        case .integer(let r): "an integer \(r.lowerBound) to \(r.upperBound)"
+        case .decimal(let r, let unit):
+            switch unit {
+            case .duration: "a duration \(format(r.lowerBound))s to \(format(r.upperBound))s (e.g. 64s, 10m, 2h)"
+            case .offset: "an offset \(format(r.lowerBound))s to \(format(r.upperBound))s (e.g. 0.5s, -20ms, 300us)"
+            case .ppm: "a frequency \(format(r.lowerBound)) to \(format(r.upperBound)) ppm"
+            case .plain: "a number \(format(r.lowerBound)) to \(format(r.upperBound))"
+            }
+        case .ipv4: "an IPv4 address"
+        case .ipv6: "an IPv6 address"
+        case .address: "an IP address"
+        case .host: "an IP address or host name"
+        case .prefix: "an address with prefix length (ADDRESS/LENGTH)"
+        case .netmask: "a network mask"
+        case .word: "a word"
+        case .path: "a file path"
+        case .text: "text"
+        }
+    }
+
+    /// A short note on the accepted values for `?` and help: "3-17", "seconds; 10m, 2h".
+    public var valueHint: String? {
+        switch self {
+        case .integer(let r): "\(r.lowerBound)-\(r.upperBound)"
+        case .decimal(let r, let unit):
+            switch unit {
+            case .duration: "\(format(r.lowerBound))-\(format(r.upperBound)) s; units s, m, h, d"
+            case .offset: "\(format(r.lowerBound))-\(format(r.upperBound)) s; units s, ms, us, ns"
+            case .ppm: "\(format(r.lowerBound))-\(format(r.upperBound)) ppm"
+            case .plain: "\(format(r.lowerBound))-\(format(r.upperBound))"
+            }
+        default: nil
+        }
+    }
+
+    /// A value the kind accepts, for lint's sample lines and generated examples.
+    public var sample: String {
+        switch self {
+        case .keyword(let word): word
+        case .integer(let r): String(r.contains(1) ? 1 : r.lowerBound)
+        case .decimal(let r, _): format(r.contains(1) ? 1 : r.lowerBound)
+        case .ipv4, .address, .host: "192.0.2.1"
+        case .ipv6: "2001:db8::1"
+        case .prefix: "192.0.2.0/24"
+        case .netmask: "255.255.255.0"
+        case .word: "word"
+        case .path: "/tmp/file"
+        case .text: "text"
+        }
+    }
+}
+
+/// The unit family of a decimal token; values are stored in the family's base unit.
+public enum DecimalUnit: Sendable, Hashable {
+    /// Seconds; suffixes s, m, h, d; no suffix means seconds.
+    case duration
+    /// Seconds; suffixes s, ms, us (or µs), ns; no suffix means seconds.
+    case offset
+    /// Parts per million; suffix ppm optional.
+    case ppm
+    /// No unit.
+    case plain
+
+    var suffixes: [(String, Double)] {
+        switch self {
+        case .duration: [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        case .offset: [("s", 1), ("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("ns", 1e-9)]
+        case .ppm: [("ppm", 1)]
+        case .plain: []
+        }
+    }
+}
+
+/// A typed value parsed from a word.
+public enum ArgumentValue: Sendable, Hashable {
+    /// A keyword that was matched (by prefix or in full): its full spelling.
+    case keyword(String)
+    case integer(Int)
+    /// In the unit family's base unit (seconds for durations and offsets, ppm).
+    case decimal(Double)
+    /// Addresses, host names, words, paths, text.
+    case string(String)
+    /// `ADDRESS/LENGTH`.
+    case prefix(address: String, length: Int)
+}
+
+/// How well a word matches a token; higher tiers win when several tokens could take the word.
+enum MatchTier: Int, Comparable {
+    case text = 0       // rest-of-line
+    case generic = 1    // word, path, host name
+    case partial = 2    // unique keyword prefix
+    case typed = 3      // number in range, address, prefix, mask
+    case exact = 4      // keyword spelled in full
+
+    static func < (a: MatchTier, b: MatchTier) -> Bool { a.rawValue < b.rawValue }
+}
+
+enum WordMatch {
+    case matched(MatchTier, ArgumentValue)
+    /// The word cannot be this token; for typed arguments, why.
+    case rejected(String?)
+}
+
+extension TokenKind {
+    /// Checks one word against this kind.
+    func match(_ token: LineToken) -> WordMatch {
+        let word = token.text
+        switch self {
+        case .keyword(let keyword):
+            if token.quoted || word.isEmpty { return .rejected(nil) }
+            if word == keyword { return .matched(.exact, .keyword(keyword)) }
+            if word.utf8.count < keyword.utf8.count, keyword.utf8.starts(with: word.utf8) {
+                return .matched(.partial, .keyword(keyword))
+            }
+            return .rejected(nil)
+        case .integer(let range):
+            guard let n = parseInteger(word), range.contains(n) else { return .rejected("expected \(expectation)") }
+            return .matched(.typed, .integer(n))
+        case .decimal(let range, let unit):
+            guard let v = parseDecimal(word, unit: unit), range.contains(v) else {
+                return .rejected("expected \(expectation)")
+            }
+            return .matched(.typed, .decimal(v))
+        case .ipv4:
+            return isIPv4(word) ? .matched(.typed, .string(word)) : .rejected("expected \(expectation)")
+        case .ipv6:
+            return isIPv6(word) ? .matched(.typed, .string(word)) : .rejected("expected \(expectation)")
+        case .address:
+            return isIPv4(word) || isIPv6(word) ? .matched(.typed, .string(word)) : .rejected("expected \(expectation)")
+        case .host:
+            if isIPv4(word) || isIPv6(word) { return .matched(.typed, .string(word)) }
+            return isHostName(word) ? .matched(.generic, .string(word)) : .rejected("expected \(expectation)")
+        case .prefix:
+            guard let (address, length) = parsePrefix(word) else { return .rejected("expected \(expectation)") }
+            return .matched(.typed, .prefix(address: address, length: length))
+        case .netmask:
+            return isNetmask(word) ? .matched(.typed, .string(word)) : .rejected("expected \(expectation)")
+        case .word:
+            return .matched(.generic, .string(word))
+        case .path:
+            return word.isEmpty ? .rejected("expected \(expectation)") : .matched(.generic, .string(word))
+        case .text:
+            return .matched(.text, .string(word))
+        }
+    }
+
+    /// Whether `partial` could be the beginning of a word this kind accepts (for `?` mid-word).
+    func couldStart(_ partial: String) -> Bool {
+        if partial.isEmpty { return true }
+        let u = Array(partial.utf8)
+        func all(_ f: (UInt8) -> Bool) -> Bool { u.allSatisfy(f) }
+        let digit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
+        let hex: (UInt8) -> Bool = { digit($0) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }
+        let v4: (UInt8) -> Bool = { digit($0) || $0 == 0x2E }
+        let v6: (UInt8) -> Bool = { hex($0) || $0 == 0x3A || $0 == 0x2E || $0 == 0x25 || $0 > 0x20 && $0 != 0x2F && u.contains(0x25) }
+        switch self {
+        case .keyword(let k): return k.utf8.starts(with: partial.utf8)
+        case .integer: return all { digit($0) || $0 == 0x2D || $0 == 0x2B }
+        case .decimal: return all { digit($0) || $0 == 0x2D || $0 == 0x2B || $0 == 0x2E || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 >= 0x80 }
+        case .ipv4: return all(v4)
+        case .ipv6: return all(v6)
+        case .address, .netmask: return all(v4) || all(v6)
+        case .prefix: return all { v4($0) || v6($0) || $0 == 0x2F }
+        case .host: return true
+        case .word, .path, .text: return true
+        }
+    }
+}
+
+// MARK: - Parsers
+
+func parseInteger(_ s: String) -> Int? {
+    let u = s.utf8
+    guard !u.isEmpty, u.count <= 24 else { return nil }
+    var negative = false
+    var digits = Substring(s)
+    if let f = u.first, f == 0x2D || f == 0x2B {
+        negative = f == 0x2D
+        digits = digits.dropFirst()
+    }
+    guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    var n = 0
+    for d in digits.utf8 {
+        let (m, o1) = n.multipliedReportingOverflow(by: 10)
+        let (a, o2) = negative ? m.subtractingReportingOverflow(Int(d - 0x30)) : m.addingReportingOverflow(Int(d - 0x30))
+        if o1 || o2 { return nil }
+        n = a
+    }
+    return n
+}
+
+/// `[+-]digits[.digits][unit]` or `[+-].digits[unit]`; no exponents, no inf/nan.
+func parseDecimal(_ s: String, unit: DecimalUnit) -> Double? {
+    guard !s.isEmpty, s.utf8.count <= 64 else { return nil }
+    var number = Substring(s)
+    var scale = 1.0
+    // Longest suffix first so "ms" is not read as "s".
+    for (suffix, factor) in unit.suffixes.sorted(by: { $0.0.utf8.count > $1.0.utf8.count })
+    where number.hasSuffix(suffix) {
+        number = number.dropLast(suffix.count)
+        scale = factor
+        break
+    }
+    var body = number
+    if let f = body.utf8.first, f == 0x2D || f == 0x2B { body = body.dropFirst() }
+    var digits = 0
+    var dots = 0
+    for c in body.utf8 {
+        if c >= 0x30 && c <= 0x39 { digits += 1 } else if c == 0x2E { dots += 1 } else { return nil }
+    }
+    guard digits > 0, dots <= 1, let v = Double(String(number)), v.isFinite else { return nil }
+    let scaled = v * scale
+    return scaled.isFinite ? scaled : nil
+}
+
+func isIPv4(_ s: String) -> Bool { parseIPv4(Substring(s)) != nil }
+
+func parseIPv4(_ s: Substring) -> [UInt8]? {
+    var parts: [UInt8] = []
+    var value = 0
+    var digits = 0
+    var leadingZero = false
+    for c in s.utf8 {
+        if c == 0x2E {
+            guard digits > 0, parts.count < 3 else { return nil }
+            parts.append(UInt8(value))
+            value = 0; digits = 0; leadingZero = false
+        } else if c >= 0x30 && c <= 0x39 {
+            if leadingZero { return nil }
+            if digits == 0 && c == 0x30 { leadingZero = true }
+            value = value * 10 + Int(c - 0x30)
+            digits += 1
+            if value > 255 || digits > 3 { return nil }
+        } else {
+            return nil
+        }
+    }
+    guard digits > 0, parts.count == 3 else { return nil }
+    parts.append(UInt8(value))
+    return parts
+}
+
+func isIPv6(_ s: String) -> Bool { parseIPv6(Substring(s)) != nil }
+
+/// RFC 4291 section 2.2 text forms, with an optional `%zone` (not allowed empty).
+func parseIPv6(_ text: Substring) -> [UInt8]? {
+    var s = text
+    if let percent = s.firstIndex(of: "%") {
+        let zone = s[s.index(after: percent)...]
+        guard !zone.isEmpty, zone.utf8.count <= 64 else { return nil }
+        s = s[..<percent]
+    }
+    guard s.utf8.count >= 2, s.utf8.count <= 45 else { return nil }
+    let u = Array(s.utf8)
+    var head: [UInt16] = []
+    var tail: [UInt16] = []
+    var sawDoubleColon = false
+    var i = 0
+    if u.starts(with: [0x3A, 0x3A]) { sawDoubleColon = true; i = 2 } else if u[0] == 0x3A { return nil }
+    var v4: [UInt8]? = nil
+    while i < u.count {
+        // One group: hex digits, or a trailing dotted quad.
+        var j = i
+        while j < u.count, u[j] != 0x3A { j += 1 }
+        let group = u[i..<j]
+        if group.contains(0x2E) {
+            guard j == u.count, let quad = parseIPv4(Substring(String(decoding: group, as: UTF8.self))) else { return nil }
+            v4 = quad
+            i = j
+            break
+        }
+        guard (1...4).contains(group.count) else { return nil }
+        var value: UInt16 = 0
+        for c in group {
+            let d: UInt8
+            switch c {
+            case 0x30...0x39: d = c - 0x30
+            case 0x61...0x66: d = c - 0x61 + 10
+            case 0x41...0x46: d = c - 0x41 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt16(d)
+        }
+        if sawDoubleColon { tail.append(value) } else { head.append(value) }
+        i = j
+        if i < u.count {
+            // At a colon: "::" starts the compressed run, ":" separates; a trailing ":" is an error.
+            if i + 1 < u.count, u[i + 1] == 0x3A {
+                guard !sawDoubleColon else { return nil }
+                sawDoubleColon = true
+                i += 2
+            } else {
+                i += 1
+                guard i < u.count else { return nil }
+            }
+        }
+    }
+    let groups = head.count + tail.count + (v4 == nil ? 0 : 2)
+    if sawDoubleColon { guard groups <= 7 else { return nil } } else { guard groups == 8 else { return nil } }
+    var bytes: [UInt8] = []
+    for g in head { bytes += [UInt8(g >> 8), UInt8(g & 0xFF)] }
+    let fill = 16 - (groups * 2)
+    bytes += [UInt8](repeating: 0, count: fill)
+    for g in tail { bytes += [UInt8(g >> 8), UInt8(g & 0xFF)] }
+    if let v4 { bytes += v4 }
+    return bytes.count == 16 ? bytes : nil
+}
+
+/// RFC 1123 host name: dot-separated labels of letters, digits, hyphens (and underscores, which
+/// real networks use), 1–63 characters, not starting or ending with a hyphen; at most 253
+/// characters; an optional trailing dot. All-numeric names are refused (they are mistyped IPv4).
+func isHostName(_ s: String) -> Bool {
+    var u = Array(s.utf8)
+    if u.last == 0x2E { u.removeLast() }
+    guard !u.isEmpty, u.count <= 253 else { return false }
+    var labelLength = 0
+    var allNumeric = true
+    var previous: UInt8 = 0x2E
+    for c in u {
+        switch c {
+        case 0x2E:
+            guard labelLength > 0, previous != 0x2D else { return false }
+            labelLength = 0
+        case 0x2D:
+            guard labelLength > 0 else { return false }
+            labelLength += 1
+            allNumeric = false
+        case 0x30...0x39:
+            labelLength += 1
+        case 0x41...0x5A, 0x61...0x7A, 0x5F:
+            labelLength += 1
+            allNumeric = false
+        default:
+            return false
+        }
+        guard labelLength <= 63 else { return false }
+        previous = c
+    }
+    return labelLength > 0 && previous != 0x2D && !allNumeric
+}
+
+func parsePrefix(_ s: String) -> (String, Int)? {
+    guard let slash = s.firstIndex(of: "/") else { return nil }
+    let address = String(s[..<slash])
+    let lengthText = s[s.index(after: slash)...]
+    guard !lengthText.isEmpty, lengthText.utf8.count <= 3, lengthText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+          let length = Int(lengthText) else { return nil }
+    if isIPv4(address) { return length <= 32 ? (address, length) : nil }
+    if !address.contains("%"), isIPv6(address) { return length <= 128 ? (address, length) : nil }
+    return nil
+}
+
+/// A network mask: an address whose bits are ones then zeros.
+func isNetmask(_ s: String) -> Bool {
+    let bytes: [UInt8]
+    if let v4 = parseIPv4(Substring(s)) { bytes = v4 } else if !s.contains("%"), let v6 = parseIPv6(Substring(s)) { bytes = v6 } else { return false }
+    var seenZero = false
+    for byte in bytes {
+        for bit in (0..<8).reversed() {
+            let one = byte >> bit & 1 == 1
+            if one && seenZero { return false }
+            if !one { seenZero = true }
+        }
+    }
+    return true
+}
+
+/// Shortest plain rendering of a Double for messages: `3`, `0.5`, `-0.02`.
+func format(_ v: Double) -> String {
+    if v.isFinite, v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
+    return "\(v)"
+}
