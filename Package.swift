@@ -34,13 +34,10 @@ let package = Package(
             swiftSettings: strict),
         // The engine in virtual time.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
-<<<<<<< HEAD
-        // The shell's renderers (and, later, its command table): report structs to text and JSON.
-        .target(name: "NTPShell", dependencies: ["NTPEngine"], swiftSettings: strict),
-=======
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
->>>>>>> grammar
+        // The shell's renderers (and, later, its command table): report structs to text and JSON.
+        .target(name: "NTPShell", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
         .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform"], swiftSettings: strict),
         .executableTarget(
@@ -55,11 +52,8 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
-<<<<<<< HEAD
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell"], exclude: ["Fixtures"]),
-=======
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
->>>>>>> grammar
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]
