@@ -8,7 +8,10 @@ public import NTPWire
 /// A reply is never longer than its request (no amplification): an unauthenticated reply is
 /// 48 bytes and every accepted request is at least that.
 public struct ServerResponder: Sendable {
-    public var state: SystemState
+    /// The system variables replies carry; setting it rebuilds the reply template.
+    public var state: SystemState {
+        didSet { if state != oldValue { templateSecond = .min } }
+    }
     public private(set) var counters = ServerCounters()
 
     public init(state: SystemState) { self.state = state }
@@ -33,47 +36,55 @@ public struct ServerResponder: Sendable {
 
     /// Builds the reply to `request`, received at `receiveTime` (served scale), from a client
     /// whose UDP source port is `sourcePort`, into `reply` (at least 48 bytes).
+    ///
+    /// The hot path: the header fields that depend only on the system state are encoded once
+    /// per second into a template (root dispersion grows by one 2⁻¹⁶ s unit a second); a reply
+    /// is the template plus the request's version and poll, the origin and receive timestamps.
     public mutating func respond(
         to request: UnsafeRawBufferPointer, sourcePort: UInt16, receiveTime: UnixTime,
         into reply: UnsafeMutableRawBufferPointer
     ) -> Outcome {
         counters.received &+= 1
-        let header: NTPHeader
-        do {
-            header = try NTPHeader(decoding: request)
-        } catch {
-            switch error {
-            case .unsupportedVersion: return drop(.badVersion)
-            default: return drop(.tooShort)
-            }
-        }
+        guard request.count >= NTPHeader.size else { return drop(.tooShort) }
+        let b0 = request[0]
+        let version = (b0 >> 3) & 7
+        guard version >= 1 && version <= 4 else { return drop(.badVersion) }
         // NTPv1 had no mode field: a version 1 packet with mode 0 from a port other than 123
         // is a client request (as chrony treats it). Anything else but mode 3 is not ours.
-        let isClient = header.mode == .client
-            || (header.version == 1 && header.mode == .reserved && sourcePort != 123)
-        guard isClient else { return drop(.unsupportedMode) }
+        let mode = b0 & 7
+        guard mode == NTPMode.client.rawValue
+            || (version == 1 && mode == NTPMode.reserved.rawValue && sourcePort != 123)
+        else { return drop(.unsupportedMode) }
         guard request.count == NTPHeader.size || Self.trailerIsWellFormed(request) else {
             return drop(.malformed)
         }
-
-        let s = state
-        let out = NTPHeader(
-            leap: s.isSynchronized ? s.leap : .unsynchronized,
-            version: header.version,
-            mode: .server,
-            stratum: s.wireStratum,
-            poll: header.poll,
-            precision: s.precision,
-            rootDelay: NTPShort(seconds: s.rootDelay),
-            rootDispersion: NTPShort(seconds: s.rootDispersion(at: receiveTime)),
-            referenceID: s.referenceID,
-            referenceTime: s.referenceTime.map(NTPTimestamp.init) ?? .zero,
-            originTime: header.transmitTime,
-            receiveTime: NTPTimestamp(receiveTime),
-            transmitTime: .zero)
-        out.encode(into: reply)
+        let second = receiveTime.nanoseconds / 1_000_000_000
+        if second != templateSecond { buildTemplate(at: receiveTime) }
+        withUnsafeBytes(of: template) { reply.copyMemory(from: $0) }
+        reply[0] |= b0 & 0x38  // the template has leap and mode; the version is the request's
+        reply[2] = request[2]
+        reply.storeBytes(of: request.loadUnaligned(fromByteOffset: 40, as: UInt64.self), toByteOffset: 24, as: UInt64.self)
+        reply.storeBytes(of: NTPTimestamp(receiveTime).rawValue.bigEndian, toByteOffset: 32, as: UInt64.self)
         counters.replied &+= 1
         return .reply(length: NTPHeader.size)
+    }
+
+    /// The encoded header of a reply, less what each request supplies.
+    private var template: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    /// The second ``template`` was built for (Int64.min: rebuild).
+    private var templateSecond = Int64.min
+
+    private mutating func buildTemplate(at time: UnixTime) {
+        let s = state
+        let h = NTPHeader(
+            leap: s.isSynchronized ? s.leap : .unsynchronized, version: 0, mode: .server,
+            stratum: s.wireStratum, poll: PollExponent(0), precision: s.precision,
+            rootDelay: NTPShort(seconds: s.rootDelay),
+            rootDispersion: NTPShort(seconds: s.rootDispersion(at: time)),
+            referenceID: s.referenceID,
+            referenceTime: s.referenceTime.map(NTPTimestamp.init) ?? .zero)
+        withUnsafeMutableBytes(of: &template) { h.encode(into: $0) }
+        templateSecond = time.nanoseconds / 1_000_000_000
     }
 
     /// Writes the transmit timestamp into a reply built by ``respond(to:sourcePort:receiveTime:into:)``.

@@ -1,0 +1,67 @@
+import NTPWire
+import Testing
+@testable import NTPEngine
+
+@Suite struct ServerResponderTests {
+    private func reply(_ responder: inout ServerResponder, _ request: [UInt8], port: UInt16 = 40000,
+                       at time: UnixTime) -> (ServerResponder.Outcome, [UInt8]) {
+        var out = [UInt8](repeating: 0xAA, count: 48)
+        let outcome = request.withUnsafeBytes { req in
+            out.withUnsafeMutableBytes { responder.respond(to: req, sourcePort: port, receiveTime: time, into: $0) }
+        }
+        return (outcome, out)
+    }
+
+    @Test func everyFieldFollowsTheStateAndTheRequest() throws {
+        let t = UnixTime(seconds: 1_800_000_000, nanoseconds: 123_456_789)
+        let state = SystemState(
+            leap: .insertSecond, stratum: 3, referenceID: ReferenceID(ipv4: 192, 0, 2, 1),
+            referenceTime: t.adding(seconds: -100), rootDelay: 0.0123, rootDispersion: 0.0045,
+            precision: PollExponent(-23), poll: PollExponent(6))
+        var responder = ServerResponder(state: state)
+        for version: UInt8 in 1...4 {
+            let cookie = NTPTimestamp(rawValue: 0xDEAD_BEEF_0000_0000 + UInt64(version))
+            let request = NTPHeader(version: version, mode: .client, poll: PollExponent(Int8(version) + 5), transmitTime: cookie).bytes
+            let (outcome, bytes) = reply(&responder, request, at: t)
+            #expect(outcome == .reply(length: 48))
+            let h = try NTPHeader(decoding: bytes)
+            #expect(h.leap == .insertSecond)
+            #expect(h.version == version)
+            #expect(h.mode == .server)
+            #expect(h.stratum == 3)
+            #expect(h.poll == PollExponent(Int8(version) + 5))
+            #expect(h.precision == PollExponent(-23))
+            #expect(h.rootDelay == NTPShort(seconds: 0.0123))
+            #expect(h.rootDispersion == NTPShort(seconds: 0.0045 + 15e-6 * 100))
+            #expect(h.referenceID == ReferenceID(ipv4: 192, 0, 2, 1))
+            #expect(h.referenceTime == NTPTimestamp(t.adding(seconds: -100)))
+            #expect(h.originTime == cookie)
+            #expect(h.receiveTime == NTPTimestamp(t))
+        }
+        // A new state takes effect on the next reply, within the same second.
+        responder.state = .unsynchronized(precision: PollExponent(-20))
+        let (_, bytes) = reply(&responder, NTPHeader(mode: .client, transmitTime: NTPTimestamp(rawValue: 9)).bytes, at: t)
+        let h = try NTPHeader(decoding: bytes)
+        #expect(h.leap == .unsynchronized)
+        #expect(h.stratum == 0)
+        #expect(h.referenceID == ReferenceID(ascii: "INIT"))
+    }
+
+    @Test func dropsWhatIsNotAClientRequest() {
+        var responder = ServerResponder(state: .unsynchronized(precision: PollExponent(-20)))
+        let t = UnixTime(seconds: 1_800_000_000, nanoseconds: 0)
+        let good = NTPHeader(mode: .client, transmitTime: NTPTimestamp(rawValue: 1)).bytes
+        #expect(reply(&responder, Array(good.prefix(47)), at: t).0 == .drop(.tooShort))
+        var v5 = good; v5[0] = 5 << 3 | 3
+        #expect(reply(&responder, v5, at: t).0 == .drop(.badVersion))
+        var m4 = good; m4[0] = 4 << 3 | 4
+        #expect(reply(&responder, m4, at: t).0 == .drop(.unsupportedMode))
+        var v1 = good; v1[0] = 1 << 3
+        #expect(reply(&responder, v1, port: 123, at: t).0 == .drop(.unsupportedMode))
+        #expect(reply(&responder, v1, port: 5000, at: t).0 == .reply(length: 48))
+        #expect(reply(&responder, good + [1, 2, 3], at: t).0 == .drop(.malformed))
+        #expect(responder.counters.received == 6)
+        #expect(responder.counters.replied == 1)
+        #expect(responder.counters.dropped == 5)
+    }
+}
