@@ -37,9 +37,9 @@ let package = Package(
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The shell's renderers (and, later, its command table): report structs to text and JSON.
-        .target(name: "NTPShell", dependencies: ["NTPEngine"], swiftSettings: strict),
+        .target(name: "NTPShell", dependencies: ["NTPEngine", "CommandGrammar"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
-        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform", "NTPShell"], swiftSettings: strict),
         .executableTarget(
             name: "ntpsh",
             dependencies: [
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell"], exclude: ["Fixtures"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]

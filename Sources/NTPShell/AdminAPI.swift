@@ -1,0 +1,43 @@
+public import NTPEngine
+
+/// Everything the shell asks of an engine. The shell talks to the engine only through this:
+/// implemented in-process by NTPRuntime, in virtual time by NTPSimulation (labs), and later
+/// over a control socket. Calls are synchronous; implementations marshal them onto the thread
+/// that owns the engine.
+public protocol AdminAPI: AnyObject {
+    // Views
+    func peerReports() -> [PeerReport]
+    func systemReport() -> SystemReport
+    func events() -> [EngineEvent]
+    /// Seconds since the engine started.
+    func uptime() -> Double
+    var clockKind: ClockKind { get }
+
+    // Configuration
+    func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID
+    /// Removes the associations configured with `host`; returns how many.
+    func removeAssociations(host: String) -> Int
+    /// `fudge 127.127.1.0 stratum N`.
+    func setLocalClockStratum(_ stratum: UInt8)
+    func engineConfiguration() -> EngineConfiguration
+    func setEngineConfiguration(_ configuration: EngineConfiguration)
+    /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
+    func setDriftFile(_ path: String?) -> String?
+
+    // Actions
+    func step(by offset: Double) throws(AdminError)
+    /// Returns how long the slew takes, seconds.
+    func slew(by offset: Double) throws(AdminError) -> Double
+    /// Waits until the engine is synchronised or `timeout` seconds pass (engine time).
+    func waitForSync(timeout: Double) -> Bool
+    /// Lets `seconds` pass (engine time: real time for a daemon, virtual time in a lab).
+    func sleep(seconds: Double)
+    /// Events recorded since the last call (for `terminal monitor`).
+    func takeEvents() -> [EngineEvent]
+}
+
+/// A refused or failed administrative action, in words for the admin.
+public struct AdminError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

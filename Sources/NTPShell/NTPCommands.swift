@@ -1,0 +1,300 @@
+public import CommandGrammar
+
+/// The NTP shell's commands, declared once. Every ntp.conf directive is a command here (with
+/// `no …` to undo it); the config file, typed lines, batch files, Tab, `?`, `help`, the man
+/// pages and the completion scripts all come from this table.
+public enum NTPCommands {
+    public static let grammar = Grammar {
+        // MARK: Associations
+        Command("server", help: "Add an upstream NTP server (a unicast client association)") {
+            Argument(.host, name: "ADDRESS", help: "Server address or host name (127.127.1.0: the local clock)", key: "host", completion: "association")
+            associationOptions()
+        }
+        Command("pool", help: "Add a pool: a name that resolves to several servers, replaced when they turn bad") {
+            Argument(.host, name: "NAME", help: "Pool host name", key: "host")
+            associationOptions()
+        }
+        Command("peer", help: "Add a symmetric active association (not supported yet)") {
+            Argument(.host, name: "ADDRESS", help: "Peer address or host name", key: "host")
+            associationOptions()
+        }
+        Group("no", help: "Undo a configuration command")
+        Command("no server", help: "Remove an upstream server", id: "no-server") {
+            Argument(.host, name: "ADDRESS", help: "The server's configured address or name", key: "host", completion: "association")
+        }
+        Command("no pool", help: "Remove a pool and the servers it brought in", id: "no-pool") {
+            Argument(.host, name: "NAME", help: "The pool's name", key: "host", completion: "association")
+        }
+        Command("fudge", help: "Set the local clock driver's stratum or refid") {
+            Argument(.address, name: "ADDRESS", help: "The reference clock address (127.127.1.0)", key: "address")
+            Options {
+                Option("stratum", .integer(0...15), name: "N", help: "Stratum the local clock claims")
+                Option("refid", .word, name: "ID", help: "Reference ID, up to four characters")
+                Option("time1", .offset(-1000...1000), name: "SECONDS", help: "Offset added to the clock's time")
+                Option("time2", .offset(-1000...1000), name: "SECONDS", help: "Driver-specific second offset")
+                Option("flag1", .integer(0...1), name: "BIT", help: "Driver flag 1")
+                Option("flag2", .integer(0...1), name: "BIT", help: "Driver flag 2")
+                Option("flag3", .integer(0...1), name: "BIT", help: "Driver flag 3")
+                Option("flag4", .integer(0...1), name: "BIT", help: "Driver flag 4")
+            }
+        }
+
+        // MARK: Discipline and selection
+        Command("driftfile", help: "File keeping the clock's frequency (ppm) across restarts") {
+            Argument(.path, name: "FILE", help: "Drift file path", key: "file", completion: "path")
+        }
+        Command("no driftfile", help: "Stop using a drift file", id: "no-driftfile")
+        Command("tinker", help: "Tune the discipline's thresholds") {
+            Options {
+                Option("step", .offset(0...1e6), name: "SECONDS", help: "Step threshold: larger offsets are stepped (0.128 s)")
+                Option("stepout", .duration(1...1e6), name: "SECONDS", help: "How long a large offset must persist before a step (300 s)")
+                Option("panic", .offset(0...1e9), name: "SECONDS", help: "Panic threshold: larger first offsets are refused without -g (1000 s)")
+                Option("dispersion", .number(0...1), name: "SECONDS", help: "Dispersion increase rate, s/s (accepted; 15 ppm is used)")
+                Option("allan", .duration(1...1e6), name: "SECONDS", help: "Allan intercept (accepted; not used by the discipline)")
+                Option("huffpuff", .duration(1...1e6), name: "SECONDS", help: "Huff-n'-puff window (accepted; not used)")
+            }
+        }
+        Command("tos", help: "Selection and orphan settings") {
+            Options {
+                Option("minsane", .integer(1...16), name: "N", help: "Survivors needed to synchronise (1)")
+                Option("minclock", .integer(1...16), name: "N", help: "Survivors the cluster algorithm keeps (3)")
+                Option("maxclock", .integer(1...32), name: "N", help: "Candidates considered (10)")
+                Option("orphan", .integer(1...16), name: "STRATUM", help: "Stratum of orphan mode, when nothing better is reachable")
+                Option("orphanwait", .duration(0...1e6), name: "SECONDS", help: "Wait before entering orphan mode (300 s)")
+                Option("mindist", .offset(0...10), name: "SECONDS", help: "Minimum distance of a correctness interval")
+                Option("maxdist", .offset(0...100), name: "SECONDS", help: "Root distance beyond which a source is not selectable (1.5 s)")
+            }
+        }
+
+        // MARK: Access control (semantics: the configuration issue)
+        Command("restrict", help: "Set access restrictions for clients matching an address") {
+            Optionally { OneOf { Keyword("-4", help: "IPv4 only (with default)", key: "family"); Keyword("-6", help: "IPv6 only (with default)", key: "family") } }
+            OneOf {
+                Keyword("default", help: "Every address not matched by another entry", key: "default")
+                Keyword("source", help: "Associations' own servers", key: "source")
+                Argument(.prefix, name: "PREFIX", help: "Address with prefix length (192.168.0.0/24)", key: "prefix")
+                Seq {
+                    Argument(.address, name: "ADDRESS", help: "Address", key: "address")
+                    Optionally { Option("mask", .netmask, name: "MASK", help: "Network mask (255.255.255.0)") }
+                }
+            }
+            ZeroOrMore { restrictFlag() }
+        }
+        Command("no restrict", help: "Remove a restrict entry", id: "no-restrict") {
+            Optionally { OneOf { Keyword("-4", help: "IPv4 only", key: "family"); Keyword("-6", help: "IPv6 only", key: "family") } }
+            OneOf {
+                Keyword("default", help: "The default entry", key: "default")
+                Keyword("source", help: "The source entry", key: "source")
+                Argument(.prefix, name: "PREFIX", help: "Address with prefix length", key: "prefix")
+                Seq {
+                    Argument(.address, name: "ADDRESS", help: "Address", key: "address")
+                    Optionally { Option("mask", .netmask, name: "MASK", help: "Network mask") }
+                }
+            }
+        }
+        Command("discard", help: "Rate limits for limited clients") {
+            Options {
+                Option("average", .integer(0...16), name: "LOG2", help: "Minimum average interval, log2 s (3)")
+                Option("minimum", .integer(0...16), name: "LOG2", help: "Minimum interval, log2 s (1)")
+                Option("monitor", .integer(0...100_000), name: "N", help: "MRU monitor threshold")
+            }
+        }
+
+        // MARK: Files and authentication (semantics: the configuration issue)
+        Command("leapfile", help: "Leap second file (leap-seconds.list)") {
+            Argument(.path, name: "FILE", help: "Leap second file", key: "file", completion: "path")
+        }
+        Command("logfile", help: "Log file (default: standard error)") {
+            Argument(.path, name: "FILE", help: "Log file", key: "file", completion: "path")
+        }
+        Command("statsdir", help: "Directory for statistics files") {
+            Argument(.path, name: "DIR", help: "Statistics directory", key: "file", completion: "path")
+        }
+        Command("statistics", help: "Statistics files to write") {
+            OneOrMore { OneOf {
+                Flag("loopstats", help: "Clock discipline statistics", key: "kinds")
+                Flag("peerstats", help: "Peer statistics", key: "kinds")
+                Flag("clockstats", help: "Reference clock statistics", key: "kinds")
+                Flag("rawstats", help: "Raw timestamps", key: "kinds")
+                Flag("sysstats", help: "System counters", key: "kinds")
+            } }
+        }
+        Command("filegen", help: "Statistics file generation settings") {
+            OneOf {
+                Flag("loopstats", help: "Clock discipline statistics", key: "kind")
+                Flag("peerstats", help: "Peer statistics", key: "kind")
+                Flag("clockstats", help: "Reference clock statistics", key: "kind")
+                Flag("rawstats", help: "Raw timestamps", key: "kind")
+                Flag("sysstats", help: "System counters", key: "kind")
+            }
+            Options {
+                Option("file", .word, name: "NAME", help: "File name prefix")
+                Option("type", .word, name: "TYPE", help: "Generation type: none, pid, day, week, month, year, age")
+                Flag("link", help: "Keep a link to the current generation")
+                Flag("nolink", help: "No link")
+                Flag("enable", help: "Write this file")
+                Flag("disable", help: "Do not write this file")
+            }
+        }
+        Command("keys", help: "Symmetric key file") {
+            Argument(.path, name: "FILE", help: "Key file (keyid type key)", key: "file", completion: "path")
+        }
+        Command("trustedkey", help: "Key ids trusted for authentication") {
+            OneOrMore { Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyids", completion: "keyid") }
+        }
+        Command("controlkey", help: "Key id for mode 6 (ntpq) changes") {
+            Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyid", completion: "keyid")
+        }
+        Command("requestkey", help: "Key id for mode 7 requests (mode 7 is never answered)") {
+            Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyid", completion: "keyid")
+        }
+        Command("includefile", help: "Read another configuration file here") {
+            Argument(.path, name: "FILE", help: "Configuration file", key: "file", completion: "path")
+        }
+        Command("enable", help: "Enable a system option") {
+            OneOrMore { systemOption() }
+        }
+        Command("disable", help: "Disable a system option") {
+            OneOrMore { systemOption() }
+        }
+        Command("interface", help: "Listen on or ignore interfaces and addresses") {
+            OneOf {
+                Flag("listen", help: "Listen on", key: "action")
+                Flag("ignore", help: "Do not listen on", key: "action")
+                Flag("drop", help: "Listen, but drop all packets", key: "action")
+            }
+            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name or an address", key: "which")
+        }
+        Command("nic", help: "Same as interface") {
+            OneOf {
+                Flag("listen", help: "Listen on", key: "action")
+                Flag("ignore", help: "Do not listen on", key: "action")
+                Flag("drop", help: "Listen, but drop all packets", key: "action")
+            }
+            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name or an address", key: "which")
+        }
+        Command("broadcast", help: "Broadcast server mode (not supported by ntpsh)") {
+            Argument(.text, name: "ARGS", help: "Arguments", key: "args")
+        }
+        Command("crypto", help: "Autokey public-key authentication (not supported by ntpsh)") {
+            Optionally { Argument(.text, name: "ARGS", help: "Arguments", key: "args") }
+        }
+
+        // MARK: Views
+        Command("peers", help: "Associations, as ntpq -p shows them") {
+            Options {
+                Flag("-n", help: "Numeric addresses", key: "numeric")
+                Flag("json", help: "Machine-readable output")
+            }
+        }
+        Command("associations", help: "Association ids and status words, as ntpq -c as") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("readvar", help: "System or association variables, as ntpq -c rv") {
+            readvarSyntax()
+        }
+        Command("rv", help: "Same as readvar") {
+            readvarSyntax()
+        }
+        Command("sysinfo", help: "System summary, as ntpq -c sysinfo") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("sysstats", help: "Server packet counters, as ntpq -c sysstats") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("iostats", help: "Input/output counters") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("ntpstat", help: "Synchronisation state, as ntpstat (status 0 synchronised, 1 not, 2 unknown)") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("tracking", help: "System clock performance, as chronyc tracking") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("events", help: "Recent engine events") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Group("show", help: "Show configuration")
+        Command("show running-config", help: "The running configuration as ntp.conf text", id: "show-running-config")
+
+        // MARK: Actions
+        Command("step", help: "Step the clock now") {
+            Argument(.offset(-1e9...1e9), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")
+        }
+        Command("slew", help: "Slew the clock gradually") {
+            Argument(.offset(-1e6...1e6), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")
+        }
+        Group("wait", help: "Wait for a condition")
+        Command("wait sync", help: "Wait until synchronised (status 1 on timeout)", id: "wait-sync") {
+            Optionally { Argument(.duration(0...1e6), name: "TIMEOUT", help: "Give up after this long (default 60 s)", key: "timeout") }
+        }
+        Command("sleep", help: "Let time pass") {
+            Argument(.duration(0...1e7), name: "DURATION", help: "How long (e.g. 5s, 10m)", key: "duration")
+        }
+        Command("echo", help: "Print text") {
+            Optionally { Argument(.text, name: "TEXT", help: "Text to print", key: "text") }
+        }
+        Group("terminal", help: "Terminal settings")
+        Command("terminal monitor", help: "Print engine events as they happen", id: "terminal-monitor")
+        Group("no terminal", help: "Undo a terminal setting")
+        Command("no terminal monitor", help: "Stop printing engine events", id: "no-terminal-monitor")
+        Command("help", help: "List commands, or describe one") {
+            Optionally { Argument(.text, name: "COMMAND", help: "Command to describe", key: "command") }
+        }
+        Command("quit", help: "Leave the shell (the engine stops)")
+        Command("exit", help: "Same as quit")
+    }
+
+    static func associationOptions() -> Syntax {
+        Options {
+            Flag("iburst", help: "Send a burst of eight packets when unreachable (faster start)")
+            Flag("burst", help: "Send a burst of eight packets at every poll")
+            Flag("prefer", help: "Prefer this source when it survives selection")
+            Flag("noselect", help: "Poll and show, but never select")
+            Flag("true", help: "Always a truechimer (accepted; treated as prefer)")
+            Option("minpoll", .integer(3...17), name: "EXPONENT", help: "Minimum poll interval, log2 s (6 = 64 s)")
+            Option("maxpoll", .integer(3...17), name: "EXPONENT", help: "Maximum poll interval, log2 s (10 = 1024 s)")
+            Option("version", .integer(1...4), name: "N", help: "NTP version to send (4)")
+            Option("port", .integer(1...65535), name: "PORT", help: "Server UDP port (123)")
+            Option("key", .integer(1...65535), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
+            Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
+        }.syntax
+    }
+
+    static func restrictFlag() -> Syntax {
+        OneOf {
+            Flag("ignore", help: "Drop every packet", key: "flags")
+            Flag("kod", help: "Answer rate-limited clients with a RATE kiss", key: "flags")
+            Flag("limited", help: "Rate-limit clients (see discard)", key: "flags")
+            Flag("lowpriotrap", help: "Low priority traps", key: "flags")
+            Flag("nomodify", help: "Refuse runtime changes over the network", key: "flags")
+            Flag("nomrulist", help: "Refuse the MRU list", key: "flags")
+            Flag("nopeer", help: "Refuse new symmetric associations", key: "flags")
+            Flag("noquery", help: "Drop control (ntpq) queries", key: "flags")
+            Flag("noserve", help: "Drop time requests", key: "flags")
+            Flag("notrap", help: "Refuse trap service", key: "flags")
+            Flag("notrust", help: "Require authentication", key: "flags")
+            Flag("ntpport", help: "Match only source port 123", key: "flags")
+            Flag("version", help: "Refuse other NTP versions", key: "flags")
+        }.syntax
+    }
+
+    static func systemOption() -> Syntax {
+        OneOf {
+            Flag("auth", help: "Require authentication for peers", key: "options")
+            Flag("bclient", help: "Broadcast client", key: "options")
+            Flag("calibrate", help: "Calibrate reference clocks", key: "options")
+            Flag("kernel", help: "Kernel discipline", key: "options")
+            Flag("monitor", help: "MRU monitoring", key: "options")
+            Flag("ntp", help: "Clock discipline", key: "options")
+            Flag("stats", help: "Statistics files", key: "options")
+        }.syntax
+    }
+
+    static func readvarSyntax() -> Syntax {
+        Seq {
+            Optionally { Argument(.integer(0...65535), name: "ASSOCID", help: "Association id (0: the system)", key: "assoc", completion: "associd") }
+            ZeroOrMore { Argument(.word, name: "VARIABLE", help: "Variable names (default: all)", key: "names") }
+        }.syntax
+    }
+}
