@@ -22,7 +22,9 @@ public enum EngineAction: Sendable, Equatable {
 /// ``SourceStatistics``), combined over the survivors, corrected in full at each update.
 public final class Engine {
     public let clock: any ClockDriver
-    public var configuration: EngineConfiguration
+    public var configuration: EngineConfiguration {
+        didSet { discipline.configuration = configuration }
+    }
     public private(set) var associations: [AssociationID: Association] = [:]
     public private(set) var system: SystemVariables
     public private(set) var events: [EngineEvent] = []
@@ -66,6 +68,23 @@ public final class Engine {
         }
         associations[id] = a
         return id
+    }
+
+    /// `fudge 127.127.1.0 stratum N`: the local clock's stratum.
+    public func setLocalClockStratum(_ stratum: UInt8) {
+        for (id, a) in associations where a.isLocalClock {
+            associations[id]?.configuration.localStratum = stratum
+            associations[id]?.stratum = stratum
+        }
+        reselect(now: clock.now(), update: false)
+    }
+
+    /// Removes the associations configured with `host` (pools with their servers); returns how many.
+    @discardableResult
+    public func remove(host: String) -> Int {
+        let ids = associations.values.filter { $0.spawnedBy == nil && $0.configuration.host == host }.map(\.id)
+        for id in ids { remove(id) }
+        return ids.count
     }
 
     /// Removes an association (and, for a pool, the servers it brought in).

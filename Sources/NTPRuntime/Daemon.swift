@@ -48,7 +48,15 @@ public enum DaemonError: Error, CustomStringConvertible {
 /// The server path is batched (recvmmsg/sendmmsg) and allocation-free; the transmit timestamp of
 /// each batch is read from the clock right before the batch leaves.
 public final class Daemon {
-    private let settings: DaemonSettings
+    private(set) var settings: DaemonSettings
+    /// Events for the shell's `terminal monitor`, kept until taken.
+    private(set) var monitorEvents: [EngineEvent] = []
+    /// Work posted from other threads (the shell), run on the loop thread.
+    private let inbox = Inbox()
+    /// The thread running the loop after ``start()``, nil while the caller's thread owns it.
+    private var loopThread: PlatformThread?
+    let started = OSClock.monotonicNanoseconds()
+    var serverCounters: ServerCounters { responder.counters }
     private let clock: any ClockDriver
     private let log: Log
     public let engine: Engine
@@ -139,6 +147,53 @@ public final class Daemon {
         return exitStatus
     }
 
+    // MARK: - Running on a thread of its own (shell and batch modes)
+
+    /// Starts the event loop on a thread of its own; the caller keeps its thread (the shell).
+    public func start() throws(SystemCallError) {
+        guard loopThread == nil else { return }
+        loopThread = try PlatformThread(name: "ntpsh-engine") { [self] in eventLoop() }
+    }
+
+    /// Stops the loop started by ``start()`` and waits for it; saves the drift file.
+    public func stop() {
+        guard let thread = loopThread else { return }
+        post { d in d.stopping = true }
+        thread.join()
+        loopThread = nil
+        saveDrift()
+    }
+
+    /// Runs `body` on the loop thread and returns its result; directly when the loop is not
+    /// running on a thread of its own.
+    func onLoop<T>(_ body: @escaping (Daemon) -> T) -> T {
+        guard loopThread != nil else { return body(self) }
+        let done = Completion<T>()
+        post { d in done.finish(body(d)) }
+        return done.wait()
+    }
+
+    private func post(_ job: @escaping (Daemon) -> Void) {
+        inbox.put(job)
+        var byte: UInt8 = 0
+        _ = write(wake.write, &byte, 1)
+    }
+
+    /// Takes the events recorded since the last call (loop thread).
+    func takeMonitorEvents() -> [EngineEvent] {
+        defer { monitorEvents.removeAll() }
+        return monitorEvents
+    }
+
+    /// `driftfile`: remember the path; read it now when the clock was never corrected.
+    func setDriftFile(_ path: String?) -> String? {
+        settings.driftFile = path
+        guard let path, engine.system.updates == 0 else { return nil }
+        guard let ppm = Self.readDrift(path, log: log) else { return nil }
+        try? clock.setFrequency(ppm: ppm)
+        return nil
+    }
+
     // MARK: - The event loop
 
     private func eventLoop() {
@@ -164,6 +219,7 @@ public final class Daemon {
                 receiveReplies(s)
             }
             if pollfds[sockets.count].revents != 0 { drainWake() }
+            for job in inbox.take() { job(self) }
             let answers = resolved.take()
             for (id, addresses) in answers { perform(engine.resolved(id, addresses: addresses)) }
             if let w = engine.nextWakeup(), w <= clock.now() { perform(engine.handleTimer()) }
@@ -202,7 +258,11 @@ public final class Daemon {
                 stopping = true
             }
         }
-        for event in engine.takeEvents() { log.notice(event.description) }
+        for event in engine.takeEvents() {
+            log.notice(event.description)
+            monitorEvents.append(event)
+            if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
+        }
         responder.state = engine.serverState
     }
 
@@ -298,6 +358,35 @@ public final class Daemon {
         } catch {
             log.warning("cannot write drift file \(path): \(error)")
         }
+    }
+}
+
+/// Work handed from other threads to the event loop.
+final class Inbox: @unchecked Sendable {
+    private var jobs: [(Daemon) -> Void] = []
+    private let lock = Mutex<Void>(())
+    func put(_ job: @escaping (Daemon) -> Void) { lock.withLock { _ in jobs.append(job) } }
+    func take() -> [(Daemon) -> Void] {
+        lock.withLock { _ in defer { jobs.removeAll() }; return jobs }
+    }
+}
+
+/// A one-shot result handed back from the loop thread.
+final class Completion<T>: @unchecked Sendable {
+    private var value: T?
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    init() { pthread_mutex_init(&mutex, nil); pthread_cond_init(&condition, nil) }
+    deinit { pthread_mutex_destroy(&mutex); pthread_cond_destroy(&condition) }
+    func finish(_ v: T) {
+        pthread_mutex_lock(&mutex); value = v; pthread_cond_signal(&condition); pthread_mutex_unlock(&mutex)
+    }
+    func wait() -> T {
+        pthread_mutex_lock(&mutex)
+        while value == nil { pthread_cond_wait(&condition, &mutex) }
+        let v = value!
+        pthread_mutex_unlock(&mutex)
+        return v
     }
 }
 

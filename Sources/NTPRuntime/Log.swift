@@ -4,12 +4,15 @@ import Glibc
 /// Safe to use from any thread: each line is a single write(2).
 public struct Log: Sendable {
     public var name: String
-    public init(name: String) { self.name = name }
+    /// Only warnings and errors (the shell shows events through `terminal monitor` instead).
+    public var quiet: Bool
+
+    public init(name: String, quiet: Bool = false) { self.name = name; self.quiet = quiet }
 
     public func error(_ message: String) { emit("error", message) }
     public func warning(_ message: String) { emit("warning", message) }
-    public func notice(_ message: String) { emit("notice", message) }
-    public func info(_ message: String) { emit("info", message) }
+    public func notice(_ message: String) { if !quiet { emit("notice", message) } }
+    public func info(_ message: String) { if !quiet { emit("info", message) } }
 
     private func emit(_ level: String, _ message: String) {
         var line = "\(name): \(level): \(message)\n"

@@ -2,6 +2,7 @@ public import ArgumentParser
 public import NTPEngine
 import NTPPlatform
 import NTPRuntime
+import NTPShell
 
 #if canImport(Glibc)
 import Glibc
@@ -14,9 +15,12 @@ struct NTPSH: ParsableCommand {
         commandName: "ntpsh",
         abstract: "An NTP engine and its administration shell.",
         discussion: """
-            With --daemon, ntpsh runs the NTP engine in the foreground until SIGTERM or SIGINT, \
-            serving NTP on every local IPv4 and IPv6 address (or the --listen addresses) at --port. \
-            Exit status: 0 on a clean stop, 2 on a usage or configuration error.
+            ntpsh reads its configuration (ntp.conf syntax: every directive is a shell command), \
+            starts the engine, and then: with --daemon, serves until SIGTERM or SIGINT; with -e or -f, \
+            or with standard input not a terminal, runs those commands and exits with the status of \
+            the last one; otherwise opens the interactive shell. A failing command stops a batch \
+            (status 1, FILE:LINE:COL: message on stderr) unless --keep-going. Usage and \
+            configuration errors exit 2.
             """,
         version: ntpshVersion)
 
@@ -35,6 +39,19 @@ struct NTPSH: ParsableCommand {
     @Option(help: ArgumentHelp("UDP port for NTP (0 serves nothing).", valueName: "n"))
     var port: Int = 123
 
+    @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run this command (repeatable), then exit.", valueName: "command"))
+    var execute: [String] = []
+
+    @Option(name: [.short, .customLong("file")], help: ArgumentHelp("Run the commands in this file ('-': standard input), then exit.", valueName: "file"),
+            completion: .file())
+    var file: String?
+
+    @Flag(help: "Go on after a failing command in a batch.")
+    var keepGoing = false
+
+    @Flag(help: "Every view prints JSON.")
+    var json = false
+
     @Flag(help: "Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.")
     var daemon = false
 
@@ -47,37 +64,32 @@ struct NTPSH: ParsableCommand {
     @Flag(name: .customShort("q"), help: "Set the clock once, then exit (as ntpd -q).")
     var setOnce = false
 
+    @Flag(help: "Check the configuration file and exit: 0 when it is valid, 2 when not.")
+    var checkConfig = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         for address in listen where SocketAddress(address, port: 0) == nil {
             throw ValidationError("--listen: '\(address)' is not an IPv4 or IPv6 address")
         }
-        if clock == .simulated && daemon {
-            throw ValidationError("--clock simulated runs in virtual time, inside a lab; it cannot serve a --daemon")
+        if clock == .simulated {
+            throw ValidationError("--clock simulated runs in virtual time, inside a lab (--lab, not built yet)")
+        }
+        if daemon && (!execute.isEmpty || file != nil) {
+            throw ValidationError("--daemon runs no commands; use -e/-f without it")
         }
     }
 
     func run() throws {
-        guard daemon else {
-            throw ExitFailure(
-                "ntpsh: the interactive shell is not built yet; run the engine with --daemon (see --help)",
-                status: 2)
-        }
-        let log = Log(name: "ntpsh")
-        var settings = DaemonSettings(port: UInt16(port))
+        let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
+        let log = Log(name: "ntpsh", quiet: !daemon)
+        var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
         settings.listen = listen.compactMap { SocketAddress($0, port: UInt16(port)) }
-        if let config {
-            let file: BootstrapConfig
-            do { file = try BootstrapConfig(path: config) } catch { throw ExitFailure("ntpsh: \(error)", status: 2) }
-            for warning in file.warnings { log.warning(warning) }
-            settings.associations = file.associations
-            settings.engine = file.engine
-            settings.driftFile = file.driftFile
-        }
         settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
-        settings.engine.slewOnly = slewOnly || settings.engine.slewOnly
+        settings.engine.slewOnly = slewOnly
         settings.engine.setOnceAndExit = setOnce
         settings.seed = UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid())
+
         let driver = try makeClock(log: log)
         let server: Daemon
         do {
@@ -85,8 +97,77 @@ struct NTPSH: ParsableCommand {
         } catch {
             throw ExitFailure("ntpsh: \(error)", status: 2)
         }
-        let status = server.runUntilSignalled()
-        if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
+        let admin = LocalAdmin(daemon: server)
+        let runner = CommandRunner(admin: admin, json: json)
+        runner.readFile = { try? TextFile.read($0) }
+        if let config { try loadConfiguration(config, into: runner) }
+        if checkConfig {
+            print("\(config ?? "(no configuration)"): configuration OK")
+            return
+        }
+
+        if daemon {
+            let status = server.runUntilSignalled()
+            if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
+            return
+        }
+        do { try server.start() } catch { throw ExitFailure("ntpsh: cannot start the engine: \(error)", status: 2) }
+        defer { server.stop() }
+        if batch {
+            let status = runBatch(runner)
+            server.stop()
+            if status != 0 { throw ExitFailure("", status: status) }
+            return
+        }
+        throw ExitFailure("ntpsh: the interactive shell needs the line editor, which is not built yet; use -e, -f or a pipe", status: 2)
+    }
+
+    /// Runs the configuration file as a batch of configuration commands. Every error is
+    /// reported (not just the first) and then startup is refused.
+    private func loadConfiguration(_ path: String, into runner: CommandRunner) throws {
+        let text: String
+        do { text = try TextFile.read(path) } catch { throw ExitFailure("ntpsh: \(path): \(error)", status: 2) }
+        var errors: [String] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let out = runner.run(String(line), from: .file(path, line: i + 1))
+            if !out.text.isEmpty { writeStderr(out.text) }
+            if let e = out.error { errors.append(e) }
+        }
+        if !errors.isEmpty {
+            throw ExitFailure(errors.joined(separator: "\n") + "\nntpsh: \(path): \(errors.count) error\(errors.count == 1 ? "" : "s"); not started", status: 2)
+        }
+    }
+
+    /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing
+    /// command unless --keep-going. Returns the exit status.
+    private func runBatch(_ runner: CommandRunner) -> Int32 {
+        var lines: [(String, CommandRunner.Origin)] = []
+        if !execute.isEmpty {
+            lines = execute.enumerated().map { ($0.element, .option($0.offset + 1)) }
+        } else {
+            let name = file ?? "-"
+            let text: String
+            if name == "-" {
+                text = readAll(fd: 0)
+            } else {
+                do { text = try TextFile.read(name) } catch {
+                    writeStderr("ntpsh: \(name): \(error)\n")
+                    return 2
+                }
+            }
+            lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                .map { (String($0.element), .file(name, line: $0.offset + 1)) }
+        }
+        var status: Int32 = 0
+        for (line, origin) in lines {
+            let out = runner.run(line, from: origin)
+            writeStdout(out.text)
+            if let e = out.error { writeStderr(e + "\n") }
+            status = out.status
+            if out.quit { break }
+            if out.error != nil && out.status != 0 && !keepGoing { return 1 }
+        }
+        return status
     }
 
     private func makeClock(log: Log) throws -> any ClockDriver {
@@ -120,7 +201,7 @@ struct ExitFailure: Error, CustomStringConvertible {
     init(_ message: String, status: Int32) { self.description = message; self.status = status }
 }
 
-let ntpshVersion = "0.1.0"
+let ntpshVersion = "0.2.0"
 
 /// Entry point: usage and configuration errors exit 2 (DESIGN.md), not ArgumentParser's 64.
 @main
@@ -130,7 +211,7 @@ enum Main {
             var command = try NTPSH.parseAsRoot()
             try command.run()
         } catch let failure as ExitFailure {
-            writeStderr(failure.description + "\n")
+            if !failure.description.isEmpty { writeStderr(failure.description + "\n") }
             exit(failure.status)
         } catch {
             let code = NTPSH.exitCode(for: error)
@@ -143,7 +224,29 @@ enum Main {
     }
 }
 
-func writeStderr(_ text: String) {
+func writeStderr(_ text: String) { writeAll(fd: 2, text) }
+func writeStdout(_ text: String) { writeAll(fd: 1, text) }
+
+func writeAll(fd: Int32, _ text: String) {
     var text = text
-    text.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+    text.withUTF8 { buf in
+        var offset = 0
+        while offset < buf.count {
+            let n = write(fd, buf.baseAddress! + offset, buf.count - offset)
+            if n <= 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
+
+func readAll(fd: Int32) -> String {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,0 +1,65 @@
+public import NTPEngine
+public import NTPShell
+import NTPPlatform
+import Glibc
+
+/// The AdminAPI in-process: the shell's calls run on the daemon's event-loop thread, which
+/// owns the engine (synchronously, via ``Daemon/onLoop(_:)``).
+public final class LocalAdmin: AdminAPI {
+    public let daemon: Daemon
+
+    public init(daemon: Daemon) { self.daemon = daemon }
+
+    public func peerReports() -> [PeerReport] { daemon.onLoop { $0.engine.peerReports() } }
+    public func systemReport() -> SystemReport { daemon.onLoop { $0.engine.systemReport(server: $0.serverCounters) } }
+    public func events() -> [EngineEvent] { daemon.onLoop { $0.engine.events } }
+    public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
+    public func uptime() -> Double { Double(OSClock.monotonicNanoseconds() - daemon.started) / 1e9 }
+    public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }
+
+    public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
+        daemon.onLoop { $0.engine.add(configuration) }
+    }
+    public func removeAssociations(host: String) -> Int { daemon.onLoop { $0.engine.remove(host: host) } }
+    public func setLocalClockStratum(_ stratum: UInt8) { daemon.onLoop { $0.engine.setLocalClockStratum(stratum) } }
+    public func engineConfiguration() -> EngineConfiguration { daemon.onLoop { $0.engine.configuration } }
+    public func setEngineConfiguration(_ configuration: EngineConfiguration) {
+        daemon.onLoop { $0.engine.configuration = configuration }
+    }
+    public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
+
+    public func step(by offset: Double) throws(AdminError) {
+        let result: ClockError? = daemon.onLoop { d -> ClockError? in
+            do throws(ClockError) { try d.engine.step(by: offset); return nil } catch { return error }
+        }
+        if let result { throw AdminError("cannot step the clock: \(result)") }
+    }
+
+    public func slew(by offset: Double) throws(AdminError) -> Double {
+        let result: Result<Double, ClockError> = daemon.onLoop { d -> Result<Double, ClockError> in
+            do throws(ClockError) { return .success(try d.engine.slew(by: offset)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let duration): return duration
+        case .failure(let error): throw AdminError("cannot slew the clock: \(error)")
+        }
+    }
+
+    public func waitForSync(timeout: Double) -> Bool {
+        let deadline = OSClock.monotonicNanoseconds() + Int64(timeout * 1e9)
+        while true {
+            if daemon.onLoop({ $0.engine.system.isSynchronized }) { return true }
+            if OSClock.monotonicNanoseconds() >= deadline { return false }
+            usleep(20_000)
+        }
+    }
+
+    public func sleep(seconds: Double) {
+        var left = seconds
+        while left > 0 {
+            let chunk = min(left, 1)
+            usleep(UInt32(chunk * 1e6))
+            left -= chunk
+        }
+    }
+}

@@ -1,0 +1,347 @@
+public import CommandGrammar
+public import NTPEngine
+import NTPWire
+
+/// Runs shell commands (typed, from a batch file, or from ntp.conf) against an ``AdminAPI``.
+/// Parsing is the grammar's; this is the dispatch from a parsed command to the engine and the
+/// views, and the bookkeeping of the running configuration.
+public final class CommandRunner {
+    public let grammar: Grammar
+    public let admin: any AdminAPI
+    /// `--json`: every view prints JSON.
+    public var json: Bool
+    /// Width for views that wrap (`rv`) and widen (`peers`).
+    public var terminalWidth = 80
+    /// `terminal monitor`: print engine events as they happen.
+    public private(set) var monitor = false
+    public private(set) var running = RunningConfig()
+    /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
+    public var readFile: ((String) -> String?)?
+    /// Host facts for `rv` and `sysinfo`.
+    public var host = HostInfo()
+
+    /// What a command produced.
+    public struct Output: Sendable, Equatable {
+        public var text: String = ""
+        public var error: String?
+        /// The command's exit status (`ntpstat`: 0/1/2; `wait sync`: 0/1; errors: 1).
+        public var status: Int32 = 0
+        /// `quit`/`exit`.
+        public var quit = false
+
+        public init(text: String = "", error: String? = nil, status: Int32 = 0, quit: Bool = false) {
+            self.text = text; self.error = error; self.status = status; self.quit = quit
+        }
+
+        static func failure(_ message: String) -> Output { Output(error: message, status: 1) }
+    }
+
+    public init(admin: any AdminAPI, grammar: Grammar = NTPCommands.grammar, json: Bool = false) {
+        self.admin = admin
+        self.grammar = grammar
+        self.json = json
+    }
+
+    /// Where a line came from, which decides how its errors read.
+    public enum Origin: Sendable, Equatable {
+        /// Typed at the prompt: `% …` messages, the line echoed with a `^` under the column.
+        case prompt
+        /// Line `line` of a file (`FILE:LINE:COL: message`); `-` for standard input.
+        case file(String, line: Int)
+        /// The n-th `-e` option (`-e N:COL: message`).
+        case option(Int)
+    }
+
+    /// Runs one line.
+    public func run(_ line: String, from origin: Origin = .prompt) -> Output {
+        let match = grammar.match(line)
+        switch match {
+        case .empty:
+            return Output()
+        case .ok(let parsed):
+            var out = execute(parsed, line: line)
+            if let error = out.error { out.error = locate(error, column: 1, origin: origin, shell: error) }
+            return out
+        default:
+            let message = match.message ?? "invalid input"
+            let shell = match.errorMessage(line: line) ?? "% Invalid input"
+            return .failure(locate(message, column: match.column ?? 1, origin: origin, shell: shell))
+        }
+    }
+
+    private func locate(_ message: String, column: Int, origin: Origin, shell: String) -> String {
+        switch origin {
+        case .prompt: return shell.hasSuffix("\n") ? String(shell.dropLast()) : shell
+        case .file(let name, let line): return "\(name):\(line):\(column): \(message)"
+        case .option(let n): return "-e \(n):\(column): \(message)"
+        }
+    }
+
+    /// The completion hooks for Tab (association addresses and ids), over a snapshot of the
+    /// engine taken now: build them for each completion.
+    public func completionHooks() -> CompletionHooks {
+        var hooks = CompletionHooks()
+        let peers = admin.peerReports()
+        hooks.register("association") { request in
+            peers.map { CompletionCandidate($0.host, help: "association \($0.id)") }
+                .filter { $0.text.hasPrefix(request.partial) }
+        }
+        hooks.register("associd") { request in
+            peers.map { CompletionCandidate(String($0.id.rawValue), help: $0.remoteText) }
+                .filter { $0.text.hasPrefix(request.partial) }
+        }
+        return hooks
+    }
+
+    // MARK: - Dispatch
+
+    private func execute(_ p: ParsedCommand, line: String) -> Output {
+        let a = p.arguments
+        let wantsJSON = json || a.flag("json")
+        switch p.id {
+        // Associations
+        case "server", "pool":
+            return addAssociation(p, kind: p.id == "pool" ? .pool : .server)
+        case "peer":
+            return .failure("symmetric peer associations are not supported yet; use server")
+        case "no-server", "no-pool":
+            let host = a.string("host") ?? ""
+            let removed = admin.removeAssociations(host: host)
+            running.remove(id: p.id == "no-server" ? "server" : "pool", key: host)
+            return removed > 0 ? Output() : .failure("no association for \(host)")
+        case "fudge":
+            guard let address = a.string("address"), AssociationConfiguration.isLocalClockAddress(address) else {
+                return .failure("fudge applies to the local clock (127.127.1.u) only")
+            }
+            if let s = a.int("stratum") { admin.setLocalClockStratum(UInt8(s)) }
+            running.set(id: "fudge", key: address, line: canonical(line))
+            return Output()
+
+        // Discipline and selection
+        case "driftfile":
+            let file = a.string("file") ?? ""
+            running.set(id: "driftfile", key: "", line: "driftfile \(file)")
+            if let note = admin.setDriftFile(file) { return Output(text: note + "\n") }
+            return Output()
+        case "no-driftfile":
+            _ = admin.setDriftFile(nil)
+            running.remove(id: "driftfile", key: "")
+            return Output()
+        case "tinker":
+            var c = admin.engineConfiguration()
+            if let v = a.double("step") { c.stepThreshold = v }
+            if let v = a.double("stepout") { c.stepout = v }
+            if let v = a.double("panic") { c.panicThreshold = v }
+            admin.setEngineConfiguration(c)
+            running.set(id: "tinker", key: a.keys.joined(separator: " "), line: canonical(line))
+            return Output()
+        case "tos":
+            var c = admin.engineConfiguration()
+            if let v = a.int("minsane") { c.selection.minSane = v }
+            if let v = a.int("minclock") { c.selection.minClock = v }
+            if let v = a.int("maxclock") { c.selection.maxClock = v }
+            if let v = a.int("orphan") { c.orphanStratum = UInt8(v) }
+            admin.setEngineConfiguration(c)
+            running.set(id: "tos", key: a.keys.joined(separator: " "), line: canonical(line))
+            return Output()
+
+        // Accepted and kept in the running configuration; their semantics come with the
+        // configuration issue (restrict rules, keys, statistics files, interfaces).
+        case "restrict":
+            running.set(id: "restrict", key: restrictKey(a), line: canonical(line))
+            return Output()
+        case "no-restrict":
+            let removed = running.remove(id: "restrict", key: restrictKey(a))
+            return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
+        case "discard", "leapfile", "logfile", "statsdir", "keys", "controlkey", "requestkey":
+            running.set(id: p.id, key: "", line: canonical(line))
+            return Output()
+        case "statistics", "trustedkey", "enable", "disable", "filegen", "interface", "nic":
+            running.set(id: p.id, key: canonical(line), line: canonical(line))
+            return Output()
+        case "includefile":
+            return include(a.string("file") ?? "")
+        case "broadcast", "crypto":
+            return .failure("'\(p.id)' is not supported by ntpsh (\(p.id == "crypto" ? "autokey is obsolete; use symmetric keys" : "use unicast server associations"))")
+
+        // Views
+        case "peers":
+            let options = PeersView.Options(numeric: a.flag("numeric"), terminalWidth: terminalWidth)
+            let report = admin.systemReport()
+            let peers = admin.peerReports()
+            return wantsJSON ? jsonOut(PeersView.json(peers, now: report.now, options: options))
+                : Output(text: PeersView.text(peers, now: report.now, options: options))
+        case "associations":
+            let peers = admin.peerReports()
+            return wantsJSON ? jsonOut(AssociationsView.json(peers, events: admin.events()))
+                : Output(text: AssociationsView.text(peers, events: admin.events()))
+        case "readvar", "rv":
+            return readvar(a, json: wantsJSON)
+        case "sysinfo":
+            let subject = systemSubject()
+            return wantsJSON ? jsonOut(SystemStatsView.sysinfoJSON(subject, events: admin.events()))
+                : Output(text: SystemStatsView.sysinfo(subject, events: admin.events()))
+        case "sysstats", "iostats":
+            let c = admin.systemReport().server
+            if wantsJSON { return jsonOut(SystemStatsView.serverCountersJSON(c, uptime: admin.uptime())) }
+            return Output(text: p.id == "sysstats" ? SystemStatsView.sysstats(c, uptime: admin.uptime())
+                                                   : SystemStatsView.iostats(c, uptime: admin.uptime()))
+        case "ntpstat":
+            let subject = systemSubject()
+            if wantsJSON {
+                let r = NTPStatView.render(subject, events: admin.events())
+                return Output(text: NTPStatView.json(subject, events: admin.events()).rendered() + "\n", status: r.status)
+            }
+            let r = NTPStatView.render(subject, events: admin.events())
+            return Output(text: r.text, error: r.errorText.isEmpty ? nil : r.errorText, status: r.status)
+        case "tracking":
+            let r = admin.systemReport()
+            return wantsJSON ? jsonOut(TrackingView.json(r)) : Output(text: TrackingView.text(r))
+        case "events":
+            let events = admin.events()
+            if wantsJSON {
+                return jsonOut(.array(events.map { .object([("time", .string(String(describing: $0.time))), ("event", .string($0.description))]) }))
+            }
+            return Output(text: events.map { "\(formatUTC($0.time))  \($0.description)\n" }.joined())
+        case "show-running-config":
+            return Output(text: running.text)
+
+        // Actions
+        case "step":
+            do { try admin.step(by: a.double("offset") ?? 0) } catch { return .failure(error.description) }
+            return Output()
+        case "slew":
+            do {
+                let duration = try admin.slew(by: a.double("offset") ?? 0)
+                return Output(text: "slewing; done in \(formatFixed(duration, 1)) s\n")
+            } catch {
+                return .failure(error.description)
+            }
+        case "wait-sync":
+            let timeout = a.double("timeout") ?? 60
+            return admin.waitForSync(timeout: timeout) ? Output()
+                : Output(error: "not synchronised after \(formatFixed(timeout, 0)) s", status: 1)
+        case "sleep":
+            admin.sleep(seconds: a.double("duration") ?? 0)
+            return Output()
+        case "echo":
+            return Output(text: (a.string("text") ?? "") + "\n")
+        case "terminal-monitor":
+            monitor = true
+            return Output()
+        case "no-terminal-monitor":
+            monitor = false
+            return Output()
+        case "help":
+            if let words = a.string("command") {
+                let split = words.split(separator: " ").map(String.init)
+                guard let text = grammar.help(forWords: split) else { return .failure("% Unknown command: \"\(words)\"") }
+                return Output(text: text)
+            }
+            return Output(text: grammar.helpOverview())
+        case "quit", "exit":
+            return Output(quit: true)
+        default:
+            return .failure("'\(p.id)' is not implemented yet")
+        }
+    }
+
+    private func addAssociation(_ p: ParsedCommand, kind: AssociationConfiguration.Kind) -> Output {
+        let a = p.arguments
+        let host = a.string("host") ?? ""
+        var c = AssociationConfiguration(kind: kind, host: host)
+        c.iburst = a.flag("iburst")
+        c.burst = a.flag("burst")
+        c.prefer = a.flag("prefer") || a.flag("true")
+        c.noselect = a.flag("noselect")
+        if let v = a.int("minpoll") { c.minPoll = Int8(v) }
+        if let v = a.int("maxpoll") { c.maxPoll = Int8(v) }
+        if c.maxPoll < c.minPoll { c.maxPoll = c.minPoll }
+        if let v = a.int("version") { c.version = UInt8(v) }
+        if let v = a.int("port") { c.port = UInt16(v) }
+        if a.has("key") { return .failure("symmetric-key authentication is not implemented yet (server \(host) key …)") }
+        let existing = admin.peerReports().filter { $0.host == host && $0.configured }
+        if !existing.isEmpty { _ = admin.removeAssociations(host: host) }
+        _ = admin.addAssociation(c)
+        running.set(id: kind == .pool ? "pool" : "server", key: host, line: canonical(p))
+        return Output()
+    }
+
+    private func include(_ file: String) -> Output {
+        guard let readFile, let text = readFile(file) else {
+            running.set(id: "includefile", key: file, line: "includefile \(file)")
+            return Output(text: "warning: includefile \(file): cannot read it; ignored\n")
+        }
+        running.set(id: "includefile", key: file, line: "includefile \(file)")
+        var out = Output()
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let r = run(String(line), from: .file(file, line: i + 1))
+            out.text += r.text
+            if let e = r.error { out.error = (out.error.map { $0 + "\n" } ?? "") + e; out.status = 1 }
+        }
+        return out
+    }
+
+    private func readvar(_ a: Arguments, json: Bool) -> Output {
+        var names = a.strings("names")
+        var wantsJSON = json
+        if names.contains("json") { wantsJSON = true; names.removeAll { $0 == "json" } }
+        let selected = names.isEmpty ? nil : names.flatMap { $0.split(separator: ",").map(String.init) }
+        let assoc = a.int("assoc") ?? 0
+        if assoc == 0 {
+            let subject = systemSubject()
+            return wantsJSON ? jsonOut(ReadVarView.systemJSON(subject, names: selected, events: admin.events()))
+                : Output(text: ReadVarView.system(subject, names: selected, events: admin.events(), terminalWidth: terminalWidth))
+        }
+        guard let peer = admin.peerReports().first(where: { Int($0.id.rawValue) == assoc }) else {
+            return .failure("***Association ID \(assoc) unknown to server")
+        }
+        let subject = PeerVariableSubject(report: peer, now: admin.systemReport().now)
+        return wantsJSON ? jsonOut(ReadVarView.peerJSON(subject, names: selected, events: admin.events()))
+            : Output(text: ReadVarView.peer(subject, names: selected, events: admin.events(), terminalWidth: terminalWidth))
+    }
+
+    private func systemSubject() -> SystemVariableSubject {
+        SystemVariableSubject(report: admin.systemReport(), host: host)
+    }
+
+    private func jsonOut(_ value: JSONValue) -> Output { Output(text: value.rendered() + "\n") }
+
+    private func restrictKey(_ a: Arguments) -> String {
+        let family = a.string("family").map { $0 + " " } ?? ""
+        if a.flag("default") { return family + "default" }
+        if a.flag("source") { return "source" }
+        if let p = a.prefix("prefix") { return "\(p.address)/\(p.length)" }
+        let mask = a.string("mask").map { " mask \($0)" } ?? ""
+        return (a.string("address") ?? "") + mask
+    }
+
+    /// The command as it would be written in ntp.conf: its words, single-spaced, no comment.
+    private func canonical(_ line: String) -> String {
+        let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return code.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    private func canonical(_ p: ParsedCommand) -> String {
+        p.tokens.map(\.text).joined(separator: " ")
+    }
+}
+
+/// `2026-11-21 12:00:00` (UTC) without Foundation.
+func formatUTC(_ t: UnixTime) -> String {
+    let (seconds, _) = t.secondsAndNanoseconds
+    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+    let rem = seconds - days * 86_400
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(y)-\(two(m))-\(two(d)) \(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))"
+}
