@@ -160,6 +160,9 @@ struct NTPSH: ParsableCommand {
         }
         var status: Int32 = 0
         for (line, origin) in lines {
+            // Blank lines and comments are not commands: they keep the last status.
+            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            if code.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
             let out = runner.run(line, from: origin)
             writeStdout(out.text)
             if let e = out.error { writeStderr(e + "\n") }

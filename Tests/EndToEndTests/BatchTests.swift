@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `ntpsh --clock observe --port 0 ARGS` (with `stdin` fed to it when given).
+func ntpsh(_ args: [String], stdin: String? = nil, timeout: Double = 30) throws -> Finished {
+    if let stdin {
+        let path = NSTemporaryDirectory() + "ntpsh-stdin-\(UUID().uuidString)"
+        try stdin.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let quoted = ([ntpshBinary(), "--clock", "observe", "--port", "0"] + args).map { "'\($0)'" }.joined(separator: " ")
+        return try run("/bin/sh", ["-c", "\(quoted) < '\(path)'"], timeout: timeout)
+    }
+    return try run(ntpshBinary(), ["--clock", "observe", "--port", "0"] + args, timeout: timeout)
+}
+
+func writeTemp(_ text: String, suffix: String = ".conf") throws -> String {
+    let path = NSTemporaryDirectory() + "ntpsh-\(UUID().uuidString)\(suffix)"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite("batch mode", .serialized)
+struct BatchTests {
+    @Test("-e runs commands in order; the status is the last command's")
+    func executeOptions() throws {
+        let r = try ntpsh(["-e", "echo hello", "-e", "echo world"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "hello\nworld\n")
+        #expect(r.stderr.isEmpty, "no escape codes, no prompt, no log noise: \(r.stderr)")
+    }
+
+    @Test("a failing -e stops the batch with status 1 and names the option and column")
+    func failingOption() throws {
+        let r = try ntpsh(["-e", "echo one", "-e", "server 10.0.0.1 minpoll 99", "-e", "echo never"])
+        #expect(r.status == 1)
+        #expect(r.stdout == "one\n")
+        #expect(r.stderr.hasPrefix("-e 2:25: "), "\(r.stderr)")
+        #expect(r.stderr.contains("3 to 17"))
+    }
+
+    @Test("--keep-going runs past errors; FILE:LINE:COL names each")
+    func keepGoing() throws {
+        let file = try writeTemp("# a comment\necho a\nfrobnicate now\n\necho b\ns\n", suffix: ".ntpsh")
+        let stop = try ntpsh(["-f", file])
+        #expect(stop.status == 1)
+        #expect(stop.stdout == "a\n")
+        #expect(stop.stderr.hasPrefix("\(file):3:1: unknown command"), "\(stop.stderr)")
+        let go = try ntpsh(["--keep-going", "-f", file])
+        #expect(go.stdout == "a\nb\n")
+        #expect(go.stderr.contains("\(file):3:1: "))
+        #expect(go.stderr.contains("\(file):6:1: ambiguous command"), "\(go.stderr)")
+        #expect(go.status == 1, "the last command failed")
+    }
+
+    @Test("commands from standard input when it is not a terminal, and -f -")
+    func standardInput() throws {
+        let piped = try ntpsh([], stdin: "echo from stdin\npeers -n\n")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout == "from stdin\nNo association IDs returned\n", "as ntpq -p says with no associations")
+        let dash = try ntpsh(["-f", "-"], stdin: "echo dash\n")
+        #expect(dash.stdout == "dash\n")
+    }
+
+    @Test("ntpstat sets the status: 1 while unsynchronised, 0 when synchronised (local clock)")
+    func ntpstatStatus() throws {
+        let unsync = try ntpsh(["-e", "ntpstat"])
+        #expect(unsync.status == 1)
+        #expect(unsync.stdout.hasPrefix("unsynchronised"))
+        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n")
+        let sync = try ntpsh(["-c", conf, "-e", "wait sync 10s", "-e", "ntpstat"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(sync.stdout.hasPrefix("synchronised to local net at stratum 11 \n"))
+    }
+
+    @Test("wait sync times out with status 1")
+    func waitSyncTimeout() throws {
+        let r = try ntpsh(["-e", "wait sync 1s"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("not synchronised after 1 s"))
+    }
+
+    @Test("a configuration with errors is refused, every error listed, exit 2; --check-config")
+    func configurationErrors() throws {
+        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 99\nfrobnicate\nbroadcast 192.0.2.255\n")
+        let r = try ntpsh(["-c", conf, "-e", "echo never"])
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("\(conf):2:"))
+        #expect(r.stderr.contains("\(conf):3:1: unknown command"))
+        #expect(r.stderr.contains("\(conf):4:1: 'broadcast' is not supported"))
+        #expect(r.stderr.contains("3 errors; not started"))
+        let check = try run(ntpshBinary(), ["--check-config", "-c", conf])
+        #expect(check.status == 2)
+        let good = try writeTemp("driftfile /tmp/x.drift\nserver 127.127.1.0\n")
+        let ok = try run(ntpshBinary(), ["--check-config", "-c", good])
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
+
+    @Test("the seeds' configurations load as written")
+    func seedConfigurations() throws {
+        let seed000 = """
+            driftfile /var/lib/ntp/drift
+
+            # 允许内网其他机器同步时间
+            restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap
+
+            # 配置上级时间服务器
+            server ntp.ntsc.ac.cn prefer
+            server ntp1.aliyun.com
+            server cn.pool.ntp.org
+
+
+            # 外部时间服务器不可用时，以本地时间作为时间服务
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            """
+        let seed003 = """
+            driftfile /var/lib/ntp/drift
+            restrict default kod nomodify notrap nopeer noquery
+            restrict -6 default kod nomodify notrap nopeer noquery
+            restrict 127.0.0.1
+            restrict -6 ::1
+            server 0.rhel.pool.ntp.org
+            server 1.rhel.pool.ntp.org
+            server 2.rhel.pool.ntp.org
+            includefile /etc/ntp/crypto/pw
+            keys /etc/ntp/keys
+            """
+        for text in [seed000, seed003] {
+            let conf = try writeTemp(text + "\n")
+            let r = try run(ntpshBinary(), ["--check-config", "-c", conf])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
+
+    @Test("show running-config reflects configuration commands and no …")
+    func runningConfig() throws {
+        let r = try ntpsh(["-e", "server 192.0.2.1 iburst", "-e", "server 192.0.2.2", "-e", "no server 192.0.2.1",
+                           "-e", "tinker step 0.5", "-e", "show running-config"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "server 192.0.2.2\ntinker step 0.5\n")
+    }
+
+    @Test("every view takes json, and --json sets it for the run")
+    func jsonViews() throws {
+        let r = try ntpsh(["--json", "-e", "peers", "-e", "tracking", "-e", "rv", "-e", "sysinfo", "-e", "associations"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for line in r.stdout.split(separator: "\n") {
+            #expect(line.first == "{" || line.first == "[", "not JSON: \(line)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "invalid JSON: \(line)")
+        }
+    }
+}
