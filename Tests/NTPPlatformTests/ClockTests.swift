@@ -72,7 +72,7 @@ import Testing
     @Test func correctionOnInjectedRawClock() throws {
         final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
         let fake = Fake()
-        let clock = ObserveClock(readRaw: { fake.t })
+        let clock = ObserveClock(maxSlewRate: SoftwareClock.kernelMaxSlewRate, readRaw: { fake.t })
         #expect(clock.kind == .observe && clock.maxFrequency == 500)
         try clock.step(by: 0.5)
         #expect(clock.now() == fake.t.adding(seconds: 0.5))
