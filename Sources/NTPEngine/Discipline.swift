@@ -39,8 +39,16 @@ struct Discipline: Sendable {
     static let pollLimit = 30
 
     private(set) var updates = 0
+    /// How well the clock's frequency correction is known (standard error, as a fraction): a
+    /// frequency estimate is applied only when it is better than this. From a drift file it
+    /// starts at 1 ppm, otherwise at 500 ppm; it grows with the oscillator's wander.
+    private(set) var frequencyUncertainty: Double
+    private var lastUpdate: UnixTime?
 
-    init(configuration: EngineConfiguration) { self.configuration = configuration }
+    init(configuration: EngineConfiguration) {
+        self.configuration = configuration
+        frequencyUncertainty = configuration.initialFrequency == nil ? 5e-4 : 1e-6
+    }
 
     /// Adds a sample to the association's statistics unless it is a spike (beyond the step
     /// threshold from the prediction, not yet persisting for stepout). Adjusts the poll.
@@ -108,11 +116,21 @@ struct Discipline: Sendable {
         }
         guard wOffset > 0 else { return .none }
         let offset = sumOffset / wOffset
+        if let last = lastUpdate {
+            let dt = max(0, now - last)
+            let wander = SourceStatistics.wander
+            frequencyUncertainty = (frequencyUncertainty * frequencyUncertainty + wander * wander * dt).squareRoot()
+        }
+        lastUpdate = now
         var frequency = 0.0
         if wFreq > 0 {
             let f = sumFreq / wFreq
             let fError = (1 / wFreq).squareRoot()
-            if fError <= 1e-6 || abs(f) > 3 * fError { frequency = f }
+            // Apply a significant estimate that is better than what the clock already has.
+            if abs(f) > 3 * fError && fError < frequencyUncertainty {
+                frequency = f
+                frequencyUncertainty = max(fError, 1e-9)
+            }
         }
 
         if configuration.panicThreshold > 0, abs(offset) > configuration.panicThreshold,
