@@ -7,7 +7,7 @@
 #
 # Environment (defaults in brackets):
 #   NTPSH_BIN    ntpsh executable; skipped when unset or missing
-#   NTPD_BIN     NTPsec ntpd [/work/main/.deps/ntpsec/usr/sbin/ntpd]
+#   NTPD_BIN     NTPsec ntpd [.deps/ntpsec/usr/sbin/ntpd, unpacked by scripts/deps.sh]
 #   CHRONYD_BIN  [chronyd from PATH]
 #   PASSES [4]   every pass starts, measures and stops each server once; the
 #                order rotates per pass. The summary shows the best pass
@@ -43,7 +43,7 @@ LOADGEN_CPU=${LOADGEN_CPU:-1}
 PORT=${PORT:-12310}
 SERVERS=${SERVERS:-"echo chronyd ntpd ntpsh"}
 MAX_SECS=${MAX_SECS:-280}
-NTPD_BIN=${NTPD_BIN:-/work/main/.deps/ntpsec/usr/sbin/ntpd}
+NTPD_BIN=${NTPD_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.deps/ntpsec/usr/sbin/ntpd}
 CHRONYD_BIN=${CHRONYD_BIN:-$(command -v chronyd || echo /usr/sbin/chronyd)}
 NTPSH_BIN=${NTPSH_BIN:-}
 

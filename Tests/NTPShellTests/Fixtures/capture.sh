@@ -14,7 +14,7 @@ ROOT=$(pwd)
 OUT=$(realpath "${1:-Tests/NTPShellTests/Fixtures}")
 mkdir -p "$OUT"
 NTPSEC="$ROOT/.deps/ntpsec"
-[ -x "$NTPSEC/usr/sbin/ntpd" ] || NTPSEC=/work/main/.deps/ntpsec
+[ -x "$NTPSEC/usr/sbin/ntpd" ] || NTPSEC="$(cd "$(dirname "$0")/../../.." && pwd)/.deps/ntpsec"
 NA=viewsntp NB=viewschr
 WORK=$(mktemp -d /tmp/viewscap.XXXXXX)
 PIDS=()
