@@ -67,6 +67,9 @@ struct NTPSH: ParsableCommand {
     @Flag(help: "Check the configuration file and exit: 0 when it is valid, 2 when not.")
     var checkConfig = false
 
+    @Option(help: .hidden)
+    var generateManual: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         for address in listen where SocketAddress(address, port: 0) == nil {
@@ -81,6 +84,11 @@ struct NTPSH: ParsableCommand {
     }
 
     func run() throws {
+        if let page = generateManual {
+            guard page == "commands" else { throw ExitFailure("ntpsh: --generate-manual commands", status: 2) }
+            writeStdout(CommandsManual.page(version: ntpshVersion))
+            return
+        }
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
         let log = Log(name: "ntpsh", quiet: !daemon)
         var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
