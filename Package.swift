@@ -40,6 +40,12 @@ let package = Package(
         .target(name: "NTPShell", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
         .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform"], swiftSettings: strict),
+        // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
+        .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+        // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
+        .target(name: "LineEditor", dependencies: ["CEditLine"], swiftSettings: strict),
+        // A tiny program over LineEditor, driven in a real terminal (tmux) by LineEditorTests.
+        .executableTarget(name: "line-editor-demo", dependencies: ["LineEditor"], swiftSettings: strict),
         .executableTarget(
             name: "ntpsh",
             dependencies: [
@@ -54,6 +60,7 @@ let package = Package(
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPShell"], exclude: ["Fixtures"]),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]
