@@ -36,14 +36,20 @@ let package = Package(
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
-        // The shell's renderers (and, later, its command table): report structs to text and JSON.
+        // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
         .target(name: "NTPShell", dependencies: ["NTPEngine", "CommandGrammar"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
         .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform", "NTPShell"], swiftSettings: strict),
+        // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
+        .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+        // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
+        .target(name: "LineEditor", dependencies: ["CEditLine"], swiftSettings: strict),
+        // A tiny program over LineEditor, driven in a real terminal (tmux) by LineEditorTests.
+        .executableTarget(name: "line-editor-demo", dependencies: ["LineEditor"], swiftSettings: strict),
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime",
+                "NTPRuntime", "NTPShell", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -54,6 +60,7 @@ let package = Package(
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures"]),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]
