@@ -60,7 +60,6 @@ let package = Package(
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures"]),
-        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
     ],
     swiftLanguageModes: [.v6]
