@@ -64,6 +64,9 @@ struct NTPSH: ParsableCommand {
     @Flag(name: .customShort("q"), help: "Set the clock once, then exit (as ntpd -q).")
     var setOnce = false
 
+    @Flag(help: "Do not ask before stepping or slewing the system clock.")
+    var yes = false
+
     @Flag(help: "Check the configuration file and exit: 0 when it is valid, 2 when not.")
     var checkConfig = false
 
@@ -127,7 +130,7 @@ struct NTPSH: ParsableCommand {
             if status != 0 { throw ExitFailure("", status: status) }
             return
         }
-        throw ExitFailure("ntpsh: the interactive shell needs the line editor, which is not built yet; use -e, -f or a pipe", status: 2)
+        _ = InteractiveShell(runner: runner, admin: admin, assumeYes: yes).run()
     }
 
     /// Runs the configuration file as a batch of configuration commands. Every error is

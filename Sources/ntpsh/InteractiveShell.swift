@@ -1,0 +1,118 @@
+import LineEditor
+import NTPEngine
+import NTPPlatform
+import NTPShell
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The interactive shell: libedit editing, Tab and `?` from the grammar, history in
+/// `~/.ntpsh_history`, engine events above the prompt (`terminal monitor`), a prompt with the
+/// host name and the synchronisation state. Ctrl-D or `quit` leaves; the engine then stops.
+final class InteractiveShell {
+    let runner: CommandRunner
+    let admin: any AdminAPI
+    /// `--yes`: do not ask before stepping or slewing the system clock.
+    let assumeYes: Bool
+
+    init(runner: CommandRunner, admin: any AdminAPI, assumeYes: Bool) {
+        self.runner = runner
+        self.admin = admin
+        self.assumeYes = assumeYes
+    }
+
+    func run() -> Int32 {
+        let home = String(cString: getenv("HOME") ?? strdup("/"))
+        let editor = LineEditor(programName: "ntpsh", historyFile: home + "/.ntpsh_history")
+        let runner = self.runner
+        editor.complete = { line, cursor in
+            let before = String(line.prefix(cursor))
+            let c = runner.grammar.complete(before, hooks: runner.completionHooks())
+            return LineEditor.Completion(insertion: c.insertion, candidates: c.candidates.map { ($0.text, $0.help) })
+        }
+        editor.describe = { line, cursor in
+            runner.grammar.describe(String(line.prefix(cursor))).render()
+        }
+        runner.terminalWidth = terminalWidth()
+        _ = runner.run("terminal monitor")
+        let monitor = EventMonitor(admin: admin, editor: editor)
+        monitor.start()
+        defer { monitor.stop() }
+
+        while true {
+            editor.prompt = prompt()
+            monitor.enabled = runner.monitor
+            guard let line = editor.readLine() else { break }
+            editor.addHistory(line)
+            if !confirm(line, editor: editor) { continue }
+            let out = runner.run(line)
+            writeStdout(out.text)
+            if let e = out.error { writeStderr(e + "\n") }
+            if out.quit { break }
+        }
+        return 0
+    }
+
+    /// `host:st3>` when synchronised, `host:unsync>` when not.
+    private func prompt() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count)
+        let bytes = name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let host = String(decoding: bytes, as: UTF8.self).split(separator: ".").first.map(String.init) ?? "ntpsh"
+        let v = admin.systemReport().variables
+        return v.isSynchronized ? "\(host):st\(v.stratum)> " : "\(host):unsync> "
+    }
+
+    /// With the system clock, `step` and `slew` say what they will do and ask first.
+    private func confirm(_ line: String, editor: LineEditor) -> Bool {
+        guard !assumeYes, admin.clockKind == .system,
+              let parsed = runner.grammar.match(line).command, parsed.id == "step" || parsed.id == "slew",
+              let offset = parsed.arguments.double("offset") else { return true }
+        let verb = parsed.id == "step" ? "Step the system clock by \(formatFixed(offset, 6)) s at once"
+            : "Slew the system clock by \(formatFixed(offset, 6)) s (about \(formatFixed(abs(offset) / 5e-4, 0)) s at 500 ppm)"
+        let saved = editor.prompt
+        editor.prompt = "\(verb)? [y/N] "
+        defer { editor.prompt = saved }
+        let answer = editor.readLine()?.lowercased() ?? ""
+        return answer == "y" || answer == "yes"
+    }
+
+    private func terminalWidth() -> Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+}
+
+/// Prints engine events above the prompt while `terminal monitor` is on.
+final class EventMonitor: @unchecked Sendable {
+    let admin: any AdminAPI
+    let editor: LineEditor
+    private let state = Mutex<(enabled: Bool, running: Bool)>((true, true))
+    private var thread: PlatformThread?
+
+    var enabled: Bool {
+        get { state.withLock { $0.enabled } }
+        set { state.withLock { $0.enabled = newValue } }
+    }
+
+    init(admin: any AdminAPI, editor: LineEditor) { self.admin = admin; self.editor = editor }
+
+    func start() {
+        thread = try? PlatformThread(name: "ntpsh-monitor") { [self] in
+            while state.withLock({ $0.running }) {
+                usleep(200_000)
+                let events = admin.takeEvents()
+                guard enabled else { continue }
+                for e in events { editor.printAbove("% \(e.description)") }
+            }
+        }
+    }
+
+    func stop() {
+        state.withLock { $0.running = false }
+        thread?.join()
+    }
+}
