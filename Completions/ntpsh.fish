@@ -20,7 +20,7 @@ function __ntpsh_parse_tokens -S
     set -l unparsed_tokens (__ntpsh_tokens -pc)
     switch $unparsed_tokens[1]
     case 'ntpsh'
-        __ntpsh_parse_subcommand 0 'c/config=' 'clock=' 'listen=+' 'port=' 'e/execute=+' 'f/file=' 'keep-going' 'json' 'daemon' 'g' 'x' 'q' 'check-config' 'version' 'h/help'
+        __ntpsh_parse_subcommand 0 'c/config=' 'clock=' 'listen=+' 'port=' 'e/execute=+' 'f/file=' 'keep-going' 'json' 'daemon' 'g' 'x' 'q' 'yes' 'check-config' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __ntpsh_parse_subcommand -r 1 'version'
@@ -89,6 +89,7 @@ complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "n
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" g' -s 'g' -d 'Allow the first clock correction to exceed the panic threshold (1000 s).'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" x' -s 'x' -d 'Never step the clock; slew every correction.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" q' -s 'q' -d 'Set the clock once, then exit (as ntpd -q).'
+complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" yes' -l 'yes' -d 'Do not ask before stepping or slewing the system clock.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" check-config' -l 'check-config' -d 'Check the configuration file and exit: 0 when it is valid, 2 when not.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" version' -l 'version' -d 'Show the version.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -54,6 +54,7 @@ _ntpsh() {
         '-g[Allow the first clock correction to exceed the panic threshold (1000 s).]'
         '-x[Never step the clock; slew every correction.]'
         '-q[Set the clock once, then exit (as ntpd -q).]'
+        '--yes[Do not ask before stepping or slewing the system clock.]'
         '--check-config[Check the configuration file and exit\: 0 when it is valid, 2 when not.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
