@@ -103,6 +103,9 @@ public final class Daemon {
                 do {
                     var options = UDPSocket.Options()
                     options.receiveBufferSize = 4 << 20
+                    // Only a wildcard socket needs to learn (and answer from) each request's
+                    // local address; a socket bound to one address saves the per-packet cmsg.
+                    options.packetInfo = address.ip.isUnspecified
                     serverSockets.append(try UDPSocket(bindingTo: address, options: options))
                 } catch {
                     for s in serverSockets { s.close() }

@@ -1,5 +1,5 @@
 public import CommandGrammar
-public import NTPEngine
+import NTPEngine
 import NTPWire
 
 /// Runs shell commands (typed, from a batch file, or from ntp.conf) against an ``AdminAPI``.
