@@ -38,6 +38,35 @@ func temporaryDirectory() throws -> String {
 
 @Suite("ntpsh synchronises to real servers", .serialized)
 struct SyncInteropTests {
+    @Test("the shell: `wait sync` returns within 30 s with iburst; `peers` marks chronyd `*` at stratum 3")
+    func shellSeesChronyd() throws {
+        let dir = try temporaryDirectory()
+        let port = try freeUDPPort()
+        try """
+            port \(port)
+            cmdport 0
+            local stratum 3
+            allow 127.0.0.1
+            pidfile \(dir)/chronyd.pid
+            """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
+        let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
+        defer { chronyd.stop() }
+        let started = Date()
+        let r = try run(ntpshBinary(), [
+            "--clock", "observe", "--port", "0",
+            "-e", "server 127.0.0.1 port \(port) iburst", "-e", "wait sync 30s", "-e", "peers -n", "-e", "ntpstat",
+        ], timeout: 60)
+        let elapsed = Date().timeIntervalSince(started)
+        print("wait sync returned after \(elapsed) s\n\(r.stdout)")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(elapsed < 30)
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("*127.0.0.1") }, "no system peer line")
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(fields[2] == "3", "chronyd's stratum: \(line)")
+        #expect(fields[3] == "u")
+        #expect(r.stdout.contains("synchronised to NTP server (127.0.0.1) at stratum 4 \n"))
+    }
+
     @Test("to chronyd (-x, local stratum 3): system peer, stratum 4, within 30 s with iburst")
     func chronydUpstream() throws {
         let dir = try temporaryDirectory()
