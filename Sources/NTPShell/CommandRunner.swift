@@ -102,8 +102,6 @@ public final class CommandRunner {
         // Associations
         case "server", "pool":
             return addAssociation(p, kind: p.id == "pool" ? .pool : .server)
-        case "peer":
-            return .failure("symmetric peer associations are not supported yet; use server")
         case "no-server", "no-pool":
             let host = a.string("host") ?? ""
             let removed = admin.removeAssociations(host: host)

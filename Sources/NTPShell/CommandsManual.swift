@@ -3,7 +3,7 @@ public enum CommandsManual {
     public static func page(version: String) -> String {
         let g = NTPCommands.grammar
         let configuration: Set<String> = [
-            "server", "pool", "peer", "no-server", "no-pool", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
+            "server", "pool", "no-server", "no-pool", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
             "restrict", "no-restrict", "discard", "leapfile", "logfile", "statsdir", "statistics", "filegen", "keys",
             "trustedkey", "controlkey", "requestkey", "includefile", "enable", "disable", "interface", "nic",
             "broadcast", "crypto",

@@ -14,10 +14,6 @@ public enum NTPCommands {
             Argument(.host, name: "NAME", help: "Pool host name", key: "host")
             associationOptions()
         }
-        Command("peer", help: "Add a symmetric active association (not supported yet)") {
-            Argument(.host, name: "ADDRESS", help: "Peer address or host name", key: "host")
-            associationOptions()
-        }
         Group("no", help: "Undo a configuration command")
         Command("no server", help: "Remove an upstream server", id: "no-server") {
             Argument(.host, name: "ADDRESS", help: "The server's configured address or name", key: "host", completion: "association")
