@@ -7,8 +7,10 @@ import Testing
 struct TerminalTests {
     func start(_ dir: String, history: String? = nil) throws -> TmuxSession {
         let demo = try demoBinary()
+        let status = "\(dir)/status-\(UUID().uuidString)"
         let session = try TmuxSession([demo, history ?? "\(dir)/history"],
-                                      environment: ["HOME": dir, "LANG": "C.UTF-8", "TERM": "xterm"])
+                                      environment: ["HOME": dir, "LANG": "C.UTF-8", "TERM": "xterm"],
+                                      statusFile: status)
         try session.waitForLastLine("demo>")
         return session
     }

@@ -14,15 +14,21 @@ final class TmuxSession {
     let socket: String
     let name = "editor"
     private(set) var closed = false
+    private var socketPath = ""
+    let statusFile: String
 
-    /// Starts `command` (an argv) in a `columns`×`rows` pane that stays after the program exits,
-    /// so its exit status can be read.
-    init(_ command: [String], environment: [String: String] = [:], columns: Int = 100, rows: Int = 30) throws {
+    /// Starts `command` (an argv) in a `columns`×`rows` pane that stays after the program exits;
+    /// the shell running it writes its exit status to `statusFile`.
+    init(_ command: [String], environment: [String: String] = [:], statusFile: String,
+         columns: Int = 100, rows: Int = 30) throws {
         socket = "le-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        self.statusFile = statusFile
         let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let shellCommand = (["env"] + env + command).map(Self.shellQuote).joined(separator: " ")
+            + "; echo $? > " + Self.shellQuote(statusFile)
         try tmux(["new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "\(rows)", shellCommand,
                   ";", "set-option", "-t", name, "remain-on-exit", "on"])
+        socketPath = try tmux(["display-message", "-p", "#{socket_path}"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     deinit { close() }
@@ -32,6 +38,7 @@ final class TmuxSession {
         guard !closed else { return }
         closed = true
         _ = try? tmux(["kill-server"])
+        if !socketPath.isEmpty { unlink(socketPath) }
     }
 
     /// Sends tmux key names (`Tab`, `Enter`, `C-c`, `Up`).
@@ -72,13 +79,15 @@ final class TmuxSession {
         try waitFor("the last line to read \"\(line)\"", timeout: timeout) { $0.last == line }
     }
 
-    /// Waits for the program to exit and returns its status.
+    /// Waits for the program to exit and returns its status (written by the shell that ran it:
+    /// tmux 3.3a now and then leaves a pane's exited process unreaped, so `pane_dead` is not used).
     func waitForExit(timeout: Double = 15) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let state = try tmux(["display-message", "-p", "-t", name, "#{pane_dead} #{pane_dead_status}"])
-                .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-            if state.first == "1", state.count > 1, let status = Int32(state[1]) { return status }
+            if let text = try? String(contentsOfFile: statusFile, encoding: .utf8), text.hasSuffix("\n"),
+               let status = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return status
+            }
             usleep(20_000)
         }
         throw TmuxFailure(description: "the program did not exit within \(timeout) s; the pane shows:\n"
