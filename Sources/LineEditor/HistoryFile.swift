@@ -1,7 +1,9 @@
 // The persistent history: a plain UTF-8 text file, one entry per line, oldest first, at most
 // `limit` lines. Each accepted line is appended (O_APPEND, so two shells interleave rather than
-// overwrite); once the file may hold more than `limit` lines it is re-read, trimmed to the newest
-// `limit` and replaced atomically (temporary file + rename). The file is created mode 0600.
+// overwrite); when the file already holds `limit` lines it is instead rewritten with the newest
+// `limit - 1` and the new one, atomically (temporary file + rename). The file is created mode 0600.
+// The file is re-read on each append (a few tens of KB at human typing speed) so that lines
+// another shell appended count towards the bound.
 
 #if canImport(Glibc)
 import Glibc
@@ -14,8 +16,6 @@ import Musl
 public struct HistoryFile: Sendable {
     public let path: String
     public let limit: Int
-    /// An upper bound of the lines the file holds (what was loaded plus what was appended since).
-    private var linesInFile = 0
 
     public struct IOError: Error, CustomStringConvertible {
         public var description: String
@@ -27,27 +27,26 @@ public struct HistoryFile: Sendable {
     }
 
     /// The entries, oldest first, at most `limit` (the newest). A missing file is empty history.
-    public mutating func load() throws -> [String] {
-        let all = try Self.readLines(path)
-        linesInFile = all.count
-        return Array(all.suffix(limit))
+    public func load() throws -> [String] {
+        Array(try Self.readLines(path).suffix(limit))
     }
 
     /// Appends one entry and keeps the file within `limit` lines.
-    public mutating func append(_ entry: String) throws {
+    public func append(_ entry: String) throws {
         let line = Self.sanitize(entry)
+        let existing = try Self.readLines(path)
+        if existing.count >= limit {
+            try rewrite(existing.suffix(limit - 1) + [line])
+            return
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw IOError(description: "\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         try Self.writeAll(fd, Array((line + "\n").utf8))
-        linesInFile += 1
-        if linesInFile > limit { try compact() }
     }
 
-    /// Rewrites the file with its newest `limit` lines.
-    public mutating func compact() throws {
-        let all = try Self.readLines(path)
-        let kept = all.suffix(limit)
+    /// Replaces the file with `kept`, atomically.
+    private func rewrite(_ kept: [String]) throws {
         let tmp = path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw IOError(description: "\(tmp): \(String(cString: strerror(errno)))") }
@@ -63,7 +62,6 @@ public struct HistoryFile: Sendable {
             let e = errno; unlink(tmp)
             throw IOError(description: "\(path): \(String(cString: strerror(e)))")
         }
-        linesInFile = kept.count
     }
 
     /// One entry is one line: line breaks and other C0 controls inside it become spaces.

@@ -100,7 +100,7 @@ public final class LineEditor: @unchecked Sendable {
 
         ntpsh_history_set_size(history, Int32(clamping: max(1, historySize)))
         if let historyFile {
-            var file = HistoryFile(path: historyFile, limit: historySize)
+            let file = HistoryFile(path: historyFile, limit: historySize)
             for entry in (try? file.load()) ?? [] { Self.withWide(entry) { _ = ntpsh_history_enter(history, $0) } }
             lastEntry = try? HistoryFile.readLines(historyFile).last
             self.historyFile = file
