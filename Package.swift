@@ -59,8 +59,11 @@ let package = Package(
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
+        // Drives programs in a real terminal (tmux) for the terminal tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

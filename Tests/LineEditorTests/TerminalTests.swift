@@ -1,6 +1,7 @@
 // LineEditor in a real terminal: line-editor-demo in a detached tmux session, driven with
 // send-keys and read with capture-pane (polled until the expected text shows, with a timeout).
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("LineEditor in a terminal (tmux)")
