@@ -67,6 +67,28 @@ struct SyncInteropTests {
         #expect(r.stdout.contains("synchronised to NTP server (127.0.0.1) at stratum 4 \n"))
     }
 
+    @Test("step now against chronyd steps the observe clock to the consensus (the OS clock is untouched)")
+    func stepNowAgainstChronyd() throws {
+        let dir = try temporaryDirectory()
+        let port = try freeUDPPort()
+        try """
+            port \(port)
+            cmdport 0
+            local stratum 3
+            allow 127.0.0.1
+            pidfile \(dir)/chronyd.pid
+            """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
+        let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
+        defer { chronyd.stop() }
+        let r = try run(ntpshBinary(), [
+            "--clock", "observe", "--port", "0", "-e", "server 127.0.0.1 port \(port)", "-e", "step now",
+        ], timeout: 40)
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("stepped by ") })
+        let offset = try #require(Double(line.split(separator: " ")[2]))
+        #expect(abs(offset) < 1e-3, "same host, same clock: \(line)")
+    }
+
     @Test("to chronyd (-x, local stratum 3): system peer, stratum 4, within 30 s with iburst")
     func chronydUpstream() throws {
         let dir = try temporaryDirectory()
