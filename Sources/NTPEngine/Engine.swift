@@ -33,6 +33,11 @@ public final class Engine {
     private var nextID: UInt16 = 1
     private var random: EngineRandom
     private var discipline: Discipline
+    /// Since when there has been no system peer (orphan mode starts `orphanWait` later).
+    public private(set) var withoutPeerSince: UnixTime?
+    /// `step now` in progress: when it started; and its outcome once decided.
+    private var stepNowStarted: UnixTime?
+    public private(set) var stepNowOutcome: Result<Double, StepNowRefusal>?
     /// The end of the UTC day at which an announced leap second takes effect, while one is pending.
     public private(set) var leapAt: UnixTime?
 
@@ -45,6 +50,7 @@ public final class Engine {
         let precision = clock.status().precision
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
+        withoutPeerSince = clock.now()
         if let f = configuration.initialFrequency {
             try? clock.setFrequency(ppm: f)
             system.frequency = clock.status().frequency
@@ -116,8 +122,12 @@ public final class Engine {
         let polls = associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
             .filter { !$0.isPool || $0.state != .active }
             .map(\.nextPoll).min()
-        guard let leap = leapAt else { return polls }
-        return polls.map { min($0, leap) } ?? leap
+        var times = [polls, leapAt].compactMap { $0 }
+        if configuration.orphanStratum != nil, let since = withoutPeerSince, !system.isSynchronized {
+            times.append(since.adding(seconds: configuration.orphanWait))
+        }
+        if let started = stepNowStarted { times.append(started.adding(seconds: Self.stepNowTimeout)) }
+        return times.min()
     }
 
     /// Runs every poll that is due.
@@ -153,7 +163,25 @@ public final class Engine {
                 continue
             }
         }
+        replaceBadPoolServers(now: now)
+        // Reach registers moved: a source may have become unreachable.
+        actions.append(contentsOf: reselect(now: now, update: false))
+        checkStepNow(now: now)
         return actions
+    }
+
+    /// A pool replaces a server it brought in that has stayed unreachable for eight polls (or
+    /// that refused us) by asking its name again.
+    private func replaceBadPoolServers(now: UnixTime) {
+        for (id, a) in associations {
+            guard let pool = a.spawnedBy, a.state == .denied || (a.reach == 0 && a.unreach >= 8) else { continue }
+            associations[id] = nil
+            if var p = associations[pool] {
+                p.state = .resolving
+                p.nextPoll = now
+                associations[pool] = p
+            }
+        }
     }
 
     private func poll(_ a: inout Association, now: UnixTime) -> [EngineAction] {
@@ -316,7 +344,10 @@ public final class Engine {
         let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: receiveTime)
         if let spike = accepted.spike { record(.spike(id, name(a), spike), at: now) }
         associations[id] = a
-        return reselect(now: now, update: accepted.added)
+        // While `step now` collects its burst, the discipline waits.
+        let actions = reselect(now: now, update: accepted.added && stepNowStarted == nil)
+        checkStepNow(now: now)
+        return actions
     }
 
     // MARK: Selection and discipline
@@ -344,7 +375,16 @@ public final class Engine {
                 record(.noSystemPeer, at: now)
             }
         }
-        guard let peerID = result.systemPeer, let peer = associations[peerID] else { return [] }
+        guard let peerID = result.systemPeer, let peer = associations[peerID] else {
+            if withoutPeerSince == nil { withoutPeerSince = now }
+            if let orphan = configuration.orphanStratum, let since = withoutPeerSince,
+               now - since >= configuration.orphanWait, !system.isSynchronized || system.stratum == orphan {
+                if system.stratum != orphan { record(.orphan(stratum: orphan), at: now) }
+                system.enterOrphan(stratum: orphan, at: now)
+            }
+            return []
+        }
+        withoutPeerSince = nil
         if peer.isLocalClock {
             system.adoptLocalClock(peer, at: now)
             return []
@@ -441,6 +481,57 @@ public final class Engine {
         record(.step(offset), at: now)
     }
 
+    /// `step now` (as `ntpdate -b`): a fresh burst to every server, then a step to their
+    /// consensus. The outcome appears in ``stepNowOutcome``: the offset stepped, or why not.
+    public func startStepNow() -> [EngineAction] {
+        let now = clock.now()
+        stepNowOutcome = nil
+        stepNowStarted = now
+        for (id, a) in associations where a.state == .active && !a.isLocalClock && !a.isPool {
+            associations[id]?.filter.reset()
+            associations[id]?.burstRemaining = Self.stepNowSamples
+            associations[id]?.nextPoll = now
+        }
+        return handleTimer()
+    }
+
+    /// Samples each server gives `step now`, and how long it waits for them.
+    static let stepNowSamples = 4
+    static let stepNowTimeout = 12.0
+
+    private func checkStepNow(now: UnixTime) {
+        guard let started = stepNowStarted else { return }
+        let servers = associations.values.filter { $0.state == .active && !$0.isLocalClock && !$0.isPool }
+        let done = servers.allSatisfy { $0.filter.samples.count >= Self.stepNowSamples || $0.reach == 0 && $0.unreach > 1 }
+        guard done || now - started >= Self.stepNowTimeout else { return }
+        stepNowStarted = nil
+        let candidates = servers.compactMap { a -> Selection.Candidate? in
+            guard !a.filter.samples.isEmpty, a.leap != .unsynchronized, a.stratum < NTPConstants.maxStratum else { return nil }
+            return Selection.Candidate(id: a.id, offset: a.filter.offset, rootDistance: a.rootDistance(at: now),
+                                       jitter: a.filter.jitter, stratum: a.stratum, prefer: a.configuration.prefer)
+        }
+        guard !candidates.isEmpty else {
+            stepNowOutcome = .failure(StepNowRefusal(reason: "no server answered with usable time"))
+            return
+        }
+        var settings = configuration.selection
+        settings.minSane = 1
+        let result = Selection.run(candidates, settings: settings, current: nil)
+        guard result.systemPeer != nil else {
+            stepNowOutcome = .failure(StepNowRefusal(reason: "the servers disagree: no majority agrees on the time"))
+            return
+        }
+        do throws(ClockError) {
+            // A slew in progress is cancelled and its remainder stepped with the rest.
+            let pending = clock.status().remainingSlew
+            if pending != 0 { try clock.slew(by: 0) }
+            try step(by: result.offset + pending)
+            stepNowOutcome = .success(result.offset + pending)
+        } catch {
+            stepNowOutcome = .failure(StepNowRefusal(reason: error.description))
+        }
+    }
+
     /// Slews the clock by `offset` seconds; returns how long it will take.
     public func slew(by offset: Double) throws(ClockError) -> Double {
         let duration = try clock.slew(by: offset)
@@ -465,6 +556,12 @@ public final class Engine {
         if events.count > Self.eventHistory { events.removeFirst(events.count - Self.eventHistory) }
         pendingEvents.append(e)
     }
+}
+
+/// Why `step now` did not step.
+public struct StepNowRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
 }
 
 /// SplitMix64: the engine's deterministic randomness (poll jitter), seeded by its runner.

@@ -17,6 +17,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var selection = Selection.Settings()
     /// `tos orphan N`: the stratum this server claims when nothing better is reachable.
     public var orphanStratum: UInt8?
+    /// `tos orphanwait`: how long without a system peer before orphan mode, seconds (300).
+    public var orphanWait = 300.0
     /// The frequency the clock starts with (from the drift file), ppm.
     public var initialFrequency: Double?
 

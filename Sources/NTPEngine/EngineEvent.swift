@@ -17,6 +17,7 @@ public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
         case resolved(AssociationID, String, String)
         case unresolved(AssociationID, String)
         case leap(inserted: Bool)
+        case orphan(stratum: UInt8)
     }
 
     public var time: UnixTime
@@ -39,6 +40,7 @@ public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
         case .resolved(_, let name, let address): return "\(name) resolved to \(address)"
         case .unresolved(_, let name): return "\(name) does not resolve; retrying"
         case .leap(let inserted): return inserted ? "leap second inserted" : "leap second deleted"
+        case .orphan(let stratum): return "orphan mode: no source reachable; serving at stratum \(stratum)"
         }
     }
 }

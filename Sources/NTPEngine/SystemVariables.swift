@@ -75,6 +75,17 @@ public struct SystemVariables: Sendable, Equatable {
         updates += 1
     }
 
+    /// Orphan mode (`tos orphan N`): nothing better is reachable, so this server claims the
+    /// orphan stratum with the loopback refid, as ntpd's orphan parent does.
+    mutating func enterOrphan(stratum: UInt8, at now: UnixTime) {
+        leap = .noWarning
+        self.stratum = stratum
+        referenceID = ReferenceID(ipv4: 127, 0, 0, 1)
+        referenceTime = now
+        rootDelay = 0
+        rootDispersion = 0
+    }
+
     /// The local clock driver is the system peer: stratum its fudge stratum + 1, refid its
     /// address (127.127.1.0), as ntpd reports it.
     mutating func adoptLocalClock(_ peer: Association, at now: UnixTime) {

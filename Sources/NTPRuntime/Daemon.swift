@@ -244,7 +244,7 @@ public final class Daemon {
         }
     }
 
-    private func perform(_ actions: [EngineAction]) {
+    func perform(_ actions: [EngineAction]) {
         for action in actions {
             switch action {
             case .send(let bytes, let destination):

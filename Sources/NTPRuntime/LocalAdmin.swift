@@ -35,6 +35,19 @@ public final class LocalAdmin: AdminAPI {
         if let result { throw AdminError("cannot step the clock: \(result)") }
     }
 
+    public func stepNow() throws(AdminError) -> Double {
+        daemon.onLoop { d in d.perform(d.engine.startStepNow()) }
+        let deadline = OSClock.monotonicNanoseconds() + 20_000_000_000
+        while OSClock.monotonicNanoseconds() < deadline {
+            switch daemon.onLoop({ $0.engine.stepNowOutcome }) {
+            case .success(let offset)?: return offset
+            case .failure(let refusal)?: throw AdminError("step now refused: \(refusal.reason)")
+            case nil: usleep(20_000)
+            }
+        }
+        throw AdminError("step now: no outcome after 20 s")
+    }
+
     public func slew(by offset: Double) throws(AdminError) -> Double {
         let result: Result<Double, ClockError> = daemon.onLoop { d -> Result<Double, ClockError> in
             do throws(ClockError) { return .success(try d.engine.slew(by: offset)) } catch { return .failure(error) }

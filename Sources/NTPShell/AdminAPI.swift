@@ -26,6 +26,9 @@ public protocol AdminAPI: AnyObject {
 
     // Actions
     func step(by offset: Double) throws(AdminError)
+    /// `step now`: a fresh burst to every server, then a step to their consensus; returns the
+    /// offset stepped, or throws why not (no answer, no majority).
+    func stepNow() throws(AdminError) -> Double
     /// Returns how long the slew takes, seconds.
     func slew(by offset: Double) throws(AdminError) -> Double
     /// Waits until the engine is synchronised or `timeout` seconds pass (engine time).

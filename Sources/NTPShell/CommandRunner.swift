@@ -139,6 +139,7 @@ public final class CommandRunner {
             if let v = a.int("minclock") { c.selection.minClock = v }
             if let v = a.int("maxclock") { c.selection.maxClock = v }
             if let v = a.int("orphan") { c.orphanStratum = UInt8(v) }
+            if let v = a.double("orphanwait") { c.orphanWait = v }
             admin.setEngineConfiguration(c)
             running.set(id: "tos", key: a.keys.joined(separator: " "), line: canonical(line))
             return Output()
@@ -206,6 +207,14 @@ public final class CommandRunner {
 
         // Actions
         case "step":
+            if a.flag("now") {
+                do {
+                    let offset = try admin.stepNow()
+                    return Output(text: "stepped by \(formatFixed(offset, 6)) s\n")
+                } catch {
+                    return .failure(error.description)
+                }
+            }
             do { try admin.step(by: a.double("offset") ?? 0) } catch { return .failure(error.description) }
             return Output()
         case "slew":

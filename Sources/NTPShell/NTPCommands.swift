@@ -215,7 +215,10 @@ public enum NTPCommands {
 
         // MARK: Actions
         Command("step", help: "Step the clock now") {
-            Argument(.offset(-1e9...1e9), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")
+            OneOf {
+                Keyword("now", help: "To the servers' consensus after a fresh burst (as ntpdate -b)", key: "now")
+                Argument(.offset(-1e9...1e9), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")
+            }
         }
         Command("slew", help: "Slew the clock gradually") {
             Argument(.offset(-1e6...1e6), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")

@@ -45,6 +45,12 @@ public final class EngineHost: SimulatedHost {
                   associations: associations, seed: world.seed &+ 0x5EED)
     }
 
+    /// `step now`: starts the burst; the outcome appears in the engine's `stepNowOutcome`.
+    public func startStepNow(network: SimulatedNetwork) {
+        perform(engine.startStepNow(), network: network)
+        network.hostsChanged()
+    }
+
     public func nextWakeup() -> UnixTime? {
         exitStatus == nil ? engine.nextWakeup() : nil
     }

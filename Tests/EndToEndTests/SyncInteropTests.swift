@@ -36,20 +36,27 @@ func temporaryDirectory() throws -> String {
     return dir
 }
 
+/// chronyd serving its local clock at stratum 3 on a free loopback port, never touching the
+/// clock (-x, no CAP_SYS_TIME): the process, its port, and a scratch directory.
+func startChronyd() throws -> (Background, UInt16, String) {
+    let dir = try temporaryDirectory()
+    let port = try freeUDPPort()
+    try """
+        port \(port)
+        cmdport 0
+        local stratum 3
+        allow 127.0.0.1
+        pidfile \(dir)/chronyd.pid
+        """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
+    let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
+    return (chronyd, port, dir)
+}
+
 @Suite("ntpsh synchronises to real servers", .serialized)
 struct SyncInteropTests {
     @Test("the shell: `wait sync` returns within 30 s with iburst; `peers` marks chronyd `*` at stratum 3")
     func shellSeesChronyd() throws {
-        let dir = try temporaryDirectory()
-        let port = try freeUDPPort()
-        try """
-            port \(port)
-            cmdport 0
-            local stratum 3
-            allow 127.0.0.1
-            pidfile \(dir)/chronyd.pid
-            """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
-        let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
+        let (chronyd, port, _) = try startChronyd()
         defer { chronyd.stop() }
         let started = Date()
         let r = try run(ntpshBinary(), [
@@ -67,18 +74,22 @@ struct SyncInteropTests {
         #expect(r.stdout.contains("synchronised to NTP server (127.0.0.1) at stratum 4 \n"))
     }
 
+    @Test("step now against chronyd steps the observe clock to the consensus (the OS clock is untouched)")
+    func stepNowAgainstChronyd() throws {
+        let (chronyd, port, _) = try startChronyd()
+        defer { chronyd.stop() }
+        let r = try run(ntpshBinary(), [
+            "--clock", "observe", "--port", "0", "-e", "server 127.0.0.1 port \(port)", "-e", "step now",
+        ], timeout: 40)
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("stepped by ") })
+        let offset = try #require(Double(line.split(separator: " ")[2]))
+        #expect(abs(offset) < 1e-3, "same host, same clock: \(line)")
+    }
+
     @Test("to chronyd (-x, local stratum 3): system peer, stratum 4, within 30 s with iburst")
     func chronydUpstream() throws {
-        let dir = try temporaryDirectory()
-        let port = try freeUDPPort()
-        try """
-            port \(port)
-            cmdport 0
-            local stratum 3
-            allow 127.0.0.1
-            pidfile \(dir)/chronyd.pid
-            """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
-        let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
+        let (chronyd, port, dir) = try startChronyd()
         defer { chronyd.stop() }
         try "server 127.0.0.1 port \(port) iburst\ndriftfile \(dir)/drift\n"
             .write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)

@@ -176,3 +176,89 @@ struct EngineBehaviourTests {
         #expect(deny.counters.received <= 2)
     }
 }
+
+@Suite("orphan mode, step now, pools")
+struct EngineModesTests {
+    @Test("tos orphan 5: with nothing reachable the server claims stratum 5 after orphanwait; it follows upstream again when it returns")
+    func orphan() {
+        let network = SimulatedNetwork(seed: 21)
+        let server = SimulatedServer(model: .perfect, startTime: network.startTime)
+        let start = network.startTime
+        server.goSilent(from: start, until: start.adding(seconds: 900))
+        let host = client(network, servers: [network.addServer(server)]) { $0.orphanStratum = 5 }
+        network.run(until: start.adding(seconds: 200))
+        #expect(!host.engine.serverState.isSynchronized, "not before orphanwait (300 s)")
+        network.run(until: start.adding(seconds: 400))
+        #expect(host.engine.serverState.stratum == 5)
+        #expect(host.engine.serverState.referenceID == ReferenceID(ipv4: 127, 0, 0, 1))
+        #expect(events(host).contains { $0.hasPrefix("orphan mode") })
+        network.run(until: start.adding(seconds: 1500))
+        #expect(host.engine.serverState.stratum == 2, "back to the upstream")
+    }
+
+    @Test("step now: a fresh burst, then a step to the consensus")
+    func stepNow() {
+        let network = SimulatedNetwork(seed: 22)
+        let servers = (0..<3).map { _ in network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime)) }
+        let host = client(network, servers: servers, initialOffset: 2, configure: { $0.stepThreshold = 0 }, iburst: false)
+        network.run(for: 1)
+        host.startStepNow(network: network)
+        network.run(for: 15)
+        guard case .success(let offset)? = host.engine.stepNowOutcome else {
+            Issue.record("no step: \(String(describing: host.engine.stepNowOutcome))")
+            return
+        }
+        #expect(abs(offset + 2) < 1e-3)
+        // Stepped to within the samples' noise; the 100 ppm error is not corrected yet.
+        #expect(abs(host.clock.trueOffset) < 2e-3)
+    }
+
+    @Test("step now refuses when the servers disagree")
+    func stepNowRefuses() {
+        let network = SimulatedNetwork(seed: 23)
+        let good = SimulatedServer(model: .perfect, startTime: network.startTime)
+        let bad = SimulatedServer(model: .perfect, startTime: network.startTime)
+        bad.falseticker = .constant(offset: 5)
+        let host = client(network, servers: [network.addServer(good), network.addServer(bad)], initialOffset: 2,
+                          configure: { $0.stepThreshold = 0 }, iburst: false)
+        network.run(for: 1)
+        host.startStepNow(network: network)
+        network.run(for: 15)
+        guard case .failure(let refusal)? = host.engine.stepNowOutcome else {
+            Issue.record("expected a refusal: \(String(describing: host.engine.stepNowOutcome))")
+            return
+        }
+        #expect(refusal.reason.contains("disagree"))
+        #expect(abs(host.clock.trueOffset - 2) < 0.01, "the clock was not stepped")
+    }
+
+    @Test("pool: brings in every address of its name and replaces a server that stays unreachable")
+    func pool() {
+        let network = SimulatedNetwork(seed: 24)
+        let start = network.startTime
+        let servers = (0..<3).map { _ in SimulatedServer(model: .perfect, startTime: start) }
+        let addresses = servers.map { network.addServer($0) }
+        network.register(name: "pool.example", addresses: addresses.map(\.ip))
+        let clock = SimulatedClock(trueTime: start, initialOffset: 0.05, frequencyError: 10, seed: 1)
+        var p = AssociationConfiguration(kind: .pool, host: "pool.example")
+        p.iburst = true
+        p.maxPoll = 6
+        let host = EngineHost(clock: clock, address: SocketAddress(ip: .v4(0x0a01_0001), port: 123),
+                              configuration: EngineConfiguration(), associations: [p], seed: 1)
+        network.addHost(host, address: host.address)
+        network.run(for: 300)
+        let spawned = host.engine.peerReports().filter { !$0.configured }
+        #expect(spawned.count == 3)
+        #expect(host.engine.peerReports().first { $0.configured }?.referenceText == ".POOL.")
+        // One server goes for good; the name now points at a new one.
+        servers[0].goSilent(from: network.now)
+        let fresh = network.addServer(SimulatedServer(model: .perfect, startTime: start))
+        network.unregister(name: "pool.example")
+        network.register(name: "pool.example", addresses: [addresses[1].ip, addresses[2].ip, fresh.ip])
+        network.run(for: 1200)
+        let now = Set(host.engine.peerReports().filter { !$0.configured }.compactMap { $0.address?.ip })
+        #expect(!now.contains(addresses[0].ip), "the dead server was dropped")
+        #expect(now.contains(fresh.ip), "and replaced from the pool's name")
+        #expect(abs(host.clock.trueOffset) < 1e-3)
+    }
+}
