@@ -13,6 +13,8 @@ public struct ServerResponder: Sendable {
         didSet { if state != oldValue { templateSecond = .min } }
     }
     public private(set) var counters = ServerCounters()
+    /// The restrict list, consulted for every datagram (`ignore`, `noserve`, `version`).
+    public var restrictions = RestrictList()
 
     public init(state: SystemState) { self.state = state }
 
@@ -32,6 +34,8 @@ public struct ServerResponder: Sendable {
         case unsupportedMode
         /// Extension fields or MAC trailer that do not parse.
         case malformed
+        /// Refused by the restrict list (`ignore`, `noserve`, `version`).
+        case restricted
     }
 
     /// Builds the reply to `request`, received at `receiveTime` (served scale), from a client
@@ -41,10 +45,12 @@ public struct ServerResponder: Sendable {
     /// per second into a template (root dispersion grows by one 2⁻¹⁶ s unit a second); a reply
     /// is the template plus the request's version and poll, the origin and receive timestamps.
     public mutating func respond(
-        to request: UnsafeRawBufferPointer, sourcePort: UInt16, receiveTime: UnixTime,
+        to request: UnsafeRawBufferPointer, from source: IPAddress, sourcePort: UInt16, receiveTime: UnixTime,
         into reply: UnsafeMutableRawBufferPointer
     ) -> Outcome {
         counters.received &+= 1
+        let restrict = restrictions.check(source, port: sourcePort)
+        if restrict.contains(.ignore) { return drop(.restricted) }
         guard request.count >= NTPHeader.size else { return drop(.tooShort) }
         let b0 = request[0]
         let version = (b0 >> 3) & 7
@@ -58,6 +64,7 @@ public struct ServerResponder: Sendable {
         guard request.count == NTPHeader.size || Self.trailerIsWellFormed(request) else {
             return drop(.malformed)
         }
+        if restrict.contains(.noserve) || (restrict.contains(.version) && version != 4) { return drop(.restricted) }
         let second = receiveTime.nanoseconds / 1_000_000_000
         if second != templateSecond { buildTemplate(at: receiveTime) }
         withUnsafeBytes(of: template) { reply.copyMemory(from: $0) }
@@ -113,11 +120,12 @@ public struct ServerCounters: Sendable, Equatable {
     public var droppedBadVersion: UInt64 = 0
     public var droppedUnsupportedMode: UInt64 = 0
     public var droppedMalformed: UInt64 = 0
+    public var droppedRestricted: UInt64 = 0
 
     public init() {}
 
     public var dropped: UInt64 {
-        droppedTooShort + droppedBadVersion + droppedUnsupportedMode + droppedMalformed
+        droppedTooShort + droppedBadVersion + droppedUnsupportedMode + droppedMalformed + droppedRestricted
     }
 
     mutating func count(_ reason: ServerResponder.DropReason) {
@@ -126,6 +134,7 @@ public struct ServerCounters: Sendable, Equatable {
         case .badVersion: droppedBadVersion &+= 1
         case .unsupportedMode: droppedUnsupportedMode &+= 1
         case .malformed: droppedMalformed &+= 1
+        case .restricted: droppedRestricted &+= 1
         }
     }
 }

@@ -182,6 +182,12 @@ public final class Daemon {
         _ = write(wake.write, &byte, 1)
     }
 
+    /// The restrict list the server applies (loop thread).
+    var restrictions: RestrictList {
+        get { responder.restrictions }
+        set { responder.restrictions = newValue }
+    }
+
     /// Takes the events recorded since the last call (loop thread).
     func takeMonitorEvents() -> [EngineEvent] {
         defer { monitorEvents.removeAll() }
@@ -322,7 +328,7 @@ public final class Daemon {
                 let t2 = clock.served(fromRaw: raw)
                 let payload = receiveBatch.payload(i)
                 sendBatch.appendReply(to: datagram) { out in
-                    switch responder.respond(to: payload, sourcePort: datagram.source.port, receiveTime: t2, into: out) {
+                    switch responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2, into: out) {
                     case .reply(let length): return length
                     case .drop: return 0
                     }

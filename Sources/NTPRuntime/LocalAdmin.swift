@@ -26,6 +26,11 @@ public final class LocalAdmin: AdminAPI {
     public func setEngineConfiguration(_ configuration: EngineConfiguration) {
         daemon.onLoop { $0.engine.configuration = configuration }
     }
+    public func setRestriction(_ entry: RestrictEntry) { daemon.onLoop { $0.restrictions.set(entry) } }
+    public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
+        daemon.onLoop { $0.restrictions.remove(network: network, prefixLength: prefixLength) }
+    }
+    public func restrictions() -> [RestrictEntry] { daemon.onLoop { $0.restrictions.entries } }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
 
     public func step(by offset: Double) throws(AdminError) {

@@ -21,6 +21,12 @@ public protocol AdminAPI: AnyObject {
     func setLocalClockStratum(_ stratum: UInt8)
     func engineConfiguration() -> EngineConfiguration
     func setEngineConfiguration(_ configuration: EngineConfiguration)
+    /// `restrict`: adds the entry or replaces the flags of the same address and prefix.
+    func setRestriction(_ entry: RestrictEntry)
+    /// `no restrict`: false when there is no such entry.
+    func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool
+    /// The restrict list, most specific first, with hit counts.
+    func restrictions() -> [RestrictEntry]
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
 

@@ -147,9 +147,32 @@ public final class CommandRunner {
         // Accepted and kept in the running configuration; their semantics come with the
         // configuration issue (restrict rules, keys, statistics files, interfaces).
         case "restrict":
+            if a.flag("source") {
+                running.set(id: "restrict", key: restrictKey(a), line: canonical(line))
+                return Output()
+            }
+            var flags = RestrictFlags()
+            for name in a.strings("flags") { if let f = RestrictFlags(name: name) { flags.insert(f) } }
+            let targets: [(IPAddress, Int)]
+            switch restrictTargets(a) {
+            case .success(let t): targets = t
+            case .failure(let e): return .failure(e.description)
+            }
+            for (network, length) in targets {
+                admin.setRestriction(RestrictEntry(network: network, prefixLength: length, flags: flags))
+            }
             running.set(id: "restrict", key: restrictKey(a), line: canonical(line))
             return Output()
         case "no-restrict":
+            if !a.flag("source") {
+                guard case .success(let targets) = restrictTargets(a) else { return .failure("bad restrict target") }
+                var removed = false
+                for (network, length) in targets where admin.removeRestriction(network: network, prefixLength: length) {
+                    removed = true
+                }
+                running.remove(id: "restrict", key: restrictKey(a))
+                return removed ? Output() : .failure("no restrict entry for \(restrictKey(a))")
+            }
             let removed = running.remove(id: "restrict", key: restrictKey(a))
             return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
         case "discard", "leapfile", "logfile", "statsdir", "keys", "controlkey", "requestkey":
@@ -196,6 +219,8 @@ public final class CommandRunner {
         case "tracking":
             let r = admin.systemReport()
             return wantsJSON ? jsonOut(TrackingView.json(r)) : Output(text: TrackingView.text(r))
+        case "restrictions":
+            return restrictionsView(a, json: wantsJSON)
         case "events":
             let events = admin.events()
             if wantsJSON {
@@ -313,6 +338,65 @@ public final class CommandRunner {
     }
 
     private func jsonOut(_ value: JSONValue) -> Output { Output(text: value.rendered() + "\n") }
+
+    /// The network(s) a restrict line names: `default` is both families (as ntpd 4.2.8), `-4`/`-6`
+    /// one; an address alone is a host; `mask` must be contiguous.
+    private func restrictTargets(_ a: Arguments) -> Result<[(IPAddress, Int)], AdminError> {
+        let family = a.string("family")
+        if a.flag("default") {
+            switch family {
+            case "-4": return .success([(.anyIPv4, 0)])
+            case "-6": return .success([(.anyIPv6, 0)])
+            default: return .success([(.anyIPv4, 0), (.anyIPv6, 0)])
+            }
+        }
+        if let p = a.prefix("prefix"), let ip = IPAddress(p.address) { return .success([(ip, p.length)]) }
+        guard let text = a.string("address"), let ip = IPAddress(text) else { return .failure(AdminError("restrict needs an address")) }
+        guard let maskText = a.string("mask") else { return .success([(ip, ip.bitWidth)]) }
+        guard let mask = IPAddress(maskText), mask.isIPv4 == ip.isIPv4 else {
+            return .failure(AdminError("mask \(maskText) is not a \(ip.isIPv4 ? "IPv4" : "IPv6") mask"))
+        }
+        var bits: [Bool] = []
+        for byte in mask.bytes { for i in 0..<8 { bits.append(byte & (UInt8(0x80) >> UInt8(i)) != 0) } }
+        let length = bits.prefix { $0 }.count
+        guard !bits.dropFirst(length).contains(true) else {
+            return .failure(AdminError("mask \(maskText) is not contiguous"))
+        }
+        return .success([(ip, length)])
+    }
+
+    private func restrictionsView(_ a: Arguments, json: Bool) -> Output {
+        let entries = admin.restrictions()
+        if let text = a.string("match") {
+            guard let ip = IPAddress(text) else { return .failure("\(text) is not an address") }
+            var list = RestrictList()
+            for e in entries.reversed() { list.set(e) }
+            guard let i = list.match(ip) else {
+                return json ? jsonOut(.object([("address", .string(text)), ("entry", .null), ("flags", .array([]))]))
+                    : Output(text: "\(text): no restrict entry applies; nothing is restricted\n")
+            }
+            let e = list.entries[i]
+            if json {
+                return jsonOut(.object([("address", .string(text)), ("entry", .string(e.target)),
+                                        ("flags", .array(e.flags.text.split(separator: " ").map { .string(String($0)) }))]))
+            }
+            return Output(text: "\(text): restrict \(e.target)\(e.flags.isEmpty ? "" : " " + e.flags.text)\n")
+        }
+        if json {
+            return jsonOut(.array(entries.map { e in
+                .object([("entry", .string(e.target)), ("hits", .uint(e.hits)),
+                         ("flags", .array(e.flags.text.split(separator: " ").map { .string(String($0)) }))])
+            }))
+        }
+        var out = "      hits  entry                                      flags\n"
+        for e in entries {
+            let hits = String(e.hits)
+            let target = e.target
+            out += String(repeating: " ", count: max(0, 10 - hits.count)) + hits + "  " + target
+                + String(repeating: " ", count: max(1, 43 - target.count)) + e.flags.text + "\n"
+        }
+        return Output(text: out)
+    }
 
     private func restrictKey(_ a: Arguments) -> String {
         let family = a.string("family").map { $0 + " " } ?? ""

@@ -207,6 +207,12 @@ public enum NTPCommands {
         Command("tracking", help: "System clock performance, as chronyc tracking") {
             Optionally { Flag("json", help: "Machine-readable output") }
         }
+        Command("restrictions", help: "The restrict list with hit counts, or which entry applies to an address") {
+            Options {
+                Option("match", .address, name: "ADDRESS", help: "Show the entry and flags that apply to this address")
+                Flag("json", help: "Machine-readable output")
+            }
+        }
         Command("events", help: "Recent engine events") {
             Optionally { Flag("json", help: "Machine-readable output") }
         }

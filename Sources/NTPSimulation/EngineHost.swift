@@ -72,7 +72,7 @@ public final class EngineHost: SimulatedHost {
         var reply = [UInt8](repeating: 0, count: NTPHeader.size)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
-                responder.respond(to: request, sourcePort: source.port, receiveTime: receiveTime, into: out)
+                responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
         guard case .reply(let length) = outcome else { return }

@@ -125,7 +125,7 @@ public final class SimulatedServer {
         responder.state = systemState(at: now, served: receiveTime, since: network.startTime)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
-                responder.respond(to: request, sourcePort: source.port, receiveTime: receiveTime, into: out)
+                responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
         guard case .reply(let length) = outcome else {

@@ -152,35 +152,42 @@ struct NTPSH: ParsableCommand {
     /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing
     /// command unless --keep-going. Returns the exit status.
     private func runBatch(_ runner: CommandRunner) -> Int32 {
-        var lines: [(String, CommandRunner.Origin)] = []
-        if !execute.isEmpty {
-            lines = execute.enumerated().map { ($0.element, .option($0.offset + 1)) }
-        } else {
-            let name = file ?? "-"
-            let text: String
-            if name == "-" {
-                text = readAll(fd: 0)
-            } else {
-                do { text = try TextFile.read(name) } catch {
-                    writeStderr("ntpsh: \(name): \(error)\n")
-                    return 2
-                }
-            }
-            lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-                .map { (String($0.element), .file(name, line: $0.offset + 1)) }
-        }
         var status: Int32 = 0
-        for (line, origin) in lines {
+        /// Runs one line; false when the batch must stop here.
+        func runLine(_ line: String, _ origin: CommandRunner.Origin) -> Bool {
             // Blank lines and comments are not commands: they keep the last status.
             let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            if code.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
+            if code.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return true }
             let out = runner.run(line, from: origin)
             writeStdout(out.text)
             if let e = out.error { writeStderr(e + "\n") }
             status = out.status
-            if out.quit { break }
-            if out.error != nil && out.status != 0 && !keepGoing { return 1 }
+            if out.quit { return false }
+            if out.error != nil && out.status != 0 && !keepGoing { status = 1; return false }
+            return true
         }
+        if !execute.isEmpty {
+            for (i, line) in execute.enumerated() where !runLine(line, .option(i + 1)) { break }
+            return status
+        }
+        let name = file ?? "-"
+        if name == "-" {
+            // Standard input line by line, as it arrives (a pipe can drive a running engine).
+            let reader = LineReader(fd: 0)
+            var number = 0
+            while let line = reader.next() {
+                number += 1
+                if !runLine(line, .file(name, line: number)) { break }
+            }
+            return status
+        }
+        let text: String
+        do { text = try TextFile.read(name) } catch {
+            writeStderr("ntpsh: \(name): \(error)\n")
+            return 2
+        }
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !runLine(String(line), .file(name, line: i + 1)) { break }
         return status
     }
 
@@ -253,14 +260,29 @@ func writeAll(fd: Int32, _ text: String) {
     }
 }
 
-func readAll(fd: Int32) -> String {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
+/// Lines from a descriptor, each returned as soon as its newline arrives.
+final class LineReader {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var eof = false
+    init(fd: Int32) { self.fd = fd }
+
+    func next() -> String? {
+        while true {
+            if let nl = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            if eof {
+                guard !buffer.isEmpty else { return nil }
+                defer { buffer.removeAll() }
+                return String(decoding: buffer, as: UTF8.self)
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { eof = true } else { buffer.append(contentsOf: chunk[0..<n]) }
+        }
     }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -83,12 +83,21 @@ final class Background: @unchecked Sendable {
     private var errText = Data()
     private var outText = Data()
 
-    init(_ path: String, _ args: [String]) throws {
+    private var inPipe: Pipe?
+
+    /// With `input`, the process reads its standard input from ``send(_:)``.
+    init(_ path: String, _ args: [String], input: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
         process.standardError = errPipe
         process.standardOutput = outPipe
-        process.standardInput = FileHandle.nullDevice
+        if input {
+            let p = Pipe()
+            inPipe = p
+            process.standardInput = p
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         errPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
             guard let self else { return }
@@ -101,6 +110,12 @@ final class Background: @unchecked Sendable {
         }
         try process.run()
     }
+
+    /// Writes to the process's standard input.
+    func send(_ text: String) { inPipe?.fileHandleForWriting.write(Data(text.utf8)) }
+
+    /// Closes its standard input (end of the batch).
+    func closeInput() { try? inPipe?.fileHandleForWriting.close() }
 
     var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errText, as: UTF8.self) }
     var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: outText, as: UTF8.self) }

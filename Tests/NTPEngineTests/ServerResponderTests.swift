@@ -4,10 +4,10 @@ import Testing
 
 @Suite struct ServerResponderTests {
     private func reply(_ responder: inout ServerResponder, _ request: [UInt8], port: UInt16 = 40000,
-                       at time: UnixTime) -> (ServerResponder.Outcome, [UInt8]) {
+                       from source: IPAddress = .loopbackIPv4, at time: UnixTime) -> (ServerResponder.Outcome, [UInt8]) {
         var out = [UInt8](repeating: 0xAA, count: 48)
         let outcome = request.withUnsafeBytes { req in
-            out.withUnsafeMutableBytes { responder.respond(to: req, sourcePort: port, receiveTime: time, into: $0) }
+            out.withUnsafeMutableBytes { responder.respond(to: req, from: source, sourcePort: port, receiveTime: time, into: $0) }
         }
         return (outcome, out)
     }
@@ -63,5 +63,24 @@ import Testing
         #expect(responder.counters.received == 6)
         #expect(responder.counters.replied == 1)
         #expect(responder.counters.dropped == 5)
+    }
+
+    @Test func restrictDecidesPerPacket() {
+        var responder = ServerResponder(state: .unsynchronized(precision: PollExponent(-20)))
+        let t = UnixTime(seconds: 1_800_000_000, nanoseconds: 0)
+        let request = NTPHeader(mode: .client, transmitTime: NTPTimestamp(rawValue: 1)).bytes
+        let lan = IPAddress("192.168.0.7")!, outside = IPAddress("203.0.113.9")!, v6 = IPAddress("2001:db8::1")!
+        responder.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: [.kod, .nomodify, .noserve]))
+        responder.restrictions.set(RestrictEntry(network: IPAddress("192.168.0.0")!, prefixLength: 24, flags: [.nomodify, .notrap]))
+        #expect(reply(&responder, request, from: lan, at: t).0 == .reply(length: 48), "the most specific entry wins")
+        #expect(reply(&responder, request, from: outside, at: t).0 == .drop(.restricted), "default noserve")
+        #expect(reply(&responder, request, from: v6, at: t).0 == .reply(length: 48), "the IPv4 default does not cover IPv6")
+        responder.restrictions.set(RestrictEntry(network: IPAddress("192.168.0.7")!, prefixLength: 32, flags: [.ignore]))
+        #expect(reply(&responder, request, from: lan, at: t).0 == .drop(.restricted), "a change takes effect on the next packet")
+        #expect(responder.restrictions.entries.map(\.hits) == [1, 1, 1], "hits counted per entry")
+        let removed = responder.restrictions.remove(network: IPAddress("192.168.0.7")!, prefixLength: 32)
+        #expect(removed)
+        #expect(reply(&responder, request, from: lan, at: t).0 == .reply(length: 48))
+        #expect(responder.counters.droppedRestricted == 2)
     }
 }
