@@ -52,8 +52,57 @@ public final class CommandRunner {
         case option(Int)
     }
 
-    /// Runs one line.
+    /// Runs one line. `command | include REGEX`, `| exclude REGEX` or `| count` filters its output
+    /// (one filter; the regular expression is the rest of the line, bars included).
     public func run(_ line: String, from origin: Origin = .prompt) -> Output {
+        let (command, filters) = Self.splitFilters(line)
+        var out = runCommand(command, from: origin)
+        guard !filters.isEmpty else { return out }
+        for filter in filters {
+            switch Self.applyFilter(filter, to: out.text) {
+            case .success(let text): out.text = text
+            case .failure(let e): return .failure(locate(e.description, column: 1, origin: origin, shell: "% " + e.description))
+            }
+        }
+        return out
+    }
+
+    /// Splits `cmd | include x|y` at the first bar outside double quotes.
+    static func splitFilters(_ line: String) -> (String, [String]) {
+        var quoted = false
+        var escaped = false
+        for i in line.indices {
+            let c = line[i]
+            if escaped { escaped = false; continue }
+            if c == "\\" { escaped = true; continue }
+            if c == "\"" { quoted.toggle() }
+            if c == "|" && !quoted {
+                return (String(line[..<i]), [String(line[line.index(after: i)...]).trimmingWhitespace()])
+            }
+        }
+        return (line, [])
+    }
+
+    static func applyFilter(_ filter: String, to text: String) -> Result<String, AdminError> {
+        let words = filter.split(separator: " ", maxSplits: 1).map(String.init)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0)
+        switch words.first {
+        case "count":
+            return .success("\(lines.count)\n")
+        case "include", "exclude":
+            guard words.count == 2 else { return .failure(AdminError("\(words[0]) needs a regular expression")) }
+            let pattern = words[1].trimmingWhitespace()
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(pattern) } catch { return .failure(AdminError("bad regular expression '\(pattern)': \(error)")) }
+            let keep = words[0] == "include"
+            let kept = lines.filter { ($0.firstMatch(of: regex) != nil) == keep }
+            return .success(kept.map { $0 + "\n" }.joined())
+        default:
+            return .failure(AdminError("unknown output filter '\(filter)': use include REGEX, exclude REGEX or count"))
+        }
+    }
+
+    private func runCommand(_ line: String, from origin: Origin) -> Output {
         let match = grammar.match(line)
         switch match {
         case .empty:
@@ -415,6 +464,15 @@ public final class CommandRunner {
 
     private func canonical(_ p: ParsedCommand) -> String {
         p.tokens.map(\.text).joined(separator: " ")
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
     }
 }
 

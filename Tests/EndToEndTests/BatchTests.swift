@@ -154,4 +154,21 @@ struct BatchTests {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "invalid JSON: \(line)")
         }
     }
+
+    @Test("output filters: | include REGEX, | exclude REGEX, | count")
+    func outputFilters() throws {
+        let r = try ntpsh(["-e", "server 127.127.1.0", "-e", "wait sync 5s", "-e", "peers | exclude ===",
+                           "-e", "help | include ^s(ho|te)", "-e", "peers | count", "-e", "rv | include stratum"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasPrefix("     remote"))
+        #expect(lines[1].hasPrefix("*LOCAL(0)"))
+        #expect(lines[2] == "show running-config")
+        #expect(lines[3].hasPrefix("step "))
+        #expect(lines[4] == "3")
+        #expect(lines[5].contains("stratum=6"))
+        let bad = try ntpsh(["-e", "help | frobnicate"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("unknown output filter"))
+    }
 }
