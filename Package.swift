@@ -33,7 +33,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         // The engine in virtual time.
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
@@ -62,7 +62,7 @@ let package = Package(
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures", "Transcripts"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -171,9 +171,13 @@ public struct Association: Sendable {
     public func rootDistance(at now: UnixTime) -> Double {
         if isLocalClock { return NTPConstants.minDispersion }
         let elapsed = lastUpdate.map { max(0, now - $0) } ?? 0
-        let sampleDispersion = filter.samples.first.map { $0.dispersion } ?? NTPConstants.maxDispersion
         return max(NTPConstants.minDispersion, (rootDelay + filter.delay) / 2)
             + rootDispersion + sampleDispersion + NTPConstants.phi * elapsed + jitter
+    }
+
+    /// The dispersion of the newest sample (what this engine counts instead of the eight-stage sum).
+    public var sampleDispersion: Double {
+        filter.samples.first.map { $0.dispersion } ?? NTPConstants.maxDispersion
     }
 
     /// Scatter of the samples about the discipline's regression (the filter's jitter until

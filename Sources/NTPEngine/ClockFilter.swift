@@ -68,7 +68,7 @@ public struct ClockFilter: Sendable, Equatable {
         for i in samples.indices {
             samples[i].offset -= phase + frequency * (samples[i].time - now)
         }
-        offset -= phase + frequency * ((selectedTime ?? now) - now)
+        if let t = selectedTime { offset -= phase + frequency * (t - now) }
     }
 
     public mutating func reset() { self = ClockFilter() }

@@ -234,7 +234,8 @@ public final class Engine {
         if a.isPool {
             a.state = .active
             associations[id] = a
-            let existing = Set(associations.values.filter { $0.spawnedBy == id }.compactMap { $0.address?.ip })
+            // Addresses already polled (by this pool or any other association) are not added twice.
+            let existing = Set(associations.values.compactMap { $0.address?.ip })
             for ip in addresses where !existing.contains(ip) {
                 var config = a.configuration
                 config.kind = .server
@@ -404,9 +405,8 @@ public final class Engine {
             record(.panic(offset), at: now)
             return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(offset)).description)]
         case .corrected(let c):
+            correctSamples(phase: c.phase, frequency: c.frequency, at: now)
             for id in associations.keys {
-                associations[id]?.statistics.applyCorrection(phase: c.phase, frequency: c.frequency, at: now)
-                associations[id]?.filter.applyCorrection(phase: c.phase, frequency: c.frequency, at: now)
                 if c.stepped {
                     associations[id]?.statistics.reset()
                     associations[id]?.filter.reset()
@@ -460,10 +460,7 @@ public final class Engine {
         let insert = system.leap == .insertSecond
         // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again.
         try? clock.step(by: insert ? -1 : 1)
-        for id in associations.keys {
-            associations[id]?.statistics.applyCorrection(phase: insert ? -1 : 1, frequency: 0, at: now)
-            associations[id]?.filter.applyCorrection(phase: insert ? -1 : 1, frequency: 0, at: now)
-        }
+        correctSamples(phase: insert ? -1 : 1, frequency: 0, at: now)
         system.leap = .noWarning
         record(.leap(inserted: insert), at: now)
     }
@@ -535,15 +532,20 @@ public final class Engine {
     /// Slews the clock by `offset` seconds; returns how long it will take.
     public func slew(by offset: Double) throws(ClockError) -> Double {
         let duration = try clock.slew(by: offset)
-        let now = clock.now()
-        for id in associations.keys {
-            associations[id]?.statistics.applyCorrection(phase: offset, frequency: 0, at: now)
-            associations[id]?.filter.applyCorrection(phase: offset, frequency: 0, at: now)
-        }
+        correctSamples(phase: offset, frequency: 0, at: clock.now())
         return duration
     }
 
     // MARK: Helpers
+
+    /// The clock moved by `phase` (and its rate by `frequency`): every network source's stored
+    /// samples are re-expressed against it. The local clock always reads 0 and is left alone.
+    private func correctSamples(phase: Double, frequency: Double, at now: UnixTime) {
+        for (id, a) in associations where !a.isLocalClock {
+            associations[id]?.statistics.applyCorrection(phase: phase, frequency: frequency, at: now)
+            associations[id]?.filter.applyCorrection(phase: phase, frequency: frequency, at: now)
+        }
+    }
 
     func name(_ a: Association) -> String {
         if a.isLocalClock { return "LOCAL(\(a.configuration.host.split(separator: ".").last ?? "0"))" }

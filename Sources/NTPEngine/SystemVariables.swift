@@ -63,7 +63,7 @@ public struct SystemVariables: Sendable, Equatable {
         referenceID = peer.address.map { ReferenceID(address: $0.ip) } ?? peer.referenceID
         referenceTime = now
         rootDelay = peer.rootDelay + peer.filter.delay
-        rootDispersion = peer.rootDispersion + peer.filter.dispersion + peer.filter.jitter
+        rootDispersion = peer.rootDispersion + peer.sampleDispersion + peer.jitter
             + NTPConstants.phi * max(0, now - (peer.lastUpdate ?? now)) + abs(offset)
         timeConstant = peer.poll
         self.offset = offset

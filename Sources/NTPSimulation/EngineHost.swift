@@ -45,6 +45,12 @@ public final class EngineHost: SimulatedHost {
                   associations: associations, seed: world.seed &+ 0x5EED)
     }
 
+    /// The server side's restrict list.
+    public var restrictions: RestrictList {
+        get { responder.restrictions }
+        set { responder.restrictions = newValue }
+    }
+
     /// `step now`: starts the burst; the outcome appears in the engine's `stepNowOutcome`.
     public func startStepNow(network: SimulatedNetwork) {
         perform(engine.startStepNow(), network: network)
