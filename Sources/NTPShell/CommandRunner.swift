@@ -15,6 +15,15 @@ public final class CommandRunner {
     /// `terminal monitor`: print engine events as they happen.
     public private(set) var monitor = false
     public private(set) var running = RunningConfig()
+    /// True while the configuration file is read: entries remember their file line (for `write`);
+    /// commands from batches and the prompt are additions.
+    public var recordsOrigins = false
+    /// The file line being run, recorded with the entries it creates (for `write`).
+    private var currentOrigin: RunningConfig.Origin?
+    /// The configuration file and its text as read (for `write`).
+    public var configFile: (path: String, text: String)?
+    /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
+    public var writeFile: ((_ path: String, _ text: String) throws -> Void)?
     /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
     public var readFile: ((String) -> String?)?
     /// Host facts for `rv` and `sysinfo`.
@@ -103,6 +112,12 @@ public final class CommandRunner {
     }
 
     private func runCommand(_ line: String, from origin: Origin) -> Output {
+        if recordsOrigins, case .file(let name, let n) = origin {
+            currentOrigin = RunningConfig.Origin(file: name, line: n)
+        } else {
+            currentOrigin = nil
+        }
+        defer { currentOrigin = nil }
         let match = grammar.match(line)
         switch match {
         case .empty:
@@ -161,13 +176,13 @@ public final class CommandRunner {
                 return .failure("fudge applies to the local clock (127.127.1.u) only")
             }
             if let s = a.int("stratum") { admin.setLocalClockStratum(UInt8(s)) }
-            running.set(id: "fudge", key: address, line: canonical(line))
+            running.set(id: "fudge", key: address, line: canonical(line), origin: currentOrigin)
             return Output()
 
         // Discipline and selection
         case "driftfile":
             let file = a.string("file") ?? ""
-            running.set(id: "driftfile", key: "", line: "driftfile \(file)")
+            running.set(id: "driftfile", key: "", line: "driftfile \(file)", origin: currentOrigin)
             if let note = admin.setDriftFile(file) { return Output(text: note + "\n") }
             return Output()
         case "no-driftfile":
@@ -180,7 +195,7 @@ public final class CommandRunner {
             if let v = a.double("stepout") { c.stepout = v }
             if let v = a.double("panic") { c.panicThreshold = v }
             admin.setEngineConfiguration(c)
-            running.set(id: "tinker", key: a.keys.joined(separator: " "), line: canonical(line))
+            running.set(id: "tinker", key: a.keys.joined(separator: " "), line: canonical(line), origin: currentOrigin)
             return Output()
         case "tos":
             var c = admin.engineConfiguration()
@@ -190,14 +205,14 @@ public final class CommandRunner {
             if let v = a.int("orphan") { c.orphanStratum = UInt8(v) }
             if let v = a.double("orphanwait") { c.orphanWait = v }
             admin.setEngineConfiguration(c)
-            running.set(id: "tos", key: a.keys.joined(separator: " "), line: canonical(line))
+            running.set(id: "tos", key: a.keys.joined(separator: " "), line: canonical(line), origin: currentOrigin)
             return Output()
 
         // Accepted and kept in the running configuration; their semantics come with the
         // configuration issue (restrict rules, keys, statistics files, interfaces).
         case "restrict":
             if a.flag("source") {
-                running.set(id: "restrict", key: restrictKey(a), line: canonical(line))
+                running.set(id: "restrict", key: restrictKey(a), line: canonical(line), origin: currentOrigin)
                 return Output()
             }
             var flags = RestrictFlags()
@@ -210,7 +225,7 @@ public final class CommandRunner {
             for (network, length) in targets {
                 admin.setRestriction(RestrictEntry(network: network, prefixLength: length, flags: flags))
             }
-            running.set(id: "restrict", key: restrictKey(a), line: canonical(line))
+            running.set(id: "restrict", key: restrictKey(a), line: canonical(line), origin: currentOrigin)
             return Output()
         case "no-restrict":
             if !a.flag("source") {
@@ -225,10 +240,10 @@ public final class CommandRunner {
             let removed = running.remove(id: "restrict", key: restrictKey(a))
             return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
         case "discard", "leapfile", "logfile", "statsdir", "keys", "controlkey", "requestkey":
-            running.set(id: p.id, key: "", line: canonical(line))
+            running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
         case "statistics", "trustedkey", "enable", "disable", "filegen", "interface", "nic":
-            running.set(id: p.id, key: canonical(line), line: canonical(line))
+            running.set(id: p.id, key: canonical(line), line: canonical(line), origin: currentOrigin)
             return Output()
         case "includefile":
             return include(a.string("file") ?? "")
@@ -278,6 +293,8 @@ public final class CommandRunner {
             return Output(text: events.map { "\(formatUTC($0.time))  \($0.description)\n" }.joined())
         case "show-running-config":
             return Output(text: running.text)
+        case "write":
+            return write(file: a.string("file"), force: a.flag("force"))
 
         // Actions
         case "step":
@@ -344,16 +361,37 @@ public final class CommandRunner {
         let existing = admin.peerReports().filter { $0.host == host && $0.configured }
         if !existing.isEmpty { _ = admin.removeAssociations(host: host) }
         _ = admin.addAssociation(c)
-        running.set(id: kind == .pool ? "pool" : "server", key: host, line: canonical(p))
+        running.set(id: kind == .pool ? "pool" : "server", key: host, line: canonical(p), origin: currentOrigin)
         return Output()
+    }
+
+    /// `write [FILE] [force]`: the running configuration merged into the file it came from
+    /// (or FILE), atomically, the old file kept as FILE.bak; refused when the file changed on
+    /// disk since it was read, unless `force`.
+    private func write(file: String?, force: Bool) -> Output {
+        guard let writeFile else { return .failure("write is not available here") }
+        let target = file ?? configFile?.path
+        guard let target else { return .failure("write: no configuration file was read; name one (write FILE)") }
+        var base = ""
+        if let config = configFile, config.path == target {
+            let onDisk = readFile?(target)
+            if onDisk != config.text && !force {
+                return .failure("write: \(target) changed on disk since it was read; 'write force' overwrites it")
+            }
+            base = config.text
+        }
+        let text = base.isEmpty ? running.text : running.merged(into: base, file: target)
+        do { try writeFile(target, text) } catch { return .failure("write \(target): \(error)") }
+        if target == configFile?.path { configFile = (target, text) }
+        return Output(text: "wrote \(target)\n")
     }
 
     private func include(_ file: String) -> Output {
         guard let readFile, let text = readFile(file) else {
-            running.set(id: "includefile", key: file, line: "includefile \(file)")
+            running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
             return Output(text: "warning: includefile \(file): cannot read it; ignored\n")
         }
-        running.set(id: "includefile", key: file, line: "includefile \(file)")
+        running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
         var out = Output()
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let r = run(String(line), from: .file(file, line: i + 1))

@@ -219,6 +219,13 @@ public enum NTPCommands {
         Group("show", help: "Show configuration")
         Command("show running-config", help: "The running configuration as ntp.conf text", id: "show-running-config")
 
+        Command("write", help: "Save the running configuration to its file (or FILE), keeping comments; the old file stays as FILE.bak") {
+            Options {
+                Argument(.path, name: "FILE", help: "Where to write (default: the configuration file read at start)", key: "file", completion: "path")
+                Flag("force", help: "Write even if the file changed on disk since it was read")
+            }
+        }
+
         // MARK: Actions
         Command("step", help: "Step the clock now") {
             OneOf {

@@ -111,6 +111,7 @@ struct NTPSH: ParsableCommand {
         let admin = LocalAdmin(daemon: server)
         let runner = CommandRunner(admin: admin, json: json)
         runner.readFile = { try? TextFile.read($0) }
+        runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
         if let config { try loadConfiguration(config, into: runner) }
         if checkConfig {
             print("\(config ?? "(no configuration)"): configuration OK")
@@ -139,6 +140,8 @@ struct NTPSH: ParsableCommand {
         let text: String
         do { text = try TextFile.read(path) } catch { throw ExitFailure("ntpsh: \(path): \(error)", status: 2) }
         var errors: [String] = []
+        runner.recordsOrigins = true
+        defer { runner.recordsOrigins = false }
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let out = runner.run(String(line), from: .file(path, line: i + 1))
             if !out.text.isEmpty { writeStderr(out.text) }
@@ -147,6 +150,7 @@ struct NTPSH: ParsableCommand {
         if !errors.isEmpty {
             throw ExitFailure(errors.joined(separator: "\n") + "\nntpsh: \(path): \(errors.count) error\(errors.count == 1 ? "" : "s"); not started", status: 2)
         }
+        runner.configFile = (path, text)
     }
 
     /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing

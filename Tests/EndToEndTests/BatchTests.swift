@@ -171,4 +171,63 @@ struct BatchTests {
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("unknown output filter"))
     }
+
+    static let commented = """
+        # Seed 000's server configuration, with comments.
+        driftfile /tmp/ntpsh-write-test.drift
+
+        # 允许内网其他机器同步时间
+        restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap
+
+        # Upstreams (loopback, nothing answers there)
+        server 127.0.0.2   port 9 prefer   # the preferred one
+        server 127.0.0.3 port 9
+        server 127.0.0.4 port 9
+
+        # Local clock as the last resort
+        server 127.127.1.0
+        fudge 127.127.1.0 stratum 10
+
+        """
+
+    @Test("write keeps comments, blank lines and order; changes only the edited lines; keeps FILE.bak")
+    func writeRoundTrip() throws {
+        let conf = try writeTemp(Self.commented)
+        let r = try ntpsh(["-c", conf, "-e", "no server 127.0.0.3", "-e", "server 127.0.0.5 port 9 iburst",
+                           "-e", "fudge 127.127.1.0 stratum 8", "-e", "restrict default noquery", "-e", "write"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let written = try String(contentsOfFile: conf, encoding: .utf8)
+        var expected = Self.commented.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        expected.removeAll { $0 == "server 127.0.0.3 port 9" }
+        expected.insert("restrict default noquery", at: expected.firstIndex { $0.hasPrefix("restrict 192.168") }! + 1)
+        let local = expected.firstIndex { $0 == "server 127.127.1.0" }!
+        expected.insert("server 127.0.0.5 port 9 iburst", at: local + 1)
+        expected[expected.firstIndex { $0.hasPrefix("fudge") }!] = "fudge 127.127.1.0 stratum 8"
+        #expect(written == expected.joined(separator: "\n"))
+        #expect(try String(contentsOfFile: conf + ".bak", encoding: .utf8) == Self.commented)
+        // Written back and read again, it means the same.
+        let again = try ntpsh(["-c", conf, "-e", "show running-config"])
+        #expect(again.stdout.contains("server 127.0.0.5 port 9 iburst\n"))
+        #expect(!again.stdout.contains("127.0.0.3"))
+    }
+
+    @Test("write refuses when the file changed on disk since it was read; write force overrides")
+    func writeRefusesChangedFile() throws {
+        let conf = try writeTemp(Self.commented)
+        let shell = try Background(ntpshBinary(), ["--clock", "observe", "--port", "0", "--keep-going", "-c", conf, "-f", "-"], input: true)
+        defer { shell.stop() }
+        shell.send("echo loaded\n")
+        try shell.waitUntil(timeout: 10, "the configuration to load") { shell.stdout.contains("loaded\n") }
+        try (Self.commented + "# edited by someone else\n").write(toFile: conf, atomically: true, encoding: .utf8)
+        shell.send("server 127.0.0.6 port 9\nwrite\necho after-refusal\n")
+        try shell.waitUntil(timeout: 10, "the refusal") { shell.stderr.contains("changed on disk since it was read") }
+        #expect(try String(contentsOfFile: conf, encoding: .utf8).hasSuffix("# edited by someone else\n"), "not overwritten")
+        shell.send("write force\necho forced\n")
+        try shell.waitUntil(timeout: 10, "write force") { shell.stdout.contains("forced\n") }
+        let text = try String(contentsOfFile: conf, encoding: .utf8)
+        #expect(text.contains("server 127.0.0.6 port 9\n"))
+        #expect(!text.contains("edited by someone else"), "force overwrites the other edit")
+        shell.closeInput()
+        try shell.waitUntil(timeout: 10, "exit") { !shell.isRunning }
+    }
 }

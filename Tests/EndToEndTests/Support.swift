@@ -92,6 +92,7 @@ final class Background: @unchecked Sendable {
         process.standardError = errPipe
         process.standardOutput = outPipe
         if input {
+            signal(SIGPIPE, SIG_IGN)  // a process that exits early must not kill the test runner
             let p = Pipe()
             inPipe = p
             process.standardInput = p
