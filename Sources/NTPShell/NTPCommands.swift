@@ -220,10 +220,8 @@ public enum NTPCommands {
         Command("show running-config", help: "The running configuration as ntp.conf text", id: "show-running-config")
 
         Command("write", help: "Save the running configuration to its file (or FILE), keeping comments; the old file stays as FILE.bak") {
-            Options {
-                Argument(.path, name: "FILE", help: "Where to write (default: the configuration file read at start)", key: "file", completion: "path")
-                Flag("force", help: "Write even if the file changed on disk since it was read")
-            }
+            Optionally { Flag("force", help: "Write even if the file changed on disk since it was read") }
+            Optionally { Argument(.path, name: "FILE", help: "Where to write (default: the configuration file read at start)", key: "file", completion: "path") }
         }
 
         // MARK: Actions
