@@ -295,6 +295,9 @@ public final class CommandRunner {
             return Output(text: running.text)
         case "write":
             return write(file: a.string("file"), force: a.flag("force"))
+        case "watch":
+            // At the prompt the shell refreshes the view; in a batch it is shown once.
+            return runCommand(a.string("view") ?? "", from: .prompt)
 
         // Actions
         case "step":

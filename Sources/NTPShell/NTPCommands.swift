@@ -213,6 +213,10 @@ public enum NTPCommands {
                 Flag("json", help: "Machine-readable output")
             }
         }
+        Command("watch", help: "Refresh a view until a key is pressed (at the prompt)") {
+            Optionally { Argument(.duration(0.1...3600), name: "INTERVAL", help: "Between refreshes (default 2 s)", key: "interval") }
+            Argument(.text, name: "VIEW", help: "The view and its options, e.g. peers -n", key: "view")
+        }
         Command("events", help: "Recent engine events") {
             Optionally { Flag("json", help: "Machine-readable output") }
         }

@@ -47,12 +47,41 @@ final class InteractiveShell {
             guard let line = editor.readLine() else { break }
             editor.addHistory(line)
             if !confirm(line, editor: editor) { continue }
+            if let parsed = runner.grammar.match(line).command, parsed.id == "watch" {
+                watch(view: parsed.arguments.string("view") ?? "", interval: parsed.arguments.double("interval") ?? 2)
+                continue
+            }
             let out = runner.run(line)
             writeStdout(out.text)
             if let e = out.error { writeStderr(e + "\n") }
             if out.quit { break }
         }
         return 0
+    }
+
+    /// `watch`: clears the screen and shows the view every `interval` seconds until a key is
+    /// pressed (read without echo, one key, then discarded).
+    private func watch(view: String, interval: Double) {
+        var saved = termios()
+        let haveTerminal = tcgetattr(0, &saved) == 0
+        if haveTerminal {
+            var raw = saved
+            raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+            tcsetattr(0, TCSANOW, &raw)
+        }
+        defer { if haveTerminal { var s = saved; tcsetattr(0, TCSANOW, &s) } }
+        while true {
+            let out = runner.run(view)
+            let header = "Every \(formatFixed(interval, 1)) s: \(view)    (press any key to stop)\n\n"
+            writeStdout("\u{1B}[H\u{1B}[2J" + header + out.text + (out.error.map { $0 + "\n" } ?? ""))
+            if out.error != nil { return }
+            var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, Int32(interval * 1000)) > 0 {
+                var byte: UInt8 = 0
+                _ = read(0, &byte, 1)
+                return
+            }
+        }
     }
 
     /// `host:st3>` when synchronised, `host:unsync>` when not.

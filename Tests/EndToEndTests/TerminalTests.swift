@@ -44,4 +44,22 @@ struct TerminalTests {
         try tmux.keys("Enter")
         #expect(try tmux.waitForExit() == 0)
     }
+
+    @Test("watch refreshes a view until a key is pressed, then the prompt returns")
+    func watch() throws {
+        let home = try temporaryDirectory()
+        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n")
+        let tmux = try TmuxSession([ntpshBinary(), "--clock", "observe", "--port", "0", "-c", conf],
+                                   environment: ["HOME": home, "TERM": "xterm"], statusFile: home + "/status")
+        defer { tmux.close() }
+        try tmux.waitFor("the prompt") { $0.last?.hasSuffix(":st11>") == true || $0.last?.hasSuffix(":unsync>") == true }
+        try tmux.type("watch 0.2s peers")
+        try tmux.keys("Enter")
+        try tmux.waitFor("the watched view") { $0.first?.hasPrefix("Every 0.2 s: peers") == true && $0.contains { $0.hasPrefix("*LOCAL(0)") } }
+        try tmux.type("q")
+        try tmux.waitFor("the prompt again") { $0.last?.hasSuffix(":st11>") == true }
+        try tmux.type("quit")
+        try tmux.keys("Enter")
+        #expect(try tmux.waitForExit() == 0)
+    }
 }
