@@ -18,3 +18,17 @@ public enum TextFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// Directory listings (for completing file names).
+public enum Directory {
+    /// The entries of `path` with a trailing `/` on directories, sorted; nil if it cannot be read.
+    public static func list(_ path: String) -> [String]? {
+        guard let names = ProcFile.list(path) else { return nil }
+        let base = path.hasSuffix("/") ? path : path + "/"
+        return names.sorted().map { name in
+            var st = stat()
+            let isDirectory = stat(base + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            return isDirectory ? name + "/" : name
+        }
+    }
+}

@@ -26,6 +26,8 @@ public final class CommandRunner {
     public var writeFile: ((_ path: String, _ text: String) throws -> Void)?
     /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
     public var readFile: ((String) -> String?)?
+    /// Lists a directory for file-name completion (entries, directories ending in `/`).
+    public var listDirectory: (@Sendable (String) -> [String]?)?
     /// Host facts for `rv` and `sysinfo`.
     public var host = HostInfo()
 
@@ -153,6 +155,25 @@ public final class CommandRunner {
         hooks.register("associd") { request in
             peers.map { CompletionCandidate(String($0.id.rawValue), help: $0.remoteText) }
                 .filter { $0.text.hasPrefix(request.partial) }
+        }
+        let entries = admin.restrictions()
+        hooks.register("restrict") { request in
+            entries.filter { !$0.isDefault }.map {
+                CompletionCandidate($0.prefixLength == $0.network.bitWidth ? $0.network.description : $0.target,
+                                    help: $0.flags.text.isEmpty ? "restrict entry" : $0.flags.text)
+            }.filter { $0.text.hasPrefix(request.partial) }
+        }
+        if let list = listDirectory {
+            hooks.register("path") { request in
+                let partial = request.partial
+                let slash = partial.lastIndex(of: "/")
+                let directory = slash.map { String(partial[...$0]) } ?? ""
+                let prefix = slash.map { String(partial[partial.index(after: $0)...]) } ?? partial
+                return (list(directory.isEmpty ? "." : directory) ?? [])
+                    .filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }
+                    .map { CompletionCandidate(directory + $0, help: $0.hasSuffix("/") ? "directory" : "file",
+                                               isComplete: !$0.hasSuffix("/")) }
+            }
         }
         return hooks
     }
@@ -326,7 +347,9 @@ public final class CommandRunner {
             admin.sleep(seconds: a.double("duration") ?? 0)
             return Output()
         case "echo":
-            return Output(text: (a.string("text") ?? "") + "\n")
+            var text = a.string("text") ?? ""
+            if text.count >= 2, text.first == "\"", text.last == "\"" { text = String(text.dropFirst().dropLast()) }
+            return Output(text: text + "\n")
         case "terminal-monitor":
             monitor = true
             return Output()

@@ -81,9 +81,9 @@ public enum NTPCommands {
             OneOf {
                 Keyword("default", help: "The default entry", key: "default")
                 Keyword("source", help: "The source entry", key: "source")
-                Argument(.prefix, name: "PREFIX", help: "Address with prefix length", key: "prefix")
+                Argument(.prefix, name: "PREFIX", help: "Address with prefix length", key: "prefix", completion: "restrict")
                 Seq {
-                    Argument(.address, name: "ADDRESS", help: "Address", key: "address")
+                    Argument(.address, name: "ADDRESS", help: "Address", key: "address", completion: "restrict")
                     Optionally { Option("mask", .netmask, name: "MASK", help: "Network mask") }
                 }
             }

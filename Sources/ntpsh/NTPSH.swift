@@ -111,6 +111,7 @@ struct NTPSH: ParsableCommand {
         let admin = LocalAdmin(daemon: server)
         let runner = CommandRunner(admin: admin, json: json)
         runner.readFile = { try? TextFile.read($0) }
+        runner.listDirectory = { Directory.list($0) }
         runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
         if let config { try loadConfiguration(config, into: runner) }
         if checkConfig {
