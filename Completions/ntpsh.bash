@@ -185,6 +185,7 @@ _ntpsh() {
         return
         ;;
     '-e'|'--execute')
+        __ntpsh_add_completions -W "$(__ntpsh_custom_complete ---completion -- --execute "${COMP_CWORD}" "$(__ntpsh_cursor_index_in_current_word)")"
         return
         ;;
     '-f'|'--file')

@@ -1,13 +1,15 @@
 /// The `ntpsh-commands(7)` manual page, generated from the command table (mdoc).
 public enum CommandsManual {
-    public static func page(version: String) -> String {
-        let g = NTPCommands.grammar
-        let configuration: Set<String> = [
+    /// The configuration directives (the commands an ntp.conf file may hold).
+    public static let configuration: Set<String> = [
             "server", "pool", "no-server", "no-pool", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
             "restrict", "no-restrict", "discard", "leapfile", "logfile", "statsdir", "statistics", "filegen", "keys",
             "trustedkey", "controlkey", "requestkey", "includefile", "enable", "disable", "interface", "nic",
             "broadcast", "crypto",
         ]
+
+    public static func page(version: String) -> String {
+        let g = NTPCommands.grammar
         let views: Set<String> = [
             "peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "ntpstat", "tracking", "events",
             "show-running-config",
@@ -49,5 +51,60 @@ public enum CommandsManual {
             .Xr ntpsh 1
 
             """
+    }
+
+    /// `ntpsh.conf(5)`: every directive of the configuration file, from the command table.
+    public static func configurationPage(version: String) -> String {
+        let g = NTPCommands.grammar
+        return """
+            .Dd November 21, 2026
+            .Dt NTPSH.CONF 5
+            .Os
+            .Sh NAME
+            .Nm ntpsh.conf
+            .Nd ntpsh configuration file
+            .Sh DESCRIPTION
+            The configuration file of
+            .Xr ntpsh 1
+            uses the syntax of
+            .Pa ntp.conf :
+            one directive a line, words separated by blanks, a
+            .Ql #
+            starting a comment.
+            Each directive is a command of the shell (see
+            .Xr ntpsh-commands 7 )
+            and can be typed at the prompt, where
+            .Ic no
+            undoes it;
+            .Ic write
+            saves the changes back into the file, keeping its comments.
+            A file with errors is refused: every error is listed as
+            .Ar file : Ns Ar line : Ns Ar column : message .
+            .Sh DIRECTIVES
+            \(g.mdoc { configuration.contains($0.id) && !$0.words.starts(with: ["no"]) })\
+            .Sh EXAMPLES
+            A LAN time server with the local clock as the last resort:
+            .Bd -literal -offset indent
+            driftfile /var/lib/ntp/drift
+            restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap
+            server ntp.ntsc.ac.cn prefer
+            server ntp1.aliyun.com
+            server cn.pool.ntp.org
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            .Ed
+            .Sh SEE ALSO
+            .Xr ntpsh 1 ,
+            .Xr ntpsh-commands 7
+
+            """
+    }
+
+    /// Tab for the text of `ntpsh -e`: the candidates for the word being typed, each returned as
+    /// the whole option value (what the shell replaces).
+    public static func commandLineCandidates(_ prefix: String) -> [String] {
+        let completion = NTPCommands.grammar.complete(prefix)
+        let head = prefix.lastIndex(of: " ").map { String(prefix[...$0]) } ?? ""
+        return completion.candidates.map { head + $0.text }
     }
 }

@@ -39,7 +39,8 @@ struct NTPSH: ParsableCommand {
     @Option(help: ArgumentHelp("UDP port for NTP (0 serves nothing).", valueName: "n"))
     var port: Int = 123
 
-    @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run this command (repeatable), then exit.", valueName: "command"))
+    @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run this command (repeatable), then exit.", valueName: "command"),
+            completion: .custom { _, _, prefix in CommandsManual.commandLineCandidates(prefix) })
     var execute: [String] = []
 
     @Option(name: [.short, .customLong("file")], help: ArgumentHelp("Run the commands in this file ('-': standard input), then exit.", valueName: "file"),
@@ -88,8 +89,11 @@ struct NTPSH: ParsableCommand {
 
     func run() throws {
         if let page = generateManual {
-            guard page == "commands" else { throw ExitFailure("ntpsh: --generate-manual commands", status: 2) }
-            writeStdout(CommandsManual.page(version: ntpshVersion))
+            switch page {
+            case "commands": writeStdout(CommandsManual.page(version: ntpshVersion))
+            case "conf": writeStdout(CommandsManual.configurationPage(version: ntpshVersion))
+            default: throw ExitFailure("ntpsh: --generate-manual commands|conf", status: 2)
+            }
             return
         }
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
