@@ -6,16 +6,9 @@
 #   bash scripts/fuzz-grammar.sh [SECONDS]
 # Built with swiftc outside SwiftPM, like scripts/fuzz.sh: the sources and the harness are one module.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib/fuzz.sh"
 seconds=${1:-60}
-out="$here/.build-fuzz"
-mkdir -p "$out"
-export SWIFT_BACKTRACE=enable=no
-
-swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 \
-  -enable-upcoming-feature ExistentialAny -enable-upcoming-feature InternalImportsByDefault \
-  -module-name GrammarFuzz \
-  "$here"/Sources/CommandGrammar/*.swift "$here/Fuzz/GrammarFuzz.swift" -o "$out/fuzz-grammar"
+fuzz_build grammar GrammarFuzz "$here"/Sources/CommandGrammar/*.swift "$here/Fuzz/GrammarFuzz.swift"
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
@@ -48,11 +41,4 @@ driftfile "/tmp/a b
 SEEDS
 printf '\1\0\1\2\3\4' > "$corpus/seed-tokens"
 
-status=0
-"$out/fuzz-grammar" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 \
-  -artifact_prefix="$out/" "$corpus" || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "fuzz: crash or failure (exit $status); reproducer in $out/ (crash-*), run: $out/fuzz-grammar FILE" >&2
-  exit "$status"
-fi
-echo "fuzz: no crash in ${seconds}s"
+fuzz_run grammar "$seconds" 8192 "$corpus"

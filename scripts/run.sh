@@ -5,7 +5,7 @@
 # replace the defaults, e.g.: scripts/run.sh --daemon --clock observe --listen 127.0.0.1 --port 11123
 #
 # The clock is always `observe` here: ntpsh serves corrected time but never moves this
-# machine's clock. Use --clock system only on a machine whose clock ntpsh should own.
+# machine's clock. Pick the system clock kind only on a machine whose clock ntpsh should own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh

@@ -2,14 +2,21 @@ import Foundation
 import TestSupport
 import Testing
 
+/// ntpsh's interactive shell in a 100×30 tmux pane, HOME in a fresh directory, optionally with
+/// the local clock configured; returns the session and that directory.
+private func startShell(localClock: Bool = true) throws -> (TmuxSession, String) {
+    let home = try temporaryDirectory()
+    var args = [ntpshBinary(), "--clock", "observe", "--port", "0"]
+    if localClock { args += ["-c", try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n")] }
+    let tmux = try TmuxSession(args, environment: ["HOME": home, "TERM": "xterm"], statusFile: home + "/status")
+    return (tmux, home)
+}
+
 @Suite("the interactive shell in a real terminal", .serialized)
 struct TerminalTests {
     @Test("pe+Tab completes peers; ? lists help and keeps the line; peers renders; Ctrl-D exits 0")
     func interactive() throws {
-        let home = try temporaryDirectory()
-        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n")
-        let tmux = try TmuxSession([ntpshBinary(), "--clock", "observe", "--port", "0", "-c", conf],
-                                   environment: ["HOME": home, "TERM": "xterm"], statusFile: home + "/status")
+        let (tmux, home) = try startShell()
         defer { tmux.close() }
         try tmux.waitFor("the prompt") { $0.last?.hasSuffix(":st11>") == true || $0.last?.hasSuffix(":unsync>") == true }
         try tmux.type("pe")
@@ -29,9 +36,7 @@ struct TerminalTests {
 
     @Test("engine events print above the prompt and leave the typed line intact")
     func eventsAbovePrompt() throws {
-        let home = try temporaryDirectory()
-        let tmux = try TmuxSession([ntpshBinary(), "--clock", "observe", "--port", "0"],
-                                   environment: ["HOME": home, "TERM": "xterm"], statusFile: home + "/status")
+        let (tmux, _) = try startShell(localClock: false)
         defer { tmux.close() }
         try tmux.waitFor("the prompt") { $0.last?.hasSuffix(":unsync>") == true }
         try tmux.type("server 127.127.1.0")
@@ -47,10 +52,7 @@ struct TerminalTests {
 
     @Test("watch refreshes a view until a key is pressed, then the prompt returns")
     func watch() throws {
-        let home = try temporaryDirectory()
-        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n")
-        let tmux = try TmuxSession([ntpshBinary(), "--clock", "observe", "--port", "0", "-c", conf],
-                                   environment: ["HOME": home, "TERM": "xterm"], statusFile: home + "/status")
+        let (tmux, _) = try startShell()
         defer { tmux.close() }
         try tmux.waitFor("the prompt") { $0.last?.hasSuffix(":st11>") == true || $0.last?.hasSuffix(":unsync>") == true }
         try tmux.type("watch 0.2s peers")
