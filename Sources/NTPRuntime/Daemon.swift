@@ -1,6 +1,7 @@
 public import NTPEngine
 public import NTPPlatform
 import NTPWire
+import NTPShell
 import Glibc
 import Synchronization
 import SystemPackage
@@ -64,6 +65,8 @@ public final class Daemon {
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
+    /// Mode 6 requests: received, answered, dropped (restricted or not answerable).
+    private(set) var controlCounters = (received: UInt64(0), replied: UInt64(0), dropped: UInt64(0))
     private let wake: (read: Int32, write: Int32)
     private var stopping = false
     private var exitStatus: Int32 = 0
@@ -324,9 +327,13 @@ public final class Daemon {
                     droppedOversize &+= 1
                     continue
                 }
+                let payload = receiveBatch.payload(i)
+                if payload.count > 0 && payload[0] & 7 == ControlMessage.mode {
+                    answerControl(payload, datagram, on: socket)
+                    continue
+                }
                 let raw = datagram.receiveTime ?? OSClock.realtime()
                 let t2 = clock.served(fromRaw: raw)
-                let payload = receiveBatch.payload(i)
                 sendBatch.appendReply(to: datagram) { out in
                     switch responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2, into: out) {
                     case .reply(let length): return length
@@ -343,6 +350,32 @@ public final class Daemon {
             }
             if received < receiveBatch.capacity { return }
         }
+    }
+
+    /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;
+    /// `restrict … noquery` (and `ignore`) drop it silently.
+    private func answerControl(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) {
+        let restrict = responder.restrictions.check(datagram.source.ip, port: datagram.source.port)
+        if restrict.contains(.ignore) || restrict.contains(.noquery) {
+            controlCounters.dropped &+= 1
+            return
+        }
+        let replies = ControlResponder.respond(to: payload) {
+            let now = clock.now()
+            return ControlResponder.Snapshot(
+                system: SystemVariableSubject(report: engine.systemReport(server: responder.counters)),
+                peers: engine.peerReports().map { PeerVariableSubject(report: $0, now: now) },
+                events: engine.events)
+        }
+        if replies.isEmpty { controlCounters.dropped &+= 1 }
+        controlCounters.received &+= 1
+        for reply in replies {
+            do { _ = try socket.send(reply, to: datagram.source, from: datagram.destination) } catch {
+                log.warning("mode 6 reply to \(datagram.source): \(error)")
+                return
+            }
+        }
+        if !replies.isEmpty { controlCounters.replied &+= 1 }
     }
 
     // MARK: - Drift file

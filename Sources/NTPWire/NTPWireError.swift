@@ -16,4 +16,6 @@ public enum NTPWireError: Error, Hashable, Sendable {
     case lastExtensionFieldTooShort(length: Int)
     /// Encoding: a MAC digest that is neither 16 (MD5, AES-CMAC) nor 20 (SHA-1) bytes.
     case badDigestLength(Int)
+    /// A control message decoder was given a packet whose mode is not 6.
+    case notControl(mode: UInt8)
 }

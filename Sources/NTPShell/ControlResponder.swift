@@ -1,0 +1,129 @@
+public import NTPEngine
+import NTPWire
+
+/// Answers mode 6 control requests (RFC 9327, ntpd's ntp_control.c) from report snapshots:
+/// READSTAT and READVAR, for the system (association 0) and each association. Sans-IO: bytes
+/// in, reply datagrams out. It may allocate (it is not on the mode 3 fast path).
+///
+/// What it never answers: responses, fragments of requests (M bit or an offset), versions
+/// outside 1…4, anything that is not mode 6. Replies are bounded: the variable tables are
+/// fixed, and the association list is 4 bytes per association.
+public enum ControlResponder {
+    /// What a reply is built from, taken only for a request that will be answered.
+    public struct Snapshot: Sendable {
+        public var system: SystemVariableSubject
+        public var peers: [PeerVariableSubject]
+        /// The engine's event history, oldest first (for the status words' event tallies).
+        public var events: [EngineEvent]
+        public init(system: SystemVariableSubject, peers: [PeerVariableSubject], events: [EngineEvent]) {
+            self.system = system; self.peers = peers; self.events = events
+        }
+    }
+
+    /// ntpd breaks a text reply's line once it would reach this many characters (MAXDATALINELEN).
+    static let maxLineLength = 72
+
+    /// The reply datagrams for `request` (empty: drop it silently). `snapshot` is called at most once.
+    public static func respond(to request: some Collection<UInt8>, snapshot: () -> Snapshot) -> [[UInt8]] {
+        guard let m = try? ControlMessage(decoding: request) else { return [] }
+        guard !m.isResponse, !m.isError, !m.hasMore, m.offset == 0 else { return [] }
+        guard m.version >= 1 && m.version <= 4 else { return [] }
+        let s = snapshot()
+        var reply = ControlMessage(
+            leap: SystemVariableTable.leap(s.system.report).rawValue, version: m.version, isResponse: true,
+            opcode: m.opcode, sequence: m.sequence, associationID: m.associationID)
+        func error(_ code: UInt8) -> [[UInt8]] {
+            reply.isError = true
+            reply.status = UInt16(code) << 8
+            return [reply.bytes]
+        }
+        guard m.data.count <= ControlMessage.maxDataPerFragment else { return error(ControlMessage.ErrorCode.badFormat) }
+        let systemWord = SystemStatusWord(s.system.report, events: EventTally.system(s.events)).rawValue
+
+        switch m.opcode {
+        case ControlMessage.Opcode.readStatus, ControlMessage.Opcode.readVariables:
+            if m.associationID == 0 {
+                reply.status = systemWord
+                if m.opcode == ControlMessage.Opcode.readStatus {
+                    var data: [UInt8] = []
+                    for p in s.peers {
+                        let id = UInt16(truncatingIfNeeded: p.report.id.rawValue)
+                        let word = PeerStatusWord(p.report, events: EventTally.peer(p.report.id, s.events)).rawValue
+                        data += [UInt8(id >> 8), UInt8(id & 0xFF), UInt8(word >> 8), UInt8(word & 0xFF)]
+                    }
+                    return fragments(reply, data, text: false)
+                }
+                let (values, unknown) = SystemVariableTable.values(s.system, names: requestedNames(m.data))
+                guard unknown.isEmpty else { return error(ControlMessage.ErrorCode.unknownVariable) }
+                return fragments(reply, text(values), text: true)
+            }
+            guard let peer = s.peers.first(where: { UInt16(truncatingIfNeeded: $0.report.id.rawValue) == m.associationID }) else {
+                return error(ControlMessage.ErrorCode.badAssociation)
+            }
+            reply.status = PeerStatusWord(peer.report, events: EventTally.peer(peer.report.id, s.events)).rawValue
+            // READSTAT of one association answers as READVAR with the defaults (ntpd's read_status).
+            let names = m.opcode == ControlMessage.Opcode.readStatus ? nil : requestedNames(m.data)
+            let (values, unknown) = PeerVariableTable.values(peer, names: names)
+            guard unknown.isEmpty else { return error(ControlMessage.ErrorCode.unknownVariable) }
+            return fragments(reply, text(values), text: true)
+        case ControlMessage.Opcode.writeVariables, ControlMessage.Opcode.writeClock, ControlMessage.Opcode.setTrap,
+             ControlMessage.Opcode.unsetTrap, ControlMessage.Opcode.configure, ControlMessage.Opcode.saveConfig:
+            // These need an authenticated request; this server has no keys.
+            return error(ControlMessage.ErrorCode.permission)
+        default:
+            return error(ControlMessage.ErrorCode.badOpcode)
+        }
+    }
+
+    /// The names a READVAR asks for (`name`, `name=value`, separated by commas and blanks);
+    /// nil when it names none (the defaults).
+    static func requestedNames(_ data: [UInt8]) -> [String]? {
+        let text = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
+        let names = text.split(separator: ",").compactMap { item -> String? in
+            let name = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = name.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()
+            return trimmed.isEmpty ? nil : String(trimmed)
+        }
+        return names.isEmpty ? nil : names
+    }
+
+    /// `name=value` items as ctl_putdata joins them: `, ` between items, `,\r\n` instead once a
+    /// line would reach 72 characters.
+    static func text(_ values: [(String, String)]) -> [UInt8] {
+        var out: [UInt8] = []
+        var lineLength = 0
+        for (i, (name, value)) in values.enumerated() {
+            let item = Array((name + "=" + value).utf8)
+            if i > 0 {
+                out.append(UInt8(ascii: ",")); lineLength += 1
+                if item.count + lineLength + 1 >= maxLineLength {
+                    out += [13, 10]; lineLength = 0
+                } else {
+                    out.append(UInt8(ascii: " ")); lineLength += 1
+                }
+            }
+            out += item; lineLength += item.count
+        }
+        return out
+    }
+
+    /// Splits `data` into fragments of at most 468 bytes (M bit on all but the last, offset of
+    /// each); a text reply ends with `\r\n` when the last fragment has room (ctl_flushpkt).
+    static func fragments(_ header: ControlMessage, _ data: [UInt8], text: Bool) -> [[UInt8]] {
+        let size = ControlMessage.maxDataPerFragment
+        var chunks: [[UInt8]] = stride(from: 0, to: data.count, by: size).map { Array(data[$0..<min($0 + size, data.count)]) }
+        if chunks.isEmpty { chunks = [[]] }
+        if text && !data.isEmpty && chunks[chunks.count - 1].count + 2 < size { chunks[chunks.count - 1] += [13, 10] }
+        var out: [[UInt8]] = []
+        var offset = 0
+        for (i, chunk) in chunks.enumerated() {
+            var m = header
+            m.hasMore = i < chunks.count - 1
+            m.offset = UInt16(offset)
+            m.data = chunk
+            out.append(m.bytes)
+            offset += chunk.count
+        }
+        return out
+    }
+}
