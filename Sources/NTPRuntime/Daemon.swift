@@ -66,7 +66,7 @@ public final class Daemon {
     private var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
     /// Mode 6 requests: received, answered, dropped (restricted or not answerable).
-    private(set) var controlCounters = (received: UInt64(0), replied: UInt64(0), dropped: UInt64(0))
+    private(set) var controlCounters = (received: UInt64(0), replied: UInt64(0), dropped: UInt64(0), refusedAmplification: UInt64(0))
     private let wake: (read: Int32, write: Int32)
     private var stopping = false
     private var exitStatus: Int32 = 0
@@ -353,7 +353,8 @@ public final class Daemon {
     }
 
     /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;
-    /// `restrict … noquery` (and `ignore`) drop it silently.
+    /// `restrict … noquery` (and `ignore`) drop it silently; answers larger than the request go
+    /// to loopback sources only.
     private func answerControl(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) {
         let restrict = responder.restrictions.check(datagram.source.ip, port: datagram.source.port)
         if restrict.contains(.ignore) || restrict.contains(.noquery) {
@@ -367,8 +368,17 @@ public final class Daemon {
                 peers: engine.peerReports().map { PeerVariableSubject(report: $0, now: now) },
                 events: engine.events)
         }
-        if replies.isEmpty { controlCounters.dropped &+= 1 }
         controlCounters.received &+= 1
+        // No amplification (DESIGN.md): until the nonce handshake proves a source address, an
+        // answer larger than its request goes only to this host's own addresses (ntpq and
+        // ntpstat on the server itself).
+        let size = replies.reduce(0) { $0 + $1.count }
+        if size > payload.count && !datagram.source.ip.unmapped.isLoopback {
+            controlCounters.refusedAmplification &+= 1
+            controlCounters.dropped &+= 1
+            return
+        }
+        if replies.isEmpty { controlCounters.dropped &+= 1 }
         for reply in replies {
             do { _ = try socket.send(reply, to: datagram.source, from: datagram.destination) } catch {
                 log.warning("mode 6 reply to \(datagram.source): \(error)")
