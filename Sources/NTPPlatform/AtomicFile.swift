@@ -23,8 +23,11 @@ public enum AtomicFile {
         }
         _ = try systemCall("fsync") { fsync(fd) }
         if keepBackup, access(path, F_OK) == 0 {
-            unlink(path + ".bak")
-            _ = try systemCall("link") { link(path, path + ".bak") }
+            // The backup is replaced atomically too: a hard link under a temporary name, renamed.
+            let bakTemp = path + ".bak.tmp.\(getpid())"
+            unlink(bakTemp)
+            _ = try systemCall("link") { link(path, bakTemp) }
+            _ = try systemCall("rename") { rename(bakTemp, path + ".bak") }
         }
         _ = try systemCall("rename") { rename(temp, path) }
         ok = true

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("write is atomic", .serialized)
+struct AtomicWriteTests {
+    @Test("kill -9 in the middle of writes leaves a whole configuration file, never a torn one")
+    func killDuringWrite() throws {
+        // A large file so that a write takes a while; every version starts with the header and
+        // ends with the local clock lines.
+        var text = "# header kept by every write\n"
+        for i in 0..<2000 { text += "restrict 10.\(i / 256).\(i % 256).0 mask 255.255.255.0 nomodify notrap\n" }
+        text += "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"
+        for round in 0..<5 {
+            let conf = try writeTemp(text)
+            var commands = ""
+            for i in 0..<200 { commands += "tinker step 0.\(i % 9 + 1)\nwrite force\n" }
+            let shell = try Background(ntpshBinary(), ["--clock", "observe", "--port", "0", "--keep-going", "-c", conf, "-f", "-"],
+                                       input: true)
+            shell.send(commands)
+            // Let some writes happen, then kill it at an arbitrary point.
+            try shell.waitUntil(timeout: 20, "a few writes") { shell.stdout.components(separatedBy: "wrote").count > 3 + round * 7 }
+            kill(shell.process.processIdentifier, SIGKILL)
+            shell.stop(signal: SIGKILL)
+            let after = try String(contentsOfFile: conf, encoding: .utf8)
+            #expect(after.hasPrefix("# header kept by every write\n"), "round \(round): torn file")
+            #expect(after.contains("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"), "round \(round): torn file")
+            let last = after.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(after.hasSuffix("\n") && last.hasPrefix("tinker step 0.") && last.count == 15, "round \(round): torn end '\(last)'")
+            let check = try run(ntpshBinary(), ["--check-config", "-c", conf])
+            #expect(check.status == 0, "round \(round): \(check.stderr)")
+            #expect(FileManager.default.fileExists(atPath: conf + ".bak"))
+        }
+    }
+}
