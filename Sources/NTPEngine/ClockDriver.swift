@@ -49,6 +49,16 @@ public protocol ClockDriver: AnyObject {
 
     /// A snapshot for views and for the discipline.
     func status() -> ClockStatus
+
+    /// Arms (or, with `.noWarning`, disarms) a leap second at the end of the current UTC day.
+    /// Returns true when the clock applies it itself (the kernel's STA_INS/STA_DEL); false when
+    /// the engine must step the clock at midnight.
+    func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool
+}
+
+extension ClockDriver {
+    /// Software clocks have no leap machinery: the engine steps them at midnight.
+    public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool { false }
 }
 
 /// What a clock reports about itself.

@@ -40,6 +40,9 @@ public final class Engine {
     public private(set) var stepNowOutcome: Result<Double, StepNowRefusal>?
     /// The end of the UTC day at which an announced leap second takes effect, while one is pending.
     public private(set) var leapAt: UnixTime?
+    /// The clock itself applies the armed leap second (the kernel); the engine then only
+    /// re-expresses its samples.
+    private var leapByClock = false
 
     public static let eventHistory = 200
 
@@ -446,20 +449,27 @@ public final class Engine {
     /// deleted) at the end of the current UTC day, as the kernel does with STA_INS/STA_DEL.
     private func scheduleLeap(now: UnixTime) {
         guard system.leap == .insertSecond || system.leap == .deleteSecond else {
+            if leapByClock { _ = try? clock.armLeap(.noWarning) }
+            leapByClock = false
             leapAt = nil
             return
         }
         let seconds = now.secondsAndNanoseconds.seconds
         let midnight = (seconds / Self.day + 1) * Self.day
-        if leapAt == nil { leapAt = UnixTime(seconds: midnight, nanoseconds: 0) }
+        if leapAt == nil {
+            leapAt = UnixTime(seconds: midnight, nanoseconds: 0)
+            leapByClock = (try? clock.armLeap(system.leap)) ?? false
+        }
     }
 
     private func applyLeapIfDue(now: UnixTime) {
         guard let at = leapAt, now >= at else { return }
         leapAt = nil
         let insert = system.leap == .insertSecond
-        // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again.
-        try? clock.step(by: insert ? -1 : 1)
+        // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again. The
+        // kernel does it by itself when armed; a software clock is stepped here.
+        if !leapByClock { try? clock.step(by: insert ? -1 : 1) }
+        leapByClock = false
         correctSamples(phase: insert ? -1 : 1, frequency: 0, at: now)
         system.leap = .noWarning
         record(.leap(inserted: insert), at: now)

@@ -126,6 +126,21 @@ public final class SystemClock: ClockDriver {
         try adjust("ntp_adjtime(ADJ_FREQUENCY)") { ntpsh_ntp_adjtime(&tx) }
     }
 
+    /// The kernel inserts or deletes the second itself at midnight UTC (STA_INS / STA_DEL),
+    /// as ntpd and chronyd have it do; the other status bits are kept.
+    public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool {
+        var tx = timex()
+        _ = ntpsh_ntp_adjtime(&tx)  // modes 0: read the status
+        var status = tx.status & ~(STA_INS | STA_DEL)
+        if leap == .insertSecond { status |= STA_INS }
+        if leap == .deleteSecond { status |= STA_DEL }
+        tx = timex()
+        tx.modes = UInt32(ADJ_STATUS)
+        tx.status = status
+        try adjust("ntp_adjtime(ADJ_STATUS)") { ntpsh_ntp_adjtime(&tx) }
+        return true
+    }
+
     public func status() -> ClockStatus {
         var remaining = 0.0
         if slewAmount != 0 {
