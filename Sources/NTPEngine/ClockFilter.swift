@@ -55,13 +55,6 @@ public struct ClockFilter: Sendable, Equatable {
         return update(at: sample.time)
     }
 
-    /// Shifts in a dummy (lost) stage, as RFC 5905 does when a poll goes unanswered.
-    public mutating func addMissing(at now: UnixTime) {
-        // An unanswered poll ages the filter but adds no information: nothing to insert, the
-        // dispersion of what is kept keeps growing.
-        _ = now
-    }
-
     /// Every stored sample's offset shifted by the same clock correction (see
     /// ``SourceStatistics/applyCorrection(offset:frequency:at:)``): `offset − (phase + freq·(t − at))`.
     public mutating func applyCorrection(phase: Double, frequency: Double, at now: UnixTime) {
