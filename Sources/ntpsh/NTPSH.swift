@@ -298,7 +298,7 @@ enum Main {
             // `--lab` without a name (last, or before another option): the empty lab.
             var arguments = Array(CommandLine.arguments.dropFirst())
             if let i = arguments.firstIndex(of: "--lab"), i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
-                arguments[i] = "--lab="
+                arguments.insert("", at: i + 1)
             }
             var command = try NTPSH.parseAsRoot(arguments)
             try command.run()
