@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPShell", "LineEditor",
+                "NTPRuntime", "NTPShell", "NTPSimulation", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

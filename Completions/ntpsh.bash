@@ -165,7 +165,7 @@ _ntpsh() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--keep-going --json --daemon -g -x -q --yes --check-config --version -h --help)
     local -a repeating_options=(--listen -e --execute)
-    local -a non_repeating_options=(-c --config --clock --port -f --file)
+    local -a non_repeating_options=(-c --config --clock --port -f --file --lab)
     __ntpsh_offer_flags_options 0
 
     # Offer option value completions
@@ -190,6 +190,10 @@ _ntpsh() {
         ;;
     '-f'|'--file')
         __ntpsh_add_completions -f
+        return
+        ;;
+    '--lab')
+        __ntpsh_add_completions -W 'list'$'\n''client-tutorial'$'\n''falseticker'
         return
         ;;
     esac

@@ -20,7 +20,7 @@ function __ntpsh_parse_tokens -S
     set -l unparsed_tokens (__ntpsh_tokens -pc)
     switch $unparsed_tokens[1]
     case 'ntpsh'
-        __ntpsh_parse_subcommand 0 'c/config=' 'clock=' 'listen=+' 'port=' 'e/execute=+' 'f/file=' 'keep-going' 'json' 'daemon' 'g' 'x' 'q' 'yes' 'check-config' 'version' 'h/help'
+        __ntpsh_parse_subcommand 0 'c/config=' 'clock=' 'listen=+' 'port=' 'e/execute=+' 'f/file=' 'keep-going' 'json' 'daemon' 'g' 'x' 'q' 'yes' 'check-config' 'lab=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __ntpsh_parse_subcommand -r 1 'version'
@@ -91,6 +91,7 @@ complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "n
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" q' -s 'q' -d 'Set the clock once, then exit (as ntpd -q).'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" yes' -l 'yes' -d 'Do not ask before stepping or slewing the system clock.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" check-config' -l 'check-config' -d 'Check the configuration file and exit: 0 when it is valid, 2 when not.'
+complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" lab' -l 'lab' -d 'Open a training lab: a simulated world in virtual time, its servers added with \'lab server add\'. With a name, run that lab\'s script (unattended when standard input is not a terminal; status 0 only if every expect holds); \'list\' lists the labs.' -rfka 'list client-tutorial falseticker'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" version' -l 'version' -d 'Show the version.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_positional "ntpsh" -eq 1' -fa 'help' -d 'Show subcommand help information.'

@@ -41,6 +41,7 @@ _ntpsh() {
 
     local -i ret=1
     local -ar ___clock=('auto' 'system' 'observe' 'simulated')
+    local -ar ___lab=('list' 'client-tutorial' 'falseticker')
     local -ar arg_specs=(
         '(-c --config)'{-c,--config}'[Configuration file (ntp.conf syntax).]:file:_files'
         '--clock[Clock to discipline\: system (the OS clock; needs CAP_SYS_TIME), observe (read the OS clock, never change it), simulated, or auto (system when permitted, else observe).]:kind:{__ntpsh_complete "${___clock[@]}"}'
@@ -56,6 +57,7 @@ _ntpsh() {
         '-q[Set the clock once, then exit (as ntpd -q).]'
         '--yes[Do not ask before stepping or slewing the system clock.]'
         '--check-config[Check the configuration file and exit\: 0 when it is valid, 2 when not.]'
+        '--lab[Open a training lab\: a simulated world in virtual time, its servers added with '\''lab server add'\''. With a name, run that lab'\''s script (unattended when standard input is not a terminal; status 0 only if every expect holds); '\''list'\'' lists the labs.]:name:{__ntpsh_complete "${___lab[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
         '(-): :->command'

@@ -30,6 +30,8 @@ public final class CommandRunner {
     public var listDirectory: (@Sendable (String) -> [String]?)?
     /// Host facts for `rv` and `sysinfo`.
     public var host = HostInfo()
+    /// The lab world (`ntpsh --lab`): `lab …` commands and `expect offset` need it.
+    public var lab: (any LabControl)?
 
     /// What a command produced.
     public struct Output: Sendable, Equatable {
@@ -365,6 +367,12 @@ public final class CommandRunner {
             return Output(text: grammar.helpOverview())
         case "quit", "exit":
             return Output(quit: true)
+
+        // Labs
+        case "lab-server": return labServer(a)
+        case "lab-advance": return labAdvance(a)
+        case "lab-status": return labStatusView()
+        case "expect": return expect(a)
         default:
             return .failure("'\(p.id)' is not implemented yet")
         }

@@ -252,6 +252,42 @@ public enum NTPCommands {
         Command("terminal monitor", help: "Print engine events as they happen", id: "terminal-monitor")
         Group("no terminal", help: "Undo a terminal setting")
         Command("no terminal monitor", help: "Stop printing engine events", id: "no-terminal-monitor")
+        // MARK: Labs (ntpsh --lab: a simulated world in virtual time)
+        Group("lab", help: "Control the lab world (ntpsh --lab only)")
+        Command("lab server", help: "Add, change or remove a simulated upstream server", id: "lab-server") {
+            OneOf {
+                Seq {
+                    Keyword("add", help: "Add a server", key: "add")
+                    Argument(.address, name: "ADDRESS", help: "The server's IP address", key: "address")
+                    Options {
+                        Option("offset", .offset(-1e6...1e6), name: "SECONDS", help: "Its clock error (default 0)")
+                        Option("stratum", .integer(1...15), name: "N", help: "The stratum it claims (default 1)")
+                        Option("delay", .offset(0...10), name: "SECONDS", help: "Round-trip network delay (default 200us)")
+                        Option("jitter", .offset(0...10), name: "SECONDS", help: "Random extra delay each way (default 100us)")
+                        Option("loss", .number(0...100), name: "PERCENT", help: "Packets lost each way (default 0)")
+                    }
+                }
+                Seq {
+                    Keyword("remove", help: "Remove a server: its requests are lost from now on", key: "remove")
+                    Argument(.address, name: "ADDRESS", help: "The server's IP address", key: "address")
+                }
+                Seq {
+                    Argument(.address, name: "ADDRESS", help: "The server's IP address", key: "address")
+                    OneOf {
+                        Flag("silent", help: "Stop answering")
+                        Flag("answer", help: "Answer again")
+                        Option("falseticker", .offset(-1e6...1e6), name: "OFFSET", help: "Serve time this far off (0: honest again)")
+                    }
+                }
+            }
+        }
+        Command("lab advance", help: "Let virtual time pass", id: "lab-advance") {
+            Argument(.duration(0...1e7), name: "DURATION", help: "How long (e.g. 90s, 10m, 2h)", key: "duration")
+        }
+        Command("lab status", help: "Virtual time, the client clock's true offset and frequency error, the servers", id: "lab-status")
+        Command("expect", help: "Check a value; fails (status 1) when it does not hold: expect offset < 1ms, expect ntpstat status == 0") {
+            Argument(.text, name: "CHECK", help: "FIELD OP VALUE; FIELD: offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset; OP: == != < <= > >=", key: "check")
+        }
         Command("help", help: "List commands, or describe one") {
             Optionally { Argument(.text, name: "COMMAND", help: "Command to describe", key: "command") }
         }

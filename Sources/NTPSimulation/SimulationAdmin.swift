@@ -78,3 +78,71 @@ public final class SimulationAdmin: AdminAPI {
 
     public func sleep(seconds: Double) { network.run(for: seconds) }
 }
+
+extension SimulationAdmin {
+    /// An empty lab world (`ntpsh --lab`): the client at 10.1.0.1, its clock `clockOffset`
+    /// seconds off and `frequencyError` ppm fast, no servers yet (`lab server add` brings them).
+    public static func lab(seed: UInt64 = 1, clockOffset: Double = 0.05, frequencyError: Double = 20) -> SimulationAdmin {
+        let network = SimulatedNetwork(seed: seed)
+        let clock = SimulatedClock(trueTime: network.startTime, initialOffset: clockOffset, frequencyError: frequencyError,
+                                   wanderPerSqrtSecond: 1e-9, seed: seed)
+        let host = EngineHost(clock: clock, address: SocketAddress(ip: .v4(0x0a01_0001), port: 123),
+                              configuration: EngineConfiguration(), associations: [], seed: seed)
+        network.addHost(host, address: host.address)
+        return SimulationAdmin(network: network, host: host)
+    }
+}
+
+extension SimulationAdmin: LabControl {
+    private func lookup(_ address: String) throws(AdminError) -> SimulatedServer {
+        guard let ip = IPAddress(address) else { throw AdminError("\(address) is not an IP address") }
+        guard let server = network.server(at: SocketAddress(ip: ip, port: SimulatedNetwork.ntpPort)) else {
+            throw AdminError("no lab server at \(address)")
+        }
+        return server
+    }
+
+    public func addServer(_ address: String, _ settings: LabServerSettings) throws(AdminError) -> String {
+        guard let ip = IPAddress(address) else { throw AdminError("\(address) is not an IP address") }
+        let socket = SocketAddress(ip: ip, port: SimulatedNetwork.ntpPort)
+        guard network.server(at: socket) == nil, ip != host.address.ip else { throw AdminError("\(address) is taken") }
+        let referenceID = settings.stratum <= 1 ? ReferenceID(ascii: "GPS") : ReferenceID(ipv4: 192, 0, 2, settings.stratum)
+        let server = SimulatedServer(
+            model: ServerClockModel(offset: settings.offset), startTime: network.now,
+            seed: network.seed &+ UInt64(network.servers.count + 1), stratum: settings.stratum, referenceID: referenceID,
+            rootDelay: settings.stratum <= 1 ? 0 : 0.001 * Double(settings.stratum - 1),
+            rootDispersion: settings.stratum <= 1 ? 0 : 0.0005 * Double(settings.stratum - 1))
+        network.addServer(server, address: socket)
+        let loss = max(0, min(100, settings.lossPercent)) / 100
+        let link = LinkModel(baseDelay: max(0, settings.delay) / 2, jitter: max(0, settings.jitter), loss: loss)
+        if link != network.defaultLink { network.setLink(link, host: host.address.ip, peer: ip) }
+        return ip.description
+    }
+
+    public func removeServer(_ address: String) throws(AdminError) {
+        let server = try lookup(address)
+        network.removeServer(server)
+    }
+
+    public func setServer(_ address: String, _ change: LabServerChange) throws(AdminError) {
+        let server = try lookup(address)
+        switch change {
+        case .silent: server.isSilent = true
+        case .answer: server.isSilent = false; server.silentPeriods = []
+        case .falseticker(let offset): server.falseticker = offset == 0 ? .none : .constant(offset: offset)
+        }
+    }
+
+    public func advance(seconds: Double) { network.run(for: seconds) }
+
+    public func labStatus() -> LabStatus {
+        let now = network.now
+        return LabStatus(
+            elapsed: network.elapsed, seed: network.seed, clockOffset: host.clock.trueOffset,
+            frequencyError: host.clock.trueFrequencyError,
+            servers: network.servers.map {
+                LabStatus.Server(address: $0.address?.ip.description ?? "?", stratum: $0.stratum,
+                                 offset: $0.trueOffset(at: now), silent: $0.isSilent(at: now))
+            })
+    }
+}

@@ -16,11 +16,14 @@ final class InteractiveShell {
     let admin: any AdminAPI
     /// `--yes`: do not ask before stepping or slewing the system clock.
     let assumeYes: Bool
+    /// Print engine events from a thread of their own (not in a lab: its world is single-threaded).
+    let eventThread: Bool
 
-    init(runner: CommandRunner, admin: any AdminAPI, assumeYes: Bool) {
+    init(runner: CommandRunner, admin: any AdminAPI, assumeYes: Bool, eventThread: Bool = true) {
         self.runner = runner
         self.admin = admin
         self.assumeYes = assumeYes
+        self.eventThread = eventThread
     }
 
     func run() -> Int32 {
@@ -36,9 +39,9 @@ final class InteractiveShell {
             runner.grammar.describe(String(line.prefix(cursor))).render()
         }
         runner.terminalWidth = terminalWidth()
-        _ = runner.run("terminal monitor")
+        if eventThread { _ = runner.run("terminal monitor") }
         let monitor = EventMonitor(admin: admin, editor: editor)
-        monitor.start()
+        if eventThread { monitor.start() }
         defer { monitor.stop() }
 
         while true {

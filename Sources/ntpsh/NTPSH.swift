@@ -3,6 +3,7 @@ public import NTPEngine
 import NTPPlatform
 import NTPRuntime
 import NTPShell
+import NTPSimulation
 
 #if canImport(Glibc)
 import Glibc
@@ -71,6 +72,12 @@ struct NTPSH: ParsableCommand {
     @Flag(help: "Check the configuration file and exit: 0 when it is valid, 2 when not.")
     var checkConfig = false
 
+    @Option(help: ArgumentHelp(
+        "Open a training lab: a simulated world in virtual time, its servers added with 'lab server add'. With a name, run that lab's script (unattended when standard input is not a terminal; status 0 only if every expect holds); 'list' lists the labs.",
+        valueName: "name"),
+            completion: .list(["list"] + LabScenarios.all.map(\.name)))
+    var lab: String?
+
     @Option(help: .hidden)
     var generateManual: String?
 
@@ -79,8 +86,14 @@ struct NTPSH: ParsableCommand {
         for address in listen where SocketAddress(address, port: 0) == nil {
             throw ValidationError("--listen: '\(address)' is not an IPv4 or IPv6 address")
         }
-        if clock == .simulated {
-            throw ValidationError("--clock simulated runs in virtual time, inside a lab (--lab, not built yet)")
+        if clock == .simulated && lab == nil {
+            throw ValidationError("--clock simulated runs in virtual time, inside a lab (--lab)")
+        }
+        if lab != nil && (daemon || checkConfig || config != nil) {
+            throw ValidationError("--lab runs a simulated world; it takes no --daemon, --check-config or --config")
+        }
+        if let lab, !lab.isEmpty, lab != "list", LabScenarios.named(lab) == nil {
+            throw ValidationError("--lab: no lab '\(lab)'; 'ntpsh --lab list' lists them")
         }
         if daemon && (!execute.isEmpty || file != nil) {
             throw ValidationError("--daemon runs no commands; use -e/-f without it")
@@ -97,6 +110,7 @@ struct NTPSH: ParsableCommand {
             return
         }
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
+        if let lab { return try runLab(lab, batch: batch) }
         let log = Log(name: "ntpsh", quiet: !daemon)
         var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
         settings.listen = listen.compactMap { SocketAddress($0, port: UInt16(port)) }
@@ -200,6 +214,49 @@ struct NTPSH: ParsableCommand {
         return status
     }
 
+    /// `--lab [NAME]`: no sockets and no real clock; the shell drives a simulated world.
+    private func runLab(_ name: String, batch: Bool) throws {
+        if name == "list" {
+            writeStdout(LabScenarios.all.map { "\($0.name)\n    \($0.description)\n" }.joined())
+            return
+        }
+        let scenario = LabScenarios.named(name)
+        let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError) }
+            ?? SimulationAdmin.lab()
+        let runner = CommandRunner(admin: admin, json: json)
+        runner.lab = admin
+        runner.readFile = { try? TextFile.read($0) }
+        runner.listDirectory = { Directory.list($0) }
+        if let scenario {
+            var failures = 0, expects = 0, failedExpects = 0
+            for (i, line) in scenario.script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let text = String(line)
+                if text.hasPrefix("#") { writeStdout(text + "\n"); continue }
+                if text.allSatisfy({ $0 == " " }) { continue }
+                writeStdout("lab> \(text)\n")
+                let isExpect = runner.grammar.match(text).command?.id == "expect"
+                if isExpect { expects += 1 }
+                let out = runner.run(text, from: .file("lab:\(scenario.name)", line: i + 1))
+                writeStdout(out.text)
+                if let e = out.error, out.status != 0 {
+                    writeStdout(e + "\n")
+                    if isExpect { failedExpects += 1 } else { failures += 1 }
+                }
+            }
+            writeStdout("lab \(scenario.name): \(expects - failedExpects) of \(expects) expects hold"
+                        + (failures == 0 ? "" : "; \(failures) command\(failures == 1 ? "" : "s") failed") + "\n")
+            if batch {
+                if failures + failedExpects != 0 { throw ExitFailure("", status: 1) }
+                return
+            }
+        } else if batch {
+            let status = runBatch(runner)
+            if status != 0 { throw ExitFailure("", status: status) }
+            return
+        }
+        _ = InteractiveShell(runner: runner, admin: admin, assumeYes: true, eventThread: false).run()
+    }
+
     private func makeClock(log: Log) throws -> any ClockDriver {
         switch clock {
         case .system:
@@ -238,7 +295,12 @@ let ntpshVersion = "0.2.0"
 enum Main {
     static func main() {
         do {
-            var command = try NTPSH.parseAsRoot()
+            // `--lab` without a name (last, or before another option): the empty lab.
+            var arguments = Array(CommandLine.arguments.dropFirst())
+            if let i = arguments.firstIndex(of: "--lab"), i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
+                arguments.insert("", at: i + 1)
+            }
+            var command = try NTPSH.parseAsRoot(arguments)
             try command.run()
         } catch let failure as ExitFailure {
             if !failure.description.isEmpty { writeStderr(failure.description + "\n") }

@@ -1,0 +1,72 @@
+/// A training lab: a world (seed, the client clock's error) and a script of lab commands,
+/// shell commands and `expect` checks, run by `ntpsh --lab NAME`.
+public struct LabScenario: Sendable {
+    public var name: String
+    /// One line, for `ntpsh --lab list`.
+    public var description: String
+    public var seed: UInt64
+    /// The client clock's error at the start, seconds.
+    public var clockOffset: Double
+    /// The client clock's frequency error, ppm.
+    public var frequencyError: Double
+    /// The commands, one a line; `#` lines are comments (printed, they explain the lab).
+    public var script: String
+}
+
+/// The labs shipped with ntpsh. Each script is plain shell input: paste it into `ntpsh --lab`
+/// to run it by hand.
+public enum LabScenarios {
+    public static let all: [LabScenario] = [clientTutorial, falseticker]
+
+    public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
+
+    public static let clientTutorial = LabScenario(
+        name: "client-tutorial",
+        description: "Three servers, iburst, wait for sync: stratum 2 within 1 ms",
+        seed: 1, clockOffset: 0.05, frequencyError: 20,
+        script: """
+            # Three stratum-1 servers in the lab; the client clock starts 50 ms off and 20 ppm fast.
+            lab server add 10.0.0.1
+            lab server add 10.0.0.2 delay 2ms
+            lab server add 10.0.0.3 delay 5ms jitter 500us
+            # Configure them as an ntp.conf would; iburst gets the first answers in seconds.
+            server 10.0.0.1 iburst
+            server 10.0.0.2 iburst
+            server 10.0.0.3 iburst
+            wait sync 120s
+            # Let the discipline settle the frequency for a while.
+            lab advance 30m
+            peers
+            lab status
+            expect ntpstat status == 0
+            expect rv stratum == 2
+            expect peers-count == 3
+            expect offset < 1ms
+            """)
+
+    public static let falseticker = LabScenario(
+        name: "falseticker",
+        description: "Five servers, one a second off: it is marked x, the clock stays within 1 ms",
+        seed: 2, clockOffset: 0.02, frequencyError: -10,
+        script: """
+            # Five servers; 10.0.0.5 serves time one second ahead (a falseticker).
+            lab server add 10.0.0.1
+            lab server add 10.0.0.2
+            lab server add 10.0.0.3
+            lab server add 10.0.0.4
+            lab server add 10.0.0.5 offset 1s
+            server 10.0.0.1 iburst
+            server 10.0.0.2 iburst
+            server 10.0.0.3 iburst
+            server 10.0.0.4 iburst
+            server 10.0.0.5 iburst
+            wait sync 120s
+            lab advance 20m
+            # The intersection algorithm leaves 10.0.0.5 out: tally x (falseticker).
+            peers
+            lab status
+            expect peer 10.0.0.5 tally == x
+            expect ntpstat status == 0
+            expect offset < 1ms
+            """)
+}
