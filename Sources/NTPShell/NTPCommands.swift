@@ -64,29 +64,11 @@ public enum NTPCommands {
 
         // MARK: Access control (semantics: the configuration issue)
         Command("restrict", help: "Set access restrictions for clients matching an address") {
-            Optionally { OneOf { Keyword("-4", help: "IPv4 only (with default)", key: "family"); Keyword("-6", help: "IPv6 only (with default)", key: "family") } }
-            OneOf {
-                Keyword("default", help: "Every address not matched by another entry", key: "default")
-                Keyword("source", help: "Associations' own servers", key: "source")
-                Argument(.prefix, name: "PREFIX", help: "Address with prefix length (192.168.0.0/24)", key: "prefix")
-                Seq {
-                    Argument(.address, name: "ADDRESS", help: "Address", key: "address")
-                    Optionally { Option("mask", .netmask, name: "MASK", help: "Network mask (255.255.255.0)") }
-                }
-            }
+            restrictTarget(completion: nil)
             ZeroOrMore { restrictFlag() }
         }
         Command("no restrict", help: "Remove a restrict entry", id: "no-restrict") {
-            Optionally { OneOf { Keyword("-4", help: "IPv4 only", key: "family"); Keyword("-6", help: "IPv6 only", key: "family") } }
-            OneOf {
-                Keyword("default", help: "The default entry", key: "default")
-                Keyword("source", help: "The source entry", key: "source")
-                Argument(.prefix, name: "PREFIX", help: "Address with prefix length", key: "prefix", completion: "restrict")
-                Seq {
-                    Argument(.address, name: "ADDRESS", help: "Address", key: "address", completion: "restrict")
-                    Optionally { Option("mask", .netmask, name: "MASK", help: "Network mask") }
-                }
-            }
+            restrictTarget(completion: "restrict")
         }
         Command("discard", help: "Rate limits for limited clients") {
             Options {
@@ -308,6 +290,23 @@ public enum NTPCommands {
             Option("port", .integer(1...65535), name: "PORT", help: "Server UDP port (123)")
             Option("key", .integer(1...65535), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
+        }.syntax
+    }
+
+    /// `[-4|-6] (default | source | PREFIX | ADDRESS [mask MASK])`, shared by `restrict` and
+    /// `no restrict` (which completes the existing entries).
+    static func restrictTarget(completion: String?) -> Syntax {
+        Seq {
+            Optionally { OneOf { Keyword("-4", help: "IPv4 only (with default)", key: "family"); Keyword("-6", help: "IPv6 only (with default)", key: "family") } }
+            OneOf {
+                Keyword("default", help: "Every address not matched by another entry", key: "default")
+                Keyword("source", help: "Associations' own servers", key: "source")
+                Argument(.prefix, name: "PREFIX", help: "Address with prefix length (192.168.0.0/24)", key: "prefix", completion: completion)
+                Seq {
+                    Argument(.address, name: "ADDRESS", help: "Address", key: "address", completion: completion)
+                    Optionally { Option("mask", .netmask, name: "MASK", help: "Network mask (255.255.255.0)") }
+                }
+            }
         }.syntax
     }
 
