@@ -16,9 +16,75 @@ public struct LabScenario: Sendable {
 /// The labs shipped with ntpsh. Each script is plain shell input: paste it into `ntpsh --lab`
 /// to run it by hand.
 public enum LabScenarios {
-    public static let all: [LabScenario] = [clientTutorial, falseticker]
+    public static let all: [LabScenario] = [serverTutorial, clientTutorial, falseticker, whyUnsynchronised]
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
+
+    public static let serverTutorial = LabScenario(
+        name: "server-tutorial",
+        description: "The LAN server of the ntpd tutorial: three upstreams, one preferred; LOCAL stratum 10 when they fail",
+        seed: 3, clockOffset: 0.08, frequencyError: 30,
+        script: """
+            # The tutorial's /etc/ntp.conf: three upstreams (one preferred), the local clock as a last resort.
+            lab server add 10.0.0.1 delay 3ms
+            lab server add 10.0.0.2 delay 8ms
+            lab server add 10.0.0.3 delay 12ms
+            driftfile /var/lib/ntp/drift
+            restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap
+            server 10.0.0.1 iburst prefer
+            server 10.0.0.2 iburst
+            server 10.0.0.3 iburst
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            wait sync 120s
+            lab advance 20m
+            # The preferred server is the system peer (*); LOCAL(0) waits as a backup.
+            peers
+            expect peer 10.0.0.1 tally == *
+            expect rv stratum == 2
+            # All three upstreams go silent: after eight unanswered polls each is unreachable,
+            # and the server keeps serving its LAN from its own clock at stratum 11.
+            lab server 10.0.0.1 silent
+            lab server 10.0.0.2 silent
+            lab server 10.0.0.3 silent
+            lab advance 3h
+            peers
+            ntpstat
+            expect sync-peer == 127.127.1.0
+            expect rv stratum == 11
+            # They come back: the upstreams are taken back within a few polls.
+            lab server 10.0.0.1 answer
+            lab server 10.0.0.2 answer
+            lab server 10.0.0.3 answer
+            lab advance 30m
+            peers
+            expect rv stratum == 2
+            expect offset < 10ms
+            """)
+
+    public static let whyUnsynchronised = LabScenario(
+        name: "why-unsynchronised",
+        description: "Why ntpstat says unsynchronised after a restart, and what iburst changes",
+        seed: 4, clockOffset: 0.03, frequencyError: 15,
+        script: """
+            # Right after start nothing has answered yet: ntpstat says unsynchronised (status 1).
+            lab server add 10.0.0.1
+            lab server add 10.0.0.2
+            server 10.0.0.1
+            ntpstat
+            expect ntpstat status == 1
+            # Without iburst one packet goes out per 64 s poll, and two answers are needed:
+            # about a minute before the first clock update.
+            lab advance 30s
+            expect ntpstat status == 1
+            lab advance 2m
+            expect ntpstat status == 0
+            # With iburst, eight packets two seconds apart: synchronised within seconds.
+            server 10.0.0.2 iburst
+            lab advance 10s
+            peers
+            expect peer 10.0.0.2 reach > 0
+            """)
 
     public static let clientTutorial = LabScenario(
         name: "client-tutorial",
