@@ -370,6 +370,7 @@ public final class CommandRunner {
 
         // Labs
         case "lab-server": return labServer(a)
+        case "lab-clock": return labClock(a)
         case "lab-advance": return labAdvance(a)
         case "lab-status": return labStatusView()
         case "expect": return expect(a)

@@ -32,6 +32,13 @@ extension CommandRunner {
         }
     }
 
+    func labClock(_ a: Arguments) -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        if let ppm = a.double("slew-rate") { lab.setClock(.slewRate(ppm: ppm)) }
+        if let s = a.double("jump") { lab.setClock(.jump(seconds: s)) }
+        return Output()
+    }
+
     func labAdvance(_ a: Arguments) -> Output {
         guard let lab else { return .failure(Self.notInLab) }
         lab.advance(seconds: a.double("duration") ?? 0)

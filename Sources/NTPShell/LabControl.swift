@@ -8,10 +8,20 @@ public protocol LabControl: AnyObject {
     func removeServer(_ address: String) throws(AdminError)
     /// Changes how the server at `address` answers.
     func setServer(_ address: String, _ change: LabServerChange) throws(AdminError)
+    /// Changes the lab's client clock (its slew rate, or a jump the engine is not told about).
+    func setClock(_ change: LabClockChange)
     /// Lets `seconds` of virtual time pass.
     func advance(seconds: Double)
     /// The world now: virtual time, the client clock's truth, the servers.
     func labStatus() -> LabStatus
+}
+
+/// `lab clock slew-rate PPM` / `lab clock jump SECONDS`.
+public enum LabClockChange: Sendable, Equatable {
+    /// The fastest the clock slews, ppm (the kernel's is 500; software clocks 83333).
+    case slewRate(ppm: Double)
+    /// The clock jumps by this much (local − true grows by it); the engine must notice.
+    case jump(seconds: Double)
 }
 
 /// `lab server add ADDRESS [offset S] [stratum N] [delay S] [jitter S] [loss PERCENT]`.

@@ -16,7 +16,7 @@ public struct LabScenario: Sendable {
 /// The labs shipped with ntpsh. Each script is plain shell input: paste it into `ntpsh --lab`
 /// to run it by hand.
 public enum LabScenarios {
-    public static let all: [LabScenario] = [serverTutorial, clientTutorial, falseticker, whyUnsynchronised]
+    public static let all: [LabScenario] = [serverTutorial, clientTutorial, ntpdVersusNtpdate, falseticker, whyUnsynchronised]
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
 
@@ -84,6 +84,40 @@ public enum LabScenarios {
             lab advance 10s
             peers
             expect peer 10.0.0.2 reach > 0
+            """)
+
+    public static let ntpdVersusNtpdate = LabScenario(
+        name: "ntpd-vs-ntpdate",
+        description: "A clock 2 s off, corrected by a step (ntpdate -b) and by a 500 ppm slew (ntpd -x)",
+        seed: 5, clockOffset: 0, frequencyError: 20,
+        script: """
+            # Three servers; this lab's clock slews no faster than the kernel's 500 ppm.
+            lab server add 10.0.0.1
+            lab server add 10.0.0.2
+            lab server add 10.0.0.3
+            lab clock slew-rate 500ppm
+            server 10.0.0.1
+            server 10.0.0.2
+            server 10.0.0.3
+            # The clock is 2 s fast. ntpdate -b (here: step now) asks every server, then steps.
+            # Stepping back 2 s makes the seconds just lived happen again: logs and file times
+            # written in them repeat, which is why the tutorial warns against ntpdate on a
+            # running server.
+            lab clock jump 2s
+            step now
+            events
+            expect offset < 1ms
+            # ntpd -x never steps: it slews at 500 ppm, so 2 s takes 2 / 0.0005 = 4000 s.
+            lab advance 10m
+            lab clock jump 2s
+            tinker step 0
+            lab advance 10m
+            # Ten minutes later about 0.3 s of the 2 s is corrected; time never went backwards.
+            lab status
+            expect offset > 1s
+            lab advance 70m
+            lab status
+            expect offset < 1ms
             """)
 
     public static let clientTutorial = LabScenario(

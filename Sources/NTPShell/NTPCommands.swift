@@ -263,6 +263,12 @@ public enum NTPCommands {
                 }
             }
         }
+        Command("lab clock", help: "Change the lab's client clock", id: "lab-clock") {
+            OneOf {
+                Option("slew-rate", .ppm(1...100_000), name: "PPM", help: "The fastest it slews (the kernel's 500 ppm, software clocks 83333 ppm)")
+                Option("jump", .offset(-1e6...1e6), name: "SECONDS", help: "Make the clock jump (positive: ahead), behind the engine's back")
+            }
+        }
         Command("lab advance", help: "Let virtual time pass", id: "lab-advance") {
             Argument(.duration(0...1e7), name: "DURATION", help: "How long (e.g. 90s, 10m, 2h)", key: "duration")
         }

@@ -86,6 +86,16 @@ public final class SimulatedClock: ClockDriver {
     }
 
     /// Advances true time by `seconds`.
+    /// The fastest the clock slews, seconds per second (a lab can choose the kernel's 500 ppm).
+    public func setMaxSlewRate(_ rate: Double) {
+        software.maxSlewRate = max(1e-6, rate)
+    }
+
+    /// Moves the oscillator by `seconds` behind the engine's back (a lab's "the clock jumps").
+    public func disturb(by seconds: Double) {
+        oscillatorOffset += seconds
+    }
+
     public func advance(by seconds: Double) {
         advance(to: trueTime.adding(seconds: seconds))
     }

@@ -133,6 +133,13 @@ extension SimulationAdmin: LabControl {
         }
     }
 
+    public func setClock(_ change: LabClockChange) {
+        switch change {
+        case .slewRate(let ppm): host.clock.setMaxSlewRate(ppm * 1e-6)
+        case .jump(let seconds): host.clock.disturb(by: seconds)
+        }
+    }
+
     public func advance(seconds: Double) { network.run(for: seconds) }
 
     public func labStatus() -> LabStatus {
