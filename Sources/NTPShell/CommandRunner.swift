@@ -18,6 +18,13 @@ public final class CommandRunner {
     /// True while the configuration file is read: entries remember their file line (for `write`);
     /// commands from batches and the prompt are additions.
     public var recordsOrigins = false
+    /// The file whose line is being run (relative `includefile` paths resolve from it).
+    private var currentFile: String?
+    private var currentLine = 0
+    /// The files being included, outermost first (cycles are refused).
+    private var includeStack: [String] = []
+    /// ntpd's limit on nested `includefile`.
+    static let maxIncludeDepth = 5
     /// The file line being run, recorded with the entries it creates (for `write`).
     private var currentOrigin: RunningConfig.Origin?
     /// The configuration file and its text as read (for `write`).
@@ -116,6 +123,7 @@ public final class CommandRunner {
     }
 
     private func runCommand(_ line: String, from origin: Origin) -> Output {
+        if case .file(let name, let n) = origin { currentFile = name; currentLine = n } else { currentFile = nil }
         if recordsOrigins, case .file(let name, let n) = origin {
             currentOrigin = RunningConfig.Origin(file: name, line: n)
         } else {
@@ -128,7 +136,10 @@ public final class CommandRunner {
             return Output()
         case .ok(let parsed):
             var out = execute(parsed, line: line)
-            if let error = out.error { out.error = locate(error, column: 1, origin: origin, shell: error) }
+            // Errors from an included file already name their own file and line.
+            if let error = out.error, parsed.id != "includefile" {
+                out.error = locate(error, column: 1, origin: origin, shell: error)
+            }
             return out
         default:
             let message = match.message ?? "invalid input"
@@ -422,18 +433,42 @@ public final class CommandRunner {
     }
 
     private func include(_ file: String) -> Output {
-        guard let readFile, let text = readFile(file) else {
+        let path = Self.resolve(file, from: currentFile)
+        if includeStack.contains(path) || currentFile == path {
+            let chain = (includeStack.isEmpty ? [currentFile ?? "?"] : includeStack) + [path]
+            return .failure(locate("includefile cycle: \(chain.joined(separator: " → "))", column: 1,
+                                   origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
+                                   shell: "% includefile cycle: \(chain.joined(separator: " → "))"))
+        }
+        guard includeStack.count < Self.maxIncludeDepth else {
+            return .failure("includefile \(file): nested more than \(Self.maxIncludeDepth) deep")
+        }
+        guard let readFile, let text = readFile(path) else {
             running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
-            return Output(text: "warning: includefile \(file): cannot read it; ignored\n")
+            return Output(text: "warning: includefile \(path): cannot read it; ignored\n")
         }
         running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
+        let outer = (currentFile, currentLine, currentOrigin)
+        if includeStack.isEmpty, let f = currentFile { includeStack.append(f) }
+        includeStack.append(path)
+        defer {
+            includeStack.removeLast()
+            if includeStack.count == 1 { includeStack.removeAll() }
+            (currentFile, currentLine, currentOrigin) = outer
+        }
         var out = Output()
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let r = run(String(line), from: .file(file, line: i + 1))
+            let r = run(String(line), from: .file(path, line: i + 1))
             out.text += r.text
             if let e = r.error { out.error = (out.error.map { $0 + "\n" } ?? "") + e; out.status = 1 }
         }
         return out
+    }
+
+    /// A relative `includefile` path is taken from the directory of the file that names it.
+    static func resolve(_ file: String, from including: String?) -> String {
+        guard !file.hasPrefix("/"), let including, let slash = including.lastIndex(of: "/") else { return file }
+        return String(including[...slash]) + file
     }
 
     private func readvar(_ a: Arguments, json: Bool) -> Output {

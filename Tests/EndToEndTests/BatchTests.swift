@@ -230,4 +230,21 @@ struct BatchTests {
         shell.closeInput()
         try shell.waitUntil(timeout: 10, "exit") { !shell.isRunning }
     }
+
+    @Test("includefile: relative to the including file's directory, nested, cycles refused")
+    func includeFiles() throws {
+        let dir = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/conf.d", withIntermediateDirectories: true)
+        try "server 127.127.1.0\nincludefile conf.d/a.conf\n".write(toFile: dir + "/ntp.conf", atomically: true, encoding: .utf8)
+        try "fudge 127.127.1.0 stratum 9\nincludefile b.conf\n".write(toFile: dir + "/conf.d/a.conf", atomically: true, encoding: .utf8)
+        try "tinker step 0.5\n".write(toFile: dir + "/conf.d/b.conf", atomically: true, encoding: .utf8)
+        let ok = try ntpsh(["-c", dir + "/ntp.conf", "-e", "wait sync 5s", "-e", "rv 0 stratum", "-e", "show running-config"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.hasPrefix("stratum=10\n"), "fudge from conf.d/a.conf applied")
+        #expect(ok.stdout.contains("tinker step 0.5\n"), "conf.d/b.conf, relative to a.conf")
+        try "tinker step 0.5\nincludefile a.conf\n".write(toFile: dir + "/conf.d/b.conf", atomically: true, encoding: .utf8)
+        let cycle = try run(ntpshBinary(), ["--check-config", "-c", dir + "/ntp.conf"])
+        #expect(cycle.status == 2)
+        #expect(cycle.stderr.contains("\(dir)/conf.d/b.conf:2:1: includefile cycle: \(dir)/ntp.conf → \(dir)/conf.d/a.conf → \(dir)/conf.d/b.conf → \(dir)/conf.d/a.conf"), "\(cycle.stderr)")
+    }
 }
