@@ -12,7 +12,10 @@ import NTPWire
 public enum TrackingView {
     public static func text(_ r: SystemReport) -> String {
         let v = r.variables
-        let name = r.systemPeer.map { PeersView.remoteName($0, numeric: false) } ?? ""
+        // Unsynchronised, chronyc shows reference 00000000 () at stratum 0.
+        let synced = v.isSynchronized
+        let name = synced ? (r.systemPeer.map { PeersView.remoteName($0, numeric: false) } ?? "") : ""
+        let refid = synced ? CFormat.hex(UInt64(v.referenceID.rawValue), width: 8).uppercased() : "00000000"
         let refTime = v.referenceTime.map { CivilTime(unixSeconds: $0.secondsAndNanoseconds.seconds) } ?? CivilTime(unixSeconds: 0)
         let correction = r.clock.remainingSlew
         let chronyFreq = -v.frequency + 0  // + 0: no negative zero
@@ -27,8 +30,8 @@ public enum TrackingView {
         case .unsynchronized: leap = "Not synchronised"
         }
         return """
-        Reference ID    : \(CFormat.hex(UInt64(v.referenceID.rawValue), width: 8).uppercased()) (\(name))
-        Stratum         : \(v.stratum)
+        Reference ID    : \(refid) (\(name))
+        Stratum         : \(synced ? v.stratum : 0)
         Ref time (UTC)  : \(refTime.chrony)
         System time     : \(CFormat.fixed(abs(correction), 9)) seconds \(correction > 0 ? "slow" : "fast") of NTP time
         Last offset     : \(signed(v.offset, 9)) seconds
