@@ -11,11 +11,12 @@ public final class UDPReceiveBatch {
     /// Datagrams held after the last receive.
     public private(set) var count = 0
 
-    let buffers: UnsafeMutableRawPointer
-    let controls: UnsafeMutableRawPointer
-    let names: UnsafeMutablePointer<sockaddr_storage>
-    let iovecs: UnsafeMutablePointer<iovec>
-    let messages: UnsafeMutablePointer<ntpsh_mmsghdr>
+    let storage: MessageStorage
+    var buffers: UnsafeMutableRawPointer { storage.buffers }
+    var controls: UnsafeMutableRawPointer { storage.controls }
+    var names: UnsafeMutablePointer<sockaddr_storage> { storage.names }
+    var iovecs: UnsafeMutablePointer<iovec> { storage.iovecs }
+    var messages: UnsafeMutablePointer<ntpsh_mmsghdr> { storage.messages }
     let received: UnsafeMutablePointer<ReceivedDatagram>
 
     /// - Parameters:
@@ -25,32 +26,15 @@ public final class UDPReceiveBatch {
         precondition(capacity > 0 && bufferSize > 0)
         self.capacity = capacity
         self.bufferSize = bufferSize
-        buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
-        controls = .allocate(byteCount: capacity * receiveControlSize, alignment: 16)
-        names = .allocate(capacity: capacity)
-        names.initialize(repeating: sockaddr_storage(), count: capacity)
-        iovecs = .allocate(capacity: capacity)
-        messages = .allocate(capacity: capacity)
+        storage = MessageStorage(capacity: capacity, bufferSize: bufferSize, controlSize: receiveControlSize,
+                                 receiving: true)
         received = .allocate(capacity: capacity)
         received.initialize(
             repeating: ReceivedDatagram(length: 0, source: SocketAddress(ip: .anyIPv4, port: 0)), count: capacity)
-        for i in 0..<capacity {
-            iovecs[i] = iovec(iov_base: buffers + i * bufferSize, iov_len: bufferSize)
-            var m = ntpsh_mmsghdr()
-            m.msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
-            m.msg_hdr.msg_iov = iovecs + i
-            m.msg_hdr.msg_iovlen = 1
-            m.msg_hdr.msg_control = controls + i * receiveControlSize
-            (messages + i).initialize(to: m)
-        }
     }
 
     deinit {
-        buffers.deallocate()
-        controls.deallocate()
-        names.deinitialize(count: capacity).deallocate()
-        iovecs.deallocate()
-        messages.deinitialize(count: capacity).deallocate()
+        storage.deallocate(capacity: capacity)
         received.deinitialize(count: capacity).deallocate()
     }
 
@@ -117,39 +101,22 @@ public final class UDPSendBatch {
     public var isFull: Bool { count == capacity }
     public var isEmpty: Bool { count == 0 }
 
-    let buffers: UnsafeMutableRawPointer
-    let controls: UnsafeMutableRawPointer
-    let names: UnsafeMutablePointer<sockaddr_storage>
-    let iovecs: UnsafeMutablePointer<iovec>
-    let messages: UnsafeMutablePointer<ntpsh_mmsghdr>
+    let storage: MessageStorage
+    var buffers: UnsafeMutableRawPointer { storage.buffers }
+    var controls: UnsafeMutableRawPointer { storage.controls }
+    var names: UnsafeMutablePointer<sockaddr_storage> { storage.names }
+    var iovecs: UnsafeMutablePointer<iovec> { storage.iovecs }
+    var messages: UnsafeMutablePointer<ntpsh_mmsghdr> { storage.messages }
 
     public init(capacity: Int = 64, bufferSize: Int = 2048) {
         precondition(capacity > 0 && bufferSize > 0)
         self.capacity = capacity
         self.bufferSize = bufferSize
-        buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
-        controls = .allocate(byteCount: capacity * sendControlSize, alignment: 16)
-        names = .allocate(capacity: capacity)
-        names.initialize(repeating: sockaddr_storage(), count: capacity)
-        iovecs = .allocate(capacity: capacity)
-        messages = .allocate(capacity: capacity)
-        for i in 0..<capacity {
-            iovecs[i] = iovec(iov_base: buffers + i * bufferSize, iov_len: 0)
-            var m = ntpsh_mmsghdr()
-            m.msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
-            m.msg_hdr.msg_iov = iovecs + i
-            m.msg_hdr.msg_iovlen = 1
-            (messages + i).initialize(to: m)
-        }
+        storage = MessageStorage(capacity: capacity, bufferSize: bufferSize, controlSize: sendControlSize,
+                                 receiving: false)
     }
 
-    deinit {
-        buffers.deallocate()
-        controls.deallocate()
-        names.deinitialize(count: capacity).deallocate()
-        iovecs.deallocate()
-        messages.deinitialize(count: capacity).deallocate()
-    }
+    deinit { storage.deallocate(capacity: capacity) }
 
     /// Appends one datagram to `destination`, sent from `source` (the ``PacketDestination``
     /// the request arrived on; nil lets the kernel choose). `write` fills the buffer and returns
@@ -195,4 +162,42 @@ public final class UDPSendBatch {
 
     /// Drops every datagram waiting.
     public func removeAll() { count = 0 }
+}
+
+/// The preallocated arrays behind a batch: datagram buffers, control buffers, socket addresses,
+/// iovecs and the `mmsghdr`s wired to them. Shared by the receive and send batches.
+struct MessageStorage {
+    let buffers: UnsafeMutableRawPointer
+    let controls: UnsafeMutableRawPointer
+    let names: UnsafeMutablePointer<sockaddr_storage>
+    let iovecs: UnsafeMutablePointer<iovec>
+    let messages: UnsafeMutablePointer<ntpsh_mmsghdr>
+
+    /// For receiving, each iovec spans its whole buffer and each message has its control
+    /// buffer; for sending, lengths and control messages are set per datagram.
+    init(capacity: Int, bufferSize: Int, controlSize: Int, receiving: Bool) {
+        buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
+        controls = .allocate(byteCount: capacity * controlSize, alignment: 16)
+        names = .allocate(capacity: capacity)
+        names.initialize(repeating: sockaddr_storage(), count: capacity)
+        iovecs = .allocate(capacity: capacity)
+        messages = .allocate(capacity: capacity)
+        for i in 0..<capacity {
+            iovecs[i] = iovec(iov_base: buffers + i * bufferSize, iov_len: receiving ? bufferSize : 0)
+            var m = ntpsh_mmsghdr()
+            m.msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
+            m.msg_hdr.msg_iov = iovecs + i
+            m.msg_hdr.msg_iovlen = 1
+            if receiving { m.msg_hdr.msg_control = controls + i * controlSize }
+            (messages + i).initialize(to: m)
+        }
+    }
+
+    func deallocate(capacity: Int) {
+        buffers.deallocate()
+        controls.deallocate()
+        names.deinitialize(count: capacity).deallocate()
+        iovecs.deallocate()
+        messages.deinitialize(count: capacity).deallocate()
+    }
 }

@@ -82,31 +82,30 @@ func parseControl(
 @inline(__always)
 func writeSourceControl(_ source: PacketDestination, into control: UnsafeMutableRawPointer) -> Int {
     guard !source.ip.isUnspecified else { return 0 }
-    let cmsg = control.assumingMemoryBound(to: cmsghdr.self)
     switch source.ip {
     case .v4:
-        let size = MemoryLayout<in_pktinfo>.size
-        let space = ntpsh_cmsg_space(size)
-        control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
-        cmsg.pointee.cmsg_len = ntpsh_cmsg_len(size)
-        cmsg.pointee.cmsg_level = Int32(IPPROTO_IP)
-        cmsg.pointee.cmsg_type = IP_PKTINFO
         var info = in_pktinfo()
         info.ipi_spec_dst = source.ip.inAddr
-        UnsafeMutableRawPointer(ntpsh_cmsg_data(cmsg)!).storeBytes(of: info, as: in_pktinfo.self)
-        return space
+        return writeControl(info, level: Int32(IPPROTO_IP), type: IP_PKTINFO, into: control)
     case .v6:
-        let size = MemoryLayout<ntpsh_in6_pktinfo>.size
-        let space = ntpsh_cmsg_space(size)
-        control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
-        cmsg.pointee.cmsg_len = ntpsh_cmsg_len(size)
-        cmsg.pointee.cmsg_level = Int32(IPPROTO_IPV6)
-        cmsg.pointee.cmsg_type = ntpsh_ipv6_pktinfo
         var info = ntpsh_in6_pktinfo()
         info.ipi6_addr = source.ip.in6Addr
         // The interface matters only where the address alone is ambiguous.
         info.ipi6_ifindex = source.ip.isLinkLocalIPv6 ? source.interfaceIndex : 0
-        UnsafeMutableRawPointer(ntpsh_cmsg_data(cmsg)!).storeBytes(of: info, as: ntpsh_in6_pktinfo.self)
-        return space
+        return writeControl(info, level: Int32(IPPROTO_IPV6), type: ntpsh_ipv6_pktinfo, into: control)
     }
+}
+
+/// Writes one control message carrying `value` at `control`; returns the space it takes.
+@inline(__always)
+private func writeControl<T>(_ value: T, level: Int32, type: Int32, into control: UnsafeMutableRawPointer) -> Int {
+    let size = MemoryLayout<T>.size
+    let space = ntpsh_cmsg_space(size)
+    control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
+    let cmsg = control.assumingMemoryBound(to: cmsghdr.self)
+    cmsg.pointee.cmsg_len = ntpsh_cmsg_len(size)
+    cmsg.pointee.cmsg_level = level
+    cmsg.pointee.cmsg_type = type
+    UnsafeMutableRawPointer(ntpsh_cmsg_data(cmsg)!).storeBytes(of: value, as: T.self)
+    return space
 }
