@@ -28,7 +28,7 @@ extension LabScenario {
 /// The labs shipped with ntpsh. Each script is plain shell input: paste it into `ntpsh --lab`
 /// to run it by hand.
 public enum LabScenarios {
-    public static let all: [LabScenario] = [serverTutorial, clientTutorial, ntpdVersusNtpdate, falseticker, whyUnsynchronised]
+    public static let all: [LabScenario] = [serverTutorial, clientTutorial, ntpdVersusNtpdate, falseticker, driftFile, whyUnsynchronised]
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
 
@@ -92,6 +92,54 @@ public enum LabScenarios {
             peers
             expect rv stratum == 2
             expect offset < 10ms
+            """)
+
+    public static let driftFile = LabScenario(
+        name: "drift-file",
+        description: "A clock 40 ppm fast: its frequency is learnt, kept in the drift file, and right at once after a restart",
+        seed: 6, clockOffset: 0.01, frequencyError: 40,
+        script: """
+            # This machine's oscillator runs 40 ppm fast: left alone, its clock gains 3.5 s a day.
+            # ntpd corrects the frequency as well as the time, and keeps the frequency it learnt
+            # in the drift file, so that after a restart it need not learn it again.
+            lab server add 10.0.0.1
+            lab server add 10.0.0.2 delay 2ms
+            lab server add 10.0.0.3 delay 4ms jitter 300us
+            driftfile /var/lib/ntp/drift
+            server 10.0.0.1 iburst
+            server 10.0.0.2 iburst
+            server 10.0.0.3 iburst
+            wait sync 60s
+            # Half a minute in, the frequency is still being learnt: it is still off by more than half a ppm
+            # ("frequency error" in lab status is the truth; tracking shows the engine's view).
+            lab advance 30s
+            lab status
+            expect frequency > 0.5ppm
+            # A few minutes later it is known to a small fraction of a ppm.
+            lab advance 10m
+            tracking
+            expect frequency < 0.2ppm
+            # Every hour the frequency correction goes to the drift file: about -40 ppm (the
+            # correction slows the clock down).
+            lab advance 2h
+            lab status
+            expect drift-file < -39.5ppm
+            expect drift-file > -40.5ppm
+            # A reboot: the kernel forgets the correction; ntpsh starts again, reads the drift
+            # file and starts from -40 ppm. Half a minute after the restart the frequency is
+            # already right, where the first start was still more than half a ppm off.
+            lab restart
+            wait sync 60s
+            lab advance 30s
+            lab status
+            expect frequency < 0.2ppm
+            # Without the drift file, the same restart has to learn the frequency again.
+            no driftfile
+            lab restart
+            wait sync 60s
+            lab advance 30s
+            lab status
+            expect frequency > 0.5ppm
             """)
 
     public static let whyUnsynchronised = LabScenario(
