@@ -56,6 +56,8 @@ public final class LineEditor: @unchecked Sendable {
     public var idleInterval: Double = 0.1
     /// Descriptors polled with the input (a lab's UDP socket); `idle` handles them.
     public var watchedDescriptors: [Int32] = []
+    /// When `idle` last ran (monotonic seconds).
+    private var lastIdle = 0.0
 
     private let el: OpaquePointer
     private let history: OpaquePointer
@@ -226,7 +228,16 @@ public final class LineEditor: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return -1
             }
-            if let idle, r == 0 || fds.dropFirst(2).contains(where: { $0.revents != 0 }) { idle() }
+            if let idle {
+                // On a timeout, a watched descriptor, or input arriving faster than the interval.
+                var ts = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+                if r == 0 || fds.dropFirst(2).contains(where: { $0.revents != 0 }) || now - lastIdle >= idleInterval {
+                    lastIdle = now
+                    idle()
+                }
+            }
             if fds[1].revents != 0 { wakeUp() }
             if fds[0].revents != 0 {
                 var chunk = [UInt8](repeating: 0, count: 256)

@@ -13,6 +13,7 @@ public final class LocalAdmin: AdminAPI {
     public func peerReports() -> [PeerReport] { daemon.onLoop { $0.engine.peerReports() } }
     public func systemReport() -> SystemReport { daemon.onLoop { $0.engine.systemReport(server: $0.serverCounters) } }
     public func events() -> [EngineEvent] { daemon.onLoop { $0.engine.events } }
+    public func sampleHistory() -> SampleHistory { daemon.onLoop { $0.engine.history } }
     public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
     public func uptime() -> Double { Double(OSClock.monotonicNanoseconds() - daemon.started) / 1e9 }
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }

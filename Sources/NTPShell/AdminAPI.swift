@@ -43,6 +43,13 @@ public protocol AdminAPI: AnyObject {
     func sleep(seconds: Double)
     /// Events recorded since the last call (for `terminal monitor`).
     func takeEvents() -> [EngineEvent]
+    /// The engine's recent clock updates and peer samples (for `plot`).
+    func sampleHistory() -> SampleHistory
+}
+
+extension AdminAPI {
+    /// An engine that keeps no history (a remote one that cannot send it) has none to plot.
+    public func sampleHistory() -> SampleHistory { SampleHistory() }
 }
 
 /// A refused or failed administrative action, in words for the admin.

@@ -12,6 +12,8 @@ public final class CommandRunner {
     public var json: Bool
     /// Width for views that wrap (`rv`) and widen (`peers`).
     public var terminalWidth = 80
+    /// `plot` draws with Unicode braille (output is a terminal); plain ASCII when false.
+    public var unicodeCharts = false
     /// `terminal monitor`: print engine events as they happen.
     public private(set) var monitor = false
     public private(set) var running = RunningConfig()
@@ -385,6 +387,7 @@ public final class CommandRunner {
         // Labs
         case "lab-server": return labServer(a)
         case "lab-clock": return labClock(a)
+        case "plot": return plot(a, json: wantsJSON)
         case "lab-advance": return labAdvance(a)
         case "lab-client": return labClient(a)
         case "lab-at": return labAt(a)

@@ -199,6 +199,19 @@ public enum NTPCommands {
             Optionally { Argument(.duration(0.1...3600), name: "INTERVAL", help: "Between refreshes (default 2 s)", key: "interval") }
             Argument(.text, name: "VIEW", help: "The view and its options, e.g. peers -n", key: "view")
         }
+        Command("plot", help: "Chart the clock's offset, frequency or jitter, or a server's offset, delay or jitter") {
+            OneOf {
+                Keyword("offset", help: "Clock offset at each update, or a server's measured offset (ms)", key: "quantity")
+                Keyword("frequency", help: "The clock's frequency correction (ppm)", key: "quantity")
+                Keyword("jitter", help: "Clock jitter, or a server's jitter (ms)", key: "quantity")
+                Keyword("delay", help: "A server's round-trip delay (ms; default: the system peer's)", key: "quantity")
+            }
+            Optionally { Argument(.word, name: "ASSOC", help: "An association: its id, address or configured name", key: "assoc", completion: "association") }
+            Options {
+                Option("last", .duration(1...1e8), name: "DURATION", help: "Only the last DURATION (e.g. 10m, 2h)")
+                Flag("json", help: "The samples as JSON")
+            }
+        }
         Command("events", help: "Recent engine events") {
             Optionally { Flag("json", help: "Machine-readable output") }
         }

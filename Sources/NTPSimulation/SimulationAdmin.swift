@@ -57,6 +57,7 @@ public final class SimulationAdmin: AdminAPI {
     public func peerReports() -> [PeerReport] { host.engine.peerReports() }
     public func systemReport() -> SystemReport { host.engine.systemReport(server: host.responder.counters) }
     public func events() -> [EngineEvent] { host.engine.events }
+    public func sampleHistory() -> SampleHistory { host.engine.history }
     public func takeEvents() -> [EngineEvent] {
         let all = host.events
         defer { eventsTaken = all.count }

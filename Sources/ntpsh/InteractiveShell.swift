@@ -39,6 +39,7 @@ final class InteractiveShell {
             runner.grammar.describe(String(line.prefix(cursor))).render()
         }
         runner.terminalWidth = terminalWidth()
+        runner.unicodeCharts = isatty(1) != 0
         if eventThread || runner.lab != nil { _ = runner.run("terminal monitor") }
         let monitor = EventMonitor(admin: admin, editor: editor)
         if eventThread { monitor.start() }
@@ -51,6 +52,8 @@ final class InteractiveShell {
             monitor.enabled = runner.monitor
             pacer?.restart()
             guard let line = editor.readLine() else { break }
+            // Lab time that passed while the line was typed, before the command sees the lab.
+            pacer?.tick()
             editor.addHistory(line)
             if !confirm(line, editor: editor) { continue }
             if let parsed = runner.grammar.match(line).command, parsed.id == "watch" {

@@ -128,6 +128,7 @@ struct NTPSH: ParsableCommand {
         }
         let admin = LocalAdmin(daemon: server)
         let runner = CommandRunner(admin: admin, json: json)
+        runner.unicodeCharts = isatty(1) != 0
         runner.readFile = { try? TextFile.read($0) }
         runner.listDirectory = { Directory.list($0) }
         runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
@@ -224,6 +225,7 @@ struct NTPSH: ParsableCommand {
         let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError) }
             ?? SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin, json: json)
+        runner.unicodeCharts = isatty(1) != 0
         runner.lab = admin
         runner.readFile = { try? TextFile.read($0) }
         runner.listDirectory = { Directory.list($0) }

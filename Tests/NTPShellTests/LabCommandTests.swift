@@ -1,4 +1,5 @@
 import NTPEngine
+import NTPWire
 import NTPSimulation
 import Testing
 @testable import NTPShell
@@ -134,5 +135,45 @@ import Testing
         Self.run(runner, "lab resume")
         #expect(!admin.pace.paused)
         #expect(runner.run("lab speed fast").error?.contains("Nx") == true)
+    }
+}
+
+/// `plot`: the chart's shape in plain ASCII, and the series it takes from the engine's history.
+@Suite struct PlotTests {
+    static let start = UnixTime(seconds: 1_767_225_600, nanoseconds: 0)
+
+    @Test func asciiChartPutsEachSampleInItsCell() {
+        // A ramp from 0 to 11 over 11 s, 12 rows: sample k lands on row 11 − k, column k·(w−1)/11.
+        let points = (0...11).map { (time: Self.start.adding(seconds: Double($0)), value: Double($0)) }
+        let text = PlotView.render(PlotView.Series(title: "ramp", unit: "ms", points: points), width: 34, unicode: false)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "ramp (ms): 12 samples, min 0.0 max 11.0")
+        #expect(lines[1] == "      11.0 +                     *")
+        #expect(lines[12] == "       0.0 +*")
+        #expect(lines[13] == "           +" + String(repeating: "-", count: 22))
+        #expect(lines[14].hasPrefix("           2026-01-01 00:00:00"))
+        for row in 1...12 { #expect(lines[row].filter { $0 == "*" }.count == 1, "row \(row): \(lines[row])") }
+    }
+
+    @Test func brailleChartIsOneLine() {
+        let points = (0...100).map { (time: Self.start.adding(seconds: Double($0)), value: Double($0 % 10)) }
+        let text = PlotView.render(PlotView.Series(title: "saw", unit: "ppm", points: points), width: 80, unicode: true)
+        #expect(text.contains("┤") && text.contains("└"))
+        #expect(!text.contains("*"))
+        #expect(text.unicodeScalars.filter { (0x2801...0x28FF).contains($0.value) }.count > 60)
+    }
+
+    @Test func plotCommandDrawsTheEnginesHistory() throws {
+        let (runner, admin) = LabCommandTests.lab()
+        LabCommandTests.run(runner, "lab server add 10.0.0.1 delay 4ms", "server 10.0.0.1 iburst", "wait sync", "lab advance 1h")
+        #expect(admin.sampleHistory().loop.count >= 5)
+        let offset = LabCommandTests.run(runner, "plot offset")
+        #expect(offset.hasPrefix("clock offset (ms): \(admin.sampleHistory().loop.count) samples"))
+        let delay = LabCommandTests.run(runner, "plot delay 1 last 30m")
+        #expect(delay.hasPrefix("delay of 10.0.0.1 (ms), last 30m: "))
+        #expect(delay.contains("min 4.") || delay.contains("min 3.9"))
+        #expect(LabCommandTests.run(runner, "plot frequency json").hasPrefix("{\"title\":\"frequency correction\",\"unit\":\"ppm\""))
+        #expect(runner.run("plot frequency 1").error != nil)
+        #expect(runner.run("plot offset 10.9.9.9").error?.contains("no association") == true)
     }
 }

@@ -1,0 +1,93 @@
+public import NTPWire
+
+/// The engine's recent past, bounded: one ``LoopSample`` per clock update and one
+/// ``PeerSample`` per accepted reply. `plot` draws from it and the statistics files
+/// (loopstats, peerstats) are written from it. Recorded on the engine's client side only; the
+/// server path never touches it.
+public struct SampleHistory: Sendable {
+    public private(set) var loop = SampleRing<LoopSample>(capacity: 8192)
+    public private(set) var peers = SampleRing<PeerSample>(capacity: 16384)
+
+    public init() {}
+
+    mutating func record(_ sample: LoopSample) { loop.append(sample) }
+    mutating func record(_ sample: PeerSample) { peers.append(sample) }
+}
+
+/// A ring of the last `capacity` elements, counting every element ever appended so a reader
+/// can ask for what came after what it saw (``since(_:)``).
+public struct SampleRing<Element: Sendable>: Sendable {
+    public let capacity: Int
+    private var storage: [Element] = []
+    private var head = 0
+    /// Elements appended since the start (the oldest kept is number `total - count`).
+    public private(set) var total = 0
+
+    public init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    public var count: Int { storage.count }
+
+    mutating func append(_ element: Element) {
+        if storage.count < capacity {
+            storage.append(element)
+        } else {
+            storage[head] = element
+            head = (head + 1) % capacity
+        }
+        total += 1
+    }
+
+    /// The kept elements, oldest first.
+    public var elements: [Element] { Array(storage[head...] + storage[..<head]) }
+
+    /// The elements appended after the first `seen` ones (those still kept), oldest first.
+    public func since(_ seen: Int) -> [Element] {
+        let missing = total - max(seen, total - storage.count)
+        guard missing > 0 else { return [] }
+        return Array(elements.suffix(missing))
+    }
+}
+
+/// The clock discipline after one update (ntpd's loopstats line).
+public struct LoopSample: Sendable, Equatable {
+    /// Local (corrected) clock time of the update.
+    public var time: UnixTime
+    /// The offset corrected, seconds (reference − local).
+    public var offset: Double
+    /// The clock's frequency correction, ppm.
+    public var frequency: Double
+    /// RMS jitter of the clock offset, seconds.
+    public var jitter: Double
+    /// Frequency wander, ppm.
+    public var wander: Double
+    /// Time constant (log2 s).
+    public var timeConstant: Int8
+
+    public init(time: UnixTime, offset: Double, frequency: Double, jitter: Double, wander: Double, timeConstant: Int8) {
+        self.time = time; self.offset = offset; self.frequency = frequency; self.jitter = jitter
+        self.wander = wander; self.timeConstant = timeConstant
+    }
+}
+
+/// One association after an accepted reply (ntpd's peerstats line): the clock filter's result.
+public struct PeerSample: Sendable, Equatable {
+    public var time: UnixTime
+    public var id: AssociationID
+    public var address: IPAddress
+    /// Configured (not spawned by a pool), reachable, and its selection status now.
+    public var configured: Bool
+    public var reachable: Bool
+    public var select: SelectStatus
+    /// Seconds.
+    public var offset: Double
+    public var delay: Double
+    public var dispersion: Double
+    public var jitter: Double
+
+    public init(time: UnixTime, id: AssociationID, address: IPAddress, configured: Bool, reachable: Bool,
+                select: SelectStatus, offset: Double, delay: Double, dispersion: Double, jitter: Double) {
+        self.time = time; self.id = id; self.address = address; self.configured = configured
+        self.reachable = reachable; self.select = select; self.offset = offset; self.delay = delay
+        self.dispersion = dispersion; self.jitter = jitter
+    }
+}
