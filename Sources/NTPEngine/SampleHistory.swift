@@ -44,7 +44,9 @@ public struct SampleRing<Element: Sendable>: Sendable {
     public func since(_ seen: Int) -> [Element] {
         let missing = total - max(seen, total - storage.count)
         guard missing > 0 else { return [] }
-        return Array(elements.suffix(missing))
+        // The newest element is just before `head` (or last, while the ring is filling).
+        let end = storage.count < capacity ? storage.count : head + capacity
+        return ((end - missing)..<end).map { storage[$0 % capacity] }
     }
 }
 

@@ -71,6 +71,9 @@ public final class Daemon {
     private var stopping = false
     private var exitStatus: Int32 = 0
     private let resolved = ResolvedQueue()
+    /// `statistics`/`filegen`: loopstats and peerstats lines from the engine's history.
+    private var statisticsWriter = StatisticsWriter()
+    private var statisticsFailed: String?
 
     private let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
     private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: 64)
@@ -235,6 +238,7 @@ public final class Daemon {
             let answers = resolved.take()
             for (id, addresses) in answers { perform(engine.resolved(id, addresses: addresses)) }
             if let w = engine.nextWakeup(), w <= clock.now() { perform(engine.handleTimer()) }
+            if statisticsWriter.settings.isActive { writeStatistics() }
             if OSClock.monotonicNanoseconds() >= nextDrift {
                 saveDrift()
                 nextDrift += Self.driftInterval * 1_000_000_000
@@ -386,6 +390,33 @@ public final class Daemon {
             }
         }
         if !replies.isEmpty { controlCounters.replied &+= 1 }
+    }
+
+    // MARK: - Statistics files
+
+    /// `statsdir`/`statistics`/`filegen`: statistics are written from now on.
+    func setStatistics(_ settings: StatisticsSettings) -> String? {
+        if !statisticsWriter.settings.isActive { statisticsWriter.skip(engine.history) }
+        statisticsWriter.settings = settings
+        statisticsFailed = nil
+        guard settings.isActive else { return nil }
+        var info = stat()
+        guard stat(settings.directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            return "warning: statsdir \(settings.directory) is not a directory; statistics files cannot be written"
+        }
+        return nil
+    }
+
+    private func writeStatistics() {
+        for (path, text) in statisticsWriter.take(from: engine.history) {
+            do throws(SystemCallError) {
+                try AppendFile.append(text, to: path)
+            } catch {
+                // Said once per file, not per line.
+                if statisticsFailed != path { log.warning("cannot write statistics file \(path): \(error)") }
+                statisticsFailed = path
+            }
+        }
     }
 
     // MARK: - Drift file

@@ -14,6 +14,7 @@ public final class LocalAdmin: AdminAPI {
     public func systemReport() -> SystemReport { daemon.onLoop { $0.engine.systemReport(server: $0.serverCounters) } }
     public func events() -> [EngineEvent] { daemon.onLoop { $0.engine.events } }
     public func sampleHistory() -> SampleHistory { daemon.onLoop { $0.engine.history } }
+    public func setStatistics(_ settings: StatisticsSettings) -> String? { daemon.onLoop { $0.setStatistics(settings) } }
     public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
     public func uptime() -> Double { Double(OSClock.monotonicNanoseconds() - daemon.started) / 1e9 }
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }

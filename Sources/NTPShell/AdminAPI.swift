@@ -45,11 +45,17 @@ public protocol AdminAPI: AnyObject {
     func takeEvents() -> [EngineEvent]
     /// The engine's recent clock updates and peer samples (for `plot`).
     func sampleHistory() -> SampleHistory
+    /// `statsdir`, `statistics`, `filegen`: which statistics files to write from now on, and
+    /// where; returns a note or a warning to show, if any.
+    func setStatistics(_ settings: StatisticsSettings) -> String?
 }
 
 extension AdminAPI {
     /// An engine that keeps no history (a remote one that cannot send it) has none to plot.
     public func sampleHistory() -> SampleHistory { SampleHistory() }
+    public func setStatistics(_ settings: StatisticsSettings) -> String? {
+        settings.isActive ? "note: this engine writes no statistics files" : nil
+    }
 }
 
 /// A refused or failed administrative action, in words for the admin.

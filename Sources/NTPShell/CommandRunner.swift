@@ -16,7 +16,7 @@ public final class CommandRunner {
     public var unicodeCharts = false
     /// `terminal monitor`: print engine events as they happen.
     public private(set) var monitor = false
-    public private(set) var running = RunningConfig()
+    public internal(set) var running = RunningConfig()
     /// True while the configuration file is read: entries remember their file line (for `write`);
     /// commands from batches and the prompt are additions.
     public var recordsOrigins = false
@@ -28,7 +28,7 @@ public final class CommandRunner {
     /// ntpd's limit on nested `includefile`.
     static let maxIncludeDepth = 5
     /// The file line being run, recorded with the entries it creates (for `write`).
-    private var currentOrigin: RunningConfig.Origin?
+    var currentOrigin: RunningConfig.Origin?
     /// The configuration file and its text as read (for `write`).
     public var configFile: (path: String, text: String)?
     /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
@@ -41,6 +41,8 @@ public final class CommandRunner {
     public var host = HostInfo()
     /// The lab world (`ntpsh --lab`): `lab …` commands and `expect offset` need it.
     public var lab: (any LabControl)?
+    /// `statsdir`, `statistics`, `filegen` as given so far.
+    var statistics = StatisticsSettings()
     /// What `lab at` commands printed while time passed; shown after the command that let it pass.
     var labScheduledOutput: [Output] = []
 
@@ -278,10 +280,12 @@ public final class CommandRunner {
             }
             let removed = running.remove(id: "restrict", key: restrictKey(a))
             return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
-        case "discard", "leapfile", "logfile", "statsdir", "keys", "controlkey", "requestkey":
+        case "statsdir", "statistics", "filegen":
+            return statisticsCommand(p, line: line)
+        case "discard", "leapfile", "logfile", "keys", "controlkey", "requestkey":
             running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
-        case "statistics", "trustedkey", "enable", "disable", "filegen", "interface", "nic":
+        case "trustedkey", "enable", "disable", "interface", "nic":
             running.set(id: p.id, key: canonical(line), line: canonical(line), origin: currentOrigin)
             return Output()
         case "includefile":
@@ -577,7 +581,7 @@ public final class CommandRunner {
     }
 
     /// The command as it would be written in ntp.conf: its words, single-spaced, no comment.
-    private func canonical(_ line: String) -> String {
+    func canonical(_ line: String) -> String {
         let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return code.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }

@@ -199,6 +199,7 @@ extension CommandRunner {
         for (path, text) in s.files.sorted(by: { $0.key < $1.key }) {
             out += "file \(path): \(text.split(separator: "\n").first ?? "")\n"
         }
+        for note in s.notes { out += "note             \(note)\n" }
         if s.scheduled > 0 { out += "scheduled        \(s.scheduled) lab at command\(s.scheduled == 1 ? "" : "s")\n" }
         out += "speed            \(lab.pace.text) while the shell waits for input\n"
         return Output(text: out)

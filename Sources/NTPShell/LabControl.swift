@@ -110,6 +110,8 @@ public struct LabStatus: Sendable, Equatable {
     public var scheduled = 0
     /// The lab's virtual files (the drift file), path → contents.
     public var files: [String: String] = [:]
+    /// Problems worth a line (a statistics file that cannot be written).
+    public var notes: [String] = []
 
     public struct Server: Sendable, Equatable {
         public var address: String

@@ -17,6 +17,13 @@ public final class SimulationAdmin: AdminAPI {
     /// `driftfile`: written hourly (virtual time) and when the engine restarts.
     public private(set) var driftFile: String?
     public var pace = LabPace()
+    /// Writes statistics files (real files: a lab's statsdir is on the real disk, so ntpviz can
+    /// read it); supplied by the program. Returns an error message, or nil.
+    public var appendFile: ((_ path: String, _ text: String) -> String?)?
+    /// Whether a directory exists (supplied with `appendFile`).
+    public var isDirectory: ((String) -> Bool)?
+    private var statisticsWriter = StatisticsWriter()
+    private var statisticsFailed: String?
     private var scheduledCount = 0
     private var restarts: UInt64 = 0
     /// How the world was made (for `lab seed`).
@@ -103,7 +110,7 @@ public final class SimulationAdmin: AdminAPI {
             switch host.engine.stepNowOutcome {
             case .success(let offset)?: return offset
             case .failure(let refusal)?: throw AdminError("step now refused: \(refusal.reason)")
-            case nil: network.run(for: 0.5)
+            case nil: run(for: 0.5)
             }
         }
         throw AdminError("step now: no outcome after 20 s")
@@ -117,12 +124,43 @@ public final class SimulationAdmin: AdminAPI {
         let deadline = network.now.adding(seconds: timeout)
         while !host.engine.system.isSynchronized {
             guard network.now < deadline else { return false }
-            network.run(for: min(1, deadline - network.now))
+            run(for: min(1, deadline - network.now))
         }
         return true
     }
 
-    public func sleep(seconds: Double) { network.run(for: seconds) }
+    public func sleep(seconds: Double) { run(for: seconds) }
+
+    /// Lets virtual time pass, then writes the statistics lines it produced.
+    private func run(for seconds: Double) {
+        network.run(for: seconds)
+        writeStatistics()
+    }
+
+    public func setStatistics(_ settings: StatisticsSettings) -> String? {
+        if !statisticsWriter.settings.isActive { statisticsWriter.skip(host.engine.history) }
+        statisticsWriter.settings = settings
+        statisticsFailed = nil
+        guard settings.isActive else { return nil }
+        guard appendFile != nil else { return "note: this lab writes no statistics files" }
+        if isDirectory?(settings.directory) == false {
+            return "warning: statsdir \(settings.directory) is not a directory; statistics files cannot be written"
+        }
+        return nil
+    }
+
+    private func writeStatistics() {
+        guard statisticsWriter.settings.isActive, let appendFile else { return }
+        for (path, text) in statisticsWriter.take(from: host.engine.history) {
+            if let error = appendFile(path, text), statisticsFailed != path {
+                statisticsFailed = path
+                lastStatisticsError = "cannot write statistics file \(path): \(error)"
+            }
+        }
+    }
+
+    /// The last statistics file error, if any (shown by `lab status`).
+    public private(set) var lastStatisticsError: String?
 }
 
 extension SimulationAdmin {
@@ -266,7 +304,7 @@ extension SimulationAdmin: LabControl {
         }
     }
 
-    public func advance(seconds: Double) { network.run(for: seconds) }
+    public func advance(seconds: Double) { run(for: seconds) }
 
     public func labStatus() -> LabStatus {
         let now = network.now
@@ -287,6 +325,7 @@ extension SimulationAdmin: LabControl {
         }
         status.scheduled = scheduledCount
         status.files = files
+        status.notes = [lastStatisticsError].compactMap { $0 }
         return status
     }
 }

@@ -224,6 +224,10 @@ struct NTPSH: ParsableCommand {
         let scenario = LabScenarios.named(name)
         let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError) }
             ?? SimulationAdmin.lab()
+        admin.appendFile = { path, text in
+            do throws(SystemCallError) { try AppendFile.append(text, to: path); return nil } catch { return error.description }
+        }
+        admin.isDirectory = { Directory.list($0) != nil }
         let runner = CommandRunner(admin: admin, json: json)
         runner.unicodeCharts = isatty(1) != 0
         runner.lab = admin
