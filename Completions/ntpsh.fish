@@ -80,7 +80,7 @@ complete -c 'ntpsh' -f
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" c config' -s 'c' -l 'config' -d 'Configuration file (ntp.conf syntax).' -rF
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" clock' -l 'clock' -d 'Clock to discipline: system (the OS clock; needs CAP_SYS_TIME), observe (read the OS clock, never change it), simulated, or auto (system when permitted, else observe).' -rfka 'auto system observe simulated'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh"' -l 'listen' -d 'Address to serve on (repeatable). Default: every IPv4 and IPv6 address.' -rfka ''
-complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" port' -l 'port' -d 'UDP port for NTP (0 serves nothing).' -rfka ''
+complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" port' -l 'port' -d 'UDP port for NTP (default 123; 0 serves nothing). With --lab: serve the lab\'s time on loopback (127.0.0.1, or --listen) at this port.' -rfka ''
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh"' -s 'e' -l 'execute' -d 'Run this command (repeatable), then exit.' -rfka '(__ntpsh_custom_completion ---completion -- --execute (count (__ntpsh_tokens -pc)) (__ntpsh_tokens -tC))'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" f file' -s 'f' -l 'file' -d 'Run the commands in this file (\'-\': standard input), then exit.' -rF
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" keep-going' -l 'keep-going' -d 'Go on after a failing command in a batch.'

@@ -46,7 +46,7 @@ _ntpsh() {
         '(-c --config)'{-c,--config}'[Configuration file (ntp.conf syntax).]:file:_files'
         '--clock[Clock to discipline\: system (the OS clock; needs CAP_SYS_TIME), observe (read the OS clock, never change it), simulated, or auto (system when permitted, else observe).]:kind:{__ntpsh_complete "${___clock[@]}"}'
         '*--listen[Address to serve on (repeatable). Default\: every IPv4 and IPv6 address.]:addr:'
-        '--port[UDP port for NTP (0 serves nothing).]:n:'
+        '--port[UDP port for NTP (default 123; 0 serves nothing). With --lab\: serve the lab'\''s time on loopback (127.0.0.1, or --listen) at this port.]:n:'
         '*'{-e,--execute}'[Run this command (repeatable), then exit.]:command:{__ntpsh_custom_complete ---completion -- --execute "${current_word_index}" "$(__ntpsh_cursor_index_in_current_word)"}'
         '(-f --file)'{-f,--file}'[Run the commands in this file ('\''-'\''\: standard input), then exit.]:file:_files'
         '--keep-going[Go on after a failing command in a batch.]'

@@ -1,6 +1,6 @@
 public import NTPEngine
 public import NTPShell
-import NTPWire
+public import NTPWire
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
 /// `sleep` and `wait sync` advance the simulation instead of waiting, so labs and tests run as
@@ -166,8 +166,11 @@ public final class SimulationAdmin: AdminAPI {
 extension SimulationAdmin {
     /// An empty lab world (`ntpsh --lab`): the client at 10.1.0.1, its clock `clockOffset`
     /// seconds off and `frequencyError` ppm fast, no servers yet (`lab server add` brings them).
-    public static func lab(seed: UInt64 = 1, clockOffset: Double = 0.05, frequencyError: Double = 20) -> SimulationAdmin {
-        let network = SimulatedNetwork(seed: seed)
+    public static func lab(
+        seed: UInt64 = 1, clockOffset: Double = 0.05, frequencyError: Double = 20,
+        startTime: UnixTime = SimulatedNetwork.defaultStartTime
+    ) -> SimulationAdmin {
+        let network = SimulatedNetwork(seed: seed, startTime: startTime)
         let clock = SimulatedClock(trueTime: network.startTime, initialOffset: clockOffset, frequencyError: frequencyError,
                                    wanderPerSqrtSecond: 1e-9, seed: seed)
         let host = EngineHost(clock: clock, address: labHostAddress,
@@ -270,7 +273,7 @@ extension SimulationAdmin: LabControl {
         guard network.servers.isEmpty, clients.isEmpty, host.engine.associations.isEmpty, network.elapsed == 0 else {
             throw AdminError("lab seed comes first: this lab already has servers, clients, associations or a past")
         }
-        let fresh = Self.lab(seed: seed, clockOffset: clockOffset, frequencyError: frequencyError)
+        let fresh = Self.lab(seed: seed, clockOffset: clockOffset, frequencyError: frequencyError, startTime: network.startTime)
         network = fresh.network
         host = fresh.host
         host.restrictions = RestrictList()
@@ -296,6 +299,14 @@ extension SimulationAdmin: LabControl {
     }
 
     public func labFile(_ path: String) -> String? { files[path] }
+
+    /// A real client's request (`--lab --port`), received at this machine's time `realTime`:
+    /// answered by the lab host's server, its times moved from lab time onto real time, so the
+    /// client sees the lab host's clock error (lab clock − lab true time) on top of its own
+    /// clock whatever the lab's date and speed; nil when dropped (restrict, malformed).
+    public func answerRealRequest(_ bytes: [UInt8], from source: SocketAddress, realTime: UnixTime) -> [UInt8]? {
+        host.answer(bytes, from: source, receiveTime: host.clock.now(), shift: realTime - network.now)
+    }
 
     public func setClock(_ change: LabClockChange) {
         switch change {

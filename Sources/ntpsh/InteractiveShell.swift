@@ -18,6 +18,8 @@ final class InteractiveShell {
     let assumeYes: Bool
     /// Print engine events from a thread of their own (not in a lab: its world is single-threaded).
     let eventThread: Bool
+    /// `--lab --port`: the lab's server on a real socket, served while the shell waits.
+    var labSocket: LabSocketServer?
 
     init(runner: CommandRunner, admin: any AdminAPI, assumeYes: Bool, eventThread: Bool = true) {
         self.runner = runner
@@ -45,7 +47,9 @@ final class InteractiveShell {
         if eventThread { monitor.start() }
         defer { monitor.stop() }
         let pacer = runner.lab.map { LabPacer(lab: $0, runner: runner, editor: editor) }
+        pacer?.socket = labSocket
         if let pacer { editor.idle = { pacer.tick() } }
+        editor.watchedDescriptors = labSocket?.descriptors ?? []
 
         while true {
             editor.prompt = prompt()
@@ -133,6 +137,8 @@ final class LabPacer {
     let runner: CommandRunner
     let editor: LineEditor
     private var last = OSClock.monotonicNanoseconds()
+    /// Requests on it are answered after the lab's time is brought up to now.
+    var socket: LabSocketServer?
 
     init(lab: any LabControl, runner: CommandRunner, editor: LineEditor) {
         self.lab = lab; self.runner = runner; self.editor = editor
@@ -160,6 +166,7 @@ final class LabPacer {
                 last = OSClock.monotonicNanoseconds()
             }
         }
+        socket?.serve()
         let events = runner.admin.takeEvents()
         if runner.monitor { for e in events { editor.printAbove("% \(e.description)") } }
         if let out = runner.takeScheduledOutput() {

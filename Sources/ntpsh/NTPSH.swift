@@ -37,8 +37,10 @@ struct NTPSH: ParsableCommand {
     @Option(help: ArgumentHelp("Address to serve on (repeatable). Default: every IPv4 and IPv6 address.", valueName: "addr"))
     var listen: [String] = []
 
-    @Option(help: ArgumentHelp("UDP port for NTP (0 serves nothing).", valueName: "n"))
-    var port: Int = 123
+    @Option(help: ArgumentHelp(
+        "UDP port for NTP (default 123; 0 serves nothing). With --lab: serve the lab's time on loopback (127.0.0.1, or --listen) at this port.",
+        valueName: "n"))
+    var port: Int?
 
     @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run this command (repeatable), then exit.", valueName: "command"),
             completion: .custom { _, _, prefix in CommandsManual.commandLineCandidates(prefix) })
@@ -82,7 +84,10 @@ struct NTPSH: ParsableCommand {
     var generateManual: String?
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+        guard (0...65535).contains(port ?? 123) else { throw ValidationError("--port must be 0 to 65535, not \(port ?? 123)") }
+        if lab != nil, let bad = listen.first(where: { SocketAddress($0, port: 0).map { !$0.ip.unmapped.isLoopback } ?? false }) {
+            throw ValidationError("--lab serves its time on loopback only; --listen \(bad) is not a loopback address")
+        }
         for address in listen where SocketAddress(address, port: 0) == nil {
             throw ValidationError("--listen: '\(address)' is not an IPv4 or IPv6 address")
         }
@@ -112,6 +117,7 @@ struct NTPSH: ParsableCommand {
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
         if let lab { return try runLab(lab, batch: batch) }
         let log = Log(name: "ntpsh", quiet: !daemon)
+        let port = self.port ?? 123
         var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
         settings.listen = listen.compactMap { SocketAddress($0, port: UInt16(port)) }
         settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
@@ -175,7 +181,7 @@ struct NTPSH: ParsableCommand {
 
     /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing
     /// command unless --keep-going. Returns the exit status.
-    private func runBatch(_ runner: CommandRunner) -> Int32 {
+    private func runBatch(_ runner: CommandRunner, serving labSocket: LabSocketServer? = nil) -> Int32 {
         var status: Int32 = 0
         /// Runs one line; false when the batch must stop here.
         func runLine(_ line: String, _ origin: CommandRunner.Origin) -> Bool {
@@ -198,6 +204,7 @@ struct NTPSH: ParsableCommand {
         if name == "-" {
             // Standard input line by line, as it arrives (a pipe can drive a running engine).
             let reader = LineReader(fd: 0)
+            if let labSocket { reader.watch = (labSocket.descriptors, { labSocket.serve() }) }
             var number = 0
             while let line = reader.next() {
                 number += 1
@@ -224,7 +231,14 @@ struct NTPSH: ParsableCommand {
         let scenario = LabScenarios.named(name)
         let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError) }
             ?? SimulationAdmin.lab()
-        admin.appendFile = { path, text in
+        var socketServer: LabSocketServer?
+        if let port, port != 0 {
+            let addresses = (listen.isEmpty ? ["127.0.0.1"] : listen).compactMap { SocketAddress($0, port: UInt16(port)) }
+            do { socketServer = try LabSocketServer(addresses: addresses, admin: admin) } catch {
+                throw ExitFailure("ntpsh: --lab --port \(port): cannot listen: \(error)", status: 2)
+            }
+        }
+        admin.appendFile = { path, text -> String? in
             do throws(SystemCallError) { try AppendFile.append(text, to: path); return nil } catch { return error.description }
         }
         admin.isDirectory = { Directory.list($0) != nil }
@@ -259,14 +273,20 @@ struct NTPSH: ParsableCommand {
                         + (failures == 0 ? "" : "; \(failures) command\(failures == 1 ? "" : "s") failed") + "\n")
             if batch {
                 if failures + failedExpects != 0 { throw ExitFailure("", status: 1) }
+                // With a socket, the lab goes on serving while commands come on standard input.
+                guard let socketServer else { return }
+                let status = runBatch(runner, serving: socketServer)
+                if status != 0 { throw ExitFailure("", status: status) }
                 return
             }
         } else if batch {
-            let status = runBatch(runner)
+            let status = runBatch(runner, serving: socketServer)
             if status != 0 { throw ExitFailure("", status: status) }
             return
         }
-        _ = InteractiveShell(runner: runner, admin: admin, assumeYes: true, eventThread: false).run()
+        let shell = InteractiveShell(runner: runner, admin: admin, assumeYes: true, eventThread: false)
+        shell.labSocket = socketServer
+        _ = shell.run()
     }
 
     private func makeClock(log: Log) throws -> any ClockDriver {
@@ -348,7 +368,23 @@ final class LineReader {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var eof = false
+    /// Descriptors to serve while waiting for input (a lab's socket), and how.
+    var watch: (descriptors: [Int32], handle: () -> Void)?
     init(fd: Int32) { self.fd = fd }
+
+    /// Waits until `fd` is readable, handling the watched descriptors meanwhile.
+    private func waitForInput() {
+        guard let watch else { return }
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            + watch.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        while true {
+            for i in fds.indices { fds[i].revents = 0 }
+            let n = poll(&fds, nfds_t(fds.count), -1)
+            if n < 0 { if errno == EINTR { continue }; return }
+            if fds.dropFirst().contains(where: { $0.revents != 0 }) { watch.handle() }
+            if fds[0].revents != 0 { return }
+        }
+    }
 
     func next() -> String? {
         while true {
@@ -362,6 +398,7 @@ final class LineReader {
                 defer { buffer.removeAll() }
                 return String(decoding: buffer, as: UTF8.self)
             }
+            waitForInput()
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }

@@ -56,6 +56,37 @@ import Testing
         #expect(seconds < 20)
     }
 
+    /// `--lab NAME --port N`: the lab host's server on a real loopback socket. NTPsec's ntpdig
+    /// measures the lab host's clock error (lab time is moved onto real time), and sees a jump
+    /// made in the lab; ntpq -p lists the lab host's upstreams over mode 6.
+    @Test func servedOnLoopbackToNtpdigAndNtpq() throws {
+        let address = "127.0.7.1"
+        let lab = try Background(ntpshBinary(), ["--lab", "client-tutorial", "--listen", address, "--port", "123"], input: true)
+        defer { lab.stop() }
+        func ntpdig() throws -> (stratum: Int, offset: Double)? {
+            let r = try run(ntpsecTool("ntpdig"), ["-t", "1", "-j", address], timeout: 10)
+            guard r.status == 0, let data = r.stdout.data(using: .utf8),
+                  let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let stratum = json["stratum"] as? Int, let offset = json["offset"] as? Double else { return nil }
+            return (stratum, offset)
+        }
+        var answer: (stratum: Int, offset: Double)?
+        try lab.waitUntil(timeout: 30, "ntpdig to get the lab's time") { answer = try ntpdig(); return answer != nil }
+        #expect(answer?.stratum == 2)
+        #expect(abs(answer?.offset ?? 1) < 0.01, "the lab host's clock is within a millisecond of true time: \(String(describing: answer))")
+        lab.send("lab clock jump 250ms\n")
+        try lab.waitUntil(timeout: 20, "ntpdig to see the lab clock 250 ms ahead") {
+            answer = try ntpdig()
+            return abs((answer?.offset ?? 0) - 0.25) < 0.01
+        }
+        let q = try run(ntpsecTool("ntpq"), ["-n", "-p", address], timeout: 10)
+        #expect(q.stdout.contains("10.0.0.1") && q.stdout.contains("10.0.0.3"), "ntpq -p: \(q.stdout) \(q.stderr)")
+        lab.closeInput()
+        try lab.waitUntil(timeout: 10, "the lab to exit at the end of its input") { !lab.isRunning }
+        #expect(lab.stop() == 0)
+        #expect(lab.stdout.contains("lab client-tutorial: 4 of 4 expects hold"))
+    }
+
     @Test func failingExpectGivesStatusOne() throws {
         let script = """
             lab server add 10.0.0.1
