@@ -382,7 +382,7 @@ public final class CommandRunner {
             if let words = a.string("command") {
                 let split = words.split(separator: " ").map(String.init)
                 guard let text = grammar.help(forWords: split) else { return .failure("% Unknown command: \"\(words)\"") }
-                return Output(text: text)
+                return Output(text: split == ["lab"] ? text + LabScenarios.helpText : text)
             }
             return Output(text: grammar.helpOverview())
         case "quit", "exit":

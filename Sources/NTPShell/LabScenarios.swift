@@ -32,6 +32,12 @@ public enum LabScenarios {
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
 
+    /// The shipped labs, for `help lab`.
+    static var helpText: String {
+        "\nShipped labs (ntpsh --lab NAME; ntpsh --lab list):\n\n"
+            + all.map { "  \($0.name)" + String(repeating: " ", count: max(1, 20 - $0.name.count)) + $0.description + "\n" }.joined()
+    }
+
     public static let serverTutorial = LabScenario(
         name: "server-tutorial",
         description: "The LAN server of the ntpd tutorial: three upstreams, one preferred; LOCAL stratum 10 when they fail; restrict for the LAN",

@@ -177,3 +177,12 @@ import Testing
         #expect(runner.run("plot offset 10.9.9.9").error?.contains("no association") == true)
     }
 }
+
+@Suite struct LabHelpTests {
+    @Test func helpLabListsTheShippedLabs() {
+        let (runner, _) = LabCommandTests.lab()
+        let text = LabCommandTests.run(runner, "help lab")
+        #expect(text.contains("lab client (add ADDRESS"))
+        for lab in LabScenarios.all { #expect(text.contains("  \(lab.name) ")) }
+    }
+}
