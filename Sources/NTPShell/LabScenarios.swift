@@ -76,6 +76,7 @@ public enum LabScenarios {
             restrict default noserve
             lab advance 20m
             restrictions
+            restrictions match 203.0.113.7
             lab status
             expect client 192.168.0.20 unanswered == 0
             expect client 203.0.113.7 unanswered >= 15
@@ -126,8 +127,9 @@ public enum LabScenarios {
             tracking
             expect frequency < 0.2ppm
             # Every hour the frequency correction goes to the drift file: about -40 ppm (the
-            # correction slows the clock down).
+            # correction slows the clock down). The chart shows it found within minutes.
             lab advance 2h
+            plot frequency
             lab status
             expect drift-file < -39.5ppm
             expect drift-file > -40.5ppm
@@ -248,8 +250,10 @@ public enum LabScenarios {
             server 10.0.0.5 iburst
             wait sync 120s
             lab advance 20m
-            # The intersection algorithm leaves 10.0.0.5 out: tally x (falseticker).
+            # The intersection algorithm leaves 10.0.0.5 out: tally x (falseticker). Its
+            # offsets sit a second away from the others' all along.
             peers
+            plot offset 10.0.0.5
             lab status
             expect peer 10.0.0.5 tally == x
             expect ntpstat status == 0

@@ -6,11 +6,11 @@ import Testing
 /// opens in it, lab time runs while the shell waits, and `plot` draws in braille.
 @Suite("an interactive lab in a real terminal", .serialized)
 struct LabTerminalTests {
-    static func start(_ args: [String]) throws -> TmuxSession {
+    static func start(_ args: [String], rows: Int = 40) throws -> TmuxSession {
         let home = try temporaryDirectory()
         return try TmuxSession([ntpshBinary()] + args,
                                environment: ["HOME": home, "TERM": "xterm", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"],
-                               statusFile: home + "/status", columns: 100, rows: 40)
+                               statusFile: home + "/status", columns: 100, rows: rows)
     }
 
     @Test("ntpsh --lab client-tutorial: notes, then the shell; plot offset draws a braille chart")
@@ -37,7 +37,7 @@ struct LabTerminalTests {
 
     @Test("lab time runs while the shell waits (lab speed), stops when paused; a teaching note shows")
     func timeRunsWhileWaiting() throws {
-        let tmux = try Self.start(["--lab", "falseticker"])
+        let tmux = try Self.start(["--lab", "falseticker"], rows: 70)
         defer { tmux.close() }
         try tmux.waitFor("the prompt", timeout: 30) { $0.last?.hasSuffix(":st2>") == true }
         #expect(try tmux.screen().contains { $0.hasPrefix("  | The intersection algorithm leaves 10.0.0.5 out") })

@@ -65,9 +65,12 @@ struct StatisticsTests {
         let r = try run(ntpshBinary(), ["--clock", "observe", "--port", "0",
                                         "-e", "statsdir \(dir)", "-e", "statistics loopstats peerstats",
                                         "-e", "filegen loopstats type none", "-e", "filegen peerstats file peers type none",
-                                        "-e", "server 127.0.0.1 port \(port) iburst", "-e", "wait sync 30s", "-e", "sleep 3"],
+                                        "-e", "server 127.0.0.1 port \(port) iburst", "-e", "wait sync 30s", "-e", "sleep 3",
+                                        "-e", "plot delay 127.0.0.1"],
                         timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
+        // plot in a real run, output not a terminal: plain ASCII.
+        #expect(r.stdout.hasPrefix("delay of 127.0.0.1 (ms): ") && r.stdout.contains("*") && !r.stdout.contains("┤"), "\(r.stdout)")
         let loop = try Self.lines(dir + "/loopstats")
         let peers = try Self.lines(dir + "/peers")
         #expect(!loop.isEmpty && loop.allSatisfy { $0.wholeMatch(of: Self.loopLine) != nil }, "\(loop)")
