@@ -1,0 +1,90 @@
+public import NTPShell
+import NTPEngine
+import NTPPlatform
+import Synchronization
+
+/// The engine's one running configuration: the runner that read the configuration file, shared
+/// by every attached shell (their configuration commands, `show running-config` and `write` run
+/// here, one at a time) and re-read on SIGHUP.
+public final class ConfigurationKeeper: @unchecked Sendable {
+    public let runner: CommandRunner
+    private let lock = Mutex<Void>(())
+    private let log: Log
+
+    public init(runner: CommandRunner, log: Log) {
+        self.runner = runner
+        self.log = log
+    }
+
+    /// Runs one configuration command (or `show running-config`, `write`) from an attached shell.
+    public func run(_ line: String, from origin: CommandRunner.Origin) -> CommandRunner.Output {
+        guard CommandRunner.engineOwnedCommand(line) != nil else {
+            return CommandRunner.Output(error: "'\(line)' is not a configuration command", status: 1)
+        }
+        return lock.withLock { _ in runner.run(line, from: origin) }
+    }
+
+    /// SIGHUP: reads the configuration file again. A file with errors changes nothing (each
+    /// error is logged as FILE:LINE:COL: message); a valid one is applied as the difference:
+    /// entries gone from the file are undone (`no server …`, `no restrict …`), new or changed
+    /// lines are run. Returns whether the file was applied.
+    @discardableResult
+    public func reload() -> Bool {
+        lock.withLock { _ in reloadLocked() }
+    }
+
+    private func reloadLocked() -> Bool {
+        guard let path = runner.configFile?.path else {
+            log.warning("SIGHUP: no configuration file was read; nothing to re-read")
+            return false
+        }
+        let text: String
+        do { text = try TextFile.read(path) } catch {
+            log.error("SIGHUP: \(path): \(error); the running configuration is kept")
+            return false
+        }
+        // Check the whole file first, against an engine that serves nothing (as --check-config).
+        let scratch: Daemon
+        do {
+            scratch = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: log.name, quiet: true, journal: log.journal))
+        } catch {
+            log.error("SIGHUP: cannot check \(path): \(error); the running configuration is kept")
+            return false
+        }
+        let check = CommandRunner(admin: LocalAdmin(daemon: scratch))
+        check.readFile = runner.readFile
+        let loaded = check.loadConfiguration(text, path: path)
+        if !loaded.errors.isEmpty {
+            for e in loaded.errors { log.error(e) }
+            log.error("SIGHUP: \(path): \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s"); the running configuration is kept")
+            return false
+        }
+        let old = runner.running.entries
+        let new = check.running.entries
+        var removed = 0, applied = 0
+        for e in old where !new.contains(where: { $0.id == e.id && $0.key == e.key }) {
+            guard let undo = Self.undo(e) else {
+                log.warning("SIGHUP: '\(e.line)' is no longer in \(path); it stays in effect until restart")
+                continue
+            }
+            let out = runner.run(undo)
+            if let error = out.error { log.warning("SIGHUP: \(undo): \(error)") } else { removed += 1 }
+        }
+        for e in new where e.id != "includefile" && !old.contains(where: { $0.id == e.id && $0.key == e.key && $0.line == e.line }) {
+            let out = runner.run(e.line, from: e.origin.map { .file($0.file, line: $0.line) } ?? .prompt)
+            if let error = out.error { log.warning("SIGHUP: \(error)") } else { applied += 1 }
+        }
+        runner.adoptConfiguration(check.running, file: (path, text))
+        log.notice("SIGHUP: \(path) re-read: \(applied) line\(applied == 1 ? "" : "s") applied, \(removed) removed")
+        return true
+    }
+
+    /// The command that undoes an entry, where there is one.
+    static func undo(_ entry: RunningConfig.Entry) -> String? {
+        switch entry.id {
+        case "server", "pool", "restrict": return "no \(entry.id) \(entry.key)"
+        case "driftfile": return "no driftfile"
+        default: return nil
+        }
+    }
+}
