@@ -10,10 +10,15 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     public let runner: CommandRunner
     private let lock = Mutex<Void>(())
     private let log: Log
+    /// The running configuration as the file gave it (the last time it was read): a reload
+    /// applies what changed in the file since, and keeps what the shells changed.
+    private var fileConfiguration: RunningConfig
 
+    /// `runner` has just read the configuration file (no shell has changed anything yet).
     public init(runner: CommandRunner, log: Log) {
         self.runner = runner
         self.log = log
+        fileConfiguration = runner.running
     }
 
     /// Runs one configuration command (or `show running-config`, `write`) from an attached shell.
@@ -25,9 +30,10 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     }
 
     /// SIGHUP: reads the configuration file again. A file with errors changes nothing (each
-    /// error is logged as FILE:LINE:COL: message); a valid one is applied as the difference:
-    /// entries gone from the file are undone (`no server …`, `no restrict …`), new or changed
-    /// lines are run. Returns whether the file was applied.
+    /// error is logged as FILE:LINE:COL: message); a valid one is applied as the difference
+    /// from the file as last read (``RunningConfig/reload(live:read:reread:)``): entries gone
+    /// from the file are undone (`no server …`, `no restrict …`), new or changed lines are run,
+    /// and what the shells changed meanwhile stays. Returns whether the file was applied.
     @discardableResult
     public func reload() -> Bool {
         lock.withLock { _ in reloadLocked() }
@@ -59,10 +65,9 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             log.error("SIGHUP: \(path): \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s"); the running configuration is kept")
             return false
         }
-        let old = runner.running.entries
-        let new = check.running.entries
+        let reload = RunningConfig.reload(live: runner.running, read: fileConfiguration, reread: check.running)
         var removed = 0, applied = 0
-        for e in old where !new.contains(where: { $0.id == e.id && $0.key == e.key }) {
+        for e in reload.undo {
             guard let undo = Self.undo(e) else {
                 log.warning("SIGHUP: '\(e.line)' is no longer in \(path); it stays in effect until restart")
                 continue
@@ -70,11 +75,12 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             let out = runner.run(undo)
             if let error = out.error { log.warning("SIGHUP: \(undo): \(error)") } else { removed += 1 }
         }
-        for e in new where e.id != "includefile" && !old.contains(where: { $0.id == e.id && $0.key == e.key && $0.line == e.line }) {
+        for e in reload.apply {
             let out = runner.run(e.line, from: e.origin.map { .file($0.file, line: $0.line) } ?? .prompt)
             if let error = out.error { log.warning("SIGHUP: \(error)") } else { applied += 1 }
         }
-        runner.adoptConfiguration(check.running, file: (path, text))
+        runner.adoptConfiguration(reload.running, file: (path, text))
+        fileConfiguration = check.running
         log.notice("SIGHUP: \(path) re-read: \(applied) line\(applied == 1 ? "" : "s") applied, \(removed) removed")
         return true
     }

@@ -79,7 +79,7 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
         do throws(AdminError) {
             return try call(ControlCalls.configure, .init(line: line, origin: origin))
         } catch {
-            return CommandRunner.Output(error: origin == .prompt ? "% \(error)" : error.description, status: 1)
+            return CommandRunner.Output(error: CommandRunner.locate(error.description, origin: origin), status: 1)
         }
     }
 

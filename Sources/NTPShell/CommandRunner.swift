@@ -100,7 +100,7 @@ public final class CommandRunner {
         for filter in filters {
             switch Self.applyFilter(filter, to: out.text) {
             case .success(let text): out.text = text
-            case .failure(let e): return .failure(locate(e.description, column: 1, origin: origin, shell: "% " + e.description))
+            case .failure(let e): return .failure(Self.locate(e.description, column: 1, origin: origin, shell: "% " + e.description))
             }
         }
         return out
@@ -158,17 +158,23 @@ public final class CommandRunner {
             var out = execute(parsed, line: line)
             // Errors from an included file already name their own file and line.
             if let error = out.error, parsed.id != "includefile" {
-                out.error = locate(error, column: 1, origin: origin, shell: error)
+                out.error = Self.locate(error, column: 1, origin: origin, shell: error)
             }
             return out
         default:
             let message = match.message ?? "invalid input"
             let shell = match.errorMessage(line: line) ?? "% Invalid input"
-            return .failure(locate(message, column: match.column ?? 1, origin: origin, shell: shell))
+            return .failure(Self.locate(message, column: match.column ?? 1, origin: origin, shell: shell))
         }
     }
 
-    private func locate(_ message: String, column: Int, origin: Origin, shell: String) -> String {
+    /// An error from an engine-owned command refused before it ran, placed as the line's own
+    /// errors are (`% …` at the prompt, `FILE:LINE:1: …`, `-e N:1: …`).
+    public static func locate(_ message: String, origin: Origin) -> String {
+        locate(message, column: 1, origin: origin, shell: "% " + message)
+    }
+
+    static func locate(_ message: String, column: Int, origin: Origin, shell: String) -> String {
         switch origin {
         case .prompt: return shell.hasSuffix("\n") ? String(shell.dropLast()) : shell
         case .file(let name, let line): return "\(name):\(line):\(column): \(message)"
@@ -478,7 +484,7 @@ public final class CommandRunner {
         let path = Self.resolve(file, from: currentFile)
         if includeStack.contains(path) || currentFile == path {
             let chain = (includeStack.isEmpty ? [currentFile ?? "?"] : includeStack) + [path]
-            return .failure(locate("includefile cycle: \(chain.joined(separator: " → "))", column: 1,
+            return .failure(Self.locate("includefile cycle: \(chain.joined(separator: " → "))", column: 1,
                                    origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
                                    shell: "% includefile cycle: \(chain.joined(separator: " → "))"))
         }

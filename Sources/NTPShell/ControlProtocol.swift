@@ -183,7 +183,7 @@ public struct ControlCall<Arguments: Codable & Sendable, Result: Codable & Senda
             }
             if access(request.args) == .change && !privileged {
                 return .success(ControlProtocol.encode(ControlProtocol.Response<Result>(
-                    id: id, error: "permission denied: '\(name)' changes the engine; it needs root, the engine's user or the control socket's group",
+                    id: id, error: "permission denied: changing the engine ('\(name)') needs root, the engine's user or the control socket's group",
                     refused: true)))
             }
             do throws(AdminError) {
