@@ -89,6 +89,10 @@ struct ControlSocketTests {
         #expect(third.stdout.contains(" 127.0.0.3 "), "the file's new server:\n\(third.stdout)")
         #expect(third.stdout.contains(" 127.0.0.2 "), "the shell's server stays:\n\(third.stdout)")
         #expect(third.stdout.contains("server 127.0.0.3 iburst\n") && third.stdout.contains("server 127.0.0.2 iburst\n"))
+        // write: the engine, which owns the configuration file, writes it.
+        let write = try attach(socket, ["-e", "write"])
+        #expect(write.status == 0 && write.stdout == "wrote \(dir)/ntp.conf\n", "\(write.stdout)\(write.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/ntp.conf", encoding: .utf8).contains("server 127.0.0.2 iburst\n"))
 
         #expect(engine.stop() == 0)
         let drift = try String(contentsOfFile: "\(dir)/drift", encoding: .utf8)
