@@ -9,27 +9,22 @@ extension UnixStream {
     /// nil when the peer closed between frames. `idle`: how long to wait for a frame to begin
     /// (nil: for ever); once begun it must arrive within ``ControlProtocol/frameTimeout``.
     func readFrame(idle: Double?) throws(ControlProtocol.ProtocolError) -> [UInt8]? {
+        let timeout = ControlProtocol.frameTimeout
+        let header: [UInt8]
         do {
-            guard let header = try read(exactly: 4, firstByteTimeout: idle, timeout: ControlProtocol.frameTimeout) else { return nil }
-            let length: Int
-            switch ControlProtocol.length(ofHeader: header) {
-            case .success(let n): length = n
-            case .failure(let e): throw e
-            }
-            do {
-                return try read(exactly: length, firstByteTimeout: ControlProtocol.frameTimeout, timeout: ControlProtocol.frameTimeout)
-                    ?? { throw UnixStreamError.closed(received: 0, of: length) }()
-            } catch let e as UnixStreamError {
-                throw ControlProtocol.ProtocolError("truncated frame: \(length)-byte payload \(e)")
-            }
-        } catch let e as ControlProtocol.ProtocolError {
-            throw e
-        } catch let e as UnixStreamError {
-            if case .timedOut(0, _) = e, idle != nil { throw ControlProtocol.ProtocolError("no frame within \(Int(idle!)) s") }
-            throw ControlProtocol.ProtocolError("truncated frame: header \(e)")
+            guard let h = try read(exactly: 4, firstByteTimeout: idle, timeout: timeout) else { return nil }
+            header = h
         } catch {
-            throw ControlProtocol.ProtocolError("\(error)")
+            if case .timedOut(0, _) = error, let idle { throw .init("no frame within \(Int(idle)) s") }
+            throw .init("truncated frame: header \(error)")
         }
+        let length = try ControlProtocol.length(ofHeader: header).get()
+        let payload: [UInt8]?
+        do { payload = try read(exactly: length, firstByteTimeout: timeout, timeout: timeout) } catch {
+            throw .init("truncated frame: \(length)-byte payload \(error)")
+        }
+        guard let payload else { throw .init("truncated frame: \(length)-byte payload closed after 0 of \(length) bytes") }
+        return payload
     }
 
     func writeFrame(_ payload: [UInt8]) throws(SystemCallError) {
@@ -74,7 +69,7 @@ public final class ControlServer: @unchecked Sendable {
     func start() throws(SystemCallError) {
         state.withLock { $0.threads += 1 }
         do {
-            _ = try PlatformThread(name: "ntpsh-control") { [self] in acceptLoop() }
+            try PlatformThread(name: "ntpsh-control") { [self] in acceptLoop() }.detach()
         } catch {
             state.withLock { $0.threads -= 1 }
             throw error
@@ -111,7 +106,7 @@ public final class ControlServer: @unchecked Sendable {
                 continue
             }
             do {
-                _ = try PlatformThread(name: "ntpsh-control-client") { [self] in serve(stream) }
+                try PlatformThread(name: "ntpsh-control-client") { [self] in serve(stream) }.detach()
             } catch {
                 state.withLock { s in s.clients[stream.descriptor] = nil; s.threads -= 1 }
                 stream.close()

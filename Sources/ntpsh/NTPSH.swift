@@ -257,6 +257,18 @@ struct NTPSH: ParsableCommand {
         } catch {
             throw ExitFailure("ntpsh: --attach: \(error)", status: 2)
         }
+        // The engine may go while libedit holds the terminal (the event monitor's thread notices
+        // first): put the terminal back as it was before saying so.
+        var saved = termios()
+        if tcgetattr(0, &saved) == 0 {
+            let terminal = saved
+            remote.onLost = { reason in
+                var t = terminal
+                tcsetattr(0, TCSANOW, &t)
+                writeStderr("\nntpsh: lost the engine: \(reason)\n")
+                Glibc.exit(2)
+            }
+        }
         let runner = CommandRunner(admin: remote, json: json)
         runner.configurationOwner = { line, origin in remote.configure(line, origin) }
         runner.readFile = { try? TextFile.read($0) }

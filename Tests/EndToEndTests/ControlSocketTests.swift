@@ -102,11 +102,18 @@ struct ControlSocketTests {
 
     @Test("SIGHUP with errors in the file keeps the running configuration and logs FILE:LINE:COL")
     func reloadWithErrors() throws {
-        let (engine, socket, dir) = try startEngine("server 127.127.1.0\n")
+        let (engine, socket, dir) = try startEngine("server 127.127.1.0\nserver 127.0.0.6\nrestrict 192.0.2.0 mask 255.255.255.0 kod\n")
         defer { engine.stop() }
+        // A valid file: the removed server goes, the changed restrict line applies.
+        try "server 127.127.1.0\nrestrict 192.0.2.0 mask 255.255.255.0 noquery\n".write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
+        kill(engine.process.processIdentifier, SIGHUP)
+        try engine.waitUntil(timeout: 10, "the reload") { engine.stderr.contains("re-read: 1 line applied, 1 removed") }
+        let applied = try attach(socket, ["-e", "peers", "-e", "restrictions match 192.0.2.7"])
+        #expect(!applied.stdout.contains("127.0.0.6") && applied.stdout.contains("192.0.2.7: restrict 192.0.2.0/24 noquery\n"), "\(applied.stdout)")
         try "server 127.127.1.0\nserver 127.0.0.7 bogus\n".write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
         kill(engine.process.processIdentifier, SIGHUP)
         try engine.waitUntil(timeout: 10, "the refused reload") { engine.stderr.contains("the running configuration is kept") }
+        #expect(try attach(socket, ["-e", "restrictions match 192.0.2.7"]).stdout.contains("noquery"))
         #expect(engine.stderr.contains("\(dir)/ntp.conf:2:18: "), "\(engine.stderr)")
         let peers = try attach(socket, ["-e", "peers"])
         #expect(peers.status == 0 && !peers.stdout.contains("127.0.0.7"), "\(peers.stdout)")
