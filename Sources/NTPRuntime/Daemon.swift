@@ -59,6 +59,9 @@ public final class Daemon {
     /// The thread running the event loop now (set when it starts, cleared once it is done and
     /// nothing can post to it any more); calls from other threads are posted to it.
     private let loopOwner = Mutex<pthread_t?>(nil)
+    /// Set once the event loop has ended: calls that wait for the engine (`wait sync`) give up.
+    private let loopEnded = Atomic<Bool>(false)
+    var isShuttingDown: Bool { loopEnded.load(ordering: .relaxed) }
     /// `--control-socket`: the AdminAPI served on a Unix socket while ``runUntilSignalled()`` runs.
     public var control: ControlServer?
     /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
@@ -178,11 +181,18 @@ public final class Daemon {
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
         eventLoop()
+        loopEnded.store(true, ordering: .relaxed)
         SystemdNotify.send("STOPPING=1")
         if let control {
-            // Clients still inside a call wait for the loop: serve them until their threads end.
+            // Clients still inside a call wait for the loop: serve them until their threads end
+            // (bounded: a call that never returns does not keep the engine from stopping).
             control.shutdown()
+            let deadline = OSClock.monotonicNanoseconds() + 5_000_000_000
             while control.activeThreads > 0 {
+                if OSClock.monotonicNanoseconds() > deadline {
+                    log.warning("control: \(control.activeThreads) client call(s) still running; stopping anyway")
+                    break
+                }
                 var p = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
                 _ = poll(&p, 1, 20)
                 var buf = [UInt8](repeating: 0, count: 64)
@@ -211,6 +221,7 @@ public final class Daemon {
         guard let thread = loopThread else { return }
         post { d in d.stopping = true }
         thread.join()
+        loopEnded.store(true, ordering: .relaxed)
         loopOwner.withLock { $0 = nil }
         loopThread = nil
         saveDrift()

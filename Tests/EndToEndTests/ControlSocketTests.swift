@@ -190,6 +190,17 @@ struct ControlSocketTests {
         #expect(!shell.isRunning)
         #expect(shell.process.terminationStatus == 2)
         #expect(shell.stderr.contains("ntpsh: lost the engine"), "\(shell.stderr)")
+        // A client waiting inside a call does not keep the engine from stopping.
+        let (idle, idleSocket, _) = try startEngine("")
+        let waiting = try Background(ntpshBinary(), ["--attach", idleSocket, "-e", "wait sync 600s"])
+        defer { waiting.stop(signal: SIGKILL) }
+        try idle.waitUntil(timeout: 10, "the client to attach") { idle.stderr.contains("attached") }
+        let started = Date()
+        #expect(idle.stop(timeout: 10) == 0)
+        #expect(Date().timeIntervalSince(started) < 8, "stopped after \(Date().timeIntervalSince(started)) s")
+        let stopDeadline = Date().addingTimeInterval(10)
+        while waiting.isRunning && Date() < stopDeadline { usleep(20_000) }
+        #expect(!waiting.isRunning && waiting.process.terminationStatus != 0)
     }
 
     @Test("sd_notify: READY=1 when serving, STOPPING=1 on SIGTERM; RUNTIME_DIRECTORY places the socket; journald priorities")
