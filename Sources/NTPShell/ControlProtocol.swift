@@ -144,12 +144,14 @@ public final class ControlSession {
     /// Runs a configuration command in the engine's own runner (the one that read the
     /// configuration file), so every attached shell shares one running configuration.
     public let configure: (_ line: String, _ origin: CommandRunner.Origin) -> CommandRunner.Output
-    /// The last event this connection was given (`takeEvents` is per connection).
+    /// The last event this connection was given, or the newest when it connected
+    /// (`takeEvents` is per connection; nil: there was none).
     var lastEvent: EngineEvent?
 
     public init(admin: any AdminAPI, configure: @escaping (String, CommandRunner.Origin) -> CommandRunner.Output) {
         self.admin = admin
         self.configure = configure
+        lastEvent = admin.events().last
     }
 }
 
@@ -230,12 +232,11 @@ public enum ControlCalls {
     }
     public static let restrictions = ControlCall<Nothing, [RestrictEntry]>("restrictions", .view) { s, _ in s.admin.restrictions() }
     public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a in s.admin.waitForSync(timeout: a.value) }
-    /// Events since this connection's last `takeEvents` (none the first time).
+    /// Events since this connection's last `takeEvents` (the first time: since it connected).
     public static let takeEvents = ControlCall<Nothing, [EngineEvent]>("takeEvents", .view) { s, _ in
         let all = s.admin.events()
         defer { s.lastEvent = all.last ?? s.lastEvent }
-        guard let last = s.lastEvent else { return [] }
-        guard let i = all.lastIndex(of: last) else { return all }
+        guard let last = s.lastEvent, let i = all.lastIndex(of: last) else { return all }
         return Array(all[(i + 1)...])
     }
 

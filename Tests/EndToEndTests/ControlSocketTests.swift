@@ -100,6 +100,26 @@ struct ControlSocketTests {
         #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed on the way out")
     }
 
+    @Test("two shells attached at the same time see each other's changes")
+    func concurrentShells() throws {
+        let (engine, socket, _) = try startEngine("server 127.127.1.0\n")
+        defer { engine.stop() }
+        let a = try Background(ntpshBinary(), ["--attach", socket], input: true)
+        let b = try Background(ntpshBinary(), ["--attach", socket], input: true)
+        defer { a.stop(signal: SIGKILL); b.stop(signal: SIGKILL) }
+        b.send("peers\n")
+        try b.waitUntil(timeout: 10, "the second shell's first view") { b.stdout.contains("LOCAL(0)") }
+        a.send("server 127.0.0.8 iburst\nrestrict 198.51.100.0/24 noserve\necho done\n")
+        try a.waitUntil(timeout: 10, "the first shell's changes") { a.stdout.contains("done") }
+        b.send("peers\nshow running-config\nrestrictions match 198.51.100.1\necho done\n")
+        try b.waitUntil(timeout: 10, "the second shell's views") { b.stdout.contains("done") }
+        #expect(b.stdout.contains(" 127.0.0.8 ") && b.stdout.contains("server 127.0.0.8 iburst\n"), "\(b.stdout)")
+        #expect(b.stdout.contains("198.51.100.1: restrict 198.51.100.0/24 noserve"), "\(b.stdout)")
+        a.closeInput(); b.closeInput()
+        #expect(a.stop() == 0 && b.stop() == 0)
+        #expect(engine.isRunning)
+    }
+
     @Test("SIGHUP with errors in the file keeps the running configuration and logs FILE:LINE:COL")
     func reloadWithErrors() throws {
         let (engine, socket, dir) = try startEngine("server 127.127.1.0\nserver 127.0.0.6\nrestrict 192.0.2.0 mask 255.255.255.0 kod\n")
@@ -259,6 +279,10 @@ struct ControlSocketTests {
         try tmux.type("pe")
         try tmux.keys("Tab", "Enter")
         try tmux.waitFor("the peers view") { $0.contains { $0.hasPrefix("*LOCAL(0)") } && $0.contains { $0.contains("127.0.0.44") } }
+        // terminal monitor: an event caused by another attached shell prints above this prompt.
+        let step = try attach(socket, ["-e", "step 0.25"])
+        #expect(step.status == 0, "\(step.stderr)")
+        try tmux.waitFor("the step event above the prompt") { $0.contains { $0.contains("% clock stepped by 0.250000 s") } }
         try tmux.type("quit")
         try tmux.keys("Enter")
         #expect(try tmux.waitForExit() == 0)

@@ -71,13 +71,13 @@ import Testing
         }
     }
 
-    @Test("takeEvents is per session: nothing old at first, then only what is new")
+    @Test("takeEvents is per session: nothing from before it connected, then only what is new")
     func takeEvents() throws {
         let admin = SimulationAdmin.lab()
-        let session = ControlSession(admin: admin) { _, _ in CommandRunner.Output() }
         let runner = CommandRunner(admin: admin)
         _ = runner.run("server 127.127.1.0")
         admin.sleep(seconds: 100)
+        let session = ControlSession(admin: admin) { _, _ in CommandRunner.Output() }
         let take = try #require(ControlCalls.all.first { $0.name == "takeEvents" })
         func events() throws -> String {
             String(decoding: try take.handle(session, false, 1, Array(#"{"id":1,"call":"takeEvents","args":{}}"#.utf8)).get(), as: UTF8.self)
