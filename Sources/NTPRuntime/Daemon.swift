@@ -183,29 +183,32 @@ public final class Daemon {
         eventLoop()
         loopEnded.store(true, ordering: .relaxed)
         SystemdNotify.send("STOPPING=1")
-        if let control {
-            // Clients still inside a call wait for the loop: serve them until their threads end
-            // (bounded: a call that never returns does not keep the engine from stopping).
-            control.shutdown()
-            let deadline = OSClock.monotonicNanoseconds() + 5_000_000_000
-            while control.activeThreads > 0 {
-                if OSClock.monotonicNanoseconds() > deadline {
-                    log.warning("control: \(control.activeThreads) client call(s) still running; stopping anyway")
-                    break
-                }
-                var p = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
-                _ = poll(&p, 1, 20)
-                var buf = [UInt8](repeating: 0, count: 64)
-                _ = read(wake.read, &buf, buf.count)
-                for job in inbox.take() { job(self) }
-            }
-            control.listener.close()
-        }
+        if let control { stopControl(control) }
         loopOwner.withLock { $0 = nil }
         saveDrift()
         let c = responder.counters
         log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize) dropped")
         return exitStatus
+    }
+
+    /// Closes the control socket. Clients still inside a call wait for the loop: their jobs are
+    /// run here until their threads end (bounded: a call that never returns does not keep the
+    /// engine from stopping).
+    private func stopControl(_ control: ControlServer) {
+        control.shutdown()
+        let deadline = OSClock.monotonicNanoseconds() + 5_000_000_000
+        while control.activeThreads > 0 {
+            if OSClock.monotonicNanoseconds() > deadline {
+                log.warning("control: \(control.activeThreads) client call(s) still running; stopping anyway")
+                break
+            }
+            var p = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 20)
+            var buf = [UInt8](repeating: 0, count: 64)
+            _ = read(wake.read, &buf, buf.count)
+            for job in inbox.take() { job(self) }
+        }
+        control.listener.close()
     }
 
     // MARK: - Running on a thread of its own (shell and batch modes)
@@ -227,8 +230,9 @@ public final class Daemon {
         saveDrift()
     }
 
-    /// Runs `body` on the loop thread and returns its result; directly when the loop is not
-    /// running on a thread of its own.
+    /// Runs `body` on the loop thread and returns its result: directly when called on the loop
+    /// thread or when no loop runs (configuration at start), else posted to the loop and waited
+    /// for (the shell, control-socket clients, the SIGHUP re-read).
     func onLoop<T>(_ body: @escaping (Daemon) -> T) -> T {
         if let owner = loopOwner.withLock({ $0 }) {
             if pthread_equal(owner, pthread_self()) != 0 { return body(self) }
