@@ -49,6 +49,13 @@ public final class LineEditor: @unchecked Sendable {
     /// `?`: the text to print below the line; the line is then redrawn unchanged. Inside a
     /// double-quoted string, or with no describer, `?` is inserted as typed.
     public var describe: ((_ line: String, _ cursor: Int) -> String)?
+    /// Work done while waiting for a key, on the reading thread: called when no input came for
+    /// `idleInterval` seconds, and when a descriptor in `watchedDescriptors` is readable. It may
+    /// call `printAbove`. Nil: the reader just waits.
+    public var idle: (() -> Void)?
+    public var idleInterval: Double = 0.1
+    /// Descriptors polled with the input (a lab's UDP socket); `idle` handles them.
+    public var watchedDescriptors: [Int32] = []
 
     private let el: OpaquePointer
     private let history: OpaquePointer
@@ -212,11 +219,14 @@ public final class LineEditor: @unchecked Sendable {
             }
             var fds = [pollfd(fd: inputFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            let r = poll(&fds, 2, -1)
+                + watchedDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let timeout: Int32 = idle == nil ? -1 : Int32(max(1, min(idleInterval * 1000, 60_000)))
+            let r = poll(&fds, nfds_t(fds.count), timeout)
             if r < 0 {
                 if errno == EINTR { continue }
                 return -1
             }
+            if let idle, r == 0 || fds.dropFirst(2).contains(where: { $0.revents != 0 }) { idle() }
             if fds[1].revents != 0 { wakeUp() }
             if fds[0].revents != 0 {
                 var chunk = [UInt8](repeating: 0, count: 256)

@@ -58,6 +58,8 @@ public final class CommandRunner {
 
     /// Whether `line` (an engine-owned command) only reads: `show running-config`.
     public static func isView(_ line: String) -> Bool { engineOwnedCommand(line) == "show-running-config" }
+    /// What `lab at` commands printed while time passed; shown after the command that let it pass.
+    var labScheduledOutput: [Output] = []
 
     /// What a command produced.
     public struct Output: Sendable, Equatable, Codable {
@@ -96,6 +98,7 @@ public final class CommandRunner {
     public func run(_ line: String, from origin: Origin = .prompt) -> Output {
         let (command, filters) = Self.splitFilters(line)
         var out = runCommand(command, from: origin)
+        if !labScheduledOutput.isEmpty { out = withScheduledOutput(out) }
         guard !filters.isEmpty else { return out }
         for filter in filters {
             switch Self.applyFilter(filter, to: out.text) {
@@ -431,6 +434,12 @@ public final class CommandRunner {
         case "lab-server": return labServer(a)
         case "lab-clock": return labClock(a)
         case "lab-advance": return labAdvance(a)
+        case "lab-client": return labClient(a)
+        case "lab-at": return labAt(a)
+        case "lab-speed": return labSpeed(a)
+        case "lab-pause", "lab-resume": return labPause(p.id == "lab-pause")
+        case "lab-seed": return labSeed(a)
+        case "lab-restart": return labRestart()
         case "lab-status": return labStatusView()
         case "expect": return expect(a)
         default:

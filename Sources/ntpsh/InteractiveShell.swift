@@ -40,14 +40,17 @@ final class InteractiveShell {
             runner.grammar.describe(String(line.prefix(cursor))).render()
         }
         runner.terminalWidth = terminalWidth()
-        if eventThread { _ = runner.run("terminal monitor") }
+        if eventThread || runner.lab != nil { _ = runner.run("terminal monitor") }
         let monitor = EventMonitor(admin: admin, editor: editor)
         if eventThread { monitor.start() }
         defer { monitor.stop() }
+        let pacer = runner.lab.map { LabPacer(lab: $0, runner: runner, editor: editor) }
+        if let pacer { editor.idle = { pacer.tick() } }
 
         while true {
             editor.prompt = prompt()
             monitor.enabled = runner.monitor
+            pacer?.restart()
             guard let line = editor.readLine() else { break }
             editor.addHistory(line)
             if !confirm(line, editor: editor) { continue }
@@ -116,6 +119,51 @@ final class InteractiveShell {
         var size = winsize()
         if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         return 80
+    }
+}
+
+/// Runs an interactive lab's time while the shell waits for input: real time × `lab speed`
+/// (or as fast as the machine goes with `lab speed max`), nothing while `lab pause`d. Engine
+/// events and `lab at` output appear above the prompt. Runs on the shell's thread (the lab's
+/// world is single-threaded); time spent in commands does not count.
+final class LabPacer {
+    let lab: any LabControl
+    let runner: CommandRunner
+    let editor: LineEditor
+    private var last = OSClock.monotonicNanoseconds()
+
+    init(lab: any LabControl, runner: CommandRunner, editor: LineEditor) {
+        self.lab = lab; self.runner = runner; self.editor = editor
+    }
+
+    /// A new wait for input starts: time from here on counts; events so far were shown by commands.
+    func restart() {
+        last = OSClock.monotonicNanoseconds()
+        _ = runner.admin.takeEvents()
+    }
+
+    /// How much wall time one tick may spend running a lab at `max` speed.
+    static let maxTickNanoseconds: Int64 = 80_000_000
+
+    func tick() {
+        let now = OSClock.monotonicNanoseconds()
+        let real = Double(now - last) / 1e9
+        last = now
+        if !lab.pace.paused {
+            if let speed = lab.pace.speed {
+                lab.advance(seconds: real * speed)
+            } else {
+                let stop = now + Self.maxTickNanoseconds
+                while OSClock.monotonicNanoseconds() < stop { lab.advance(seconds: 16) }
+                last = OSClock.monotonicNanoseconds()
+            }
+        }
+        let events = runner.admin.takeEvents()
+        if runner.monitor { for e in events { editor.printAbove("% \(e.description)") } }
+        if let out = runner.takeScheduledOutput() {
+            for line in out.text.split(separator: "\n") { editor.printAbove(String(line)) }
+            if let e = out.error { editor.printAbove(e) }
+        }
     }
 }
 

@@ -298,16 +298,22 @@ struct NTPSH: ParsableCommand {
         runner.readFile = { try? TextFile.read($0) }
         runner.listDirectory = { Directory.list($0) }
         if let scenario {
+            // On a terminal the lab teaches: its notes, each command and what it printed. Run
+            // unattended it only checks: failures and the summary.
+            let teach = !batch
             var failures = 0, expects = 0, failedExpects = 0
             for (i, line) in scenario.script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let text = String(line)
-                if text.hasPrefix("#") { writeStdout(text + "\n"); continue }
+                if text.hasPrefix("#") {
+                    if teach { writeStdout(LabScenario.note(text)) }
+                    continue
+                }
                 if text.allSatisfy({ $0 == " " }) { continue }
-                writeStdout("lab> \(text)\n")
+                if teach { writeStdout(LabScenario.commandLine(text)) }
                 let isExpect = runner.grammar.match(text).command?.id == "expect"
                 if isExpect { expects += 1 }
                 let out = runner.run(text, from: .file("lab:\(scenario.name)", line: i + 1))
-                writeStdout(out.text)
+                if teach { writeStdout(out.text) }
                 if let e = out.error, out.status != 0 {
                     writeStdout(e + "\n")
                     if isExpect { failedExpects += 1 } else { failures += 1 }

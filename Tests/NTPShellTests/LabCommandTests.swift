@@ -1,0 +1,138 @@
+import NTPEngine
+import NTPSimulation
+import Testing
+@testable import NTPShell
+
+/// The lab commands in virtual time, in-process: simulated clients against the restrict list,
+/// `lab at`, `lab seed`, kiss codes and leap bits on lab servers, `lab restart` with the drift file.
+@Suite struct LabCommandTests {
+    /// A runner in an empty lab world.
+    static func lab(seed: UInt64 = 1, frequencyError: Double = 20) -> (CommandRunner, SimulationAdmin) {
+        let admin = SimulationAdmin.lab(seed: seed, clockOffset: 0.01, frequencyError: frequencyError)
+        let runner = CommandRunner(admin: admin)
+        runner.lab = admin
+        return (runner, admin)
+    }
+
+    /// Runs lines, failing the test on any error; returns the text printed.
+    @discardableResult
+    static func run(_ runner: CommandRunner, _ lines: String...) -> String {
+        var text = ""
+        for line in lines {
+            let out = runner.run(line)
+            #expect(out.error == nil, "\(line): \(out.error ?? "")")
+            text += out.text
+        }
+        return text
+    }
+
+    static func client(_ admin: SimulationAdmin, _ address: String) -> LabStatus.Client? {
+        admin.labStatus().clients.first { $0.address == address }
+    }
+
+    @Test func clientsInsideAndOutsideARestrictedLAN() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1", "server 10.0.0.1 iburst",
+                 "restrict default noserve", "restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap",
+                 "lab client add 192.168.0.20 interval 16s", "lab client add 203.0.113.7 rate 0.0625",
+                 "wait sync", "lab advance 10m")
+        let inside = try #require(Self.client(admin, "192.168.0.20"))
+        let outside = try #require(Self.client(admin, "203.0.113.7"))
+        #expect(inside.sent >= 37 && inside.answered >= inside.sent - 2 && inside.unanswered == 0)
+        #expect(abs(inside.lastOffset ?? 1) < 1e-3)
+        #expect(outside.sent >= 37 && outside.answered == 0 && outside.unanswered >= outside.sent - 1)
+        // The entries counted what they matched.
+        let hits = Dictionary(uniqueKeysWithValues: admin.restrictions().map { ($0.target, $0.hits) })
+        #expect((hits["192.168.0.0/24"] ?? 0) >= UInt64(inside.sent))
+        #expect((hits["default"] ?? 0) >= UInt64(outside.sent))
+        let status = Self.run(runner, "lab status")
+        #expect(status.contains("client 203.0.113.7     every 16s: "))
+        #expect(runner.run("expect client 203.0.113.7 answered == 0").status == 0)
+        #expect(runner.run("expect client 192.168.0.20 unanswered > 0").status == 1)
+        #expect(runner.run("lab client add 10.0.0.1").error?.contains("taken (a server)") == true)
+        Self.run(runner, "lab client remove 203.0.113.7")
+        #expect(Self.client(admin, "203.0.113.7") == nil)
+    }
+
+    @Test func labAtRunsACommandAtALabTime() {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1", "server 10.0.0.1 iburst",
+                 "lab at 10m lab server 10.0.0.1 silent", "lab at 20m lab server 10.0.0.1 answer")
+        #expect(admin.labStatus().scheduled == 2)
+        let out = runner.run("lab advance 15m")
+        #expect(out.text.hasPrefix("[lab 10m] lab server 10.0.0.1 silent\n"))
+        #expect(admin.labStatus().servers.first?.silent == true)
+        #expect(admin.labStatus().scheduled == 1)
+        Self.run(runner, "lab advance 10m")
+        #expect(admin.labStatus().servers.first?.silent == false)
+        // Refused: the past, commands that let time pass, and lines that do not parse.
+        #expect(runner.run("lab at 1m echo late").error?.contains("needs a later time") == true)
+        #expect(runner.run("lab at 1h lab advance 1m").error?.contains("cannot run inside the lab's time") == true)
+        #expect(runner.run("lab at 1h lab server").error != nil)
+        // A scheduled command that fails fails the command that let its time pass.
+        Self.run(runner, "lab at 30m expect peers-count == 7")
+        let failing = runner.run("lab advance 10m")
+        #expect(failing.status == 1 && failing.error?.contains("expect failed: peers-count == 7") == true)
+    }
+
+    @Test func seedComesFirstAndMakesTheSameWorld() {
+        func trace(_ seed: Int) -> String {
+            let (runner, _) = Self.lab()
+            return Self.run(runner, "lab seed \(seed)", "lab server add 10.0.0.1 jitter 2ms", "server 10.0.0.1 iburst",
+                            "wait sync", "lab advance 5m", "lab status")
+        }
+        #expect(trace(7) == trace(7))
+        #expect(trace(7) != trace(8))
+        #expect(trace(7).contains("(seed 7)"))
+        let (runner, _) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1")
+        #expect(runner.run("lab seed 3").error?.contains("lab seed comes first") == true)
+    }
+
+    @Test func kissCodesLeapBitsAndServerOptions() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 refid PPS", "lab server add 10.0.0.2 stratum 2 frequency 5 asymmetry 2ms leap insert",
+                 "server 10.0.0.1 iburst", "server 10.0.0.2 iburst", "wait sync", "lab advance 2m")
+        let peers = Self.run(runner, "peers -n")
+        #expect(peers.contains(".PPS."))
+        let status = Self.run(runner, "lab status")
+        #expect(status.contains("server 10.0.0.2        stratum 2") && status.contains("leap insert"))
+        Self.run(runner, "lab server 10.0.0.1 kiss DENY", "lab advance 5m")
+        #expect(Self.run(runner, "peers -n").contains(".DENY."))
+        #expect(runner.run("expect peer 10.0.0.1 reach == 0").status == 0)
+        #expect(admin.labStatus().servers.first?.kiss == "DENY")
+        #expect(runner.run("lab server 10.0.0.1 kiss TOOLONG").error != nil)
+        Self.run(runner, "lab server 10.0.0.2 leap alarm")
+        #expect(admin.labStatus().servers.last?.leap == .unsynchronized)
+    }
+
+    @Test func restartReadsTheDriftFileWrittenHourly() throws {
+        let (runner, admin) = Self.lab(frequencyError: 40)
+        let note = Self.run(runner, "driftfile /var/lib/ntp/drift")
+        #expect(note.contains("not found in the lab"))
+        Self.run(runner, "lab server add 10.0.0.1", "lab server add 10.0.0.2", "server 10.0.0.1 iburst",
+                 "server 10.0.0.2 iburst", "wait sync", "lab advance 50m")
+        #expect(admin.labFile("/var/lib/ntp/drift") == nil)
+        Self.run(runner, "lab advance 20m")
+        let drift = try #require(admin.labFile("/var/lib/ntp/drift").flatMap { Double($0.dropLast()) })
+        #expect(abs(drift + 40) < 0.5)
+        let restarted = Self.run(runner, "lab restart")
+        #expect(restarted.contains("the frequency starts at"))
+        #expect(admin.peerReports().count == 2)
+        #expect(abs(admin.host.clock.status().frequency - drift) < 0.01)
+        Self.run(runner, "wait sync", "lab advance 30s")
+        #expect(abs(admin.labStatus().frequencyError) < 0.2)
+        #expect(runner.run("expect drift-file < -39.5ppm").status == 0)
+    }
+
+    @Test func speedPauseResume() {
+        let (runner, admin) = Self.lab()
+        #expect(Self.run(runner, "lab speed 60x") == "lab speed 60x\n")
+        #expect(admin.pace.speed == 60)
+        Self.run(runner, "lab speed max", "lab pause")
+        #expect(admin.pace == { var p = LabPace(); p.speed = nil; p.paused = true; return p }())
+        Self.run(runner, "lab resume")
+        #expect(!admin.pace.paused)
+        #expect(runner.run("lab speed fast").error?.contains("Nx") == true)
+    }
+}
