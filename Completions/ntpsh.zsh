@@ -52,6 +52,8 @@ _ntpsh() {
         '--keep-going[Go on after a failing command in a batch.]'
         '--json[Every view prints JSON.]'
         '--daemon[Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.]'
+        '--control-socket[With --daemon\: serve the shell'\''s commands on this Unix socket (mode 0660; changes need root, the engine'\''s user or the socket'\''s group). Default under systemd\: $RUNTIME_DIRECTORY/ntpsh.sock.]:path:_files'
+        '--attach[Attach the shell (or -e/-f) to a running engine through its control socket (default /run/ntpsh/ntpsh.sock); exit status 2 if the engine goes away.]:path:_files'
         '-g[Allow the first clock correction to exceed the panic threshold (1000 s).]'
         '-x[Never step the clock; slew every correction.]'
         '-q[Set the clock once, then exit (as ntpd -q).]'

@@ -4,11 +4,19 @@ public import NTPWire
 /// ``PeerSample`` per accepted reply. `plot` draws from it and the statistics files
 /// (loopstats, peerstats) are written from it. Recorded on the engine's client side only; the
 /// server path never touches it.
-public struct SampleHistory: Sendable {
+public struct SampleHistory: Sendable, Codable {
     public private(set) var loop = SampleRing<LoopSample>(capacity: 8192)
     public private(set) var peers = SampleRing<PeerSample>(capacity: 16384)
 
     public init() {}
+
+    /// The most recent `loop` and `peers` samples only (a copy small enough to send).
+    public func suffix(loop loopCount: Int, peers peerCount: Int) -> SampleHistory {
+        var h = SampleHistory()
+        h.loop = loop.suffix(loopCount)
+        h.peers = peers.suffix(peerCount)
+        return h
+    }
 
     mutating func record(_ sample: LoopSample) { loop.append(sample) }
     mutating func record(_ sample: PeerSample) { peers.append(sample) }
@@ -16,7 +24,7 @@ public struct SampleHistory: Sendable {
 
 /// A ring of the last `capacity` elements, counting every element ever appended so a reader
 /// can ask for what came after what it saw (``since(_:)``).
-public struct SampleRing<Element: Sendable>: Sendable {
+public struct SampleRing<Element: Sendable & Codable>: Sendable, Codable {
     public let capacity: Int
     private var storage: [Element] = []
     private var head = 0
@@ -40,6 +48,30 @@ public struct SampleRing<Element: Sendable>: Sendable {
     /// The kept elements, oldest first.
     public var elements: [Element] { Array(storage[head...] + storage[..<head]) }
 
+    /// A ring of the same capacity holding only the last `n` elements (totals kept).
+    func suffix(_ n: Int) -> SampleRing {
+        var r = SampleRing(capacity: capacity)
+        r.storage = Array(elements.suffix(max(0, n)))
+        r.total = total
+        return r
+    }
+
+    enum CodingKeys: String, CodingKey { case capacity, elements, total }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        capacity = max(1, try c.decode(Int.self, forKey: .capacity))
+        storage = Array(try c.decode([Element].self, forKey: .elements).suffix(capacity))
+        total = max(storage.count, try c.decode(Int.self, forKey: .total))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encode(elements, forKey: .elements)
+        try c.encode(total, forKey: .total)
+    }
+
     /// The elements appended after the first `seen` ones (those still kept), oldest first.
     public func since(_ seen: Int) -> [Element] {
         let missing = total - max(seen, total - storage.count)
@@ -51,7 +83,7 @@ public struct SampleRing<Element: Sendable>: Sendable {
 }
 
 /// The clock discipline after one update (ntpd's loopstats line).
-public struct LoopSample: Sendable, Equatable {
+public struct LoopSample: Sendable, Equatable, Codable {
     /// Local (corrected) clock time of the update.
     public var time: UnixTime
     /// The offset corrected, seconds (reference − local).
@@ -72,7 +104,7 @@ public struct LoopSample: Sendable, Equatable {
 }
 
 /// One association after an accepted reply (ntpd's peerstats line): the clock filter's result.
-public struct PeerSample: Sendable, Equatable {
+public struct PeerSample: Sendable, Equatable, Codable {
     public var time: UnixTime
     public var id: AssociationID
     public var address: IPAddress

@@ -69,7 +69,7 @@ public final class LocalAdmin: AdminAPI {
         let deadline = OSClock.monotonicNanoseconds() + Int64(timeout * 1e9)
         while true {
             if daemon.onLoop({ $0.engine.system.isSynchronized }) { return true }
-            if OSClock.monotonicNanoseconds() >= deadline { return false }
+            if OSClock.monotonicNanoseconds() >= deadline || daemon.isShuttingDown { return false }
             usleep(20_000)
         }
     }

@@ -1,9 +1,13 @@
 public import NTPEngine
 
 /// Everything the shell asks of an engine. The shell talks to the engine only through this:
-/// implemented in-process by NTPRuntime, in virtual time by NTPSimulation (labs), and later
-/// over a control socket. Calls are synchronous; implementations marshal them onto the thread
-/// that owns the engine.
+/// implemented in-process by NTPRuntime (`LocalAdmin`), in virtual time by NTPSimulation (labs),
+/// and over the control socket (NTPRuntime's `RemoteAdmin`, `ntpsh --attach`). Calls are
+/// synchronous; implementations marshal them onto the thread that owns the engine.
+///
+/// A new member must also travel over the control socket: a `ControlCall` in ``ControlCalls``
+/// (ControlProtocol.swift), its handler in `ControlCalls.all`, the method in `RemoteAdmin`, and
+/// a row in Docs/control-protocol.md (four short steps, listed there).
 public protocol AdminAPI: AnyObject {
     // Views
     func peerReports() -> [PeerReport]

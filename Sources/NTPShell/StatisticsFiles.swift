@@ -4,18 +4,18 @@ import CommandGrammar
 
 /// `statsdir`, `statistics`, `filegen`: which of ntpd's statistics files are written, where, and
 /// how they are split (one per day, or one file).
-public struct StatisticsSettings: Sendable, Equatable {
+public struct StatisticsSettings: Sendable, Equatable, Codable {
     /// The kinds ntpsh writes.
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum Kind: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
         case loopstats, peerstats
     }
 
     /// How a file is generated: `type day` (prefix.YYYYMMDD) or `type none` (prefix alone).
-    public enum Generation: String, Sendable {
+    public enum Generation: String, Sendable, Codable {
         case day, none
     }
 
-    public struct File: Sendable, Equatable {
+    public struct File: Sendable, Equatable, Codable {
         public var enabled = false
         /// The file name's prefix inside the directory (default: the kind's name).
         public var prefix: String

@@ -10,7 +10,8 @@ import Glibc
 
 /// The interactive shell: libedit editing, Tab and `?` from the grammar, history in
 /// `~/.ntpsh_history`, engine events above the prompt (`terminal monitor`), a prompt with the
-/// host name and the synchronisation state. Ctrl-D or `quit` leaves; the engine then stops.
+/// host name and the synchronisation state. Ctrl-D or `quit` leaves; the engine then stops
+/// (unless the shell is attached to a running engine: `--attach`).
 final class InteractiveShell {
     let runner: CommandRunner
     let admin: any AdminAPI

@@ -59,6 +59,18 @@ struct NTPSH: ParsableCommand {
     @Flag(help: "Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.")
     var daemon = false
 
+    @Option(help: ArgumentHelp(
+        "With --daemon: serve the shell's commands on this Unix socket (mode 0660; changes need root, the engine's user or the socket's group). Default under systemd: $RUNTIME_DIRECTORY/ntpsh.sock.",
+        valueName: "path"),
+            completion: .file())
+    var controlSocket: String?
+
+    @Option(help: ArgumentHelp(
+        "Attach the shell (or -e/-f) to a running engine through its control socket (default \(NTPSH.defaultControlSocket)); exit status 2 if the engine goes away.",
+        valueName: "path"),
+            completion: .file())
+    var attach: String?
+
     @Flag(name: .customShort("g"), help: "Allow the first clock correction to exceed the panic threshold (1000 s).")
     var allowBigFirstCorrection = false
 
@@ -103,6 +115,12 @@ struct NTPSH: ParsableCommand {
         if daemon && (!execute.isEmpty || file != nil) {
             throw ValidationError("--daemon runs no commands; use -e/-f without it")
         }
+        if controlSocket != nil && !daemon {
+            throw ValidationError("--control-socket serves a --daemon engine; attach to it with --attach")
+        }
+        if attach != nil && (daemon || checkConfig || config != nil || lab != nil) {
+            throw ValidationError("--attach uses a running engine; it takes no --daemon, --check-config, --config or --lab")
+        }
     }
 
     func run() throws {
@@ -116,6 +134,7 @@ struct NTPSH: ParsableCommand {
         }
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
         if let lab { return try runLab(lab, batch: batch) }
+        if let attach { return try runAttached(attach.isEmpty ? Self.defaultControlSocket : attach, batch: batch) }
         let log = Log(name: "ntpsh", quiet: !daemon)
         let port = self.port ?? 123
         var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
@@ -145,6 +164,15 @@ struct NTPSH: ParsableCommand {
         }
 
         if daemon {
+            let keeper = ConfigurationKeeper(runner: runner, log: log)
+            server.reload = { keeper.reload() }
+            if let path = controlSocketPath() {
+                do {
+                    server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
+                } catch {
+                    throw ExitFailure("ntpsh: control socket: \(error)", status: 2)
+                }
+            }
             let status = server.runUntilSignalled()
             if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
             return
@@ -165,18 +193,12 @@ struct NTPSH: ParsableCommand {
     private func loadConfiguration(_ path: String, into runner: CommandRunner) throws {
         let text: String
         do { text = try TextFile.read(path) } catch { throw ExitFailure("ntpsh: \(path): \(error)", status: 2) }
-        var errors: [String] = []
-        runner.recordsOrigins = true
-        defer { runner.recordsOrigins = false }
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let out = runner.run(String(line), from: .file(path, line: i + 1))
-            if !out.text.isEmpty { writeStderr(out.text) }
-            if let e = out.error { errors.append(e) }
-        }
+        let loaded = runner.loadConfiguration(text, path: path)
+        if !loaded.output.isEmpty { writeStderr(loaded.output) }
+        let errors = loaded.errors
         if !errors.isEmpty {
             throw ExitFailure(errors.joined(separator: "\n") + "\nntpsh: \(path): \(errors.count) error\(errors.count == 1 ? "" : "s"); not started", status: 2)
         }
-        runner.configFile = (path, text)
     }
 
     /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing
@@ -220,6 +242,54 @@ struct NTPSH: ParsableCommand {
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !runLine(String(line), .file(name, line: i + 1)) { break }
         return status
+    }
+
+    /// Where `--attach` looks by default: the socket of the systemd service.
+    static let defaultControlSocket = "/run/ntpsh/ntpsh.sock"
+
+    /// `--control-socket PATH`, or under systemd with RuntimeDirectory= the socket in it.
+    private func controlSocketPath() -> String? {
+        if let controlSocket { return controlSocket }
+        guard let env = getenv("RUNTIME_DIRECTORY"),
+              let directory = String(cString: env).split(separator: ":").first else { return nil }
+        return "\(directory)/ntpsh.sock"
+    }
+
+    /// `--attach [PATH]`: the shell (or -e/-f) against a running engine. Configuration commands,
+    /// `show running-config` and `write` run in the engine's own runner (one running
+    /// configuration for every attached shell; the engine writes its own file).
+    private func runAttached(_ path: String, batch: Bool) throws {
+        let remote: RemoteAdmin
+        do {
+            remote = try RemoteAdmin(path: path, client: "ntpsh \(ntpshVersion) --attach (pid \(getpid()))")
+        } catch {
+            throw ExitFailure("ntpsh: --attach: \(error)", status: 2)
+        }
+        // The engine may go while libedit holds the terminal (the event monitor's thread notices
+        // first): put the terminal back as it was before saying so.
+        var saved = termios()
+        if tcgetattr(0, &saved) == 0 {
+            let terminal = saved
+            remote.onLost = { reason in
+                var t = terminal
+                tcsetattr(0, TCSANOW, &t)
+                writeStderr("\nntpsh: lost the engine: \(reason)\n")
+                Glibc.exit(2)
+            }
+        }
+        let runner = CommandRunner(admin: remote, json: json)
+        runner.configurationOwner = { line, origin in remote.configure(line, origin) }
+        runner.readFile = { try? TextFile.read($0) }
+        runner.listDirectory = { Directory.list($0) }
+        if batch {
+            let status = runBatch(runner)
+            if status != 0 { throw ExitFailure("", status: status) }
+            return
+        }
+        if !remote.welcome.privileged {
+            writeStdout("% attached to \(remote.welcome.engine) at \(path): views only (changes need root, the engine's user or the socket's group)\n")
+        }
+        _ = InteractiveShell(runner: runner, admin: remote, assumeYes: yes).run()
     }
 
     /// `--lab [NAME]`: no sockets and no real clock; the shell drives a simulated world.
@@ -329,8 +399,11 @@ enum Main {
         do {
             // `--lab` without a name (last, or before another option): the empty lab.
             var arguments = Array(CommandLine.arguments.dropFirst())
-            if let i = arguments.firstIndex(of: "--lab"), i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
-                arguments.insert("", at: i + 1)
+            // `--attach` without a path: the default socket.
+            for flag in ["--lab", "--attach"] {
+                if let i = arguments.firstIndex(of: flag), i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
+                    arguments.insert("", at: i + 1)
+                }
             }
             var command = try NTPSH.parseAsRoot(arguments)
             try command.run()

@@ -186,3 +186,24 @@ import Testing
         for lab in LabScenarios.all { #expect(text.contains("  \(lab.name) ")) }
     }
 }
+
+/// `plot` through `ntpsh --attach`: the history travels over the control protocol, trimmed.
+@Suite struct SampleHistoryProtocolTests {
+    @Test func historyCallSendsTheRecentSamplesAndTheyDecode() throws {
+        let (runner, admin) = LabCommandTests.lab()
+        LabCommandTests.run(runner, "lab server add 10.0.0.1", "lab server add 10.0.0.2", "server 10.0.0.1 iburst minpoll 3 maxpoll 3",
+                            "server 10.0.0.2 iburst minpoll 3 maxpoll 3", "wait sync", "lab advance 6h")
+        let full = admin.sampleHistory()
+        #expect(full.peers.total > ControlCalls.historyPeers && full.loop.total > ControlCalls.historyLoop)
+        let session = ControlSession(admin: admin) { _, _ in CommandRunner.Output() }
+        let handler = try #require(ControlCalls.all.first { $0.name == "sampleHistory" })
+        let frame = try handler.handle(session, false, 1, Array(#"{"id":1,"call":"sampleHistory","args":{}}"#.utf8)).get()
+        #expect(frame.count < ControlProtocol.maxFrame / 2, "\(frame.count) bytes")
+        let response = try ControlProtocol.decode(ControlProtocol.Response<SampleHistory>.self, from: frame).get()
+        let sent = try #require(response.result)
+        #expect(sent.loop.count == ControlCalls.historyLoop && sent.peers.count == ControlCalls.historyPeers)
+        #expect(sent.loop.total == full.loop.total)
+        #expect(sent.loop.elements == Array(full.loop.elements.suffix(ControlCalls.historyLoop)))
+        #expect(sent.peers.elements.last == full.peers.elements.last)
+    }
+}
