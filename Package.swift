@@ -37,7 +37,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         // The engine in virtual time.
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell"], swiftSettings: strict),
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell", "NTPCrypto"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).

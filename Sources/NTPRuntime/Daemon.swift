@@ -2,6 +2,7 @@ public import NTPEngine
 public import NTPPlatform
 import NTPWire
 import NTPShell
+import NTPCrypto
 import Glibc
 import Synchronization
 import SystemPackage
@@ -73,7 +74,7 @@ public final class Daemon {
     private let resolved = ResolvedQueue()
 
     private let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
-    private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: 64)
+    private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: ServerResponder.replyCapacity)
     private var clientBuffer = [UInt8](repeating: 0, count: Daemon.receiveBufferSize)
 
     /// Requests longer than this are dropped as oversize (counted).
@@ -122,6 +123,9 @@ public final class Daemon {
             if let s = try? UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) { clientSockets.append(s) }
         }
         for a in settings.associations { engine.add(a) }
+        engine.keys = keys
+        responder.keys = keys
+        associationsChanged()
     }
 
     deinit {
@@ -183,6 +187,19 @@ public final class Daemon {
         inbox.put(job)
         var byte: UInt8 = 0
         _ = write(wake.write, &byte, 1)
+    }
+
+    /// The keys the engine, the server side and mode 6 authenticate with (loop thread).
+    var keys = KeyStore(provider: OpenSSLMAC()) {
+        didSet {
+            engine.keys = keys
+            responder.keys = keys
+        }
+    }
+
+    /// The addresses of `peer` associations, whose mode 1 packets pass `nopeer` (loop thread).
+    func associationsChanged() {
+        responder.configuredPeers = engine.peerAddresses
     }
 
     /// The restrict list the server applies (loop thread).
@@ -276,6 +293,7 @@ public final class Daemon {
             if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
         }
         responder.state = engine.serverState
+        if !actions.isEmpty { associationsChanged() }
     }
 
     private func startResolving(_ id: AssociationID, _ host: String) {
@@ -320,7 +338,7 @@ public final class Daemon {
                 log.warning("receive on \(socket.localAddress): \(error)")
                 return
             }
-            if received == 0 { return }
+            if received == 0 { break }
             for i in 0..<received {
                 let datagram = receiveBatch[i]
                 if datagram.truncated {
@@ -344,12 +362,28 @@ public final class Daemon {
             if !sendBatch.isEmpty {
                 let t3 = clock.now()
                 for j in 0..<sendBatch.count {
-                    ServerResponder.stampTransmit(t3, into: sendBatch.payload(j))
+                    let reply = sendBatch.payload(j)
+                    ServerResponder.stampTransmit(t3, into: reply)
+                    responder.seal(reply)
                 }
                 _ = socket.send(sendBatch)
             }
-            if received < receiveBatch.capacity { return }
+            if received < receiveBatch.capacity { break }
         }
+        logAuthenticationFailures()
+    }
+
+    /// Requests that failed authentication are answered with crypto-NAKs; the log says so at
+    /// most once a minute (a flood of bad MACs must not flood the log).
+    private var authenticationLog = (naks: UInt64(0), at: Int64.min)
+    private func logAuthenticationFailures() {
+        let naks = responder.counters.cryptoNAKs
+        guard naks != authenticationLog.naks, let last = responder.lastAuthenticationFailure else { return }
+        let now = OSClock.monotonicNanoseconds()
+        guard authenticationLog.at == .min || now - authenticationLog.at >= 60_000_000_000 else { return }
+        let count = naks - authenticationLog.naks
+        log.warning("\(count) request\(count == 1 ? "" : "s") failed authentication (crypto-NAK sent); last from \(last.source): \(last.failure)")
+        authenticationLog = (naks, now)
     }
 
     /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;

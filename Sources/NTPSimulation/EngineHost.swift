@@ -1,5 +1,6 @@
 public import NTPEngine
 public import NTPWire
+import NTPCrypto
 
 /// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
 /// on a ``SimulatedClock``, polling simulated servers and (optionally) answering simulated
@@ -24,6 +25,7 @@ public final class EngineHost: SimulatedHost {
         self.address = address
         engine = Engine(configuration: configuration, clock: clock, seed: seed)
         responder = ServerResponder(state: engine.serverState)
+        keys = KeyStore(provider: OpenSSLMAC())
         for a in associations { engine.add(a) }
     }
 
@@ -43,6 +45,12 @@ public final class EngineHost: SimulatedHost {
         }
         self.init(clock: world.clientClock, address: world.clientAddress, configuration: config,
                   associations: associations, seed: world.seed &+ 0x5EED)
+    }
+
+    /// The keys the engine and the server side authenticate with.
+    public var keys: KeyStore {
+        get { engine.keys }
+        set { engine.keys = newValue; responder.keys = newValue }
     }
 
     /// The server side's restrict list.
@@ -70,19 +78,23 @@ public final class EngineHost: SimulatedHost {
         network: SimulatedNetwork
     ) {
         guard bytes.count >= NTPHeader.size else { return }
-        if bytes[0] & 7 == NTPMode.server.rawValue {
+        if bytes[0] & 7 == NTPMode.server.rawValue || bytes[0] & 7 == NTPMode.symmetricPassive.rawValue {
             perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime), network: network)
             return
         }
         // A request from a simulated client: answer as the daemon would.
-        var reply = [UInt8](repeating: 0, count: NTPHeader.size)
+        var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
                 responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
         guard case .reply(let length) = outcome else { return }
-        reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(clock.now(), into: $0) }
+        reply.withUnsafeMutableBytes { out in
+            let sent = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
+            ServerResponder.stampTransmit(clock.now(), into: sent)
+            responder.seal(sent)
+        }
         network.send(Array(reply[0..<length]), from: destination, to: source)
     }
 
@@ -102,5 +114,6 @@ public final class EngineHost: SimulatedHost {
         }
         events.append(contentsOf: engine.takeEvents())
         responder.state = engine.serverState
+        responder.configuredPeers = engine.peerAddresses
     }
 }

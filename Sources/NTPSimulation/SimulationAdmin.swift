@@ -40,6 +40,12 @@ public final class SimulationAdmin: AdminAPI {
     public func setDriftFile(_ path: String?) -> String? {
         path == nil ? nil : "note: a lab keeps no drift file; the frequency starts from the simulated clock"
     }
+    public func setKeys(_ keys: [SymmetricKey], file: String?) { host.keys.replaceKeys(keys, file: file) }
+    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
+        if trusted { host.keys.trusted.formUnion(keyIDs) } else { host.keys.trusted.subtract(keyIDs) }
+    }
+    public func setControlKey(_ keyID: UInt32?) { host.keys.controlKey = keyID }
+    public func keyStore() -> KeyStore { host.keys }
     public func setRestriction(_ entry: RestrictEntry) { host.restrictions.set(entry) }
     public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
         host.restrictions.remove(network: network, prefixLength: prefixLength)
