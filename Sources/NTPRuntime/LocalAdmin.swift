@@ -41,6 +41,9 @@ public final class LocalAdmin: AdminAPI {
     }
     public func setControlKey(_ keyID: UInt32?) { daemon.onLoop { $0.keys.controlKey = keyID } }
     public func keyStore() -> KeyStore { daemon.onLoop { $0.keys } }
+    public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
+        try daemon.onLoop { $0.setInterfaceRules(rules) }.get()
+    }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
 
     public func step(by offset: Double) throws(AdminError) {

@@ -35,6 +35,9 @@ public protocol AdminAPI: AnyObject {
     func setControlKey(_ keyID: UInt32?)
     /// The keys, trusted ids and control key as the engine holds them (for views and mode 6).
     func keyStore() -> KeyStore
+    /// `interface`/`nic`: the server's sockets follow these rules (in order; the last match
+    /// decides). Returns what it listens on and ignores now.
+    func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
 

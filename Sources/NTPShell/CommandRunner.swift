@@ -313,7 +313,9 @@ public final class CommandRunner {
         case "discard", "leapfile", "logfile", "statsdir", "requestkey":
             running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
-        case "statistics", "enable", "disable", "filegen", "interface", "nic":
+        case "interface", "nic", "no-interface", "no-nic":
+            return interface(a, remove: p.id.hasPrefix("no-"), line: line)
+        case "statistics", "enable", "disable", "filegen":
             running.set(id: p.id, key: canonical(line), line: canonical(line), origin: currentOrigin)
             return Output()
         case "includefile":
@@ -459,6 +461,35 @@ public final class CommandRunner {
         let parsed = KeyFile.parse(text, file: file)
         admin.setKeys(parsed.keys, file: file)
         return Output(text: (parsed.errors.map { "warning: \($0); line ignored\n" } + parsed.notes.map { "note: \($0)\n" }).joined())
+    }
+
+    /// The `interface`/`nic` rules in force, in order.
+    private(set) var interfaceRules: [InterfaceRule] = []
+
+    /// `interface|nic ACTION WHICH` adds a rule (replacing one for the same WHICH, which moves
+    /// to the end); `no interface …` removes it. The server's sockets follow at once.
+    private func interface(_ a: Arguments, remove: Bool, line: String) -> Output {
+        let which = a.string("which") ?? ""
+        guard let rule = InterfaceRule(action: a.string("action") ?? "", which: which) else {
+            return .failure("interface: '\(which)' is not all, ipv4, ipv6, wildcard, an interface name, an address or ADDRESS/LEN")
+        }
+        let key = "interface " + rule.which
+        if remove {
+            guard interfaceRules.contains(rule) else { return .failure("no rule '\(rule)'") }
+            interfaceRules.removeAll { $0 == rule }
+            running.remove(id: "interface", key: key)
+        } else {
+            interfaceRules.removeAll { $0.target == rule.target }
+            interfaceRules.append(rule)
+            running.remove(id: "interface", key: key)
+            running.set(id: "interface", key: key, line: canonical(line), origin: currentOrigin)
+        }
+        do {
+            let report = try admin.setInterfaceRules(interfaceRules)
+            return Output(text: recordsOrigins ? "" : report)
+        } catch {
+            return .failure(error.description)
+        }
     }
 
     /// `unrestrict TARGET [FLAG…]` (NTPsec): turns the flags off in the entry; with no flags,

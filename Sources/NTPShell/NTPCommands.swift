@@ -151,21 +151,17 @@ public enum NTPCommands {
         Command("disable", help: "Disable a system option") {
             OneOrMore { systemOption() }
         }
-        Command("interface", help: "Listen on or ignore interfaces and addresses") {
-            OneOf {
-                Flag("listen", help: "Listen on", key: "action")
-                Flag("ignore", help: "Do not listen on", key: "action")
-                Flag("drop", help: "Listen, but drop all packets", key: "action")
-            }
-            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name or an address", key: "which")
+        Command("interface", help: "Listen on or ignore interfaces and addresses (the last matching rule decides)") {
+            interfaceRule()
         }
         Command("nic", help: "Same as interface") {
-            OneOf {
-                Flag("listen", help: "Listen on", key: "action")
-                Flag("ignore", help: "Do not listen on", key: "action")
-                Flag("drop", help: "Listen, but drop all packets", key: "action")
-            }
-            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name or an address", key: "which")
+            interfaceRule()
+        }
+        Command("no interface", help: "Remove an interface rule", id: "no-interface") {
+            interfaceRule()
+        }
+        Command("no nic", help: "Same as no interface", id: "no-nic") {
+            interfaceRule()
         }
         Command("broadcast", help: "Broadcast server mode (not supported by ntpsh)") {
             Argument(.text, name: "ARGS", help: "Arguments", key: "args")
@@ -350,6 +346,18 @@ public enum NTPCommands {
             Flag("notrust", help: "Require authentication", key: "flags")
             Flag("ntpport", help: "Match only source port 123", key: "flags")
             Flag("version", help: "Refuse other NTP versions", key: "flags")
+        }.syntax
+    }
+
+    /// `listen|ignore|drop WHICH`, shared by `interface`, `nic` and their `no`.
+    static func interfaceRule() -> Syntax {
+        Seq {
+            OneOf {
+                Flag("listen", help: "Listen on", key: "action")
+                Flag("ignore", help: "Do not listen on", key: "action")
+                Flag("drop", help: "Listen, but drop all packets", key: "action")
+            }
+            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name, an address or ADDRESS/LEN", key: "which")
         }.syntax
     }
 

@@ -46,6 +46,9 @@ public final class SimulationAdmin: AdminAPI {
     }
     public func setControlKey(_ keyID: UInt32?) { host.keys.controlKey = keyID }
     public func keyStore() -> KeyStore { host.keys }
+    public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
+        "note: a lab has no sockets; interface rules are kept, not applied\n"
+    }
     public func setRestriction(_ entry: RestrictEntry) { host.restrictions.set(entry) }
     public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
         host.restrictions.remove(network: network, prefixLength: prefixLength)

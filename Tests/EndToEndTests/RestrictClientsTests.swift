@@ -41,23 +41,19 @@ struct RestrictClientsTests {
         let ntpsh = try Background(ntpshBinary(), ["--clock", "observe", "--listen", "127.0.0.1", "--port", String(port),
                                                    "-c", conf, "-f", "-"], input: true)
         defer { ntpsh.stop() }
-        func step(_ commands: String, _ marker: String) throws {
-            ntpsh.send(commands + "\necho \(marker)\n")
-            try ntpsh.waitUntil(timeout: 10, marker) { ntpsh.stdout.contains(marker + "\n") }
-        }
-        try step("wait sync 10s", "ready")
+        try ntpsh.step("wait sync 10s", "ready")
 
         #expect(try Self.measure(from: "127.0.0.2", port: port) != nil, "a host rule without noserve")
         #expect(try Self.measure(from: "127.0.0.3", port: port) == nil, "default noserve")
 
-        try step("restrict 127.0.0.3 nomodify", "added")
+        try ntpsh.step("restrict 127.0.0.3 nomodify", "added")
         #expect(try Self.measure(from: "127.0.0.3", port: port) != nil, "the rule added at runtime applies to the next packet")
-        try step("no restrict 127.0.0.3", "removed")
+        try ntpsh.step("no restrict 127.0.0.3", "removed")
         #expect(try Self.measure(from: "127.0.0.3", port: port) == nil, "removed at runtime: default noserve again")
         // unrestrict turns flags off (NTPsec): the default loses noserve for a moment.
-        try step("unrestrict default noserve", "unrestricted")
+        try ntpsh.step("unrestrict default noserve", "unrestricted")
         #expect(try Self.measure(from: "127.0.0.3", port: port) != nil, "default without noserve")
-        try step("restrict default kod nomodify notrap nopeer noquery noserve", "restored")
+        try ntpsh.step("restrict default kod nomodify notrap nopeer noquery noserve", "restored")
         #expect(try Self.measure(from: "127.0.0.3", port: port) == nil)
 
         #expect(try Self.measure(from: "127.0.0.4", port: port, options: "version 3") == nil, "version: NTPv3 refused")
@@ -67,7 +63,7 @@ struct RestrictClientsTests {
         #expect(try Self.measure(from: "127.0.0.5", port: port, options: "key 1", keyfile: chronyKeys) != nil,
                 "notrust: authenticated served")
 
-        try step("restrictions", "listed")
+        try ntpsh.step("restrictions", "listed")
         let listing = ntpsh.stdout
         for entry in ["default", "127.0.0.2/32", "127.0.0.4/32", "127.0.0.5/32"] { #expect(listing.contains(entry)) }
         #expect(!listing.contains("127.0.0.3/32"))
