@@ -124,6 +124,13 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
     public func setStatistics(_ settings: StatisticsSettings) -> String? {
         do throws(AdminError) { return try call(ControlCalls.setStatistics, settings) } catch { return error.description }
     }
+    public func setKeys(_ keys: [SymmetricKey], file: String?) { _ = value(ControlCalls.setKeys, .init(keys: keys, file: file), otherwise: Nothing()) }
+    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
+        _ = value(ControlCalls.setTrusted, .init(keyIDs: keyIDs, trusted: trusted), otherwise: Nothing())
+    }
+    public func setControlKey(_ keyID: UInt32?) { _ = value(ControlCalls.setControlKey, keyID, otherwise: Nothing()) }
+    public func keyStore() -> KeyStore { value(ControlCalls.keyStore, Nothing(), otherwise: ControlCalls.KeySummary(KeyStore())).store }
+    public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
     public func setDriftFile(_ path: String?) -> String? {
         do throws(AdminError) { return try call(ControlCalls.setDriftFile, path) } catch { return error.description }
     }

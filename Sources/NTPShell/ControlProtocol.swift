@@ -16,7 +16,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 2
+    public static let version = 3
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -220,6 +220,26 @@ public enum ControlCalls {
     public struct ConfigureLine: Codable, Sendable { public var line: String; public var origin: CommandRunner.Origin
         public init(line: String, origin: CommandRunner.Origin) { self.line = line; self.origin = origin } }
     public struct Double1: Codable, Sendable { public var value: Double; public init(_ v: Double) { value = v } }
+    public struct KeysFile: Codable, Sendable { public var keys: [SymmetricKey]; public var file: String?
+        public init(keys: [SymmetricKey], file: String?) { self.keys = keys; self.file = file } }
+    public struct Trust: Codable, Sendable { public var keyIDs: [UInt32]; public var trusted: Bool
+        public init(keyIDs: [UInt32], trusted: Bool) { self.keyIDs = keyIDs; self.trusted = trusted } }
+    /// The key store as views see it: ids, types, trust, control key, file — the secrets are
+    /// never sent (they are emptied before encoding).
+    public struct KeySummary: Codable, Sendable {
+        public var keys: [SymmetricKey]; public var trusted: [UInt32]; public var controlKey: UInt32?
+        public var requestKey: UInt32?; public var file: String?
+        public init(_ store: KeyStore) {
+            keys = store.keys.values.sorted { $0.id < $1.id }.map { SymmetricKey(id: $0.id, algorithm: $0.algorithm, secret: []) }
+            trusted = store.trusted.sorted(); controlKey = store.controlKey; requestKey = store.requestKey; file = store.file
+        }
+        public var store: KeyStore {
+            var s = KeyStore()
+            s.replaceKeys(keys, file: file)
+            s.trusted = Set(trusted); s.controlKey = controlKey; s.requestKey = requestKey
+            return s
+        }
+    }
 
     // Views
     public static let peerReports = ControlCall<Nothing, [PeerReport]>("peerReports", .view) { s, _ in s.admin.peerReports() }
@@ -265,6 +285,19 @@ public enum ControlCalls {
     public static let removeRestriction = ControlCall<RestrictTarget, Bool>("removeRestriction", .change) { s, a in
         s.admin.removeRestriction(network: a.network, prefixLength: a.prefixLength)
     }
+    public static let setKeys = ControlCall<KeysFile, Nothing>("setKeys", .change) { s, a in
+        s.admin.setKeys(a.keys, file: a.file); return Nothing()
+    }
+    public static let setTrusted = ControlCall<Trust, Nothing>("setTrusted", .change) { s, a in
+        s.admin.setTrusted(a.keyIDs, a.trusted); return Nothing()
+    }
+    public static let setControlKey = ControlCall<UInt32?, Nothing>("setControlKey", .change) { s, a in
+        s.admin.setControlKey(a); return Nothing()
+    }
+    public static let keyStore = ControlCall<Nothing, KeySummary>("keyStore", .view) { s, _ in KeySummary(s.admin.keyStore()) }
+    public static let setInterfaceRules = ControlCall<[InterfaceRule], String>("setInterfaceRules", .change) { s, a throws(AdminError) in
+        try s.admin.setInterfaceRules(a)
+    }
     public static let setDriftFile = ControlCall<String?, String?>("setDriftFile", .change) { s, a in s.admin.setDriftFile(a) }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
         s.admin.setStatistics(a)
@@ -290,5 +323,6 @@ public enum ControlCalls {
         setEngineConfiguration.handler, setRestriction.handler, removeRestriction.handler, setDriftFile.handler,
         configure.handler, step.handler, stepNow.handler, slew.handler,
         sampleHistory.handler, setStatistics.handler,
+        setKeys.handler, setTrusted.handler, setControlKey.handler, keyStore.handler, setInterfaceRules.handler,
     ]
 }

@@ -43,6 +43,20 @@ public struct RunningConfig: Sendable, Equatable {
         return before - entries.count
     }
 
+    /// `no trustedkey N…`: takes the keys out of every `trustedkey` line (a line left with none goes).
+    mutating func untrust(_ ids: [UInt32]) {
+        let gone = Set(ids.map(String.init))
+        for i in entries.indices.reversed() where entries[i].id == "trustedkey" {
+            let words = entries[i].line.split(separator: " ").dropFirst().map(String.init)
+            let kept = words.filter { !gone.contains($0) }
+            if kept.count == words.count { continue }
+            if kept.isEmpty { entries.remove(at: i); continue }
+            entries[i].line = "trustedkey " + kept.joined(separator: " ")
+            entries[i].key = kept.joined(separator: " ")
+            entries[i].edited = true
+        }
+    }
+
     public func contains(id: String, key: String) -> Bool { entries.contains { $0.id == id && $0.key == key } }
 
     public var text: String { entries.map { $0.line + "\n" }.joined() }

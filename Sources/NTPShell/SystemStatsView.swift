@@ -77,6 +77,7 @@ public enum SystemStatsView {
         let rows: [(String, UInt64)] = [
             ("packets received:     ", c.received),
             ("bad length or format: ", c.droppedTooShort + c.droppedMalformed),
+            ("authentication failed:", c.cryptoNAKs),
             ("declined:             ", c.droppedUnsupportedMode + c.droppedBadVersion),
             ("processed for time:   ", c.replied),
         ]
@@ -110,6 +111,8 @@ public enum SystemStatsView {
             ("dropped_bad_version", .uint(c.droppedBadVersion)),
             ("dropped_unsupported_mode", .uint(c.droppedUnsupportedMode)),
             ("dropped_malformed", .uint(c.droppedMalformed)),
+            ("authenticated", .uint(c.authenticated)),
+            ("authentication_failed", .uint(c.cryptoNAKs)),
         ])
     }
 

@@ -1,5 +1,6 @@
 public import NTPEngine
 public import NTPWire
+import NTPCrypto
 
 /// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
 /// on a ``SimulatedClock``, polling simulated servers and (optionally) answering simulated
@@ -24,6 +25,7 @@ public final class EngineHost: SimulatedHost {
         self.address = address
         engine = Engine(configuration: configuration, clock: clock, seed: seed)
         responder = ServerResponder(state: engine.serverState)
+        keys = KeyStore(provider: OpenSSLMAC())
         for a in associations { engine.add(a) }
     }
 
@@ -43,6 +45,12 @@ public final class EngineHost: SimulatedHost {
         }
         self.init(clock: world.clientClock, address: world.clientAddress, configuration: config,
                   associations: associations, seed: world.seed &+ 0x5EED)
+    }
+
+    /// The keys the engine and the server side authenticate with.
+    public var keys: KeyStore {
+        get { engine.keys }
+        set { engine.keys = newValue; responder.keys = newValue }
     }
 
     /// The server side's restrict list.
@@ -70,7 +78,7 @@ public final class EngineHost: SimulatedHost {
         network: SimulatedNetwork
     ) {
         guard bytes.count >= NTPHeader.size else { return }
-        if bytes[0] & 7 == NTPMode.server.rawValue {
+        if bytes[0] & 7 == NTPMode.server.rawValue || bytes[0] & 7 == NTPMode.symmetricPassive.rawValue {
             perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime), network: network)
             return
         }
@@ -84,7 +92,7 @@ public final class EngineHost: SimulatedHost {
     /// transmit timestamp is the clock's reading now. `shift` seconds are added to the times
     /// the reply carries (the lab served on a real socket: lab time moved onto real time).
     public func answer(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime, shift: Double = 0) -> [UInt8]? {
-        var reply = [UInt8](repeating: 0, count: NTPHeader.size)
+        var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
                 responder.respond(to: request, from: source.ip, sourcePort: source.port,
@@ -96,7 +104,11 @@ public final class EngineHost: SimulatedHost {
             let stamp = NTPTimestamp(reference.adding(seconds: shift)).rawValue
             for i in 0..<8 { reply[16 + i] = UInt8(truncatingIfNeeded: stamp >> (56 - 8 * UInt64(i))) }
         }
-        reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(clock.now().adding(seconds: shift), into: $0) }
+        reply.withUnsafeMutableBytes { out in
+            let sent = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
+            ServerResponder.stampTransmit(clock.now().adding(seconds: shift), into: sent)
+            responder.seal(sent)
+        }
         return Array(reply[0..<length])
     }
 
@@ -116,5 +128,6 @@ public final class EngineHost: SimulatedHost {
         }
         events.append(contentsOf: engine.takeEvents())
         responder.state = engine.serverState
+        responder.configuredPeers = engine.peerAddresses
     }
 }

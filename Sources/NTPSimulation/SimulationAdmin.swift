@@ -93,6 +93,15 @@ public final class SimulationAdmin: AdminAPI {
         try? host.clock.setFrequency(ppm: ppm)
         return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm, 3)) ppm"
     }
+    public func setKeys(_ keys: [SymmetricKey], file: String?) { host.keys.replaceKeys(keys, file: file) }
+    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
+        if trusted { host.keys.trusted.formUnion(keyIDs) } else { host.keys.trusted.subtract(keyIDs) }
+    }
+    public func setControlKey(_ keyID: UInt32?) { host.keys.controlKey = keyID }
+    public func keyStore() -> KeyStore { host.keys }
+    public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
+        "note: a lab has no sockets; interface rules are kept, not applied\n"
+    }
     public func setRestriction(_ entry: RestrictEntry) { host.restrictions.set(entry) }
     public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
         host.restrictions.remove(network: network, prefixLength: prefixLength)

@@ -302,7 +302,11 @@ struct ControlSocketTests {
         try tmux.waitFor("Tab to complete the engine's association") { $0.last?.hasSuffix("> no server 127.0.0.44") == true }
         try tmux.keys("C-u")
         try tmux.type("pe")
-        try tmux.keys("Tab", "Enter")
+        try tmux.keys("Tab")
+        // `peer` and `peers` share the prefix: Tab completes `peer`; an `s` makes it the view.
+        try tmux.waitFor("pe+Tab to complete peer") { $0.last?.hasSuffix("> peer") == true }
+        try tmux.type("s")
+        try tmux.keys("Enter")
         try tmux.waitFor("the peers view") { $0.contains { $0.hasPrefix("*LOCAL(0)") } && $0.contains { $0.contains("127.0.0.44") } }
         // terminal monitor: an event caused by another attached shell prints above this prompt.
         let step = try attach(socket, ["-e", "step 0.25"])

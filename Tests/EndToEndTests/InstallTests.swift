@@ -58,7 +58,7 @@ struct InstallTests {
     func bashCompletion() throws {
         #expect(try bashComplete(["--con"]) == ["--config", "--control-socket"])
         #expect(try bashComplete(["--clock", "ob"]) == ["observe"])
-        #expect(try bashComplete(["-e", "pe"]) == ["peers"])
+        #expect(try bashComplete(["-e", "pe"]) == ["peer", "peers"])
         #expect(try bashComplete(["-e", "show ru"]) == ["show running-config"])
     }
 }

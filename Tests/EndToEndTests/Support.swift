@@ -146,6 +146,13 @@ final class Background: @unchecked Sendable {
         throw TestFailure("timed out after \(timeout) s waiting for \(what); stderr:\n\(stderr)")
     }
 
+    /// For an ntpsh reading a batch from ``send(_:)``: runs `commands`, then waits (bounded) for
+    /// an `echo marker` after them, which says they have all run.
+    func step(_ commands: String, _ marker: String, timeout: Double = 10) throws {
+        send(commands + "\necho \(marker)\n")
+        try waitUntil(timeout: timeout, marker) { stdout.contains(marker + "\n") }
+    }
+
     deinit { if process.isRunning { stop(signal: SIGKILL, timeout: 2) } }
 }
 

@@ -158,12 +158,14 @@ import Testing
         c.droppedTooShort = 4
         c.droppedMalformed = 1
         c.droppedUnsupportedMode = 5
+        c.cryptoNAKs = 3
         #expect(SystemStatsView.sysstats(c, uptime: 90061, controlRequests: 7) == """
         uptime:                  1D 01:01:01
         control requests:                  7
         sysstats reset:          1D 01:01:01   1D 01:01:01
         packets received:               1000          1000       90.0s/p       90.0s/p
         bad length or format:              5             5    18012.0s/p    18012.0s/p
+        authentication failed:             3             3    30020.0s/p    30020.0s/p
         declined:                          5             5    18012.0s/p    18012.0s/p
         processed for time:              990           990       91.0s/p       91.0s/p
 
