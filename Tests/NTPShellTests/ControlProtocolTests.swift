@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test("garbage is a protocol error naming what is wrong")
-    func garbage() {
+    func garbage() throws {
         guard case .failure(let e) = ControlProtocol.decode(ControlProtocol.Hello.self, from: Array("garbage".utf8)) else {
             Issue.record("garbage decoded"); return
         }
@@ -43,6 +43,14 @@ import Testing
             Issue.record("a hello without protocol decoded"); return
         }
         #expect(missing.description.contains("protocol"))
+        // Hostile nesting is refused, not recursed into until the stack runs out.
+        guard case .failure = ControlProtocol.decode(ControlProtocol.Hello.self, from: Array(repeating: UInt8(ascii: "["), count: 1_000_000)) else {
+            Issue.record("deep nesting decoded"); return
+        }
+        // 64-bit values are exact.
+        let big = try ControlProtocol.decode(ControlCalls.RestrictTarget.self, from: ControlProtocol.encode(
+            ControlCalls.RestrictTarget(network: .v6(high: .max, low: .max - 1, scope: .max), prefixLength: 128))).get()
+        #expect(big.network == .v6(high: .max, low: .max - 1, scope: .max))
     }
 
     @Test("privilege: changes are refused to an unprivileged session, views are served")
