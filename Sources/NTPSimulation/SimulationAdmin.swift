@@ -64,7 +64,13 @@ public final class SimulationAdmin: AdminAPI {
     public func peerReports() -> [PeerReport] { host.engine.peerReports() }
     public func systemReport() -> SystemReport { host.engine.systemReport(server: host.responder.counters) }
     public func events() -> [EngineEvent] { host.engine.events }
-    public func sampleHistory() -> SampleHistory { host.engine.history }
+    /// The history of the engines before the last `lab restart`, so plots go on across it.
+    private var earlierHistory = SampleHistory()
+    public func sampleHistory() -> SampleHistory {
+        var h = earlierHistory
+        h.append(host.engine.history)
+        return h
+    }
     public func takeEvents() -> [EngineEvent] {
         let all = host.events
         defer { eventsTaken = all.count }
@@ -284,6 +290,8 @@ extension SimulationAdmin: LabControl {
 
     public func restartEngine() {
         saveDrift()
+        writeStatistics()
+        earlierHistory.append(host.engine.history)
         let clock = host.clock
         // A reboot: the kernel forgets the frequency correction and any slew in progress.
         _ = try? clock.slew(by: 0)
@@ -295,6 +303,7 @@ extension SimulationAdmin: LabControl {
         host = EngineHost(clock: clock, address: Self.labHostAddress, configuration: configuration, associations: [],
                           seed: network.seed &+ restarts)
         network.addHost(host, address: host.address)
+        statisticsWriter.skip(host.engine.history)
         eventsTaken = 0
     }
 
