@@ -203,7 +203,10 @@ extension SimulationAdmin: LabControl {
         let socket = SocketAddress(ip: ip, port: SimulatedNetwork.ntpPort)
         guard network.server(at: socket) == nil, ip != host.address.ip else { throw AdminError("\(address) is taken") }
         guard endpoint(ip) == nil else { throw AdminError("\(address) is taken") }
-        let referenceID = settings.refid.map { ReferenceID(ascii: $0) }
+        // A refid that is an IPv4 address is shown as one (a secondary server's upstream).
+        let referenceID = settings.refid.map { text in
+            IPAddress(text).flatMap { $0.isIPv4 ? ReferenceID(ipv4: $0.bytes) : nil } ?? ReferenceID(ascii: text)
+        }
             ?? (settings.stratum <= 1 ? ReferenceID(ascii: "GPS") : ReferenceID(ipv4: 192, 0, 2, settings.stratum))
         let server = SimulatedServer(
             model: ServerClockModel(offset: settings.offset, frequencyPPM: settings.frequency), startTime: network.now,
