@@ -39,7 +39,8 @@ private final class RawClient {
     }
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+    /// Never blocks: what does not fit in the socket buffer is dropped (a flood fills it).
+    func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) } }
     func frame(_ text: String) { let b = Array(text.utf8); send(withUnsafeBytes(of: UInt32(b.count).bigEndian, Array.init) + b) }
     func endWriting() { shutdown(fd, Int32(SHUT_WR)) }
 
@@ -192,6 +193,30 @@ struct ControlSocketTests {
         let after = try attach(socket, ["-e", "peers"])
         #expect(after.status == 0 && after.stdout.contains("LOCAL(0)"), "the engine still serves: \(after.stderr)")
         #expect(engine.isRunning)
+    }
+
+    @Test("a stalled client (half a frame; requests it never reads) does not hold up the NTP service or other clients")
+    func stalledClients() throws {
+        let port = try freeUDPPort()
+        let (engine, socket, _) = try startEngine("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n",
+                                                  extra: ["--port", "\(port)", "--listen", "127.0.0.1"])
+        defer { engine.stop() }
+        let halfFrame = try RawClient(socket)
+        halfFrame.send([0, 0, 0, 200] + Array("{\"protocol\":".utf8))
+        let noReader = try RawClient(socket)
+        noReader.frame(#"{"protocol":"ntpsh-control","version":1}"#)
+        for i in 0..<2000 { noReader.frame(#"{"id":\#(i),"call":"peerReports","args":{}}"#) }
+        let udp = try UDPClient()
+        for _ in 0..<5 {
+            try udp.send(clientRequest(), to: "127.0.0.1", port: port)
+            let reply = try #require(udp.receive(timeout: 2), "no NTP reply while control clients stall")
+            #expect(reply.count == 48)
+        }
+        let started = Date()
+        let peers = try attach(socket, ["-e", "peers"])
+        #expect(peers.status == 0 && peers.stdout.contains("LOCAL(0)"))
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(engine.stop() == 0, "SIGTERM ends it even with stalled clients")
     }
 
     @Test("losing the engine ends an attached shell with a message and status 2")
