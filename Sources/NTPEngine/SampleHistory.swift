@@ -20,6 +20,12 @@ public struct SampleHistory: Sendable, Codable {
 
     mutating func record(_ sample: LoopSample) { loop.append(sample) }
     mutating func record(_ sample: PeerSample) { peers.append(sample) }
+
+    /// Appends another history's samples after these (a restarted engine's after the old one's).
+    public mutating func append(_ other: SampleHistory) {
+        for s in other.loop.elements { loop.append(s) }
+        for s in other.peers.elements { peers.append(s) }
+    }
 }
 
 /// A ring of the last `capacity` elements, counting every element ever appended so a reader

@@ -20,7 +20,9 @@ extension CommandRunner {
                 if let v = a.double("frequency") { s.frequency = v }
                 if let v = a.double("asymmetry") { s.asymmetry = v }
                 if let v = a.string("refid") {
-                    guard v.utf8.count <= 4 else { return .failure("refid \(v): at most four characters") }
+                    guard v.utf8.count <= 4 || IPAddress(v)?.isIPv4 == true else {
+                        return .failure("refid \(v): at most four characters, or an IPv4 address")
+                    }
                     s.refid = v
                 }
                 if let v = a.string("leap") { s.leap = Self.leapIndicator(v) }

@@ -28,7 +28,7 @@ extension LabScenario {
 /// The labs shipped with ntpsh. Each script is plain shell input: paste it into `ntpsh --lab`
 /// to run it by hand.
 public enum LabScenarios {
-    public static let all: [LabScenario] = [serverTutorial, clientTutorial, ntpdVersusNtpdate, falseticker, driftFile, whyUnsynchronised]
+    public static let all: [LabScenario] = [serverTutorial, clientTutorial, lanClient, ntpdVersusNtpdate, falseticker, driftFile, whyUnsynchronised]
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
 
@@ -231,6 +231,35 @@ public enum LabScenarios {
             expect rv stratum == 2
             expect peers-count == 3
             expect offset < 1ms
+            """)
+
+    public static let lanClient = LabScenario(
+        name: "lan-client",
+        description: "The tutorial's LAN client: one server (192.168.0.140, stratum 2); what its restrict line does and does not do",
+        seed: 7, clockOffset: -0.12, frequencyError: -25,
+        script: """
+            # The tutorial's client: one server on the LAN, 192.168.0.140, itself synchronised
+            # at stratum 2 to 114.118.7.161. This machine's clock starts 120 ms slow.
+            lab server add 192.168.0.140 stratum 2 refid 114.118.7.161 delay 320us jitter 30us
+            server 192.168.0.140 iburst
+            # The tutorial says this line "lets the upstream server change this machine's time".
+            # It does not: it only limits what 192.168.0.140 may ask of this machine (no runtime
+            # changes, no traps, no ntpq queries). Time from a server is used whatever it says.
+            restrict 192.168.0.140 nomodify notrap noquery
+            wait sync 60s
+            # ntpq -p as in the tutorial: * marks the system peer, refid is its upstream.
+            peers
+            expect peer 192.168.0.140 tally == *
+            expect rv stratum == 3
+            # 120 ms is under the 128 ms step threshold, so it is slewed away, never stepped
+            # (events shows no step); half an hour later the clock is within a millisecond and
+            # its frequency is known.
+            events
+            lab advance 30m
+            ntpstat
+            expect ntpstat status == 0
+            expect offset < 1ms
+            expect frequency < 0.5ppm
             """)
 
     public static let falseticker = LabScenario(

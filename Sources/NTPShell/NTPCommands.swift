@@ -277,7 +277,7 @@ public enum NTPCommands {
                         Option("loss", .number(0...100), name: "PERCENT", help: "Packets lost each way (default 0)")
                         Option("frequency", .ppm(-500...500), name: "PPM", help: "Its clock's frequency error (default 0)")
                         Option("asymmetry", .offset(-10...10), name: "SECONDS", help: "Outbound minus inbound delay; biases offsets by half of it")
-                        Option("refid", .word, name: "ID", help: "The reference ID it shows (default GPS at stratum 1)")
+                        Option("refid", .word, name: "ID", help: "The reference ID it shows: four characters, or its upstream's IPv4 address (default GPS)")
                         labLeap()
                     }
                 }

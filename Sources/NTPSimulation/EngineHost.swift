@@ -95,14 +95,18 @@ public final class EngineHost: SimulatedHost {
         var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
-                responder.respond(to: request, from: source.ip, sourcePort: source.port,
-                                  receiveTime: receiveTime.adding(seconds: shift), into: out)
+                responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
         guard case .reply(let length) = outcome else { return nil }
-        if shift != 0, let reference = responder.state.referenceTime {
-            let stamp = NTPTimestamp(reference.adding(seconds: shift)).rawValue
-            for i in 0..<8 { reply[16 + i] = UInt8(truncatingIfNeeded: stamp >> (56 - 8 * UInt64(i))) }
+        if shift != 0 {
+            // The header (root dispersion above all) is the lab's; only the times move.
+            func store(_ time: UnixTime, at offset: Int) {
+                let stamp = NTPTimestamp(time.adding(seconds: shift)).rawValue
+                for i in 0..<8 { reply[offset + i] = UInt8(truncatingIfNeeded: stamp >> (56 - 8 * UInt64(i))) }
+            }
+            if let reference = responder.state.referenceTime { store(reference, at: 16) }
+            store(receiveTime, at: 32)
         }
         reply.withUnsafeMutableBytes { out in
             let sent = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])

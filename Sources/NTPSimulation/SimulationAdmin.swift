@@ -64,7 +64,13 @@ public final class SimulationAdmin: AdminAPI {
     public func peerReports() -> [PeerReport] { host.engine.peerReports() }
     public func systemReport() -> SystemReport { host.engine.systemReport(server: host.responder.counters) }
     public func events() -> [EngineEvent] { host.engine.events }
-    public func sampleHistory() -> SampleHistory { host.engine.history }
+    /// The history of the engines before the last `lab restart`, so plots go on across it.
+    private var earlierHistory = SampleHistory()
+    public func sampleHistory() -> SampleHistory {
+        var h = earlierHistory
+        h.append(host.engine.history)
+        return h
+    }
     public func takeEvents() -> [EngineEvent] {
         let all = host.events
         defer { eventsTaken = all.count }
@@ -206,7 +212,10 @@ extension SimulationAdmin: LabControl {
         let socket = SocketAddress(ip: ip, port: SimulatedNetwork.ntpPort)
         guard network.server(at: socket) == nil, ip != host.address.ip else { throw AdminError("\(address) is taken") }
         guard endpoint(ip) == nil else { throw AdminError("\(address) is taken") }
-        let referenceID = settings.refid.map { ReferenceID(ascii: $0) }
+        // A refid that is an IPv4 address is shown as one (a secondary server's upstream).
+        let referenceID = settings.refid.map { text in
+            IPAddress(text).flatMap { $0.isIPv4 ? ReferenceID(ipv4: $0.bytes) : nil } ?? ReferenceID(ascii: text)
+        }
             ?? (settings.stratum <= 1 ? ReferenceID(ascii: "GPS") : ReferenceID(ipv4: 192, 0, 2, settings.stratum))
         let server = SimulatedServer(
             model: ServerClockModel(offset: settings.offset, frequencyPPM: settings.frequency), startTime: network.now,
@@ -293,6 +302,8 @@ extension SimulationAdmin: LabControl {
 
     public func restartEngine() {
         saveDrift()
+        writeStatistics()
+        earlierHistory.append(host.engine.history)
         let clock = host.clock
         // A reboot: the kernel forgets the frequency correction and any slew in progress.
         _ = try? clock.slew(by: 0)
@@ -304,6 +315,7 @@ extension SimulationAdmin: LabControl {
         host = EngineHost(clock: clock, address: Self.labHostAddress, configuration: configuration, associations: [],
                           seed: network.seed &+ restarts)
         network.addHost(host, address: host.address)
+        statisticsWriter.skip(host.engine.history)
         eventsTaken = 0
     }
 

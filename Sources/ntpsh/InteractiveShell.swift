@@ -21,6 +21,8 @@ final class InteractiveShell {
     let eventThread: Bool
     /// `--lab --port`: the lab's server on a real socket, served while the shell waits.
     var labSocket: LabSocketServer?
+    /// A lab's time while the shell waits (and while `watch` shows a view).
+    private var pacer: LabPacer?
 
     init(runner: CommandRunner, admin: any AdminAPI, assumeYes: Bool, eventThread: Bool = true) {
         self.runner = runner
@@ -48,6 +50,7 @@ final class InteractiveShell {
         if eventThread { monitor.start() }
         defer { monitor.stop() }
         let pacer = runner.lab.map { LabPacer(lab: $0, runner: runner, editor: editor) }
+        self.pacer = pacer
         pacer?.socket = labSocket
         if let pacer { editor.idle = { pacer.tick() } }
         editor.watchedDescriptors = labSocket?.descriptors ?? []
@@ -84,7 +87,10 @@ final class InteractiveShell {
             tcsetattr(0, TCSANOW, &raw)
         }
         defer { if haveTerminal { var s = saved; tcsetattr(0, TCSANOW, &s) } }
+        pacer?.restart()
         while true {
+            // In a lab, its time runs between refreshes as it does at the prompt.
+            pacer?.tick()
             let out = runner.run(view)
             let header = "Every \(formatFixed(interval, 1)) s: \(view)    (press any key to stop)\n\n"
             writeStdout("\u{1B}[H\u{1B}[2J" + header + out.text + (out.error.map { $0 + "\n" } ?? ""))

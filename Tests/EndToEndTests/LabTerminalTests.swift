@@ -59,6 +59,18 @@ struct LabTerminalTests {
         let deadline = Date().addingTimeInterval(15)
         while t1 < t0 + 1800 && Date() < deadline { t1 = try elapsed() }
         #expect(t1 >= t0 + 1800, "lab time ran from \(t0) to \(t1)")
+        // watch: the lab's time runs between refreshes too.
+        try tmux.keys("C-l")
+        try tmux.type("watch 0.2s lab status | include virtual")
+        try tmux.keys("Enter")
+        try tmux.waitFor("watch to show lab time an hour further on") { screen in
+            guard screen.first?.hasPrefix("Every 0.2 s: lab status") == true,
+                  let line = screen.first(where: { $0.hasPrefix("virtual time") }),
+                  let t = Double(line.split(separator: " ").dropFirst(2).first ?? "") else { return false }
+            return t > t1 + 3600
+        }
+        try tmux.keys("q")
+        try tmux.waitFor("the prompt after watch") { $0.last?.hasSuffix(":st2>") == true }
         try tmux.keys("C-l")
         try tmux.type("lab pause")
         try tmux.keys("Enter")

@@ -4,7 +4,7 @@ import Testing
 /// `ntpsh --lab`: the shipped labs run unattended (standard input not a terminal), fast, and
 /// pass; a failing expect fails the batch.
 @Suite struct LabTests {
-    static let names = ["server-tutorial", "client-tutorial", "ntpd-vs-ntpdate", "falseticker", "drift-file", "why-unsynchronised"]
+    static let names = ["server-tutorial", "client-tutorial", "lan-client", "ntpd-vs-ntpdate", "falseticker", "drift-file", "why-unsynchronised"]
 
     @Test func list() throws {
         let r = try run(ntpshBinary(), ["--lab", "list"])
@@ -81,6 +81,15 @@ import Testing
         }
         let q = try run(ntpsecTool("ntpq"), ["-n", "-p", address], timeout: 10)
         #expect(q.stdout.contains("10.0.0.1") && q.stdout.contains("10.0.0.3"), "ntpq -p: \(q.stdout) \(q.stderr)")
+        // chronyd -Q (measures, never sets the clock) sees the lab clock 250 ms ahead too.
+        let dir = try temporaryDirectory()
+        let c = try run("/usr/sbin/chronyd", ["-Q", "-t", "10", "server \(address) iburst minpoll -6 maxpoll -6",
+                                              "pidfile \(dir)/chronyd.pid"], timeout: 20)
+        let line = (c.stdout + c.stderr).split(separator: "\n").first { $0.contains("System clock wrong by") } ?? ""
+        let wrong = line.split(separator: " ").compactMap { Double($0) }.first
+        print("chronyd -Q against the lab: \(line)")
+        // chronyd prints how far its clock is from the server's: 250 ms behind, as "-0.25".
+        #expect(wrong.map { abs(abs($0) - 0.25) < 0.01 } ?? false, "chronyd: \(c.stdout) \(c.stderr)")
         lab.closeInput()
         try lab.waitUntil(timeout: 10, "the lab to exit at the end of its input") { !lab.isRunning }
         #expect(lab.stop() == 0)

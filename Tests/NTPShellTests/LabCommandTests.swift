@@ -117,6 +117,7 @@ import Testing
         Self.run(runner, "lab advance 20m")
         let drift = try #require(admin.labFile("/var/lib/ntp/drift").flatMap { Double($0.dropLast()) })
         #expect(abs(drift + 40) < 0.5)
+        let before = admin.sampleHistory().loop.count
         let restarted = Self.run(runner, "lab restart")
         #expect(restarted.contains("the frequency starts at"))
         #expect(admin.peerReports().count == 2)
@@ -124,6 +125,28 @@ import Testing
         Self.run(runner, "wait sync", "lab advance 30s")
         #expect(abs(admin.labStatus().frequencyError) < 0.2)
         #expect(runner.run("expect drift-file < -39.5ppm").status == 0)
+        // plot goes on across the restart.
+        #expect(admin.sampleHistory().loop.count > before)
+    }
+
+    /// Statistics lines in a lab: one per clock update and peer sample, lab time stamps, none
+    /// lost or repeated across `lab restart`.
+    @Test func statisticsLinesAcrossARestart() throws {
+        final class Files: @unchecked Sendable { var text: [String: String] = [:] }
+        let files = Files()
+        let (runner, admin) = Self.lab()
+        admin.appendFile = { path, text in files.text[path, default: ""] += text; return nil }
+        admin.isDirectory = { $0 == "/stats/" }
+        Self.run(runner, "statsdir /stats/", "statistics loopstats peerstats", "filegen peerstats file peers type none",
+                 "lab server add 10.0.0.1", "server 10.0.0.1 iburst", "wait sync", "lab advance 1h", "lab restart", "lab advance 2h")
+        let loop = try #require(files.text["/stats/loopstats.20260101"]).split(separator: "\n")
+        let peers = try #require(files.text["/stats/peers"]).split(separator: "\n")
+        let history = admin.sampleHistory()
+        #expect(loop.count == history.loop.count && peers.count == history.peers.count)
+        #expect(loop.first?.hasPrefix("61041 ") == true)
+        let seconds = loop.map { Double($0.split(separator: " ")[1]) ?? -1 }
+        #expect(seconds == seconds.sorted(), "lab time only goes forward")
+        #expect(runner.run("statsdir /elsewhere/").text.contains("is not a directory"))
     }
 
     @Test func speedPauseResume() {
