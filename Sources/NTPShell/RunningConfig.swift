@@ -75,8 +75,8 @@ public struct RunningConfig: Sendable, Equatable {
 
         var out: [String] = []
         var pending = added
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let count = text.hasSuffix("\n") ? lines.count - 1 : lines.count
+        let lines = text.configurationLines.map(String.init)
+        let count = text.hasSuffix("\n") || text.hasSuffix("\r\n") ? lines.count - 1 : lines.count
         for n in 1...max(count, 1) where n <= count {
             let original = lines[n - 1]
             if let e = byLine[n] {
