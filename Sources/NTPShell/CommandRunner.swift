@@ -289,7 +289,10 @@ public final class CommandRunner {
             running.remove(id: "keys", key: "")
             return Output()
         case "trustedkey", "no-trustedkey":
-            let ids = a.strings("keyids").compactMap { UInt32($0) }
+            guard let ranged = NTPCommands.keyRanges(a.strings("ranges")) else {
+                return .failure("\(p.id == "trustedkey" ? "" : "no ")trustedkey: '\(a.strings("ranges").joined(separator: " "))' is not a range (FIRST ... LAST) of key ids 1-65535")
+            }
+            let ids = a.strings("keyids").compactMap { UInt32($0) } + ranged
             admin.setTrusted(ids, p.id == "trustedkey")
             for id in ids { running.remove(id: "trustedkey", key: String(id)) }
             if p.id == "trustedkey" {

@@ -43,4 +43,17 @@ import Testing
         let out = runner.run("includefile f0", from: .file("t.conf", line: 3))
         #expect(out.error?.hasSuffix("f3:1:1: includefile f4: nested more than 5 deep") == true, "\(out.error ?? "")")
     }
+
+    @Test("trustedkey takes NTPsec's ranges; no trustedkey takes ids out of them")
+    func trustedKeyRanges() {
+        let admin = SimulationAdmin.lab(seed: 1)
+        let runner = CommandRunner(admin: admin)
+        #expect(runner.run("trustedkey 1 (3 ... 5) (7...8)").error == nil)
+        #expect(admin.keyStore().trusted == [1, 3, 4, 5, 7, 8])
+        #expect(runner.run("no trustedkey (4 ... 5) 8").error == nil)
+        #expect(admin.keyStore().trusted == [1, 3, 7])
+        #expect(runner.run("show running-config").text == "trustedkey 1 3 7\n")
+        #expect(runner.run("trustedkey (9 ... 2)").error?.contains("is not a range (FIRST ... LAST)") == true)
+        #expect(runner.run("trustedkey (1 ... 70000)").error != nil)
+    }
 }
