@@ -37,7 +37,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         // The engine in virtual time.
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell", "NTPCrypto"], swiftSettings: strict),
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPShell", "NTPSimulation", "LineEditor",
+                "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
-        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
+        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -231,7 +231,7 @@ public enum KeyFile {
 
     public static func parse(_ text: String, file: String) -> Parsed {
         var result = Parsed()
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.configurationLines.enumerated() {
             let code = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             guard !words.isEmpty else { continue }
@@ -297,5 +297,13 @@ public enum KeyFile {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+}
+
+extension StringProtocol {
+    /// The lines of a configuration or keys file: split at LF and at CRLF (a file edited on
+    /// Windows), the count matching what an editor shows, so FILE:LINE stays right.
+    public var configurationLines: [SubSequence] {
+        split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     }
 }

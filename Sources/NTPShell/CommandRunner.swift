@@ -260,7 +260,7 @@ public final class CommandRunner {
         switch p.id {
         // Associations
         case "server", "pool", "peer":
-            return addAssociation(p, kind: p.id == "pool" ? .pool : (p.id == "peer" ? .peer : .server))
+            return addAssociation(p, kind: p.id == "pool" ? .pool : (p.id == "peer" ? .peer : .server), line: line)
         case "no-server", "no-pool", "no-peer":
             let host = a.string("host") ?? ""
             let removed = admin.removeAssociations(host: host)
@@ -277,7 +277,7 @@ public final class CommandRunner {
         // Discipline and selection
         case "driftfile":
             let file = a.string("file") ?? ""
-            running.set(id: "driftfile", key: "", line: "driftfile \(file)", origin: currentOrigin)
+            running.set(id: "driftfile", key: "", line: canonical(line), origin: currentOrigin)
             if let note = admin.setDriftFile(file) { return Output(text: note + "\n") }
             return Output()
         case "no-driftfile":
@@ -346,7 +346,10 @@ public final class CommandRunner {
             running.remove(id: "keys", key: "")
             return Output()
         case "trustedkey", "no-trustedkey":
-            let ids = a.strings("keyids").compactMap { UInt32($0) }
+            guard let ranged = NTPCommands.keyRanges(a.strings("ranges")) else {
+                return .failure("\(p.id == "trustedkey" ? "" : "no ")trustedkey: '\(a.strings("ranges").joined(separator: " "))' is not a range (FIRST ... LAST) of key ids 1-65535")
+            }
+            let ids = a.strings("keyids").compactMap { UInt32($0) } + ranged
             admin.setTrusted(ids, p.id == "trustedkey")
             for id in ids { running.remove(id: "trustedkey", key: String(id)) }
             if p.id == "trustedkey" {
@@ -493,7 +496,7 @@ public final class CommandRunner {
         }
     }
 
-    private func addAssociation(_ p: ParsedCommand, kind: AssociationConfiguration.Kind) -> Output {
+    private func addAssociation(_ p: ParsedCommand, kind: AssociationConfiguration.Kind, line: String) -> Output {
         let a = p.arguments
         let host = a.string("host") ?? ""
         var c = AssociationConfiguration(kind: kind, host: host)
@@ -510,7 +513,7 @@ public final class CommandRunner {
         let existing = admin.peerReports().filter { $0.host == host && $0.configured }
         if !existing.isEmpty { _ = admin.removeAssociations(host: host) }
         _ = admin.addAssociation(c)
-        running.set(id: p.id, key: host, line: canonical(p), origin: currentOrigin)
+        running.set(id: p.id, key: host, line: canonical(line), origin: currentOrigin)
         return Output()
     }
 
@@ -643,13 +646,15 @@ public final class CommandRunner {
                                    shell: "% includefile cycle: \(chain.joined(separator: " → "))"))
         }
         guard includeStack.count < Self.maxIncludeDepth else {
-            return .failure("includefile \(file): nested more than \(Self.maxIncludeDepth) deep")
+            let message = "includefile \(file): nested more than \(Self.maxIncludeDepth) deep"
+            return .failure(Self.locate(message, column: 1, origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
+                                   shell: "% " + message))
         }
         guard let readFile, let text = readFile(path) else {
-            running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
+            running.set(id: "includefile", key: file, line: "includefile " + Self.quoted(file), origin: currentOrigin)
             return Output(text: "warning: includefile \(path): cannot read it; ignored\n")
         }
-        running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
+        running.set(id: "includefile", key: file, line: "includefile " + Self.quoted(file), origin: currentOrigin)
         let outer = (currentFile, currentLine, currentOrigin)
         if includeStack.isEmpty, let f = currentFile { includeStack.append(f) }
         includeStack.append(path)
@@ -659,7 +664,7 @@ public final class CommandRunner {
             (currentFile, currentLine, currentOrigin) = outer
         }
         var out = Output()
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in text.configurationLines.enumerated() {
             let r = run(String(line), from: .file(path, line: i + 1))
             out.text += r.text
             if let e = r.error { out.error = (out.error.map { $0 + "\n" } ?? "") + e; out.status = 1 }
@@ -766,14 +771,27 @@ public final class CommandRunner {
         return (a.string("address") ?? "") + mask
     }
 
-    /// The command as it would be written in ntp.conf: its words, single-spaced, no comment.
+    /// The command as it would be written in ntp.conf: its words as written (quotes and all),
+    /// single-spaced, no comment — text that parses back to the same command.
     func canonical(_ line: String) -> String {
-        let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return code.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        Tokenizer.tokenize(line).tokens.map { String(line[$0.range]) }.joined(separator: " ")
     }
 
-    private func canonical(_ p: ParsedCommand) -> String {
-        p.tokens.map(\.text).joined(separator: " ")
+    /// `word` as one ntp.conf word: as is when it can be, else double-quoted with escapes.
+    static func quoted(_ word: String) -> String {
+        let plain = !word.isEmpty && !word.hasPrefix("#") && !word.contains { $0 == " " || $0 == "\t" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+        if plain { return word }
+        var out = "\""
+        for c in word {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
     }
 }
 

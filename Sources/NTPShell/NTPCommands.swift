@@ -130,10 +130,10 @@ public enum NTPCommands {
         }
         Command("no keys", help: "Forget the symmetric keys", id: "no-keys")
         Command("trustedkey", help: "Key ids trusted for authentication") {
-            OneOrMore { Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyids", completion: "keyid") }
+            keyIDs()
         }
         Command("no trustedkey", help: "Stop trusting key ids", id: "no-trustedkey") {
-            OneOrMore { Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyids", completion: "keyid") }
+            keyIDs()
         }
         Command("controlkey", help: "Key id for mode 6 (ntpq) changes") {
             Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyid", completion: "keyid")
@@ -408,6 +408,44 @@ public enum NTPCommands {
             Flag("ntpport", help: "Match only source port 123", key: "flags")
             Flag("version", help: "Refuse other NTP versions", key: "flags")
         }.syntax
+    }
+
+    /// `KEYID… (FIRST ... LAST)…`: key ids and NTPsec's ranges, for `trustedkey` and its `no`.
+    static func keyIDs() -> Syntax {
+        OneOrMore {
+            OneOf {
+                Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyids", completion: "keyid")
+                Argument(.word, name: "RANGE", help: "A range of key ids: (FIRST ... LAST)", key: "ranges")
+            }
+        }.syntax
+    }
+
+    /// The key ids of NTPsec's ranges, `(3 ... 5)` however the words fall (`(3...5)`, `( 3 ... 5 )`);
+    /// nil when they are not ranges of ids 1–65535, first ≤ last.
+    static func keyRanges(_ words: [String]) -> [UInt32]? {
+        var text = Substring(words.joined())
+        var ids: [UInt32] = []
+        while !text.isEmpty {
+            guard text.first == "(", let close = text.firstIndex(of: ")") else { return nil }
+            let bounds = text[text.index(after: text.startIndex)..<close].split(separator: "...", omittingEmptySubsequences: false)
+            guard bounds.count == 2, let first = UInt32(bounds[0]), let last = UInt32(bounds[1]),
+                  first >= 1, first <= last, last <= 65535 else { return nil }
+            ids += Array(first...last)
+            text = text[text.index(after: close)...]
+        }
+        return ids
+    }
+
+    /// The key ids a `trustedkey` line's words name (ids and ranges), in order.
+    static func keyIDs(_ words: [String]) -> [UInt32] {
+        var ids: [UInt32] = []
+        var range: [String] = []
+        for word in words {
+            if range.isEmpty, let id = UInt32(word) { ids.append(id); continue }
+            range.append(word)
+            if word.hasSuffix(")") { ids += keyRanges(range) ?? []; range = [] }
+        }
+        return ids
     }
 
     /// `listen|ignore|drop WHICH`, shared by `interface`, `nic` and their `no`.

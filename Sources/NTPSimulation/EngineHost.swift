@@ -1,6 +1,5 @@
 public import NTPEngine
 public import NTPWire
-import NTPCrypto
 
 /// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
 /// on a ``SimulatedClock``, polling simulated servers and (optionally) answering simulated
@@ -19,13 +18,13 @@ public final class EngineHost: SimulatedHost {
 
     public init(
         clock: SimulatedClock, address: SocketAddress, configuration: EngineConfiguration,
-        associations: [AssociationConfiguration], seed: UInt64
+        associations: [AssociationConfiguration], seed: UInt64, macProvider: (any MACProvider)? = nil
     ) {
         self.clock = clock
         self.address = address
         engine = Engine(configuration: configuration, clock: clock, seed: seed)
         responder = ServerResponder(state: engine.serverState)
-        keys = KeyStore(provider: OpenSSLMAC())
+        keys = KeyStore(provider: macProvider)
         for a in associations { engine.add(a) }
     }
 

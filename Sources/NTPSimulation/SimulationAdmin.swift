@@ -181,15 +181,16 @@ public final class SimulationAdmin: AdminAPI {
 extension SimulationAdmin {
     /// An empty lab world (`ntpsh --lab`): the client at 10.1.0.1, its clock `clockOffset`
     /// seconds off and `frequencyError` ppm fast, no servers yet (`lab server add` brings them).
+    /// `macProvider` computes MACs for `server … key N` in the lab (the runner supplies NTPCrypto's).
     public static func lab(
         seed: UInt64 = 1, clockOffset: Double = 0.05, frequencyError: Double = 20,
-        startTime: UnixTime = SimulatedNetwork.defaultStartTime
+        startTime: UnixTime = SimulatedNetwork.defaultStartTime, macProvider: (any MACProvider)? = nil
     ) -> SimulationAdmin {
         let network = SimulatedNetwork(seed: seed, startTime: startTime)
         let clock = SimulatedClock(trueTime: network.startTime, initialOffset: clockOffset, frequencyError: frequencyError,
                                    wanderPerSqrtSecond: 1e-9, seed: seed)
         let host = EngineHost(clock: clock, address: labHostAddress,
-                              configuration: EngineConfiguration(), associations: [], seed: seed)
+                              configuration: EngineConfiguration(), associations: [], seed: seed, macProvider: macProvider)
         network.addHost(host, address: host.address)
         return SimulationAdmin(network: network, host: host)
     }
@@ -313,7 +314,7 @@ extension SimulationAdmin: LabControl {
         var configuration = EngineConfiguration()
         configuration.initialFrequency = readDrift()
         host = EngineHost(clock: clock, address: Self.labHostAddress, configuration: configuration, associations: [],
-                          seed: network.seed &+ restarts)
+                          seed: network.seed &+ restarts, macProvider: host.keys.provider)
         network.addHost(host, address: host.address)
         statisticsWriter.skip(host.engine.history)
         eventsTaken = 0

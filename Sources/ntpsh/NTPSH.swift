@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import NTPEngine
+import NTPCrypto
 import NTPPlatform
 import NTPRuntime
 import NTPShell
@@ -239,7 +240,7 @@ struct NTPSH: ParsableCommand {
             writeStderr("ntpsh: \(name): \(error)\n")
             return 2
         }
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        for (i, line) in text.configurationLines.enumerated()
         where !runLine(String(line), .file(name, line: i + 1)) { break }
         return status
     }
@@ -299,8 +300,9 @@ struct NTPSH: ParsableCommand {
             return
         }
         let scenario = LabScenarios.named(name)
-        let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError) }
-            ?? SimulationAdmin.lab()
+        let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError,
+                                                       macProvider: OpenSSLMAC()) }
+            ?? SimulationAdmin.lab(macProvider: OpenSSLMAC())
         var socketServer: LabSocketServer?
         if let port, port != 0 {
             let addresses = (listen.isEmpty ? ["127.0.0.1"] : listen).compactMap { SocketAddress($0, port: UInt16(port)) }

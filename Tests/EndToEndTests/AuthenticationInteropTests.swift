@@ -128,4 +128,27 @@ struct AuthenticationInteropTests {
             server.stderr.contains("failed authentication (crypto-NAK sent); last from 127.0.0.1: bad MAC under key 1")
         }
     }
+
+    @Test("ntpsh → ntpsh with another secret: crypto-NAKs, which the client rejects and says so in events, associations and rv")
+    func cryptoNAKBetweenNtpsh() throws {
+        let port = try freeUDPPort()
+        let dir = try temporaryDirectory()
+        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
+        let server = try startServer(port: port, config: """
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            keys \(dir)/ntp.keys
+            trustedkey 1 2 3
+
+            """)
+        defer { server.stop() }
+        let r = try client(Self.wrongKeys, key: 1, server: "127.0.0.1 port \(port)", wait: "4s")
+        #expect(r.stdout.contains("127.0.0.1 authentication failed: crypto-NAK (the server could not authenticate our request); ignored"),
+                "\(r.stdout)")
+        #expect(r.stdout.contains("yes    no   bad    reject"), "\(r.stdout)")
+        #expect(r.stdout.contains("keyid=1, flash=10 pkt_auth"), "\(r.stdout)")
+        try server.waitUntil(timeout: 10, "the server to log it") {
+            server.stderr.contains("failed authentication (crypto-NAK sent); last from 127.0.0.1: bad MAC under key 1")
+        }
+    }
 }

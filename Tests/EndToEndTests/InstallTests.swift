@@ -58,7 +58,8 @@ struct InstallTests {
     func bashCompletion() throws {
         #expect(try bashComplete(["--con"]) == ["--config", "--control-socket"])
         #expect(try bashComplete(["--clock", "ob"]) == ["observe"])
-        #expect(try bashComplete(["-e", "pe"]) == ["peer", "peers"])
+        #expect(try bashComplete(["-e", "pe"]) == ["peer", "peers"], "the peer directive and the peers view")
+        #expect(try bashComplete(["-e", "peers -"]) == ["peers -n"])
         #expect(try bashComplete(["-e", "show ru"]) == ["show running-config"])
     }
 }

@@ -85,10 +85,12 @@ final class Background: @unchecked Sendable {
 
     private var inPipe: Pipe?
 
-    /// With `input`, the process reads its standard input from ``send(_:)``.
-    init(_ path: String, _ args: [String], input: Bool = false) throws {
+    /// With `input`, the process reads its standard input from ``send(_:)``; `environment`
+    /// adds to (or overrides) the inherited variables.
+    init(_ path: String, _ args: [String], input: Bool = false, environment: [String: String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = errPipe
         process.standardOutput = outPipe
         if input {

@@ -24,6 +24,8 @@ struct KeyFileTests {
         #expect(parsed.keys[2].secret == Array(0...15))
         #expect(parsed.keys[3].secret == Array(0...15))
         #expect(parsed.keys[4].secret == Array("a".utf8), "# starts a comment")
+        let crlf = KeyFile.parse("1 MD5 one\r\n2 SHA1 two\r\n", file: "k")
+        #expect(crlf.keys.map(\.secret) == [Array("one".utf8), Array("two".utf8)], "CRLF line ends")
     }
 
     @Test("bad lines are named by FILE:LINE and the rest is kept; short AES keys are padded with a note")

@@ -1,3 +1,4 @@
+import NTPCrypto
 import NTPEngine
 import NTPSimulation
 import NTPWire
@@ -25,7 +26,8 @@ struct AuthenticationTests {
         static func host(_ network: SimulatedNetwork, _ ip: IPAddress, offset: Double, _ associations: [AssociationConfiguration]) -> EngineHost {
             let clock = SimulatedClock(trueTime: network.startTime, initialOffset: offset, frequencyError: 5, seed: 3)
             let h = EngineHost(clock: clock, address: SocketAddress(ip: ip, port: SimulatedNetwork.ntpPort),
-                               configuration: EngineConfiguration(), associations: associations, seed: 5)
+                               configuration: EngineConfiguration(), associations: associations, seed: 5,
+                               macProvider: OpenSSLMAC())
             network.addHost(h, address: h.address)
             return h
         }
