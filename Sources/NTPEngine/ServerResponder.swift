@@ -67,6 +67,7 @@ public struct ServerResponder: Sendable {
         guard version >= 1 && version <= 4 else { return drop(.badVersion) }
         // NTPv1 had no mode field: a version 1 packet with mode 0 from a port other than 123
         // is a client request (as chrony treats it). Anything else but mode 3 is not ours.
+        if version == 4 { counters.currentVersion &+= 1 } else { counters.olderVersion &+= 1 }
         let mode = b0 & 7
         let flags = monitor.record(source, port: sourcePort, local: destination, mode: mode, version: version,
                                    flags: restrict, at: receiveTime)
@@ -132,11 +133,16 @@ public struct ServerResponder: Sendable {
     public mutating func admitControl(
         from source: IPAddress, port: UInt16, destination: IPAddress? = nil, version: UInt8, at time: UnixTime
     ) -> RestrictFlags {
+        counters.controlReceived &+= 1
         let restrict = restrictions.check(source, port: port)
         if restrict.contains(.ignore) { return restrict }
         _ = monitor.record(source, port: port, local: destination, mode: 6, version: version, flags: restrict, at: time)
         return restrict.subtracting([.limited, .kod])
     }
+
+    /// Counts a mode 6 answer withheld because it would have been larger than its request
+    /// from an unproven source (no amplification).
+    public mutating func countControlRefused() { counters.controlRefused &+= 1 }
 
     /// Writes the transmit timestamp into a reply built by ``respond(to:sourcePort:receiveTime:into:)``.
     @inline(__always)
@@ -169,6 +175,13 @@ public struct ServerCounters: Sendable, Equatable {
     public var rateLimited: UInt64 = 0
     /// RATE kisses sent (ntpd's `KoD responses`).
     public var kissesSent: UInt64 = 0
+    /// Requests of version 4, and of versions 1 to 3 (after the version check).
+    public var currentVersion: UInt64 = 0
+    public var olderVersion: UInt64 = 0
+    /// Mode 6 requests received (ntpd's `control requests`), and answers withheld because they
+    /// would have been larger than the request from an unproven, non-local source.
+    public var controlReceived: UInt64 = 0
+    public var controlRefused: UInt64 = 0
 
     public init() {}
 

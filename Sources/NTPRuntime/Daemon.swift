@@ -191,6 +191,12 @@ public final class Daemon {
         set { responder.restrictions = newValue }
     }
 
+    /// The MRU list and rate limit of the server (loop thread).
+    var monitor: MRUList {
+        get { responder.monitor }
+        set { responder.monitor = newValue }
+    }
+
     /// Takes the events recorded since the last call (loop thread).
     func takeMonitorEvents() -> [EngineEvent] {
         defer { monitorEvents.removeAll() }

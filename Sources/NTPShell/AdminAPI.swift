@@ -27,6 +27,13 @@ public protocol AdminAPI: AnyObject {
     func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool
     /// The restrict list, most specific first, with hit counts.
     func restrictions() -> [RestrictEntry]
+    /// `mru`, `discard`, `enable`/`disable monitor`: the MRU list's bounds and the rate limit.
+    func monitorSettings() -> MonitorSettings
+    func setMonitorSettings(_ settings: MonitorSettings)
+    /// The MRU list, oldest first.
+    func mruEntries() -> [MRUEntry]
+    /// The MRU list's counters and limits (`monstats`).
+    func monitorReport() -> MonitorReport
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
 
