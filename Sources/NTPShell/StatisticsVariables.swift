@@ -10,6 +10,10 @@ public struct StatisticsSubject: Sendable {
     public init(server: ServerCounters, uptime: Double, monitor: MonitorReport) {
         self.server = server; self.uptime = uptime; self.monitor = monitor
     }
+
+    /// Whole seconds of uptime, at least 1: what the `ss_uptime` and `ss_reset` variables say
+    /// and `sysstats` divides by (ntpq divides by it too, and fails on 0).
+    public var uptimeSeconds: Int64 { max(1, Int64(uptime.rounded(.toNearestOrEven))) }
 }
 
 /// ntpd's statistics variables (`ss_*` for sysstats, `mru_*` for monstats), served by mode 6
@@ -58,13 +62,12 @@ public enum StatisticsVariableTable {
 
     public static let variables: [Variable] = {
         var v: [Variable] = []
-        for suffix in ["", "_r"] {
-            v.append(Variable("ss_uptime" + suffix, .seconds, isDefault: false) { String(Int64($0.uptime)) })
+        for name in ["ss_uptime", "ss_uptime_r", "ss_reset", "ss_reset_r"] {
+            v.append(Variable(name, .seconds, isDefault: false) { String($0.uptimeSeconds) })
         }
-        v.append(Variable("ss_reset", .seconds, isDefault: false) { String(Int64($0.uptime)) })
-        v.append(Variable("ss_reset_r", .seconds, isDefault: false) { String(Int64($0.uptime)) })
-        v.append(Variable("ss_numctlreq", .none, isDefault: false) { String($0.server.controlReceived) })
-        v.append(Variable("ss_numctlreq_r", .none, isDefault: false) { String($0.server.controlReceived) })
+        for name in ["ss_numctlreq", "ss_numctlreq_r"] {
+            v.append(Variable(name, .none, isDefault: false) { String($0.server.controlReceived) })
+        }
         for (name, _, value) in packetRows {
             v.append(Variable(name, .none, isDefault: false) { String(value($0.server)) })
             v.append(Variable(name + "_r", .none, isDefault: false) { String(value($0.server)) })

@@ -70,7 +70,7 @@ public enum SystemStatsView {
     /// `sysstats`: uptime, control requests, then the server counters since start and since
     /// reset (the same here: counters are never reset), from the `ss_*` variables ntpq reads.
     public static func sysstats(_ stats: StatisticsSubject) -> String {
-        let (run, up) = periodize(stats.uptime)
+        let (run, up) = periodize(Double(stats.uptimeSeconds))
         var out = left("uptime:               ", 13) + " " + right(up, 13) + "\n"
         out += row("control requests:     ", String(stats.server.controlReceived))
         out += left("sysstats reset:       ", 13) + " " + right(up, 13) + " " + right(up, 13) + "\n"
