@@ -22,6 +22,10 @@ let package = Package(
         .target(name: "NTPWire", swiftSettings: strict),
         // Sans-IO core: time and randomness are parameters; it returns actions.
         .target(name: "NTPEngine", dependencies: ["NTPWire"], swiftSettings: strict),
+        // OpenSSL's libcrypto behind one prefixed function: the MACs of symmetric-key NTP.
+        .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
+        .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
         // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
         .target(name: "CNTPPlatform"),
         // The only place that talks to the OS: clocks, sockets, files.
@@ -39,7 +43,7 @@ let package = Package(
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
         .target(name: "NTPShell", dependencies: ["NTPEngine", "CommandGrammar"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
-        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform", "NTPShell"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
@@ -49,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPShell", "NTPSimulation", "LineEditor",
+                "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -57,7 +61,8 @@ let package = Package(
         .testTarget(name: "NTPWireTests", dependencies: ["NTPWire"], exclude: ["Fixtures"]),
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
-        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation"]),
+        .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

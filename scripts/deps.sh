@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing ntpsh needs, when it is missing. Idempotent.
-#   - libedit-dev (shell editing), chrony (reference peer), tshark (dissection), ntpstat,
+#   - libedit-dev (shell editing), libssl-dev (libcrypto: symmetric-key MACs), chrony (reference peer), tshark (dissection), ntpstat,
 #     mandoc, tmux, iproute2
 #   - NTPsec (ntpd, ntpq, ntpdig) unpacked under .deps/ntpsec: it conflicts with chrony as a
 #     Debian package, so it is extracted (apt-get download + dpkg -x), never installed.
@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 need=()
-for p in libedit-dev chrony tshark ntpstat mandoc tmux iproute2 python3-ntp pkg-config; do
+for p in libedit-dev libssl-dev chrony tshark ntpstat mandoc tmux iproute2 python3-ntp pkg-config; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

@@ -17,6 +17,8 @@ public struct AssociationConfiguration: Sendable, Equatable {
         case pool
         /// The undisciplined local clock, `server 127.127.1.0`.
         case localClock
+        /// `peer`: a symmetric active association (mode 1); the other side answers in mode 2.
+        case peer
     }
 
     public var kind: Kind
@@ -32,6 +34,8 @@ public struct AssociationConfiguration: Sendable, Equatable {
     public var version: UInt8 = 4
     /// The local clock's stratum (`fudge 127.127.1.0 stratum N`); ntpd's default is 5.
     public var localStratum: UInt8 = 5
+    /// `key N`: requests carry a MAC under key N and replies must carry a valid one under it.
+    public var key: UInt32?
 
     public init(kind: Kind = .server, host: String) {
         self.kind = kind
@@ -87,6 +91,10 @@ public struct AssociationCounters: Sendable, Equatable {
     public var unsynchronised: UInt64 = 0
     public var badHeader: UInt64 = 0
     public var kisses: UInt64 = 0
+    /// Replies rejected by authentication (no MAC, wrong key, bad MAC, crypto-NAK).
+    public var badAuthentication: UInt64 = 0
+    /// Polls not sent because the configured key cannot sign (unknown, untrusted).
+    public var unsigned: UInt64 = 0
     public init() {}
 }
 
@@ -137,6 +145,10 @@ public struct Association: Sendable {
     public var counters = AssociationCounters()
     /// Last kiss code received.
     public var lastKiss: KissCode?
+    /// Why the last reply (or the last poll) failed authentication; nil once one passes.
+    public var authenticationFailure: AuthenticationFailure?
+    /// The last reply was authenticated with the configured key.
+    public var authenticated = false
     /// When an offset beyond the step threshold was first seen, while it persists.
     var spikeSince: UnixTime?
 

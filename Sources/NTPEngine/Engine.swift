@@ -28,6 +28,8 @@ public final class Engine {
     public private(set) var associations: [AssociationID: Association] = [:]
     public private(set) var system: SystemVariables
     public private(set) var events: [EngineEvent] = []
+    /// The keys (`keys`, `trustedkey`) associations configured with `key N` sign and verify with.
+    public var keys = KeyStore()
     /// Events not yet taken by ``takeEvents()``.
     private var pendingEvents: [EngineEvent] = []
     private var nextID: UInt16 = 1
@@ -108,6 +110,11 @@ public final class Engine {
 
     /// Associations in id order.
     public var sortedAssociations: [Association] { associations.values.sorted { $0.id < $1.id } }
+
+    /// The addresses of the `peer` associations (their mode 1 packets pass `nopeer`).
+    public var peerAddresses: [IPAddress] {
+        associations.values.filter { $0.configuration.kind == .peer }.compactMap { $0.address?.ip.unmapped }
+    }
 
     /// The server side's view: what replies to clients carry.
     public var serverState: SystemState { system.serverState(at: clock.now()) }
@@ -206,19 +213,42 @@ public final class Engine {
         } else {
             a.burstRemaining -= 1
         }
-        let t1 = clock.now()
-        let transmit = NTPTimestamp(t1)
-        let request = NTPHeader(
-            leap: system.isSynchronized ? .noWarning : .unsynchronized, version: a.configuration.version,
-            mode: .client, stratum: 0, poll: PollExponent(a.poll), precision: system.precision,
-            transmitTime: transmit)
-        a.outstandingTransmit = transmit
-        a.outstandingLocal = t1
-        a.counters.sent += 1
         let interval = a.burstRemaining > 0 ? NTPConstants.burstSpacing : a.pollInterval
         // Randomised within the last 1/16 of the interval so clients do not march in step.
         a.nextPoll = now.adding(seconds: interval * (1 - random.uniform() / 16))
-        return [.send(request.bytes, to: address)]
+        let t1 = clock.now()
+        let transmit = NTPTimestamp(t1)
+        var request = NTPHeader(
+            leap: system.isSynchronized ? .noWarning : .unsynchronized, version: a.configuration.version,
+            mode: .client, stratum: 0, poll: PollExponent(a.poll), precision: system.precision,
+            transmitTime: transmit)
+        if a.configuration.kind == .peer {
+            // Symmetric active: the packet carries our system variables, as a server's reply does.
+            let s = system.serverState(at: t1)
+            request.mode = .symmetricActive
+            request.leap = s.isSynchronized ? s.leap : .unsynchronized
+            request.stratum = s.wireStratum
+            request.rootDelay = NTPShort(seconds: s.rootDelay)
+            request.rootDispersion = NTPShort(seconds: s.rootDispersion(at: t1))
+            request.referenceID = s.referenceID
+            request.referenceTime = s.referenceTime.map(NTPTimestamp.init) ?? .zero
+        }
+        var bytes = request.bytes
+        if let keyID = a.configuration.key {
+            guard let signed = keys.sign(bytes, keyID: keyID) else {
+                let failure = keys.usable(keyID) ?? .unavailable(keyID)
+                a.counters.unsigned += 1
+                a.authenticated = false
+                if a.authenticationFailure != failure { record(.cannotSign(a.id, name(a), failure), at: now) }
+                a.authenticationFailure = failure
+                return []
+            }
+            bytes = signed
+        }
+        a.outstandingTransmit = transmit
+        a.outstandingLocal = t1
+        a.counters.sent += 1
+        return [.send(bytes, to: address)]
     }
 
     // MARK: DNS
@@ -264,15 +294,34 @@ public final class Engine {
         guard let id = associations.first(where: { $0.value.address == source && !$0.value.isPool })?.key,
               var a = associations[id] else { return [] }
         let header: NTPHeader
+        let layout: NTPPacketLayout
         do {
-            _ = try NTPPacketLayout.scan(bytes)
+            layout = try NTPPacketLayout.scan(bytes)
             header = try NTPHeader(decoding: bytes)
         } catch {
             a.counters.badHeader += 1
             associations[id] = a
             return []
         }
-        guard header.mode == .server else { a.counters.badHeader += 1; associations[id] = a; return [] }
+        let expectedMode = a.configuration.kind == .peer ? NTPMode.symmetricPassive : .server
+        guard header.mode == expectedMode || (a.configuration.kind == .peer && header.mode == .symmetricActive) else {
+            a.counters.badHeader += 1; associations[id] = a; return []
+        }
+        if let keyID = a.configuration.key {
+            // RFC 5905 TEST5: with a key configured, only a reply carrying a valid MAC under it counts.
+            // A rejected reply leaves the request outstanding, so the genuine one can still arrive.
+            if let failure = authenticationFailure(of: bytes, layout: layout, expected: keyID) {
+                a.counters.badAuthentication += 1
+                a.authenticated = false
+                if a.authenticationFailure != failure { record(.authentication(id, name(a), failure), at: receiveTime) }
+                a.authenticationFailure = failure
+                associations[id] = a
+                return []
+            }
+            if a.authenticationFailure != nil { record(.authenticated(id, name(a), keyID: keyID), at: receiveTime) }
+            a.authenticationFailure = nil
+            a.authenticated = true
+        }
         if let last = a.lastReplyTransmit, last == header.transmitTime {
             a.counters.duplicate += 1
             associations[id] = a
@@ -352,6 +401,19 @@ public final class Engine {
         let actions = reselect(now: now, update: accepted.added && stepNowStarted == nil)
         checkStepNow(now: now)
         return actions
+    }
+
+    /// Why a reply does not authenticate under `expected`, or nil when it does.
+    private func authenticationFailure(of bytes: [UInt8], layout: NTPPacketLayout, expected: UInt32) -> AuthenticationFailure? {
+        guard let got = layout.keyID else { return .missing }
+        if layout.isCryptoNAK { return .cryptoNAK }
+        guard got == expected else { return .wrongKey(got: got, expected: expected) }
+        return bytes.withUnsafeBytes { raw in
+            switch keys.verifyPacket(raw, macOffset: layout.macOffset) {
+            case .success: return nil
+            case .failure(let failure): return failure
+            }
+        }
     }
 
     // MARK: Selection and discipline

@@ -18,6 +18,12 @@ public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
         case unresolved(AssociationID, String)
         case leap(inserted: Bool)
         case orphan(stratum: UInt8)
+        /// A reply failed authentication and was ignored.
+        case authentication(AssociationID, String, AuthenticationFailure)
+        /// The configured key cannot sign requests: the source is not polled.
+        case cannotSign(AssociationID, String, AuthenticationFailure)
+        /// Replies authenticate again after failures.
+        case authenticated(AssociationID, String, keyID: UInt32)
     }
 
     public var time: UnixTime
@@ -41,6 +47,9 @@ public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
         case .unresolved(_, let name): return "\(name) does not resolve; retrying"
         case .leap(let inserted): return inserted ? "leap second inserted" : "leap second deleted"
         case .orphan(let stratum): return "orphan mode: no source reachable; serving at stratum \(stratum)"
+        case .authentication(_, let name, let failure): return "\(name) authentication failed: \(failure); ignored"
+        case .cannotSign(_, let name, let failure): return "\(name) not polled: \(failure)"
+        case .authenticated(_, let name, let key): return "\(name) authenticated with key \(key)"
         }
     }
 }

@@ -42,6 +42,12 @@ public struct PeerReport: Sendable, Equatable {
     public var lastKiss: KissCode?
     /// The discipline's estimate: offset now and frequency error (fraction), with errors.
     public var estimate: SourceStatistics.Estimate?
+    /// `key N`: the key its requests are signed with and its replies must carry.
+    public var keyID: UInt32?
+    /// The last reply passed authentication under ``keyID``.
+    public var authenticated = false
+    /// Why the last reply (or poll) failed authentication, while it does.
+    public var authenticationFailure: AuthenticationFailure?
 
     public init(
         id: AssociationID, host: String, address: SocketAddress?, kind: Kind, configured: Bool = true,
@@ -128,8 +134,9 @@ extension Engine {
     }
 
     private func report(_ a: Association, now: UnixTime) -> PeerReport {
-        let kind: PeerReport.Kind = a.isLocalClock ? .localClock : (a.isPool ? .pool : .unicast)
-        return PeerReport(
+        let kind: PeerReport.Kind = a.isLocalClock ? .localClock
+            : (a.isPool ? .pool : (a.configuration.kind == .peer ? .symmetricActive : .unicast))
+        var r = PeerReport(
             id: a.id, host: a.spawnedBy == nil ? a.configuration.host : (a.address?.ip.description ?? a.configuration.host),
             address: a.address, kind: kind, configured: a.spawnedBy == nil,
             prefer: a.configuration.prefer, iburst: a.configuration.iburst, state: a.state, select: a.select,
@@ -140,5 +147,9 @@ extension Engine {
             offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion, jitter: a.jitter,
             filter: a.filter.stages(at: now), counters: a.counters, lastKiss: a.lastKiss,
             estimate: a.statistics.estimate)
+        r.keyID = a.configuration.key
+        r.authenticated = a.authenticated
+        r.authenticationFailure = a.authenticationFailure
+        return r
     }
 }

@@ -1,24 +1,40 @@
 public import NTPWire
 
 /// Answers client requests (mode 3, and NTPv1's mode 0) with server replies (mode 4) as
-/// RFC 5905 §8 and §9 prescribe. Sans-IO and allocation-free: it reads a request from one
-/// buffer and writes the reply into another; the caller stamps the transmit timestamp with
-/// ``stampTransmit(_:into:)`` as late as it can, right before the reply leaves.
+/// RFC 5905 §8 and §9 prescribe, and symmetric active packets (mode 1, `peer`) with symmetric
+/// passive ones (mode 2) the same way, without keeping state (as chrony does). Sans-IO: it
+/// reads a request from one buffer and writes the reply into another; the caller stamps the
+/// transmit timestamp with ``stampTransmit(_:into:)`` as late as it can, then ``seal(_:)``s
+/// authenticated replies (their MAC covers that timestamp). Unauthenticated requests allocate
+/// nothing.
 ///
 /// A reply is never longer than its request (no amplification): an unauthenticated reply is
-/// 48 bytes and every accepted request is at least that.
+/// 48 bytes and every accepted request is at least that; an authenticated one is as long as
+/// its request's header and MAC, a crypto-NAK 52 bytes.
 public struct ServerResponder: Sendable {
     /// The system variables replies carry; setting it rebuilds the reply template.
     public var state: SystemState {
         didSet { if state != oldValue { templateSecond = .min } }
     }
     public private(set) var counters = ServerCounters()
-    /// The restrict list, consulted for every datagram (`ignore`, `noserve`, `version`, `limited`, `kod`).
+    /// The restrict list, consulted for every datagram (`ignore`, `noserve`, `version`,
+    /// `notrust`, `nopeer`).
     public var restrictions = RestrictList()
     /// Every client seen (ntpd's MRU list) and its rate-limit state.
     public var monitor = MRUList()
+    /// Keys for authenticated requests (`keys`, `trustedkey`).
+    public var keys = KeyStore()
+    /// The addresses of our own `peer` associations: their mode 1 packets pass `nopeer`
+    /// (which refuses only new symmetric associations).
+    public var configuredPeers: [IPAddress] = []
+
+    /// The source and reason of the last request that failed authentication (for the log).
+    public private(set) var lastAuthenticationFailure: (source: IPAddress, failure: AuthenticationFailure)?
 
     public init(state: SystemState) { self.state = state }
+
+    /// Bytes a reply buffer needs for any reply (an authenticated one: header, key id, 20-byte MAC).
+    public static let replyCapacity = NTPHeader.size + 4 + 20
 
     /// What happened to one datagram.
     public enum Outcome: Sendable, Equatable {
@@ -32,11 +48,11 @@ public struct ServerResponder: Sendable {
         case tooShort
         /// Version 0 or above 4.
         case badVersion
-        /// A mode this build does not answer (symmetric, broadcast, server, control, private).
+        /// A mode this build does not answer (broadcast, server, control, private).
         case unsupportedMode
         /// Extension fields or MAC trailer that do not parse.
         case malformed
-        /// Refused by the restrict list (`ignore`, `noserve`, `version`).
+        /// Refused by the restrict list (`ignore`, `noserve`, `version`, `notrust`, `nopeer`).
         case restricted
         /// Over the rate limit of a `limited` restrict entry (without `kod`, or the KoD itself
         /// limited).
@@ -45,7 +61,7 @@ public struct ServerResponder: Sendable {
 
     /// Builds the reply to `request`, received at `receiveTime` (served scale), from a client
     /// whose UDP source port is `sourcePort`, sent to the local address `destination` (if
-    /// known), into `reply` (at least 48 bytes).
+    /// known), into `reply` (at least 48 bytes; 72 for authenticated replies).
     ///
     /// The hot path: the header fields that depend only on the system state are encoded once
     /// per second into a template (root dispersion grows by one 2⁻¹⁶ s unit a second); a reply
@@ -66,18 +82,35 @@ public struct ServerResponder: Sendable {
         let version = (b0 >> 3) & 7
         guard version >= 1 && version <= 4 else { return drop(.badVersion) }
         // NTPv1 had no mode field: a version 1 packet with mode 0 from a port other than 123
-        // is a client request (as chrony treats it). Anything else but mode 3 is not ours.
+        // is a client request (as chrony treats it). Anything else but modes 3 and 1 is not ours.
         if version == 4 { counters.currentVersion &+= 1 } else { counters.olderVersion &+= 1 }
         let mode = b0 & 7
         let flags = monitor.record(source, port: sourcePort, local: destination, mode: mode, version: version,
                                    flags: restrict, at: receiveTime)
-        guard mode == NTPMode.client.rawValue
+        let symmetric = mode == NTPMode.symmetricActive.rawValue
+        guard mode == NTPMode.client.rawValue || symmetric
             || (version == 1 && mode == NTPMode.reserved.rawValue && sourcePort != 123)
         else { return drop(.unsupportedMode) }
-        guard request.count == NTPHeader.size || Self.trailerIsWellFormed(request) else {
-            return drop(.malformed)
+        // Authentication: a MAC trailer is checked; a good one is answered under the same key,
+        // a bad one (unknown or untrusted key, wrong MAC) with a crypto-NAK.
+        var keyID: UInt32?
+        var authenticationFailed = false
+        if request.count > NTPHeader.size {
+            guard let layout = try? NTPPacketLayout.scan(request) else { return drop(.malformed) }
+            if layout.keyID != nil {
+                switch keys.verifyPacket(request, macOffset: layout.macOffset) {
+                case .success(let id): keyID = id
+                case .failure(let failure):
+                    authenticationFailed = true
+                    lastAuthenticationFailure = (source, failure)
+                }
+            }
         }
-        if restrict.contains(.noserve) || (restrict.contains(.version) && version != 4) { return drop(.restricted) }
+        if restrict.contains(.noserve) || (restrict.contains(.version) && version != 4)
+            || (restrict.contains(.notrust) && keyID == nil)
+            || (symmetric && restrict.contains(.nopeer) && !configuredPeers.contains(source.unmapped)) {
+            return drop(.restricted)
+        }
         if flags.contains(.limited) {
             guard flags.contains(.kod) else { return drop(.rateLimited) }
             counters.count(.rateLimited)
@@ -89,11 +122,36 @@ public struct ServerResponder: Sendable {
         if second != templateSecond { buildTemplate(at: receiveTime) }
         withUnsafeBytes(of: template) { reply.copyMemory(from: $0) }
         reply[0] |= b0 & 0x38  // the template has leap and mode; the version is the request's
+        if symmetric { reply[0] = reply[0] & ~7 | NTPMode.symmetricPassive.rawValue }
         reply[2] = request[2]
         reply.storeBytes(of: request.loadUnaligned(fromByteOffset: 40, as: UInt64.self), toByteOffset: 24, as: UInt64.self)
         reply.storeBytes(of: NTPTimestamp(receiveTime).rawValue.bigEndian, toByteOffset: 32, as: UInt64.self)
+        guard keyID == nil && !authenticationFailed || reply.count >= Self.replyCapacity else {
+            return drop(.malformed)  // the caller's reply buffer cannot hold an authenticated reply
+        }
+        if authenticationFailed {
+            counters.cryptoNAKs &+= 1
+            reply.storeBytes(of: UInt32(0), toByteOffset: NTPHeader.size, as: UInt32.self)
+            return .reply(length: NTPHeader.size + 4)
+        }
         counters.replied &+= 1
+        if let keyID, let key = keys.key(keyID) {
+            // The MAC is written by seal(_:) once the transmit timestamp is in.
+            counters.authenticated &+= 1
+            reply.storeBytes(of: keyID.bigEndian, toByteOffset: NTPHeader.size, as: UInt32.self)
+            return .reply(length: NTPHeader.size + 4 + key.algorithm.macLength)
+        }
         return .reply(length: NTPHeader.size)
+    }
+
+    /// Writes the MAC of an authenticated reply built by ``respond(to:from:sourcePort:receiveTime:into:)``
+    /// (longer than a crypto-NAK), after ``stampTransmit(_:into:)``. Does nothing to other replies.
+    @inline(__always)
+    public func seal(_ reply: UnsafeMutableRawBufferPointer) {
+        guard reply.count > NTPHeader.size + 4 else { return }
+        let keyID = UInt32(bigEndian: reply.loadUnaligned(fromByteOffset: NTPHeader.size, as: UInt32.self))
+        _ = keys.computeMAC(keyID: keyID, over: UnsafeRawBufferPointer(rebasing: reply[0..<NTPHeader.size]),
+                            into: UnsafeMutableRawBufferPointer(rebasing: reply[(NTPHeader.size + 4)...]))
     }
 
     /// The encoded header of a reply, less what each request supplies.
@@ -155,11 +213,6 @@ public struct ServerResponder: Sendable {
         return .drop(reason)
     }
 
-    /// Extension fields and MAC after the header must parse (RFC 7822), else the packet is
-    /// dropped as malformed.
-    static func trailerIsWellFormed(_ request: UnsafeRawBufferPointer) -> Bool {
-        (try? NTPPacketLayout.scan(request)) != nil
-    }
 }
 
 /// Server-side packet counters (as `sysstats` and `iostats` show them).
@@ -182,6 +235,10 @@ public struct ServerCounters: Sendable, Equatable {
     /// would have been larger than the request from an unproven, non-local source.
     public var controlReceived: UInt64 = 0
     public var controlRefused: UInt64 = 0
+    /// Requests answered with a MAC under their key.
+    public var authenticated: UInt64 = 0
+    /// Requests whose MAC failed (unknown or untrusted key, wrong MAC), answered with a crypto-NAK.
+    public var cryptoNAKs: UInt64 = 0
 
     public init() {}
 

@@ -2,6 +2,7 @@ public import NTPEngine
 public import NTPPlatform
 import NTPWire
 import NTPShell
+import NTPCrypto
 import Glibc
 import Synchronization
 import SystemPackage
@@ -62,6 +63,13 @@ public final class Daemon {
     private let log: Log
     public let engine: Engine
     private var serverSockets: [UDPSocket] = []
+    /// Per server socket: `interface drop` (read and discard everything).
+    private var serverDrops: [Bool] = []
+    /// Local addresses a wildcard socket must not answer for (`interface ignore|drop ADDRESS`).
+    private var ignoredDestinations: [IPAddress] = []
+    /// The server sockets changed: the event loop rebuilds its poll set.
+    private var socketsChanged = false
+    private var droppedByInterface: UInt64 = 0
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
@@ -75,7 +83,7 @@ public final class Daemon {
     private let nonceKey = UInt64.random(in: 0...UInt64.max)
 
     private let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
-    private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: 64)
+    private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: ServerResponder.replyCapacity)
     private var clientBuffer = [UInt8](repeating: 0, count: Daemon.receiveBufferSize)
 
     /// Requests longer than this are dropped as oversize (counted).
@@ -106,12 +114,8 @@ public final class Daemon {
                 : settings.listen.map { SocketAddress(ip: $0.ip, port: settings.port) }
             for address in addresses {
                 do {
-                    var options = UDPSocket.Options()
-                    options.receiveBufferSize = 4 << 20
-                    // Only a wildcard socket needs to learn (and answer from) each request's
-                    // local address; a socket bound to one address saves the per-packet cmsg.
-                    options.packetInfo = address.ip.isUnspecified
-                    serverSockets.append(try UDPSocket(bindingTo: address, options: options))
+                    serverSockets.append(try Self.serverSocket(address))
+                    serverDrops.append(false)
                 } catch {
                     for s in serverSockets { s.close() }
                     throw .cannotListen(address, error, holders: PortHolder.find(port: address.port))
@@ -124,6 +128,9 @@ public final class Daemon {
             if let s = try? UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) { clientSockets.append(s) }
         }
         for a in settings.associations { engine.add(a) }
+        engine.keys = keys
+        responder.keys = keys
+        associationsChanged()
     }
 
     deinit {
@@ -151,7 +158,7 @@ public final class Daemon {
         eventLoop()
         saveDrift()
         let c = responder.counters
-        log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize) dropped")
+        log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
         return exitStatus
     }
 
@@ -187,6 +194,19 @@ public final class Daemon {
         _ = write(wake.write, &byte, 1)
     }
 
+    /// The keys the engine, the server side and mode 6 authenticate with (loop thread).
+    var keys = KeyStore(provider: OpenSSLMAC()) {
+        didSet {
+            engine.keys = keys
+            responder.keys = keys
+        }
+    }
+
+    /// The addresses of `peer` associations, whose mode 1 packets pass `nopeer` (loop thread).
+    func associationsChanged() {
+        responder.configuredPeers = engine.peerAddresses
+    }
+
     /// The restrict list the server applies (loop thread).
     var restrictions: RestrictList {
         get { responder.restrictions }
@@ -214,15 +234,89 @@ public final class Daemon {
         return nil
     }
 
+    // MARK: - Interfaces
+
+    /// A server socket on `address`. Only a wildcard socket needs to learn (and answer from)
+    /// each request's local address; a socket bound to one address saves the per-packet cmsg.
+    static func serverSocket(_ address: SocketAddress) throws(SystemCallError) -> UDPSocket {
+        var options = UDPSocket.Options()
+        options.receiveBufferSize = 4 << 20
+        options.packetInfo = address.ip.isUnspecified
+        return try UDPSocket(bindingTo: address, options: options)
+    }
+
+    /// `interface`/`nic` (loop thread): re-binds the server sockets to what `rules` decide (see
+    /// ``InterfaceRule``) and returns what it now listens on and ignores, or why it cannot.
+    /// Without rules: the wildcards, or the `--listen` addresses. With rules, per family: a
+    /// wildcard that is listened on serves every address and drops requests to ignored ones;
+    /// an ignored wildcard gives one socket per interface address listened on (or dropped).
+    func setInterfaceRules(_ rules: [InterfaceRule]) -> Result<String, AdminError> {
+        guard settings.port != 0 else { return .success("--port 0: serving nothing; interface rules kept\n") }
+        var bind: [(SocketAddress, Bool)] = []
+        var ignored: [IPAddress] = []
+        var report = ""
+        let port = settings.port
+        if rules.isEmpty {
+            let base = settings.listen.isEmpty ? [IPAddress.anyIPv4, .anyIPv6] : settings.listen.map(\.ip)
+            bind = base.map { (SocketAddress(ip: $0, port: port), false) }
+        } else if !settings.listen.isEmpty {
+            for ip in settings.listen.map(\.ip) {
+                let name = ip.isUnspecified ? nil : (InterfaceAddresses.list().first { $0.ip.unmapped == ip.unmapped }?.interface ?? "")
+                let action = InterfaceRule.action(for: ip, interface: name, rules: rules)
+                if action == .ignore { report += "ignoring \(ip) (interface rules)\n" } else { bind.append((SocketAddress(ip: ip, port: port), action == .drop)) }
+            }
+        } else {
+            let interfaces = InterfaceAddresses.list()
+            for wildcard in [IPAddress.anyIPv4, .anyIPv6] {
+                let family = interfaces.filter { $0.ip.isIPv4 == wildcard.isIPv4 }
+                let decided = family.map { ($0.ip, InterfaceRule.action(for: $0.ip, interface: $0.interface, rules: rules)) }
+                switch InterfaceRule.action(for: wildcard, interface: nil, rules: rules) {
+                case .ignore:
+                    for (ip, action) in decided where action != .ignore { bind.append((SocketAddress(ip: ip, port: port), action == .drop)) }
+                case let action:
+                    bind.append((SocketAddress(ip: wildcard, port: port), action == .drop))
+                    ignored += decided.filter { $0.1 != .listen }.map { $0.0.unmapped }
+                }
+                for (ip, action) in decided where action != .listen { report += "\(action == .drop ? "dropping" : "ignoring") \(ip) (interface rules)\n" }
+            }
+        }
+        for s in serverSockets { s.close() }
+        serverSockets = []
+        serverDrops = []
+        var failures: [String] = []
+        var listening = ""
+        for (address, drop) in bind {
+            do {
+                serverSockets.append(try Self.serverSocket(address))
+                serverDrops.append(drop)
+                listening += "listening on \(address.ip) port \(port)\(drop ? " (dropping every packet)" : "")\n"
+            } catch {
+                failures.append(DaemonError.cannotListen(address, error, holders: PortHolder.find(port: port)).description)
+            }
+        }
+        report = listening + report
+        ignoredDestinations = ignored
+        socketsChanged = true
+        for line in report.split(separator: "\n") { log.notice(String(line)) }
+        guard failures.isEmpty else { return .failure(AdminError(failures.joined(separator: "\n"))) }
+        return .success(report)
+    }
+
     // MARK: - The event loop
 
     private func eventLoop() {
-        let sockets = serverSockets + clientSockets
-        var pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
-        pollfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+        var sockets: [UDPSocket] = []
+        var pollfds: [pollfd] = []
+        socketsChanged = true
         var nextDrift = OSClock.monotonicNanoseconds() + Self.driftInterval * 1_000_000_000
         perform(engine.handleTimer())
         while !stopping {
+            if socketsChanged {
+                sockets = serverSockets + clientSockets
+                pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
+                pollfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+                socketsChanged = false
+            }
             var timeout = Double(Self.driftInterval)
             if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now())) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
@@ -233,7 +327,7 @@ public final class Daemon {
                 return
             }
             for i in 0..<serverSockets.count where pollfds[i].revents != 0 {
-                serve(serverSockets[i])
+                serve(serverSockets[i], dropAll: serverDrops[i])
             }
             for (j, s) in clientSockets.enumerated() where pollfds[serverSockets.count + j].revents != 0 {
                 receiveReplies(s)
@@ -284,6 +378,7 @@ public final class Daemon {
             if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
         }
         responder.state = engine.serverState
+        if !actions.isEmpty { associationsChanged() }
     }
 
     private func startResolving(_ id: AssociationID, _ host: String) {
@@ -319,7 +414,7 @@ public final class Daemon {
 
     /// Answers what is waiting on `socket`, a bounded number of batches per wake-up so timers
     /// and the stop request are not starved under flood.
-    private func serve(_ socket: UDPSocket) {
+    private func serve(_ socket: UDPSocket, dropAll: Bool) {
         for _ in 0..<16 {
             let received: Int
             do {
@@ -328,11 +423,15 @@ public final class Daemon {
                 log.warning("receive on \(socket.localAddress): \(error)")
                 return
             }
-            if received == 0 { return }
+            if received == 0 { break }
             for i in 0..<received {
                 let datagram = receiveBatch[i]
                 if datagram.truncated {
                     droppedOversize &+= 1
+                    continue
+                }
+                if dropAll || (!ignoredDestinations.isEmpty && datagram.destination.map { ignoredDestinations.contains($0.ip.unmapped) } == true) {
+                    droppedByInterface &+= 1
                     continue
                 }
                 let payload = receiveBatch.payload(i)
@@ -353,12 +452,28 @@ public final class Daemon {
             if !sendBatch.isEmpty {
                 let t3 = clock.now()
                 for j in 0..<sendBatch.count {
-                    ServerResponder.stampTransmit(t3, into: sendBatch.payload(j))
+                    let reply = sendBatch.payload(j)
+                    ServerResponder.stampTransmit(t3, into: reply)
+                    responder.seal(reply)
                 }
                 _ = socket.send(sendBatch)
             }
-            if received < receiveBatch.capacity { return }
+            if received < receiveBatch.capacity { break }
         }
+        logAuthenticationFailures()
+    }
+
+    /// Requests that failed authentication are answered with crypto-NAKs; the log says so at
+    /// most once a minute (a flood of bad MACs must not flood the log).
+    private var authenticationLog = (naks: UInt64(0), at: Int64.min)
+    private func logAuthenticationFailures() {
+        let naks = responder.counters.cryptoNAKs
+        guard naks != authenticationLog.naks, let last = responder.lastAuthenticationFailure else { return }
+        let now = OSClock.monotonicNanoseconds()
+        guard authenticationLog.at == .min || now - authenticationLog.at >= 60_000_000_000 else { return }
+        let count = naks - authenticationLog.naks
+        log.warning("\(count) request\(count == 1 ? "" : "s") failed authentication (crypto-NAK sent); last from \(last.source): \(last.failure)")
+        authenticationLog = (naks, now)
     }
 
     /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;

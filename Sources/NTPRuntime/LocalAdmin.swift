@@ -18,9 +18,11 @@ public final class LocalAdmin: AdminAPI {
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }
 
     public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
-        daemon.onLoop { $0.engine.add(configuration) }
+        daemon.onLoop { d in defer { d.associationsChanged() }; return d.engine.add(configuration) }
     }
-    public func removeAssociations(host: String) -> Int { daemon.onLoop { $0.engine.remove(host: host) } }
+    public func removeAssociations(host: String) -> Int {
+        daemon.onLoop { d in defer { d.associationsChanged() }; return d.engine.remove(host: host) }
+    }
     public func setLocalClockStratum(_ stratum: UInt8) { daemon.onLoop { $0.engine.setLocalClockStratum(stratum) } }
     public func engineConfiguration() -> EngineConfiguration { daemon.onLoop { $0.engine.configuration } }
     public func setEngineConfiguration(_ configuration: EngineConfiguration) {
@@ -31,6 +33,17 @@ public final class LocalAdmin: AdminAPI {
         daemon.onLoop { $0.restrictions.remove(network: network, prefixLength: prefixLength) }
     }
     public func restrictions() -> [RestrictEntry] { daemon.onLoop { $0.restrictions.entries } }
+    public func setKeys(_ keys: [SymmetricKey], file: String?) { daemon.onLoop { $0.keys.replaceKeys(keys, file: file) } }
+    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
+        daemon.onLoop { d in
+            if trusted { d.keys.trusted.formUnion(keyIDs) } else { d.keys.trusted.subtract(keyIDs) }
+        }
+    }
+    public func setControlKey(_ keyID: UInt32?) { daemon.onLoop { $0.keys.controlKey = keyID } }
+    public func keyStore() -> KeyStore { daemon.onLoop { $0.keys } }
+    public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
+        try daemon.onLoop { $0.setInterfaceRules(rules) }.get()
+    }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
     public func monitorSettings() -> MonitorSettings { daemon.onLoop { $0.monitor.settings } }
     public func setMonitorSettings(_ settings: MonitorSettings) { daemon.onLoop { $0.monitor.apply(settings) } }

@@ -34,6 +34,17 @@ public protocol AdminAPI: AnyObject {
     func mruEntries() -> [MRUEntry]
     /// The MRU list's counters and limits (`monstats`).
     func monitorReport() -> MonitorReport
+    /// `keys FILE` (the runner reads and parses the file): replaces the keys.
+    func setKeys(_ keys: [SymmetricKey], file: String?)
+    /// `trustedkey N…` (true) and `no trustedkey N…` (false).
+    func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool)
+    /// `controlkey N`: the key mode 6 changes must be signed with (nil: none).
+    func setControlKey(_ keyID: UInt32?)
+    /// The keys, trusted ids and control key as the engine holds them (for views and mode 6).
+    func keyStore() -> KeyStore
+    /// `interface`/`nic`: the server's sockets follow these rules (in order; the last match
+    /// decides). Returns what it listens on and ignores now.
+    func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
 

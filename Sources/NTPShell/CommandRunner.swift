@@ -176,6 +176,12 @@ public final class CommandRunner {
                                     help: $0.flags.text.isEmpty ? "restrict entry" : $0.flags.text)
             }.filter { $0.text.hasPrefix(request.partial) }
         }
+        let keys = admin.keyStore()
+        hooks.register("keyid") { request in
+            Set(keys.keys.keys).union(keys.trusted).sorted().map { id in
+                CompletionCandidate(String(id), help: keys.key(id).map { "\($0.algorithm) key" + (keys.trusted.contains(id) ? ", trusted" : "") } ?? "trusted, not in the keys file")
+            }.filter { $0.text.hasPrefix(request.partial) }
+        }
         if let list = listDirectory {
             hooks.register("path") { request in
                 let partial = request.partial
@@ -198,12 +204,12 @@ public final class CommandRunner {
         let wantsJSON = json || a.flag("json")
         switch p.id {
         // Associations
-        case "server", "pool":
-            return addAssociation(p, kind: p.id == "pool" ? .pool : .server)
-        case "no-server", "no-pool":
+        case "server", "pool", "peer":
+            return addAssociation(p, kind: p.id == "pool" ? .pool : (p.id == "peer" ? .peer : .server), line: line)
+        case "no-server", "no-pool", "no-peer":
             let host = a.string("host") ?? ""
             let removed = admin.removeAssociations(host: host)
-            running.remove(id: p.id == "no-server" ? "server" : "pool", key: host)
+            running.remove(id: String(p.id.dropFirst(3)), key: host)
             return removed > 0 ? Output() : .failure("no association for \(host)")
         case "fudge":
             guard let address = a.string("address"), AssociationConfiguration.isLocalClockAddress(address) else {
@@ -216,7 +222,7 @@ public final class CommandRunner {
         // Discipline and selection
         case "driftfile":
             let file = a.string("file") ?? ""
-            running.set(id: "driftfile", key: "", line: "driftfile \(file)", origin: currentOrigin)
+            running.set(id: "driftfile", key: "", line: canonical(line), origin: currentOrigin)
             if let note = admin.setDriftFile(file) { return Output(text: note + "\n") }
             return Output()
         case "no-driftfile":
@@ -295,10 +301,46 @@ public final class CommandRunner {
             admin.setMonitorSettings(m)
             running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
-        case "leapfile", "logfile", "statsdir", "keys", "controlkey", "requestkey":
+        case "unrestrict":
+            return unrestrict(a)
+        case "keys":
+            running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
+            return loadKeys(a.string("file") ?? "")
+        case "no-keys":
+            admin.setKeys([], file: nil)
+            running.remove(id: "keys", key: "")
+            return Output()
+        case "trustedkey", "no-trustedkey":
+            guard let ranged = NTPCommands.keyRanges(a.strings("ranges")) else {
+                return .failure("\(p.id == "trustedkey" ? "" : "no ")trustedkey: '\(a.strings("ranges").joined(separator: " "))' is not a range (FIRST ... LAST) of key ids 1-65535")
+            }
+            let ids = a.strings("keyids").compactMap { UInt32($0) } + ranged
+            admin.setTrusted(ids, p.id == "trustedkey")
+            for id in ids { running.remove(id: "trustedkey", key: String(id)) }
+            if p.id == "trustedkey" {
+                // One entry per key, so `no trustedkey N` removes exactly it; a line read from
+                // the file with several keys keeps its place as the first key's entry.
+                running.set(id: "trustedkey", key: ids.map(String.init).joined(separator: " "), line: canonical(line), origin: currentOrigin)
+            } else {
+                running.untrust(ids)
+            }
+            return Output()
+        case "controlkey", "no-controlkey":
+            admin.setControlKey(a.int("keyid").map(UInt32.init))
+            if p.id == "controlkey" {
+                running.set(id: "controlkey", key: "", line: canonical(line), origin: currentOrigin)
+            } else {
+                running.remove(id: "controlkey", key: "")
+            }
+            return Output()
+        case "show-keys":
+            return keysView(json: wantsJSON)
+        case "leapfile", "logfile", "statsdir", "requestkey":
             running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
-        case "statistics", "trustedkey", "enable", "disable", "filegen", "interface", "nic":
+        case "interface", "nic", "no-interface", "no-nic":
+            return interface(a, remove: p.id.hasPrefix("no-"), line: line)
+        case "statistics", "enable", "disable", "filegen":
             if (p.id == "enable" || p.id == "disable") && a.strings("options").contains("monitor") {
                 var m = admin.monitorSettings()
                 m.enabled = p.id == "enable"
@@ -433,7 +475,7 @@ public final class CommandRunner {
         }
     }
 
-    private func addAssociation(_ p: ParsedCommand, kind: AssociationConfiguration.Kind) -> Output {
+    private func addAssociation(_ p: ParsedCommand, kind: AssociationConfiguration.Kind, line: String) -> Output {
         let a = p.arguments
         let host = a.string("host") ?? ""
         var c = AssociationConfiguration(kind: kind, host: host)
@@ -446,12 +488,111 @@ public final class CommandRunner {
         if c.maxPoll < c.minPoll { c.maxPoll = c.minPoll }
         if let v = a.int("version") { c.version = UInt8(v) }
         if let v = a.int("port") { c.port = UInt16(v) }
-        if a.has("key") { return .failure("symmetric-key authentication is not implemented yet (server \(host) key …)") }
+        if let key = a.int("key") { c.key = UInt32(key) }
         let existing = admin.peerReports().filter { $0.host == host && $0.configured }
         if !existing.isEmpty { _ = admin.removeAssociations(host: host) }
         _ = admin.addAssociation(c)
-        running.set(id: kind == .pool ? "pool" : "server", key: host, line: canonical(p), origin: currentOrigin)
+        running.set(id: p.id, key: host, line: canonical(line), origin: currentOrigin)
         return Output()
+    }
+
+    /// `keys FILE`: read and parse here (as `includefile`), the keys handed to the engine. A file
+    /// that cannot be read, or bad lines in it, are warnings naming it: authentication with the
+    /// keys it lacks then fails, and says so.
+    private func loadKeys(_ file: String) -> Output {
+        guard let readFile, let text = readFile(file) else {
+            admin.setKeys([], file: file)
+            return Output(text: "warning: keys \(file): cannot read it; no symmetric keys loaded\n")
+        }
+        let parsed = KeyFile.parse(text, file: file)
+        admin.setKeys(parsed.keys, file: file)
+        return Output(text: (parsed.errors.map { "warning: \($0); line ignored\n" } + parsed.notes.map { "note: \($0)\n" }).joined())
+    }
+
+    /// The `interface`/`nic` rules in force, in order.
+    private(set) var interfaceRules: [InterfaceRule] = []
+
+    /// `interface|nic ACTION WHICH` adds a rule (replacing one for the same WHICH, which moves
+    /// to the end); `no interface …` removes it. The server's sockets follow at once.
+    private func interface(_ a: Arguments, remove: Bool, line: String) -> Output {
+        let which = a.string("which") ?? ""
+        guard let rule = InterfaceRule(action: a.string("action") ?? "", which: which) else {
+            return .failure("interface: '\(which)' is not all, ipv4, ipv6, wildcard, an interface name, an address or ADDRESS/LEN")
+        }
+        let key = "interface " + rule.which
+        if remove {
+            guard interfaceRules.contains(rule) else { return .failure("no rule '\(rule)'") }
+            interfaceRules.removeAll { $0 == rule }
+            running.remove(id: "interface", key: key)
+        } else {
+            interfaceRules.removeAll { $0.target == rule.target }
+            interfaceRules.append(rule)
+            running.remove(id: "interface", key: key)
+            running.set(id: "interface", key: key, line: canonical(line), origin: currentOrigin)
+        }
+        do {
+            let report = try admin.setInterfaceRules(interfaceRules)
+            return Output(text: recordsOrigins ? "" : report)
+        } catch {
+            return .failure(error.description)
+        }
+    }
+
+    /// `unrestrict TARGET [FLAG…]` (NTPsec): turns the flags off in the entry; with no flags,
+    /// removes the entry, as `no restrict`.
+    private func unrestrict(_ a: Arguments) -> Output {
+        let names = a.strings("flags")
+        guard !names.isEmpty else {
+            guard let p = grammar.match("no restrict " + restrictKey(a)).command else { return .failure("bad restrict target") }
+            return execute(p, line: "no restrict " + restrictKey(a))
+        }
+        var off = RestrictFlags()
+        for name in names { if let f = RestrictFlags(name: name) { off.insert(f) } }
+        guard case .success(let targets) = restrictTargets(a) else { return .failure("bad restrict target") }
+        let entries = admin.restrictions()
+        var changed = false
+        var remaining = RestrictFlags()
+        for (network, length) in targets {
+            let key = network.masked(prefixLength: length).withoutScope
+            guard var e = entries.first(where: { $0.network == key && $0.prefixLength == length }) else { continue }
+            e.flags.subtract(off)
+            remaining = e.flags
+            admin.setRestriction(RestrictEntry(network: e.network, prefixLength: e.prefixLength, flags: e.flags))
+            changed = true
+        }
+        guard changed else { return .failure("no restrict entry for \(restrictKey(a))") }
+        let flags = remaining.isEmpty ? "" : " " + remaining.text
+        running.set(id: "restrict", key: restrictKey(a), line: "restrict \(restrictKey(a))\(flags)", origin: currentOrigin)
+        return Output()
+    }
+
+    /// `show keys`: each key's id, type, whether it is trusted and who uses it; never a secret.
+    private func keysView(json: Bool) -> Output {
+        let store = admin.keyStore()
+        let users = Dictionary(grouping: admin.peerReports().filter { $0.keyID != nil }, by: { $0.keyID! })
+        let ids = Set(store.keys.keys).union(store.trusted).union(store.controlKey.map { [$0] } ?? []).sorted()
+        func use(_ id: UInt32) -> [String] {
+            (users[id] ?? []).map { "\($0.kind == .symmetricActive ? "peer" : "server") \($0.host)" }
+                + (store.controlKey == id ? ["controlkey"] : [])
+        }
+        if json {
+            return jsonOut(.object([
+                ("file", store.file.map { .string($0) } ?? .null),
+                ("keys", .array(ids.map { id in
+                    .object([("id", .uint(UInt64(id))), ("type", store.key(id).map { .string($0.algorithm.description) } ?? .null),
+                             ("trusted", .bool(store.trusted.contains(id))), ("used_by", .array(use(id).map { .string($0) }))])
+                })),
+            ]))
+        }
+        var out = "keys file: \(store.file ?? "(none)")\n"
+        out += "  keyid  type        trusted  used by\n"
+        for id in ids {
+            let type = store.key(id)?.algorithm.description ?? "(missing)"
+            let trusted = store.trusted.contains(id) ? "yes" : "no"
+            out += CFormat.pad(String(id), 7) + "  " + CFormat.pad(type, 10, left: true) + "  "
+                + CFormat.pad(trusted, 7, left: true) + "  " + use(id).joined(separator: ", ") + "\n"
+        }
+        return Output(text: out)
     }
 
     /// `write [FILE] [force]`: the running configuration merged into the file it came from
@@ -484,13 +625,15 @@ public final class CommandRunner {
                                    shell: "% includefile cycle: \(chain.joined(separator: " → "))"))
         }
         guard includeStack.count < Self.maxIncludeDepth else {
-            return .failure("includefile \(file): nested more than \(Self.maxIncludeDepth) deep")
+            let message = "includefile \(file): nested more than \(Self.maxIncludeDepth) deep"
+            return .failure(locate(message, column: 1, origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
+                                   shell: "% " + message))
         }
         guard let readFile, let text = readFile(path) else {
-            running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
+            running.set(id: "includefile", key: file, line: "includefile " + Self.quoted(file), origin: currentOrigin)
             return Output(text: "warning: includefile \(path): cannot read it; ignored\n")
         }
-        running.set(id: "includefile", key: file, line: "includefile \(file)", origin: currentOrigin)
+        running.set(id: "includefile", key: file, line: "includefile " + Self.quoted(file), origin: currentOrigin)
         let outer = (currentFile, currentLine, currentOrigin)
         if includeStack.isEmpty, let f = currentFile { includeStack.append(f) }
         includeStack.append(path)
@@ -500,7 +643,7 @@ public final class CommandRunner {
             (currentFile, currentLine, currentOrigin) = outer
         }
         var out = Output()
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in text.configurationLines.enumerated() {
             let r = run(String(line), from: .file(path, line: i + 1))
             out.text += r.text
             if let e = r.error { out.error = (out.error.map { $0 + "\n" } ?? "") + e; out.status = 1 }
@@ -611,14 +754,27 @@ public final class CommandRunner {
         return (a.string("address") ?? "") + mask
     }
 
-    /// The command as it would be written in ntp.conf: its words, single-spaced, no comment.
+    /// The command as it would be written in ntp.conf: its words as written (quotes and all),
+    /// single-spaced, no comment — text that parses back to the same command.
     private func canonical(_ line: String) -> String {
-        let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return code.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        Tokenizer.tokenize(line).tokens.map { String(line[$0.range]) }.joined(separator: " ")
     }
 
-    private func canonical(_ p: ParsedCommand) -> String {
-        p.tokens.map(\.text).joined(separator: " ")
+    /// `word` as one ntp.conf word: as is when it can be, else double-quoted with escapes.
+    static func quoted(_ word: String) -> String {
+        let plain = !word.isEmpty && !word.hasPrefix("#") && !word.contains { $0 == " " || $0 == "\t" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+        if plain { return word }
+        var out = "\""
+        for c in word {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
     }
 }
 

@@ -166,8 +166,9 @@ public enum PeerVariableTable {
         Variable("hpoll", .log2Seconds) { String($0.report.poll) },
         Variable("ppoll", .log2Seconds) { String(peerPoll($0.report)) },
         Variable("headway", .none) { _ in "0" },
-        Variable("flash", .bits) { _ in "0x0" },
-        Variable("keyid", .none) { _ in "0" },
+        // TEST5 (0x10, bad_auth) while replies fail authentication.
+        Variable("flash", .bits) { $0.report.authenticationFailure == nil ? "0x0" : "0x10" },
+        Variable("keyid", .none) { String($0.report.keyID ?? 0) },
         Variable("offset", .milliseconds) { Wire.ms6($0.report.offset) },
         Variable("delay", .milliseconds) { Wire.ms6($0.report.delay) },
         Variable("dispersion", .milliseconds) { Wire.ms6($0.report.dispersion) },

@@ -14,12 +14,19 @@ public enum NTPCommands {
             Argument(.host, name: "NAME", help: "Pool host name", key: "host")
             associationOptions()
         }
+        Command("peer", help: "Add a symmetric peer (mode 1; the other side answers in mode 2)") {
+            Argument(.host, name: "ADDRESS", help: "Peer address or host name", key: "host", completion: "association")
+            associationOptions()
+        }
         Group("no", help: "Undo a configuration command")
         Command("no server", help: "Remove an upstream server", id: "no-server") {
             Argument(.host, name: "ADDRESS", help: "The server's configured address or name", key: "host", completion: "association")
         }
         Command("no pool", help: "Remove a pool and the servers it brought in", id: "no-pool") {
             Argument(.host, name: "NAME", help: "The pool's name", key: "host", completion: "association")
+        }
+        Command("no peer", help: "Remove a symmetric peer", id: "no-peer") {
+            Argument(.host, name: "ADDRESS", help: "The peer's configured address or name", key: "host", completion: "association")
         }
         Command("fudge", help: "Set the local clock driver's stratum or refid") {
             Argument(.address, name: "ADDRESS", help: "The reference clock address (127.127.1.0)", key: "address")
@@ -69,6 +76,10 @@ public enum NTPCommands {
         }
         Command("no restrict", help: "Remove a restrict entry", id: "no-restrict") {
             restrictTarget(completion: "restrict")
+        }
+        Command("unrestrict", help: "Turn off the flags named in a restrict entry; with no flags, remove the entry") {
+            restrictTarget(completion: "restrict")
+            ZeroOrMore { restrictFlag() }
         }
         Command("discard", help: "Rate limits for limited clients") {
             Options {
@@ -127,15 +138,20 @@ public enum NTPCommands {
                 Flag("disable", help: "Do not write this file")
             }
         }
-        Command("keys", help: "Symmetric key file") {
+        Command("keys", help: "Symmetric key file: KEYID TYPE KEY lines (MD5, SHA1, AES128CMAC…; ASCII or hex keys)") {
             Argument(.path, name: "FILE", help: "Key file (keyid type key)", key: "file", completion: "path")
         }
+        Command("no keys", help: "Forget the symmetric keys", id: "no-keys")
         Command("trustedkey", help: "Key ids trusted for authentication") {
-            OneOrMore { Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyids", completion: "keyid") }
+            keyIDs()
+        }
+        Command("no trustedkey", help: "Stop trusting key ids", id: "no-trustedkey") {
+            keyIDs()
         }
         Command("controlkey", help: "Key id for mode 6 (ntpq) changes") {
             Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyid", completion: "keyid")
         }
+        Command("no controlkey", help: "No key for mode 6 changes (they are refused)", id: "no-controlkey")
         Command("requestkey", help: "Key id for mode 7 requests (mode 7 is never answered)") {
             Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyid", completion: "keyid")
         }
@@ -148,21 +164,17 @@ public enum NTPCommands {
         Command("disable", help: "Disable a system option") {
             OneOrMore { systemOption() }
         }
-        Command("interface", help: "Listen on or ignore interfaces and addresses") {
-            OneOf {
-                Flag("listen", help: "Listen on", key: "action")
-                Flag("ignore", help: "Do not listen on", key: "action")
-                Flag("drop", help: "Listen, but drop all packets", key: "action")
-            }
-            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name or an address", key: "which")
+        Command("interface", help: "Listen on or ignore interfaces and addresses (the last matching rule decides)") {
+            interfaceRule()
         }
         Command("nic", help: "Same as interface") {
-            OneOf {
-                Flag("listen", help: "Listen on", key: "action")
-                Flag("ignore", help: "Do not listen on", key: "action")
-                Flag("drop", help: "Listen, but drop all packets", key: "action")
-            }
-            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name or an address", key: "which")
+            interfaceRule()
+        }
+        Command("no interface", help: "Remove an interface rule", id: "no-interface") {
+            interfaceRule()
+        }
+        Command("no nic", help: "Same as no interface", id: "no-nic") {
+            interfaceRule()
         }
         Command("broadcast", help: "Broadcast server mode (not supported by ntpsh)") {
             Argument(.text, name: "ARGS", help: "Arguments", key: "args")
@@ -231,6 +243,9 @@ public enum NTPCommands {
         }
         Group("show", help: "Show configuration")
         Command("show running-config", help: "The running configuration as ntp.conf text", id: "show-running-config")
+        Command("show keys", help: "The symmetric keys: id, type, trusted, used by (never the secrets)", id: "show-keys") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
 
         Command("write", help: "Save the running configuration to its file (or FILE), keeping comments; the old file stays as FILE.bak") {
             Optionally { Flag("force", help: "Write even if the file changed on disk since it was read") }
@@ -358,6 +373,56 @@ public enum NTPCommands {
             Flag("notrust", help: "Require authentication", key: "flags")
             Flag("ntpport", help: "Match only source port 123", key: "flags")
             Flag("version", help: "Refuse other NTP versions", key: "flags")
+        }.syntax
+    }
+
+    /// `KEYID… (FIRST ... LAST)…`: key ids and NTPsec's ranges, for `trustedkey` and its `no`.
+    static func keyIDs() -> Syntax {
+        OneOrMore {
+            OneOf {
+                Argument(.integer(1...65535), name: "KEYID", help: "Key id", key: "keyids", completion: "keyid")
+                Argument(.word, name: "RANGE", help: "A range of key ids: (FIRST ... LAST)", key: "ranges")
+            }
+        }.syntax
+    }
+
+    /// The key ids of NTPsec's ranges, `(3 ... 5)` however the words fall (`(3...5)`, `( 3 ... 5 )`);
+    /// nil when they are not ranges of ids 1–65535, first ≤ last.
+    static func keyRanges(_ words: [String]) -> [UInt32]? {
+        var text = Substring(words.joined())
+        var ids: [UInt32] = []
+        while !text.isEmpty {
+            guard text.first == "(", let close = text.firstIndex(of: ")") else { return nil }
+            let bounds = text[text.index(after: text.startIndex)..<close].split(separator: "...", omittingEmptySubsequences: false)
+            guard bounds.count == 2, let first = UInt32(bounds[0]), let last = UInt32(bounds[1]),
+                  first >= 1, first <= last, last <= 65535 else { return nil }
+            ids += Array(first...last)
+            text = text[text.index(after: close)...]
+        }
+        return ids
+    }
+
+    /// The key ids a `trustedkey` line's words name (ids and ranges), in order.
+    static func keyIDs(_ words: [String]) -> [UInt32] {
+        var ids: [UInt32] = []
+        var range: [String] = []
+        for word in words {
+            if range.isEmpty, let id = UInt32(word) { ids.append(id); continue }
+            range.append(word)
+            if word.hasSuffix(")") { ids += keyRanges(range) ?? []; range = [] }
+        }
+        return ids
+    }
+
+    /// `listen|ignore|drop WHICH`, shared by `interface`, `nic` and their `no`.
+    static func interfaceRule() -> Syntax {
+        Seq {
+            OneOf {
+                Flag("listen", help: "Listen on", key: "action")
+                Flag("ignore", help: "Do not listen on", key: "action")
+                Flag("drop", help: "Listen, but drop all packets", key: "action")
+            }
+            Argument(.word, name: "WHICH", help: "all, ipv4, ipv6, wildcard, an interface name, an address or ADDRESS/LEN", key: "which")
         }.syntax
     }
 

@@ -43,6 +43,20 @@ public struct RunningConfig: Sendable, Equatable {
         return before - entries.count
     }
 
+    /// `no trustedkey N…`: takes the keys out of every `trustedkey` line (a line left with none goes).
+    mutating func untrust(_ ids: [UInt32]) {
+        let gone = Set(ids.map(String.init))
+        for i in entries.indices.reversed() where entries[i].id == "trustedkey" {
+            let ids = NTPCommands.keyIDs(entries[i].line.split(separator: " ").dropFirst().map(String.init)).map(String.init)
+            let kept = ids.filter { !gone.contains($0) }
+            if kept.count == ids.count { continue }
+            if kept.isEmpty { entries.remove(at: i); continue }
+            entries[i].line = "trustedkey " + kept.joined(separator: " ")
+            entries[i].key = kept.joined(separator: " ")
+            entries[i].edited = true
+        }
+    }
+
     public func contains(id: String, key: String) -> Bool { entries.contains { $0.id == id && $0.key == key } }
 
     public var text: String { entries.map { $0.line + "\n" }.joined() }
@@ -61,8 +75,8 @@ public struct RunningConfig: Sendable, Equatable {
 
         var out: [String] = []
         var pending = added
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let count = text.hasSuffix("\n") ? lines.count - 1 : lines.count
+        let lines = text.configurationLines.map(String.init)
+        let count = text.hasSuffix("\n") || text.hasSuffix("\r\n") ? lines.count - 1 : lines.count
         for n in 1...max(count, 1) where n <= count {
             let original = lines[n - 1]
             if let e = byLine[n] {

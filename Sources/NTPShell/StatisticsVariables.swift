@@ -32,7 +32,7 @@ public enum StatisticsVariableTable {
         ("ss_ver1zero", "NTPv1 mode0:          ", { _ in 0 }),
         ("ss_ver1symm", "NTPv1 symm act:       ", { _ in 0 }),
         ("ss_badformat", "bad length or format: ", { $0.droppedTooShort + $0.droppedMalformed }),
-        ("ss_badauth", "authentication failed:", { _ in 0 }),
+        ("ss_badauth", "authentication failed:", { $0.cryptoNAKs }),
         ("ss_declined", "declined:             ", { $0.droppedUnsupportedMode + $0.droppedBadVersion }),
         ("ss_restricted", "restricted:           ", { $0.droppedRestricted }),
         ("ss_limited", "rate limited:         ", { $0.rateLimited }),

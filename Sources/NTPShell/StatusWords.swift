@@ -38,6 +38,7 @@ public struct EventTally: Sendable, Equatable {
             default: return nil
             }
         case .systemPeer(let a, _) where a == id: return 10  // sys_peer
+        case .authentication(let a, _, _) where a == id, .cannotSign(let a, _, _) where a == id: return 12  // bad_auth
         case .resolved(let a, _, _) where a == id: return 1  // mobilize
         default: return nil
         }
@@ -68,6 +69,8 @@ public struct PeerStatusWord: Sendable, Equatable {
         var flags: UInt16 = 0
         if peer.configured { flags |= 0x80 }
         if peer.reach != 0 { flags |= 0x10 }
+        if peer.keyID != nil { flags |= 0x40 }
+        if peer.authenticated { flags |= 0x20 }
         let status = flags | UInt16(Self.selectCode(peer.select))
         rawValue = status << 8 | UInt16(events.count) << 4 | UInt16(events.last)
     }

@@ -126,6 +126,8 @@ public enum SystemStatsView {
             ("kod_sent", .uint(c.kissesSent)),
             ("control_requests", .uint(c.controlReceived)),
             ("control_refused", .uint(c.controlRefused)),
+            ("authenticated", .uint(c.authenticated)),
+            ("authentication_failed", .uint(c.cryptoNAKs)),
         ])
     }
 

@@ -18,12 +18,13 @@ public final class EngineHost: SimulatedHost {
 
     public init(
         clock: SimulatedClock, address: SocketAddress, configuration: EngineConfiguration,
-        associations: [AssociationConfiguration], seed: UInt64
+        associations: [AssociationConfiguration], seed: UInt64, macProvider: (any MACProvider)? = nil
     ) {
         self.clock = clock
         self.address = address
         engine = Engine(configuration: configuration, clock: clock, seed: seed)
         responder = ServerResponder(state: engine.serverState)
+        keys = KeyStore(provider: macProvider)
         for a in associations { engine.add(a) }
     }
 
@@ -43,6 +44,12 @@ public final class EngineHost: SimulatedHost {
         }
         self.init(clock: world.clientClock, address: world.clientAddress, configuration: config,
                   associations: associations, seed: world.seed &+ 0x5EED)
+    }
+
+    /// The keys the engine and the server side authenticate with.
+    public var keys: KeyStore {
+        get { engine.keys }
+        set { engine.keys = newValue; responder.keys = newValue }
     }
 
     /// The server side's restrict list.
@@ -76,19 +83,23 @@ public final class EngineHost: SimulatedHost {
         network: SimulatedNetwork
     ) {
         guard bytes.count >= NTPHeader.size else { return }
-        if bytes[0] & 7 == NTPMode.server.rawValue {
+        if bytes[0] & 7 == NTPMode.server.rawValue || bytes[0] & 7 == NTPMode.symmetricPassive.rawValue {
             perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime), network: network)
             return
         }
         // A request from a simulated client: answer as the daemon would.
-        var reply = [UInt8](repeating: 0, count: NTPHeader.size)
+        var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
                 responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
         guard case .reply(let length) = outcome else { return }
-        reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(clock.now(), into: $0) }
+        reply.withUnsafeMutableBytes { out in
+            let sent = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
+            ServerResponder.stampTransmit(clock.now(), into: sent)
+            responder.seal(sent)
+        }
         network.send(Array(reply[0..<length]), from: destination, to: source)
     }
 
@@ -108,5 +119,6 @@ public final class EngineHost: SimulatedHost {
         }
         events.append(contentsOf: engine.takeEvents())
         responder.state = engine.serverState
+        responder.configuredPeers = engine.peerAddresses
     }
 }

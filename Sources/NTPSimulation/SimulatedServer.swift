@@ -45,7 +45,7 @@ public final class SimulatedServer {
 
     private var responder: ServerResponder
     private var lastRequest: [IPAddress: UnixTime] = [:]
-    private var reply = [UInt8](repeating: 0, count: NTPHeader.size)
+    private var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
 
     /// A server on `clock`.
     public init(

@@ -40,6 +40,15 @@ public final class SimulationAdmin: AdminAPI {
     public func setDriftFile(_ path: String?) -> String? {
         path == nil ? nil : "note: a lab keeps no drift file; the frequency starts from the simulated clock"
     }
+    public func setKeys(_ keys: [SymmetricKey], file: String?) { host.keys.replaceKeys(keys, file: file) }
+    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
+        if trusted { host.keys.trusted.formUnion(keyIDs) } else { host.keys.trusted.subtract(keyIDs) }
+    }
+    public func setControlKey(_ keyID: UInt32?) { host.keys.controlKey = keyID }
+    public func keyStore() -> KeyStore { host.keys }
+    public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
+        "note: a lab has no sockets; interface rules are kept, not applied\n"
+    }
     public func setRestriction(_ entry: RestrictEntry) { host.restrictions.set(entry) }
     public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
         host.restrictions.remove(network: network, prefixLength: prefixLength)
@@ -86,12 +95,14 @@ public final class SimulationAdmin: AdminAPI {
 extension SimulationAdmin {
     /// An empty lab world (`ntpsh --lab`): the client at 10.1.0.1, its clock `clockOffset`
     /// seconds off and `frequencyError` ppm fast, no servers yet (`lab server add` brings them).
-    public static func lab(seed: UInt64 = 1, clockOffset: Double = 0.05, frequencyError: Double = 20) -> SimulationAdmin {
+    /// `macProvider` computes MACs for `server … key N` in the lab (the runner supplies NTPCrypto's).
+    public static func lab(seed: UInt64 = 1, clockOffset: Double = 0.05, frequencyError: Double = 20,
+                           macProvider: (any MACProvider)? = nil) -> SimulationAdmin {
         let network = SimulatedNetwork(seed: seed)
         let clock = SimulatedClock(trueTime: network.startTime, initialOffset: clockOffset, frequencyError: frequencyError,
                                    wanderPerSqrtSecond: 1e-9, seed: seed)
         let host = EngineHost(clock: clock, address: SocketAddress(ip: .v4(0x0a01_0001), port: 123),
-                              configuration: EngineConfiguration(), associations: [], seed: seed)
+                              configuration: EngineConfiguration(), associations: [], seed: seed, macProvider: macProvider)
         network.addHost(host, address: host.address)
         return SimulationAdmin(network: network, host: host)
     }

@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import NTPEngine
+import NTPCrypto
 import NTPPlatform
 import NTPRuntime
 import NTPShell
@@ -161,7 +162,7 @@ struct NTPSH: ParsableCommand {
         var errors: [String] = []
         runner.recordsOrigins = true
         defer { runner.recordsOrigins = false }
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in text.configurationLines.enumerated() {
             let out = runner.run(String(line), from: .file(path, line: i + 1))
             if !out.text.isEmpty { writeStderr(out.text) }
             if let e = out.error { errors.append(e) }
@@ -209,7 +210,7 @@ struct NTPSH: ParsableCommand {
             writeStderr("ntpsh: \(name): \(error)\n")
             return 2
         }
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        for (i, line) in text.configurationLines.enumerated()
         where !runLine(String(line), .file(name, line: i + 1)) { break }
         return status
     }
@@ -221,8 +222,9 @@ struct NTPSH: ParsableCommand {
             return
         }
         let scenario = LabScenarios.named(name)
-        let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError) }
-            ?? SimulationAdmin.lab()
+        let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError,
+                                                       macProvider: OpenSSLMAC()) }
+            ?? SimulationAdmin.lab(macProvider: OpenSSLMAC())
         let runner = CommandRunner(admin: admin, json: json)
         runner.lab = admin
         runner.readFile = { try? TextFile.read($0) }

@@ -35,4 +35,29 @@ struct AtomicWriteTests {
             #expect(FileManager.default.fileExists(atPath: conf + ".bak"))
         }
     }
+
+    @Test("kill -9 between fsync and rename leaves the old file whole; right after the rename, the new one")
+    func killAtRename() throws {
+        let original = "# a comment that stays\nserver 127.127.1.0\n\n# the local clock\nfudge 127.127.1.0 stratum 10\n"
+        for point in ["before-rename", "after-rename"] {
+            let conf = try writeTemp(original)
+            let marker = conf + ".paused"
+            let shell = try Background(ntpshBinary(), ["--clock", "observe", "--port", "0", "-c", conf, "-f", "-"],
+                                       input: true, environment: ["NTPSH_ATOMIC_PAUSE": "\(point):\(marker)"])
+            shell.send("fudge 127.127.1.0 stratum 9\nwrite\n")
+            try shell.waitUntil(timeout: 20, "the write to pause \(point)") { FileManager.default.fileExists(atPath: marker) }
+            kill(shell.process.processIdentifier, SIGKILL)
+            shell.stop(signal: SIGKILL)
+            let after = try String(contentsOfFile: conf, encoding: .utf8)
+            if point == "before-rename" {
+                #expect(after == original, "killed before the rename: the old file, whole")
+            } else {
+                #expect(after == original.replacingOccurrences(of: "stratum 10", with: "stratum 9"),
+                        "killed after the rename: the new file, whole, only the edited line changed")
+                #expect(try String(contentsOfFile: conf + ".bak", encoding: .utf8) == original)
+            }
+            let check = try run(ntpshBinary(), ["--check-config", "-c", conf])
+            #expect(check.status == 0, "\(point): \(check.stderr)")
+        }
+    }
 }

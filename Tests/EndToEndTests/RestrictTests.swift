@@ -18,28 +18,24 @@ struct RestrictTests {
         let ntpsh = try Background(ntpshBinary(), ["--clock", "observe", "--listen", "127.0.0.1", "--listen", "127.0.1.2",
                                                    "--port", String(port), "-c", conf, "-f", "-"], input: true)
         defer { ntpsh.stop() }
-        func step(_ commands: String, _ marker: String) throws {
-            ntpsh.send(commands + "\necho \(marker)\n")
-            try ntpsh.waitUntil(timeout: 10, "\(marker)") { ntpsh.stdout.contains(marker + "\n") }
-        }
         func answered(from source: String, to server: String) throws -> Bool {
             let client = try UDPClient(bindTo: source)
             try client.send(clientRequest(), to: server, port: port)
             return client.receive(timeout: 0.5) != nil
         }
-        try step("wait sync 10s", "ready")
+        try ntpsh.step("wait sync 10s", "ready")
         #expect(try answered(from: "127.0.0.2", to: "127.0.0.1"), "inside 127.0.0.0/24")
         #expect(try !answered(from: "127.0.1.3", to: "127.0.1.2"), "outside: default noserve")
 
-        try step("restrict 127.0.1.3 nomodify", "added")
+        try ntpsh.step("restrict 127.0.1.3 nomodify", "added")
         #expect(try answered(from: "127.0.1.3", to: "127.0.1.2"), "a host rule added at runtime")
         #expect(try !answered(from: "127.0.1.4", to: "127.0.1.2"), "its neighbour still falls under default")
-        try step("restrictions match 127.0.1.3", "matched")
+        try ntpsh.step("restrictions match 127.0.1.3", "matched")
         #expect(ntpsh.stdout.contains("127.0.1.3: restrict 127.0.1.3/32 nomodify\n"))
 
-        try step("no restrict 127.0.1.3", "removed")
+        try ntpsh.step("no restrict 127.0.1.3", "removed")
         #expect(try !answered(from: "127.0.1.3", to: "127.0.1.2"), "removed at runtime")
-        try step("restrictions", "listed")
+        try ntpsh.step("restrictions", "listed")
         #expect(ntpsh.stdout.contains("default"))
         #expect(ntpsh.stdout.contains("127.0.0.0/24"))
         ntpsh.closeInput()

@@ -85,10 +85,12 @@ final class Background: @unchecked Sendable {
 
     private var inPipe: Pipe?
 
-    /// With `input`, the process reads its standard input from ``send(_:)``.
-    init(_ path: String, _ args: [String], input: Bool = false) throws {
+    /// With `input`, the process reads its standard input from ``send(_:)``; `environment`
+    /// adds to (or overrides) the inherited variables.
+    init(_ path: String, _ args: [String], input: Bool = false, environment: [String: String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = errPipe
         process.standardOutput = outPipe
         if input {
@@ -144,6 +146,13 @@ final class Background: @unchecked Sendable {
             usleep(20_000)
         }
         throw TestFailure("timed out after \(timeout) s waiting for \(what); stderr:\n\(stderr)")
+    }
+
+    /// For an ntpsh reading a batch from ``send(_:)``: runs `commands`, then waits (bounded) for
+    /// an `echo marker` after them, which says they have all run.
+    func step(_ commands: String, _ marker: String, timeout: Double = 10) throws {
+        send(commands + "\necho \(marker)\n")
+        try waitUntil(timeout: timeout, marker) { stdout.contains(marker + "\n") }
     }
 
     deinit { if process.isRunning { stop(signal: SIGKILL, timeout: 2) } }

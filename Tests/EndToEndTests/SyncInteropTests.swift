@@ -38,7 +38,8 @@ func temporaryDirectory() throws -> String {
 
 /// chronyd serving its local clock at stratum 3 on a free loopback port, never touching the
 /// clock (-x, no CAP_SYS_TIME): the process, its port, and a scratch directory.
-func startChronyd() throws -> (Background, UInt16, String) {
+/// `extra` lines go at the end of its configuration (e.g. a `keyfile`).
+func startChronyd(extra: String = "") throws -> (Background, UInt16, String) {
     let dir = try temporaryDirectory()
     let port = try freeUDPPort()
     try """
@@ -47,9 +48,23 @@ func startChronyd() throws -> (Background, UInt16, String) {
         local stratum 3
         allow 127.0.0.1
         pidfile \(dir)/chronyd.pid
+        \(extra)
         """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
     let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
     return (chronyd, port, dir)
+}
+
+/// NTPsec's ntpd in `ns` serving in orphan mode at stratum 5 (never disciplining anything);
+/// `extra` lines go first in its configuration (e.g. `keys`).
+func startNTPsec(in ns: Namespace, dir: String, extra: String = "") throws -> Background {
+    try """
+        \(extra)
+        restrict default
+        unrestrict default limited
+        disable ntp
+        tos orphan 5 orphanwait 0
+        """.write(toFile: "\(dir)/ntpd.conf", atomically: true, encoding: .utf8)
+    return try Background("/usr/sbin/ip", ns.exec(dropTime + [ntpsecTool("ntpd"), "-n", "-c", "\(dir)/ntpd.conf", "-p", "\(dir)/ntpd.pid"]))
 }
 
 @Suite("ntpsh synchronises to real servers", .serialized)
@@ -110,13 +125,7 @@ struct SyncInteropTests {
     func ntpsecUpstream() throws {
         let ns = try Namespace()
         let dir = try temporaryDirectory()
-        try """
-            restrict default
-            unrestrict default limited
-            disable ntp
-            tos orphan 5 orphanwait 0
-            """.write(toFile: "\(dir)/ntpd.conf", atomically: true, encoding: .utf8)
-        let ntpd = try Background("/usr/sbin/ip", ns.exec(dropTime + [ntpsecTool("ntpd"), "-n", "-c", "\(dir)/ntpd.conf", "-p", "\(dir)/ntpd.pid"]))
+        let ntpd = try startNTPsec(in: ns, dir: dir)
         defer { ntpd.stop() }
         try "server 127.0.0.1 iburst\n".write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
         let started = Date()

@@ -14,14 +14,22 @@ private func startShell(localClock: Bool = true) throws -> (TmuxSession, String)
 
 @Suite("the interactive shell in a real terminal", .serialized)
 struct TerminalTests {
-    @Test("pe+Tab completes peers; ? lists help and keeps the line; peers renders; Ctrl-D exits 0")
+    @Test("pe+Tab completes peer, a second Tab lists peer and peers; ? lists help and keeps the line; peers renders; Ctrl-D exits 0")
     func interactive() throws {
         let (tmux, home) = try startShell()
         defer { tmux.close() }
         try tmux.waitFor("the prompt") { $0.last?.hasSuffix(":st11>") == true || $0.last?.hasSuffix(":unsync>") == true }
         try tmux.type("pe")
         try tmux.keys("Tab")
-        try tmux.waitFor("pe+Tab to complete peers") { $0.last?.hasSuffix("> peers") == true }
+        // `peer` (the directive) and `peers` (the view) share the prefix: Tab completes it…
+        try tmux.waitFor("pe+Tab to complete the common prefix peer") { $0.last?.hasSuffix("> peer") == true }
+        try tmux.keys("Tab")
+        // …and a second Tab lists both, with their help, keeping the line.
+        let listed = try tmux.waitFor("Tab to list peer and peers") { lines in
+            lines.contains { $0.hasPrefix("peer ") && $0.contains("symmetric peer") } && lines.contains { $0.hasPrefix("peers ") }
+        }
+        #expect(listed.last?.hasSuffix("> peer") == true, "the line is kept: \(listed)")
+        try tmux.type("s")
         try tmux.keys("Enter")
         try tmux.waitFor("the peers view") { $0.contains { $0.hasPrefix("*LOCAL(0)") } && $0.contains { $0.contains("remote") } }
         try tmux.type("show ?")

@@ -162,6 +162,7 @@ import Testing
         c.controlReceived = 7
         c.rateLimited = 3
         c.kissesSent = 1
+        c.cryptoNAKs = 3
         let monitor = MRUList().report(at: Scenario.now)
         let stats = StatisticsSubject(server: c, uptime: 90061, monitor: monitor)
         let sysstats = SystemStatsView.sysstats(stats).split(separator: "\n").map { $0.replacing(#/ +$/#, with: "") }
@@ -177,7 +178,7 @@ import Testing
             "NTPv1 mode0:                       0             0",
             "NTPv1 symm act:                    0             0",
             "bad length or format:              5             5    18012.0s/p    18012.0s/p",
-            "authentication failed:             0             0",
+            "authentication failed:             3             3    30020.0s/p    30020.0s/p",
             "declined:                          5             5    18012.0s/p    18012.0s/p",
             "restricted:                        0             0",
             "rate limited:                      3             3    30020.0s/p    30020.0s/p",

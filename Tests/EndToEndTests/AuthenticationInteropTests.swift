@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Symmetric-key authentication against real peers: chronyd and NTPsec's ntpd as servers of an
+/// ntpsh client with `server … key N`, and chronyd -Q and NTPsec's ntpdig as clients of an ntpsh
+/// server; MD5, SHA1 and AES-128-CMAC each way; a wrong key is rejected and said so.
+@Suite("symmetric-key authentication with chronyd and NTPsec", .serialized)
+struct AuthenticationInteropTests {
+    /// The same keys in each program's spelling: ntp.keys(5) (ASCII up to 20 characters, hex
+    /// beyond) and chrony's keyfile (ASCII, or HEX:).
+    static let ntpKeys = """
+        # keyid type key
+        1 MD5 md5secret
+        2 SHA1 0123456789abcdef0123456789abcdef01234567
+        3 AES128CMAC 000102030405060708090a0b0c0d0e0f
+
+        """
+    static let chronyKeys = """
+        1 MD5 md5secret
+        2 SHA1 HEX:0123456789abcdef0123456789abcdef01234567
+        3 AES128 HEX:000102030405060708090a0b0c0d0e0f
+
+        """
+    /// Key 1 with another secret.
+    static let wrongKeys = "1 MD5 not-the-secret\n"
+    static let algorithms: [(UInt32, String)] = [(1, "MD5"), (2, "SHA1"), (3, "AES128CMAC")]
+
+    /// ntpsh as a client for a few seconds: synchronised (status 0), `associations` and `events`.
+    func client(_ keys: String, key: UInt32, server: String, wait: String = "20s", namespace: Namespace? = nil) throws -> Finished {
+        let keyFile = try writeTemp(keys, suffix: ".keys")
+        let args = ["--keep-going", "--clock", "observe", "--port", "0",
+                    "-e", "keys \(keyFile)", "-e", "trustedkey 1 2 3",
+                    "-e", "server \(server) key \(key) iburst", "-e", "wait sync \(wait)",
+                    "-e", "associations", "-e", "events", "-e", "rv 1 keyid,flash"]
+        if let namespace { return try run("/usr/sbin/ip", namespace.exec([ntpshBinary()] + args), timeout: 60) }
+        return try run(ntpshBinary(), args, timeout: 60)
+    }
+
+    @Test("ntpsh → chronyd: MD5, SHA1 and AES128 keys synchronise with `auth ok`; a wrong secret gets no answer")
+    func toChronyd() throws {
+        let dir = try temporaryDirectory()
+        try Self.chronyKeys.write(toFile: "\(dir)/chrony.keys", atomically: true, encoding: .utf8)
+        let (chronyd, port, _) = try startChronyd(extra: "keyfile \(dir)/chrony.keys")
+        defer { chronyd.stop() }
+        for (key, name) in Self.algorithms {
+            let r = try client(Self.ntpKeys, key: key, server: "127.0.0.1 port \(port)")
+            #expect(r.status == 0, "\(name): \(r.stdout) \(r.stderr)")
+            #expect(r.stdout.contains("yes   yes   ok   sys.peer"), "\(name): \(r.stdout)")
+            #expect(r.stdout.contains("keyid=\(key), flash=00 ok"), "\(name): \(r.stdout)")
+        }
+        // chronyd drops a request whose MAC it cannot verify: ntpsh never hears, and says it is not synchronised.
+        let wrong = try client(Self.wrongKeys, key: 1, server: "127.0.0.1 port \(port)", wait: "5s")
+        #expect(wrong.stderr.contains("not synchronised after 5 s"))
+        #expect(wrong.stdout.contains("yes    no   bad    reject"), "\(wrong.stdout)")
+    }
+
+    @Test("chronyd -Q → ntpsh: each key measures; a wrong secret gets crypto-NAKs, counted and logged by ntpsh")
+    func fromChronyd() throws {
+        let port = try freeUDPPort()
+        let dir = try temporaryDirectory()
+        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
+        try Self.chronyKeys.write(toFile: "\(dir)/chrony.keys", atomically: true, encoding: .utf8)
+        try Self.wrongKeys.write(toFile: "\(dir)/wrong.keys", atomically: true, encoding: .utf8)
+        let server = try startServer(port: port, config: """
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            keys \(dir)/ntp.keys
+            trustedkey 1 2 3
+
+            """)
+        defer { server.stop() }
+        func chronyd(key: UInt32, keyfile: String) throws -> String {
+            let r = try run("/usr/sbin/chronyd", [
+                "-Q", "-t", "6", "server 127.0.0.1 port \(port) iburst key \(key) minpoll -6 maxpoll -6",
+                "keyfile \(keyfile)", "pidfile \(dir)/chronyd-q.pid",
+            ], timeout: 20)
+            return r.stdout + r.stderr
+        }
+        for (key, name) in Self.algorithms {
+            let text = try chronyd(key: key, keyfile: "\(dir)/chrony.keys")
+            let line = try #require(text.split(separator: "\n").first { $0.contains("System clock wrong by") },
+                                    "\(name): chronyd did not accept ntpsh's authenticated replies: \(text)")
+            print("chronyd -Q with key \(key) (\(name)): \(line)")
+        }
+        let refused = try chronyd(key: 1, keyfile: "\(dir)/wrong.keys")
+        #expect(refused.contains("No suitable source"), "\(refused)")
+        try server.waitUntil(timeout: 10, "ntpsh to log the failed authentication") {
+            server.stderr.contains("failed authentication (crypto-NAK sent); last from 127.0.0.1: bad MAC under key 1")
+        }
+    }
+
+    @Test("ntpsh ↔ NTPsec in a namespace: ntpsh syncs to ntpd with each key; ntpdig -k -a verifies ntpsh's MACs; a wrong key is refused")
+    func withNTPsec() throws {
+        let ns = try Namespace()
+        let dir = try temporaryDirectory()
+        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
+        try Self.wrongKeys.write(toFile: "\(dir)/wrong.keys", atomically: true, encoding: .utf8)
+        let ntpd = try startNTPsec(in: ns, dir: dir, extra: "keys \(dir)/ntp.keys\ntrustedkey 1 2 3")
+        defer { ntpd.stop() }
+        for (key, name) in Self.algorithms {
+            let r = try client(Self.ntpKeys, key: key, server: "127.0.0.1", wait: "30s", namespace: ns)
+            #expect(r.status == 0, "\(name): \(r.stdout) \(r.stderr) ntpd: \(ntpd.stderr)")
+            #expect(r.stdout.contains("yes   yes   ok   sys.peer"), "\(name): \(r.stdout)")
+        }
+        ntpd.stop()
+
+        // ntpdig (port 123 only) against ntpsh serving in the same namespace.
+        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\nkeys \(dir)/ntp.keys\ntrustedkey 1 2 3\n")
+        let server = try Background("/usr/sbin/ip", ns.exec([ntpshBinary(), "--daemon", "--clock", "observe", "--port", "123",
+                                                             "--listen", "127.0.0.1", "-c", conf]))
+        defer { server.stop() }
+        try server.waitUntil(timeout: 10, "ntpsh to listen") { server.stderr.contains("listening on 127.0.0.1 port 123") }
+        func ntpdig(_ keys: String, _ key: UInt32) throws -> Finished {
+            try run("/usr/sbin/ip", ns.exec([ntpsecTool("ntpdig"), "-t", "2", "-j", "-k", keys, "-a", String(key), "127.0.0.1"]), timeout: 30)
+        }
+        for (key, name) in Self.algorithms {
+            // ntpdig checks the reply's MAC; a mismatch makes it fail (NTPsec 1.2.2 then even crashes).
+            let r = try ntpdig("\(dir)/ntp.keys", key)
+            #expect(r.status == 0 && r.stdout.contains("\"stratum\":11"), "\(name): \(r.stdout) \(r.stderr)")
+        }
+        let refused = try ntpdig("\(dir)/wrong.keys", 1)
+        #expect(refused.status != 0, "a crypto-NAK is no time: \(refused.stdout)")
+        try server.waitUntil(timeout: 10, "ntpsh to log the failed authentication") {
+            server.stderr.contains("failed authentication (crypto-NAK sent); last from 127.0.0.1: bad MAC under key 1")
+        }
+    }
+}
