@@ -79,6 +79,12 @@ public final class Daemon {
     private var stopping = false
     private var exitStatus: Int32 = 0
     private let resolved = ResolvedQueue()
+    /// The thread running ``eventLoop()`` (pthread_self), 0 before it starts.
+    private let loopThreadID = Atomic<UInt>(0)
+    /// Runs the text of an authenticated `:config` (ntpq's CTL_OP_CONFIGURE) through the
+    /// shell's grammar, on the loop thread; returns whether every line succeeded and the reply
+    /// text ("Config Succeeded" or the errors). Nil: `:config` is refused.
+    public var configure: ((String) -> (ok: Bool, message: String))?
     /// The secret mode 6 nonces are derived with (random at start).
     private let nonceKey = UInt64.random(in: 0...UInt64.max)
 
@@ -183,6 +189,8 @@ public final class Daemon {
     /// running on a thread of its own.
     func onLoop<T>(_ body: @escaping (Daemon) -> T) -> T {
         guard loopThread != nil else { return body(self) }
+        // Already on the loop (mode 6 `:config` runs commands from there): run it here.
+        if loopThreadID.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) { return body(self) }
         let done = Completion<T>()
         post { d in done.finish(body(d)) }
         return done.wait()
@@ -305,6 +313,7 @@ public final class Daemon {
     // MARK: - The event loop
 
     private func eventLoop() {
+        loopThreadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
         socketsChanged = true
@@ -495,13 +504,23 @@ public final class Daemon {
             controlCounters.dropped &+= 1
             return
         }
-        let context = ControlContext(
+        var context = ControlContext(
             source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
             statistics: { [self] in
                 StatisticsSubject(server: responder.counters, uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9,
                                   monitor: responder.monitor.report(at: time))
             },
             mru: { [self] in responder.monitor.entries() })
+        context.keys = responder.keys
+        context.restrictions = { [self] in responder.restrictions.entries }
+        context.interfaces = { [self] in
+            serverSockets.map { s in
+                ControlContext.Interface(address: s.localAddress, name: s.localAddress.ip.isUnspecified ? "wildcard" : s.localAddress.ip.description,
+                                         received: responder.counters.received, sent: responder.counters.replied,
+                                         uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9)
+            }
+        }
+        context.configure = configure
         let answer = ControlResponder.answer(to: payload, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
@@ -512,7 +531,7 @@ public final class Daemon {
         controlCounters.received &+= 1
         var replies = answer.replies
         let size = replies.reduce(0) { $0 + $1.count }
-        if size > payload.count && !datagram.source.ip.unmapped.isLoopback && !answer.proven && !answer.isNonce {
+        if size > payload.count && !datagram.source.ip.unmapped.isLoopback && !answer.proven && !answer.isNonce && !answer.authenticated {
             controlCounters.refusedAmplification &+= 1
             responder.countControlRefused()
             replies = ControlResponder.refusal(for: payload).map { [$0] } ?? []

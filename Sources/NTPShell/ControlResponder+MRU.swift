@@ -16,6 +16,28 @@ public struct ControlContext {
     /// The MRU list, oldest first.
     public var mru: () -> [MRUEntry]
 
+    /// The keys: a request signed with the `controlkey` (trusted) is authenticated, and its
+    /// answers are signed with it.
+    public var keys = KeyStore()
+    /// The restrict list (`reslist`), most specific first.
+    public var restrictions: () -> [RestrictEntry] = { [] }
+    /// The server's sockets (`ifstats`).
+    public var interfaces: () -> [Interface] = { [] }
+    /// Runs `:config` text through the shell's grammar (nil: refused).
+    public var configure: ((String) -> (ok: Bool, message: String))?
+
+    /// One listening socket as `ifstats` shows it.
+    public struct Interface: Sendable {
+        public var address: SocketAddress
+        public var name: String
+        public var received: UInt64
+        public var sent: UInt64
+        public var uptime: Double
+        public init(address: SocketAddress, name: String, received: UInt64, sent: UInt64, uptime: Double) {
+            self.address = address; self.name = name; self.received = received; self.sent = sent; self.uptime = uptime
+        }
+    }
+
     public init(source: SocketAddress, restrict: RestrictFlags, receiveTime: UnixTime, nonceKey: UInt64,
                 statistics: @escaping () -> StatisticsSubject, mru: @escaping () -> [MRUEntry]) {
         self.source = source; self.restrict = restrict; self.receiveTime = receiveTime; self.nonceKey = nonceKey
@@ -276,5 +298,81 @@ extension String {
         while let f = s.first, set.contains(f) { s.removeFirst() }
         while let l = s.last, set.contains(l) { s.removeLast() }
         return String(s)
+    }
+}
+
+extension ControlResponder {
+    /// The key id of a request signed with the control key (a trusted key; the MAC covers the
+    /// header and the data padded to 8 bytes, as ntpq signs), nil otherwise.
+    static func authenticatedKey(_ bytes: [UInt8], _ m: ControlMessage, keys: KeyStore) -> UInt32? {
+        let end = (ControlMessage.headerSize + m.data.count + 7) & ~7
+        guard let control = keys.controlKey, bytes.count >= end + 4 + 16 else { return nil }
+        let id = UInt32(bytes[end]) << 24 | UInt32(bytes[end + 1]) << 16 | UInt32(bytes[end + 2]) << 8 | UInt32(bytes[end + 3])
+        guard id == control else { return nil }
+        let failure = bytes.withUnsafeBytes { b in
+            keys.verify(keyID: id, message: UnsafeRawBufferPointer(rebasing: b[0..<end]),
+                        mac: UnsafeRawBufferPointer(rebasing: b[(end + 4)...]))
+        }
+        return failure == nil ? id : nil
+    }
+
+    /// Each reply padded to 8 bytes, then the key id and its MAC.
+    static func sign(_ replies: [[UInt8]], keyID: UInt32, keys: KeyStore) -> [[UInt8]] {
+        replies.map { r in
+            var padded = r
+            while padded.count % 8 != 0 { padded.append(0) }
+            return keys.sign(padded, keyID: keyID) ?? r
+        }
+    }
+
+    /// The opcodes that need an authenticated request: CONFIGURE (`:config`) and the ordered
+    /// lists (`reslist`, `ifstats`), as NTPsec.
+    static func answerAuthenticated(_ m: ControlMessage, _ context: ControlContext) -> [[UInt8]] {
+        var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence,
+                                   associationID: m.associationID)
+        reply.leap = 0
+        switch m.opcode {
+        case ControlMessage.Opcode.configure:
+            guard !context.restrict.contains(.nomodify), let configure = context.configure else {
+                return errorReply(m, ControlMessage.ErrorCode.permission)
+            }
+            let text = String(decoding: m.data.prefix { $0 != 0 }, as: UTF8.self)
+            let result = configure(text)
+            return fragments(reply, Array(result.message.utf8), text: false)
+        default:
+            let which = String(decoding: m.data.prefix { $0 != 0 }, as: UTF8.self)
+            var values: [(String, String)] = []
+            if which.isEmpty || which == "ifstats" {
+                for (i, e) in context.interfaces().enumerated() {
+                    values += [("addr.\(i)", e.address.description), ("name.\(i)", Wire.quoted(e.name)), ("en.\(i)", "1"),
+                               ("flags.\(i)", "0x0"), ("rx.\(i)", String(e.received)), ("tx.\(i)", String(e.sent)),
+                               ("txerr.\(i)", "0"), ("pc.\(i)", "0"), ("up.\(i)", String(Int64(e.uptime)))]
+                }
+            } else if which == "addr_restrictions" {
+                // IPv4 then IPv6, as ntpd lists them.
+                let entries = context.restrictions()
+                for (i, e) in (entries.filter(\.network.isIPv4) + entries.filter(\.network.isIPv6)).enumerated() {
+                    let mask = IPAddress.mask(prefixLength: e.prefixLength, ipv4: e.network.isIPv4)
+                    let flags = e.flags.subtracting(.ntpport).text
+                    let match = e.flags.contains(.ntpport) ? "ntpport " : ""
+                    values += [("addr.\(i)", e.network.description), ("mask.\(i)", mask.description),
+                               ("hits.\(i)", String(e.hits)), ("flags.\(i)", match + (flags.isEmpty ? "none" : flags))]
+                }
+            } else {
+                return errorReply(m, ControlMessage.ErrorCode.unknownVariable)
+            }
+            return fragments(reply, text(values), text: true)
+        }
+    }
+}
+
+extension IPAddress {
+    /// The network mask of a prefix length (`255.255.255.0`, `ffff:ffff::`).
+    static func mask(prefixLength: Int, ipv4: Bool) -> IPAddress {
+        let bits = ipv4 ? 32 : 128
+        let n = max(0, min(prefixLength, bits))
+        var bytes = [UInt8](repeating: 0, count: bits / 8)
+        for i in 0..<n { bytes[i / 8] |= UInt8(0x80) >> UInt8(i % 8) }
+        return IPAddress(bytes: bytes)!
     }
 }

@@ -37,6 +37,8 @@ public enum ControlResponder {
         public var proven = false
         /// The answer is a nonce, the handshake's first step.
         public var isNonce = false
+        /// The request was signed with the control key (its answers are signed too).
+        public var authenticated = false
     }
 
     /// The reply datagrams for `request`, from a source described by `context` (nil: answer
@@ -47,7 +49,22 @@ public enum ControlResponder {
         guard !m.isResponse, !m.isError, !m.hasMore, m.offset == 0 else { return Answer() }
         guard m.version >= 1 && m.version <= 4 else { return Answer() }
         if let context {
+            if let keyID = authenticatedKey(Array(request), m, keys: context.keys) {
+                var a = answer(m, context: context, authenticated: true, snapshot: snapshot)
+                a.replies = sign(a.replies, keyID: keyID, keys: context.keys)
+                a.authenticated = true
+                return a
+            }
+        }
+        return answer(m, context: context, authenticated: false, snapshot: snapshot)
+    }
+
+    private static func answer(_ m: ControlMessage, context: ControlContext?, authenticated: Bool, snapshot: () -> Snapshot) -> Answer {
+        if let context {
             switch m.opcode {
+            case ControlMessage.Opcode.configure, ControlMessage.Opcode.readOrderedList:
+                guard authenticated else { return Answer(replies: errorReply(m, ControlMessage.ErrorCode.permission)) }
+                return Answer(replies: answerAuthenticated(m, context))
             case ControlMessage.Opcode.requestNonce:
                 var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence)
                 reply.leap = 0
