@@ -240,6 +240,75 @@ struct ModeSixTests {
         #expect(mru.contains("PERMISSION") || mru.contains("ermission"))
         #expect(!mru.contains("127.0.0.1\n"))
     }
+
+    @Test("with the controlkey: ntpq reslist, ifstats, :config and config-from-file succeed and the shell sees the change; nomodify and a missing key refuse; a non-local rv is refused but mrulist is served")
+    func controlKeyConfigAndAmplification() throws {
+        let path = NSTemporaryDirectory() + "ntpsh-mode6-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try "1 SHA1 0123456789abcdef0123456789abcdef01234567\n".write(toFile: path + "/keys", atomically: true, encoding: .utf8)
+        chmod(path + "/keys", 0o600)
+        try """
+            keys \(path)/keys
+            trustedkey 1
+            controlkey 1
+            restrict 10.9.0.0 mask 255.255.0.0 nomodify
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+
+            """.write(toFile: path + "/ntp.conf", atomically: true, encoding: .utf8)
+        try "restrict 192.0.2.0 mask 255.255.255.0 noquery\n".write(toFile: path + "/more.conf", atomically: true, encoding: .utf8)
+        let keyed = "\(Self.ntpq) -k \(path)/keys -a 1"
+        var script = "ip addr add 10.9.9.9/32 dev lo 2>/dev/null; mkfifo \(path)/in\n"
+        script += "\(ntpshBinary()) --clock observe --port 123 -c \(path)/ntp.conf -f - < \(path)/in > \(path)/shell.out 2>&1 & P=$!\n"
+        script += "exec 3>\(path)/in\n"
+        script += "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(Self.ntpq) -c rv 127.0.0.1 2>/dev/null | grep -q stratum && break; sleep 0.2; done\n"
+        let commands: [(String, String)] = [
+            ("reslist", "\(keyed) -c reslist 127.0.0.1"),
+            ("ifstats", "\(keyed) -c ifstats 127.0.0.1"),
+            ("config", "\(keyed) -c ':config restrict 198.51.100.0 mask 255.255.255.0 kod limited' 127.0.0.1"),
+            // ntpq asks for the key's password only in :config; config-from-file then reuses it.
+            ("fromfile", "\(keyed) -c ':config discard average 3' -c 'config-from-file \(path)/more.conf' 127.0.0.1"),
+            ("notdirective", "\(keyed) -c ':config step 5' 127.0.0.1"),
+            ("reslist2", "\(keyed) -c reslist 127.0.0.1"),
+            ("nomodify", "\(keyed) -c ':config restrict 203.0.113.0 mask 255.255.255.0 ignore' 10.9.9.9"),
+            ("remoterv", "\(Self.ntpq) -c rv 10.9.9.9"),
+            ("remotemru", "\(Self.ntpq) -n -c mrulist 10.9.9.9"),
+            ("counters", "\(Self.ntpq) -c 'rv 0 ss_ctlrefused' 127.0.0.1"),
+        ]
+        for (name, command) in commands { script += "echo '== \(name)'; \(command) 2>&1 < /dev/null; echo \"rc=$?\"\n" }
+        script += "echo 'restrictions' >&3; echo 'echo ==end' >&3\n"
+        script += "i=0; while [ $i -lt 100 ] && ! grep -q '^==end' \(path)/shell.out; do i=$((i+1)); sleep 0.1; done\n"
+        script += "exec 3>&-; wait $P\necho '== shell'; cat \(path)/shell.out\n"
+        guard let result = try Self.isolated(script), result.isolated else {
+            print("mode 6: no network namespace; skipped")
+            return
+        }
+        let out = result.output
+        print(out)
+        let reslist = Self.section(out, "reslist")
+        #expect(reslist.contains("10.9.0.0/16") && reslist.contains("nomodify"))
+        #expect(Self.section(out, "ifstats").contains("0.0.0.0:123"))
+        #expect(Self.section(out, "config").contains("Config Succeeded"))
+        // ntpq prints the server's "Config Succeeded" for :config, and True for config-from-file.
+        #expect(Self.section(out, "fromfile").contains("Config Succeeded\nTrue"))
+        #expect(Self.section(out, "notdirective").contains("not a configuration directive"))
+        let after = Self.section(out, "reslist2")
+        #expect(after.contains("198.51.100.0/24") && after.contains("kod limited"))
+        #expect(after.contains("192.0.2.0/24") && after.contains("noquery"))
+        #expect(!Self.section(out, "nomodify").contains("Config Succeeded"))
+        #expect(!after.contains("203.0.113.0"))
+        // The shell, attached to the same engine, sees what :config did.
+        let shell = Self.section(out, "shell")
+        #expect(shell.contains("restrict 198.51.100.0/24") || shell.contains("198.51.100.0/24"))
+        #expect(shell.contains("192.0.2.0/24"))
+        // From 10.9.9.9 (not loopback) a 12-byte rv would get a 600-byte answer: refused with an
+        // error no larger than the request; mrulist (after the nonce) is served.
+        let remote = Self.section(out, "remoterv")
+        #expect(!remote.contains("stratum="))
+        #expect(remote.contains("PERMISSION") || remote.contains("ermission") || remote.contains("disallowed"))
+        #expect(Self.section(out, "remotemru").contains("10.9.9.9"))
+        #expect(Self.section(out, "counters").contains("ss_ctlrefused=1"))
+    }
 }
 
 /// ntpq's mrulist header (util.MRUSummary.header).
