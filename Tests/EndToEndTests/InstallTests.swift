@@ -57,7 +57,8 @@ struct InstallTests {
     func bashCompletion() throws {
         #expect(try bashComplete(["--con"]) == ["--config"])
         #expect(try bashComplete(["--clock", "ob"]) == ["observe"])
-        #expect(try bashComplete(["-e", "pe"]) == ["peers"])
+        #expect(try bashComplete(["-e", "pe"]) == ["peer", "peers"], "the peer directive and the peers view")
+        #expect(try bashComplete(["-e", "peers -"]) == ["peers -n"])
         #expect(try bashComplete(["-e", "show ru"]) == ["show running-config"])
     }
 }
