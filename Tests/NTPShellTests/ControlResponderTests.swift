@@ -206,6 +206,44 @@ import Testing
     }
 }
 
+extension ControlResponderTests {
+    /// Random and half-valid requests (every opcode, random association ids, READ_MRU with a
+    /// valid nonce and random parameters): never a trap, every reply a well-formed response
+    /// within the fragment limits, nothing answered without a valid nonce for READ_MRU.
+    @Test func randomRequestsAreAnsweredSafely() throws {
+        var rng = SystemRandomNumberGenerator()
+        let c = Self.context()
+        let nonce = c.nonce()
+        let words = ["nonce=\(nonce)", "frags=", "limit=", "mincount=", "resall=0x", "resany=0x", "laddr=", "recent=",
+                     "addr.0=", "last.0=0x", "addr.15=", "last.16=", "maxlstint=", "minscore=", "junk", "=", ",,", "nonce="]
+        for i in 0..<20_000 {
+            var m = ControlMessage(version: UInt8.random(in: 0...7, using: &rng), opcode: UInt8.random(in: 0...31, using: &rng),
+                                   sequence: UInt16(truncatingIfNeeded: i), associationID: UInt16.random(in: 0...4, using: &rng))
+            if i % 2 == 0 {
+                m.opcode = ControlMessage.Opcode.readMRU
+                m.version = 2
+                let text = (0..<Int.random(in: 0...6, using: &rng)).map { _ in
+                    words.randomElement(using: &rng)! + String(Int.random(in: -5...70_000, using: &rng))
+                }.joined(separator: ", ")
+                m.data = Array(text.utf8)
+            } else {
+                m.data = (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            }
+            var bytes = m.bytes
+            if i % 7 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng))) }
+            let a = ControlResponder.answer(to: bytes, context: c, snapshot: Self.snapshot)
+            #expect(a.replies.count <= 129)
+            for r in a.replies {
+                let reply = try ControlMessage(decoding: r)
+                #expect(reply.isResponse && reply.data.count <= ControlMessage.maxDataPerFragment)
+            }
+            if m.opcode == ControlMessage.Opcode.readMRU && !m.data.starts(with: Array("nonce=\(nonce)".utf8)) && !bytes.isEmpty {
+                #expect(a.replies.isEmpty || !a.proven || String(decoding: m.data, as: UTF8.self).contains("nonce=\(nonce)"))
+            }
+        }
+    }
+}
+
 private func format8(_ v: UInt32) -> String {
     let s = String(v, radix: 16)
     return String(repeating: "0", count: 8 - s.count) + s
