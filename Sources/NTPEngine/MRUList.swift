@@ -143,7 +143,12 @@ public struct MRUList: Sendable {
         self.seed = seed | 1
         random = seed ^ 0xD1B5_4A32_D192_ED03
         if random == 0 { random = 1 }
-        allocate()
+    }
+
+    /// Reserves the list's memory now (the daemon does at start, so no packet ever allocates);
+    /// otherwise the first packet recorded does.
+    public mutating func reserve() {
+        if buckets.isEmpty { allocate() }
     }
 
     /// Memory held now: the slots' reserved capacity and the hash table, bytes.
@@ -162,8 +167,11 @@ public struct MRUList: Sendable {
         guard new != settings else { return }
         let keep = entries(oldestFirst: false).prefix(new.enabled ? new.maxDepth : 0)
         let raw = keepRaw(Array(keep))
+        let wasReserved = !buckets.isEmpty
         settings = new
-        allocate()
+        slots = []; buckets = []; locals = []
+        newest = Self.none; oldest = Self.none; count = 0; bucketsInUse = 0
+        if wasReserved || !raw.isEmpty { allocate() }
         for r in raw.reversed() { insertRaw(r) }
     }
 
@@ -206,6 +214,7 @@ public struct MRUList: Sendable {
     }
 
     private func find(_ a: IPAddress) -> UInt32? {
+        guard !buckets.isEmpty else { return nil }
         var i = buckets[bucket(a)]
         while i != Self.none {
             if slots[Int(i)].address == a { return i }
@@ -226,6 +235,7 @@ public struct MRUList: Sendable {
     ) -> RestrictFlags {
         let doused = flags.subtracting([.limited, .kod])
         guard settings.enabled else { return doused }
+        if buckets.isEmpty { allocate() }
         let address = source.unmapped
         let now = time.nanoseconds
         let versionMode = version << 3 | mode
@@ -418,7 +428,7 @@ public struct MRUList: Sendable {
     }
 
     /// Drops every entry (the counters stay).
-    public mutating func removeAll() { allocate() }
+    public mutating func removeAll() { if !buckets.isEmpty { allocate() } }
 }
 
 /// A snapshot of the MRU list for `monstats`.

@@ -107,6 +107,7 @@ public final class Daemon {
         }
         engine = Engine(configuration: engineConfiguration, clock: clock, seed: settings.seed)
         responder = ServerResponder(state: engine.serverState)
+        responder.monitor.reserve()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno))) }
         for fd in fds {
