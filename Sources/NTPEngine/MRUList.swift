@@ -242,7 +242,8 @@ public struct MRUList: Sendable {
         if let i = find(address) {
             counters.exists &+= 1
             var s = slots[Int(i)]
-            let delta = now &- s.last
+            // A clock stepped back makes the interval 0, not negative.
+            let delta = max(0, now &- s.last)
             // ntpd's interval: whole seconds, rounded.
             let interval = Int32(clamping: (delta + 500_000_000) / 1_000_000_000)
             s.last = now
@@ -414,6 +415,21 @@ public struct MRUList: Sendable {
             i = oldestFirst ? s.newer : s.older
         }
         return out
+    }
+
+    /// Calls `body` with the entries newer than `address` (from the oldest when nil, or when
+    /// `address` is not listed), oldest first, after skipping `skip` of them, until it returns
+    /// false. True when the walk reached the newest entry. Reads in place (mode 6 READ_MRU).
+    public func walk(after address: IPAddress?, skip: Int = 0, _ body: (MRUEntry) -> Bool) -> Bool {
+        var i = oldest
+        if let address, let at = find(address.unmapped) { i = slots[Int(at)].newer }
+        var skipped = 0
+        while i != Self.none {
+            let s = slots[Int(i)]
+            if skipped < skip { skipped += 1 } else if !body(entry(s)) { return false }
+            i = s.newer
+        }
+        return true
     }
 
     /// The entry for `address`, if listed.

@@ -511,7 +511,9 @@ public final class Daemon {
                 StatisticsSubject(server: responder.counters, uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9,
                                   monitor: responder.monitor.report(at: time))
             },
-            mru: { [self] in responder.monitor.entries() })
+            mru: MRUSource(
+                entry: { [self] in responder.monitor.entry(for: $0) }, count: { [self] in responder.monitor.count },
+                walk: { [self] after, skip, body in responder.monitor.walk(after: after, skip: skip, body) }))
         context.keys = responder.keys
         context.restrictions = { [self] in responder.restrictions.entries }
         context.interfaces = { [self] in

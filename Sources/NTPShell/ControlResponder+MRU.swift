@@ -13,8 +13,8 @@ public struct ControlContext {
     /// The server's secret for nonces (random at start).
     public var nonceKey: UInt64
     public var statistics: () -> StatisticsSubject
-    /// The MRU list, oldest first.
-    public var mru: () -> [MRUEntry]
+    /// The MRU list, read in place: one entry by address, and a walk oldest first.
+    public var mru: MRUSource
 
     /// The keys: a request signed with the `controlkey` (trusted) is authenticated, and its
     /// answers are signed with it.
@@ -39,7 +39,7 @@ public struct ControlContext {
     }
 
     public init(source: SocketAddress, restrict: RestrictFlags, receiveTime: UnixTime, nonceKey: UInt64,
-                statistics: @escaping () -> StatisticsSubject, mru: @escaping () -> [MRUEntry]) {
+                statistics: @escaping () -> StatisticsSubject, mru: MRUSource) {
         self.source = source; self.restrict = restrict; self.receiveTime = receiveTime; self.nonceKey = nonceKey
         self.statistics = statistics; self.mru = mru
     }
@@ -80,6 +80,32 @@ public struct ControlContext {
     private func hex8(_ v: UInt32) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 8 - s.count) + s
+    }
+}
+
+/// The MRU list as READ_MRU reads it, without copying it: the entry of an address, the number
+/// of entries, and a walk from the oldest (or from the entry after an address) towards the
+/// newest that stops when `body` returns false and says whether it reached the end.
+public struct MRUSource {
+    public var entry: (IPAddress) -> MRUEntry?
+    public var count: () -> Int
+    public var walk: (_ after: IPAddress?, _ skip: Int, _ body: (MRUEntry) -> Bool) -> Bool
+
+    public init(entry: @escaping (IPAddress) -> MRUEntry?, count: @escaping () -> Int,
+                walk: @escaping (IPAddress?, Int, (MRUEntry) -> Bool) -> Bool) {
+        self.entry = entry; self.count = count; self.walk = walk
+    }
+
+    /// A list given oldest first (tests).
+    public init(_ entries: [MRUEntry]) {
+        entry = { a in entries.first { $0.source.ip == a.unmapped } }
+        count = { entries.count }
+        walk = { after, skip, body in
+            var start = 0
+            if let after, let i = entries.firstIndex(where: { $0.source.ip == after.unmapped }) { start = i + 1 }
+            for e in entries.dropFirst(start + skip) where !body(e) { return false }
+            return true
+        }
     }
 }
 
@@ -190,7 +216,6 @@ extension ControlResponder {
         }
         if frags != 0 && limit == 0 { limit = Int.max } else if limit != 0 && frags == 0 { frags = mruFragmentLimit }
 
-        let entries = context.mru()
         let now = context.receiveTime
         var values: [(String, String)] = []
         func add(_ e: MRUEntry, _ n: Int) {
@@ -204,7 +229,7 @@ extension ControlResponder {
             // The entries of the given addresses.
             var n = 0
             for a in addresses.compactMap({ $0 }) {
-                if let e = entries.first(where: { $0.source.ip == a.ip.unmapped }) { add(e, n); n += 1 }
+                if let e = context.mru.entry(a.ip) { add(e, n); n += 1 }
             }
             values.append(freshNonce)
             values.append(("now", Wire.timestamp(NTPTimestamp(now))))
@@ -214,33 +239,32 @@ extension ControlResponder {
         // The starting point: the first given entry still unchanged here.
         var priors = 0
         while priors < 16, addresses[priors] != nil, lasts[priors] != nil { priors += 1 }
-        var start = 0
+        var after: IPAddress?
+        var skip = 0
         if priors > 0 {
-            var found: Int?
+            var found: MRUEntry?
             for i in 0..<priors {
-                if let at = entries.firstIndex(where: { $0.source.ip == addresses[i]!.ip.unmapped }),
-                   NTPTimestamp(entries[at].last).rawValue == lasts[i]! {
-                    found = at
+                if let e = context.mru.entry(addresses[i]!.ip), NTPTimestamp(e.last).rawValue == lasts[i]! {
+                    found = e
                     break
                 }
             }
-            guard let at = found else {
+            guard let older = found else {
                 return Answer(replies: errorReply(m, ControlMessage.ErrorCode.unknownVariable), proven: true)
             }
-            values.append(("last.older", Wire.timestamp(NTPTimestamp(entries[at].last))))
-            values.append(("addr.older", entries[at].source.description))
-            start = at + 1
+            values.append(("last.older", Wire.timestamp(NTPTimestamp(older.last))))
+            values.append(("addr.older", older.source.description))
+            after = older.source.ip
         } else if recent > 0 {
-            start = max(0, entries.count - recent)
+            skip = max(0, context.mru.count() - recent)
         }
         values.insert(freshNonce, at: 0)
         let budget = frags * maxDataPerFragment - 80  // room for now= and last.newest=
         var size = values.reduce(0) { $0 + $1.0.count + $1.1.count + 3 }
         var count = 0
-        var index = start
         var lastSent: MRUEntry?
-        while index < entries.count && count < limit {
-            let e = entries[index]
+        let complete = context.mru.walk(after, skip) { e in
+            guard count < limit else { return false }
             let nowSeconds = Double(now.nanoseconds) / 1e9
             let age = Int(nowSeconds - Double(e.last.nanoseconds) / 1e9)
             let wanted = e.count >= UInt64(minCount) && e.dropped >= UInt64(max(0, minDrop)) && e.score >= minScore
@@ -252,15 +276,15 @@ extension ControlResponder {
             if wanted {
                 let items = entryValues(e, count)
                 let itemSize = items.reduce(0) { $0 + $1.0.count + $1.1.count + 3 }
-                if size + itemSize > budget { break }
+                if size + itemSize > budget { return false }
                 values += items
                 size += itemSize
                 count += 1
                 lastSent = e
             }
-            index += 1
+            return true
         }
-        if index >= entries.count {
+        if complete {
             values.append(("now", Wire.timestamp(NTPTimestamp(now))))
             if let lastSent { values.append(("last.newest", Wire.timestamp(NTPTimestamp(lastSent.last)))) }
         }

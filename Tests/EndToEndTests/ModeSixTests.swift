@@ -309,6 +309,37 @@ struct ModeSixTests {
         #expect(Self.section(out, "remotemru").contains("10.9.9.9"))
         #expect(Self.section(out, "counters").contains("ss_ctlrefused=1"))
     }
+
+    @Test("ntpq's mrulist pages through 600 clients (nonce, frags, addr.N/last.N)")
+    func mrulistPages() throws {
+        let path = NSTemporaryDirectory() + "ntpsh-mode6-\(UUID().uuidString).conf"
+        try "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let clients = """
+            import socket
+            for i in range(600):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(("127.0.%d.%d" % (1 + i // 250, 1 + i % 250), 0))
+                s.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", 123))
+                s.close()
+            """
+        var script = "\(ntpshBinary()) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(path) 2>/dev/null & P=$!\n"
+        script += "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(Self.ntpq) -c rv 127.0.0.1 2>/dev/null | grep -q stratum && break; sleep 0.2; done\n"
+        script += "/usr/bin/python3 -c '\(clients)'\n"
+        script += "echo '== mrulist'; \(Self.ntpq) -n -c mrulist 127.0.0.1 2>&1; echo \"rc=$?\"\n"
+        script += "echo '== sorted'; \(Self.ntpq) -n -c 'mrulist sort=addr' 127.0.0.1 2>&1 | head -5; echo \"rc=$?\"\n"
+        script += "kill $P; wait $P\n"
+        guard let result = try Self.isolated(script), result.isolated else {
+            print("mode 6: no network namespace; skipped")
+            return
+        }
+        let list = Self.section(result.output, "mrulist")
+        let rows = list.split(separator: "\n").filter { $0.hasSuffix(" 3 4      1") || $0.contains(" . 3 4 ") }
+        print(list.split(separator: "\n").suffix(4).joined(separator: "\n"))
+        #expect(rows.count == 600, "time clients listed: \(rows.count)")
+        #expect(list.contains("127.0.3.100") && list.contains("127.0.1.1\n"))
+        #expect(list.contains("rc=0"))
+        #expect(Self.section(result.output, "sorted").contains("127.0.0.1"))
+    }
 }
 
 /// ntpq's mrulist header (util.MRUSummary.header).

@@ -127,6 +127,27 @@ import Testing
         #expect(mru.memoryBytes <= mru.memoryBound)
     }
 
+    @Test func walkReadsInPlaceFromAnEntry() {
+        var mru = MRUList()
+        for i in 1...10 { _ = mru.record(.v4(UInt32(i)), port: 1, mode: 3, version: 4, flags: [], at: t0.adding(seconds: Double(i))) }
+        var seen: [IPAddress] = []
+        #expect(mru.walk(after: .v4(4)) { seen.append($0.source.ip); return true })
+        #expect(seen == (5...10).map { IPAddress.v4(UInt32($0)) })
+        seen = []
+        #expect(!mru.walk(after: nil, skip: 2) { seen.append($0.source.ip); return seen.count < 3 })
+        #expect(seen == [.v4(3), .v4(4), .v4(5)])
+    }
+
+    @Test func aClockSteppedBackIsNotAnInterval() {
+        var mru = MRUList()
+        let c = IPAddress("192.0.2.9")!
+        _ = mru.record(c, port: 1, mode: 3, version: 4, flags: [.limited], at: t0)
+        _ = mru.record(c, port: 1, mode: 3, version: 4, flags: [.limited], at: t0.adding(seconds: -1e9))
+        let e = mru.entry(for: c)!
+        #expect(e.score.isFinite && e.score < 1)
+        #expect(e.count == 2)
+    }
+
     @Test func decayMatchesExp() {
         for x in stride(from: Float(-30), through: 0, by: 0.37) {
             let expected = Float(ExpReference.exp(Double(x)))

@@ -114,7 +114,7 @@ import Testing
         ControlContext(
             source: source, restrict: restrict, receiveTime: time, nonceKey: 42,
             statistics: { StatisticsSubject(server: ServerCounters(), uptime: 100, monitor: MRUList().report(at: time)) },
-            mru: { entries })
+            mru: MRUSource(entries))
     }
 
     /// Twenty clients, oldest first, one a second up to now.
