@@ -20,6 +20,8 @@ public struct ServerResponder: Sendable {
     /// The restrict list, consulted for every datagram (`ignore`, `noserve`, `version`,
     /// `notrust`, `nopeer`).
     public var restrictions = RestrictList()
+    /// Every client seen (ntpd's MRU list) and its rate-limit state.
+    public var monitor = MRUList()
     /// Keys for authenticated requests (`keys`, `trustedkey`).
     public var keys = KeyStore()
     /// The addresses of our own `peer` associations: their mode 1 packets pass `nopeer`
@@ -52,18 +54,25 @@ public struct ServerResponder: Sendable {
         case malformed
         /// Refused by the restrict list (`ignore`, `noserve`, `version`, `notrust`, `nopeer`).
         case restricted
+        /// Over the rate limit of a `limited` restrict entry (without `kod`, or the KoD itself
+        /// limited).
+        case rateLimited
     }
 
     /// Builds the reply to `request`, received at `receiveTime` (served scale), from a client
-    /// whose UDP source port is `sourcePort`, into `reply` (at least 48 bytes; 72 for
-    /// authenticated replies).
+    /// whose UDP source port is `sourcePort`, sent to the local address `destination` (if
+    /// known), into `reply` (at least 48 bytes; 72 for authenticated replies).
     ///
     /// The hot path: the header fields that depend only on the system state are encoded once
     /// per second into a template (root dispersion grows by one 2⁻¹⁶ s unit a second); a reply
     /// is the template plus the request's version and poll, the origin and receive timestamps.
+    /// Every datagram that passes the length and version checks is recorded in the MRU list
+    /// (``monitor``), which also decides the rate limit of `limited` clients: over it, the
+    /// request is dropped, or with `kod` answered by a RATE kiss (ntpd's KoD: leap 3, stratum
+    /// 0, refid RATE, the poll raised to `discard average`, the request's timestamps echoed).
     public mutating func respond(
         to request: UnsafeRawBufferPointer, from source: IPAddress, sourcePort: UInt16, receiveTime: UnixTime,
-        into reply: UnsafeMutableRawBufferPointer
+        destination: IPAddress? = nil, into reply: UnsafeMutableRawBufferPointer
     ) -> Outcome {
         counters.received &+= 1
         let restrict = restrictions.check(source, port: sourcePort)
@@ -74,7 +83,10 @@ public struct ServerResponder: Sendable {
         guard version >= 1 && version <= 4 else { return drop(.badVersion) }
         // NTPv1 had no mode field: a version 1 packet with mode 0 from a port other than 123
         // is a client request (as chrony treats it). Anything else but modes 3 and 1 is not ours.
+        if version == 4 { counters.currentVersion &+= 1 } else { counters.olderVersion &+= 1 }
         let mode = b0 & 7
+        let flags = monitor.record(source, port: sourcePort, local: destination, mode: mode, version: version,
+                                   flags: restrict, at: receiveTime)
         let symmetric = mode == NTPMode.symmetricActive.rawValue
         guard mode == NTPMode.client.rawValue || symmetric
             || (version == 1 && mode == NTPMode.reserved.rawValue && sourcePort != 123)
@@ -98,6 +110,13 @@ public struct ServerResponder: Sendable {
             || (restrict.contains(.notrust) && keyID == nil)
             || (symmetric && restrict.contains(.nopeer) && !configuredPeers.contains(source.unmapped)) {
             return drop(.restricted)
+        }
+        if flags.contains(.limited) {
+            guard flags.contains(.kod) else { return drop(.rateLimited) }
+            counters.count(.rateLimited)
+            counters.kissesSent &+= 1
+            writeKiss(request, into: reply)
+            return .reply(length: NTPHeader.size)
         }
         let second = receiveTime.nanoseconds / 1_000_000_000
         if second != templateSecond { buildTemplate(at: receiveTime) }
@@ -153,6 +172,36 @@ public struct ServerResponder: Sendable {
         templateSecond = time.nanoseconds / 1_000_000_000
     }
 
+    /// ntpd's RATE kiss: the request's header with leap 3, mode 4, stratum 0, the poll raised to
+    /// `discard average`, refid RATE, and the request's transmit timestamp as origin and receive.
+    private func writeKiss(_ request: UnsafeRawBufferPointer, into reply: UnsafeMutableRawBufferPointer) {
+        reply.copyMemory(from: UnsafeRawBufferPointer(rebasing: request[0..<NTPHeader.size]))
+        reply[0] = 3 << 6 | (request[0] & 0x38) | NTPMode.server.rawValue
+        reply[1] = 0
+        reply[2] = UInt8(bitPattern: max(Int8(bitPattern: request[2]), Int8(clamping: monitor.settings.average)))
+        for (i, c) in "RATE".utf8.enumerated() { reply[12 + i] = c }
+        let transmit = request.loadUnaligned(fromByteOffset: 40, as: UInt64.self)
+        reply.storeBytes(of: transmit, toByteOffset: 24, as: UInt64.self)
+        reply.storeBytes(of: transmit, toByteOffset: 32, as: UInt64.self)
+    }
+
+    /// Admits a mode 6 request from `source`: the restrict flags that apply (`ignore`,
+    /// `noquery`, `nomrulist`, `nomodify` decide what is answered), after recording it in the
+    /// MRU list as ntpd does. Not rate limited (ntpd answers control queries regardless).
+    public mutating func admitControl(
+        from source: IPAddress, port: UInt16, destination: IPAddress? = nil, version: UInt8, at time: UnixTime
+    ) -> RestrictFlags {
+        counters.controlReceived &+= 1
+        let restrict = restrictions.check(source, port: port)
+        if restrict.contains(.ignore) { return restrict }
+        _ = monitor.record(source, port: port, local: destination, mode: 6, version: version, flags: restrict, at: time)
+        return restrict.subtracting([.limited, .kod])
+    }
+
+    /// Counts a mode 6 answer withheld because it would have been larger than its request
+    /// from an unproven source (no amplification).
+    public mutating func countControlRefused() { counters.controlRefused &+= 1 }
+
     /// Writes the transmit timestamp into a reply built by ``respond(to:sourcePort:receiveTime:into:)``.
     @inline(__always)
     public static func stampTransmit(_ time: UnixTime, into reply: UnsafeMutableRawBufferPointer) {
@@ -175,6 +224,17 @@ public struct ServerCounters: Sendable, Codable, Equatable {
     public var droppedUnsupportedMode: UInt64 = 0
     public var droppedMalformed: UInt64 = 0
     public var droppedRestricted: UInt64 = 0
+    /// Requests over the rate limit (dropped or kissed; ntpd's `rate limited`).
+    public var rateLimited: UInt64 = 0
+    /// RATE kisses sent (ntpd's `KoD responses`).
+    public var kissesSent: UInt64 = 0
+    /// Requests of version 4, and of versions 1 to 3 (after the version check).
+    public var currentVersion: UInt64 = 0
+    public var olderVersion: UInt64 = 0
+    /// Mode 6 requests received (ntpd's `control requests`), and answers withheld because they
+    /// would have been larger than the request from an unproven, non-local source.
+    public var controlReceived: UInt64 = 0
+    public var controlRefused: UInt64 = 0
     /// Requests answered with a MAC under their key.
     public var authenticated: UInt64 = 0
     /// Requests whose MAC failed (unknown or untrusted key, wrong MAC), answered with a crypto-NAK.
@@ -182,8 +242,10 @@ public struct ServerCounters: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// Requests that got no answer at all (a kiss is an answer).
     public var dropped: UInt64 {
         droppedTooShort + droppedBadVersion + droppedUnsupportedMode + droppedMalformed + droppedRestricted
+            + rateLimited - kissesSent
     }
 
     mutating func count(_ reason: ServerResponder.DropReason) {
@@ -193,6 +255,7 @@ public struct ServerCounters: Sendable, Codable, Equatable {
         case .unsupportedMode: droppedUnsupportedMode &+= 1
         case .malformed: droppedMalformed &+= 1
         case .restricted: droppedRestricted &+= 1
+        case .rateLimited: rateLimited &+= 1
         }
     }
 }

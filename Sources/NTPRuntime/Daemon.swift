@@ -92,6 +92,12 @@ public final class Daemon {
     /// `statistics`/`filegen`: loopstats and peerstats lines from the engine's history.
     private var statisticsWriter = StatisticsWriter()
     private var statisticsFailed: String?
+    /// Runs the text of an authenticated `:config` (ntpq's CTL_OP_CONFIGURE) through the
+    /// shell's grammar, on the loop thread; returns whether every line succeeded and the reply
+    /// text ("Config Succeeded" or the errors). Nil: `:config` is refused.
+    public var configure: ((String) -> (ok: Bool, message: String))?
+    /// The secret mode 6 nonces are derived with (random at start).
+    private let nonceKey = UInt64.random(in: 0...UInt64.max)
 
     private let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
     private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: ServerResponder.replyCapacity)
@@ -112,6 +118,7 @@ public final class Daemon {
         }
         engine = Engine(configuration: engineConfiguration, clock: clock, seed: settings.seed)
         responder = ServerResponder(state: engine.serverState)
+        responder.monitor.reserve()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno))) }
         for fd in fds {
@@ -277,6 +284,12 @@ public final class Daemon {
     var restrictions: RestrictList {
         get { responder.restrictions }
         set { responder.restrictions = newValue }
+    }
+
+    /// The MRU list and rate limit of the server (loop thread).
+    var monitor: MRUList {
+        get { responder.monitor }
+        set { responder.monitor = newValue }
     }
 
     /// Takes the events recorded since the last call (loop thread).
@@ -504,7 +517,8 @@ public final class Daemon {
                 let raw = datagram.receiveTime ?? OSClock.realtime()
                 let t2 = clock.served(fromRaw: raw)
                 sendBatch.appendReply(to: datagram) { out in
-                    switch responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2, into: out) {
+                    switch responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
+                                             destination: datagram.destination?.ip, into: out) {
                     case .reply(let length): return length
                     case .drop: return 0
                     }
@@ -538,15 +552,44 @@ public final class Daemon {
     }
 
     /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;
-    /// `restrict … noquery` (and `ignore`) drop it silently; answers larger than the request go
-    /// to loopback sources only.
+    /// recorded in the MRU list; `restrict … noquery` (and `ignore`) drop it silently.
+    ///
+    /// No amplification (DESIGN.md): an answer larger than its request goes to a non-local
+    /// source only after the source has proven its address with the nonce handshake (READ_MRU
+    /// carries a nonce it received). Other larger answers (READVAR, READSTAT: ntpd sends them
+    /// to anyone) are replaced by a permission error no larger than the request, and counted
+    /// (`iostats` control refused, `ss_ctlrefused`). The one exception is the nonce itself, the
+    /// handshake's first step: 44 bytes for a 12-byte request, as ntpd.
     private func answerControl(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) {
-        let restrict = responder.restrictions.check(datagram.source.ip, port: datagram.source.port)
+        let time = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
+        let version = payload.count > 0 ? (payload[0] >> 3) & 7 : 0
+        let restrict = responder.admitControl(
+            from: datagram.source.ip, port: datagram.source.port, destination: datagram.destination?.ip,
+            version: version, at: time)
         if restrict.contains(.ignore) || restrict.contains(.noquery) {
             controlCounters.dropped &+= 1
             return
         }
-        let replies = ControlResponder.respond(to: payload) {
+        var context = ControlContext(
+            source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
+            statistics: { [self] in
+                StatisticsSubject(server: responder.counters, uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9,
+                                  monitor: responder.monitor.report(at: time))
+            },
+            mru: MRUSource(
+                entry: { [self] in responder.monitor.entry(for: $0) }, count: { [self] in responder.monitor.count },
+                walk: { [self] after, skip, body in responder.monitor.walk(after: after, skip: skip, body) }))
+        context.keys = responder.keys
+        context.restrictions = { [self] in responder.restrictions.entries }
+        context.interfaces = { [self] in
+            serverSockets.map { s in
+                ControlContext.Interface(address: s.localAddress, name: s.localAddress.ip.isUnspecified ? "wildcard" : s.localAddress.ip.description,
+                                         received: responder.counters.received, sent: responder.counters.replied,
+                                         uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9)
+            }
+        }
+        context.configure = configure
+        let answer = ControlResponder.answer(to: payload, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
                 system: SystemVariableSubject(report: engine.systemReport(server: responder.counters)),
@@ -554,14 +597,12 @@ public final class Daemon {
                 events: engine.events)
         }
         controlCounters.received &+= 1
-        // No amplification (DESIGN.md): until the nonce handshake proves a source address, an
-        // answer larger than its request goes only to this host's own addresses (ntpq and
-        // ntpstat on the server itself).
+        var replies = answer.replies
         let size = replies.reduce(0) { $0 + $1.count }
-        if size > payload.count && !datagram.source.ip.unmapped.isLoopback {
+        if size > payload.count && !datagram.source.ip.unmapped.isLoopback && !answer.proven && !answer.isNonce && !answer.authenticated {
             controlCounters.refusedAmplification &+= 1
-            controlCounters.dropped &+= 1
-            return
+            responder.countControlRefused()
+            replies = ControlResponder.refusal(for: payload).map { [$0] } ?? []
         }
         if replies.isEmpty { controlCounters.dropped &+= 1 }
         for reply in replies {

@@ -130,6 +130,13 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
     }
     public func setControlKey(_ keyID: UInt32?) { _ = value(ControlCalls.setControlKey, keyID, otherwise: Nothing()) }
     public func keyStore() -> KeyStore { value(ControlCalls.keyStore, Nothing(), otherwise: ControlCalls.KeySummary(KeyStore())).store }
+    public func monitorSettings() -> MonitorSettings { value(ControlCalls.monitorSettings, Nothing(), otherwise: MonitorSettings()) }
+    public func setMonitorSettings(_ settings: MonitorSettings) { _ = value(ControlCalls.setMonitorSettings, settings, otherwise: Nothing()) }
+    public func mruEntries() -> [MRUEntry] { value(ControlCalls.mruEntries, Nothing(), otherwise: []) }
+    public func monitorReport() -> MonitorReport {
+        value(ControlCalls.monitorReport, Nothing(), otherwise: MonitorReport(settings: MonitorSettings(), counters: MRUCounters(), entries: 0,
+                                                                              bucketsInUse: 0, memoryBytes: 0, oldestAge: 0))
+    }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
     public func setDriftFile(_ path: String?) -> String? {
         do throws(AdminError) { return try call(ControlCalls.setDriftFile, path) } catch { return error.description }

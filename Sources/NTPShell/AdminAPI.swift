@@ -31,6 +31,13 @@ public protocol AdminAPI: AnyObject {
     func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool
     /// The restrict list, most specific first, with hit counts.
     func restrictions() -> [RestrictEntry]
+    /// `mru`, `discard`, `enable`/`disable monitor`: the MRU list's bounds and the rate limit.
+    func monitorSettings() -> MonitorSettings
+    func setMonitorSettings(_ settings: MonitorSettings)
+    /// The MRU list, oldest first.
+    func mruEntries() -> [MRUEntry]
+    /// The MRU list's counters and limits (`monstats`).
+    func monitorReport() -> MonitorReport
     /// `keys FILE` (the runner reads and parses the file): replaces the keys.
     func setKeys(_ keys: [SymmetricKey], file: String?)
     /// `trustedkey N…` (true) and `no trustedkey N…` (false).

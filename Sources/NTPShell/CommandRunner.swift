@@ -336,6 +336,28 @@ public final class CommandRunner {
             return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
         case "statsdir", "statistics", "filegen":
             return statisticsCommand(p, line: line)
+        case "discard", "mru":
+            var m = admin.monitorSettings()
+            if p.id == "discard" {
+                if let v = a.int("average") { m.average = v }
+                if let v = a.int("minimum") { m.minimum = v }
+                if let v = a.int("monitor") { m.monitor = v }
+            } else {
+                // Whichever of maxdepth and maxmem comes last decides (as ntpd).
+                for key in a.keys {
+                    switch key {
+                    case "maxdepth": m.maxDepth = a.int(key) ?? m.maxDepth
+                    case "maxmem": m.maxDepth = MRUList.depth(forKilobytes: a.int(key) ?? 1024)
+                    case "mindepth": m.minDepth = a.int(key) ?? m.minDepth
+                    case "maxage": m.maxAge = a.int(key) ?? m.maxAge
+                    case "minage": m.minAge = a.int(key) ?? m.minAge
+                    default: break
+                    }
+                }
+            }
+            admin.setMonitorSettings(m)
+            running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
+            return Output()
         case "unrestrict":
             return unrestrict(a)
         case "keys":
@@ -370,12 +392,17 @@ public final class CommandRunner {
             return Output()
         case "show-keys":
             return keysView(json: wantsJSON)
-        case "discard", "leapfile", "logfile", "requestkey":
+        case "leapfile", "logfile", "requestkey":
             running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
         case "interface", "nic", "no-interface", "no-nic":
             return interface(a, remove: p.id.hasPrefix("no-"), line: line)
         case "enable", "disable":
+            if (p.id == "enable" || p.id == "disable") && a.strings("options").contains("monitor") {
+                var m = admin.monitorSettings()
+                m.enabled = p.id == "enable"
+                admin.setMonitorSettings(m)
+            }
             running.set(id: p.id, key: canonical(line), line: canonical(line), origin: currentOrigin)
             return Output()
         case "includefile":
@@ -401,10 +428,26 @@ public final class CommandRunner {
             return wantsJSON ? jsonOut(SystemStatsView.sysinfoJSON(subject, events: admin.events()))
                 : Output(text: SystemStatsView.sysinfo(subject, events: admin.events()))
         case "sysstats", "iostats":
-            let c = admin.systemReport().server
-            if wantsJSON { return jsonOut(SystemStatsView.serverCountersJSON(c, uptime: admin.uptime())) }
-            return Output(text: p.id == "sysstats" ? SystemStatsView.sysstats(c, uptime: admin.uptime())
-                                                   : SystemStatsView.iostats(c, uptime: admin.uptime()))
+            let stats = statisticsSubject()
+            if wantsJSON { return jsonOut(SystemStatsView.serverCountersJSON(stats.server, uptime: stats.uptime)) }
+            return Output(text: p.id == "sysstats" ? SystemStatsView.sysstats(stats) : SystemStatsView.iostats(stats))
+        case "monstats":
+            let stats = statisticsSubject()
+            return wantsJSON ? jsonOut(SystemStatsView.monstatsJSON(stats)) : Output(text: SystemStatsView.monstats(stats))
+        case "mrulist":
+            var options = MRUListView.Options()
+            options.sort = a.string("sort")
+            options.limit = a.int("limit")
+            options.minCount = a.int("mincount") ?? 0
+            if let text = a.string("laddr") { options.localAddress = IPAddress(text) }
+            if a.flag("kod") { options.requireAny.insert(.kod) }
+            if a.flag("limited") { options.requireAny.insert(.limited) }
+            let now = admin.systemReport().now
+            switch MRUListView.select(admin.mruEntries(), options: options) {
+            case .failure(let e): return .failure(e.description)
+            case .success(let list):
+                return wantsJSON ? jsonOut(MRUListView.json(list, now: now)) : Output(text: MRUListView.text(list, now: now))
+            }
         case "ntpstat":
             let subject = systemSubject()
             if wantsJSON {
@@ -695,6 +738,10 @@ public final class CommandRunner {
         let subject = PeerVariableSubject(report: peer, now: admin.systemReport().now)
         return wantsJSON ? jsonOut(ReadVarView.peerJSON(subject, names: selected, events: admin.events()))
             : Output(text: ReadVarView.peer(subject, names: selected, events: admin.events(), terminalWidth: terminalWidth))
+    }
+
+    private func statisticsSubject() -> StatisticsSubject {
+        StatisticsSubject(server: admin.systemReport().server, uptime: admin.uptime(), monitor: admin.monitorReport())
     }
 
     private func systemSubject() -> SystemVariableSubject {

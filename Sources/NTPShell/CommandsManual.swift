@@ -3,7 +3,7 @@ public enum CommandsManual {
     /// The configuration directives (the commands an ntp.conf file may hold).
     public static let configuration: Set<String> = [
             "server", "pool", "no-server", "no-pool", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
-            "restrict", "no-restrict", "discard", "leapfile", "logfile", "statsdir", "statistics", "filegen", "keys",
+            "restrict", "no-restrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen", "keys",
             "trustedkey", "controlkey", "requestkey", "includefile", "enable", "disable", "interface", "nic",
             "broadcast", "crypto",
         ]
@@ -11,7 +11,7 @@ public enum CommandsManual {
     public static func page(version: String) -> String {
         let g = NTPCommands.grammar
         let views: Set<String> = [
-            "peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "ntpstat", "tracking", "events",
+            "peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "monstats", "mrulist", "ntpstat", "tracking", "events",
             "show-running-config",
         ]
         return """

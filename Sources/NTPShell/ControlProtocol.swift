@@ -16,7 +16,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 3
+    public static let version = 4
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -295,6 +295,17 @@ public enum ControlCalls {
         s.admin.setControlKey(a); return Nothing()
     }
     public static let keyStore = ControlCall<Nothing, KeySummary>("keyStore", .view) { s, _ in KeySummary(s.admin.keyStore()) }
+    public static let monitorSettings = ControlCall<Nothing, MonitorSettings>("monitorSettings", .view) { s, _ in s.admin.monitorSettings() }
+    public static let setMonitorSettings = ControlCall<MonitorSettings, Nothing>("setMonitorSettings", .change) { s, a in
+        s.admin.setMonitorSettings(a); return Nothing()
+    }
+    /// The newest ``mruLimit`` entries of the MRU list, oldest first (a frame stays well under
+    /// ``ControlProtocol/maxFrame``; ntpq's mrulist pages through all of it over mode 6).
+    public static let mruEntries = ControlCall<Nothing, [MRUEntry]>("mruEntries", .view) { s, _ in
+        Array(s.admin.mruEntries().suffix(mruLimit))
+    }
+    public static let mruLimit = 2048
+    public static let monitorReport = ControlCall<Nothing, MonitorReport>("monitorReport", .view) { s, _ in s.admin.monitorReport() }
     public static let setInterfaceRules = ControlCall<[InterfaceRule], String>("setInterfaceRules", .change) { s, a throws(AdminError) in
         try s.admin.setInterfaceRules(a)
     }
@@ -324,5 +335,6 @@ public enum ControlCalls {
         configure.handler, step.handler, stepNow.handler, slew.handler,
         sampleHistory.handler, setStatistics.handler,
         setKeys.handler, setTrusted.handler, setControlKey.handler, keyStore.handler, setInterfaceRules.handler,
+        monitorSettings.handler, setMonitorSettings.handler, mruEntries.handler, monitorReport.handler,
     ]
 }

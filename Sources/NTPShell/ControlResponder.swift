@@ -25,9 +25,81 @@ public enum ControlResponder {
 
     /// The reply datagrams for `request` (empty: drop it silently). `snapshot` is called at most once.
     public static func respond(to request: some Collection<UInt8>, snapshot: () -> Snapshot) -> [[UInt8]] {
-        guard let m = try? ControlMessage(decoding: request) else { return [] }
-        guard !m.isResponse, !m.isError, !m.hasMore, m.offset == 0 else { return [] }
-        guard m.version >= 1 && m.version <= 4 else { return [] }
+        answer(to: request, context: nil, snapshot: snapshot).replies
+    }
+
+    /// What a request got.
+    public struct Answer {
+        /// The reply datagrams (empty: drop the request silently).
+        public var replies: [[UInt8]] = []
+        /// The request carried a valid nonce: its source has shown that it receives what is sent
+        /// to its address (the mrulist handshake), so the answer may be larger than the request.
+        public var proven = false
+        /// The answer is a nonce, the handshake's first step.
+        public var isNonce = false
+        /// The request was signed with the control key (its answers are signed too).
+        public var authenticated = false
+    }
+
+    /// The reply datagrams for `request`, from a source described by `context` (nil: answer
+    /// only READSTAT and READVAR of the system and association variables). `snapshot` is
+    /// called at most once.
+    public static func answer(to request: some Collection<UInt8>, context: ControlContext?, snapshot: () -> Snapshot) -> Answer {
+        guard let m = try? ControlMessage(decoding: request) else { return Answer() }
+        guard !m.isResponse, !m.isError, !m.hasMore, m.offset == 0 else { return Answer() }
+        guard m.version >= 1 && m.version <= 4 else { return Answer() }
+        if let context {
+            if let keyID = authenticatedKey(Array(request), m, keys: context.keys) {
+                var a = answer(m, context: context, authenticated: true, snapshot: snapshot)
+                a.replies = sign(a.replies, keyID: keyID, keys: context.keys)
+                a.authenticated = true
+                return a
+            }
+        }
+        return answer(m, context: context, authenticated: false, snapshot: snapshot)
+    }
+
+    private static func answer(_ m: ControlMessage, context: ControlContext?, authenticated: Bool, snapshot: () -> Snapshot) -> Answer {
+        if let context {
+            switch m.opcode {
+            case ControlMessage.Opcode.configure, ControlMessage.Opcode.readOrderedList:
+                guard authenticated else { return Answer(replies: errorReply(m, ControlMessage.ErrorCode.permission)) }
+                return Answer(replies: answerAuthenticated(m, context))
+            case ControlMessage.Opcode.requestNonce:
+                var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence)
+                reply.leap = 0
+                return Answer(replies: fragments(reply, Array(("nonce=" + context.nonce()).utf8), text: true), isNonce: true)
+            case ControlMessage.Opcode.readMRU:
+                return readMRU(m, context)
+            case ControlMessage.Opcode.readVariables where m.associationID == 0:
+                // The statistics variables (sysstats, monstats) beside the system variables.
+                let systemNames = Set(SystemVariableTable.variables.map(\.name))
+                if let names = requestedNames(m.data), names.contains(where: { !systemNames.contains($0) }) {
+                    return Answer(replies: readStatistics(m, names: names, context: context, snapshot: snapshot))
+                }
+            default:
+                break
+            }
+        }
+        return Answer(replies: answerCore(m, snapshot: snapshot))
+    }
+
+    /// An error reply (permission) no larger than `request`, for answers withheld because they
+    /// would amplify; nil when the request is not a control request.
+    public static func refusal(for request: some Collection<UInt8>) -> [UInt8]? {
+        guard let m = try? ControlMessage(decoding: request), !m.isResponse else { return nil }
+        let reply = ControlMessage(
+            version: m.version, isResponse: true, isError: true, opcode: m.opcode, sequence: m.sequence,
+            status: UInt16(ControlMessage.ErrorCode.permission) << 8, associationID: m.associationID)
+        return reply.bytes
+    }
+
+    static func errorReply(_ m: ControlMessage, _ code: UInt8) -> [[UInt8]] {
+        [ControlMessage(version: m.version, isResponse: true, isError: true, opcode: m.opcode, sequence: m.sequence,
+                        status: UInt16(code) << 8, associationID: m.associationID).bytes]
+    }
+
+    private static func answerCore(_ m: ControlMessage, snapshot: () -> Snapshot) -> [[UInt8]] {
         let s = snapshot()
         var reply = ControlMessage(
             leap: SystemVariableTable.leap(s.system.report).rawValue, version: m.version, isResponse: true,
@@ -66,6 +138,21 @@ public enum ControlResponder {
             let (values, unknown) = PeerVariableTable.values(peer, names: names)
             guard unknown.isEmpty else { return error(ControlMessage.ErrorCode.unknownVariable) }
             return fragments(reply, text(values), text: true)
+        case ControlMessage.Opcode.readClock:
+            // The local clock driver (LOCAL(0)) is the only reference clock.
+            let id = m.associationID == 0 ? s.system.report.variables.systemPeer.map { UInt16(truncatingIfNeeded: $0.rawValue) } : m.associationID
+            guard let peer = s.peers.first(where: { UInt16(truncatingIfNeeded: $0.report.id.rawValue) == id }),
+                  peer.report.kind == .localClock else {
+                return error(ControlMessage.ErrorCode.badAssociation)
+            }
+            reply.associationID = UInt16(truncatingIfNeeded: peer.report.id.rawValue)
+            reply.status = 0
+            let (values, unknown) = ClockVariableTable.values(peer, names: requestedNames(m.data))
+            guard unknown.isEmpty else { return error(ControlMessage.ErrorCode.unknownVariable) }
+            return fragments(reply, text(values), text: true)
+        case ControlMessage.Opcode.readOrderedList:
+            // ifstats and reslist need an authenticated request (as NTPsec); this server has no keys yet.
+            return error(ControlMessage.ErrorCode.permission)
         case ControlMessage.Opcode.writeVariables, ControlMessage.Opcode.writeClock, ControlMessage.Opcode.setTrap,
              ControlMessage.Opcode.unsetTrap, ControlMessage.Opcode.configure, ControlMessage.Opcode.saveConfig:
             // These need an authenticated request; this server has no keys.

@@ -109,10 +109,13 @@ public enum SystemVariableTable {
         Variable("mintc", .log2Seconds) { String($0.minPoll) },
         // Not shown by a bare `rv` (sysinfo's).
         Variable("peeradr", .address, isDefault: false) { s in
-            guard let a = s.report.systemPeer?.address else { return "0.0.0.0:0" }
-            return a.description
+            guard let peer = s.report.systemPeer else { return "0.0.0.0:0" }
+            // A reference clock by its pseudo-address, as ntpd (127.127.1.0:123).
+            return peer.address?.description ?? (IPAddress(peer.host).map { SocketAddress(ip: $0, port: 123).description } ?? "0.0.0.0:0")
         },
         Variable("peermode", .none, isDefault: false) { s in s.report.systemPeer == nil ? "0" : "3" },
+        // Symmetric-key authentication delay, ms (sysinfo's "symm. auth. delay").
+        Variable("authdelay", .milliseconds, isDefault: false) { _ in "0.000" },
     ]
 
     static func leap(_ r: SystemReport) -> LeapIndicator {

@@ -85,7 +85,20 @@ public enum NTPCommands {
             Options {
                 Option("average", .integer(0...16), name: "LOG2", help: "Minimum average interval, log2 s (3)")
                 Option("minimum", .integer(0...16), name: "LOG2", help: "Minimum interval, log2 s (1)")
-                Option("monitor", .integer(0...100_000), name: "N", help: "MRU monitor threshold")
+                Option("monitor", .integer(0...100_000), name: "SECONDS", help: "A full MRU list recycles its oldest entry with probability age/SECONDS (0: always)")
+            }
+        }
+        Command("mru", help: "Bounds of the MRU list of clients (mrulist, monstats)") {
+            Options {
+                Option("maxdepth", .integer(1...100_000_000), name: "N", help: "Most entries kept (default: what maxmem holds)")
+                Option("maxmem", .integer(1...10_000_000), name: "KB", help: "Memory for the list, kilobytes (1024)")
+                Option("mindepth", .integer(0...100_000_000), name: "N", help: "Entries kept however old (600)")
+                Option("maxage", .integer(1...100_000_000), name: "SECONDS", help: "Beyond mindepth, entries older than this are recycled first (3600)")
+                Option("minage", .integer(0...100_000_000), name: "SECONDS", help: "A full list recycles no entry younger than this (64)")
+                Option("initalloc", .integer(0...100_000_000), name: "N", help: "Entries allocated at start (accepted; the list reserves maxdepth)")
+                Option("initmem", .integer(0...10_000_000), name: "KB", help: "Memory allocated at start (accepted; the list reserves maxmem)")
+                Option("incalloc", .integer(0...100_000_000), name: "N", help: "Entries added when the list grows (accepted; not needed)")
+                Option("incmem", .integer(0...10_000_000), name: "KB", help: "Memory added when the list grows (accepted; not needed)")
             }
         }
 
@@ -194,6 +207,20 @@ public enum NTPCommands {
         }
         Command("iostats", help: "Input/output counters") {
             Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("monstats", help: "MRU list counters and limits, as ntpq -c monstats") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("mrulist", help: "Clients recently seen, newest first, as ntpq -c mrulist") {
+            Options {
+                Option("sort", .word, name: "KEY", help: "Order: lstint, avgint, addr, count, score, drop; a leading - reverses")
+                Option("limit", .integer(1...100_000_000), name: "N", help: "Show at most N entries")
+                Option("mincount", .integer(0...Int(Int32.max)), name: "N", help: "Only clients with at least N packets")
+                Option("laddr", .address, name: "ADDRESS", help: "Only clients that sent to this local address")
+                Flag("kod", help: "Only clients whose last packet was answered with a RATE kiss")
+                Flag("limited", help: "Only clients whose last packet was rate limited")
+                Flag("json", help: "Machine-readable output")
+            }
         }
         Command("ntpstat", help: "Synchronisation state, as ntpstat (status 0 synchronised, 1 not, 2 unknown)") {
             Optionally { Flag("json", help: "Machine-readable output") }

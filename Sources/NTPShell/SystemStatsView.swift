@@ -67,38 +67,48 @@ public enum SystemStatsView {
     static func left(_ s: String, _ w: Int) -> String { CFormat.pad(s, w, left: true) }
     static func right(_ s: String, _ w: Int) -> String { CFormat.pad(s, w) }
 
-    /// `sysstats`: uptime, control requests, then the server counters since start and since reset
-    /// (the same here: counters are never reset). `uptime` in seconds.
-    public static func sysstats(_ c: ServerCounters, uptime: Double, controlRequests: UInt64 = 0) -> String {
-        let (run, up) = periodize(uptime)
+    /// `sysstats`: uptime, control requests, then the server counters since start and since
+    /// reset (the same here: counters are never reset), from the `ss_*` variables ntpq reads.
+    public static func sysstats(_ stats: StatisticsSubject) -> String {
+        let (run, up) = periodize(Double(stats.uptimeSeconds))
         var out = left("uptime:               ", 13) + " " + right(up, 13) + "\n"
-        out += row("control requests:     ", String(controlRequests))
+        out += row("control requests:     ", String(stats.server.controlReceived))
         out += left("sysstats reset:       ", 13) + " " + right(up, 13) + " " + right(up, 13) + "\n"
-        let rows: [(String, UInt64)] = [
-            ("packets received:     ", c.received),
-            ("bad length or format: ", c.droppedTooShort + c.droppedMalformed),
-            ("authentication failed:", c.cryptoNAKs),
-            ("declined:             ", c.droppedUnsupportedMode + c.droppedBadVersion),
-            ("processed for time:   ", c.replied),
-        ]
-        for (legend, n) in rows {
-            let a = packetize(n, run)
+        for (_, legend, value) in StatisticsVariableTable.packetRows {
+            let a = packetize(value(stats.server), run)
             out += left(legend, 13) + " " + right(a.0, 13) + " " + right(a.0, 13) + " " + right(a.1, 10) + left(a.2, 3)
                 + " " + right(a.1, 10) + left(a.2, 3) + "\n"
         }
         return out
     }
 
-    /// `iostats`: the server's packet counters.
-    public static func iostats(_ c: ServerCounters, uptime: Double) -> String {
-        let (run, up) = periodize(uptime)
+    /// `monstats`: the MRU list's counters and limits, from the `mru_*` variables.
+    public static func monstats(_ stats: StatisticsSubject) -> String {
+        var out = ""
+        for (_, legend, period, value) in StatisticsVariableTable.monitorRows {
+            let v = value(stats.monitor)
+            out += period ? left(legend, 13) + " " + right(periodize(Double(v)).1, 13) + "\n" : row(legend, String(v))
+        }
+        return out
+    }
+
+    /// `iostats`: the server's packet counters (a RATE kiss is a packet sent), and the mode 6
+    /// answers withheld for amplification.
+    public static func iostats(_ stats: StatisticsSubject) -> String {
+        let c = stats.server
+        let (run, up) = periodize(stats.uptime)
         var out = left("time since reset:     ", 13) + " " + right(up, 13) + "\n"
         for (legend, n) in [("dropped packets:      ", c.dropped), ("ignored packets:      ", UInt64(0)),
-                            ("received packets:     ", c.received), ("packets sent:         ", c.replied)] {
+                            ("received packets:     ", c.received), ("packets sent:         ", c.replied + c.kissesSent),
+                            ("control refused:      ", c.controlRefused)] {
             let a = packetize(n, run)
             out += left(legend, 13) + " " + right(a.0, 13) + " " + right(a.1, 10) + left(a.2, 3) + "\n"
         }
         return out
+    }
+
+    public static func monstatsJSON(_ stats: StatisticsSubject) -> JSONValue {
+        .object(StatisticsVariableTable.monitorRows.map { ($0.0, .int($0.3(stats.monitor))) })
     }
 
     public static func serverCountersJSON(_ c: ServerCounters, uptime: Double) -> JSONValue {
@@ -111,6 +121,11 @@ public enum SystemStatsView {
             ("dropped_bad_version", .uint(c.droppedBadVersion)),
             ("dropped_unsupported_mode", .uint(c.droppedUnsupportedMode)),
             ("dropped_malformed", .uint(c.droppedMalformed)),
+            ("restricted", .uint(c.droppedRestricted)),
+            ("rate_limited", .uint(c.rateLimited)),
+            ("kod_sent", .uint(c.kissesSent)),
+            ("control_requests", .uint(c.controlReceived)),
+            ("control_refused", .uint(c.controlRefused)),
             ("authenticated", .uint(c.authenticated)),
             ("authentication_failed", .uint(c.cryptoNAKs)),
         ])

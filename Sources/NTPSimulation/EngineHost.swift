@@ -58,6 +58,12 @@ public final class EngineHost: SimulatedHost {
         set { responder.restrictions = newValue }
     }
 
+    /// The MRU list of the clients this host served.
+    public var monitor: MRUList {
+        get { responder.monitor }
+        set { responder.monitor = newValue }
+    }
+
     /// `step now`: starts the burst; the outcome appears in the engine's `stepNowOutcome`.
     public func startStepNow(network: SimulatedNetwork) {
         perform(engine.startStepNow(), network: network)

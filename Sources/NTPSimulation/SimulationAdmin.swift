@@ -113,6 +113,10 @@ public final class SimulationAdmin: AdminAPI {
         host.restrictions.remove(network: network, prefixLength: prefixLength)
     }
     public func restrictions() -> [RestrictEntry] { host.restrictions.entries }
+    public func monitorSettings() -> MonitorSettings { host.monitor.settings }
+    public func setMonitorSettings(_ settings: MonitorSettings) { host.monitor.apply(settings) }
+    public func mruEntries() -> [MRUEntry] { host.monitor.entries() }
+    public func monitorReport() -> MonitorReport { host.monitor.report(at: host.engine.clock.now()) }
 
     public func step(by offset: Double) throws(AdminError) {
         do throws(ClockError) { try host.engine.step(by: offset) } catch { throw AdminError("cannot step the clock: \(error)") }

@@ -159,6 +159,13 @@ struct NTPSH: ParsableCommand {
         runner.listDirectory = { Directory.list($0) }
         runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
         if let config { try loadConfiguration(config, into: runner) }
+        // ntpq's `:config` (authenticated with the controlkey) runs through the same grammar:
+        // with --daemon through the runner that read the configuration, so its running
+        // configuration follows; with a shell, through one of its own (the shell's runner
+        // belongs to the shell's thread).
+        let configRunner = daemon ? runner : CommandRunner(admin: admin, json: false)
+        configRunner.readFile = runner.readFile
+        server.configure = { text in Self.configure(text, with: configRunner) }
         if checkConfig {
             print("\(config ?? "(no configuration)"): configuration OK")
             return
@@ -187,6 +194,24 @@ struct NTPSH: ParsableCommand {
             return
         }
         _ = InteractiveShell(runner: runner, admin: admin, assumeYes: yes).run()
+    }
+
+    /// Runs `:config` text (one or more ntp.conf lines) as configuration commands; only
+    /// configuration directives are accepted. "Config Succeeded" when every line did (ntpq
+    /// looks for exactly that), else the errors, one a line.
+    static func configure(_ text: String, with runner: CommandRunner) -> (ok: Bool, message: String) {
+        var errors: [String] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if let id = runner.grammar.match(line).command?.id, !CommandsManual.configuration.contains(id) {
+                errors.append(":config:\(i + 1): '\(line)' is not a configuration directive")
+                continue
+            }
+            let out = runner.run(line, from: .file(":config", line: i + 1))
+            if let e = out.error { errors.append(e) }
+        }
+        return errors.isEmpty ? (true, "Config Succeeded") : (false, errors.joined(separator: "\n"))
     }
 
     /// Runs the configuration file as a batch of configuration commands. Every error is

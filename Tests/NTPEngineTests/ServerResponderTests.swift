@@ -83,4 +83,35 @@ import Testing
         #expect(reply(&responder, request, from: lan, at: t).0 == .reply(length: 48))
         #expect(responder.counters.droppedRestricted == 2)
     }
+
+    @Test func limitedClientsGetRateKissesThatAreThemselvesLimited() throws {
+        var responder = ServerResponder(state: .unsynchronized(precision: PollExponent(-20)))
+        responder.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: [.limited, .kod]))
+        let t = UnixTime(seconds: 1_800_000_000, nanoseconds: 0)
+        let client = IPAddress("192.0.2.50")!
+        func ask(_ i: Int, at seconds: Double) -> (ServerResponder.Outcome, [UInt8], [UInt8]) {
+            let request = NTPHeader(mode: .client, poll: PollExponent(1), transmitTime: NTPTimestamp(rawValue: UInt64(0xABCD_0000 + i))).bytes
+            let (o, bytes) = reply(&responder, request, from: client, at: t.adding(seconds: seconds))
+            return (o, bytes, request)
+        }
+        #expect(ask(0, at: 0).0 == .reply(length: 48))
+        let (kissOutcome, kiss, request) = ask(1, at: 0.2)
+        #expect(kissOutcome == .reply(length: 48))
+        let h = try NTPHeader(decoding: kiss)
+        #expect(h.leap == .unsynchronized && h.stratum == 0 && h.mode == .server)
+        #expect(h.kissCode == .RATE)
+        #expect(h.poll == PollExponent(3), "raised to discard average")
+        let sent = try NTPHeader(decoding: request)
+        #expect(h.originTime == sent.transmitTime && h.receiveTime == sent.transmitTime)
+        #expect(ask(2, at: 0.4).0 == .drop(.rateLimited), "the kiss is rate limited too")
+        #expect(responder.counters.rateLimited == 2)
+        #expect(responder.counters.kissesSent == 1)
+        #expect(responder.counters.dropped == 1)
+        let entry = try #require(responder.monitor.entry(for: client))
+        #expect(entry.count == 3 && entry.dropped == 2 && entry.flags.contains(.limited))
+        // Without kod: dropped silently.
+        responder.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: [.limited]))
+        #expect(ask(3, at: 1.2).0 == .drop(.rateLimited))
+        #expect(responder.counters.kissesSent == 1)
+    }
 }

@@ -158,25 +158,53 @@ import Testing
         c.droppedTooShort = 4
         c.droppedMalformed = 1
         c.droppedUnsupportedMode = 5
+        c.currentVersion = 995
+        c.controlReceived = 7
+        c.rateLimited = 3
+        c.kissesSent = 1
         c.cryptoNAKs = 3
-        #expect(SystemStatsView.sysstats(c, uptime: 90061, controlRequests: 7) == """
-        uptime:                  1D 01:01:01
-        control requests:                  7
-        sysstats reset:          1D 01:01:01   1D 01:01:01
-        packets received:               1000          1000       90.0s/p       90.0s/p
-        bad length or format:              5             5    18012.0s/p    18012.0s/p
-        authentication failed:             3             3    30020.0s/p    30020.0s/p
-        declined:                          5             5    18012.0s/p    18012.0s/p
-        processed for time:              990           990       91.0s/p       91.0s/p
-
-        """)
-        #expect(SystemStatsView.iostats(ServerCounters(), uptime: 59.5) == """
+        let monitor = MRUList().report(at: Scenario.now)
+        let stats = StatisticsSubject(server: c, uptime: 90061, monitor: monitor)
+        let sysstats = SystemStatsView.sysstats(stats).split(separator: "\n").map { $0.replacing(#/ +$/#, with: "") }
+        #expect(sysstats == [
+            "uptime:                  1D 01:01:01",
+            "control requests:                  7",
+            "sysstats reset:          1D 01:01:01   1D 01:01:01",
+            "packets received:               1000          1000       90.0s/p       90.0s/p",
+            "current version:                 995           995       91.0s/p       91.0s/p",
+            "older version:                     0             0",
+            "NTPv1 total:                       0             0",
+            "NTPv1 clients:                     0             0",
+            "NTPv1 mode0:                       0             0",
+            "NTPv1 symm act:                    0             0",
+            "bad length or format:              5             5    18012.0s/p    18012.0s/p",
+            "authentication failed:             3             3    30020.0s/p    30020.0s/p",
+            "declined:                          5             5    18012.0s/p    18012.0s/p",
+            "restricted:                        0             0",
+            "rate limited:                      3             3    30020.0s/p    30020.0s/p",
+            "KoD responses:                     1             1    90061.0s/p    90061.0s/p",
+            "processed for time:              990           990       91.0s/p       91.0s/p",
+        ])
+        #expect(SystemStatsView.iostats(StatisticsSubject(server: ServerCounters(), uptime: 59.5, monitor: monitor)) == """
         time since reset:           00:01:00
         dropped packets:                   0              
         ignored packets:                   0              
         received packets:                  0              
         packets sent:                      0              
+        control refused:                   0              
 
         """)
+        let monstats = SystemStatsView.monstats(StatisticsSubject(server: c, uptime: 1, monitor: monitor))
+        #expect(monstats.hasPrefix("""
+        enabled:                           1
+        hash slots in use:                 0
+        addresses in use:                  0
+        peak addresses:                    0
+        maximum addresses:             13107
+        reclaim above count:             600
+        reclaim maxage:             01:00:00
+        reclaim minage:             00:01:04
+
+        """))
     }
 }
