@@ -29,6 +29,13 @@ public final class ConfigurationKeeper: @unchecked Sendable {
         return lock.withLock { _ in runner.run(line, from: origin) }
     }
 
+    /// Runs `body` with the runner when no attached shell is using it; nil when one is. For
+    /// ntpq's `:config`, which runs on the engine's loop thread: it must not wait for a shell
+    /// that may itself be waiting for the loop.
+    public func ifAvailable<T: Sendable>(_ body: (CommandRunner) -> T) -> T? {
+        lock.withLockIfAvailable { _ in body(runner) }
+    }
+
     /// SIGHUP: reads the configuration file again. A file with errors changes nothing (each
     /// error is logged as FILE:LINE:COL: message); a valid one is applied as the difference
     /// from the file as last read (``RunningConfig/reload(live:read:reread:)``): entries gone

@@ -174,6 +174,11 @@ struct NTPSH: ParsableCommand {
         if daemon {
             let keeper = ConfigurationKeeper(runner: runner, log: log)
             server.reload = { keeper.reload() }
+            // `:config` shares the one running configuration with the attached shells.
+            server.configure = { text in
+                keeper.ifAvailable { Self.configure(text, with: $0) }
+                    ?? (false, "an attached shell is changing the configuration; try again")
+            }
             if let path = controlSocketPath() {
                 do {
                     server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
