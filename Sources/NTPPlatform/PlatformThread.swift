@@ -30,6 +30,16 @@ public final class PlatformThread {
 
     /// Nobody will join it: its resources go back to the system when it ends.
     public func detach() { pthread_detach(handle) }
+
+    /// Sleeps the calling thread for `seconds` of real time (in chunks of at most a second).
+    public static func sleep(seconds: Double) {
+        var left = seconds
+        while left > 0 {
+            let chunk = min(left, 1)
+            usleep(UInt32(chunk * 1e6))
+            left -= chunk
+        }
+    }
 }
 
 /// Termination signals taken synchronously: blocked in every thread (call ``block()`` before

@@ -91,12 +91,5 @@ public final class LocalAdmin: AdminAPI {
         }
     }
 
-    public func sleep(seconds: Double) {
-        var left = seconds
-        while left > 0 {
-            let chunk = min(left, 1)
-            usleep(UInt32(chunk * 1e6))
-            left -= chunk
-        }
-    }
+    public func sleep(seconds: Double) { PlatformThread.sleep(seconds: seconds) }
 }

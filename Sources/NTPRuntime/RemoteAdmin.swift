@@ -99,14 +99,7 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
     public func waitForSync(timeout: Double) -> Bool { value(ControlCalls.waitForSync, .init(timeout), otherwise: false) }
     public func sampleHistory() -> SampleHistory { value(ControlCalls.sampleHistory, Nothing(), otherwise: SampleHistory()) }
     /// Real time passes here as it does for the engine.
-    public func sleep(seconds: Double) {
-        var left = seconds
-        while left > 0 {
-            let chunk = min(left, 1)
-            usleep(UInt32(chunk * 1e6))
-            left -= chunk
-        }
-    }
+    public func sleep(seconds: Double) { PlatformThread.sleep(seconds: seconds) }
 
     // Configuration
     public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
