@@ -121,6 +121,16 @@ struct ModeSixTests {
         return out
     }
 
+    /// Shell lines that wait (bounded) until ntpsh answers ntpq's rv on 127.0.0.1.
+    static var waitForAnswer: String {
+        "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(ntpq) -c rv 127.0.0.1 2>/dev/null | grep -q stratum && break; sleep 0.2; done\n"
+    }
+
+    /// `ntpsh --daemon` on 127.0.0.1:123 with `config`, in the background as $P.
+    static func daemonLine(config path: String) -> String {
+        "\(ntpshBinary()) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(path) 2>/dev/null & P=$!\n"
+    }
+
     static func lines(_ text: String, _ prefixes: [String]) -> [String] {
         text.split(separator: "\n").map(String.init).filter { l in prefixes.contains { l.hasPrefix($0) } }
     }
@@ -221,8 +231,8 @@ struct ModeSixTests {
         // An upstream that never answers: running, never synchronised.
         try "restrict default nomrulist\nserver 127.0.0.9 iburst\n".write(toFile: path + "/ntp.conf", atomically: true, encoding: .utf8)
         var script = "echo '== none'; timeout 30 /usr/bin/ntpstat 2>&1; echo \"rc=$?\"\n"
-        script += "\(ntpshBinary()) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(path)/ntp.conf 2>/dev/null & P=$!\n"
-        script += "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(Self.ntpq) -c rv 127.0.0.1 2>/dev/null | grep -q stratum && break; sleep 0.2; done\n"
+        script += Self.daemonLine(config: path + "/ntp.conf")
+        script += Self.waitForAnswer
         script += "echo '== unsync'; timeout 30 /usr/bin/ntpstat 2>&1; echo \"rc=$?\"\n"
         script += "echo '== mrulist'; \(Self.ntpq) -c mrulist 127.0.0.1 2>&1; echo \"rc=$?\"\n"
         script += "kill $P; wait $P\n"
@@ -261,7 +271,7 @@ struct ModeSixTests {
         var script = "ip addr add 10.9.9.9/32 dev lo 2>/dev/null; mkfifo \(path)/in\n"
         script += "\(ntpshBinary()) --clock observe --port 123 -c \(path)/ntp.conf -f - < \(path)/in > \(path)/shell.out 2>&1 & P=$!\n"
         script += "exec 3>\(path)/in\n"
-        script += "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(Self.ntpq) -c rv 127.0.0.1 2>/dev/null | grep -q stratum && break; sleep 0.2; done\n"
+        script += Self.waitForAnswer
         let commands: [(String, String)] = [
             ("reslist", "\(keyed) -c reslist 127.0.0.1"),
             ("ifstats", "\(keyed) -c ifstats 127.0.0.1"),
@@ -322,8 +332,8 @@ struct ModeSixTests {
                 s.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", 123))
                 s.close()
             """
-        var script = "\(ntpshBinary()) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(path) 2>/dev/null & P=$!\n"
-        script += "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(Self.ntpq) -c rv 127.0.0.1 2>/dev/null | grep -q stratum && break; sleep 0.2; done\n"
+        var script = Self.daemonLine(config: path)
+        script += Self.waitForAnswer
         script += "/usr/bin/python3 -c '\(clients)'\n"
         script += "echo '== mrulist'; \(Self.ntpq) -n -c mrulist 127.0.0.1 2>&1; echo \"rc=$?\"\n"
         script += "echo '== sorted'; \(Self.ntpq) -n -c 'mrulist sort=addr' 127.0.0.1 2>&1 | head -5; echo \"rc=$?\"\n"
