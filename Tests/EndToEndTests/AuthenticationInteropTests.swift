@@ -40,6 +40,18 @@ struct AuthenticationInteropTests {
         return try run(ntpshBinary(), args, timeout: 60)
     }
 
+    /// ntpsh --daemon serving its local clock on 127.0.0.1:`port` with ``ntpKeys`` (written to `dir`), 1–3 trusted.
+    func keyedServer(port: UInt16, dir: String) throws -> Background {
+        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
+        return try startServer(port: port, config: """
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            keys \(dir)/ntp.keys
+            trustedkey 1 2 3
+
+            """)
+    }
+
     @Test("ntpsh → chronyd: MD5, SHA1 and AES128 keys synchronise with `auth ok`; a wrong secret gets no answer")
     func toChronyd() throws {
         let dir = try temporaryDirectory()
@@ -62,16 +74,9 @@ struct AuthenticationInteropTests {
     func fromChronyd() throws {
         let port = try freeUDPPort()
         let dir = try temporaryDirectory()
-        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
         try Self.chronyKeys.write(toFile: "\(dir)/chrony.keys", atomically: true, encoding: .utf8)
         try Self.wrongKeys.write(toFile: "\(dir)/wrong.keys", atomically: true, encoding: .utf8)
-        let server = try startServer(port: port, config: """
-            server 127.127.1.0
-            fudge 127.127.1.0 stratum 10
-            keys \(dir)/ntp.keys
-            trustedkey 1 2 3
-
-            """)
+        let server = try keyedServer(port: port, dir: dir)
         defer { server.stop() }
         func chronyd(key: UInt32, keyfile: String) throws -> String {
             let r = try run("/usr/sbin/chronyd", [
@@ -133,14 +138,7 @@ struct AuthenticationInteropTests {
     func cryptoNAKBetweenNtpsh() throws {
         let port = try freeUDPPort()
         let dir = try temporaryDirectory()
-        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
-        let server = try startServer(port: port, config: """
-            server 127.127.1.0
-            fudge 127.127.1.0 stratum 10
-            keys \(dir)/ntp.keys
-            trustedkey 1 2 3
-
-            """)
+        let server = try keyedServer(port: port, dir: dir)
         defer { server.stop() }
         let r = try client(Self.wrongKeys, key: 1, server: "127.0.0.1 port \(port)", wait: "4s")
         #expect(r.stdout.contains("127.0.0.1 authentication failed: crypto-NAK (the server could not authenticate our request); ignored"),
