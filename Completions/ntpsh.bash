@@ -165,7 +165,7 @@ _ntpsh() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--keep-going --json --daemon -g -x -q --yes --check-config --version -h --help)
     local -a repeating_options=(--listen -e --execute)
-    local -a non_repeating_options=(-c --config --clock --port -f --file --lab)
+    local -a non_repeating_options=(-c --config --clock --port -f --file --control-socket --attach --lab)
     __ntpsh_offer_flags_options 0
 
     # Offer option value completions
@@ -192,8 +192,16 @@ _ntpsh() {
         __ntpsh_add_completions -f
         return
         ;;
+    '--control-socket')
+        __ntpsh_add_completions -f
+        return
+        ;;
+    '--attach')
+        __ntpsh_add_completions -f
+        return
+        ;;
     '--lab')
-        __ntpsh_add_completions -W 'list'$'\n''server-tutorial'$'\n''client-tutorial'$'\n''ntpd-vs-ntpdate'$'\n''falseticker'$'\n''why-unsynchronised'
+        __ntpsh_add_completions -W 'list'$'\n''server-tutorial'$'\n''client-tutorial'$'\n''lan-client'$'\n''ntpd-vs-ntpdate'$'\n''falseticker'$'\n''drift-file'$'\n''why-unsynchronised'
         return
         ;;
     esac

@@ -41,17 +41,19 @@ _ntpsh() {
 
     local -i ret=1
     local -ar ___clock=('auto' 'system' 'observe' 'simulated')
-    local -ar ___lab=('list' 'server-tutorial' 'client-tutorial' 'ntpd-vs-ntpdate' 'falseticker' 'why-unsynchronised')
+    local -ar ___lab=('list' 'server-tutorial' 'client-tutorial' 'lan-client' 'ntpd-vs-ntpdate' 'falseticker' 'drift-file' 'why-unsynchronised')
     local -ar arg_specs=(
         '(-c --config)'{-c,--config}'[Configuration file (ntp.conf syntax).]:file:_files'
         '--clock[Clock to discipline\: system (the OS clock; needs CAP_SYS_TIME), observe (read the OS clock, never change it), simulated, or auto (system when permitted, else observe).]:kind:{__ntpsh_complete "${___clock[@]}"}'
         '*--listen[Address to serve on (repeatable). Default\: every IPv4 and IPv6 address.]:addr:'
-        '--port[UDP port for NTP (0 serves nothing).]:n:'
+        '--port[UDP port for NTP (default 123; 0 serves nothing). With --lab\: serve the lab'\''s time on loopback (127.0.0.1, or --listen) at this port.]:n:'
         '*'{-e,--execute}'[Run this command (repeatable), then exit.]:command:{__ntpsh_custom_complete ---completion -- --execute "${current_word_index}" "$(__ntpsh_cursor_index_in_current_word)"}'
         '(-f --file)'{-f,--file}'[Run the commands in this file ('\''-'\''\: standard input), then exit.]:file:_files'
         '--keep-going[Go on after a failing command in a batch.]'
         '--json[Every view prints JSON.]'
         '--daemon[Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.]'
+        '--control-socket[With --daemon\: serve the shell'\''s commands on this Unix socket (mode 0660; changes need root, the engine'\''s user or the socket'\''s group). Default under systemd\: $RUNTIME_DIRECTORY/ntpsh.sock.]:path:_files'
+        '--attach[Attach the shell (or -e/-f) to a running engine through its control socket (default /run/ntpsh/ntpsh.sock); exit status 2 if the engine goes away.]:path:_files'
         '-g[Allow the first clock correction to exceed the panic threshold (1000 s).]'
         '-x[Never step the clock; slew every correction.]'
         '-q[Set the clock once, then exit (as ntpd -q).]'

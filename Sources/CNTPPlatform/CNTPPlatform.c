@@ -39,3 +39,24 @@ int ntpsh_ntp_adjtime(struct timex *tx) {
 int ntpsh_clock_adjtime(clockid_t clock, struct timex *tx) {
     return clock_adjtime(clock, tx);
 }
+
+int ntpsh_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid) {
+    struct ucred cred;
+    socklen_t length = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return -1;
+    *pid = cred.pid;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    return 0;
+}
+
+int ntpsh_peer_groups(int fd, unsigned int *groups, int *count) {
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+    _Static_assert(sizeof(gid_t) == sizeof(unsigned int), "gid_t size");
+    socklen_t length = (socklen_t)(*count * sizeof(gid_t));
+    int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &length);
+    *count = (int)(length / sizeof(gid_t));
+    return rc;
+}

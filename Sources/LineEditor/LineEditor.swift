@@ -49,6 +49,15 @@ public final class LineEditor: @unchecked Sendable {
     /// `?`: the text to print below the line; the line is then redrawn unchanged. Inside a
     /// double-quoted string, or with no describer, `?` is inserted as typed.
     public var describe: ((_ line: String, _ cursor: Int) -> String)?
+    /// Work done while waiting for a key, on the reading thread: called when no input came for
+    /// `idleInterval` seconds, and when a descriptor in `watchedDescriptors` is readable. It may
+    /// call `printAbove`. Nil: the reader just waits.
+    public var idle: (() -> Void)?
+    public var idleInterval: Double = 0.1
+    /// Descriptors polled with the input (a lab's UDP socket); `idle` handles them.
+    public var watchedDescriptors: [Int32] = []
+    /// When `idle` last ran (monotonic seconds).
+    private var lastIdle = 0.0
 
     private let el: OpaquePointer
     private let history: OpaquePointer
@@ -212,10 +221,22 @@ public final class LineEditor: @unchecked Sendable {
             }
             var fds = [pollfd(fd: inputFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            let r = poll(&fds, 2, -1)
+                + watchedDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let timeout: Int32 = idle == nil ? -1 : Int32(max(1, min(idleInterval * 1000, 60_000)))
+            let r = poll(&fds, nfds_t(fds.count), timeout)
             if r < 0 {
                 if errno == EINTR { continue }
                 return -1
+            }
+            if let idle {
+                // On a timeout, a watched descriptor, or input arriving faster than the interval.
+                var ts = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+                if r == 0 || fds.dropFirst(2).contains(where: { $0.revents != 0 }) || now - lastIdle >= idleInterval {
+                    lastIdle = now
+                    idle()
+                }
             }
             if fds[1].revents != 0 { wakeUp() }
             if fds[0].revents != 0 {

@@ -1,7 +1,7 @@
 public import NTPWire
 
 /// Identifies an association for the life of the engine (ntpq's `assid`).
-public struct AssociationID: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct AssociationID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var rawValue: UInt16
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
     public static func < (a: AssociationID, b: AssociationID) -> Bool { a.rawValue < b.rawValue }
@@ -9,8 +9,8 @@ public struct AssociationID: Hashable, Comparable, Sendable, CustomStringConvert
 }
 
 /// How an association was configured (the `server`, `pool` and `peer` directives).
-public struct AssociationConfiguration: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
+public struct AssociationConfiguration: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable, Equatable {
         /// `server`: a unicast client association.
         case server
         /// `pool`: a name that brings in several servers (this entry spawns them).
@@ -49,7 +49,7 @@ public struct AssociationConfiguration: Sendable, Equatable {
 }
 
 /// Where an association is in its life.
-public enum AssociationState: String, Sendable, Equatable {
+public enum AssociationState: String, Sendable, Codable, Equatable {
     /// Waiting for its name to resolve.
     case resolving
     /// Name did not resolve; retried with backoff.
@@ -83,7 +83,7 @@ public enum SelectStatus: Character, Sendable, Equatable, CaseIterable {
 }
 
 /// Counters ntpq's `rv ASSOCID` and `peers` need about packets from one source.
-public struct AssociationCounters: Sendable, Equatable {
+public struct AssociationCounters: Sendable, Codable, Equatable {
     public var sent: UInt64 = 0
     public var received: UInt64 = 0
     public var duplicate: UInt64 = 0

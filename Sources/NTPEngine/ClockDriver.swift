@@ -1,7 +1,7 @@
 public import NTPWire
 
 /// Which clock the engine disciplines (`--clock`).
-public enum ClockKind: String, Sendable, CaseIterable {
+public enum ClockKind: String, Sendable, Codable, CaseIterable {
     /// `system` where the process may adjust the clock, else `observe`.
     case auto
     /// The operating system's clock: steps, slews and frequency go to the kernel.
@@ -62,7 +62,7 @@ extension ClockDriver {
 }
 
 /// What a clock reports about itself.
-public struct ClockStatus: Sendable, Equatable {
+public struct ClockStatus: Sendable, Codable, Equatable {
     public var kind: ClockKind
     /// Frequency correction in effect, ppm.
     public var frequency: Double

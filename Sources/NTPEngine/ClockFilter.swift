@@ -5,7 +5,7 @@ public import NTPWire
 /// shows and what the selection algorithm weighs. (The discipline uses every sample, weighted
 /// by its delay; see ``SourceStatistics``.)
 public struct ClockFilter: Sendable, Equatable {
-    public struct Sample: Sendable, Equatable {
+    public struct Sample: Sendable, Codable, Equatable {
         /// Reference minus local, seconds.
         public var offset: Double
         /// Round-trip delay, seconds.

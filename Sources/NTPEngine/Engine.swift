@@ -28,6 +28,8 @@ public final class Engine {
     public private(set) var associations: [AssociationID: Association] = [:]
     public private(set) var system: SystemVariables
     public private(set) var events: [EngineEvent] = []
+    /// Recent clock updates and peer samples (for `plot` and the statistics files).
+    public private(set) var history = SampleHistory()
     /// The keys (`keys`, `trustedkey`) associations configured with `key N` sign and verify with.
     public var keys = KeyStore()
     /// Events not yet taken by ``takeEvents()``.
@@ -400,6 +402,12 @@ public final class Engine {
         // While `step now` collects its burst, the discipline waits.
         let actions = reselect(now: now, update: accepted.added && stepNowStarted == nil)
         checkStepNow(now: now)
+        if accepted.added, let a = associations[id], let ip = a.address?.ip {
+            history.record(PeerSample(
+                time: clock.now(), id: id, address: ip, configured: a.spawnedBy == nil, reachable: a.reach != 0,
+                select: a.select, offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion,
+                jitter: a.jitter))
+        }
         return actions
     }
 
@@ -482,6 +490,8 @@ public final class Engine {
             let wasSynchronised = system.isSynchronized
             system.clockUpdated(peer: peer, offset: c.phase, jitter: c.jitter, clock: clock, at: now,
                                 leap: majorityLeap())
+            history.record(LoopSample(time: clock.now(), offset: c.phase, frequency: system.frequency,
+                                      jitter: system.clockJitter, wander: system.wander, timeConstant: system.timeConstant))
             scheduleLeap(now: now)
             if !wasSynchronised { record(.synchronised(stratum: system.stratum), at: now) }
             if configuration.setOnceAndExit {

@@ -1,5 +1,5 @@
 /// The engine-wide settings: `tinker`, `tos`, and the `-g`, `-x`, `-q` flags.
-public struct EngineConfiguration: Sendable, Equatable {
+public struct EngineConfiguration: Sendable, Codable, Equatable {
     /// `tinker step`: offsets beyond this are stepped, not slewed (ntpd: 0.128 s). 0 disables stepping.
     public var stepThreshold = 0.128
     /// `tinker stepout`: how long an offset beyond the step threshold must persist before it is

@@ -2,8 +2,8 @@ public import NTPWire
 
 /// Something the engine did or saw that an admin wants to hear about: logged by the daemon,
 /// printed above the prompt by the shell (`terminal monitor`), kept by `events`.
-public struct EngineEvent: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Codable, Equatable {
         case systemPeer(AssociationID, String)
         case noSystemPeer
         case synchronised(stratum: UInt8)

@@ -8,7 +8,7 @@ public import NTPWire
 ///
 /// Ordering (``Comparable``): every IPv4 address before every IPv6 address; IPv4 by value;
 /// IPv6 by its 128 bits, then by scope.
-public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+public enum IPAddress: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
     /// IPv4 as a host-order integer (`127.0.0.1` is `0x7f00_0001`).
     case v4(UInt32)
     /// IPv6 as two host-order halves of the 16 network-order bytes, and the scope (interface

@@ -2,12 +2,12 @@
 /// an action (listen, ignore, drop: listen but drop every packet) and what it applies to (all,
 /// ipv4, ipv6, wildcard, an interface name, an address or prefix); for each address the last
 /// rule that matches decides, and with none it is listened on, as ntpd does.
-public struct InterfaceRule: Sendable, Equatable, CustomStringConvertible {
-    public enum Action: String, Sendable, Equatable {
+public struct InterfaceRule: Sendable, Equatable, Codable, CustomStringConvertible {
+    public enum Action: String, Sendable, Equatable, Codable {
         case listen, ignore, drop
     }
 
-    public enum Target: Sendable, Equatable {
+    public enum Target: Sendable, Equatable, Codable {
         case all, ipv4, ipv6, wildcard
         case name(String)
         case prefix(IPAddress, Int)

@@ -9,7 +9,7 @@
 /// MACs longer than 20 bytes are truncated to 20 (RFC 7822 §7.5 caps NTPv4 MACs there).
 
 /// A MAC algorithm a key can name.
-public enum MACAlgorithm: Int32, Sendable, CaseIterable, CustomStringConvertible {
+public enum MACAlgorithm: Int32, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case md5 = 1
     case sha1 = 2
     case sha256 = 3
@@ -63,7 +63,7 @@ public enum MACAlgorithm: Int32, Sendable, CaseIterable, CustomStringConvertible
 }
 
 /// One key of the keys file.
-public struct SymmetricKey: Sendable, Equatable {
+public struct SymmetricKey: Sendable, Equatable, Codable {
     public var id: UInt32
     public var algorithm: MACAlgorithm
     /// The secret, de-hexed, sized for a CMAC cipher.
@@ -85,7 +85,7 @@ public protocol MACProvider: Sendable {
 }
 
 /// Why a MAC was not accepted.
-public enum AuthenticationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+public enum AuthenticationFailure: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     /// No MAC at all where one was required.
     case missing
     /// A crypto-NAK: the other side could not authenticate us.

@@ -2,7 +2,7 @@ public import NTPWire
 
 /// What views show about one association (`peers`, `associations`, `rv ASSOCID`). A plain
 /// snapshot: renderers take this, never the engine's internals.
-public struct PeerReport: Sendable, Equatable {
+public struct PeerReport: Sendable, Codable, Equatable {
     public enum Kind: Character, Sendable, Equatable {
         case unicast = "u", localClock = "l", pool = "p", symmetricActive = "s", symmetricPassive = "S"
     }
@@ -93,7 +93,7 @@ public struct PeerReport: Sendable, Equatable {
 }
 
 /// What views show about the system (`rv`, `sysinfo`, `ntpstat`, `tracking`).
-public struct SystemReport: Sendable, Equatable {
+public struct SystemReport: Sendable, Codable, Equatable {
     public var variables: SystemVariables
     /// Root dispersion grown to `now`, seconds.
     public var rootDispersionNow: Double

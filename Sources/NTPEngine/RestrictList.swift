@@ -1,5 +1,5 @@
 /// ntpd's restrict flags.
-public struct RestrictFlags: OptionSet, Sendable, Hashable {
+public struct RestrictFlags: OptionSet, Sendable, Codable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
@@ -36,7 +36,7 @@ public struct RestrictFlags: OptionSet, Sendable, Hashable {
 
 /// One `restrict` line: an address and prefix (the defaults are 0.0.0.0/0 and ::/0), flags, and
 /// how often it decided a packet.
-public struct RestrictEntry: Sendable, Equatable {
+public struct RestrictEntry: Sendable, Codable, Equatable {
     public var network: IPAddress
     public var prefixLength: Int
     public var flags: RestrictFlags

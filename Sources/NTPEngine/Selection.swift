@@ -22,7 +22,7 @@ public enum Selection {
         }
     }
 
-    public struct Settings: Sendable, Equatable {
+    public struct Settings: Sendable, Codable, Equatable {
         /// `tos minsane`: survivors needed to synchronise (ntpd default 1).
         public var minSane = 1
         /// `tos minclock`: the cluster algorithm stops pruning at this many (default 3).

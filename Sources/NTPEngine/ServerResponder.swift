@@ -167,7 +167,7 @@ public struct ServerResponder: Sendable {
 }
 
 /// Server-side packet counters (as `sysstats` and `iostats` show them).
-public struct ServerCounters: Sendable, Equatable {
+public struct ServerCounters: Sendable, Codable, Equatable {
     public var received: UInt64 = 0
     public var replied: UInt64 = 0
     public var droppedTooShort: UInt64 = 0

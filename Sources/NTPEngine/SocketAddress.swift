@@ -3,7 +3,7 @@
 /// lives in NTPPlatform.
 ///
 /// Ordering (``Comparable``): by address, then by port.
-public struct SocketAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct SocketAddress: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
     public var ip: IPAddress
     public var port: UInt16
 

@@ -25,7 +25,7 @@ public struct SourceStatistics: Sendable, Equatable {
     }
 
     /// The fit, valid at ``time``.
-    public struct Estimate: Sendable, Equatable {
+    public struct Estimate: Sendable, Codable, Equatable {
         /// Reference − local at `time`, seconds.
         public var offset: Double
         /// d(offset)/dt: the local clock's frequency error, as a fraction (negative: local fast).

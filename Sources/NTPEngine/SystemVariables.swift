@@ -1,7 +1,7 @@
 public import NTPWire
 
 /// RFC 5905 §11.3's system variables, as `rv` shows them and replies carry them.
-public struct SystemVariables: Sendable, Equatable {
+public struct SystemVariables: Sendable, Codable, Equatable {
     public var leap: LeapIndicator = .unsynchronized
     /// 16 until the first clock update.
     public var stratum: UInt8 = NTPConstants.maxStratum

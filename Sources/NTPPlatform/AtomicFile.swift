@@ -17,14 +17,7 @@ public enum AtomicFile {
             close(fd)
             if !ok { unlink(temp) }
         }
-        var bytes = Array(contents.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = try systemCall("write") {
-                bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            }
-            written += n
-        }
+        try writeAll(contents, to: fd)
         _ = try systemCall("fsync") { fsync(fd) }
         if keepBackup, access(path, F_OK) == 0 {
             // The backup is replaced atomically too: a hard link under a temporary name, renamed.
@@ -40,7 +33,17 @@ public enum AtomicFile {
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
-        bytes.removeAll()
+    }
+
+    static func writeAll(_ contents: String, to fd: Int32) throws(SystemCallError) {
+        let bytes = Array(contents.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = try systemCall("write") {
+                bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            }
+            written += n
+        }
     }
 
     private static func pauseForCrashTest(at point: String) {
@@ -50,5 +53,14 @@ public enum AtomicFile {
         let fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         if fd >= 0 { close(fd) }
         for _ in 0..<600 { usleep(100_000) }
+    }
+}
+
+/// Appends to a log-like file (statistics files), creating it; each call opens, writes and closes.
+public enum AppendFile {
+    public static func append(_ contents: String, to path: String) throws(SystemCallError) {
+        let fd = try systemCall("open") { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+        defer { close(fd) }
+        try AtomicFile.writeAll(contents, to: fd)
     }
 }

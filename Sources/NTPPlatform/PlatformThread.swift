@@ -27,6 +27,9 @@ public final class PlatformThread {
 
     /// Waits for the thread to finish.
     public func join() { pthread_join(handle, nil) }
+
+    /// Nobody will join it: its resources go back to the system when it ends.
+    public func detach() { pthread_detach(handle) }
 }
 
 /// Termination signals taken synchronously: blocked in every thread (call ``block()`` before

@@ -57,6 +57,16 @@ public final class Daemon {
     private let inbox = Inbox()
     /// The thread running the loop after ``start()``, nil while the caller's thread owns it.
     private var loopThread: PlatformThread?
+    /// The thread running the event loop now (set when it starts, cleared once it is done and
+    /// nothing can post to it any more); calls from other threads are posted to it.
+    private let loopOwner = Mutex<pthread_t?>(nil)
+    /// Set once the event loop has ended: calls that wait for the engine (`wait sync`) give up.
+    private let loopEnded = Atomic<Bool>(false)
+    var isShuttingDown: Bool { loopEnded.load(ordering: .relaxed) }
+    /// `--control-socket`: the AdminAPI served on a Unix socket while ``runUntilSignalled()`` runs.
+    public var control: ControlServer?
+    /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
+    public var reload: (@Sendable () -> Void)?
     let started = OSClock.monotonicNanoseconds()
     var serverCounters: ServerCounters { responder.counters }
     private let clock: any ClockDriver
@@ -79,6 +89,9 @@ public final class Daemon {
     private var stopping = false
     private var exitStatus: Int32 = 0
     private let resolved = ResolvedQueue()
+    /// `statistics`/`filegen`: loopstats and peerstats lines from the engine's history.
+    private var statisticsWriter = StatisticsWriter()
+    private var statisticsFailed: String?
 
     private let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
     private let sendBatch = UDPSendBatch(capacity: 64, bufferSize: ServerResponder.replyCapacity)
@@ -139,25 +152,73 @@ public final class Daemon {
     /// Serves until SIGTERM or SIGINT, or until the engine exits (`-q`, panic). Returns the
     /// process exit status.
     public func runUntilSignalled() -> Int32 {
-        TerminationSignals.block()
+        let signals = TerminationSignals.stop + [SIGHUP]
+        TerminationSignals.block(signals)
         for s in serverSockets { log.notice("listening on \(s.localAddress.ip) port \(s.localAddress.port)") }
         if serverSockets.isEmpty { log.notice("--port 0: serving nothing") }
         let writeEnd = wake.write
+        let reload = self.reload
+        let log = self.log
         do {
             _ = try PlatformThread(name: "ntpsh-signals") {
-                let sig = TerminationSignals.wait()
-                var byte = UInt8(truncatingIfNeeded: sig)
-                _ = write(writeEnd, &byte, 1)
+                while true {
+                    let sig = TerminationSignals.wait(signals)
+                    if sig == SIGHUP {
+                        // Re-read off the loop thread: the loop keeps serving while the file is checked.
+                        log.notice("SIGHUP received, re-reading the configuration")
+                        SystemdNotify.send("RELOADING=1")
+                        if let reload { reload() } else { log.warning("SIGHUP: no configuration file was read; nothing to re-read") }
+                        SystemdNotify.send("READY=1")
+                        continue
+                    }
+                    var byte = UInt8(truncatingIfNeeded: sig)
+                    _ = write(writeEnd, &byte, 1)
+                    return
+                }
             }
         } catch {
             log.error("cannot start the signal thread: \(error)")
             return 1
         }
+        loopOwner.withLock { $0 = pthread_self() }
+        if let control {
+            do { try control.start() } catch {
+                log.error("control socket \(control.listener.path): \(error)")
+                return 1
+            }
+            log.notice("control socket \(control.listener.path)")
+        }
+        SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
+            : "serving NTP on port \(serverSockets[0].localAddress.port)"))
         eventLoop()
+        loopEnded.store(true, ordering: .relaxed)
+        SystemdNotify.send("STOPPING=1")
+        if let control { stopControl(control) }
+        loopOwner.withLock { $0 = nil }
         saveDrift()
         let c = responder.counters
         log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
         return exitStatus
+    }
+
+    /// Closes the control socket. Clients still inside a call wait for the loop: their jobs are
+    /// run here until their threads end (bounded: a call that never returns does not keep the
+    /// engine from stopping).
+    private func stopControl(_ control: ControlServer) {
+        control.shutdown()
+        let deadline = OSClock.monotonicNanoseconds() + 5_000_000_000
+        while control.activeThreads > 0 {
+            if OSClock.monotonicNanoseconds() > deadline {
+                log.warning("control: \(control.activeThreads) client call(s) still running; stopping anyway")
+                break
+            }
+            var p = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 20)
+            var buf = [UInt8](repeating: 0, count: 64)
+            _ = read(wake.read, &buf, buf.count)
+            for job in inbox.take() { job(self) }
+        }
+        control.listener.close()
     }
 
     // MARK: - Running on a thread of its own (shell and batch modes)
@@ -173,14 +234,21 @@ public final class Daemon {
         guard let thread = loopThread else { return }
         post { d in d.stopping = true }
         thread.join()
+        loopEnded.store(true, ordering: .relaxed)
+        loopOwner.withLock { $0 = nil }
         loopThread = nil
         saveDrift()
     }
 
-    /// Runs `body` on the loop thread and returns its result; directly when the loop is not
-    /// running on a thread of its own.
+    /// Runs `body` on the loop thread and returns its result: directly when called on the loop
+    /// thread or when no loop runs (configuration at start), else posted to the loop and waited
+    /// for (the shell, control-socket clients, the SIGHUP re-read).
     func onLoop<T>(_ body: @escaping (Daemon) -> T) -> T {
-        guard loopThread != nil else { return body(self) }
+        if let owner = loopOwner.withLock({ $0 }) {
+            if pthread_equal(owner, pthread_self()) != 0 { return body(self) }
+        } else if loopThread == nil {
+            return body(self)
+        }
         let done = Completion<T>()
         post { d in done.finish(body(d)) }
         return done.wait()
@@ -297,6 +365,7 @@ public final class Daemon {
     // MARK: - The event loop
 
     private func eventLoop() {
+        loopOwner.withLock { $0 = pthread_self() }
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
         socketsChanged = true
@@ -329,6 +398,7 @@ public final class Daemon {
             let answers = resolved.take()
             for (id, addresses) in answers { perform(engine.resolved(id, addresses: addresses)) }
             if let w = engine.nextWakeup(), w <= clock.now() { perform(engine.handleTimer()) }
+            if statisticsWriter.settings.isActive { writeStatistics() }
             if OSClock.monotonicNanoseconds() >= nextDrift {
                 saveDrift()
                 nextDrift += Self.driftInterval * 1_000_000_000
@@ -501,6 +571,33 @@ public final class Daemon {
             }
         }
         if !replies.isEmpty { controlCounters.replied &+= 1 }
+    }
+
+    // MARK: - Statistics files
+
+    /// `statsdir`/`statistics`/`filegen`: statistics are written from now on.
+    func setStatistics(_ settings: StatisticsSettings) -> String? {
+        if !statisticsWriter.settings.isActive { statisticsWriter.skip(engine.history) }
+        statisticsWriter.settings = settings
+        statisticsFailed = nil
+        guard settings.isActive else { return nil }
+        var info = stat()
+        guard stat(settings.directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            return "warning: statsdir \(settings.directory) is not a directory; statistics files cannot be written"
+        }
+        return nil
+    }
+
+    private func writeStatistics() {
+        for (path, text) in statisticsWriter.take(from: engine.history) {
+            do throws(SystemCallError) {
+                try AppendFile.append(text, to: path)
+            } catch {
+                // Said once per file, not per line.
+                if statisticsFailed != path { log.warning("cannot write statistics file \(path): \(error)") }
+                statisticsFailed = path
+            }
+        }
     }
 
     // MARK: - Drift file

@@ -13,6 +13,8 @@ public final class LocalAdmin: AdminAPI {
     public func peerReports() -> [PeerReport] { daemon.onLoop { $0.engine.peerReports() } }
     public func systemReport() -> SystemReport { daemon.onLoop { $0.engine.systemReport(server: $0.serverCounters) } }
     public func events() -> [EngineEvent] { daemon.onLoop { $0.engine.events } }
+    public func sampleHistory() -> SampleHistory { daemon.onLoop { $0.engine.history } }
+    public func setStatistics(_ settings: StatisticsSettings) -> String? { daemon.onLoop { $0.setStatistics(settings) } }
     public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
     public func uptime() -> Double { Double(OSClock.monotonicNanoseconds() - daemon.started) / 1e9 }
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }
@@ -80,7 +82,7 @@ public final class LocalAdmin: AdminAPI {
         let deadline = OSClock.monotonicNanoseconds() + Int64(timeout * 1e9)
         while true {
             if daemon.onLoop({ $0.engine.system.isSynchronized }) { return true }
-            if OSClock.monotonicNanoseconds() >= deadline { return false }
+            if OSClock.monotonicNanoseconds() >= deadline || daemon.isShuttingDown { return false }
             usleep(20_000)
         }
     }

@@ -1,21 +1,43 @@
 import Glibc
 
-/// Log lines on stderr, one per event, with a level word (journald reads the stream as is).
+/// Log lines on stderr, one per event, with a level. Under systemd (`JOURNAL_STREAM` names
+/// this stderr, as sd-daemon(3) describes) each line starts with its syslog priority, `<3>` to
+/// `<6>`, which journald turns into the entry's priority; elsewhere `ntpsh: LEVEL: message`.
 /// Safe to use from any thread: each line is a single write(2).
 public struct Log: Sendable {
     public var name: String
     /// Only warnings and errors (the shell shows events through `terminal monitor` instead).
     public var quiet: Bool
+    /// Lines carry `<N>` priority prefixes for journald.
+    public var journal: Bool
 
-    public init(name: String, quiet: Bool = false) { self.name = name; self.quiet = quiet }
+    public init(name: String, quiet: Bool = false, journal: Bool = Log.stderrIsJournal()) {
+        self.name = name; self.quiet = quiet; self.journal = journal
+    }
 
-    public func error(_ message: String) { emit("error", message) }
-    public func warning(_ message: String) { emit("warning", message) }
-    public func notice(_ message: String) { if !quiet { emit("notice", message) } }
-    public func info(_ message: String) { if !quiet { emit("info", message) } }
+    public func error(_ message: String) { emit(3, "error", message) }
+    public func warning(_ message: String) { emit(4, "warning", message) }
+    public func notice(_ message: String) { if !quiet { emit(5, "notice", message) } }
+    public func info(_ message: String) { if !quiet { emit(6, "info", message) } }
 
-    private func emit(_ level: String, _ message: String) {
-        var line = "\(name): \(level): \(message)\n"
-        line.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+    /// The line as written: `<5>message` for journald, else `ntpsh: notice: message`.
+    func line(_ priority: Int, _ level: String, _ message: String) -> String {
+        journal ? "<\(priority)>\(message)\n" : "\(name): \(level): \(message)\n"
+    }
+
+    private func emit(_ priority: Int, _ level: String, _ message: String) {
+        var text = line(priority, level, message)
+        text.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+    }
+
+    /// Whether stderr is the stream systemd connected to the journal: `JOURNAL_STREAM` is
+    /// `DEVICE:INODE` of that stream, and stderr must still be it (not redirected by a child).
+    public static func stderrIsJournal() -> Bool {
+        guard let env = getenv("JOURNAL_STREAM") else { return false }
+        let parts = String(cString: env).split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var info = stat()
+        guard fstat(2, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
     }
 }

@@ -1,9 +1,13 @@
 public import NTPEngine
 
 /// Everything the shell asks of an engine. The shell talks to the engine only through this:
-/// implemented in-process by NTPRuntime, in virtual time by NTPSimulation (labs), and later
-/// over a control socket. Calls are synchronous; implementations marshal them onto the thread
-/// that owns the engine.
+/// implemented in-process by NTPRuntime (`LocalAdmin`), in virtual time by NTPSimulation (labs),
+/// and over the control socket (NTPRuntime's `RemoteAdmin`, `ntpsh --attach`). Calls are
+/// synchronous; implementations marshal them onto the thread that owns the engine.
+///
+/// A new member must also travel over the control socket: a `ControlCall` in ``ControlCalls``
+/// (ControlProtocol.swift), its handler in `ControlCalls.all`, the method in `RemoteAdmin`, and
+/// a row in Docs/control-protocol.md (four short steps, listed there).
 public protocol AdminAPI: AnyObject {
     // Views
     func peerReports() -> [PeerReport]
@@ -54,6 +58,19 @@ public protocol AdminAPI: AnyObject {
     func sleep(seconds: Double)
     /// Events recorded since the last call (for `terminal monitor`).
     func takeEvents() -> [EngineEvent]
+    /// The engine's recent clock updates and peer samples (for `plot`).
+    func sampleHistory() -> SampleHistory
+    /// `statsdir`, `statistics`, `filegen`: which statistics files to write from now on, and
+    /// where; returns a note or a warning to show, if any.
+    func setStatistics(_ settings: StatisticsSettings) -> String?
+}
+
+extension AdminAPI {
+    /// An engine that keeps no history (a remote one that cannot send it) has none to plot.
+    public func sampleHistory() -> SampleHistory { SampleHistory() }
+    public func setStatistics(_ settings: StatisticsSettings) -> String? {
+        settings.isActive ? "note: this engine writes no statistics files" : nil
+    }
 }
 
 /// A refused or failed administrative action, in words for the admin.

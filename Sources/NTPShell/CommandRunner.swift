@@ -12,9 +12,11 @@ public final class CommandRunner {
     public var json: Bool
     /// Width for views that wrap (`rv`) and widen (`peers`).
     public var terminalWidth = 80
+    /// `plot` draws with Unicode braille (output is a terminal); plain ASCII when false.
+    public var unicodeCharts = false
     /// `terminal monitor`: print engine events as they happen.
     public private(set) var monitor = false
-    public private(set) var running = RunningConfig()
+    public internal(set) var running = RunningConfig()
     /// True while the configuration file is read: entries remember their file line (for `write`);
     /// commands from batches and the prompt are additions.
     public var recordsOrigins = false
@@ -26,7 +28,7 @@ public final class CommandRunner {
     /// ntpd's limit on nested `includefile`.
     static let maxIncludeDepth = 5
     /// The file line being run, recorded with the entries it creates (for `write`).
-    private var currentOrigin: RunningConfig.Origin?
+    var currentOrigin: RunningConfig.Origin?
     /// The configuration file and its text as read (for `write`).
     public var configFile: (path: String, text: String)?
     /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
@@ -39,9 +41,32 @@ public final class CommandRunner {
     public var host = HostInfo()
     /// The lab world (`ntpsh --lab`): `lab …` commands and `expect offset` need it.
     public var lab: (any LabControl)?
+    /// `statsdir`, `statistics`, `filegen` as given so far.
+    var statistics = StatisticsSettings()
+    /// Where configuration commands run when the running configuration lives elsewhere: an
+    /// attached shell (`ntpsh --attach`) hands them (and `show running-config`, `write`) to the
+    /// engine's own runner, so every shell shares one running configuration and the engine
+    /// writes its own file. Nil: they run here.
+    public var configurationOwner: ((_ line: String, _ origin: Origin) -> Output)?
+
+    /// The commands an attached shell hands to the engine: the configuration directives and
+    /// what reads or writes the running configuration.
+    public static let engineOwned: Set<String> = CommandsManual.configuration.union(["show-running-config", "write"])
+
+    /// The id of `line`'s command when it is one the engine's runner owns (``engineOwned``).
+    public static func engineOwnedCommand(_ line: String) -> String? {
+        let (command, _) = splitFilters(line)
+        guard let id = NTPCommands.grammar.match(command).command?.id, engineOwned.contains(id) else { return nil }
+        return id
+    }
+
+    /// Whether `line` (an engine-owned command) only reads: `show running-config`.
+    public static func isView(_ line: String) -> Bool { engineOwnedCommand(line) == "show-running-config" }
+    /// What `lab at` commands printed while time passed; shown after the command that let it pass.
+    var labScheduledOutput: [Output] = []
 
     /// What a command produced.
-    public struct Output: Sendable, Equatable {
+    public struct Output: Sendable, Equatable, Codable {
         public var text: String = ""
         public var error: String?
         /// The command's exit status (`ntpstat`: 0/1/2; `wait sync`: 0/1; errors: 1).
@@ -63,7 +88,7 @@ public final class CommandRunner {
     }
 
     /// Where a line came from, which decides how its errors read.
-    public enum Origin: Sendable, Equatable {
+    public enum Origin: Sendable, Equatable, Codable {
         /// Typed at the prompt: `% …` messages, the line echoed with a `^` under the column.
         case prompt
         /// Line `line` of a file (`FILE:LINE:COL: message`); `-` for standard input.
@@ -77,11 +102,12 @@ public final class CommandRunner {
     public func run(_ line: String, from origin: Origin = .prompt) -> Output {
         let (command, filters) = Self.splitFilters(line)
         var out = runCommand(command, from: origin)
+        if !labScheduledOutput.isEmpty { out = withScheduledOutput(out) }
         guard !filters.isEmpty else { return out }
         for filter in filters {
             switch Self.applyFilter(filter, to: out.text) {
             case .success(let text): out.text = text
-            case .failure(let e): return .failure(locate(e.description, column: 1, origin: origin, shell: "% " + e.description))
+            case .failure(let e): return .failure(Self.locate(e.description, column: 1, origin: origin, shell: "% " + e.description))
             }
         }
         return out
@@ -135,25 +161,54 @@ public final class CommandRunner {
         case .empty:
             return Output()
         case .ok(let parsed):
+            if let owner = configurationOwner, Self.engineOwned.contains(parsed.id) { return owner(line, origin) }
             var out = execute(parsed, line: line)
             // Errors from an included file already name their own file and line.
             if let error = out.error, parsed.id != "includefile" {
-                out.error = locate(error, column: 1, origin: origin, shell: error)
+                out.error = Self.locate(error, column: 1, origin: origin, shell: error)
             }
             return out
         default:
             let message = match.message ?? "invalid input"
             let shell = match.errorMessage(line: line) ?? "% Invalid input"
-            return .failure(locate(message, column: match.column ?? 1, origin: origin, shell: shell))
+            return .failure(Self.locate(message, column: match.column ?? 1, origin: origin, shell: shell))
         }
     }
 
-    private func locate(_ message: String, column: Int, origin: Origin, shell: String) -> String {
+    /// An error from an engine-owned command refused before it ran, placed as the line's own
+    /// errors are (`% …` at the prompt, `FILE:LINE:1: …`, `-e N:1: …`).
+    public static func locate(_ message: String, origin: Origin) -> String {
+        locate(message, column: 1, origin: origin, shell: "% " + message)
+    }
+
+    static func locate(_ message: String, column: Int, origin: Origin, shell: String) -> String {
         switch origin {
         case .prompt: return shell.hasSuffix("\n") ? String(shell.dropLast()) : shell
         case .file(let name, let line): return "\(name):\(line):\(column): \(message)"
         case .option(let n): return "-e \(n):\(column): \(message)"
         }
+    }
+
+    /// Runs a configuration file's text, every line, recording where each entry came from (for
+    /// `write`). Returns what the lines printed and every error (`FILE:LINE:COL: message`); with
+    /// no error, the file becomes ``configFile``.
+    public func loadConfiguration(_ text: String, path: String) -> (output: String, errors: [String]) {
+        var output = "", errors: [String] = []
+        recordsOrigins = true
+        defer { recordsOrigins = false }
+        for (i, line) in text.configurationLines.enumerated() {
+            let out = run(String(line), from: .file(path, line: i + 1))
+            output += out.text
+            if let e = out.error { errors.append(e) }
+        }
+        if errors.isEmpty { configFile = (path, text) }
+        return (output, errors)
+    }
+
+    /// After a configuration reload: `running` (read from `file`) is the running configuration.
+    public func adoptConfiguration(_ running: RunningConfig, file: (path: String, text: String)) {
+        self.running = running
+        configFile = file
     }
 
     /// The completion hooks for Tab (association addresses and ids), over a snapshot of the
@@ -279,6 +334,8 @@ public final class CommandRunner {
             }
             let removed = running.remove(id: "restrict", key: restrictKey(a))
             return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
+        case "statsdir", "statistics", "filegen":
+            return statisticsCommand(p, line: line)
         case "unrestrict":
             return unrestrict(a)
         case "keys":
@@ -313,12 +370,12 @@ public final class CommandRunner {
             return Output()
         case "show-keys":
             return keysView(json: wantsJSON)
-        case "discard", "leapfile", "logfile", "statsdir", "requestkey":
+        case "discard", "leapfile", "logfile", "requestkey":
             running.set(id: p.id, key: "", line: canonical(line), origin: currentOrigin)
             return Output()
         case "interface", "nic", "no-interface", "no-nic":
             return interface(a, remove: p.id.hasPrefix("no-"), line: line)
-        case "statistics", "enable", "disable", "filegen":
+        case "enable", "disable":
             running.set(id: p.id, key: canonical(line), line: canonical(line), origin: currentOrigin)
             return Output()
         case "includefile":
@@ -415,7 +472,7 @@ public final class CommandRunner {
             if let words = a.string("command") {
                 let split = words.split(separator: " ").map(String.init)
                 guard let text = grammar.help(forWords: split) else { return .failure("% Unknown command: \"\(words)\"") }
-                return Output(text: text)
+                return Output(text: split == ["lab"] ? text + LabScenarios.helpText : text)
             }
             return Output(text: grammar.helpOverview())
         case "quit", "exit":
@@ -424,7 +481,14 @@ public final class CommandRunner {
         // Labs
         case "lab-server": return labServer(a)
         case "lab-clock": return labClock(a)
+        case "plot": return plot(a, json: wantsJSON)
         case "lab-advance": return labAdvance(a)
+        case "lab-client": return labClient(a)
+        case "lab-at": return labAt(a)
+        case "lab-speed": return labSpeed(a)
+        case "lab-pause", "lab-resume": return labPause(p.id == "lab-pause")
+        case "lab-seed": return labSeed(a)
+        case "lab-restart": return labRestart()
         case "lab-status": return labStatusView()
         case "expect": return expect(a)
         default:
@@ -577,13 +641,13 @@ public final class CommandRunner {
         let path = Self.resolve(file, from: currentFile)
         if includeStack.contains(path) || currentFile == path {
             let chain = (includeStack.isEmpty ? [currentFile ?? "?"] : includeStack) + [path]
-            return .failure(locate("includefile cycle: \(chain.joined(separator: " → "))", column: 1,
+            return .failure(Self.locate("includefile cycle: \(chain.joined(separator: " → "))", column: 1,
                                    origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
                                    shell: "% includefile cycle: \(chain.joined(separator: " → "))"))
         }
         guard includeStack.count < Self.maxIncludeDepth else {
             let message = "includefile \(file): nested more than \(Self.maxIncludeDepth) deep"
-            return .failure(locate(message, column: 1, origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
+            return .failure(Self.locate(message, column: 1, origin: currentFile.map { .file($0, line: currentLine) } ?? .prompt,
                                    shell: "% " + message))
         }
         guard let readFile, let text = readFile(path) else {
@@ -709,7 +773,7 @@ public final class CommandRunner {
 
     /// The command as it would be written in ntp.conf: its words as written (quotes and all),
     /// single-spaced, no comment — text that parses back to the same command.
-    private func canonical(_ line: String) -> String {
+    func canonical(_ line: String) -> String {
         Tokenizer.tokenize(line).tokens.map { String(line[$0.range]) }.joined(separator: " ")
     }
 

@@ -1,4 +1,5 @@
 import NTPEngine
+import NTPWire
 import CommandGrammar
 
 /// `lab …` and `expect …`: the training labs' commands (ntpsh --lab).
@@ -16,6 +17,15 @@ extension CommandRunner {
                 if let v = a.double("delay") { s.delay = v }
                 if let v = a.double("jitter") { s.jitter = v }
                 if let v = a.double("loss") { s.lossPercent = v }
+                if let v = a.double("frequency") { s.frequency = v }
+                if let v = a.double("asymmetry") { s.asymmetry = v }
+                if let v = a.string("refid") {
+                    guard v.utf8.count <= 4 || IPAddress(v)?.isIPv4 == true else {
+                        return .failure("refid \(v): at most four characters, or an IPv4 address")
+                    }
+                    s.refid = v
+                }
+                if let v = a.string("leap") { s.leap = Self.leapIndicator(v) }
                 let added = try lab.addServer(address, s)
                 return Output(text: "lab server \(added) added\n")
             }
@@ -26,10 +36,133 @@ extension CommandRunner {
             if a.flag("silent") { try lab.setServer(address, .silent) }
             else if a.flag("answer") { try lab.setServer(address, .answer) }
             else if let v = a.double("falseticker") { try lab.setServer(address, .falseticker(offset: v)) }
+            else if let v = a.string("kiss") {
+                let code = v.uppercased()
+                guard code == "NONE" || (code.utf8.count == 4 && code.allSatisfy { $0.isLetter }) else {
+                    return .failure("kiss \(v): a four-letter code (RATE, DENY, RSTR, INIT…) or none")
+                }
+                try lab.setServer(address, .kiss(code == "NONE" ? nil : code))
+            }
+            else if let v = a.string("leap") { try lab.setServer(address, .leap(Self.leapIndicator(v))) }
+            else if let v = a.int("stratum") { try lab.setServer(address, .stratum(UInt8(v))) }
             return Output()
         } catch {
             return .failure(error.description)
         }
+    }
+
+    static func leapIndicator(_ word: String) -> LeapIndicator {
+        switch word {
+        case "insert": .insertSecond
+        case "delete": .deleteSecond
+        case "alarm": .unsynchronized
+        default: .noWarning
+        }
+    }
+
+    func labClient(_ a: Arguments) -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        let address = a.string("address") ?? ""
+        do {
+            if a.flag("remove") {
+                try lab.removeClient(address)
+                return Output()
+            }
+            let interval = a.double("interval") ?? a.double("rate").map { 1 / $0 } ?? 64
+            let added = try lab.addClient(address, interval: interval)
+            return Output(text: "lab client \(added) added: a request every \(formatDuration(interval))\n")
+        } catch {
+            return .failure(error.description)
+        }
+    }
+
+    /// Commands that let time pass or remake the world: not from inside a running lab (`lab at`).
+    static let notScheduled: Set<String> = ["lab-advance", "wait-sync", "sleep", "step", "lab-restart", "lab-seed",
+                                            "quit", "exit", "watch"]
+
+    func labAt(_ a: Arguments) -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        let time = a.double("time") ?? 0
+        let command = a.string("command") ?? ""
+        let match = grammar.match(command)
+        guard let parsed = match.command else {
+            return .failure("lab at \(formatDuration(time)): \(match.message ?? "not a command"): \(command)")
+        }
+        guard !Self.notScheduled.contains(parsed.id) else {
+            return .failure("lab at: '\(parsed.id.split(separator: "-").joined(separator: " "))' lets time pass or restarts; it cannot run inside the lab's time")
+        }
+        do {
+            try lab.schedule(atElapsed: time) { [weak self] in
+                guard let self else { return }
+                var out = self.run(command)
+                out.text = "[lab \(formatDuration(time))] \(command)\n" + out.text
+                self.labScheduledOutput.append(out)
+            }
+        } catch {
+            return .failure(error.description)
+        }
+        return Output()
+    }
+
+    func labSpeed(_ a: Arguments) -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        let word = (a.string("speed") ?? "").lowercased()
+        if word == "max" {
+            lab.pace.speed = nil
+        } else {
+            let number = word.hasSuffix("x") ? String(word.dropLast()) : word
+            guard let v = Double(number), v > 0, v <= 1e6 else {
+                return .failure("lab speed \(word): Nx (e.g. 60x, 0.5x, up to 1000000x) or max")
+            }
+            lab.pace.speed = v
+        }
+        return Output(text: "lab speed \(lab.pace.text)\(lab.pace.paused ? "" : "")\n")
+    }
+
+    func labPause(_ paused: Bool) -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        lab.pace.paused = paused
+        return Output()
+    }
+
+    func labSeed(_ a: Arguments) -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        do { try lab.reseed(UInt64(a.int("seed") ?? 0)) } catch { return .failure(error.description) }
+        return Output()
+    }
+
+    /// `lab restart`: the engine starts again and reads the running configuration again.
+    func labRestart() -> Output {
+        guard let lab else { return .failure(Self.notInLab) }
+        let lines = running.text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") }
+        lab.restartEngine()
+        var out = Output(text: "ntpsh restarted on the lab host; the running configuration is read again\n")
+        for line in lines {
+            let r = run(line)
+            out.text += r.text
+            if let e = r.error { out.error = (out.error.map { $0 + "\n" } ?? "") + e; out.status = 1 }
+        }
+        return out
+    }
+
+    /// What `lab at` commands printed while the lab ran between commands (an interactive
+    /// lab's time runs while the shell waits), taken.
+    public func takeScheduledOutput() -> Output? {
+        labScheduledOutput.isEmpty ? nil : withScheduledOutput(Output())
+    }
+
+    /// `out` preceded by what `lab at` commands printed meanwhile; a failing one fails it.
+    func withScheduledOutput(_ out: Output) -> Output {
+        let scheduled = labScheduledOutput
+        labScheduledOutput.removeAll()
+        var combined = out
+        combined.text = scheduled.map(\.text).joined() + out.text
+        let errors = scheduled.compactMap(\.error)
+        if !errors.isEmpty {
+            combined.error = (errors + [out.error].compactMap { $0 }).joined(separator: "\n")
+            combined.status = 1
+        }
+        return combined
     }
 
     func labClock(_ a: Arguments) -> Output {
@@ -55,9 +188,32 @@ extension CommandRunner {
         for server in s.servers {
             out += "server \(server.address)" + String(repeating: " ", count: max(1, 16 - server.address.count))
                 + "stratum \(server.stratum), offset \(formatFixed(server.offset * 1000, 3)) ms"
-                + (server.silent ? ", silent" : "") + "\n"
+                + (server.silent ? ", silent" : "") + (server.kiss.map { ", kiss \($0)" } ?? "")
+                + (server.leap == .noWarning ? "" : ", leap \(Self.leapWord(server.leap))") + "\n"
         }
+        for c in s.clients {
+            var line = "client \(c.address)" + String(repeating: " ", count: max(1, 16 - c.address.count))
+            line += "every \(formatDuration(c.interval)): \(c.sent) sent, \(c.answered) answered, \(c.unanswered) unanswered"
+            if c.kissed > 0 { line += ", \(c.kissed) kissed" }
+            if let o = c.lastOffset { line += ", last offset \(formatFixed(o * 1000, 3)) ms" }
+            out += line + "\n"
+        }
+        for (path, text) in s.files.sorted(by: { $0.key < $1.key }) {
+            out += "file \(path): \(text.split(separator: "\n").first ?? "")\n"
+        }
+        for note in s.notes { out += "note             \(note)\n" }
+        if s.scheduled > 0 { out += "scheduled        \(s.scheduled) lab at command\(s.scheduled == 1 ? "" : "s")\n" }
+        out += "speed            \(lab.pace.text) while the shell waits for input\n"
         return Output(text: out)
+    }
+
+    static func leapWord(_ leap: LeapIndicator) -> String {
+        switch leap {
+        case .noWarning: "none"
+        case .insertSecond: "insert"
+        case .deleteSecond: "delete"
+        case .unsynchronized: "alarm"
+        }
     }
 
     // MARK: expect
@@ -149,6 +305,26 @@ extension CommandRunner {
                 return .failure(AdminError("no system variable \(words[1])"))
             }
             return .success(Self.wireValue(value))
+        case "client" where words.count == 3:
+            guard let lab else { return .failure(AdminError("client: " + Self.notInLab)) }
+            guard let c = lab.labStatus().clients.first(where: { $0.address == words[1] }) else {
+                return .failure(AdminError("no lab client \(words[1])"))
+            }
+            switch words[2] {
+            case "sent": return .success(.number(Double(c.sent), unit: ""))
+            case "answered": return .success(.number(Double(c.answered), unit: ""))
+            case "unanswered": return .success(.number(Double(c.unanswered), unit: ""))
+            case "kissed": return .success(.number(Double(c.kissed), unit: ""))
+            default: return .failure(AdminError("client fields: sent, answered, unanswered, kissed"))
+            }
+        case "drift-file":
+            guard let lab else { return .failure(AdminError("drift-file: " + Self.notInLab)) }
+            guard let entry = running.entries.first(where: { $0.id == "driftfile" }),
+                  let text = lab.labFile(String(entry.line.dropFirst("driftfile ".count))),
+                  let ppm = Double(text.split(separator: "\n").first ?? "") else {
+                return .success(.word("none"))
+            }
+            return .success(.number(ppm, unit: "ppm"))
         case "peer" where words.count == 3:
             guard let peer = admin.peerReports().first(where: { $0.host == words[1] || $0.address?.ip.description == words[1] }) else {
                 return .failure(AdminError("no association with \(words[1])"))
@@ -162,7 +338,7 @@ extension CommandRunner {
             default: return .failure(AdminError("peer fields: tally, reach, stratum, offset"))
             }
         default:
-            return .failure(AdminError("unknown field '\(words.joined(separator: " "))': offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset"))
+            return .failure(AdminError("unknown field '\(words.joined(separator: " "))': offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset, client ADDRESS sent|answered|unanswered|kissed, drift-file"))
         }
     }
 
@@ -173,4 +349,14 @@ extension CommandRunner {
         if let d = Double(v) { return .number(d, unit: "") }
         return .word(v)
     }
+}
+
+/// `64s`, `10m`, `2h`, `0.5s`: a lab duration as the lab commands take it.
+func formatDuration(_ seconds: Double) -> String {
+    if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
+    if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
+    if seconds == seconds.rounded() { return "\(Int(seconds))s" }
+    var text = formatFixed(seconds, 3)
+    while text.hasSuffix("0") { text.removeLast() }
+    return text + "s"
 }

@@ -1,3 +1,6 @@
+public import NTPWire
+import NTPEngine
+
 /// What the lab commands (`lab server …`, `lab advance`, `lab status`, `expect offset`) ask of a
 /// lab world beyond ``AdminAPI``: its upstream servers, virtual time and the truth about the
 /// client clock. Implemented by NTPSimulation's `SimulationAdmin`; a shell outside a lab has none.
@@ -12,8 +15,38 @@ public protocol LabControl: AnyObject {
     func setClock(_ change: LabClockChange)
     /// Lets `seconds` of virtual time pass.
     func advance(seconds: Double)
-    /// The world now: virtual time, the client clock's truth, the servers.
+    /// The world now: virtual time, the client clock's truth, the servers, the clients.
     func labStatus() -> LabStatus
+    /// Adds a simulated client at `address` asking the lab host for time every `interval`
+    /// seconds; returns the address as shown.
+    func addClient(_ address: String, interval: Double) throws(AdminError) -> String
+    /// Removes the client at `address`.
+    func removeClient(_ address: String) throws(AdminError)
+    /// Runs `action` when the lab's virtual time reaches `elapsed` seconds since its start.
+    func schedule(atElapsed elapsed: Double, _ action: @escaping () -> Void) throws(AdminError)
+    /// Starts the world afresh with another seed (only before anything was added to it).
+    func reseed(_ seed: UInt64) throws(AdminError)
+    /// Restarts the engine as after a reboot: its state and the clock's frequency correction
+    /// are lost; the drift file (if one was written) is read again. The caller then applies
+    /// the running configuration again.
+    func restartEngine()
+    /// The lab's files (drift file, statistics): virtual, never on the real disk.
+    func labFile(_ path: String) -> String?
+    /// How the lab's time passes while an interactive shell waits for input.
+    var pace: LabPace { get set }
+}
+
+/// `lab speed Nx|max`, `lab pause`, `lab resume`: how fast virtual time runs while the
+/// interactive shell waits for input. Batch runs advance only through commands.
+public struct LabPace: Sendable, Equatable {
+    /// Virtual seconds per real second; nil: as fast as the machine goes.
+    public var speed: Double? = 1
+    public var paused = false
+    public init() {}
+    public var text: String {
+        (paused ? "paused (" : "") + (speed.map { formatFixed($0, $0 == $0.rounded() ? 0 : 2) + "x" } ?? "max")
+            + (paused ? ")" : "")
+    }
 }
 
 /// `lab clock slew-rate PPM` / `lab clock jump SECONDS`.
@@ -35,6 +68,13 @@ public struct LabServerSettings: Sendable, Equatable {
     public var jitter: Double = 1e-4
     /// Packets lost, percent (each direction).
     public var lossPercent: Double = 0
+    /// The server's clock's frequency error, ppm.
+    public var frequency: Double = 0
+    /// Outbound minus inbound one-way delay, seconds (biases the offset by −asymmetry/2).
+    public var asymmetry: Double = 0
+    /// The reference ID it shows (default: GPS at stratum 1, an address above).
+    public var refid: String?
+    public var leap: LeapIndicator = .noWarning
 
     public init() {}
 }
@@ -47,6 +87,11 @@ public enum LabServerChange: Sendable, Equatable {
     case answer
     /// Serves time `offset` seconds off (0: honest again).
     case falseticker(offset: Double)
+    /// Answers every request with this kiss-o'-death code (RATE, DENY, RSTR, …); nil: stops.
+    case kiss(String?)
+    /// Announces a leap second, or says it is unsynchronised (leap alarm).
+    case leap(LeapIndicator)
+    case stratum(UInt8)
 }
 
 /// `lab status`.
@@ -60,6 +105,13 @@ public struct LabStatus: Sendable, Equatable {
     /// The client clock's frequency error, ppm (after the engine's correction).
     public var frequencyError: Double
     public var servers: [Server]
+    public var clients: [Client] = []
+    /// Scheduled `lab at` commands not yet run.
+    public var scheduled = 0
+    /// The lab's virtual files (the drift file), path → contents.
+    public var files: [String: String] = [:]
+    /// Problems worth a line (a statistics file that cannot be written).
+    public var notes: [String] = []
 
     public struct Server: Sendable, Equatable {
         public var address: String
@@ -67,8 +119,27 @@ public struct LabStatus: Sendable, Equatable {
         /// Server − true time now, seconds (falseticker error included).
         public var offset: Double
         public var silent: Bool
+        /// The kiss code it answers with, if any; its leap bits.
+        public var kiss: String?
+        public var leap: LeapIndicator = .noWarning
         public init(address: String, stratum: UInt8, offset: Double, silent: Bool) {
             self.address = address; self.stratum = stratum; self.offset = offset; self.silent = silent
+        }
+    }
+
+    public struct Client: Sendable, Equatable {
+        public var address: String
+        /// Seconds between its requests.
+        public var interval: Double
+        public var sent: Int
+        public var answered: Int
+        public var kissed: Int
+        public var unanswered: Int
+        /// The last answer's offset (the lab host's time − true time), seconds.
+        public var lastOffset: Double?
+        public init(address: String, interval: Double, sent: Int, answered: Int, kissed: Int, unanswered: Int, lastOffset: Double?) {
+            self.address = address; self.interval = interval; self.sent = sent; self.answered = answered
+            self.kissed = kissed; self.unanswered = unanswered; self.lastOffset = lastOffset
         }
     }
 

@@ -211,6 +211,19 @@ public enum NTPCommands {
             Optionally { Argument(.duration(0.1...3600), name: "INTERVAL", help: "Between refreshes (default 2 s)", key: "interval") }
             Argument(.text, name: "VIEW", help: "The view and its options, e.g. peers -n", key: "view")
         }
+        Command("plot", help: "Chart the clock's offset, frequency or jitter, or a server's offset, delay or jitter") {
+            OneOf {
+                Keyword("offset", help: "Clock offset at each update, or a server's measured offset (ms)", key: "quantity")
+                Keyword("frequency", help: "The clock's frequency correction (ppm)", key: "quantity")
+                Keyword("jitter", help: "Clock jitter, or a server's jitter (ms)", key: "quantity")
+                Keyword("delay", help: "A server's round-trip delay (ms; default: the system peer's)", key: "quantity")
+            }
+            Optionally { Argument(.word, name: "ASSOC", help: "An association: its id, address or configured name", key: "assoc", completion: "association") }
+            Options {
+                Option("last", .duration(1...1e8), name: "DURATION", help: "Only the last DURATION (e.g. 10m, 2h)")
+                Flag("json", help: "The samples as JSON")
+            }
+        }
         Command("events", help: "Recent engine events") {
             Optionally { Flag("json", help: "Machine-readable output") }
         }
@@ -262,6 +275,10 @@ public enum NTPCommands {
                         Option("delay", .offset(0...10), name: "SECONDS", help: "Round-trip network delay (default 200us)")
                         Option("jitter", .offset(0...10), name: "SECONDS", help: "Random extra delay each way (default 100us)")
                         Option("loss", .number(0...100), name: "PERCENT", help: "Packets lost each way (default 0)")
+                        Option("frequency", .ppm(-500...500), name: "PPM", help: "Its clock's frequency error (default 0)")
+                        Option("asymmetry", .offset(-10...10), name: "SECONDS", help: "Outbound minus inbound delay; biases offsets by half of it")
+                        Option("refid", .word, name: "ID", help: "The reference ID it shows: four characters, or its upstream's IPv4 address (default GPS)")
+                        labLeap()
                     }
                 }
                 Seq {
@@ -274,10 +291,42 @@ public enum NTPCommands {
                         Flag("silent", help: "Stop answering")
                         Flag("answer", help: "Answer again")
                         Option("falseticker", .offset(-1e6...1e6), name: "OFFSET", help: "Serve time this far off (0: honest again)")
+                        Option("kiss", .word, name: "CODE", help: "Answer every request with this kiss-o'-death code (RATE, DENY, RSTR…; none: stop)")
+                        labLeap()
+                        Option("stratum", .integer(1...15), name: "N", help: "The stratum it claims")
                     }
                 }
             }
         }
+        Command("lab client", help: "Add or remove a simulated client of the lab host's server", id: "lab-client") {
+            OneOf {
+                Seq {
+                    Keyword("add", help: "Add a client asking the lab host (10.1.0.1) for time", key: "add")
+                    Argument(.address, name: "ADDRESS", help: "The client's IP address", key: "address")
+                    Optionally { OneOf {
+                        Option("interval", .duration(0.001...1e6), name: "SECONDS", help: "Between its requests (default 64 s)")
+                        Option("rate", .number(0.000001...1000), name: "PER-SECOND", help: "Requests per second")
+                    } }
+                }
+                Seq {
+                    Keyword("remove", help: "Remove a client", key: "remove")
+                    Argument(.address, name: "ADDRESS", help: "The client's IP address", key: "address")
+                }
+            }
+        }
+        Command("lab at", help: "Run a command when the lab's time reaches TIME (since the lab started)", id: "lab-at") {
+            Argument(.duration(0...1e7), name: "TIME", help: "Lab time, e.g. 10m or 2h", key: "time")
+            Argument(.text, name: "COMMAND", help: "The command, e.g. lab server 10.0.0.1 silent", key: "command")
+        }
+        Command("lab speed", help: "How fast lab time runs while the shell waits for input", id: "lab-speed") {
+            Argument(.word, name: "SPEED", help: "Nx (60x: a minute per second, 0.5x) or max", key: "speed")
+        }
+        Command("lab pause", help: "Stop lab time while the shell waits for input", id: "lab-pause")
+        Command("lab resume", help: "Let lab time run again while the shell waits", id: "lab-resume")
+        Command("lab seed", help: "Start the lab afresh with this random seed (before adding anything)", id: "lab-seed") {
+            Argument(.integer(0...Int(Int32.max)), name: "N", help: "The seed", key: "seed")
+        }
+        Command("lab restart", help: "Restart ntpsh on the lab host as after a reboot (the drift file is read again)", id: "lab-restart")
         Command("lab clock", help: "Change the lab's client clock", id: "lab-clock") {
             OneOf {
                 Option("slew-rate", .ppm(1...100_000), name: "PPM", help: "The fastest it slews (the kernel's 500 ppm, software clocks 83333 ppm)")
@@ -289,13 +338,25 @@ public enum NTPCommands {
         }
         Command("lab status", help: "Virtual time, the client clock's true offset and frequency error, the servers", id: "lab-status")
         Command("expect", help: "Check a value; fails (status 1) when it does not hold: expect offset < 1ms, expect ntpstat status == 0") {
-            Argument(.text, name: "CHECK", help: "FIELD OP VALUE; FIELD: offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset; OP: == != < <= > >=", key: "check")
+            Argument(.text, name: "CHECK", help: "FIELD OP VALUE; FIELD: offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset, client ADDRESS sent|answered|unanswered|kissed, drift-file; OP: == != < <= > >=", key: "check")
         }
         Command("help", help: "List commands, or describe one") {
             Optionally { Argument(.text, name: "COMMAND", help: "Command to describe", key: "command") }
         }
         Command("quit", help: "Leave the shell (the engine stops)")
         Command("exit", help: "Same as quit")
+    }
+
+    /// `leap insert|delete|none|alarm` of a lab server.
+    static func labLeap() -> Syntax {
+        Option("leap", help: "The leap bits it sends") {
+            OneOf {
+                Keyword("none", help: "No leap second pending", key: "leap")
+                Keyword("insert", help: "A second is inserted at the end of the UTC day", key: "leap")
+                Keyword("delete", help: "A second is deleted at the end of the UTC day", key: "leap")
+                Keyword("alarm", help: "Unsynchronised (leap 3, stratum 0)", key: "leap")
+            }
+        }.syntax
     }
 
     static func associationOptions() -> Syntax {

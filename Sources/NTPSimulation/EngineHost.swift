@@ -82,19 +82,37 @@ public final class EngineHost: SimulatedHost {
             return
         }
         // A request from a simulated client: answer as the daemon would.
+        guard let reply = answer(bytes, from: source, receiveTime: receiveTime) else { return }
+        network.send(reply, from: destination, to: source)
+    }
+
+    /// The server's reply to a client's request received at `receiveTime` (the host clock's
+    /// reading), through the engine's responder and restrict list; nil when it is dropped. The
+    /// transmit timestamp is the clock's reading now. `shift` seconds are added to the times
+    /// the reply carries (the lab served on a real socket: lab time moved onto real time).
+    public func answer(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime, shift: Double = 0) -> [UInt8]? {
         var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
                 responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
-        guard case .reply(let length) = outcome else { return }
+        guard case .reply(let length) = outcome else { return nil }
+        if shift != 0 {
+            // The header (root dispersion above all) is the lab's; only the times move.
+            func store(_ time: UnixTime, at offset: Int) {
+                let stamp = NTPTimestamp(time.adding(seconds: shift)).rawValue
+                for i in 0..<8 { reply[offset + i] = UInt8(truncatingIfNeeded: stamp >> (56 - 8 * UInt64(i))) }
+            }
+            if let reference = responder.state.referenceTime { store(reference, at: 16) }
+            store(receiveTime, at: 32)
+        }
         reply.withUnsafeMutableBytes { out in
             let sent = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
-            ServerResponder.stampTransmit(clock.now(), into: sent)
+            ServerResponder.stampTransmit(clock.now().adding(seconds: shift), into: sent)
             responder.seal(sent)
         }
-        network.send(Array(reply[0..<length]), from: destination, to: source)
+        return Array(reply[0..<length])
     }
 
     private func perform(_ actions: [EngineAction], network: SimulatedNetwork) {

@@ -1,5 +1,5 @@
 /// A kiss-o'-death code (RFC 5905 §7.4): the ASCII reference ID of a stratum-0 packet.
-public enum KissCode: Hashable, Sendable, CustomStringConvertible {
+public enum KissCode: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The association belongs to a unicast server.
     case ACST
     /// Server authentication failed.

@@ -1,5 +1,5 @@
 /// Leap indicator: the two top bits of an NTP packet (RFC 5905 §7.3).
-public enum LeapIndicator: UInt8, Sendable, CaseIterable {
+public enum LeapIndicator: UInt8, Sendable, Codable, CaseIterable {
     /// No leap second pending.
     case noWarning = 0
     /// The last minute of the current UTC day has 61 seconds.

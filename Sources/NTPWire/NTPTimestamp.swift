@@ -5,7 +5,7 @@
 /// The wire format carries no era. ``UnixTime`` is the era-aware instant; converting from a
 /// timestamp needs a pivot (normally the local clock) and picks the era that puts the result
 /// within ±68 years of it (RFC 5905 §6), so the 2036-02-07 rollover is handled.
-public struct NTPTimestamp: Hashable, Sendable, CustomStringConvertible {
+public struct NTPTimestamp: Hashable, Sendable, Codable, CustomStringConvertible {
     /// `seconds << 32 | fraction`.
     public var rawValue: UInt64
 

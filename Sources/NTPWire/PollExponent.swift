@@ -1,7 +1,7 @@
 /// A poll interval or precision as a signed log2 of seconds (`6` means 64 s, `-20` about 1 µs).
 ///
 /// Every byte value is valid on the wire (−128…127), so nothing here may trap on network input.
-public struct PollExponent: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct PollExponent: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// The exponent: the interval is 2^log2Seconds seconds.
     public var log2Seconds: Int8
     /// An interval of 2^`log2Seconds` seconds.

@@ -1,7 +1,7 @@
 /// The 32-bit reference identifier (RFC 5905 §7.3): four ASCII characters for stratum 0
 /// (kiss codes) and 1 (reference clock kind), an IPv4 address or the first four bytes of the
 /// MD5 of an IPv6 address for stratum 2 and above.
-public struct ReferenceID: Hashable, Sendable, CustomStringConvertible {
+public struct ReferenceID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The four bytes in network order (first byte in the high bits).
     public var rawValue: UInt32
     /// The identifier with this value.

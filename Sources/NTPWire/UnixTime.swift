@@ -1,6 +1,6 @@
 /// An instant on the Unix (CLOCK_REALTIME) time scale, in nanoseconds since
 /// 1970-01-01T00:00:00Z. Covers the years 1678 to 2262.
-public struct UnixTime: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct UnixTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// Nanoseconds since the Unix epoch (negative before 1970).
     public var nanoseconds: Int64
     /// The instant `nanoseconds` after the Unix epoch.

@@ -10,7 +10,8 @@ import Glibc
 
 /// The interactive shell: libedit editing, Tab and `?` from the grammar, history in
 /// `~/.ntpsh_history`, engine events above the prompt (`terminal monitor`), a prompt with the
-/// host name and the synchronisation state. Ctrl-D or `quit` leaves; the engine then stops.
+/// host name and the synchronisation state. Ctrl-D or `quit` leaves; the engine then stops
+/// (unless the shell is attached to a running engine: `--attach`).
 final class InteractiveShell {
     let runner: CommandRunner
     let admin: any AdminAPI
@@ -18,6 +19,10 @@ final class InteractiveShell {
     let assumeYes: Bool
     /// Print engine events from a thread of their own (not in a lab: its world is single-threaded).
     let eventThread: Bool
+    /// `--lab --port`: the lab's server on a real socket, served while the shell waits.
+    var labSocket: LabSocketServer?
+    /// A lab's time while the shell waits (and while `watch` shows a view).
+    private var pacer: LabPacer?
 
     init(runner: CommandRunner, admin: any AdminAPI, assumeYes: Bool, eventThread: Bool = true) {
         self.runner = runner
@@ -39,15 +44,24 @@ final class InteractiveShell {
             runner.grammar.describe(String(line.prefix(cursor))).render()
         }
         runner.terminalWidth = terminalWidth()
-        if eventThread { _ = runner.run("terminal monitor") }
+        runner.unicodeCharts = isatty(1) != 0
+        if eventThread || runner.lab != nil { _ = runner.run("terminal monitor") }
         let monitor = EventMonitor(admin: admin, editor: editor)
         if eventThread { monitor.start() }
         defer { monitor.stop() }
+        let pacer = runner.lab.map { LabPacer(lab: $0, runner: runner, editor: editor) }
+        self.pacer = pacer
+        pacer?.socket = labSocket
+        if let pacer { editor.idle = { pacer.tick() } }
+        editor.watchedDescriptors = labSocket?.descriptors ?? []
 
         while true {
             editor.prompt = prompt()
             monitor.enabled = runner.monitor
+            pacer?.restart()
             guard let line = editor.readLine() else { break }
+            // Lab time that passed while the line was typed, before the command sees the lab.
+            pacer?.tick()
             editor.addHistory(line)
             if !confirm(line, editor: editor) { continue }
             if let parsed = runner.grammar.match(line).command, parsed.id == "watch" {
@@ -73,7 +87,10 @@ final class InteractiveShell {
             tcsetattr(0, TCSANOW, &raw)
         }
         defer { if haveTerminal { var s = saved; tcsetattr(0, TCSANOW, &s) } }
+        pacer?.restart()
         while true {
+            // In a lab, its time runs between refreshes as it does at the prompt.
+            pacer?.tick()
             let out = runner.run(view)
             let header = "Every \(formatFixed(interval, 1)) s: \(view)    (press any key to stop)\n\n"
             writeStdout("\u{1B}[H\u{1B}[2J" + header + out.text + (out.error.map { $0 + "\n" } ?? ""))
@@ -115,6 +132,54 @@ final class InteractiveShell {
         var size = winsize()
         if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         return 80
+    }
+}
+
+/// Runs an interactive lab's time while the shell waits for input: real time × `lab speed`
+/// (or as fast as the machine goes with `lab speed max`), nothing while `lab pause`d. Engine
+/// events and `lab at` output appear above the prompt. Runs on the shell's thread (the lab's
+/// world is single-threaded); time spent in commands does not count.
+final class LabPacer {
+    let lab: any LabControl
+    let runner: CommandRunner
+    let editor: LineEditor
+    private var last = OSClock.monotonicNanoseconds()
+    /// Requests on it are answered after the lab's time is brought up to now.
+    var socket: LabSocketServer?
+
+    init(lab: any LabControl, runner: CommandRunner, editor: LineEditor) {
+        self.lab = lab; self.runner = runner; self.editor = editor
+    }
+
+    /// A new wait for input starts: time from here on counts; events so far were shown by commands.
+    func restart() {
+        last = OSClock.monotonicNanoseconds()
+        _ = runner.admin.takeEvents()
+    }
+
+    /// How much wall time one tick may spend running a lab at `max` speed.
+    static let maxTickNanoseconds: Int64 = 80_000_000
+
+    func tick() {
+        let now = OSClock.monotonicNanoseconds()
+        let real = Double(now - last) / 1e9
+        last = now
+        if !lab.pace.paused {
+            if let speed = lab.pace.speed {
+                lab.advance(seconds: real * speed)
+            } else {
+                let stop = now + Self.maxTickNanoseconds
+                while OSClock.monotonicNanoseconds() < stop { lab.advance(seconds: 16) }
+                last = OSClock.monotonicNanoseconds()
+            }
+        }
+        socket?.serve()
+        let events = runner.admin.takeEvents()
+        if runner.monitor { for e in events { editor.printAbove("% \(e.description)") } }
+        if let out = runner.takeScheduledOutput() {
+            for line in out.text.split(separator: "\n") { editor.printAbove(String(line)) }
+            if let e = out.error { editor.printAbove(e) }
+        }
     }
 }
 

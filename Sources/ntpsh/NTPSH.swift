@@ -38,8 +38,10 @@ struct NTPSH: ParsableCommand {
     @Option(help: ArgumentHelp("Address to serve on (repeatable). Default: every IPv4 and IPv6 address.", valueName: "addr"))
     var listen: [String] = []
 
-    @Option(help: ArgumentHelp("UDP port for NTP (0 serves nothing).", valueName: "n"))
-    var port: Int = 123
+    @Option(help: ArgumentHelp(
+        "UDP port for NTP (default 123; 0 serves nothing). With --lab: serve the lab's time on loopback (127.0.0.1, or --listen) at this port.",
+        valueName: "n"))
+    var port: Int?
 
     @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run this command (repeatable), then exit.", valueName: "command"),
             completion: .custom { _, _, prefix in CommandsManual.commandLineCandidates(prefix) })
@@ -57,6 +59,18 @@ struct NTPSH: ParsableCommand {
 
     @Flag(help: "Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.")
     var daemon = false
+
+    @Option(help: ArgumentHelp(
+        "With --daemon: serve the shell's commands on this Unix socket (mode 0660; changes need root, the engine's user or the socket's group). Default under systemd: $RUNTIME_DIRECTORY/ntpsh.sock.",
+        valueName: "path"),
+            completion: .file())
+    var controlSocket: String?
+
+    @Option(help: ArgumentHelp(
+        "Attach the shell (or -e/-f) to a running engine through its control socket (default \(NTPSH.defaultControlSocket)); exit status 2 if the engine goes away.",
+        valueName: "path"),
+            completion: .file())
+    var attach: String?
 
     @Flag(name: .customShort("g"), help: "Allow the first clock correction to exceed the panic threshold (1000 s).")
     var allowBigFirstCorrection = false
@@ -83,7 +97,10 @@ struct NTPSH: ParsableCommand {
     var generateManual: String?
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+        guard (0...65535).contains(port ?? 123) else { throw ValidationError("--port must be 0 to 65535, not \(port ?? 123)") }
+        if lab != nil, let bad = listen.first(where: { SocketAddress($0, port: 0).map { !$0.ip.unmapped.isLoopback } ?? false }) {
+            throw ValidationError("--lab serves its time on loopback only; --listen \(bad) is not a loopback address")
+        }
         for address in listen where SocketAddress(address, port: 0) == nil {
             throw ValidationError("--listen: '\(address)' is not an IPv4 or IPv6 address")
         }
@@ -99,6 +116,12 @@ struct NTPSH: ParsableCommand {
         if daemon && (!execute.isEmpty || file != nil) {
             throw ValidationError("--daemon runs no commands; use -e/-f without it")
         }
+        if controlSocket != nil && !daemon {
+            throw ValidationError("--control-socket serves a --daemon engine; attach to it with --attach")
+        }
+        if attach != nil && (daemon || checkConfig || config != nil || lab != nil) {
+            throw ValidationError("--attach uses a running engine; it takes no --daemon, --check-config, --config or --lab")
+        }
     }
 
     func run() throws {
@@ -112,7 +135,9 @@ struct NTPSH: ParsableCommand {
         }
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
         if let lab { return try runLab(lab, batch: batch) }
+        if let attach { return try runAttached(attach.isEmpty ? Self.defaultControlSocket : attach, batch: batch) }
         let log = Log(name: "ntpsh", quiet: !daemon)
+        let port = self.port ?? 123
         var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
         settings.listen = listen.compactMap { SocketAddress($0, port: UInt16(port)) }
         settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
@@ -129,6 +154,7 @@ struct NTPSH: ParsableCommand {
         }
         let admin = LocalAdmin(daemon: server)
         let runner = CommandRunner(admin: admin, json: json)
+        runner.unicodeCharts = isatty(1) != 0
         runner.readFile = { try? TextFile.read($0) }
         runner.listDirectory = { Directory.list($0) }
         runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
@@ -139,6 +165,15 @@ struct NTPSH: ParsableCommand {
         }
 
         if daemon {
+            let keeper = ConfigurationKeeper(runner: runner, log: log)
+            server.reload = { keeper.reload() }
+            if let path = controlSocketPath() {
+                do {
+                    server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
+                } catch {
+                    throw ExitFailure("ntpsh: control socket: \(error)", status: 2)
+                }
+            }
             let status = server.runUntilSignalled()
             if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
             return
@@ -159,23 +194,17 @@ struct NTPSH: ParsableCommand {
     private func loadConfiguration(_ path: String, into runner: CommandRunner) throws {
         let text: String
         do { text = try TextFile.read(path) } catch { throw ExitFailure("ntpsh: \(path): \(error)", status: 2) }
-        var errors: [String] = []
-        runner.recordsOrigins = true
-        defer { runner.recordsOrigins = false }
-        for (i, line) in text.configurationLines.enumerated() {
-            let out = runner.run(String(line), from: .file(path, line: i + 1))
-            if !out.text.isEmpty { writeStderr(out.text) }
-            if let e = out.error { errors.append(e) }
-        }
+        let loaded = runner.loadConfiguration(text, path: path)
+        if !loaded.output.isEmpty { writeStderr(loaded.output) }
+        let errors = loaded.errors
         if !errors.isEmpty {
             throw ExitFailure(errors.joined(separator: "\n") + "\nntpsh: \(path): \(errors.count) error\(errors.count == 1 ? "" : "s"); not started", status: 2)
         }
-        runner.configFile = (path, text)
     }
 
     /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing
     /// command unless --keep-going. Returns the exit status.
-    private func runBatch(_ runner: CommandRunner) -> Int32 {
+    private func runBatch(_ runner: CommandRunner, serving labSocket: LabSocketServer? = nil) -> Int32 {
         var status: Int32 = 0
         /// Runs one line; false when the batch must stop here.
         func runLine(_ line: String, _ origin: CommandRunner.Origin) -> Bool {
@@ -198,6 +227,7 @@ struct NTPSH: ParsableCommand {
         if name == "-" {
             // Standard input line by line, as it arrives (a pipe can drive a running engine).
             let reader = LineReader(fd: 0)
+            if let labSocket { reader.watch = (labSocket.descriptors, { labSocket.serve() }) }
             var number = 0
             while let line = reader.next() {
                 number += 1
@@ -215,6 +245,54 @@ struct NTPSH: ParsableCommand {
         return status
     }
 
+    /// Where `--attach` looks by default: the socket of the systemd service.
+    static let defaultControlSocket = "/run/ntpsh/ntpsh.sock"
+
+    /// `--control-socket PATH`, or under systemd with RuntimeDirectory= the socket in it.
+    private func controlSocketPath() -> String? {
+        if let controlSocket { return controlSocket }
+        guard let env = getenv("RUNTIME_DIRECTORY"),
+              let directory = String(cString: env).split(separator: ":").first else { return nil }
+        return "\(directory)/ntpsh.sock"
+    }
+
+    /// `--attach [PATH]`: the shell (or -e/-f) against a running engine. Configuration commands,
+    /// `show running-config` and `write` run in the engine's own runner (one running
+    /// configuration for every attached shell; the engine writes its own file).
+    private func runAttached(_ path: String, batch: Bool) throws {
+        let remote: RemoteAdmin
+        do {
+            remote = try RemoteAdmin(path: path, client: "ntpsh \(ntpshVersion) --attach (pid \(getpid()))")
+        } catch {
+            throw ExitFailure("ntpsh: --attach: \(error)", status: 2)
+        }
+        // The engine may go while libedit holds the terminal (the event monitor's thread notices
+        // first): put the terminal back as it was before saying so.
+        var saved = termios()
+        if tcgetattr(0, &saved) == 0 {
+            let terminal = saved
+            remote.onLost = { reason in
+                var t = terminal
+                tcsetattr(0, TCSANOW, &t)
+                writeStderr("\nntpsh: lost the engine: \(reason)\n")
+                Glibc.exit(2)
+            }
+        }
+        let runner = CommandRunner(admin: remote, json: json)
+        runner.configurationOwner = { line, origin in remote.configure(line, origin) }
+        runner.readFile = { try? TextFile.read($0) }
+        runner.listDirectory = { Directory.list($0) }
+        if batch {
+            let status = runBatch(runner)
+            if status != 0 { throw ExitFailure("", status: status) }
+            return
+        }
+        if !remote.welcome.privileged {
+            writeStdout("% attached to \(remote.welcome.engine) at \(path): views only (changes need root, the engine's user or the socket's group)\n")
+        }
+        _ = InteractiveShell(runner: runner, admin: remote, assumeYes: yes).run()
+    }
+
     /// `--lab [NAME]`: no sockets and no real clock; the shell drives a simulated world.
     private func runLab(_ name: String, batch: Bool) throws {
         if name == "list" {
@@ -225,21 +303,39 @@ struct NTPSH: ParsableCommand {
         let admin = scenario.map { SimulationAdmin.lab(seed: $0.seed, clockOffset: $0.clockOffset, frequencyError: $0.frequencyError,
                                                        macProvider: OpenSSLMAC()) }
             ?? SimulationAdmin.lab(macProvider: OpenSSLMAC())
+        var socketServer: LabSocketServer?
+        if let port, port != 0 {
+            let addresses = (listen.isEmpty ? ["127.0.0.1"] : listen).compactMap { SocketAddress($0, port: UInt16(port)) }
+            do { socketServer = try LabSocketServer(addresses: addresses, admin: admin) } catch {
+                throw ExitFailure("ntpsh: --lab --port \(port): cannot listen: \(error)", status: 2)
+            }
+        }
+        admin.appendFile = { path, text -> String? in
+            do throws(SystemCallError) { try AppendFile.append(text, to: path); return nil } catch { return error.description }
+        }
+        admin.isDirectory = { Directory.list($0) != nil }
         let runner = CommandRunner(admin: admin, json: json)
+        runner.unicodeCharts = isatty(1) != 0
         runner.lab = admin
         runner.readFile = { try? TextFile.read($0) }
         runner.listDirectory = { Directory.list($0) }
         if let scenario {
+            // On a terminal the lab teaches: its notes, each command and what it printed. Run
+            // unattended it only checks: failures and the summary.
+            let teach = !batch
             var failures = 0, expects = 0, failedExpects = 0
             for (i, line) in scenario.script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let text = String(line)
-                if text.hasPrefix("#") { writeStdout(text + "\n"); continue }
+                if text.hasPrefix("#") {
+                    if teach { writeStdout(LabScenario.note(text)) }
+                    continue
+                }
                 if text.allSatisfy({ $0 == " " }) { continue }
-                writeStdout("lab> \(text)\n")
+                if teach { writeStdout(LabScenario.commandLine(text)) }
                 let isExpect = runner.grammar.match(text).command?.id == "expect"
                 if isExpect { expects += 1 }
                 let out = runner.run(text, from: .file("lab:\(scenario.name)", line: i + 1))
-                writeStdout(out.text)
+                if teach { writeStdout(out.text) }
                 if let e = out.error, out.status != 0 {
                     writeStdout(e + "\n")
                     if isExpect { failedExpects += 1 } else { failures += 1 }
@@ -249,14 +345,20 @@ struct NTPSH: ParsableCommand {
                         + (failures == 0 ? "" : "; \(failures) command\(failures == 1 ? "" : "s") failed") + "\n")
             if batch {
                 if failures + failedExpects != 0 { throw ExitFailure("", status: 1) }
+                // With a socket, the lab goes on serving while commands come on standard input.
+                guard let socketServer else { return }
+                let status = runBatch(runner, serving: socketServer)
+                if status != 0 { throw ExitFailure("", status: status) }
                 return
             }
         } else if batch {
-            let status = runBatch(runner)
+            let status = runBatch(runner, serving: socketServer)
             if status != 0 { throw ExitFailure("", status: status) }
             return
         }
-        _ = InteractiveShell(runner: runner, admin: admin, assumeYes: true, eventThread: false).run()
+        let shell = InteractiveShell(runner: runner, admin: admin, assumeYes: true, eventThread: false)
+        shell.labSocket = socketServer
+        _ = shell.run()
     }
 
     private func makeClock(log: Log) throws -> any ClockDriver {
@@ -299,8 +401,11 @@ enum Main {
         do {
             // `--lab` without a name (last, or before another option): the empty lab.
             var arguments = Array(CommandLine.arguments.dropFirst())
-            if let i = arguments.firstIndex(of: "--lab"), i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
-                arguments.insert("", at: i + 1)
+            // `--attach` without a path: the default socket.
+            for flag in ["--lab", "--attach"] {
+                if let i = arguments.firstIndex(of: flag), i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
+                    arguments.insert("", at: i + 1)
+                }
             }
             var command = try NTPSH.parseAsRoot(arguments)
             try command.run()
@@ -338,7 +443,23 @@ final class LineReader {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var eof = false
+    /// Descriptors to serve while waiting for input (a lab's socket), and how.
+    var watch: (descriptors: [Int32], handle: () -> Void)?
     init(fd: Int32) { self.fd = fd }
+
+    /// Waits until `fd` is readable, handling the watched descriptors meanwhile.
+    private func waitForInput() {
+        guard let watch else { return }
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            + watch.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        while true {
+            for i in fds.indices { fds[i].revents = 0 }
+            let n = poll(&fds, nfds_t(fds.count), -1)
+            if n < 0 { if errno == EINTR { continue }; return }
+            if fds.dropFirst().contains(where: { $0.revents != 0 }) { watch.handle() }
+            if fds[0].revents != 0 { return }
+        }
+    }
 
     func next() -> String? {
         while true {
@@ -352,6 +473,7 @@ final class LineReader {
                 defer { buffer.removeAll() }
                 return String(decoding: buffer, as: UTF8.self)
             }
+            waitForInput()
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }

@@ -12,7 +12,8 @@ private func mustAnswer(_ p: [UInt8]) -> Bool {
     guard p.count >= 48, p.count <= 2048 else { return false }
     let version = (p[0] >> 3) & 7, mode = p[0] & 7
     guard (1...4).contains(version) else { return false }
-    // Mode 3 (client), mode 1 (symmetric active, answered in mode 2), NTPv1's mode 0.
+    // Client requests (mode 3, or NTPv1's mode 0) and symmetric active packets (mode 1, answered
+    // statelessly in mode 2 as chrony does) are answered; every other mode is dropped.
     guard mode == 3 || mode == 1 || (version == 1 && mode == 0) else { return false }
     return p.withUnsafeBytes { (try? NTPPacketLayout.scan($0)) != nil }
 }

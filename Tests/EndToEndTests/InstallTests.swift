@@ -21,7 +21,8 @@ struct InstallTests {
         }
         #expect(FileManager.default.isExecutableFile(atPath: "\(stage)/usr/bin/ntpsh"))
         let unit = try String(contentsOfFile: "\(stage)/usr/lib/systemd/system/ntpsh.service", encoding: .utf8)
-        #expect(unit.contains("ExecStart=/usr/bin/ntpsh --daemon -c /etc/ntpsh/ntp.conf"))
+        #expect(unit.contains("ExecStart=/usr/bin/ntpsh --daemon -c /etc/ntpsh/ntp.conf --control-socket /run/ntpsh/ntpsh.sock"))
+        #expect(unit.contains("Type=notify\n") && unit.contains("RuntimeDirectory=ntpsh\n") && unit.contains("ExecReload=/bin/kill -HUP $MAINPID"))
         #expect(unit.contains("CapabilityBoundingSet=CAP_SYS_TIME CAP_NET_BIND_SERVICE"))
         #expect(unit.contains("User=ntpsh"))
         // The example configuration is valid.
@@ -55,7 +56,7 @@ struct InstallTests {
 
     @Test("bash completion: options, their values, and shell commands after -e")
     func bashCompletion() throws {
-        #expect(try bashComplete(["--con"]) == ["--config"])
+        #expect(try bashComplete(["--con"]) == ["--config", "--control-socket"])
         #expect(try bashComplete(["--clock", "ob"]) == ["observe"])
         #expect(try bashComplete(["-e", "pe"]) == ["peer", "peers"], "the peer directive and the peers view")
         #expect(try bashComplete(["-e", "peers -"]) == ["peers -n"])

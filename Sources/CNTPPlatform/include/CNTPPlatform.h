@@ -57,3 +57,10 @@ static inline size_t ntpsh_cmsg_space(size_t length) {
 static inline size_t ntpsh_cmsg_len(size_t length) {
     return CMSG_LEN(length);
 }
+
+/// The credentials of the process at the other end of a Unix stream socket (SO_PEERCRED,
+/// taken when it connected). Returns 0, or -1 with errno set.
+int ntpsh_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid);
+/// Its supplementary groups (SO_PEERGROUPS, Linux 4.13): fills up to *count ids and sets
+/// *count to how many there are. Returns 0, or -1 with errno set (ERANGE: *count too small).
+int ntpsh_peer_groups(int fd, unsigned int *groups, int *count);

@@ -1,0 +1,328 @@
+public import NTPEngine
+import FoundationEssentials
+
+/// ntpsh's control protocol: the ``AdminAPI`` over a Unix stream socket, between
+/// `ntpsh --daemon --control-socket PATH` (the engine) and `ntpsh --attach PATH` (a shell).
+/// Docs/control-protocol.md is its specification; this is the codec both sides share.
+///
+/// Every message is a frame: a 4-byte big-endian length, then that many bytes of UTF-8 JSON
+/// (at most ``maxFrame``). The client speaks first with ``Hello``; the engine answers with
+/// ``Welcome`` (or an ``Refusal`` and closes). Then the client sends requests
+/// (`{"id":N,"call":NAME,"args":…}`) and the engine answers each, in order, with
+/// `{"id":N,"result":…}` or `{"id":N,"error":TEXT}` (plus `"refused":true` when the caller
+/// lacks the privilege). The protocol is append-only: new calls and new optional fields may be
+/// added; nothing is renamed, removed or given another meaning. ``version`` counts the additions.
+public enum ControlProtocol {
+    /// The `protocol` word of the hello exchange.
+    public static let name = "ntpsh-control"
+    /// This side's protocol version; the session runs at the lower of the two sides' versions.
+    public static let version = 3
+    /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
+    public static let maxFrame = 1 << 20
+    /// Once a frame has begun, the rest must arrive within this many seconds.
+    public static let frameTimeout = 10.0
+
+    /// The client's first frame.
+    public struct Hello: Codable, Sendable, Equatable {
+        public var `protocol`: String
+        public var version: Int
+        /// Free text naming the client, for the engine's log.
+        public var client: String?
+        public init(version: Int = ControlProtocol.version, client: String? = nil) {
+            self.protocol = ControlProtocol.name; self.version = version; self.client = client
+        }
+    }
+
+    /// The engine's answer to ``Hello``.
+    public struct Welcome: Codable, Sendable, Equatable {
+        public var `protocol`: String
+        /// The version the session runs at.
+        public var version: Int
+        /// The engine's program and version (`ntpsh 0.2.0`).
+        public var engine: String
+        /// Whether this client may make changes (root, the engine's user, or the socket's group).
+        public var privileged: Bool
+        /// The calls the engine serves (a newer client can tell what an older engine lacks).
+        public var calls: [String]
+        public init(version: Int, engine: String, privileged: Bool, calls: [String]) {
+            self.protocol = ControlProtocol.name; self.version = version; self.engine = engine
+            self.privileged = privileged; self.calls = calls
+        }
+    }
+
+    /// The engine's answer to a hello it cannot accept; it then closes the connection.
+    public struct Refusal: Codable, Sendable, Equatable {
+        public var error: String
+        public init(_ error: String) { self.error = error }
+    }
+
+    /// What a request is, before its arguments are decoded for its call.
+    public struct RequestHead: Codable, Sendable { public var id: UInt64; public var call: String }
+
+    public struct Request<Arguments: Codable>: Codable {
+        public var id: UInt64
+        public var call: String
+        public var args: Arguments
+        public init(id: UInt64, call: String, args: Arguments) { self.id = id; self.call = call; self.args = args }
+    }
+
+    public struct Response<Result: Codable>: Codable {
+        public var id: UInt64
+        public var result: Result?
+        public var error: String?
+        /// The call needs a privilege the client lacks.
+        public var refused: Bool?
+        public init(id: UInt64, result: Result? = nil, error: String? = nil, refused: Bool? = nil) {
+            self.id = id; self.result = result; self.error = error; self.refused = refused
+        }
+    }
+
+    /// Why a frame is not acceptable (the connection is then closed).
+    public struct ProtocolError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// The 4-byte header followed by `payload`.
+    public static func frame(_ payload: [UInt8]) -> [UInt8] {
+        let n = UInt32(payload.count)
+        return [UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)] + payload
+    }
+
+    /// The payload length a header announces, or why it is refused.
+    public static func length(ofHeader h: [UInt8]) -> Result<Int, ProtocolError> {
+        let n = Int(h[0]) << 24 | Int(h[1]) << 16 | Int(h[2]) << 8 | Int(h[3])
+        if n > maxFrame { return .failure(ProtocolError("oversize frame: \(n) bytes (at most \(maxFrame))")) }
+        if n == 0 { return .failure(ProtocolError("empty frame")) }
+        return .success(n)
+    }
+
+    public static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.outputFormatting = [.sortedKeys]
+        // Every type sent is made of numbers, strings, arrays and optionals: encoding cannot fail.
+        return (try? [UInt8](encoder.encode(value))) ?? Array(#"{"error":"unencodable"}"#.utf8)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8]) -> Result<T, ProtocolError> {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return .success(try decoder.decode(type, from: Data(payload)))
+        } catch let error as DecodingError {
+            return .failure(ProtocolError("not a valid \(String(describing: T.self)): \(Self.describe(error))"))
+        } catch {
+            return .failure(ProtocolError("not valid JSON: \(error)"))
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ c: DecodingError.Context) -> String {
+            c.codingPath.isEmpty ? "" : " at " + c.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let c): return c.debugDescription + path(c)
+        case .keyNotFound(let key, let c): return "no '\(key.stringValue)'" + path(c)
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return c.debugDescription + path(c)
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// What a call needs: views are open to anyone who can connect; changes need the privilege.
+public enum ControlAccess: String, Codable, Sendable {
+    case view, change
+}
+
+/// No arguments, or no result.
+public struct Nothing: Codable, Sendable, Equatable { public init() {} }
+
+/// One connection's state in the engine, handed to every call.
+public final class ControlSession {
+    public let admin: any AdminAPI
+    /// Runs a configuration command in the engine's own runner (the one that read the
+    /// configuration file), so every attached shell shares one running configuration.
+    public let configure: (_ line: String, _ origin: CommandRunner.Origin) -> CommandRunner.Output
+    /// The last event this connection was given, or the newest when it connected
+    /// (`takeEvents` is per connection; nil: there was none).
+    var lastEvent: EngineEvent?
+
+    public init(admin: any AdminAPI, configure: @escaping (String, CommandRunner.Origin) -> CommandRunner.Output) {
+        self.admin = admin
+        self.configure = configure
+        lastEvent = admin.events().last
+    }
+}
+
+/// One call of the protocol: its name on the wire, the privilege it needs and what the engine
+/// does for it. The table is ``ControlCalls``.
+public struct ControlCall<Arguments: Codable & Sendable, Result: Codable & Sendable>: Sendable {
+    public let name: String
+    let access: @Sendable (Arguments) -> ControlAccess
+    let perform: @Sendable (ControlSession, Arguments) throws(AdminError) -> Result
+
+    public init(_ name: String, _ access: ControlAccess,
+                _ perform: @escaping @Sendable (ControlSession, Arguments) throws(AdminError) -> Result) {
+        self.name = name
+        self.access = { _ in access }
+        self.perform = perform
+    }
+
+    init(_ name: String, access: @escaping @Sendable (Arguments) -> ControlAccess,
+         _ perform: @escaping @Sendable (ControlSession, Arguments) throws(AdminError) -> Result) {
+        self.name = name; self.access = access; self.perform = perform
+    }
+
+    /// The engine's side: decodes the request, checks the privilege, runs the call, encodes the
+    /// response. A request whose arguments do not decode is a protocol error.
+    public var handler: ControlHandler {
+        ControlHandler(name: name) { session, privileged, id, payload in
+            let request: ControlProtocol.Request<Arguments>
+            switch ControlProtocol.decode(ControlProtocol.Request<Arguments>.self, from: payload) {
+            case .success(let r): request = r
+            case .failure(let e): return .failure(e)
+            }
+            if access(request.args) == .change && !privileged {
+                return .success(ControlProtocol.encode(ControlProtocol.Response<Result>(
+                    id: id, error: "permission denied: changing the engine ('\(name)') needs root, the engine's user or the control socket's group",
+                    refused: true)))
+            }
+            do throws(AdminError) {
+                let result = try perform(session, request.args)
+                return .success(ControlProtocol.encode(ControlProtocol.Response(id: id, result: result)))
+            } catch {
+                return .success(ControlProtocol.encode(ControlProtocol.Response<Result>(id: id, error: error.description)))
+            }
+        }
+    }
+}
+
+/// A call with its types erased, for the engine's dispatch table.
+public struct ControlHandler: Sendable {
+    public let name: String
+    /// (session, privileged, request id, request frame) → response frame, or a protocol error.
+    public let handle: @Sendable (ControlSession, Bool, UInt64, [UInt8]) -> Result<[UInt8], ControlProtocol.ProtocolError>
+}
+
+/// The calls of protocol version 1, one per ``AdminAPI`` member, plus `configure` (a
+/// configuration command run by the engine's runner) and `takeEvents` per connection.
+///
+/// Adding an AdminAPI method to the protocol (append-only: never rename or reuse a name):
+/// 1. a `static let` here — `ControlCall<Args, Result>("name", .view or .change) { s, a in s.admin.method(a) }`,
+///    with a small `Codable` struct for several arguments and ``Nothing`` for none;
+/// 2. its name in ``all``;
+/// 3. the method in NTPRuntime's `RemoteAdmin`: `call(ControlCalls.name, args)`;
+/// 4. a line in Docs/control-protocol.md's table (and bump ``ControlProtocol/version``).
+public enum ControlCalls {
+    public struct RestrictTarget: Codable, Sendable { public var network: IPAddress; public var prefixLength: Int
+        public init(network: IPAddress, prefixLength: Int) { self.network = network; self.prefixLength = prefixLength } }
+    public struct ConfigureLine: Codable, Sendable { public var line: String; public var origin: CommandRunner.Origin
+        public init(line: String, origin: CommandRunner.Origin) { self.line = line; self.origin = origin } }
+    public struct Double1: Codable, Sendable { public var value: Double; public init(_ v: Double) { value = v } }
+    public struct KeysFile: Codable, Sendable { public var keys: [SymmetricKey]; public var file: String?
+        public init(keys: [SymmetricKey], file: String?) { self.keys = keys; self.file = file } }
+    public struct Trust: Codable, Sendable { public var keyIDs: [UInt32]; public var trusted: Bool
+        public init(keyIDs: [UInt32], trusted: Bool) { self.keyIDs = keyIDs; self.trusted = trusted } }
+    /// The key store as views see it: ids, types, trust, control key, file — the secrets are
+    /// never sent (they are emptied before encoding).
+    public struct KeySummary: Codable, Sendable {
+        public var keys: [SymmetricKey]; public var trusted: [UInt32]; public var controlKey: UInt32?
+        public var requestKey: UInt32?; public var file: String?
+        public init(_ store: KeyStore) {
+            keys = store.keys.values.sorted { $0.id < $1.id }.map { SymmetricKey(id: $0.id, algorithm: $0.algorithm, secret: []) }
+            trusted = store.trusted.sorted(); controlKey = store.controlKey; requestKey = store.requestKey; file = store.file
+        }
+        public var store: KeyStore {
+            var s = KeyStore()
+            s.replaceKeys(keys, file: file)
+            s.trusted = Set(trusted); s.controlKey = controlKey; s.requestKey = requestKey
+            return s
+        }
+    }
+
+    // Views
+    public static let peerReports = ControlCall<Nothing, [PeerReport]>("peerReports", .view) { s, _ in s.admin.peerReports() }
+    public static let systemReport = ControlCall<Nothing, SystemReport>("systemReport", .view) { s, _ in s.admin.systemReport() }
+    public static let events = ControlCall<Nothing, [EngineEvent]>("events", .view) { s, _ in s.admin.events() }
+    public static let uptime = ControlCall<Nothing, Double>("uptime", .view) { s, _ in s.admin.uptime() }
+    public static let clockKind = ControlCall<Nothing, ClockKind>("clockKind", .view) { s, _ in s.admin.clockKind }
+    public static let engineConfiguration = ControlCall<Nothing, EngineConfiguration>("engineConfiguration", .view) { s, _ in
+        s.admin.engineConfiguration()
+    }
+    public static let restrictions = ControlCall<Nothing, [RestrictEntry]>("restrictions", .view) { s, _ in s.admin.restrictions() }
+    public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a in s.admin.waitForSync(timeout: a.value) }
+    /// Events since this connection's last `takeEvents` (the first time: since it connected).
+    public static let takeEvents = ControlCall<Nothing, [EngineEvent]>("takeEvents", .view) { s, _ in
+        let all = s.admin.events()
+        defer { s.lastEvent = all.last ?? s.lastEvent }
+        guard let last = s.lastEvent, let i = all.lastIndex(of: last) else { return all }
+        return Array(all[(i + 1)...])
+    }
+
+    /// The engine's recent history for `plot`: the last ``historyLoop`` clock updates and
+    /// ``historyPeers`` peer samples (a frame stays well under ``ControlProtocol/maxFrame``).
+    public static let sampleHistory = ControlCall<Nothing, SampleHistory>("sampleHistory", .view) { s, _ in
+        s.admin.sampleHistory().suffix(loop: historyLoop, peers: historyPeers)
+    }
+    public static let historyLoop = 1024
+    public static let historyPeers = 1024
+
+    // Configuration
+    public static let addAssociation = ControlCall<AssociationConfiguration, AssociationID>("addAssociation", .change) { s, a in
+        s.admin.addAssociation(a)
+    }
+    public static let removeAssociations = ControlCall<String, Int>("removeAssociations", .change) { s, a in s.admin.removeAssociations(host: a) }
+    public static let setLocalClockStratum = ControlCall<UInt8, Nothing>("setLocalClockStratum", .change) { s, a in
+        s.admin.setLocalClockStratum(a); return Nothing()
+    }
+    public static let setEngineConfiguration = ControlCall<EngineConfiguration, Nothing>("setEngineConfiguration", .change) { s, a in
+        s.admin.setEngineConfiguration(a); return Nothing()
+    }
+    public static let setRestriction = ControlCall<RestrictEntry, Nothing>("setRestriction", .change) { s, a in
+        s.admin.setRestriction(a); return Nothing()
+    }
+    public static let removeRestriction = ControlCall<RestrictTarget, Bool>("removeRestriction", .change) { s, a in
+        s.admin.removeRestriction(network: a.network, prefixLength: a.prefixLength)
+    }
+    public static let setKeys = ControlCall<KeysFile, Nothing>("setKeys", .change) { s, a in
+        s.admin.setKeys(a.keys, file: a.file); return Nothing()
+    }
+    public static let setTrusted = ControlCall<Trust, Nothing>("setTrusted", .change) { s, a in
+        s.admin.setTrusted(a.keyIDs, a.trusted); return Nothing()
+    }
+    public static let setControlKey = ControlCall<UInt32?, Nothing>("setControlKey", .change) { s, a in
+        s.admin.setControlKey(a); return Nothing()
+    }
+    public static let keyStore = ControlCall<Nothing, KeySummary>("keyStore", .view) { s, _ in KeySummary(s.admin.keyStore()) }
+    public static let setInterfaceRules = ControlCall<[InterfaceRule], String>("setInterfaceRules", .change) { s, a throws(AdminError) in
+        try s.admin.setInterfaceRules(a)
+    }
+    public static let setDriftFile = ControlCall<String?, String?>("setDriftFile", .change) { s, a in s.admin.setDriftFile(a) }
+    public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
+        s.admin.setStatistics(a)
+    }
+    /// A configuration command (or `show running-config`, `write`) run by the engine's own
+    /// runner: the one running configuration every attached shell shares, written by the engine.
+    public static let configure = ControlCall<ConfigureLine, CommandRunner.Output>("configure", access: { a in
+        CommandRunner.isView(a.line) ? .view : .change
+    }) { s, a in s.configure(a.line, a.origin) }
+
+    // Actions
+    public static let step = ControlCall<Double1, Nothing>("step", .change) { s, a throws(AdminError) in
+        try s.admin.step(by: a.value); return Nothing()
+    }
+    public static let stepNow = ControlCall<Nothing, Double>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
+    public static let slew = ControlCall<Double1, Double>("slew", .change) { s, a throws(AdminError) in try s.admin.slew(by: a.value) }
+
+    /// Every call the engine serves, by name.
+    public static let all: [ControlHandler] = [
+        peerReports.handler, systemReport.handler, events.handler, uptime.handler, clockKind.handler,
+        engineConfiguration.handler, restrictions.handler, waitForSync.handler, takeEvents.handler,
+        addAssociation.handler, removeAssociations.handler, setLocalClockStratum.handler,
+        setEngineConfiguration.handler, setRestriction.handler, removeRestriction.handler, setDriftFile.handler,
+        configure.handler, step.handler, stepNow.handler, slew.handler,
+        sampleHistory.handler, setStatistics.handler,
+        setKeys.handler, setTrusted.handler, setControlKey.handler, keyStore.handler, setInterfaceRules.handler,
+    ]
+}

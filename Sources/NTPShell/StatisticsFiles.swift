@@ -1,0 +1,158 @@
+public import NTPEngine
+public import NTPWire
+import CommandGrammar
+
+/// `statsdir`, `statistics`, `filegen`: which of ntpd's statistics files are written, where, and
+/// how they are split (one per day, or one file).
+public struct StatisticsSettings: Sendable, Equatable, Codable {
+    /// The kinds ntpsh writes.
+    public enum Kind: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
+        case loopstats, peerstats
+    }
+
+    /// How a file is generated: `type day` (prefix.YYYYMMDD) or `type none` (prefix alone).
+    public enum Generation: String, Sendable, Codable {
+        case day, none
+    }
+
+    public struct File: Sendable, Equatable, Codable {
+        public var enabled = false
+        /// The file name's prefix inside the directory (default: the kind's name).
+        public var prefix: String
+        public var generation = Generation.day
+        public init(prefix: String) { self.prefix = prefix }
+    }
+
+    /// `statsdir`: NTPsec's default is /var/log/ntpstats/.
+    public var directory = "/var/log/ntpstats/"
+    public var files: [Kind: File] = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0, File(prefix: $0.rawValue)) })
+
+    public init() {}
+
+    public var isActive: Bool { files.values.contains { $0.enabled } }
+
+    /// The file a line stamped `time` goes to.
+    public func path(_ kind: Kind, at time: UnixTime) -> String {
+        guard let file = files[kind] else { return "" }
+        let base = directory.hasSuffix("/") || directory.isEmpty ? directory + file.prefix : directory + "/" + file.prefix
+        switch file.generation {
+        case .none: return base
+        case .day:
+            let date = formatUTC(time).prefix(10).split(separator: "-").joined()
+            return base + "." + date
+        }
+    }
+}
+
+/// Turns the engine's sample history into lines of ntpd's statistics files, remembering what it
+/// has written. The formats are NTPsec's (ntp_util.c), which ntpviz reads:
+///
+///     loopstats: MJD seconds offset(s) frequency(ppm) jitter(s) wander(ppm) time-constant
+///     peerstats: MJD seconds address status(hex) offset(s) delay(s) dispersion(s) jitter(s)
+///
+/// where MJD is the modified Julian day and seconds are past UTC midnight, to the millisecond,
+/// both from the engine's clock (a lab's clock in a lab).
+public struct StatisticsWriter: Sendable {
+    public var settings = StatisticsSettings()
+    private var loopWritten = 0
+    private var peersWritten = 0
+
+    public init() {}
+
+    /// Lines to append, by file, for the samples recorded since the last call; the samples of
+    /// kinds not enabled are passed over. A history that restarted (a new engine) is read from
+    /// its beginning.
+    public mutating func take(from history: SampleHistory) -> [(path: String, text: String)] {
+        guard history.loop.total != loopWritten || history.peers.total != peersWritten else { return [] }
+        if history.loop.total < loopWritten { loopWritten = 0 }
+        if history.peers.total < peersWritten { peersWritten = 0 }
+        let loops = history.loop.since(loopWritten)
+        let peers = history.peers.since(peersWritten)
+        loopWritten = history.loop.total
+        peersWritten = history.peers.total
+        var out: [(path: String, text: String)] = []
+        func add(_ path: String, _ line: String) {
+            if let last = out.indices.last, out[last].path == path { out[last].text += line } else { out.append((path, line)) }
+        }
+        if settings.files[.loopstats]?.enabled == true {
+            for s in loops { add(settings.path(.loopstats, at: s.time), Self.loopLine(s)) }
+        }
+        if settings.files[.peerstats]?.enabled == true {
+            for s in peers { add(settings.path(.peerstats, at: s.time), Self.peerLine(s)) }
+        }
+        return out
+    }
+
+    /// Marks everything recorded so far as written (statistics switched on now start from now).
+    public mutating func skip(_ history: SampleHistory) {
+        loopWritten = history.loop.total
+        peersWritten = history.peers.total
+    }
+
+    /// `60676 3723.042`: modified Julian day and seconds past UTC midnight.
+    static func mjdTime(_ t: UnixTime) -> String {
+        let (seconds, nanoseconds) = t.secondsAndNanoseconds
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rem = seconds - days * 86_400
+        let ms = Int64(nanoseconds) / 1_000_000
+        return "\(days + 40_587) \(rem).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
+    }
+
+    static func loopLine(_ s: LoopSample) -> String {
+        "\(mjdTime(s.time)) \(formatFixed(s.offset, 9)) \(formatFixed(s.frequency, 6)) \(formatFixed(s.jitter, 9)) "
+            + "\(formatFixed(s.wander, 6)) \(s.timeConstant)\n"
+    }
+
+    static func peerLine(_ s: PeerSample) -> String {
+        var flags: UInt16 = 0
+        if s.configured { flags |= 0x80 }
+        if s.reachable { flags |= 0x10 }
+        let status = (flags | UInt16(PeerStatusWord.selectCode(s.select))) << 8
+        return "\(mjdTime(s.time)) \(s.address) \(String(status, radix: 16)) \(formatFixed(s.offset, 9)) "
+            + "\(formatFixed(s.delay, 9)) \(formatFixed(s.dispersion, 9)) \(formatFixed(s.jitter, 9))\n"
+    }
+}
+
+extension CommandRunner {
+    /// `statsdir DIR`, `statistics KIND…`, `filegen KIND [file NAME] [type day|none] [enable|disable]`.
+    func statisticsCommand(_ p: ParsedCommand, line: String) -> Output {
+        let a = p.arguments
+        var settings = statistics
+        var notes: [String] = []
+        switch p.id {
+        case "statsdir":
+            settings.directory = a.string("file") ?? settings.directory
+        case "statistics":
+            for name in a.strings("kinds") {
+                if let kind = StatisticsSettings.Kind(rawValue: name) {
+                    settings.files[kind]?.enabled = true
+                } else {
+                    notes.append("note: \(name) is accepted and not written (ntpsh writes loopstats and peerstats)")
+                }
+            }
+        default:  // filegen
+            let name = a.string("kind") ?? ""
+            guard let kind = StatisticsSettings.Kind(rawValue: name) else {
+                notes.append("note: filegen \(name) is accepted and not written (ntpsh writes loopstats and peerstats)")
+                break
+            }
+            if let prefix = a.string("file") {
+                guard !prefix.contains("/"), !prefix.isEmpty else { return .failure("filegen \(name) file \(prefix): a name inside statsdir, without /") }
+                settings.files[kind]?.prefix = prefix
+            }
+            if let type = a.string("type") {
+                guard let generation = StatisticsSettings.Generation(rawValue: type) else {
+                    return .failure("filegen \(name) type \(type): ntpsh generates day (\(name).YYYYMMDD) or none (one file)")
+                }
+                settings.files[kind]?.generation = generation
+            }
+            if a.flag("enable") { settings.files[kind]?.enabled = true }
+            if a.flag("disable") { settings.files[kind]?.enabled = false }
+        }
+        statistics = settings
+        if let note = admin.setStatistics(settings) { notes.append(note) }
+        let key = p.id == "statsdir" ? "" : canonical(line)
+        running.set(id: p.id, key: p.id == "filegen" ? (a.string("kind") ?? "") : key, line: canonical(line), origin: currentOrigin)
+        return Output(text: notes.map { $0 + "\n" }.joined())
+    }
+}
