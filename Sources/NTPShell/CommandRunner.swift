@@ -196,7 +196,7 @@ public final class CommandRunner {
         var output = "", errors: [String] = []
         recordsOrigins = true
         defer { recordsOrigins = false }
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in text.configurationLines.enumerated() {
             let out = run(String(line), from: .file(path, line: i + 1))
             output += out.text
             if let e = out.error { errors.append(e) }

@@ -42,8 +42,9 @@ public final class SimulationAdmin: AdminAPI {
 
     private func scheduleDriftSave() {
         let current = network
-        network.schedule(after: Self.driftInterval) { [weak self] _ in
-            guard let self, self.network === current else { return }
+        // Weak both ways: the network keeps this closure, so a strong `current` is a cycle.
+        network.schedule(after: Self.driftInterval) { [weak self, weak current] _ in
+            guard let self, let current, self.network === current else { return }
             self.saveDrift()
             self.scheduleDriftSave()
         }

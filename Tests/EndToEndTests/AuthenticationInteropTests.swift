@@ -40,6 +40,18 @@ struct AuthenticationInteropTests {
         return try run(ntpshBinary(), args, timeout: 60)
     }
 
+    /// ntpsh --daemon serving its local clock on 127.0.0.1:`port` with ``ntpKeys`` (written to `dir`), 1–3 trusted.
+    func keyedServer(port: UInt16, dir: String) throws -> Background {
+        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
+        return try startServer(port: port, config: """
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            keys \(dir)/ntp.keys
+            trustedkey 1 2 3
+
+            """)
+    }
+
     @Test("ntpsh → chronyd: MD5, SHA1 and AES128 keys synchronise with `auth ok`; a wrong secret gets no answer")
     func toChronyd() throws {
         let dir = try temporaryDirectory()
@@ -62,16 +74,9 @@ struct AuthenticationInteropTests {
     func fromChronyd() throws {
         let port = try freeUDPPort()
         let dir = try temporaryDirectory()
-        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
         try Self.chronyKeys.write(toFile: "\(dir)/chrony.keys", atomically: true, encoding: .utf8)
         try Self.wrongKeys.write(toFile: "\(dir)/wrong.keys", atomically: true, encoding: .utf8)
-        let server = try startServer(port: port, config: """
-            server 127.127.1.0
-            fudge 127.127.1.0 stratum 10
-            keys \(dir)/ntp.keys
-            trustedkey 1 2 3
-
-            """)
+        let server = try keyedServer(port: port, dir: dir)
         defer { server.stop() }
         func chronyd(key: UInt32, keyfile: String) throws -> String {
             let r = try run("/usr/sbin/chronyd", [
@@ -133,14 +138,7 @@ struct AuthenticationInteropTests {
     func cryptoNAKBetweenNtpsh() throws {
         let port = try freeUDPPort()
         let dir = try temporaryDirectory()
-        try Self.ntpKeys.write(toFile: "\(dir)/ntp.keys", atomically: true, encoding: .utf8)
-        let server = try startServer(port: port, config: """
-            server 127.127.1.0
-            fudge 127.127.1.0 stratum 10
-            keys \(dir)/ntp.keys
-            trustedkey 1 2 3
-
-            """)
+        let server = try keyedServer(port: port, dir: dir)
         defer { server.stop() }
         let r = try client(Self.wrongKeys, key: 1, server: "127.0.0.1 port \(port)", wait: "4s")
         #expect(r.stdout.contains("127.0.0.1 authentication failed: crypto-NAK (the server could not authenticate our request); ignored"),
@@ -150,5 +148,63 @@ struct AuthenticationInteropTests {
         try server.waitUntil(timeout: 10, "the server to log it") {
             server.stderr.contains("failed authentication (crypto-NAK sent); last from 127.0.0.1: bad MAC under key 1")
         }
+    }
+
+    @Test("NTPsec's ntpd as the client (its own namespace, a veth pair): MD5, SHA1 and AES keys authentic in its peerstats; a wrong secret gets crypto-NAKs")
+    func ntpdClient() throws {
+        // ntpd only takes 127.0.0.1 among loopback servers and holds port 123 itself, so it runs
+        // in a namespace of its own, linked to ntpsh's by a veth pair (10.99.0.0/24).
+        let (server, client) = (try Namespace(), try Namespace())
+        let ip = "/usr/sbin/ip"
+        func setUp(_ args: [String]) throws {
+            let r = try run(ip, args)
+            guard r.status == 0 else { throw TestFailure("ip \(args.joined(separator: " ")): \(r.stderr)") }
+        }
+        try setUp(["link", "add", "v0", "netns", server.name, "type", "veth", "peer", "name", "v1", "netns", client.name])
+        let addresses = ["10.99.0.1", "10.99.0.3", "10.99.0.4", "10.99.0.5"]
+        for a in addresses { try setUp(server.exec(["ip", "addr", "add", a + "/24", "dev", "v0"])) }
+        try setUp(client.exec(["ip", "addr", "add", "10.99.0.2/24", "dev", "v1"]))
+        try setUp(server.exec(["ip", "link", "set", "v0", "up"]))
+        try setUp(client.exec(["ip", "link", "set", "v1", "up"]))
+
+        let dir = try temporaryDirectory()
+        try (Self.ntpKeys + "4 MD5 the-right-one\n").write(toFile: "\(dir)/ntpsh.keys", atomically: true, encoding: .utf8)
+        try (Self.ntpKeys + "4 MD5 a-wrong-one\n").write(toFile: "\(dir)/ntpd.keys", atomically: true, encoding: .utf8)
+        let conf = try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\nkeys \(dir)/ntpsh.keys\ntrustedkey 1 2 3 4\n")
+        let ntpsh = try Background(ip, server.exec([ntpshBinary(), "--daemon", "--clock", "observe", "--port", "123", "-c", conf]
+                                                   + addresses.flatMap { ["--listen", $0] }))
+        defer { ntpsh.stop() }
+        try ntpsh.waitUntil(timeout: 10, "ntpsh to listen") { ntpsh.stderr.contains("listening on 10.99.0.5 port 123") }
+        try FileManager.default.createDirectory(atPath: "\(dir)/stats", withIntermediateDirectories: true)
+        try """
+            keys \(dir)/ntpd.keys
+            trustedkey 1 2 3 4
+            server 10.99.0.1 key 1 minpoll 3 maxpoll 3 iburst
+            server 10.99.0.3 key 2 minpoll 3 maxpoll 3 iburst
+            server 10.99.0.4 key 3 minpoll 3 maxpoll 3 iburst
+            server 10.99.0.5 key 4 minpoll 3 maxpoll 3 iburst
+            disable ntp
+            statsdir \(dir)/stats/
+            statistics peerstats
+            filegen peerstats file peerstats type none enable
+            """.write(toFile: "\(dir)/ntpd.conf", atomically: true, encoding: .utf8)
+        let ntpd = try Background(ip, client.exec(dropTime + [ntpsecTool("ntpd"), "-n", "-c", "\(dir)/ntpd.conf", "-p", "\(dir)/ntpd.pid"]))
+        defer { ntpd.stop() }
+        // peerstats: day, second, address, peer status word (0x20 in its high byte: authentic), …
+        func authentic(_ address: String) -> Bool {
+            let text = (try? String(contentsOfFile: "\(dir)/stats/peerstats", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").contains { line in
+                let f = line.split(separator: " ")
+                return f.count > 3 && f[2] == address && (UInt16(f[3], radix: 16) ?? 0) & 0x2000 != 0
+            }
+        }
+        try ntpd.waitUntil(timeout: 40, "ntpd to record authentic samples from each key") {
+            authentic("10.99.0.1") && authentic("10.99.0.3") && authentic("10.99.0.4")
+        }
+        try ntpsh.waitUntil(timeout: 20, "ntpsh to log the wrong secret") {
+            ntpsh.stderr.contains("failed authentication (crypto-NAK sent); last from 10.99.0.2: bad MAC under key 4")
+        }
+        let stats = (try? String(contentsOfFile: "\(dir)/stats/peerstats", encoding: .utf8)) ?? ""
+        #expect(!stats.contains("10.99.0.5"), "no sample from the server ntpd cannot authenticate: \(stats)")
     }
 }
