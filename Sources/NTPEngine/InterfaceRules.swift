@@ -32,7 +32,7 @@ public struct InterfaceRule: Sendable, Equatable, Codable, CustomStringConvertib
         case "ipv6": target = .ipv6
         case "wildcard": target = .wildcard
         default:
-            let parts = which.split(separator: "/", maxSplits: 1).map(String.init)
+            let parts = which.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             if let ip = IPAddress(parts[0]) {
                 let length = parts.count == 2 ? Int(parts[1]) : ip.bitWidth
                 guard let length, (0...ip.bitWidth).contains(length) else { return nil }

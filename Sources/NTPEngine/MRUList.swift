@@ -15,8 +15,9 @@ public struct MonitorSettings: Sendable, Equatable, Codable {
     public var minAge = 64
     /// `discard average`: the minimum average interval a `limited` client may keep, log2 s (3: 8 s).
     public var average = 3
-    /// `discard minimum`: the minimum interval between two packets of a `limited` client, log2 s (1: 2 s).
-    public var minimum = 1
+    /// `discard minimum`: the minimum interval between two packets of a `limited` client,
+    /// seconds (2), as ntpd (`average` is log2 s, `minimum` plain seconds).
+    public var minimum = 2
     /// `discard monitor`: ntpd 4.2.8's `mon_age`, seconds: when the list is full and its oldest
     /// entry is past ``minAge``, that entry is recycled with probability age / monitor. 0 (the
     /// default, NTPsec's behaviour): always recycled.
@@ -201,15 +202,23 @@ public struct MRUList: Sendable {
     }
 
     @inline(__always)
+    private static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always)
     private func bucket(_ a: IPAddress) -> Int {
         var h: UInt64
         switch a {
-        case .v4(let v): h = UInt64(v) &* seed
-        case .v6(let hi, let lo, let scope): h = (hi &* seed) ^ ((lo ^ UInt64(scope)) &* 0xC2B2_AE3D_27D4_EB4F)
+        // Every bit of the address passes through the secret seed and a full 64-bit mix (the
+        // splitmix64 finaliser), so a client that picks its addresses (its own IPv6 /64) cannot
+        // choose them to share one bucket without knowing the seed.
+        case .v4(let v): h = Self.mix(UInt64(v) ^ seed)
+        case .v6(let hi, let lo, let scope): h = Self.mix(Self.mix(hi ^ seed) ^ lo ^ (UInt64(scope) &* seed))
         }
-        h ^= h >> 29
-        h = h &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 32
         return Int(h & hashMask)
     }
 
@@ -262,7 +271,7 @@ public struct MRUList: Sendable {
             let head = Int32(1) << Int32(min(max(settings.average, 0), 16))
             let leak = s.leak &+ head
             let limit = 8 &* head
-            let minimum = Int32(1) << Int32(min(max(settings.minimum, 0), 16))
+            let minimum = Int32(min(max(settings.minimum, 0), 65_536))
             if interval &+ 1 >= minimum && leak < limit {
                 s.leak = leak &- 2
                 result = doused

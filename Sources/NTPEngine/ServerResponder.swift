@@ -91,23 +91,15 @@ public struct ServerResponder: Sendable {
         guard mode == NTPMode.client.rawValue || symmetric
             || (version == 1 && mode == NTPMode.reserved.rawValue && sourcePort != 123)
         else { return drop(.unsupportedMode) }
-        // Authentication: a MAC trailer is checked; a good one is answered under the same key,
-        // a bad one (unknown or untrusted key, wrong MAC) with a crypto-NAK.
-        var keyID: UInt32?
-        var authenticationFailed = false
+        var macOffset: Int?
         if request.count > NTPHeader.size {
             guard let layout = try? NTPPacketLayout.scan(request) else { return drop(.malformed) }
-            if layout.keyID != nil {
-                switch keys.verifyPacket(request, macOffset: layout.macOffset) {
-                case .success(let id): keyID = id
-                case .failure(let failure):
-                    authenticationFailed = true
-                    lastAuthenticationFailure = (source, failure)
-                }
-            }
+            if layout.keyID != nil { macOffset = layout.macOffset }
         }
+        // The restrict flags and the rate limit come before any MAC is computed: a refused or
+        // limited client costs no digest.
         if restrict.contains(.noserve) || (restrict.contains(.version) && version != 4)
-            || (restrict.contains(.notrust) && keyID == nil)
+            || (restrict.contains(.notrust) && macOffset == nil)
             || (symmetric && restrict.contains(.nopeer) && !configuredPeers.contains(source.unmapped)) {
             return drop(.restricted)
         }
@@ -117,6 +109,20 @@ public struct ServerResponder: Sendable {
             counters.kissesSent &+= 1
             writeKiss(request, into: reply)
             return .reply(length: NTPHeader.size)
+        }
+        // Authentication: a MAC trailer is checked; a good one is answered under the same key,
+        // a bad one (unknown or untrusted key, wrong MAC) with a crypto-NAK — or, under
+        // `notrust`, not at all.
+        var keyID: UInt32?
+        var authenticationFailed = false
+        if let macOffset {
+            switch keys.verifyPacket(request, macOffset: macOffset) {
+            case .success(let id): keyID = id
+            case .failure(let failure):
+                if restrict.contains(.notrust) { return drop(.restricted) }
+                authenticationFailed = true
+                lastAuthenticationFailure = (source, failure)
+            }
         }
         let second = receiveTime.nanoseconds / 1_000_000_000
         if second != templateSecond { buildTemplate(at: receiveTime) }

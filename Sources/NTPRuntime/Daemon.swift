@@ -118,6 +118,8 @@ public final class Daemon {
         }
         engine = Engine(configuration: engineConfiguration, clock: clock, seed: settings.seed)
         responder = ServerResponder(state: engine.serverState)
+        // The MRU hash is keyed with a secret of this process (no chosen-address collisions).
+        responder.monitor = MRUList(settings: responder.monitor.settings, seed: UInt64.random(in: 0...UInt64.max))
         responder.monitor.reserve()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno))) }

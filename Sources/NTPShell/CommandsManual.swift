@@ -2,10 +2,10 @@
 public enum CommandsManual {
     /// The configuration directives (the commands an ntp.conf file may hold).
     public static let configuration: Set<String> = [
-            "server", "pool", "no-server", "no-pool", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
-            "restrict", "no-restrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen", "keys",
-            "trustedkey", "controlkey", "requestkey", "includefile", "enable", "disable", "interface", "nic",
-            "broadcast", "crypto",
+            "server", "pool", "peer", "no-server", "no-pool", "no-peer", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
+            "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
+            "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
+            "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
         ]
 
     public static func page(version: String) -> String {

@@ -219,7 +219,15 @@ public enum ControlCalls {
         public init(network: IPAddress, prefixLength: Int) { self.network = network; self.prefixLength = prefixLength } }
     public struct ConfigureLine: Codable, Sendable { public var line: String; public var origin: CommandRunner.Origin
         public init(line: String, origin: CommandRunner.Origin) { self.line = line; self.origin = origin } }
-    public struct Double1: Codable, Sendable { public var value: Double; public init(_ v: Double) { value = v } }
+    public struct Double1: Codable, Sendable {
+        public var value: Double
+        public init(_ v: Double) { value = v }
+        /// The value when it is finite and within `range`, else an error naming `what`.
+        func checked(_ range: ClosedRange<Double>, _ what: String) throws(AdminError) -> Double {
+            guard value.isFinite, range.contains(value) else { throw AdminError("\(what) of \(value) is out of range") }
+            return value
+        }
+    }
     public struct KeysFile: Codable, Sendable { public var keys: [SymmetricKey]; public var file: String?
         public init(keys: [SymmetricKey], file: String?) { self.keys = keys; self.file = file } }
     public struct Trust: Codable, Sendable { public var keyIDs: [UInt32]; public var trusted: Bool
@@ -251,7 +259,9 @@ public enum ControlCalls {
         s.admin.engineConfiguration()
     }
     public static let restrictions = ControlCall<Nothing, [RestrictEntry]>("restrictions", .view) { s, _ in s.admin.restrictions() }
-    public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a in s.admin.waitForSync(timeout: a.value) }
+    public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a throws(AdminError) in
+        s.admin.waitForSync(timeout: try a.checked(0...86_400, "a timeout"))
+    }
     /// Events since this connection's last `takeEvents` (the first time: since it connected).
     public static let takeEvents = ControlCall<Nothing, [EngineEvent]>("takeEvents", .view) { s, _ in
         let all = s.admin.events()
@@ -296,7 +306,16 @@ public enum ControlCalls {
     }
     public static let keyStore = ControlCall<Nothing, KeySummary>("keyStore", .view) { s, _ in KeySummary(s.admin.keyStore()) }
     public static let monitorSettings = ControlCall<Nothing, MonitorSettings>("monitorSettings", .view) { s, _ in s.admin.monitorSettings() }
-    public static let setMonitorSettings = ControlCall<MonitorSettings, Nothing>("setMonitorSettings", .change) { s, a in
+    public static let setMonitorSettings = ControlCall<MonitorSettings, Nothing>("setMonitorSettings", .change) { s, a throws(AdminError) in
+        // The grammar's ranges (`mru`, `discard`): a client is not trusted to keep them.
+        let ranges: [(Int, ClosedRange<Int>, String)] = [
+            (a.maxDepth, 1...100_000_000, "maxdepth"), (a.minDepth, 0...100_000_000, "mindepth"),
+            (a.maxAge, 1...100_000_000, "maxage"), (a.minAge, 0...100_000_000, "minage"),
+            (a.average, 0...16, "average"), (a.minimum, 0...65_536, "minimum"), (a.monitor, 0...100_000, "monitor"),
+        ]
+        for (value, range, name) in ranges where !range.contains(value) {
+            throw AdminError("\(name) \(value) is out of range (\(range.lowerBound)-\(range.upperBound))")
+        }
         s.admin.setMonitorSettings(a); return Nothing()
     }
     /// The newest ``mruLimit`` entries of the MRU list, oldest first (a frame stays well under
@@ -321,10 +340,12 @@ public enum ControlCalls {
 
     // Actions
     public static let step = ControlCall<Double1, Nothing>("step", .change) { s, a throws(AdminError) in
-        try s.admin.step(by: a.value); return Nothing()
+        try s.admin.step(by: a.checked(-1e9...1e9, "an offset")); return Nothing()
     }
     public static let stepNow = ControlCall<Nothing, Double>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
-    public static let slew = ControlCall<Double1, Double>("slew", .change) { s, a throws(AdminError) in try s.admin.slew(by: a.value) }
+    public static let slew = ControlCall<Double1, Double>("slew", .change) { s, a throws(AdminError) in
+        try s.admin.slew(by: a.checked(-1e9...1e9, "an offset"))
+    }
 
     /// Every call the engine serves, by name.
     public static let all: [ControlHandler] = [

@@ -211,7 +211,9 @@ extension ControlResponder {
             if !ok { nonce = nil; break }
         }
         guard let nonce, context.validates(nonce) else { return Answer() }
-        if (frags == 0 && !(limit > 0 && limit <= mruRowLimit)) || frags > mruFragmentLimit {
+        // Negative counts are refused before any arithmetic uses them (frags × fragment size).
+        if frags < 0 || limit < 0 || recent < 0
+            || (frags == 0 && !(limit > 0 && limit <= mruRowLimit)) || frags > mruFragmentLimit {
             return Answer(replies: errorReply(m, ControlMessage.ErrorCode.badValue), proven: true)
         }
         if frags != 0 && limit == 0 { limit = Int.max } else if limit != 0 && frags == 0 { frags = mruFragmentLimit }

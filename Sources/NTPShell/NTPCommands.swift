@@ -84,7 +84,7 @@ public enum NTPCommands {
         Command("discard", help: "Rate limits for limited clients") {
             Options {
                 Option("average", .integer(0...16), name: "LOG2", help: "Minimum average interval, log2 s (3)")
-                Option("minimum", .integer(0...16), name: "LOG2", help: "Minimum interval, log2 s (1)")
+                Option("minimum", .integer(0...65_536), name: "SECONDS", help: "Minimum interval between two packets, seconds (2)")
                 Option("monitor", .integer(0...100_000), name: "SECONDS", help: "A full MRU list recycles its oldest entry with probability age/SECONDS (0: always)")
             }
         }

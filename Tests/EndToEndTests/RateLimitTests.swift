@@ -84,7 +84,7 @@ struct RateLimitTests {
         #expect(v["ss_declined"] == "1")
     }
 
-    /// chronyd polls every 0.5 s, faster than `discard minimum 2` (4 s) allows. Without `kod`
+    /// chronyd polls every 0.5 s, faster than `discard minimum 4` (4 s) allows. Without `kod`
     /// its requests are dropped and it keeps polling; with `kod` it gets RATE kisses, logs them,
     /// and backs off (chrony waits four poll intervals more after each): ntpsh sees far fewer
     /// requests in the same 12 s.
@@ -93,7 +93,7 @@ struct RateLimitTests {
         var requests: [String: Int] = [:]
         for flags in ["limited", "limited kod"] {
             let port = try freeUDPPort()
-            let server = try startServer(port: port, config: Self.config(flags, discard: "discard average 1 minimum 2"))
+            let server = try startServer(port: port, config: Self.config(flags, discard: "discard average 1 minimum 4"))
             defer { server.stop() }
             let dir = try temporaryDirectory()
             try """

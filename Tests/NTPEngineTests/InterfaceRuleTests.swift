@@ -27,6 +27,9 @@ struct InterfaceRuleTests {
         #expect(InterfaceRule(action: "ignore", which: "::1")?.description == "interface ignore ::1")
         #expect(InterfaceRule(action: "ignore", which: "10.0.0.0/33") == nil)
         #expect(InterfaceRule(action: "ignore", which: "eth0/3") == nil)
+        for bad in ["/", "//", "10.0.0.0/", "/24", ""] {
+            #expect(InterfaceRule(action: "listen", which: bad) == nil, "\(bad)")
+        }
         #expect(InterfaceRule(action: "deny", which: "all") == nil)
     }
 }

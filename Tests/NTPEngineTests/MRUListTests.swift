@@ -49,7 +49,7 @@ import Testing
 
     @Test func rateLimitAsNtpd() {
         var s = MonitorSettings()
-        s.average = 3; s.minimum = 1
+        s.average = 3; s.minimum = 2
         var mru = MRUList(settings: s)
         let c = IPAddress("198.51.100.9")!
         let flags: RestrictFlags = [.limited, .kod]

@@ -8,6 +8,21 @@ import Testing
         #expect(issues.isEmpty, "\(issues)")
     }
 
+    /// A directive and its `no` form are both configuration (attached shells, `:config` and
+    /// SIGHUP hand exactly these to the engine's runner), and every one is a real command.
+    @Test func configurationDirectivesAreComplete() {
+        let ids = Set(NTPCommands.grammar.commands.map(\.id))
+        let configuration = CommandsManual.configuration
+        #expect(configuration.isSubset(of: ids), "\(configuration.subtracting(ids))")
+        for id in ids where id.hasPrefix("no-") && ids.contains(String(id.dropFirst(3))) {
+            let base = String(id.dropFirst(3))
+            #expect(configuration.contains(id) == configuration.contains(base), "\(base) and \(id)")
+        }
+        for id in ["peer", "no-peer", "unrestrict", "keys", "no-keys", "interface", "no-interface", "mru", "discard"] {
+            #expect(configuration.contains(id), "\(id)")
+        }
+    }
+
     @Test func seedLinesParse() throws {
         let lines = [
             "driftfile /var/lib/ntp/drift",

@@ -223,7 +223,9 @@ extension ControlResponderTests {
                 m.opcode = ControlMessage.Opcode.readMRU
                 m.version = 2
                 let text = (0..<Int.random(in: 0...6, using: &rng)).map { _ in
-                    words.randomElement(using: &rng)! + String(Int.random(in: -5...70_000, using: &rng))
+                    words.randomElement(using: &rng)! + (Int.random(in: 0...9, using: &rng) == 0
+                        ? String([Int.min, Int.max, Int.min + 1, -1].randomElement(using: &rng)!)
+                        : String(Int.random(in: -5...70_000, using: &rng)))
                 }.joined(separator: ", ")
                 m.data = Array(text.utf8)
             } else {
