@@ -40,14 +40,24 @@ struct Discipline: Sendable {
 
     private(set) var updates = 0
     /// How well the clock's frequency correction is known (standard error, as a fraction): a
-    /// frequency estimate is applied only when it is better than this. From a drift file it
-    /// starts at 1 ppm, otherwise at 500 ppm; it grows with the oscillator's wander.
-    private(set) var frequencyUncertainty: Double
+    /// frequency estimate is applied only when it is better than this. It starts at 500 ppm
+    /// (nothing known), 1 ppm once a drift file was read (``frequencyFromDriftFile()``); it
+    /// grows with the oscillator's wander.
+    private(set) var frequencyUncertainty = Self.unknownFrequency
     private var lastUpdate: UnixTime?
+
+    /// The frequency uncertainty with nothing known (the kernel's tolerance), and with a drift
+    /// file (ntpd writes it to a thousandth of a ppm; temperature moves it by about a ppm).
+    static let unknownFrequency = 5e-4
+    static let driftFileFrequency = 1e-6
 
     init(configuration: EngineConfiguration) {
         self.configuration = configuration
-        frequencyUncertainty = configuration.initialFrequency == nil ? 5e-4 : 1e-6
+    }
+
+    /// The clock's frequency was set from a drift file: it is known to ``driftFileFrequency``.
+    mutating func frequencyFromDriftFile() {
+        frequencyUncertainty = Self.driftFileFrequency
     }
 
     /// Adds a sample to the association's statistics unless it is a spike (beyond the step

@@ -58,10 +58,21 @@ public final class Engine {
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
         withoutPeerSince = clock.now()
-        if let f = configuration.initialFrequency {
-            try? clock.setFrequency(ppm: f)
-            system.frequency = clock.status().frequency
-        }
+        if let f = configuration.initialFrequency { loadDrift(ppm: f) }
+    }
+
+    /// A drift file's frequency (ppm, ``ClockDriver/setFrequency(ppm:)``'s sign): the clock is
+    /// set to it and the discipline takes it as known to 1 ppm, so only a better estimate
+    /// replaces it. The one way a drift file reaches the engine, at start (``EngineConfiguration/initialFrequency``)
+    /// or later (`driftfile`). Refused (false) once the clock has been corrected: by then the
+    /// discipline knows better than the file.
+    @discardableResult
+    public func loadDrift(ppm: Double) -> Bool {
+        guard system.updates == 0 else { return false }
+        try? clock.setFrequency(ppm: ppm)
+        system.frequency = clock.status().frequency
+        discipline.frequencyFromDriftFile()
+        return true
     }
 
     // MARK: Associations
