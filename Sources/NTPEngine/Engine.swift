@@ -37,6 +37,8 @@ public final class Engine {
     private var nextID: UInt16 = 1
     private var random: EngineRandom
     private var discipline: Discipline
+    /// The selection's clock-hop threshold (``Selection/Result/clockHop``).
+    private var clockHop = 0.0
     /// Since when there has been no system peer (orphan mode starts `orphanWait` later).
     public private(set) var withoutPeerSince: UnixTime?
     /// `step now` in progress: when it started; and its outcome once decided.
@@ -447,7 +449,9 @@ public final class Engine {
                 jitter: a.jitter, stratum: a.stratum, prefer: a.configuration.prefer,
                 isLocalClock: a.isLocalClock)
         }
-        let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer)
+        let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer,
+                                   clockHop: clockHop)
+        clockHop = result.clockHop
         for id in associations.keys { associations[id]?.select = result.status[id] ?? .reject }
         let previous = system.systemPeer
         system.systemPeer = result.systemPeer
