@@ -114,3 +114,31 @@ func driftFileLabStart() throws {
     #expect(!corrections.isEmpty)
     #expect(corrections.allSatisfy { abs($0) < 60 }, "\(corrections)")
 }
+
+/// `driftfile` through the shell in a lab, after an hour has written the virtual drift file:
+/// read at `lab restart` (the start-up path, and again by the `driftfile` line the restart
+/// applies), or typed after a restart without it (the runtime path, as ntp.conf's `driftfile`
+/// reaches the daemon). Either way the engine holds the frequency within 1 ppm from its first
+/// update on; before Engine.loadDrift the runtime path set only the clock and the first
+/// estimates overrode it.
+@Test("driftfile in a lab, at restart or typed later: the frequency holds within 1 ppm",
+      arguments: [(UInt64(1), false), (5, false), (7, false), (1, true), (5, true), (7, true)])
+func labDriftFileHolds(seed: UInt64, typedLater: Bool) throws {
+    let admin = SimulationAdmin.lab(seed: seed, clockOffset: 0.01, frequencyError: 40)
+    let runner = CommandRunner(admin: admin)
+    runner.lab = admin
+    var lines = ["driftfile /var/lib/ntp/drift", "lab server add 10.0.0.1", "lab server add 10.0.0.2 delay 2ms",
+                 "lab server add 10.0.0.3 delay 4ms jitter 300us", "server 10.0.0.1 iburst", "server 10.0.0.2 iburst",
+                 "server 10.0.0.3 iburst", "lab advance 70m"]
+    lines += typedLater ? ["no driftfile", "lab restart", "driftfile /var/lib/ntp/drift"] : ["lab restart"]
+    for line in lines {
+        let output = runner.run(line)
+        #expect(output.error == nil, "\(line): \(output.error ?? "")")
+    }
+    let drift = try #require(admin.labFile("/var/lib/ntp/drift").flatMap { Double($0.dropLast()) })
+    #expect(abs(drift + 40) < 0.5)
+    #expect(abs(admin.host.clock.status().frequency - drift) < 0.01)
+    let trace = FrequencyTrace(admin, seconds: 3600)
+    print("seed \(seed) \(typedLater ? "typed later" : "at restart"), drift file \(drift):", trace)
+    #expect(trace.worstAfterFirstUpdate < 1, "\(trace)")
+}
