@@ -4,7 +4,9 @@ import NTPWire
 /// (``SourceStatistics``); at each update the survivors' predicted offsets at `now` and their
 /// frequency estimates are combined by inverse variance, and the clock is corrected by the
 /// whole estimate: phase by a slew (or a step beyond the step threshold), frequency by the
-/// estimated error when it is statistically significant. Stored samples are then re-expressed
+/// estimated error when that estimate is better than what is already known of the frequency
+/// (its error as ``SourceStatistics/trustedFrequencyError`` judges it, which allows for few
+/// samples). Stored samples are then re-expressed
 /// against the corrected clock, so the regression continues across corrections (chrony's way).
 ///
 /// Why not RFC 5905's PLL/FLL: the loop filter's time constant makes it trade noise for
@@ -40,14 +42,24 @@ struct Discipline: Sendable {
 
     private(set) var updates = 0
     /// How well the clock's frequency correction is known (standard error, as a fraction): a
-    /// frequency estimate is applied only when it is better than this. From a drift file it
-    /// starts at 1 ppm, otherwise at 500 ppm; it grows with the oscillator's wander.
-    private(set) var frequencyUncertainty: Double
+    /// frequency estimate is applied only when it is better than this. It starts at 500 ppm
+    /// (nothing known), 1 ppm once a drift file was read (``frequencyFromDriftFile()``); it
+    /// grows with the oscillator's wander.
+    private(set) var frequencyUncertainty = Self.unknownFrequency
     private var lastUpdate: UnixTime?
+
+    /// The frequency uncertainty with nothing known (the kernel's tolerance), and with a drift
+    /// file (ntpd writes it to a thousandth of a ppm; temperature moves it by about a ppm).
+    static let unknownFrequency = 5e-4
+    static let driftFileFrequency = 1e-6
 
     init(configuration: EngineConfiguration) {
         self.configuration = configuration
-        frequencyUncertainty = configuration.initialFrequency == nil ? 5e-4 : 1e-6
+    }
+
+    /// The clock's frequency was set from a drift file: it is known to ``driftFileFrequency``.
+    mutating func frequencyFromDriftFile() {
+        frequencyUncertainty = Self.driftFileFrequency
     }
 
     /// Adds a sample to the association's statistics unless it is a spike (beyond the step
@@ -108,8 +120,9 @@ struct Discipline: Sendable {
             let w = 1 / (p.error * p.error + bound * bound / 3 + 1e-18)
             wOffset += w
             sumOffset += w * p.offset
-            if e.samples >= 2, e.frequencyError.isFinite, e.frequencyError > 0 {
-                let wf = 1 / (e.frequencyError * e.frequencyError)
+            let fError = s.statistics.trustedFrequencyError
+            if fError.isFinite, fError > 0 {
+                let wf = 1 / (fError * fError)
                 wFreq += wf
                 sumFreq += wf * e.frequency
             }
@@ -126,10 +139,23 @@ struct Discipline: Sendable {
         if wFreq > 0 {
             let f = sumFreq / wFreq
             let fError = (1 / wFreq).squareRoot()
-            // Apply a significant estimate that is better than what the clock already has.
-            if abs(f) > 3 * fError && fError < frequencyUncertainty {
-                frequency = f
-                frequencyUncertainty = max(fError, 1e-9)
+            // An estimate better than what the clock already has is applied, combined with
+            // what is known by inverse variance (the known correction is "0 ± uncertainty"),
+            // unless the two disagree by more than 3σ: then what was "known" was wrong (a
+            // 50000 ppm clock against the 500 ppm assumed) and the estimate is taken as it is.
+            // While nothing is known, only a clearly significant estimate (5σ) is used: the
+            // first moves the frequency by all of it, and one of 88 ± 40 ppm beats 500 ppm
+            // but would overshoot a 40 ppm clock.
+            let known = frequencyUncertainty < Self.unknownFrequency
+            if fError < frequencyUncertainty, known || abs(f) > 5 * fError {
+                let u2 = frequencyUncertainty * frequencyUncertainty, e2 = fError * fError
+                if f * f > 9 * (u2 + e2) {
+                    frequency = f
+                    frequencyUncertainty = max(fError, 1e-9)
+                } else {
+                    frequency = f * u2 / (u2 + e2)
+                    frequencyUncertainty = max((u2 * e2 / (u2 + e2)).squareRoot(), 1e-9)
+                }
             }
         }
 

@@ -37,6 +37,8 @@ public final class Engine {
     private var nextID: UInt16 = 1
     private var random: EngineRandom
     private var discipline: Discipline
+    /// The selection's clock-hop threshold (``Selection/Result/clockHop``).
+    private var clockHop = 0.0
     /// Since when there has been no system peer (orphan mode starts `orphanWait` later).
     public private(set) var withoutPeerSince: UnixTime?
     /// `step now` in progress: when it started; and its outcome once decided.
@@ -58,10 +60,21 @@ public final class Engine {
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
         withoutPeerSince = clock.now()
-        if let f = configuration.initialFrequency {
-            try? clock.setFrequency(ppm: f)
-            system.frequency = clock.status().frequency
-        }
+        if let f = configuration.initialFrequency { loadDrift(ppm: f) }
+    }
+
+    /// A drift file's frequency (ppm, ``ClockDriver/setFrequency(ppm:)``'s sign): the clock is
+    /// set to it and the discipline takes it as known to 1 ppm, so only a better estimate
+    /// replaces it. The one way a drift file reaches the engine, at start (``EngineConfiguration/initialFrequency``)
+    /// or later (`driftfile`). Refused (false) once the clock has been corrected: by then the
+    /// discipline knows better than the file.
+    @discardableResult
+    public func loadDrift(ppm: Double) -> Bool {
+        guard system.updates == 0 else { return false }
+        try? clock.setFrequency(ppm: ppm)
+        system.frequency = clock.status().frequency
+        discipline.frequencyFromDriftFile()
+        return true
     }
 
     // MARK: Associations
@@ -436,7 +449,9 @@ public final class Engine {
                 jitter: a.jitter, stratum: a.stratum, prefer: a.configuration.prefer,
                 isLocalClock: a.isLocalClock)
         }
-        let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer)
+        let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer,
+                                   clockHop: clockHop)
+        clockHop = result.clockHop
         for id in associations.keys { associations[id]?.select = result.status[id] ?? .reject }
         let previous = system.systemPeer
         system.systemPeer = result.systemPeer

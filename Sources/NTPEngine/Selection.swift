@@ -2,8 +2,10 @@
 /// (cluster), the system peer, and the combined offset. Pure functions of the candidates.
 ///
 /// ntpd's rules kept: a `prefer` source becomes the system peer when it survives; the current
-/// system peer is kept while it survives (no clock hopping); the local clock is used only when
-/// no other source survives.
+/// system peer is kept while it survives (no clock hopping), and even when the cluster prunes
+/// it while its offset stays within a hop threshold of the best survivor's (ntpd's clockhop
+/// rule: `mindist`, 1 ms, halved at each selection that would hop, so a real difference still
+/// wins after a few rounds); the local clock is used only when no other source survives.
 public enum Selection {
     public struct Candidate: Sendable, Equatable {
         public var id: AssociationID
@@ -43,11 +45,17 @@ public enum Selection {
         public var selectionJitter: Double
         /// Truechimers found by the intersection (for `sysinfo`).
         public var truechimers: Int
+        /// The clock-hop threshold to pass to the next run (0: none running).
+        public var clockHop: Double = 0
     }
 
+    /// ntpd's `tos mindist` default: the first clock-hop threshold, seconds.
+    public static let clockHopDistance = 0.001
+
     /// Runs intersection, cluster and the choice of system peer. `current` is the present
-    /// system peer (kept while it survives).
-    public static func run(_ all: [Candidate], settings: Settings, current: AssociationID?) -> Result {
+    /// system peer (kept while it survives, or while pruned but within `clockHop` of the best:
+    /// pass the previous result's ``Result/clockHop``).
+    public static func run(_ all: [Candidate], settings: Settings, current: AssociationID?, clockHop: Double = 0) -> Result {
         var status: [AssociationID: SelectStatus] = [:]
         for c in all { status[c.id] = .reject }
         // The local clock stands aside while anything else can be selected.
@@ -93,12 +101,22 @@ public enum Selection {
             survivors.remove(at: worst)
         }
 
-        // System peer: a surviving prefer peer, else the current one if it survives, else the first.
+        // System peer: a surviving prefer peer, else the current one if it survives, else the
+        // current one if only the cluster pruned it and it is within the hop threshold of the
+        // best (it is then a survivor again), else the first.
         var peer = survivors[0]
+        var hop = 0.0
         if let p = survivors.first(where: \.prefer) {
             peer = p
         } else if let current, let c = survivors.first(where: { $0.id == current }) {
             peer = c
+        } else if let current, let c = truechimers.first(where: { $0.id == current }) {
+            let threshold = clockHop == 0 ? clockHopDistance : clockHop / 2
+            if abs(c.offset - peer.offset) < threshold {
+                peer = c
+                survivors.append(c)
+                hop = threshold
+            }
         }
         var ordered = survivors.filter { $0.id != peer.id }
         ordered.insert(peer, at: 0)
@@ -121,7 +139,7 @@ public enum Selection {
         // Locals never combine; mark them as backups while the network is in use.
         for l in locals { status[l.id] = .backup }
         return Result(status: status, systemPeer: peer.id, survivors: ordered.map(\.id), offset: offset,
-                      selectionJitter: (jsum / weight).squareRoot(), truechimers: truechimers.count)
+                      selectionJitter: (jsum / weight).squareRoot(), truechimers: truechimers.count, clockHop: hop)
     }
 
     /// RFC 5905 §11.2.1: the largest set of candidates whose correctness intervals

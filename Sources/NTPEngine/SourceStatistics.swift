@@ -40,6 +40,44 @@ public struct SourceStatistics: Sendable, Equatable {
         public var residualSigma: Double
     }
 
+    /// The frequency's error as the discipline trusts it: the fit's error widened by
+    /// Student's t for its few degrees of freedom (95 % level, over the normal's; at least one
+    /// assumed), and never below what the samples' spacing allows when each sample may be off
+    /// by anything within its round trip: σ = minDelay/√12 per sample (uniform over
+    /// ±minDelay/2), and the regression slope's σ·√(12/(n(n²−1)))/spacing. Infinite below two
+    /// samples.
+    ///
+    /// Why: a few samples say little about their own noise. The delay model cannot see an
+    /// error that leaves the delay unchanged (one packet late going out, the other coming
+    /// back), and with two samples there is no residual to show it: two iburst samples 2 s
+    /// apart claimed a frequency to 0.7 ppm that was 130 ppm wrong (the drift-file lab,
+    /// seed 5), and the discipline applied it. The delay bound makes such an estimate worth
+    /// ±80 ppm, while two samples a poll of 64 s apart keep a few ppm (a 5000 ppm clock is
+    /// still corrected at the first update). chrony likewise widens its skew by t.
+    public private(set) var trustedFrequencyError: Double = .infinity
+
+    /// Student's t at 97.5 % for 1…30 degrees of freedom, over the normal's 1.96: how much
+    /// wider a 95 % interval is when the scale comes from so few residuals.
+    static func studentWidening(degreesOfFreedom dof: Int) -> Double {
+        let t: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                           2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                           2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+        guard dof >= 1 else { return .infinity }
+        return (dof <= t.count ? t[dof - 1] : 1.96 + 2.4 / Double(dof)) / 1.96
+    }
+
+    /// ``trustedFrequencyError`` of a fit over `window`.
+    private static func trustedFrequencyError(_ e: Estimate, window: ArraySlice<Point>, minDelay: Double) -> Double {
+        let n = Double(e.samples)
+        guard let first = window.first, let last = window.last, n >= 2, last.time - first.time > 0 else {
+            return .infinity
+        }
+        let widened = e.frequencyError * studentWidening(degreesOfFreedom: max(1, e.samples - 2))
+        let spacing = (last.time - first.time) / (n - 1)
+        let delayBound = minDelay / 12.0.squareRoot() * (12 / (n * (n * n - 1))).squareRoot() / spacing
+        return max(widened, delayBound)
+    }
+
     public static let maxPoints = 64
     /// Frequency wander assumed for the local oscillator, as a random walk: the frequency's
     /// standard deviation grows by this much per √second. Old samples lose weight by the phase
@@ -63,6 +101,7 @@ public struct SourceStatistics: Sendable, Equatable {
     public mutating func reset() {
         points.removeAll()
         estimate = nil
+        trustedFrequencyError = .infinity
         minDelay = .infinity
         minDelayBias = 0
     }
@@ -111,7 +150,7 @@ public struct SourceStatistics: Sendable, Equatable {
     }
 
     private mutating func refit() {
-        guard !points.isEmpty else { estimate = nil; return }
+        guard !points.isEmpty else { estimate = nil; trustedFrequencyError = .infinity; return }
         var start = 0
         while true {
             let fit = Self.fit(points[start...], minDelay: minDelay, bias: minDelayBias, floor: noiseFloor)
@@ -123,6 +162,7 @@ public struct SourceStatistics: Sendable, Equatable {
                 continue
             }
             estimate = fit.estimate
+            trustedFrequencyError = Self.trustedFrequencyError(fit.estimate, window: points[start...], minDelay: minDelay)
             if start > 0 { points.removeFirst(start) }
             return
         }

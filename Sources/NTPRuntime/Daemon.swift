@@ -305,7 +305,7 @@ public final class Daemon {
         settings.driftFile = path
         guard let path, engine.system.updates == 0 else { return nil }
         guard let ppm = Self.readDrift(path, log: log) else { return nil }
-        try? clock.setFrequency(ppm: ppm)
+        engine.loadDrift(ppm: ppm)
         return nil
     }
 

@@ -97,7 +97,7 @@ public final class SimulationAdmin: AdminAPI {
         guard let ppm = readDrift() else {
             return "drift file \(path ?? "") not found in the lab; the frequency starts at 0 ppm"
         }
-        try? host.clock.setFrequency(ppm: ppm)
+        host.engine.loadDrift(ppm: ppm)
         return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm, 3)) ppm"
     }
     public func setKeys(_ keys: [SymmetricKey], file: String?) { host.keys.replaceKeys(keys, file: file) }

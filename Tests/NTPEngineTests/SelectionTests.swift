@@ -145,4 +145,35 @@ private func candidate(_ id: UInt16, _ offset: Double, _ distance: Double = 0.01
         #expect(s.points.count < 40)
         #expect(abs(s.estimate!.frequency - 5e-6) < 1e-6)
     }
+
+    /// Four sources within 0.3 ms, tiny peer jitter: the cluster prunes one to reach minclock 3.
+    @Test func prunedSystemPeerIsKeptWithinTheHopThresholdThenLetGo() {
+        let all = [candidate(1, 0.0, 0.1, jitter: 1e-6), candidate(2, 0.00001, 0.1, jitter: 1e-6),
+                   candidate(3, -0.00001, 0.1, jitter: 1e-6), candidate(4, 0.0003, 0.1, jitter: 1e-6)]
+        let fresh = Selection.run(all, settings: .init(), current: nil)
+        #expect(fresh.status[AssociationID(4)] == .outlier)
+        #expect(fresh.clockHop == 0)
+        // 4 is the system peer: kept (0.3 ms from the best, under 1 ms), a survivor again.
+        var r = Selection.run(all, settings: .init(), current: AssociationID(4))
+        #expect(r.systemPeer == AssociationID(4))
+        #expect(r.status[AssociationID(4)] == .systemPeer)
+        #expect(r.survivors.contains(AssociationID(4)))
+        #expect(r.clockHop == Selection.clockHopDistance)
+        // The threshold halves at each run that keeps it: 0.5 ms keeps it, 0.25 ms lets go.
+        r = Selection.run(all, settings: .init(), current: AssociationID(4), clockHop: r.clockHop)
+        #expect(r.systemPeer == AssociationID(4))
+        #expect(r.clockHop == Selection.clockHopDistance / 2)
+        r = Selection.run(all, settings: .init(), current: AssociationID(4), clockHop: r.clockHop)
+        #expect(r.systemPeer != AssociationID(4))
+        #expect(r.status[AssociationID(4)] == .outlier)
+        #expect(r.clockHop == 0)
+    }
+
+    @Test func falsetickerSystemPeerIsNotKept() {
+        let all = [candidate(1, 0.0, 0.01), candidate(2, 0.0002, 0.01), candidate(3, -0.0001, 0.01),
+                   candidate(4, 0.5, 0.01)]
+        let r = Selection.run(all, settings: .init(), current: AssociationID(4), clockHop: 0)
+        #expect(r.status[AssociationID(4)] == .falseticker)
+        #expect(r.systemPeer != AssociationID(4))
+    }
 }
