@@ -331,8 +331,14 @@ extension SimulationAdmin: LabControl {
     /// answered by the lab host's server, its times moved from lab time onto real time, so the
     /// client sees the lab host's clock error (lab clock − lab true time) on top of its own
     /// clock whatever the lab's date and speed; nil when dropped (restrict, malformed).
-    public func answerRealRequest(_ bytes: [UInt8], from source: SocketAddress, realTime: UnixTime) -> [UInt8]? {
-        host.answer(bytes, from: source, receiveTime: host.clock.now(), shift: realTime - network.now)
+    /// `arrival` is the kernel's receive timestamp: the time the request waited before this
+    /// call (a busy shell thread) is taken off the receive timestamp, so it does not show as
+    /// an offset to the client.
+    public func answerRealRequest(_ bytes: [UInt8], from source: SocketAddress, realTime: UnixTime,
+                                  arrival: UnixTime? = nil) -> [UInt8]? {
+        let waited = arrival.map { max(0, realTime - $0) } ?? 0
+        return host.answer(bytes, from: source, receiveTime: host.clock.now().adding(seconds: -waited),
+                           shift: realTime - network.now)
     }
 
     public func setClock(_ change: LabClockChange) {

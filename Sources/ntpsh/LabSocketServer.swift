@@ -1,4 +1,5 @@
 import NTPEngine
+import NTPWire
 import NTPPlatform
 import NTPShell
 import NTPSimulation
@@ -21,7 +22,7 @@ final class LabSocketServer {
     init(addresses: [SocketAddress], admin: SimulationAdmin) throws(SystemCallError) {
         var options = UDPSocket.Options()
         options.packetInfo = false
-        options.receiveTimestamps = false
+        options.receiveTimestamps = true  // the arrival time, however long the shell takes to serve it
         var opened: [UDPSocket] = []
         for address in addresses {
             do { opened.append(try UDPSocket(bindingTo: address, options: options)) } catch {
@@ -44,14 +45,14 @@ final class LabSocketServer {
                 let received = buffer.withUnsafeMutableBytes { raw in Result { () throws(SystemCallError) in try socket.receive(into: raw) } }
                 guard case .success(let datagram?) = received else { break }
                 let bytes = Array(buffer[0..<datagram.length])
-                for reply in replies(to: bytes, from: datagram.source) {
+                for reply in replies(to: bytes, from: datagram.source, arrival: datagram.receiveTime) {
                     _ = try? socket.send(reply, to: datagram.source)
                 }
             }
         }
     }
 
-    private func replies(to bytes: [UInt8], from source: SocketAddress) -> [[UInt8]] {
+    private func replies(to bytes: [UInt8], from source: SocketAddress, arrival: UnixTime?) -> [[UInt8]] {
         guard let first = bytes.first else { return [] }
         if first & 7 == 6 {
             let host = admin.host
@@ -63,7 +64,7 @@ final class LabSocketServer {
                     events: admin.events())
             }
         }
-        guard let reply = admin.answerRealRequest(bytes, from: source, realTime: OSClock.realtime()) else { return [] }
+        guard let reply = admin.answerRealRequest(bytes, from: source, realTime: OSClock.realtime(), arrival: arrival) else { return [] }
         answered += 1
         return [reply]
     }
