@@ -39,6 +39,9 @@ public final class CommandRunner {
     public var listDirectory: (@Sendable (String) -> [String]?)?
     /// Host facts for `rv` and `sysinfo`.
     public var host = HostInfo()
+    /// Whether the admin pressed Ctrl-C while this command runs (the interactive shell sets
+    /// it; long commands — `sleep`, `wait sync` — check it between steps).
+    public var isInterrupted: () -> Bool = { false }
     /// The lab world (`ntpsh --lab`): `lab …` commands and `expect offset` need it.
     public var lab: (any LabControl)?
     /// `statsdir`, `statistics`, `filegen` as given so far.
@@ -495,12 +498,25 @@ public final class CommandRunner {
                 return .failure(error.description)
             }
         case "wait-sync":
+            // In steps of at most a second, so Ctrl-C at the prompt (``isInterrupted``) ends it.
             let timeout = a.double("timeout") ?? 60
-            return admin.waitForSync(timeout: timeout) ? Output()
-                : Output(error: "not synchronised after \(formatFixed(timeout, 0)) s", status: 1)
+            var left = timeout
+            while true {
+                let step = min(left, 1)
+                if admin.waitForSync(timeout: step) { return Output() }
+                left -= step
+                if left <= 0 { break }
+                if isInterrupted() { return Output(error: "% interrupted", status: 1) }
+            }
+            return Output(error: "not synchronised after \(formatFixed(timeout, 0)) s", status: 1)
         case "sleep":
-            admin.sleep(seconds: a.double("duration") ?? 0)
-            return Output()
+            var left = a.double("duration") ?? 0
+            while left > 0 && !isInterrupted() {
+                let step = min(left, 0.25)
+                admin.sleep(seconds: step)
+                left -= step
+            }
+            return isInterrupted() ? Output(error: "% interrupted", status: 1) : Output()
         case "echo":
             var text = a.string("text") ?? ""
             if text.count >= 2, text.first == "\"", text.last == "\"" { text = String(text.dropFirst().dropLast()) }

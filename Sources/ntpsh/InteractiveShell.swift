@@ -8,6 +8,10 @@ import Synchronization
 import Glibc
 #endif
 
+/// Ctrl-C while a command runs (the terminal's ISIG is on between lines): set by the SIGINT
+/// handler the shell installs around each command, read by the runner's long commands.
+private let interruptRequested = Atomic<Bool>(false)
+
 /// The interactive shell: libedit editing, Tab and `?` from the grammar, history in
 /// `~/.ntpsh_history`, engine events above the prompt (`terminal monitor`), a prompt with the
 /// host name and the synchronisation state. Ctrl-D or `quit` leaves; the engine then stops
@@ -68,12 +72,32 @@ final class InteractiveShell {
                 watch(view: parsed.arguments.string("view") ?? "", interval: parsed.arguments.double("interval") ?? 2)
                 continue
             }
-            let out = runner.run(line)
+            let out = runInterruptibly(line)
             writeStdout(out.text)
             if let e = out.error { writeStderr(e + "\n") }
             if out.quit { break }
         }
         return 0
+    }
+
+    /// Runs `line` with Ctrl-C interrupting it (`sleep`, `wait sync`) instead of killing the
+    /// shell and the engine with it, as ntpq, chronyc and vtysh do.
+    private func runInterruptibly(_ line: String) -> CommandRunner.Output {
+        interruptRequested.store(false, ordering: .relaxed)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in interruptRequested.store(true, ordering: .relaxed) }
+        sigemptyset(&action.sa_mask)
+        var previous = sigaction()
+        sigaction(SIGINT, &action, &previous)
+        defer { sigaction(SIGINT, &previous, nil) }
+        runner.isInterrupted = { interruptRequested.load(ordering: .relaxed) }
+        defer { runner.isInterrupted = { false } }
+        var out = runner.run(line)
+        if interruptRequested.load(ordering: .relaxed) && out.error == nil {
+            out.error = "% interrupted"
+            out.status = 1
+        }
+        return out
     }
 
     /// `watch`: clears the screen and shows the view every `interval` seconds until a key is
@@ -83,7 +107,7 @@ final class InteractiveShell {
         let haveTerminal = tcgetattr(0, &saved) == 0
         if haveTerminal {
             var raw = saved
-            raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+            raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG)  // Ctrl-C is a key that stops it too
             tcsetattr(0, TCSANOW, &raw)
         }
         defer { if haveTerminal { var s = saved; tcsetattr(0, TCSANOW, &s) } }

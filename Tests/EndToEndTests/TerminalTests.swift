@@ -72,4 +72,30 @@ struct TerminalTests {
         try tmux.keys("Enter")
         #expect(try tmux.waitForExit() == 0)
     }
+
+    @Test("Ctrl-C interrupts sleep, wait sync and watch and returns to the prompt; the shell and its engine keep running")
+    func controlCInterruptsCommands() throws {
+        let (tmux, _) = try startShell(localClock: false)
+        defer { tmux.close() }
+        let prompt: ([String]) -> Bool = { $0.last?.hasSuffix(":unsync>") == true }
+        try tmux.waitFor("the prompt", prompt)
+        for command in ["sleep 10m", "wait sync 10m"] {
+            try tmux.type(command)
+            try tmux.keys("Enter")
+            try tmux.waitFor("\(command) to run") { $0.last?.hasSuffix("> \(command)") == true }
+            try tmux.keys("C-c")
+            try tmux.waitFor("\(command) interrupted, the prompt back") { lines in
+                lines.contains { $0.contains("% interrupted") } && prompt(lines)
+            }
+            try tmux.keys("C-l")
+        }
+        try tmux.type("watch 0.2s peers")
+        try tmux.keys("Enter")
+        try tmux.waitFor("the watched view") { $0.first?.hasPrefix("Every 0.2 s: peers") == true }
+        try tmux.keys("C-c")
+        try tmux.waitFor("the prompt after watch", prompt)
+        try tmux.type("quit")
+        try tmux.keys("Enter")
+        #expect(try tmux.waitForExit() == 0, "the shell was still running and quit normally")
+    }
 }
