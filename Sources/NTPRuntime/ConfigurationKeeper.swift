@@ -26,7 +26,16 @@ public final class ConfigurationKeeper: @unchecked Sendable {
         guard CommandRunner.engineOwnedCommand(line) != nil else {
             return CommandRunner.Output(error: "'\(line)' is not a configuration command", status: 1)
         }
-        return lock.withLock { _ in runner.run(line, from: origin) }
+        return lock.withLock { _ in
+            let written = runner.configFile?.text
+            let out = runner.run(line, from: origin)
+            // After `write` the file holds the running configuration: a later SIGHUP compares
+            // against it, so a line written and then deleted from the file is removed.
+            if out.error == nil, let text = runner.configFile?.text, text != written {
+                fileConfiguration = runner.running
+            }
+            return out
+        }
     }
 
     /// Runs `body` with the runner when no attached shell is using it; nil when one is. For

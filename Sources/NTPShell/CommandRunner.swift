@@ -31,6 +31,9 @@ public final class CommandRunner {
     var currentOrigin: RunningConfig.Origin?
     /// The configuration file and its text as read (for `write`).
     public var configFile: (path: String, text: String)?
+    /// The files `includefile` read, and their text as read: `write` updates them too when an
+    /// entry read from one was edited or removed.
+    var includedFiles: [(path: String, text: String)] = []
     /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
     public var writeFile: ((_ path: String, _ text: String) throws -> Void)?
     /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
@@ -691,9 +694,28 @@ public final class CommandRunner {
             base = config.text
         }
         let text = base.isEmpty ? running.text : running.merged(into: base, file: target)
+        // Included files whose entries were edited or removed are written too (only when the
+        // configuration goes back to its own file; `write FILE` writes one file).
+        var included: [(index: Int, path: String, text: String)] = []
+        if !base.isEmpty {
+            for (i, f) in includedFiles.enumerated() {
+                let merged = running.merged(into: f.text, file: f.path, additions: false)
+                guard merged != f.text else { continue }
+                if readFile?(f.path) != f.text && !force {
+                    return .failure("write: \(f.path) (included) changed on disk since it was read; 'write force' overwrites it")
+                }
+                included.append((i, f.path, merged))
+            }
+        }
         do { try writeFile(target, text) } catch { return .failure("write \(target): \(error)") }
         if target == configFile?.path { configFile = (target, text) }
-        return Output(text: "wrote \(target)\n")
+        var report = "wrote \(target)\n"
+        for f in included {
+            do { try writeFile(f.path, f.text) } catch { return .failure("write \(f.path): \(error)") }
+            includedFiles[f.index].text = f.text
+            report += "wrote \(f.path)\n"
+        }
+        return Output(text: report)
     }
 
     private func include(_ file: String) -> Output {
@@ -721,6 +743,14 @@ public final class CommandRunner {
             includeStack.removeLast()
             if includeStack.count == 1 { includeStack.removeAll() }
             (currentFile, currentLine, currentOrigin) = outer
+        }
+        // Entries read from an included file keep where they came from, even when the
+        // `includefile` was typed at the prompt: `write` leaves them in that file.
+        let recorded = recordsOrigins
+        recordsOrigins = true
+        defer { recordsOrigins = recorded }
+        if let i = includedFiles.firstIndex(where: { $0.path == path }) { includedFiles[i].text = text } else {
+            includedFiles.append((path, text))
         }
         var out = Output()
         for (i, line) in text.configurationLines.enumerated() {

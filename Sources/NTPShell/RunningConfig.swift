@@ -66,10 +66,12 @@ public struct RunningConfig: Sendable, Equatable {
     /// replaced in place, a removed entry's line is dropped, and an entry added in the shell goes
     /// after the last line of its kind (or at the end). Comments, blank lines, order and
     /// `includefile` lines stay; entries read from included files stay in those files.
-    public func merged(into text: String, file: String) -> String {
+    /// An included file is merged with `additions: false`: entries added in the shell go to
+    /// the main file only.
+    public func merged(into text: String, file: String, additions: Bool = true) -> String {
         var byLine: [Int: Entry] = [:]
         for e in entries where e.origin?.file == file { byLine[e.origin!.line] = e }
-        let added = entries.filter { $0.origin == nil }
+        let added = additions ? entries.filter { $0.origin == nil } : []
         var lastOfKind: [String: Int] = [:]
         for e in entries where e.origin?.file == file { lastOfKind[e.id] = max(lastOfKind[e.id] ?? 0, e.origin!.line) }
 

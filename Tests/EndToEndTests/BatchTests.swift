@@ -215,6 +215,33 @@ struct BatchTests {
         #expect(!again.stdout.contains("127.0.0.3"))
     }
 
+    @Test("write updates an included file whose entries were edited or removed; an includefile typed at the prompt adds only its own line")
+    func writeIncludedFiles() throws {
+        let dir = try temporaryDirectory()
+        let inc = "# included\nserver 127.0.0.3 port 9\nrestrict 10.0.0.0 mask 255.0.0.0 nomodify\n"
+        try inc.write(toFile: "\(dir)/inc.conf", atomically: true, encoding: .utf8)
+        let extra = "# typed later\nserver 127.0.0.7 port 9\n"
+        try extra.write(toFile: "\(dir)/extra.conf", atomically: true, encoding: .utf8)
+        let main = "# main\nserver 127.127.1.0\nincludefile inc.conf\n"
+        try main.write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
+        let r = try ntpsh(["-c", "\(dir)/ntp.conf", "-e", "no server 127.0.0.3",
+                           "-e", "restrict 10.0.0.0 mask 255.0.0.0 nomodify noquery",
+                           "-e", "includefile \(dir)/extra.conf", "-e", "write"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("wrote \(dir)/inc.conf"), "\(r.stdout)")
+        #expect(try String(contentsOfFile: "\(dir)/inc.conf", encoding: .utf8)
+                == "# included\nrestrict 10.0.0.0 mask 255.0.0.0 nomodify noquery\n")
+        #expect(try String(contentsOfFile: "\(dir)/inc.conf.bak", encoding: .utf8) == inc)
+        #expect(try String(contentsOfFile: "\(dir)/ntp.conf", encoding: .utf8)
+                == main + "includefile \(dir)/extra.conf\n", "only the typed includefile line is added")
+        #expect(try String(contentsOfFile: "\(dir)/extra.conf", encoding: .utf8) == extra, "unchanged")
+        // Read back, it means the same: 127.0.0.3 gone, 127.0.0.7 there once, noquery kept.
+        let again = try ntpsh(["-c", "\(dir)/ntp.conf", "-e", "show running-config"])
+        #expect(!again.stdout.contains("127.0.0.3"))
+        #expect(again.stdout.components(separatedBy: "server 127.0.0.7 port 9").count == 2, "\(again.stdout)")
+        #expect(again.stdout.contains("restrict 10.0.0.0 mask 255.0.0.0 nomodify noquery"))
+    }
+
     @Test("write refuses when the file changed on disk since it was read; write force overrides")
     func writeRefusesChangedFile() throws {
         let conf = try writeTemp(Self.commented)
