@@ -21,6 +21,9 @@ extension LabScenario {
         return "  | " + text + "\n"
     }
 
+    /// What a taught lab prints when it waits between steps.
+    public static let pausePrompt = "  -- Enter: next step, q then Enter: run to the end --\n"
+
     /// A command of a script as the interactive lab echoes it before running it.
     public static func commandLine(_ line: String) -> String { "lab> " + line + "\n" }
 }

@@ -353,15 +353,22 @@ struct NTPSH: ParsableCommand {
             // On a terminal the lab teaches: its notes, each command and what it printed. Run
             // unattended it only checks: failures and the summary.
             let teach = !batch
+            // Between steps (a note after commands) the taught lab waits for the student:
+            // Enter for the next step, q to run the rest without stopping.
+            var pausing = teach
+            var afterCommand = false
             var failures = 0, expects = 0, failedExpects = 0
             for (i, line) in scenario.script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let text = String(line)
                 if text.hasPrefix("#") {
+                    if pausing && afterCommand { pausing = Self.waitForStudent() }
+                    afterCommand = false
                     if teach { writeStdout(LabScenario.note(text)) }
                     continue
                 }
                 if text.allSatisfy({ $0 == " " }) { continue }
                 if teach { writeStdout(LabScenario.commandLine(text)) }
+                afterCommand = true
                 let isExpect = runner.grammar.match(text).command?.id == "expect"
                 if isExpect { expects += 1 }
                 let out = runner.run(text, from: .file("lab:\(scenario.name)", line: i + 1))
@@ -389,6 +396,19 @@ struct NTPSH: ParsableCommand {
         let shell = InteractiveShell(runner: runner, admin: admin, assumeYes: true, eventThread: false)
         shell.labSocket = socketServer
         _ = shell.run()
+    }
+
+    /// A taught lab's pause between steps: true to go on pausing (Enter), false to run the rest
+    /// without stopping (q, or the end of input).
+    private static func waitForStudent() -> Bool {
+        writeStdout(LabScenario.pausePrompt)
+        var answer: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(0, &byte, 1) == 1 {
+            if byte == UInt8(ascii: "\n") { return !(answer.first.map { $0 == UInt8(ascii: "q") } ?? false) }
+            answer.append(byte)
+        }
+        return false
     }
 
     private func makeClock(log: Log) throws -> any ClockDriver {

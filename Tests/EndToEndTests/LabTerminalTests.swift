@@ -17,6 +17,14 @@ struct LabTerminalTests {
     func scenarioNotesAndPlot() throws {
         let tmux = try Self.start(["--lab", "client-tutorial"])
         defer { tmux.close() }
+        // The taught lab waits between steps: Enter goes on to the next, q runs the rest.
+        let pause = "  -- Enter: next step"
+        var paused = try tmux.waitFor("the first pause", timeout: 30) { $0.contains { $0.hasPrefix(pause) } }
+        #expect(!paused.contains { $0.contains("expects hold") }, "the lab waits for the student")
+        try tmux.keys("Enter")
+        paused = try tmux.waitFor("the second pause", timeout: 30) { $0.filter { $0.hasPrefix(pause) }.count == 2 }
+        try tmux.type("q")
+        try tmux.keys("Enter")
         try tmux.waitFor("the scenario's summary and the prompt", timeout: 30) { screen in
             screen.contains { $0.contains("lab client-tutorial: 4 of 4 expects hold") } && screen.last?.hasSuffix(":st2>") == true
         }
@@ -39,6 +47,9 @@ struct LabTerminalTests {
     func timeRunsWhileWaiting() throws {
         let tmux = try Self.start(["--lab", "falseticker"], rows: 70)
         defer { tmux.close() }
+        try tmux.waitFor("the first pause", timeout: 30) { $0.contains { $0.hasPrefix("  -- Enter: next step") } }
+        try tmux.type("q")
+        try tmux.keys("Enter")
         try tmux.waitFor("the prompt", timeout: 30) { $0.last?.hasSuffix(":st2>") == true }
         #expect(try tmux.screen().contains { $0.hasPrefix("  | The intersection algorithm leaves 10.0.0.5 out") })
         func elapsed() throws -> Double {
