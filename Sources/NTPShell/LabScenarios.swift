@@ -161,7 +161,6 @@ public enum LabScenarios {
         script: """
             # Right after start nothing has answered yet: ntpstat says unsynchronised (status 1).
             lab server add 10.0.0.1
-            lab server add 10.0.0.2
             server 10.0.0.1
             ntpstat
             expect ntpstat status == 1
@@ -171,11 +170,16 @@ public enum LabScenarios {
             expect ntpstat status == 1
             lab advance 2m
             expect ntpstat status == 0
-            # With iburst, eight packets two seconds apart: synchronised within seconds.
-            server 10.0.0.2 iburst
+            # With iburst, eight packets two seconds apart when the server is unreachable: after
+            # a restart the clock is synchronised within seconds instead of minutes.
+            no server 10.0.0.1
+            server 10.0.0.1 iburst
+            lab restart
+            expect ntpstat status == 1
             lab advance 10s
             peers
-            expect peer 10.0.0.2 reach > 0
+            ntpstat
+            expect ntpstat status == 0
             """)
 
     public static let ntpdVersusNtpdate = LabScenario(
