@@ -102,7 +102,8 @@ public enum PlotView {
         out += String(repeating: " ", count: labelWidth) + (unicode ? " └" : " +")
             + String(repeating: unicode ? "─" : "-", count: columns) + "\n"
         let start = formatUTC(first.time), end = formatUTC(last.time)
-        let gap = max(1, columns + 2 - start.count - end.count)
+        // The time line is as wide as the chart (labelWidth + 2 + columns = width).
+        let gap = max(1, columns + 1 - start.count - end.count)
         out += String(repeating: " ", count: labelWidth + 1) + start + String(repeating: " ", count: gap) + end + "\n"
         return out
     }

@@ -184,6 +184,9 @@ import Testing
         #expect(text.contains("┤") && text.contains("└"))
         #expect(!text.contains("*"))
         #expect(text.unicodeScalars.filter { (0x2801...0x28FF).contains($0.value) }.count > 60)
+        for line in text.split(separator: "\n") {
+            #expect(line.count <= 80, "no line wider than the terminal: \(line)")
+        }
     }
 
     @Test func plotCommandDrawsTheEnginesHistory() throws {
