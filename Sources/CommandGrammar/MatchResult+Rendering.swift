@@ -10,7 +10,7 @@ extension MatchResult {
         case .unknownCommand(_, let word):
             return "unknown command: \"\(printable(word))\""
         case .noMatch(_, let word, let expected):
-            return "unknown command: unexpected \"\(printable(word))\"; expected \(list(expected))"
+            return "unexpected \"\(printable(word))\"; expected \(list(expected))"
         case .incomplete(_, let expected):
             return expected.isEmpty ? "incomplete command" : "incomplete command: expected \(list(expected))"
         case .ambiguous(_, let word, let candidates):

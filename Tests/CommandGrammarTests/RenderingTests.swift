@@ -26,7 +26,7 @@ private let g = Sample.grammar
         #expect(shell("shutdown now") == """
             shutdown now
                      ^
-            % Unknown command: unexpected "now"; expected <cr>
+            % Unexpected "now"; expected <cr>
 
             """)
         #expect(shell("show running-config") == nil)
