@@ -79,6 +79,10 @@ public final class Daemon {
     private var ignoredDestinations: [IPAddress] = []
     /// The server sockets changed: the event loop rebuilds its poll set.
     private var socketsChanged = false
+    /// True while the event loop iterates its sockets (their replies may still be on the way).
+    private var servingSockets = false
+    /// Interface rules decided while ``servingSockets``: bound at the top of the next iteration.
+    private var pendingRebind: (bind: [(SocketAddress, Bool)], ignored: [IPAddress], report: String)?
     private var droppedByInterface: UInt64 = 0
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
@@ -355,6 +359,19 @@ public final class Daemon {
                 for (ip, action) in decided where action != .listen { report += "\(action == .drop ? "dropping" : "ignoring") \(ip) (interface rules)\n" }
             }
         }
+        if servingSockets {
+            // Called while the loop is answering a request on one of these sockets (ntpq's
+            // `:config interface …`): closing them now would send the reply on a closed socket
+            // and leave the loop indexing a poll set that no longer matches. The loop re-binds
+            // at the top of its next iteration; a socket that cannot be bound is logged then.
+            pendingRebind = (bind, ignored, report)
+            return .success(bind.map { Self.listeningLine($0.0, drop: $0.1) }.joined() + report)
+        }
+        return rebind(bind, ignored: ignored, report: report)
+    }
+
+    /// Closes the server sockets and binds `bind` (not while the loop iterates them).
+    private func rebind(_ bind: [(SocketAddress, Bool)], ignored: [IPAddress], report: String) -> Result<String, AdminError> {
         for s in serverSockets { s.close() }
         serverSockets = []
         serverDrops = []
@@ -364,17 +381,21 @@ public final class Daemon {
             do {
                 serverSockets.append(try Self.serverSocket(address))
                 serverDrops.append(drop)
-                listening += "listening on \(address.ip) port \(port)\(drop ? " (dropping every packet)" : "")\n"
+                listening += Self.listeningLine(address, drop: drop)
             } catch {
-                failures.append(DaemonError.cannotListen(address, error, holders: PortHolder.find(port: port)).description)
+                failures.append(DaemonError.cannotListen(address, error, holders: PortHolder.find(port: address.port)).description)
             }
         }
-        report = listening + report
         ignoredDestinations = ignored
         socketsChanged = true
-        for line in report.split(separator: "\n") { log.notice(String(line)) }
+        for line in (listening + report).split(separator: "\n") { log.notice(String(line)) }
+        for failure in failures { log.error(failure) }
         guard failures.isEmpty else { return .failure(AdminError(failures.joined(separator: "\n"))) }
-        return .success(report)
+        return .success(listening + report)
+    }
+
+    private static func listeningLine(_ address: SocketAddress, drop: Bool) -> String {
+        "listening on \(address.ip) port \(address.port)\(drop ? " (dropping every packet)" : "")\n"
     }
 
     // MARK: - The event loop
@@ -386,8 +407,14 @@ public final class Daemon {
         socketsChanged = true
         var nextDrift = OSClock.monotonicNanoseconds() + Self.driftInterval * 1_000_000_000
         perform(engine.handleTimer())
+        var served: [(socket: UDPSocket, dropAll: Bool)] = []
         while !stopping {
+            if let pending = pendingRebind {
+                pendingRebind = nil
+                _ = rebind(pending.bind, ignored: pending.ignored, report: pending.report)
+            }
             if socketsChanged {
+                served = Array(zip(serverSockets, serverDrops))
                 sockets = serverSockets + clientSockets
                 pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
                 pollfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
@@ -402,12 +429,16 @@ public final class Daemon {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
-            for i in 0..<serverSockets.count where pollfds[i].revents != 0 {
-                serve(serverSockets[i], dropAll: serverDrops[i])
+            // The poll set's sockets, not the current lists: an `interface` change made while
+            // serving (`:config`) is bound at the top of the next iteration.
+            servingSockets = true
+            for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
+                serve(s.socket, dropAll: s.dropAll)
             }
-            for (j, s) in clientSockets.enumerated() where pollfds[serverSockets.count + j].revents != 0 {
+            for (j, s) in sockets[served.count...].enumerated() where pollfds[served.count + j].revents != 0 {
                 receiveReplies(s)
             }
+            servingSockets = false
             if pollfds[sockets.count].revents != 0 { drainWake() }
             for job in inbox.take() { job(self) }
             let answers = resolved.take()
