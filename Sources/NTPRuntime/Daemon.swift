@@ -55,14 +55,36 @@ public final class Daemon {
     private(set) var monitorEvents: [EngineEvent] = []
     /// Work posted from other threads (the shell), run on the loop thread.
     private let inbox = Inbox()
-    /// The thread running the loop after ``start()``, nil while the caller's thread owns it.
+    /// Who may touch the engine now: the one answer to "am I on the loop thread?".
+    enum LoopState {
+        /// No loop yet: configuration at start, one thread; calls run directly.
+        case notStarted
+        /// This thread owns the engine; calls from other threads are posted to it.
+        case running(pthread_t)
+        /// The loop has ended but its thread still runs posted calls (control clients draining).
+        case stopping(pthread_t)
+        /// Nothing runs posted calls any more: calls run under ``afterLoop``.
+        case ended
+    }
+    private let loopState = Mutex<LoopState>(.notStarted)
+    /// How ``onLoop(_:)`` runs a call.
+    private enum LoopRoute { case direct, posted, afterLoop }
+    /// After the loop: calls from any thread (a control client still running after the drain,
+    /// a SIGHUP re-read once the engine stopped by itself) and the final drift-file write take
+    /// this lock, so the engine is still touched by one thread at a time. Not recursive: a body
+    /// run by ``onLoop(_:)`` must not call it again.
+    private let afterLoop = Mutex<Void>(())
+    /// The thread ``start()`` runs the loop on (to join it).
     private var loopThread: PlatformThread?
-    /// The thread running the event loop now (set when it starts, cleared once it is done and
-    /// nothing can post to it any more); calls from other threads are posted to it.
-    private let loopOwner = Mutex<pthread_t?>(nil)
-    /// Set once the event loop has ended: calls that wait for the engine (`wait sync`) give up.
-    private let loopEnded = Atomic<Bool>(false)
-    var isShuttingDown: Bool { loopEnded.load(ordering: .relaxed) }
+    /// The loop has ended (or is ending): calls that wait for the engine (`wait sync`) give up.
+    var isShuttingDown: Bool {
+        loopState.withLock { state in
+            switch state {
+            case .notStarted, .running: return false
+            case .stopping, .ended: return true
+            }
+        }
+    }
     /// `--control-socket`: the AdminAPI served on a Unix socket while ``runUntilSignalled()`` runs.
     public var control: ControlServer?
     /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
@@ -172,6 +194,9 @@ public final class Daemon {
         let writeEnd = wake.write
         let reload = self.reload
         let log = self.log
+        // This thread owns the engine from here on, before the signal thread exists: a SIGHUP
+        // re-read that comes early is posted and runs once the loop does.
+        loopState.withLock { $0 = .running(pthread_self()) }
         do {
             _ = try PlatformThread(name: "ntpsh-signals") {
                 while true {
@@ -191,12 +216,13 @@ public final class Daemon {
             }
         } catch {
             log.error("cannot start the signal thread: \(error)")
+            endLoop()
             return 1
         }
-        loopOwner.withLock { $0 = pthread_self() }
         if let control {
             do { try control.start() } catch {
                 log.error("control socket \(control.listener.path): \(error)")
+                endLoop()
                 return 1
             }
             log.notice("control socket \(control.listener.path)")
@@ -204,14 +230,25 @@ public final class Daemon {
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
         eventLoop()
-        loopEnded.store(true, ordering: .relaxed)
+        loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")
         if let control { stopControl(control) }
-        loopOwner.withLock { $0 = nil }
-        saveDrift()
-        let c = responder.counters
-        log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
+        endLoop()
+        afterLoop.withLock { _ in
+            saveDrift()
+            let c = responder.counters
+            log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
+        }
         return exitStatus
+    }
+
+    /// No thread runs posted calls from here on: later calls run under ``afterLoop``, and
+    /// those posted before (seen in `.running`/`.stopping`, put under the state lock) run now.
+    private func endLoop() {
+        loopState.withLock { $0 = .ended }
+        afterLoop.withLock { _ in
+            for job in inbox.take() { job(self) }
+        }
     }
 
     /// Closes the control socket. Clients still inside a call wait for the loop: their jobs are
@@ -239,7 +276,14 @@ public final class Daemon {
     /// Starts the event loop on a thread of its own; the caller keeps its thread (the shell).
     public func start() throws(SystemCallError) {
         guard loopThread == nil else { return }
-        loopThread = try PlatformThread(name: "ntpsh-engine") { [self] in eventLoop() }
+        // The new thread owns the engine before this returns: the caller's calls are posted.
+        let owned = Completion<Bool>()
+        loopThread = try PlatformThread(name: "ntpsh-engine") { [self] in
+            loopState.withLock { $0 = .running(pthread_self()) }
+            owned.finish(true)
+            eventLoop()
+        }
+        _ = owned.wait()
     }
 
     /// Stops the loop started by ``start()`` and waits for it; saves the drift file.
@@ -247,28 +291,45 @@ public final class Daemon {
         guard let thread = loopThread else { return }
         post { d in d.stopping = true }
         thread.join()
-        loopEnded.store(true, ordering: .relaxed)
-        loopOwner.withLock { $0 = nil }
         loopThread = nil
-        saveDrift()
+        endLoop()
+        afterLoop.withLock { _ in saveDrift() }
     }
 
-    /// Runs `body` on the loop thread and returns its result: directly when called on the loop
-    /// thread or when no loop runs (configuration at start), else posted to the loop and waited
-    /// for (the shell, control-socket clients, the SIGHUP re-read).
+    /// Runs `body` where the engine may be touched and returns its result: directly before the
+    /// loop runs (configuration at start) and on the loop thread; posted to the loop and waited
+    /// for from other threads (the shell, control-socket clients, the SIGHUP re-read); under
+    /// ``afterLoop`` once the loop has ended.
     func onLoop<T>(_ body: @escaping (Daemon) -> T) -> T {
-        if let owner = loopOwner.withLock({ $0 }) {
-            if pthread_equal(owner, pthread_self()) != 0 { return body(self) }
-        } else if loopThread == nil {
-            return body(self)
-        }
         let done = Completion<T>()
-        post { d in done.finish(body(d)) }
-        return done.wait()
+        let route = loopState.withLock { state -> LoopRoute in
+            switch state {
+            case .notStarted: return .direct
+            case .running(let owner), .stopping(let owner):
+                if pthread_equal(owner, pthread_self()) != 0 { return .direct }
+                // Put under the state lock: ``endLoop()`` either runs it or is not reached yet.
+                inbox.put { d in done.finish(body(d)) }
+                return .posted
+            case .ended: return .afterLoop
+            }
+        }
+        switch route {
+        case .direct: return body(self)
+        case .posted:
+            wakeLoop()
+            return done.wait()
+        case .afterLoop:
+            afterLoop.withLock { _ in done.finish(body(self)) }
+            return done.wait()
+        }
     }
 
     private func post(_ job: @escaping (Daemon) -> Void) {
         inbox.put(job)
+        wakeLoop()
+    }
+
+    private func wakeLoop() {
         var byte: UInt8 = 0
         _ = write(wake.write, &byte, 1)
     }
@@ -401,7 +462,6 @@ public final class Daemon {
     // MARK: - The event loop
 
     private func eventLoop() {
-        loopOwner.withLock { $0 = pthread_self() }
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
         socketsChanged = true
