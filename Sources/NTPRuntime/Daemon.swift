@@ -646,13 +646,8 @@ public final class Daemon {
 
     /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;
     /// recorded in the MRU list; `restrict … noquery` (and `ignore`) drop it silently.
-    ///
-    /// No amplification (DESIGN.md): an answer larger than its request goes to a non-local
-    /// source only after the source has proven its address with the nonce handshake (READ_MRU
-    /// carries a nonce it received). Other larger answers (READVAR, READSTAT: ntpd sends them
-    /// to anyone) are replaced by a permission error no larger than the request, and counted
-    /// (`iostats` control refused, `ss_ctlrefused`). The one exception is the nonce itself, the
-    /// handshake's first step: 44 bytes for a 12-byte request, as ntpd.
+    /// Answers that would amplify are refused (``ControlResponder/answer(to:from:context:snapshot:)``)
+    /// and counted (`iostats` control refused, `ss_ctlrefused`).
     private func answerControl(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) {
         let time = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
         let version = payload.count > 0 ? (payload[0] >> 3) & 7 : 0
@@ -682,7 +677,7 @@ public final class Daemon {
             }
         }
         context.configure = configure
-        let answer = ControlResponder.answer(to: payload, context: context) {
+        let answer = ControlResponder.answer(to: payload, from: datagram.source.ip, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
                 system: SystemVariableSubject(report: engine.systemReport(server: responder.counters)),
@@ -690,12 +685,10 @@ public final class Daemon {
                 events: engine.events)
         }
         controlCounters.received &+= 1
-        var replies = answer.replies
-        let size = replies.reduce(0) { $0 + $1.count }
-        if size > payload.count && !datagram.source.ip.unmapped.isLoopback && !answer.proven && !answer.isNonce && !answer.authenticated {
+        let replies = answer.replies
+        if answer.refusedAmplification {
             controlCounters.refusedAmplification &+= 1
             responder.countControlRefused()
-            replies = ControlResponder.refusal(for: payload).map { [$0] } ?? []
         }
         if replies.isEmpty { controlCounters.dropped &+= 1 }
         for reply in replies {

@@ -28,6 +28,21 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The daemon and `--lab --port` share this rule: a larger answer to an unproven, non-local
+    /// source is a permission error no larger than the request; loopback gets the whole answer.
+    @Test func noAmplificationToUnprovenSources() throws {
+        let request = ControlMessage(version: 2, opcode: ControlMessage.Opcode.readVariables, sequence: 9).bytes
+        let remote = ControlResponder.answer(to: request, from: .v4(0xC000_0201), context: nil, snapshot: Self.snapshot)
+        #expect(remote.refusedAmplification)
+        #expect(remote.replies.count == 1 && remote.replies[0].count <= request.count)
+        let error = try ControlMessage(decoding: remote.replies[0])
+        #expect(error.isError && error.sequence == 9 && error.status >> 8 == UInt16(ControlMessage.ErrorCode.permission))
+        let local = ControlResponder.answer(to: request, from: .v4(0x7F00_0001), context: nil, snapshot: Self.snapshot)
+        #expect(!local.refusedAmplification)
+        #expect(local.replies.reduce(0) { $0 + $1.count } > request.count)
+        #expect(Self.reassembled(local.replies.map { try! ControlMessage(decoding: $0) }).contains("stratum="))
+    }
+
     @Test func readStatusListsAssociations() {
         let replies = Self.ask(ControlMessage.Opcode.readStatus)
         #expect(replies.count == 1)
