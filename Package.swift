@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures", "Transcripts"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
+        .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPRuntime", "NTPPlatform"]),
     ],
     swiftLanguageModes: [.v6]
 )

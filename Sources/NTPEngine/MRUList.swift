@@ -413,16 +413,18 @@ public struct MRUList: Sendable {
             flags: RestrictFlags(rawValue: s.flags), score: Double(s.score))
     }
 
-    /// The entries, oldest first (as ntpd sends them) or newest first.
-    public func entries(oldestFirst: Bool = true) -> [MRUEntry] {
+    /// The newest `limit` entries (all by default), oldest first (as ntpd sends them) or newest
+    /// first. Walks only those: a bounded copy for callers that show a page of the list.
+    public func entries(oldestFirst: Bool = true, newest limit: Int = .max) -> [MRUEntry] {
         var out: [MRUEntry] = []
-        out.reserveCapacity(count)
-        var i = oldestFirst ? oldest : newest
-        while i != Self.none {
+        out.reserveCapacity(min(count, max(0, limit)))
+        var i = newest
+        while i != Self.none && out.count < limit {
             let s = slots[Int(i)]
             out.append(entry(s))
-            i = oldestFirst ? s.newer : s.older
+            i = s.older
         }
+        if oldestFirst { out.reverse() }
         return out
     }
 
@@ -431,8 +433,17 @@ public struct MRUList: Sendable {
     /// false. True when the walk reached the newest entry. Reads in place (mode 6 READ_MRU).
     public func walk(after address: IPAddress?, skip: Int = 0, _ body: (MRUEntry) -> Bool) -> Bool {
         var i = oldest
-        if let address, let at = find(address.unmapped) { i = slots[Int(at)].newer }
         var skipped = 0
+        if let address, let at = find(address.unmapped) {
+            i = slots[Int(at)].newer
+        } else if skip >= count {
+            return true
+        } else if skip > count / 2 {
+            // The newest few (READ_MRU's recent=): step back from the newest, not over the rest.
+            i = newest
+            for _ in 0..<(count - skip - 1) { i = slots[Int(i)].older }
+            skipped = skip
+        }
         while i != Self.none {
             let s = slots[Int(i)]
             if skipped < skip { skipped += 1 } else if !body(entry(s)) { return false }

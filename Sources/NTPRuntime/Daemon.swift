@@ -55,14 +55,36 @@ public final class Daemon {
     private(set) var monitorEvents: [EngineEvent] = []
     /// Work posted from other threads (the shell), run on the loop thread.
     private let inbox = Inbox()
-    /// The thread running the loop after ``start()``, nil while the caller's thread owns it.
+    /// Who may touch the engine now: the one answer to "am I on the loop thread?".
+    enum LoopState {
+        /// No loop yet: configuration at start, one thread; calls run directly.
+        case notStarted
+        /// This thread owns the engine; calls from other threads are posted to it.
+        case running(pthread_t)
+        /// The loop has ended but its thread still runs posted calls (control clients draining).
+        case stopping(pthread_t)
+        /// Nothing runs posted calls any more: calls run under ``afterLoop``.
+        case ended
+    }
+    private let loopState = Mutex<LoopState>(.notStarted)
+    /// How ``onLoop(_:)`` runs a call.
+    private enum LoopRoute { case direct, posted, afterLoop }
+    /// After the loop: calls from any thread (a control client still running after the drain,
+    /// a SIGHUP re-read once the engine stopped by itself) and the final drift-file write take
+    /// this lock, so the engine is still touched by one thread at a time. Not recursive: a body
+    /// run by ``onLoop(_:)`` must not call it again.
+    private let afterLoop = Mutex<Void>(())
+    /// The thread ``start()`` runs the loop on (to join it).
     private var loopThread: PlatformThread?
-    /// The thread running the event loop now (set when it starts, cleared once it is done and
-    /// nothing can post to it any more); calls from other threads are posted to it.
-    private let loopOwner = Mutex<pthread_t?>(nil)
-    /// Set once the event loop has ended: calls that wait for the engine (`wait sync`) give up.
-    private let loopEnded = Atomic<Bool>(false)
-    var isShuttingDown: Bool { loopEnded.load(ordering: .relaxed) }
+    /// The loop has ended (or is ending): calls that wait for the engine (`wait sync`) give up.
+    var isShuttingDown: Bool {
+        loopState.withLock { state in
+            switch state {
+            case .notStarted, .running: return false
+            case .stopping, .ended: return true
+            }
+        }
+    }
     /// `--control-socket`: the AdminAPI served on a Unix socket while ``runUntilSignalled()`` runs.
     public var control: ControlServer?
     /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
@@ -79,6 +101,10 @@ public final class Daemon {
     private var ignoredDestinations: [IPAddress] = []
     /// The server sockets changed: the event loop rebuilds its poll set.
     private var socketsChanged = false
+    /// True while the event loop iterates its sockets (their replies may still be on the way).
+    private var servingSockets = false
+    /// Interface rules decided while ``servingSockets``: bound at the top of the next iteration.
+    private var pendingRebind: (bind: [(SocketAddress, Bool)], ignored: [IPAddress], report: String)?
     private var droppedByInterface: UInt64 = 0
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
@@ -168,6 +194,9 @@ public final class Daemon {
         let writeEnd = wake.write
         let reload = self.reload
         let log = self.log
+        // This thread owns the engine from here on, before the signal thread exists: a SIGHUP
+        // re-read that comes early is posted and runs once the loop does.
+        loopState.withLock { $0 = .running(pthread_self()) }
         do {
             _ = try PlatformThread(name: "ntpsh-signals") {
                 while true {
@@ -187,12 +216,13 @@ public final class Daemon {
             }
         } catch {
             log.error("cannot start the signal thread: \(error)")
+            endLoop()
             return 1
         }
-        loopOwner.withLock { $0 = pthread_self() }
         if let control {
             do { try control.start() } catch {
                 log.error("control socket \(control.listener.path): \(error)")
+                endLoop()
                 return 1
             }
             log.notice("control socket \(control.listener.path)")
@@ -200,14 +230,25 @@ public final class Daemon {
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
         eventLoop()
-        loopEnded.store(true, ordering: .relaxed)
+        loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")
         if let control { stopControl(control) }
-        loopOwner.withLock { $0 = nil }
-        saveDrift()
-        let c = responder.counters
-        log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
+        endLoop()
+        afterLoop.withLock { _ in
+            saveDrift()
+            let c = responder.counters
+            log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
+        }
         return exitStatus
+    }
+
+    /// No thread runs posted calls from here on: later calls run under ``afterLoop``, and
+    /// those posted before (seen in `.running`/`.stopping`, put under the state lock) run now.
+    private func endLoop() {
+        loopState.withLock { $0 = .ended }
+        afterLoop.withLock { _ in
+            for job in inbox.take() { job(self) }
+        }
     }
 
     /// Closes the control socket. Clients still inside a call wait for the loop: their jobs are
@@ -235,7 +276,14 @@ public final class Daemon {
     /// Starts the event loop on a thread of its own; the caller keeps its thread (the shell).
     public func start() throws(SystemCallError) {
         guard loopThread == nil else { return }
-        loopThread = try PlatformThread(name: "ntpsh-engine") { [self] in eventLoop() }
+        // The new thread owns the engine before this returns: the caller's calls are posted.
+        let owned = Completion<Bool>()
+        loopThread = try PlatformThread(name: "ntpsh-engine") { [self] in
+            loopState.withLock { $0 = .running(pthread_self()) }
+            owned.finish(true)
+            eventLoop()
+        }
+        _ = owned.wait()
     }
 
     /// Stops the loop started by ``start()`` and waits for it; saves the drift file.
@@ -243,28 +291,45 @@ public final class Daemon {
         guard let thread = loopThread else { return }
         post { d in d.stopping = true }
         thread.join()
-        loopEnded.store(true, ordering: .relaxed)
-        loopOwner.withLock { $0 = nil }
         loopThread = nil
-        saveDrift()
+        endLoop()
+        afterLoop.withLock { _ in saveDrift() }
     }
 
-    /// Runs `body` on the loop thread and returns its result: directly when called on the loop
-    /// thread or when no loop runs (configuration at start), else posted to the loop and waited
-    /// for (the shell, control-socket clients, the SIGHUP re-read).
+    /// Runs `body` where the engine may be touched and returns its result: directly before the
+    /// loop runs (configuration at start) and on the loop thread; posted to the loop and waited
+    /// for from other threads (the shell, control-socket clients, the SIGHUP re-read); under
+    /// ``afterLoop`` once the loop has ended.
     func onLoop<T>(_ body: @escaping (Daemon) -> T) -> T {
-        if let owner = loopOwner.withLock({ $0 }) {
-            if pthread_equal(owner, pthread_self()) != 0 { return body(self) }
-        } else if loopThread == nil {
-            return body(self)
-        }
         let done = Completion<T>()
-        post { d in done.finish(body(d)) }
-        return done.wait()
+        let route = loopState.withLock { state -> LoopRoute in
+            switch state {
+            case .notStarted: return .direct
+            case .running(let owner), .stopping(let owner):
+                if pthread_equal(owner, pthread_self()) != 0 { return .direct }
+                // Put under the state lock: ``endLoop()`` either runs it or is not reached yet.
+                inbox.put { d in done.finish(body(d)) }
+                return .posted
+            case .ended: return .afterLoop
+            }
+        }
+        switch route {
+        case .direct: return body(self)
+        case .posted:
+            wakeLoop()
+            return done.wait()
+        case .afterLoop:
+            afterLoop.withLock { _ in done.finish(body(self)) }
+            return done.wait()
+        }
     }
 
     private func post(_ job: @escaping (Daemon) -> Void) {
         inbox.put(job)
+        wakeLoop()
+    }
+
+    private func wakeLoop() {
         var byte: UInt8 = 0
         _ = write(wake.write, &byte, 1)
     }
@@ -355,6 +420,19 @@ public final class Daemon {
                 for (ip, action) in decided where action != .listen { report += "\(action == .drop ? "dropping" : "ignoring") \(ip) (interface rules)\n" }
             }
         }
+        if servingSockets {
+            // Called while the loop is answering a request on one of these sockets (ntpq's
+            // `:config interface …`): closing them now would send the reply on a closed socket
+            // and leave the loop indexing a poll set that no longer matches. The loop re-binds
+            // at the top of its next iteration; a socket that cannot be bound is logged then.
+            pendingRebind = (bind, ignored, report)
+            return .success(bind.map { Self.listeningLine($0.0, drop: $0.1) }.joined() + report)
+        }
+        return rebind(bind, ignored: ignored, report: report)
+    }
+
+    /// Closes the server sockets and binds `bind` (not while the loop iterates them).
+    private func rebind(_ bind: [(SocketAddress, Bool)], ignored: [IPAddress], report: String) -> Result<String, AdminError> {
         for s in serverSockets { s.close() }
         serverSockets = []
         serverDrops = []
@@ -364,30 +442,39 @@ public final class Daemon {
             do {
                 serverSockets.append(try Self.serverSocket(address))
                 serverDrops.append(drop)
-                listening += "listening on \(address.ip) port \(port)\(drop ? " (dropping every packet)" : "")\n"
+                listening += Self.listeningLine(address, drop: drop)
             } catch {
-                failures.append(DaemonError.cannotListen(address, error, holders: PortHolder.find(port: port)).description)
+                failures.append(DaemonError.cannotListen(address, error, holders: PortHolder.find(port: address.port)).description)
             }
         }
-        report = listening + report
         ignoredDestinations = ignored
         socketsChanged = true
-        for line in report.split(separator: "\n") { log.notice(String(line)) }
+        for line in (listening + report).split(separator: "\n") { log.notice(String(line)) }
+        for failure in failures { log.error(failure) }
         guard failures.isEmpty else { return .failure(AdminError(failures.joined(separator: "\n"))) }
-        return .success(report)
+        return .success(listening + report)
+    }
+
+    private static func listeningLine(_ address: SocketAddress, drop: Bool) -> String {
+        "listening on \(address.ip) port \(address.port)\(drop ? " (dropping every packet)" : "")\n"
     }
 
     // MARK: - The event loop
 
     private func eventLoop() {
-        loopOwner.withLock { $0 = pthread_self() }
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
         socketsChanged = true
         var nextDrift = OSClock.monotonicNanoseconds() + Self.driftInterval * 1_000_000_000
         perform(engine.handleTimer())
+        var served: [(socket: UDPSocket, dropAll: Bool)] = []
         while !stopping {
+            if let pending = pendingRebind {
+                pendingRebind = nil
+                _ = rebind(pending.bind, ignored: pending.ignored, report: pending.report)
+            }
             if socketsChanged {
+                served = Array(zip(serverSockets, serverDrops))
                 sockets = serverSockets + clientSockets
                 pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
                 pollfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
@@ -402,12 +489,16 @@ public final class Daemon {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
-            for i in 0..<serverSockets.count where pollfds[i].revents != 0 {
-                serve(serverSockets[i], dropAll: serverDrops[i])
+            // The poll set's sockets, not the current lists: an `interface` change made while
+            // serving (`:config`) is bound at the top of the next iteration.
+            servingSockets = true
+            for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
+                serve(s.socket, dropAll: s.dropAll)
             }
-            for (j, s) in clientSockets.enumerated() where pollfds[serverSockets.count + j].revents != 0 {
+            for (j, s) in sockets[served.count...].enumerated() where pollfds[served.count + j].revents != 0 {
                 receiveReplies(s)
             }
+            servingSockets = false
             if pollfds[sockets.count].revents != 0 { drainWake() }
             for job in inbox.take() { job(self) }
             let answers = resolved.take()
@@ -555,13 +646,8 @@ public final class Daemon {
 
     /// Mode 6 (ntpq, ntpstat): answered off the fast path, one reply datagram per fragment;
     /// recorded in the MRU list; `restrict … noquery` (and `ignore`) drop it silently.
-    ///
-    /// No amplification (DESIGN.md): an answer larger than its request goes to a non-local
-    /// source only after the source has proven its address with the nonce handshake (READ_MRU
-    /// carries a nonce it received). Other larger answers (READVAR, READSTAT: ntpd sends them
-    /// to anyone) are replaced by a permission error no larger than the request, and counted
-    /// (`iostats` control refused, `ss_ctlrefused`). The one exception is the nonce itself, the
-    /// handshake's first step: 44 bytes for a 12-byte request, as ntpd.
+    /// Answers that would amplify are refused (``ControlResponder/answer(to:from:context:snapshot:)``)
+    /// and counted (`iostats` control refused, `ss_ctlrefused`).
     private func answerControl(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) {
         let time = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
         let version = payload.count > 0 ? (payload[0] >> 3) & 7 : 0
@@ -591,7 +677,7 @@ public final class Daemon {
             }
         }
         context.configure = configure
-        let answer = ControlResponder.answer(to: payload, context: context) {
+        let answer = ControlResponder.answer(to: payload, from: datagram.source.ip, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
                 system: SystemVariableSubject(report: engine.systemReport(server: responder.counters)),
@@ -599,12 +685,10 @@ public final class Daemon {
                 events: engine.events)
         }
         controlCounters.received &+= 1
-        var replies = answer.replies
-        let size = replies.reduce(0) { $0 + $1.count }
-        if size > payload.count && !datagram.source.ip.unmapped.isLoopback && !answer.proven && !answer.isNonce && !answer.authenticated {
+        let replies = answer.replies
+        if answer.refusedAmplification {
             controlCounters.refusedAmplification &+= 1
             responder.countControlRefused()
-            replies = ControlResponder.refusal(for: payload).map { [$0] } ?? []
         }
         if replies.isEmpty { controlCounters.dropped &+= 1 }
         for reply in replies {

@@ -49,7 +49,7 @@ public final class LocalAdmin: AdminAPI {
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
     public func monitorSettings() -> MonitorSettings { daemon.onLoop { $0.monitor.settings } }
     public func setMonitorSettings(_ settings: MonitorSettings) { daemon.onLoop { $0.monitor.apply(settings) } }
-    public func mruEntries() -> [MRUEntry] { daemon.onLoop { $0.monitor.entries() } }
+    public func mruEntries(newest limit: Int) -> [MRUEntry] { daemon.onLoop { $0.monitor.entries(newest: limit) } }
     public func monitorReport() -> MonitorReport { daemon.onLoop { $0.monitor.report(at: $0.engine.clock.now()) } }
 
     public func step(by offset: Double) throws(AdminError) {

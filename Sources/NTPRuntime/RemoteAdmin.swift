@@ -125,7 +125,9 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
     public func keyStore() -> KeyStore { value(ControlCalls.keyStore, Nothing(), otherwise: ControlCalls.KeySummary(KeyStore())).store }
     public func monitorSettings() -> MonitorSettings { value(ControlCalls.monitorSettings, Nothing(), otherwise: MonitorSettings()) }
     public func setMonitorSettings(_ settings: MonitorSettings) { _ = value(ControlCalls.setMonitorSettings, settings, otherwise: Nothing()) }
-    public func mruEntries() -> [MRUEntry] { value(ControlCalls.mruEntries, Nothing(), otherwise: []) }
+    public func mruEntries(newest limit: Int) -> [MRUEntry] {
+        Array(value(ControlCalls.mruEntries, Nothing(), otherwise: []).suffix(limit))
+    }
     public func monitorReport() -> MonitorReport {
         value(ControlCalls.monitorReport, Nothing(), otherwise: MonitorReport(settings: MonitorSettings(), counters: MRUCounters(), entries: 0,
                                                                               bucketsInUse: 0, memoryBytes: 0, oldestAge: 0))

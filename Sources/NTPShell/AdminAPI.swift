@@ -34,8 +34,8 @@ public protocol AdminAPI: AnyObject {
     /// `mru`, `discard`, `enable`/`disable monitor`: the MRU list's bounds and the rate limit.
     func monitorSettings() -> MonitorSettings
     func setMonitorSettings(_ settings: MonitorSettings)
-    /// The MRU list, oldest first.
-    func mruEntries() -> [MRUEntry]
+    /// The newest `limit` entries of the MRU list, oldest first.
+    func mruEntries(newest limit: Int) -> [MRUEntry]
     /// The MRU list's counters and limits (`monstats`).
     func monitorReport() -> MonitorReport
     /// `keys FILE` (the runner reads and parses the file): replaces the keys.
@@ -73,6 +73,8 @@ public protocol AdminAPI: AnyObject {
 }
 
 extension AdminAPI {
+    /// The whole MRU list, oldest first.
+    public func mruEntries() -> [MRUEntry] { mruEntries(newest: .max) }
     /// An engine that keeps no history (a remote one that cannot send it) has none to plot.
     public func sampleHistory() -> SampleHistory { SampleHistory() }
     public func setStatistics(_ settings: StatisticsSettings) -> String? {

@@ -321,7 +321,7 @@ public enum ControlCalls {
     /// The newest ``mruLimit`` entries of the MRU list, oldest first (a frame stays well under
     /// ``ControlProtocol/maxFrame``; ntpq's mrulist pages through all of it over mode 6).
     public static let mruEntries = ControlCall<Nothing, [MRUEntry]>("mruEntries", .view) { s, _ in
-        Array(s.admin.mruEntries().suffix(mruLimit))
+        s.admin.mruEntries(newest: mruLimit)
     }
     public static let mruLimit = 2048
     public static let monitorReport = ControlCall<Nothing, MonitorReport>("monitorReport", .view) { s, _ in s.admin.monitorReport() }

@@ -135,6 +135,10 @@ extension ControlResponder {
     /// NTPsec's limits on one READ_MRU answer (MRU_ROW_LIMIT, MRU_FRAGS_LIMIT).
     static let mruRowLimit = 256
     static let mruFragmentLimit = 128
+    /// READ_MRU examines at most this many entries per request (ntpd walks the whole list):
+    /// filters that match little must not make each request a walk of the list on the loop
+    /// thread. See ``readMRU(_:_:)``.
+    static let mruExamineLimit = 4096
 
     /// `name=value` pairs of a request, in order (values unquoted as given).
     static func requestedPairs(_ data: [UInt8]) -> [(String, String)] {
@@ -264,9 +268,11 @@ extension ControlResponder {
         let budget = frags * maxDataPerFragment - 80  // room for now= and last.newest=
         var size = values.reduce(0) { $0 + $1.0.count + $1.1.count + 3 }
         var count = 0
+        var examined = 0
         var lastSent: MRUEntry?
         let complete = context.mru.walk(after, skip) { e in
             guard count < limit else { return false }
+            examined += 1
             let nowSeconds = Double(now.nanoseconds) / 1e9
             let age = Int(nowSeconds - Double(e.last.nanoseconds) / 1e9)
             let wanted = e.count >= UInt64(minCount) && e.dropped >= UInt64(max(0, minDrop)) && e.score >= minScore
@@ -275,6 +281,13 @@ extension ControlResponder {
                 && (maxLastInterval == 0 || age <= maxLastInterval)
                 && (minLastInterval == 0 || age >= minLastInterval)
                 && (localAddress == nil || e.local == localAddress)
+            if !wanted && examined > mruExamineLimit {
+                // Examined enough: a partial page (no now=) that ends with this entry, filters or
+                // not, so ntpq's next request (addr.N/last.N of the newest it got) goes on after it.
+                let items = entryValues(e, count)
+                if size + items.reduce(0, { $0 + $1.0.count + $1.1.count + 3 }) <= budget { values += items }
+                return false
+            }
             if wanted {
                 let items = entryValues(e, count)
                 let itemSize = items.reduce(0) { $0 + $1.0.count + $1.1.count + 3 }

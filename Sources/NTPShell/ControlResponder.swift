@@ -39,6 +39,9 @@ public enum ControlResponder {
         public var isNonce = false
         /// The request was signed with the control key (its answers are signed too).
         public var authenticated = false
+        /// The answer would have been larger than the request, to a source that has not proven
+        /// its address: `replies` is a permission error instead.
+        public var refusedAmplification = false
     }
 
     /// The reply datagrams for `request`, from a source described by `context` (nil: answer
@@ -57,6 +60,25 @@ public enum ControlResponder {
             }
         }
         return answer(m, context: context, authenticated: false, snapshot: snapshot)
+    }
+
+    /// The answer for `request` from `source`, with no amplification (DESIGN.md): an answer
+    /// larger than its request goes to a non-loopback source only after the source has proven
+    /// its address with the nonce handshake (READ_MRU carries a nonce it received), or when the
+    /// request was signed with the control key. Other larger answers (READVAR, READSTAT: ntpd
+    /// sends them to anyone) are replaced by a permission error no larger than the request
+    /// (``Answer/refusedAmplification``). The one exception is the nonce itself, the
+    /// handshake's first step: 44 bytes for a 12-byte request, as ntpd. The daemon and
+    /// `--lab --port` both answer through here.
+    public static func answer(to request: some Collection<UInt8>, from source: IPAddress, context: ControlContext?,
+                              snapshot: () -> Snapshot) -> Answer {
+        var a = answer(to: request, context: context, snapshot: snapshot)
+        let size = a.replies.reduce(0) { $0 + $1.count }
+        if size > request.count && !source.unmapped.isLoopback && !a.proven && !a.isNonce && !a.authenticated {
+            a.replies = refusal(for: request).map { [$0] } ?? []
+            a.refusedAmplification = true
+        }
+        return a
     }
 
     private static func answer(_ m: ControlMessage, context: ControlContext?, authenticated: Bool, snapshot: () -> Snapshot) -> Answer {

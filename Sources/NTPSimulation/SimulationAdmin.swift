@@ -116,7 +116,7 @@ public final class SimulationAdmin: AdminAPI {
     public func restrictions() -> [RestrictEntry] { host.restrictions.entries }
     public func monitorSettings() -> MonitorSettings { host.monitor.settings }
     public func setMonitorSettings(_ settings: MonitorSettings) { host.monitor.apply(settings) }
-    public func mruEntries() -> [MRUEntry] { host.monitor.entries() }
+    public func mruEntries(newest limit: Int) -> [MRUEntry] { host.monitor.entries(newest: limit) }
     public func monitorReport() -> MonitorReport { host.monitor.report(at: host.engine.clock.now()) }
 
     public func step(by offset: Double) throws(AdminError) {

@@ -56,13 +56,15 @@ final class LabSocketServer {
         guard let first = bytes.first else { return [] }
         if first & 7 == 6 {
             let host = admin.host
-            return ControlResponder.respond(to: bytes) {
+            // The same rule as the daemon: no answer larger than its request to a source that
+            // has not proven its address (loopback sources are exempt).
+            return ControlResponder.answer(to: bytes, from: source.ip, context: nil) {
                 let now = host.clock.now()
                 return ControlResponder.Snapshot(
                     system: SystemVariableSubject(report: admin.systemReport()),
                     peers: admin.peerReports().map { PeerVariableSubject(report: $0, now: now) },
                     events: admin.events())
-            }
+            }.replies
         }
         guard let reply = admin.answerRealRequest(bytes, from: source, realTime: OSClock.realtime(), arrival: arrival) else { return [] }
         answered += 1

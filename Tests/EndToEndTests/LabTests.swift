@@ -96,6 +96,16 @@ import Testing
         #expect(lab.stdout.contains("lab client-tutorial: 4 of 4 expects hold"))
     }
 
+    /// `--lab --port` answers ntpq and ntpdig without restrict lists: never on a non-loopback
+    /// address, where it would reflect to anyone.
+    @Test func labRefusesNonLoopbackListen() throws {
+        for address in ["0.0.0.0", "::", "192.0.2.1"] {
+            let r = try run(ntpshBinary(), ["--lab", "client-tutorial", "--port", "12123", "--listen", address], timeout: 10)
+            #expect(r.status == 2, "--listen \(address)")
+            #expect(r.stderr.contains("--lab serves its time on loopback only; --listen \(address) is not a loopback address"))
+        }
+    }
+
     @Test func failingExpectGivesStatusOne() throws {
         let script = """
             lab server add 10.0.0.1

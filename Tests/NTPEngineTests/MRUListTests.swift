@@ -138,6 +138,21 @@ import Testing
         #expect(seen == [.v4(3), .v4(4), .v4(5)])
     }
 
+    /// The control socket's page and READ_MRU's recent= read only the newest entries.
+    @Test func newestEntriesAndRecentSkip() {
+        var mru = MRUList()
+        for i in 1...10 { _ = mru.record(.v4(UInt32(i)), port: 1, mode: 3, version: 4, flags: [], at: t0.adding(seconds: Double(i))) }
+        #expect(mru.entries(newest: 3).map(\.source.ip) == [.v4(8), .v4(9), .v4(10)])
+        #expect(mru.entries(oldestFirst: false, newest: 2).map(\.source.ip) == [.v4(10), .v4(9)])
+        #expect(mru.entries(newest: 50).count == 10)
+        #expect(mru.entries(newest: 0).isEmpty)
+        for skip in [0, 4, 5, 6, 8, 9, 10, 11] {
+            var seen: [IPAddress] = []
+            #expect(mru.walk(after: nil, skip: skip) { seen.append($0.source.ip); return true })
+            #expect(seen == (min(skip, 10) + 1 ..< 11).map { IPAddress.v4(UInt32($0)) }, "skip \(skip)")
+        }
+    }
+
     @Test func aClockSteppedBackIsNotAnInterval() {
         var mru = MRUList()
         let c = IPAddress("192.0.2.9")!

@@ -1,5 +1,6 @@
 import NTPEngine
 import NTPWire
+import Synchronization
 import Testing
 @testable import NTPShell
 
@@ -26,6 +27,21 @@ import Testing
             data += r.data
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The daemon and `--lab --port` share this rule: a larger answer to an unproven, non-local
+    /// source is a permission error no larger than the request; loopback gets the whole answer.
+    @Test func noAmplificationToUnprovenSources() throws {
+        let request = ControlMessage(version: 2, opcode: ControlMessage.Opcode.readVariables, sequence: 9).bytes
+        let remote = ControlResponder.answer(to: request, from: .v4(0xC000_0201), context: nil, snapshot: Self.snapshot)
+        #expect(remote.refusedAmplification)
+        #expect(remote.replies.count == 1 && remote.replies[0].count <= request.count)
+        let error = try ControlMessage(decoding: remote.replies[0])
+        #expect(error.isError && error.sequence == 9 && error.status >> 8 == UInt16(ControlMessage.ErrorCode.permission))
+        let local = ControlResponder.answer(to: request, from: .v4(0x7F00_0001), context: nil, snapshot: Self.snapshot)
+        #expect(!local.refusedAmplification)
+        #expect(local.replies.reduce(0) { $0 + $1.count } > request.count)
+        #expect(Self.reassembled(local.replies.map { try! ControlMessage(decoding: $0) }).contains("stratum="))
     }
 
     @Test func readStatusListsAssociations() {
@@ -188,6 +204,36 @@ import Testing
         #expect(a.replies.count <= 4)
         #expect(!Self.pairs(a).contains { $0.0 == "now" })
         #expect(Self.mru("nonce=\(nonce), frags=500", context: c).replies.count == 1, "frags beyond 128: bad value")
+    }
+
+    /// Filters that match almost nothing: each request examines a bounded number of entries
+    /// and ends its page (no now=) with the last one examined, which ntpq sends back as where
+    /// to go on; the pages reach the end of the list.
+    @Test func readMRUExaminesABoundedNumberPerRequest() throws {
+        let many: [MRUEntry] = (0..<10_000).map { i in
+            MRUEntry(source: SocketAddress(ip: .v4(0x0A00_0000 | UInt32(i)), port: 123), first: Scenario.now, last: Scenario.now,
+                     count: i == 9_000 ? 50 : 1, mode: 3, version: 4)
+        }
+        var c = Self.context(entries: many)
+        let examined = Mutex(0)
+        let walk = c.mru.walk
+        c.mru.walk = { after, skip, body in walk(after, skip) { e in examined.withLock { $0 += 1 }; return body(e) } }
+        var resume = ""
+        var matched: [String] = []
+        var complete = false
+        for _ in 0..<10 where !complete {
+            examined.withLock { $0 = 0 }
+            let p = Self.pairs(Self.mru("nonce=\(c.nonce()), frags=32, mincount=10" + resume, context: c))
+            #expect(examined.withLock { $0 } <= ControlResponder.mruExamineLimit + 1)
+            complete = p.contains { $0.0 == "now" }
+            let addresses = p.filter { $0.0.hasPrefix("addr.") && $0.0 != "addr.older" }
+            let counts = p.filter { $0.0.hasPrefix("ct.") }.map(\.1)
+            matched += zip(addresses, counts).filter { $0.1 == "50" }.map(\.0.1)
+            guard let newest = addresses.last, let last = p.first(where: { $0.0 == "last." + newest.0.dropFirst(5) }) else { continue }
+            resume = ", addr.0=\(newest.1), last.0=\(last.1)"
+        }
+        #expect(complete, "the pages reach the end of the list")
+        #expect(matched == [many[9_000].source.description])
     }
 
     @Test func statisticsOverReadvar() {
