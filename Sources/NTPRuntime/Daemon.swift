@@ -109,15 +109,12 @@ public final class Daemon {
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
-    /// Mode 6 requests: received, answered, dropped (restricted or not answerable).
-    private(set) var controlCounters = (received: UInt64(0), replied: UInt64(0), dropped: UInt64(0), refusedAmplification: UInt64(0))
     private let wake: (read: Int32, write: Int32)
     private var stopping = false
     private var exitStatus: Int32 = 0
     private let resolved = ResolvedQueue()
     /// `statistics`/`filegen`: loopstats and peerstats lines from the engine's history.
     private var statisticsWriter = StatisticsWriter()
-    private var statisticsFailed: String?
     /// Runs the text of an authenticated `:config` (ntpq's CTL_OP_CONFIGURE) through the
     /// shell's grammar, on the loop thread; returns whether every line succeeded and the reply
     /// text ("Config Succeeded" or the errors). Nil: `:config` is refused.
@@ -654,10 +651,7 @@ public final class Daemon {
         let restrict = responder.admitControl(
             from: datagram.source.ip, port: datagram.source.port, destination: datagram.destination?.ip,
             version: version, at: time)
-        if restrict.contains(.ignore) || restrict.contains(.noquery) {
-            controlCounters.dropped &+= 1
-            return
-        }
+        if restrict.contains(.ignore) || restrict.contains(.noquery) { return }
         var context = ControlContext(
             source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
             statistics: { [self] in
@@ -684,29 +678,21 @@ public final class Daemon {
                 peers: engine.peerReports().map { PeerVariableSubject(report: $0, now: now) },
                 events: engine.events)
         }
-        controlCounters.received &+= 1
         let replies = answer.replies
-        if answer.refusedAmplification {
-            controlCounters.refusedAmplification &+= 1
-            responder.countControlRefused()
-        }
-        if replies.isEmpty { controlCounters.dropped &+= 1 }
+        if answer.refusedAmplification { responder.countControlRefused() }
         for reply in replies {
             do { _ = try socket.send(reply, to: datagram.source, from: datagram.destination) } catch {
                 log.warning("mode 6 reply to \(datagram.source): \(error)")
                 return
             }
         }
-        if !replies.isEmpty { controlCounters.replied &+= 1 }
     }
 
     // MARK: - Statistics files
 
     /// `statsdir`/`statistics`/`filegen`: statistics are written from now on.
     func setStatistics(_ settings: StatisticsSettings) -> String? {
-        if !statisticsWriter.settings.isActive { statisticsWriter.skip(engine.history) }
-        statisticsWriter.settings = settings
-        statisticsFailed = nil
+        statisticsWriter.configure(settings, history: engine.history)
         guard settings.isActive else { return nil }
         var info = stat()
         guard stat(settings.directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
@@ -716,15 +702,10 @@ public final class Daemon {
     }
 
     private func writeStatistics() {
-        for (path, text) in statisticsWriter.take(from: engine.history) {
-            do throws(SystemCallError) {
-                try AppendFile.append(text, to: path)
-            } catch {
-                // Said once per file, not per line.
-                if statisticsFailed != path { log.warning("cannot write statistics file \(path): \(error)") }
-                statisticsFailed = path
-            }
+        let failure = statisticsWriter.write(from: engine.history) { path, text in
+            do throws(SystemCallError) { try AppendFile.append(text, to: path); return nil } catch { return error.description }
         }
+        if let failure { log.warning(failure) }
     }
 
     // MARK: - Drift file

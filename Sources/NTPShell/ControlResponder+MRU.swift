@@ -145,10 +145,10 @@ extension ControlResponder {
         let text = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
         return text.split(separator: ",").compactMap { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]).trimmingCharacters(" \t\r\n")
+            func trimmed(_ s: Substring) -> String { String(s.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()) }
+            let name = trimmed(parts[0])
             guard !name.isEmpty else { return nil }
-            let value = parts.count > 1 ? String(parts[1]).trimmingCharacters(" \t\r\n") : ""
-            return (name, value)
+            return (name, parts.count > 1 ? trimmed(parts[1]) : "")
         }
     }
 
@@ -328,15 +328,6 @@ extension ControlResponder {
         let parts = text.dropFirst(2).split(separator: ".")
         guard parts.count == 2, let s = UInt32(parts[0], radix: 16), let f = UInt32(parts[1], radix: 16) else { return nil }
         return UInt64(s) << 32 | UInt64(f)
-    }
-}
-
-extension String {
-    func trimmingCharacters(_ set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
     }
 }
 

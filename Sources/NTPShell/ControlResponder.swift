@@ -187,12 +187,7 @@ public enum ControlResponder {
     /// The names a READVAR asks for (`name`, `name=value`, separated by commas and blanks);
     /// nil when it names none (the defaults).
     static func requestedNames(_ data: [UInt8]) -> [String]? {
-        let text = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
-        let names = text.split(separator: ",").compactMap { item -> String? in
-            let name = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = name.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()
-            return trimmed.isEmpty ? nil : String(trimmed)
-        }
+        let names = requestedPairs(data).map(\.0)
         return names.isEmpty ? nil : names
     }
 

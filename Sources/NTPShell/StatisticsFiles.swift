@@ -53,11 +53,34 @@ public struct StatisticsSettings: Sendable, Equatable, Codable {
 /// where MJD is the modified Julian day and seconds are past UTC midnight, to the millisecond,
 /// both from the engine's clock (a lab's clock in a lab).
 public struct StatisticsWriter: Sendable {
-    public var settings = StatisticsSettings()
+    public private(set) var settings = StatisticsSettings()
     private var loopWritten = 0
     private var peersWritten = 0
+    /// The file the last failure was about (a failure is said once per file, not per line).
+    private var failedPath: String?
 
     public init() {}
+
+    /// `statsdir`/`statistics`/`filegen` took effect: statistics switched on now start from
+    /// now (what `history` holds is passed over).
+    public mutating func configure(_ settings: StatisticsSettings, history: SampleHistory) {
+        if !self.settings.isActive { skip(history) }
+        self.settings = settings
+        failedPath = nil
+    }
+
+    /// Appends the lines recorded since the last call with `append` (nil: written, else the
+    /// error). Returns a message for a file that failed, once per file.
+    public mutating func write(from history: SampleHistory, append: (_ path: String, _ text: String) -> String?) -> String? {
+        guard settings.isActive else { return nil }
+        var message: String?
+        for (path, text) in take(from: history) {
+            guard let error = append(path, text), failedPath != path else { continue }
+            failedPath = path
+            message = "cannot write statistics file \(path): \(error)"
+        }
+        return message
+    }
 
     /// Lines to append, by file, for the samples recorded since the last call; the samples of
     /// kinds not enabled are passed over. A history that restarted (a new engine) is read from

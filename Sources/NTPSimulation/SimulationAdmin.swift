@@ -23,7 +23,6 @@ public final class SimulationAdmin: AdminAPI {
     /// Whether a directory exists (supplied with `appendFile`).
     public var isDirectory: ((String) -> Bool)?
     private var statisticsWriter = StatisticsWriter()
-    private var statisticsFailed: String?
     private var scheduledCount = 0
     private var restarts: UInt64 = 0
     /// How the world was made (for `lab seed`).
@@ -158,9 +157,7 @@ public final class SimulationAdmin: AdminAPI {
     }
 
     public func setStatistics(_ settings: StatisticsSettings) -> String? {
-        if !statisticsWriter.settings.isActive { statisticsWriter.skip(host.engine.history) }
-        statisticsWriter.settings = settings
-        statisticsFailed = nil
+        statisticsWriter.configure(settings, history: host.engine.history)
         guard settings.isActive else { return nil }
         guard appendFile != nil else { return "note: this lab writes no statistics files" }
         if isDirectory?(settings.directory) == false {
@@ -170,12 +167,9 @@ public final class SimulationAdmin: AdminAPI {
     }
 
     private func writeStatistics() {
-        guard statisticsWriter.settings.isActive, let appendFile else { return }
-        for (path, text) in statisticsWriter.take(from: host.engine.history) {
-            if let error = appendFile(path, text), statisticsFailed != path {
-                statisticsFailed = path
-                lastStatisticsError = "cannot write statistics file \(path): \(error)"
-            }
+        guard let appendFile else { return }
+        if let failure = statisticsWriter.write(from: host.engine.history, append: appendFile) {
+            lastStatisticsError = failure
         }
     }
 

@@ -206,7 +206,7 @@ struct NTPSH: ParsableCommand {
     /// looks for exactly that), else the errors, one a line.
     static func configure(_ text: String, with runner: CommandRunner) -> (ok: Bool, message: String) {
         var errors: [String] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in text.configurationLines.enumerated() {
             let line = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
             if line.isEmpty || line.hasPrefix("#") { continue }
             if let id = runner.grammar.match(line).command?.id, !CommandsManual.configuration.contains(id) {
