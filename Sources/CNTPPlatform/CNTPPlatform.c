@@ -1,7 +1,11 @@
 #define _GNU_SOURCE
 #include "CNTPPlatform.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -23,13 +27,38 @@ _Static_assert(offsetof(struct ntpsh_in6_pktinfo, ipi6_ifindex) ==
                    offsetof(struct in6_pktinfo, ipi6_ifindex),
                "in6_pktinfo.ipi6_ifindex offset");
 
+// Set once recvmmsg/sendmmsg answered ENOSYS (a kernel or sandbox without them, or an
+// interposer such as clknetsim that has none): from then on one recvmsg/sendmsg per datagram.
+static atomic_int recvmmsg_missing;
+static atomic_int sendmmsg_missing;
+
 int ntpsh_recvmmsg(int fd, struct ntpsh_mmsghdr *vec, unsigned int vlen, int flags,
                    struct timespec *timeout) {
-    return recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, timeout);
+    if (!atomic_load_explicit(&recvmmsg_missing, memory_order_relaxed)) {
+        int n = recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, timeout);
+        if (n >= 0 || errno != ENOSYS) return n;
+        atomic_store_explicit(&recvmmsg_missing, 1, memory_order_relaxed);
+    }
+    if (vlen == 0) return 0;
+    ssize_t length = recvmsg(fd, &vec[0].msg_hdr, flags);
+    if (length < 0) return -1;
+    vec[0].msg_len = (unsigned int)length;
+    return 1;
 }
 
 int ntpsh_sendmmsg(int fd, struct ntpsh_mmsghdr *vec, unsigned int vlen, int flags) {
-    return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+    if (!atomic_load_explicit(&sendmmsg_missing, memory_order_relaxed)) {
+        int n = sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+        if (n >= 0 || errno != ENOSYS) return n;
+        atomic_store_explicit(&sendmmsg_missing, 1, memory_order_relaxed);
+    }
+    // As sendmmsg does: the count sent, or -1 when the first datagram fails.
+    for (unsigned int i = 0; i < vlen; i++) {
+        ssize_t length = sendmsg(fd, &vec[i].msg_hdr, flags);
+        if (length < 0) return i > 0 ? (int)i : -1;
+        vec[i].msg_len = (unsigned int)length;
+    }
+    return (int)vlen;
 }
 
 int ntpsh_ntp_adjtime(struct timex *tx) {
@@ -59,4 +88,24 @@ int ntpsh_peer_groups(int fd, unsigned int *groups, int *count) {
     int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &length);
     *count = (int)(length / sizeof(gid_t));
     return rc;
+}
+
+// The last signal caught by ntpsh_catch_signal's handler, 0 for none.
+// Lock-free, so safe in a handler; taken with one exchange, so none is lost between look and clear.
+static atomic_int caught_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int is lock-free");
+
+static void record_signal(int sig) { atomic_store(&caught_signal, sig); }
+
+int ntpsh_catch_signal(int sig) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = record_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: a blocking poll returns EINTR
+    return sigaction(sig, &action, NULL);
+}
+
+int ntpsh_take_signal(void) {
+    return atomic_exchange(&caught_signal, 0);
 }

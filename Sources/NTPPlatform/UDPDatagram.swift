@@ -23,7 +23,8 @@ public struct ReceivedDatagram: Hashable, Sendable {
     /// Bytes received (at most the buffer size; see ``truncated``).
     public var length: Int
     public var source: SocketAddress
-    /// The kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME), nil if none came.
+    /// The kernel's receive timestamp (SO_TIMESTAMPNS, or SO_TIMESTAMPING's software stamp;
+    /// CLOCK_REALTIME), nil if none came.
     public var receiveTime: UnixTime?
     /// The local address the datagram was sent to, nil if no pktinfo came.
     public var destination: PacketDestination?
@@ -39,7 +40,8 @@ public struct ReceivedDatagram: Hashable, Sendable {
     }
 }
 
-/// Control-message space for one received datagram: a timestamp, both pktinfo kinds, slack.
+/// Control-message space for one received datagram: a timestamp (up to scm_timestamping's
+/// three), both pktinfo kinds, slack.
 let receiveControlSize = 256
 /// Control-message space for one sent datagram: one pktinfo.
 let sendControlSize = 64
@@ -60,6 +62,12 @@ func parseControl(
         if level == SOL_SOCKET && type == SCM_TIMESTAMPNS {
             let ts = data.loadUnaligned(as: timespec.self)
             time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+        } else if level == SOL_SOCKET && type == ntpsh_scm_timestamping {
+            // struct scm_timestamping: software, (legacy), raw hardware; the software one is ours.
+            let ts = data.loadUnaligned(as: timespec.self)
+            if ts.tv_sec != 0 || ts.tv_nsec != 0 {
+                time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+            }
         } else if level == Int32(IPPROTO_IP) && type == IP_PKTINFO {
             let info = data.loadUnaligned(as: in_pktinfo.self)
             v4 = PacketDestination(ip: IPAddress(info.ipi_addr), interfaceIndex: UInt32(bitPattern: info.ipi_ifindex))

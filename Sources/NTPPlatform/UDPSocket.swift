@@ -4,7 +4,7 @@ import CNTPPlatform
 import Glibc
 
 /// A nonblocking UDP socket bound to one address, with kernel receive timestamps
-/// (SO_TIMESTAMPNS) and the local destination of each datagram (IP_PKTINFO /
+/// (SO_TIMESTAMPNS; SO_TIMESTAMPING's software stamp where the first gives none) and the local destination of each datagram (IP_PKTINFO /
 /// IPV6_RECVPKTINFO). Batched receive and send for the server, single ones for clients.
 ///
 /// IPv6 sockets are IPv6-only by default, so `0.0.0.0` and `::` can both be bound on one port,
@@ -38,6 +38,8 @@ public final class UDPSocket {
     }
 
     public let descriptor: FileDescriptor
+    /// Receive timestamps were asked for (``Options/receiveTimestamps``).
+    let receiveTimestamps: Bool
     /// The bound address, with the port the kernel chose when bound to port 0.
     public let localAddress: SocketAddress
     private var isOpen = true
@@ -46,10 +48,9 @@ public final class UDPSocket {
     /// e.g. `bind(0.0.0.0:123): Address already in use` (see ``PortHolder`` to say who holds it).
     public init(bindingTo address: SocketAddress, options: Options = Options()) throws(SystemCallError) {
         let family = address.family
-        let type = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         let fd: Int32
         do {
-            fd = try systemCall("socket") { socket(family, type, 0) }
+            fd = try Self.openNonblocking(family: family)
         } catch {
             throw error.on(address.description)
         }
@@ -91,9 +92,47 @@ public final class UDPSocket {
             throw error.on(address.description)
         }
         descriptor = FileDescriptor(rawValue: fd)
+        receiveTimestamps = options.receiveTimestamps
     }
 
     deinit { close() }
+
+    /// A nonblocking, close-on-exec datagram socket: with the flags in `socket`'s type, or,
+    /// where they are refused (EINVAL: kernels before 2.6.27, and clknetsim, which interposes
+    /// `socket` and knows no flags), set afterwards with `fcntl`.
+    static func openNonblocking(family: Int32) throws(SystemCallError) -> Int32 {
+        let flagged = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        do {
+            return try systemCall("socket") { socket(family, flagged, 0) }
+        } catch where error.errno == .invalidArgument {
+            let fd = try systemCall("socket") { socket(family, Int32(SOCK_DGRAM.rawValue), 0) }
+            do {
+                let status = try systemCall("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
+                _ = try systemCall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, status | O_NONBLOCK) }
+                _ = try systemCall("fcntl(F_SETFD)") { fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
+            return fd
+        }
+    }
+
+    /// Whether SO_TIMESTAMPING was already asked for because SO_TIMESTAMPNS gave no stamp.
+    private var triedTimestamping = false
+
+    /// Called for a datagram that came without a receive timestamp although they were asked
+    /// for: SO_TIMESTAMPNS was accepted but gives none here (clknetsim, which delivers software
+    /// stamps only through SO_TIMESTAMPING), so ask for SCM_TIMESTAMPING's software receive
+    /// stamp instead, once. Off the fast path: a socket that gets SO_TIMESTAMPNS stamps never
+    /// comes here.
+    @inline(never)
+    func missingTimestamp() {
+        guard receiveTimestamps, !triedTimestamping else { return }
+        triedTimestamping = true
+        var flags = ntpsh_timestamping_rx_software
+        _ = setsockopt(descriptor.rawValue, SOL_SOCKET, ntpsh_so_timestamping, &flags, socklen_t(MemoryLayout<Int32>.size))
+    }
 
     /// Closes the socket; later calls fail with EBADF. Idempotent.
     public func close() {
@@ -114,6 +153,7 @@ public final class UDPSocket {
         }
         guard let n else { return 0 }
         batch.finish(Int(n))
+        if batch.count > 0 && batch[0].receiveTime == nil { missingTimestamp() }
         return batch.count
     }
 
@@ -222,6 +262,7 @@ public final class UDPSocket {
                     let (time, destination) = withUnsafeMutablePointer(to: &msg) {
                         parseControl($0, sourceIsIPv4: source.ip.isIPv4)
                     }
+                    if time == nil { missingTimestamp() }
                     return ReceivedDatagram(
                         length: n, source: source, receiveTime: time, destination: destination,
                         truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0)

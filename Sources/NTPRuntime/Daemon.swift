@@ -20,6 +20,11 @@ public struct DaemonSettings: Sendable {
     public var driftFile: String?
     /// Seed for the engine's randomness (poll jitter).
     public var seed: UInt64 = 0
+    /// Everything on the calling thread (``Daemon/runUntilSignalled()``): signals caught by a
+    /// handler the loop reads instead of a signal thread, no wake pipe in the poll set, names
+    /// resolved on the loop (no DNS thread), no control socket. For clknetsim, whose process-wide
+    /// state allows one thread, and for systems that want one thread; `NTPSH_SINGLE_THREAD=1`.
+    public var singleThreaded = false
 
     public init(port: UInt16) { self.port = port }
 }
@@ -194,7 +199,11 @@ public final class Daemon {
         // This thread owns the engine from here on, before the signal thread exists: a SIGHUP
         // re-read that comes early is posted and runs once the loop does.
         loopState.withLock { $0 = .running(pthread_self()) }
-        do {
+        if settings.singleThreaded {
+            // The handler only records the signal; poll returns EINTR and the loop acts on it.
+            CaughtSignals.install(signals)
+            log.notice("single-threaded: no signal thread, no control socket, names resolved on the loop")
+        } else { do {
             _ = try PlatformThread(name: "ntpsh-signals") {
                 while true {
                     let sig = TerminationSignals.wait(signals)
@@ -215,8 +224,8 @@ public final class Daemon {
             log.error("cannot start the signal thread: \(error)")
             endLoop()
             return 1
-        }
-        if let control {
+        } }
+        if let control, !settings.singleThreaded {
             do { try control.start() } catch {
                 log.error("control socket \(control.listener.path): \(error)")
                 endLoop()
@@ -474,7 +483,9 @@ public final class Daemon {
                 served = Array(zip(serverSockets, serverDrops))
                 sockets = serverSockets + clientSockets
                 pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
-                pollfds.append(pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0))
+                // Single-threaded, nothing writes the pipe (and clknetsim's poll would find it
+                // always readable): a negative descriptor is skipped by poll.
+                pollfds.append(pollfd(fd: settings.singleThreaded ? -1 : wake.read, events: Int16(POLLIN), revents: 0))
                 socketsChanged = false
             }
             var timeout = Double(Self.driftInterval)
@@ -497,6 +508,7 @@ public final class Daemon {
             }
             servingSockets = false
             if pollfds[sockets.count].revents != 0 { drainWake() }
+            if settings.singleThreaded { takeCaughtSignal() }
             for job in inbox.take() { job(self) }
             let answers = resolved.take()
             for (id, addresses) in answers { perform(engine.resolved(id, addresses: addresses)) }
@@ -546,7 +558,24 @@ public final class Daemon {
         if !actions.isEmpty { associationsChanged() }
     }
 
+    /// Single-threaded: a signal the handler recorded since the last look.
+    private func takeCaughtSignal() {
+        guard let sig = CaughtSignals.take() else { return }
+        if sig == SIGHUP {
+            log.notice("SIGHUP received, re-reading the configuration")
+            if let reload { reload() } else { log.warning("SIGHUP: no configuration file was read; nothing to re-read") }
+            return
+        }
+        log.notice("\(TerminationSignals.name(sig)) received, stopping")
+        stopping = true
+    }
+
     private func startResolving(_ id: AssociationID, _ host: String) {
+        if settings.singleThreaded {
+            // Taken by the loop after this pass's actions (a numeric address returns at once).
+            resolved.put(id, Resolver.resolve(host))
+            return
+        }
         let writeEnd = wake.write
         let box = resolved
         do {

@@ -144,6 +144,10 @@ struct NTPSH: ParsableCommand {
         settings.engine.slewOnly = slewOnly
         settings.engine.setOnceAndExit = setOnce
         settings.seed = UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid())
+        settings.singleThreaded = daemon && Self.singleThreadRequested
+        if settings.singleThreaded && controlSocket != nil {
+            throw ExitFailure("ntpsh: --control-socket serves clients on threads of their own; \(Self.singleThreadVariable)=1 runs one thread", status: 2)
+        }
 
         let driver = try makeClock(log: log)
         let server: Daemon
@@ -179,7 +183,7 @@ struct NTPSH: ParsableCommand {
                 keeper.ifAvailable { Self.configure(text, with: $0) }
                     ?? (false, "an attached shell is changing the configuration; try again")
             }
-            if let path = controlSocketPath() {
+            if !settings.singleThreaded, let path = controlSocketPath() {
                 do {
                     server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
                 } catch {
@@ -273,6 +277,13 @@ struct NTPSH: ParsableCommand {
         for (i, line) in text.configurationLines.enumerated()
         where !runLine(String(line), .file(name, line: i + 1)) { break }
         return status
+    }
+
+    /// `NTPSH_SINGLE_THREAD=1` with `--daemon`: the whole daemon on the main thread (no signal,
+    /// DNS or control-socket threads), as clknetsim needs (Tests/Clknetsim).
+    static let singleThreadVariable = "NTPSH_SINGLE_THREAD"
+    static var singleThreadRequested: Bool {
+        getenv(singleThreadVariable).map { String(cString: $0) == "1" } ?? false
     }
 
     /// Where `--attach` looks by default: the socket of the systemd service.

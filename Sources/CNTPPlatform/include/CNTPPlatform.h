@@ -1,8 +1,11 @@
 // CNTPPlatform: a thin, prefixed C shim for the Linux calls and types Swift's Glibc module lacks.
 //
 // What it owns: `struct timex` and its constants (through <sys/timex.h>), `clock_adjtime`,
-// a layout-identical `struct mmsghdr` with `recvmmsg`/`sendmmsg`, a layout-identical
-// `struct in6_pktinfo`, and the CMSG_* macros as functions. Nothing here keeps state.
+// a layout-identical `struct mmsghdr` with `recvmmsg`/`sendmmsg` (falling back to one
+// `recvmsg`/`sendmsg` at a time where they are missing), a layout-identical
+// `struct in6_pktinfo`, SO_TIMESTAMPING's constants, the CMSG_* macros as functions, and a
+// signal handler that only records the signal (the single-threaded daemon's).
+// State kept: whether recvmmsg/sendmmsg are missing, and the last signal caught.
 // The layouts are checked against the real `_GNU_SOURCE` definitions in CNTPPlatform.c.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <netinet/in.h>
+#include <linux/net_tstamp.h>
 
 /// `struct mmsghdr` (which needs _GNU_SOURCE), layout-identical.
 struct ntpsh_mmsghdr {
@@ -26,10 +30,12 @@ struct ntpsh_in6_pktinfo {
     unsigned int ipi6_ifindex;
 };
 
-/// recvmmsg(2); returns what it returns and leaves errno set.
+/// recvmmsg(2); returns what it returns and leaves errno set. Where recvmmsg is missing
+/// (ENOSYS), one recvmsg(2): at most one datagram (`timeout` is then not used).
 int ntpsh_recvmmsg(int fd, struct ntpsh_mmsghdr *vec, unsigned int vlen, int flags,
                    struct timespec *timeout);
-/// sendmmsg(2).
+/// sendmmsg(2). Where sendmmsg is missing (ENOSYS), one sendmsg(2) per datagram, with
+/// sendmmsg's result: the count sent, or -1 with errno when the first one fails.
 int ntpsh_sendmmsg(int fd, struct ntpsh_mmsghdr *vec, unsigned int vlen, int flags);
 
 /// ntp_adjtime(3) (adjtimex(2) on CLOCK_REALTIME). Returns the clock state (TIME_*) or -1.
@@ -40,6 +46,11 @@ int ntpsh_clock_adjtime(clockid_t clock, struct timex *tx);
 // Constants whose glibc macros are not simple literals, or which Swift wants with one type.
 static const int ntpsh_ipv6_pktinfo = IPV6_PKTINFO;
 static const int ntpsh_ipv6_recvpktinfo = IPV6_RECVPKTINFO;
+/// SO_TIMESTAMPING and its control message SCM_TIMESTAMPING (struct scm_timestamping).
+static const int ntpsh_so_timestamping = SO_TIMESTAMPING;
+static const int ntpsh_scm_timestamping = SCM_TIMESTAMPING;
+/// Software receive stamps through SO_TIMESTAMPING.
+static const int ntpsh_timestamping_rx_software = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 
 // CMSG_* as functions (the macros do not import into Swift).
 static inline struct cmsghdr *ntpsh_cmsg_firsthdr(struct msghdr *msg) {
@@ -64,3 +75,8 @@ int ntpsh_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gi
 /// Its supplementary groups (SO_PEERGROUPS, Linux 4.13): fills up to *count ids and sets
 /// *count to how many there are. Returns 0, or -1 with errno set (ERANGE: *count too small).
 int ntpsh_peer_groups(int fd, unsigned int *groups, int *count);
+
+/// Catches `sig` with a handler that only records it (no SA_RESTART). Returns sigaction's result.
+int ntpsh_catch_signal(int sig);
+/// The signal recorded since the last call (the latest if several came), 0 for none; clears it.
+int ntpsh_take_signal(void);
