@@ -11,6 +11,7 @@
 #   scripts/clknetsim.sh --ci                 the CI subset (001, 003 at +5000 ppm, 102; seeds 1-2):
 #                                             fails unless every run ran and ntpsh synchronised
 #   scripts/clknetsim.sh -l                   list the cases
+#   scripts/clknetsim.sh --no-build ...       use the ntpsh of the last run (.build-clknetsim/bin)
 #
 # Needs root only to drop it: every run is in a network namespace of its own (no route out),
 # as user nobody with no capabilities (an adjtimex that escaped clknetsim fails with EPERM),
@@ -25,7 +26,7 @@ shared=${CLKNETSIM_SHARED:-/work/shared}
 work=$root/.build-clknetsim
 chronyd=${CHRONYD:-/usr/sbin/chronyd}
 
-select_cases="" seeds="1-10" clients="chronyd ntpsh" ci=0 list=0
+select_cases="" seeds="1-10" clients="chronyd ntpsh" ci=0 list=0 build=1
 while [ $# -gt 0 ]; do
     case $1 in
         -s) select_cases=$2; shift ;;
@@ -33,7 +34,8 @@ while [ $# -gt 0 ]; do
         -c) clients=$2; shift ;;
         --ci) ci=1 ;;
         -l) list=1 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-build) build=0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "clknetsim.sh: unknown option '$1' (-h for help)" >&2; exit 2 ;;
     esac
     shift
@@ -102,7 +104,7 @@ if [ ! -x "$work/clknetsim/clknetsim" ] || [ ! -e "$work/clknetsim/clknetsim.so"
 fi
 gcc -shared -fPIC -O2 -Wall -Wextra -o "$work/bin/ntpsh-clknetsim-adapter.so" Tests/Clknetsim/ntpsh-clknetsim-adapter.c -ldl
 gcc -static -O2 -Wall -o "$work/bin/chronyd-launcher" Tests/Clknetsim/chronyd-launcher.c
-if [[ " $clients " == *" ntpsh "* ]]; then
+if [[ " $clients " == *" ntpsh "* ]] && { [ $build = 1 ] || [ ! -x "$work/bin/ntpsh" ]; }; then
     echo "== building ntpsh (release)"
     swift build -c release --product ntpsh 2>&1 | grep -E "error|warning: " || true
     cp "$(swift build -c release --show-bin-path)/ntpsh" "$work/bin/ntpsh"

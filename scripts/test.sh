@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, builds once, runs every test
-# (unit, simulation, end-to-end against real chronyd/NTPsec/tshark), the fuzzers, and the
+# (unit, simulation, end-to-end against real chronyd/NTPsec/tshark), a subset of chrony's
+# simulation scenarios under clknetsim (scripts/clknetsim.sh --ci), the fuzzers, and the
 # suite again under AddressSanitizer.
 #   scripts/test.sh            everything
 #   QUICK=1 scripts/test.sh    skip the sanitizer pass and shorten fuzzing (local iteration)
@@ -13,6 +14,9 @@ echo "== build and test (debug)"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 swift build --build-tests -q
 swift test --skip-build
+
+echo "== chrony's simulation scenarios under clknetsim (CI subset; the full table: scripts/clknetsim.sh)"
+bash scripts/clknetsim.sh --ci
 
 echo "== fuzz"
 fuzz_seconds=60; [ "${QUICK:-0}" = 1 ] && fuzz_seconds=10

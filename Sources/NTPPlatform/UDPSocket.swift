@@ -100,12 +100,15 @@ public final class UDPSocket {
     /// A nonblocking, close-on-exec datagram socket: with the flags in `socket`'s type, or,
     /// where they are refused (EINVAL: kernels before 2.6.27, and clknetsim, which interposes
     /// `socket` and knows no flags), set afterwards with `fcntl`.
-    static func openNonblocking(family: Int32) throws(SystemCallError) -> Int32 {
+    /// `open` is `socket(2)` (a test passes one that refuses the flags).
+    static func openNonblocking(
+        family: Int32, open: (Int32, Int32, Int32) -> Int32 = { Glibc.socket($0, $1, $2) }
+    ) throws(SystemCallError) -> Int32 {
         let flagged = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         do {
-            return try systemCall("socket") { socket(family, flagged, 0) }
+            return try systemCall("socket") { open(family, flagged, 0) }
         } catch where error.errno == .invalidArgument {
-            let fd = try systemCall("socket") { socket(family, Int32(SOCK_DGRAM.rawValue), 0) }
+            let fd = try systemCall("socket") { open(family, Int32(SOCK_DGRAM.rawValue), 0) }
             do {
                 let status = try systemCall("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
                 _ = try systemCall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, status | O_NONBLOCK) }

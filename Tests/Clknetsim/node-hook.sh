@@ -89,25 +89,34 @@ keyids=""
     [ -n "$keyids" ] && echo "trustedkey $keyids"
 } > "$ntpconf"
 
-# The watcher: once this process is ntpsh, clknetsim.so and the adapter must be mapped in it.
-pid=$$
-(
-    for _ in $(seq 1 500); do
-        [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$NTPSH_SIM_BINARY" ] && break
-        kill -0 "$pid" 2>/dev/null || exit 0
-        sleep 0.01
-    done
-    maps=$(cat "/proc/$pid/maps" 2>/dev/null)
-    if [[ $maps == *clknetsim.so* && $maps == *ntpsh-clknetsim-adapter.so* ]]; then
-        echo ok > "$tmp/guard.$node"
-    else
-        kill -KILL "$pid" 2>/dev/null
-        echo "SAFETY: clknetsim.so or the adapter is not mapped in ntpsh (pid $pid); killed" | tee "$tmp/guard.$node" >&2
-    fi
-) &
-
 # clknetsim's network is IPv4 only (socket(AF_INET6) fails): listen on the IPv4 wildcard.
 listen=()
 [ "$port" != 0 ] && listen=(--listen 0.0.0.0)
 LD_PRELOAD=$NTPSH_SIM_ADAPTER:$CLKNETSIM_SAVED_PRELOAD NTPSH_SINGLE_THREAD=1 \
-    exec "$NTPSH_SIM_BINARY" --daemon --clock system -c "$ntpconf" --port "$port" "${listen[@]}"
+    "$NTPSH_SIM_BINARY" --daemon --clock system -c "$ntpconf" --port "$port" "${listen[@]}" &
+child=$!
+# The harness stops its nodes with SIGTERM: pass it on.
+trap 'kill -TERM $child 2>/dev/null' TERM INT
+
+# The guard: clknetsim.so and the adapter must be mapped in ntpsh. ld.so maps them before any
+# code of ntpsh runs, and clknetsim's constructor then waits for the simulation to start, so
+# ntpsh cannot have done anything yet. (The adapter also aborts ntpsh before main if
+# clknetsim.so is not loaded after it.)
+guard=unverified
+for _ in $(seq 1 500); do
+    maps=$(cat "/proc/$child/maps" 2>/dev/null) || break
+    if [[ $maps == *clknetsim.so* && $maps == *ntpsh-clknetsim-adapter.so* ]]; then guard=ok; break; fi
+    [[ $maps == *"$NTPSH_SIM_BINARY"* && $maps == *libc.so* ]] && { guard=missing; break; }
+    sleep 0.01
+done
+case $guard in
+    ok) echo ok > "$tmp/guard.$node" ;;
+    missing)
+        kill -KILL "$child" 2>/dev/null
+        echo "SAFETY: clknetsim.so or the adapter is not mapped in ntpsh (pid $child); killed" | tee "$tmp/guard.$node" >&2 ;;
+    *) echo "node-hook: ntpsh (pid $child) ended before its mappings could be checked" | tee "$tmp/guard.$node" >&2 ;;
+esac
+
+status=0
+while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+exit $status

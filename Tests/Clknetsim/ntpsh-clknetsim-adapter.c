@@ -10,10 +10,14 @@
 //    with one of clknetsim's made-up descriptors; ENOSYS makes ntpsh take its own fallback
 //    (one sendmsg per datagram, which clknetsim interposes), the same path a kernel or
 //    sandbox without sendmmsg takes.
+//  - A guard: its constructor aborts the process unless clknetsim.so is loaded too, so a
+//    daemon given this adapter never runs on the real clock and network.
 //
 // Build: gcc -shared -fPIC -O2 -o ntpsh-clknetsim-adapter.so ntpsh-clknetsim-adapter.c -ldl
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
+#include <string.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,4 +71,18 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags) {
     (void)fd; (void)vec; (void)vlen; (void)flags;
     errno = ENOSYS;
     return -1;
+}
+
+static int is_clknetsim(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size; (void)data;
+    return info->dlpi_name && strstr(info->dlpi_name, "clknetsim.so") != NULL;
+}
+
+__attribute__((constructor))
+static void require_clknetsim(void) {
+    if (!dl_iterate_phdr(is_clknetsim, NULL)) {
+        static const char message[] = "ntpsh-clknetsim-adapter: clknetsim.so is not loaded; refusing to run\n";
+        (void)!write(2, message, sizeof message - 1);
+        _exit(111);
+    }
 }

@@ -92,6 +92,50 @@ import Testing
         }
     }
 
+    /// Where SO_TIMESTAMPNS gives no stamp (clknetsim accepts it and gives none; here it is
+    /// switched off behind the socket's back), the first stampless datagram makes the socket
+    /// ask for SO_TIMESTAMPING's software stamp, and the next ones carry it: single receives
+    /// (the client path) and batched ones (the server path).
+    @Test(arguments: [false, true])
+    func receiveStampsFromTimestampingWhenTimestampNSGivesNone(batched: Bool) throws {
+        let server = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        let client = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        var off: Int32 = 0
+        #expect(setsockopt(server.descriptor.rawValue, SOL_SOCKET, SO_TIMESTAMPNS, &off, 4) == 0)
+        let batch = UDPReceiveBatch(capacity: 4)
+        func receiveOne(_ i: Int) throws -> ReceivedDatagram {
+            try client.send(packet(i), to: server.localAddress)
+            let got = batched ? try receiveAll(server, batch, count: 1) : try receiveSingles(server, count: 1)
+            let (d, bytes) = try #require(got.first, "datagram \(i) did not arrive")
+            #expect(bytes == packet(i))
+            return d
+        }
+        #expect(try receiveOne(0).receiveTime == nil, "SO_TIMESTAMPNS is off: no stamp yet")
+        let before = OSClock.realtime()
+        let stamped = try receiveOne(1)
+        let t = try #require(stamped.receiveTime, "SO_TIMESTAMPING's software stamp")
+        #expect(t >= before.adding(seconds: -0.001) && t <= OSClock.realtime())
+    }
+
+    /// Where `socket` refuses SOCK_NONBLOCK|SOCK_CLOEXEC in the type (EINVAL: old kernels,
+    /// clknetsim), the socket is made and the flags are set with fcntl.
+    @Test func socketFlagsFallBackToFcntlWhenTheTypeFlagsAreRefused() throws {
+        var calls: [Int32] = []
+        let fd = try UDPSocket.openNonblocking(family: AF_INET) { family, type, proto in
+            calls.append(type)
+            if type != Int32(SOCK_DGRAM.rawValue) { errno = EINVAL; return -1 }
+            return Glibc.socket(family, type, proto)
+        }
+        defer { Glibc.close(fd) }
+        #expect(calls.count == 2)
+        #expect(fcntl(fd, F_GETFL) & O_NONBLOCK != 0)
+        #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)
+        // Another failure is reported, not retried.
+        #expect(throws: SystemCallError.self) {
+            try UDPSocket.openNonblocking(family: AF_INET) { _, _, _ in errno = EMFILE; return -1 }
+        }
+    }
+
     @Test func wildcardSocketRepliesFromTheAddressAsked() throws {
         let server = try UDPSocket(bindingTo: SocketAddress(ip: .anyIPv4, port: 0))
         let client = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
@@ -254,5 +298,17 @@ import Testing
             port = s.localAddress.port
         }
         #expect(!PortHolder.find(port: port).contains { $0.pid == getpid() })
+    }
+}
+
+@Suite struct CaughtSignalsTests {
+    /// The single-threaded daemon's signals: recorded by the handler, taken once.
+    @Test func aCaughtSignalIsTakenOnce() {
+        CaughtSignals.install([SIGUSR2])
+        defer { signal(SIGUSR2, SIG_DFL) }
+        #expect(CaughtSignals.take() == nil)
+        raise(SIGUSR2)
+        #expect(CaughtSignals.take() == SIGUSR2)
+        #expect(CaughtSignals.take() == nil)
     }
 }
