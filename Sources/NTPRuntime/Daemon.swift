@@ -116,9 +116,13 @@ public final class Daemon {
     /// `statistics`/`filegen`: loopstats and peerstats lines from the engine's history.
     private var statisticsWriter = StatisticsWriter()
     /// Runs the text of an authenticated `:config` (ntpq's CTL_OP_CONFIGURE) through the
-    /// shell's grammar, on the loop thread; returns whether every line succeeded and the reply
-    /// text ("Config Succeeded" or the errors). Nil: `:config` is refused.
+    /// shell's grammar; returns whether every line succeeded and the reply text ("Config
+    /// Succeeded" or the errors). Called on a thread of its own, one `:config` at a time, never
+    /// on the loop thread: the loop goes on answering while it runs (its engine calls are posted
+    /// to the loop), and the reply leaves from the loop when it is done. Nil: `:config` is refused.
     public var configure: ((String) -> (ok: Bool, message: String))?
+    /// A `:config` is running (a second one is answered "busy" at once).
+    private let configurationRunning = Claim()
     /// The secret mode 6 nonces are derived with (random at start).
     private let nonceKey = UInt64.random(in: 0...UInt64.max)
 
@@ -651,7 +655,7 @@ public final class Daemon {
         let restrict = responder.admitControl(
             from: datagram.source.ip, port: datagram.source.port, destination: datagram.destination?.ip,
             version: version, at: time)
-        if restrict.contains(.ignore) || restrict.contains(.noquery) { return }
+        if restrict.contains(.ignore) || restrict.contains(.noquery) || restrict.contains(.limited) { return }
         var context = ControlContext(
             source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
             statistics: { [self] in
@@ -670,7 +674,7 @@ public final class Daemon {
                                          uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9)
             }
         }
-        context.configure = configure
+        context.acceptsConfiguration = configure != nil
         let answer = ControlResponder.answer(to: payload, from: datagram.source.ip, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
@@ -678,13 +682,57 @@ public final class Daemon {
                 peers: engine.peerReports().map { PeerVariableSubject(report: $0, now: now) },
                 events: engine.events)
         }
-        let replies = answer.replies
         if answer.refusedAmplification { responder.countControlRefused() }
+        if let pending = answer.configuration {
+            runConfiguration(pending, source: datagram.source, destination: datagram.destination, socket: socket)
+            return
+        }
+        sendControl(answer.replies, to: datagram.source, from: datagram.destination, on: socket)
+    }
+
+    private func sendControl(_ replies: [[UInt8]], to source: SocketAddress, from destination: PacketDestination?, on socket: UDPSocket) {
         for reply in replies {
-            do { _ = try socket.send(reply, to: datagram.source, from: datagram.destination) } catch {
-                log.warning("mode 6 reply to \(datagram.source): \(error)")
+            do { _ = try socket.send(reply, to: source, from: destination) } catch {
+                log.warning("mode 6 reply to \(source): \(error)")
                 return
             }
+        }
+    }
+
+    /// Runs an accepted `:config` on a thread of its own (``configure``); its reply is sent
+    /// from the loop once it has run, from the socket the request came in on (or, when
+    /// `interface` rules re-bound the sockets meanwhile, one bound to the same address).
+    private func runConfiguration(_ pending: ControlResponder.PendingConfiguration, source: SocketAddress,
+                                  destination: PacketDestination?, socket: UDPSocket) {
+        guard let configure else { return }
+        let running = configurationRunning
+        guard running.take() else {
+            sendControl(pending.replies("another :config is running; try again"), to: source, from: destination, on: socket)
+            return
+        }
+        let local = socket.localAddress
+        let inbox = self.inbox
+        let writeEnd = wake.write
+        do {
+            let thread = try PlatformThread(name: "ntpsh-config") {
+                let result = configure(pending.text)
+                let replies = pending.replies(result.message)
+                running.release()
+                inbox.put { d in
+                    guard let s = d.serverSockets.first(where: { $0 === socket }) ?? d.serverSockets.first(where: { $0.localAddress == local }) else {
+                        d.log.warning("mode 6 :config reply to \(source): the socket it came in on is gone")
+                        return
+                    }
+                    d.sendControl(replies, to: source, from: destination, on: s)
+                }
+                var byte: UInt8 = 0
+                _ = write(writeEnd, &byte, 1)
+            }
+            thread.detach()
+        } catch {
+            running.release()
+            log.warning("mode 6 :config from \(source): cannot start a thread: \(error)")
+            sendControl(pending.replies("cannot run :config now: \(error)"), to: source, from: destination, on: socket)
         }
     }
 
@@ -731,6 +779,14 @@ public final class Daemon {
             log.warning("cannot write drift file \(path): \(error)")
         }
     }
+}
+
+/// Work that runs once at a time: taken, then released (`:config`).
+final class Claim: Sendable {
+    private let taken = Mutex<Bool>(false)
+    /// True when it was free (and is now taken).
+    func take() -> Bool { taken.withLock { t in defer { t = true }; return !t } }
+    func release() { taken.withLock { $0 = false } }
 }
 
 /// Work handed from other threads to the event loop.
