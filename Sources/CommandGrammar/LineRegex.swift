@@ -167,7 +167,7 @@ private struct RegexParser {
         var items: [RegexNode] = []
         while let c = peek, c != "|", c != ")" {
             var atom = try parseAtom()
-            while let q = peek, "*+?{".unicodeScalars.contains(q) {
+            quantifiers: while let q = peek, "*+?{".unicodeScalars.contains(q) {
                 let start = position
                 var bounds: (Int, Int?)
                 switch q {
@@ -175,7 +175,8 @@ private struct RegexParser {
                 case "+": bounds = (1, nil); position += 1
                 case "?": bounds = (0, 1); position += 1
                 default:
-                    guard let b = try parseBraces() else { return .concatenation(items + [atom]) }
+                    // Not a bound: the `{` is a literal, the next atom.
+                    guard let b = try parseBraces() else { break quantifiers }
                     bounds = b
                 }
                 switch atom {
