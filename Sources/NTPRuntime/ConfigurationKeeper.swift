@@ -31,7 +31,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
         }
         guard !CommandRunner.hasOutputFilter(line) else {
             return CommandRunner.Output(
-                error: CommandRunner.locate("output filters ('| …') run in the shell that asked; the engine takes the command alone", origin: origin),
+                error: CommandRunner.locate("output filters ('| ...') run in the shell that asked; the engine takes the command alone", origin: origin),
                 status: 1)
         }
         return lock.withLock { _ in

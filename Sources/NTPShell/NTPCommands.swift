@@ -90,8 +90,8 @@ public enum NTPCommands {
         }
         Command("mru", help: "Bounds of the MRU list of clients (mrulist, monstats)") {
             Options {
-                Option("maxdepth", .integer(1...1_000_000), name: "N", help: "Most entries kept (default: what maxmem holds; the list is reserved at once, so at most 1000000)")
-                Option("maxmem", .integer(1...65_536), name: "KB", help: "Memory for the list, kilobytes (1024; at most 65536)")
+                Option("maxdepth", .integer(1...1_000_000), name: "N", help: "Most entries kept (default: what maxmem holds; reserved at once, so bounded)")
+                Option("maxmem", .integer(1...65_536), name: "KB", help: "Memory for the list, kilobytes (1024)")
                 Option("mindepth", .integer(0...1_000_000), name: "N", help: "Entries kept however old (600)")
                 Option("maxage", .integer(1...100_000_000), name: "SECONDS", help: "Beyond mindepth, entries older than this are recycled first (3600)")
                 Option("minage", .integer(0...100_000_000), name: "SECONDS", help: "A full list recycles no entry younger than this (64)")

@@ -29,7 +29,7 @@ extension CommandRunner {
     func remoteRefusal(_ line: String) -> (message: String, column: Int)? {
         let (command, filters) = Self.splitFilters(line)
         if !filters.isEmpty {
-            return ("output filters ('| …') are not accepted from :config", command.count + 1)
+            return ("output filters ('| ...') are not accepted from :config", command.count + 1)
         }
         let match = grammar.match(line)
         guard case .ok(let parsed) = match else {
