@@ -101,10 +101,6 @@ public final class Daemon {
     private var ignoredDestinations: [IPAddress] = []
     /// The server sockets changed: the event loop rebuilds its poll set.
     private var socketsChanged = false
-    /// True while the event loop iterates its sockets (their replies may still be on the way).
-    private var servingSockets = false
-    /// Interface rules decided while ``servingSockets``: bound at the top of the next iteration.
-    private var pendingRebind: (bind: [(SocketAddress, Bool)], ignored: [IPAddress], report: String)?
     private var droppedByInterface: UInt64 = 0
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
@@ -421,14 +417,8 @@ public final class Daemon {
                 for (ip, action) in decided where action != .listen { report += "\(action == .drop ? "dropping" : "ignoring") \(ip) (interface rules)\n" }
             }
         }
-        if servingSockets {
-            // Called while the loop is answering a request on one of these sockets (ntpq's
-            // `:config interface …`): closing them now would send the reply on a closed socket
-            // and leave the loop indexing a poll set that no longer matches. The loop re-binds
-            // at the top of its next iteration; a socket that cannot be bound is logged then.
-            pendingRebind = (bind, ignored, report)
-            return .success(bind.map { Self.listeningLine($0.0, drop: $0.1) }.joined() + report)
-        }
+        // Never called while the loop iterates its sockets: changes arrive as posted jobs (the
+        // shell, the control socket, ntpq's `:config` from its own thread), run between iterations.
         return rebind(bind, ignored: ignored, report: report)
     }
 
@@ -470,10 +460,6 @@ public final class Daemon {
         perform(engine.handleTimer())
         var served: [(socket: UDPSocket, dropAll: Bool)] = []
         while !stopping {
-            if let pending = pendingRebind {
-                pendingRebind = nil
-                _ = rebind(pending.bind, ignored: pending.ignored, report: pending.report)
-            }
             if socketsChanged {
                 served = Array(zip(serverSockets, serverDrops))
                 sockets = serverSockets + clientSockets
@@ -490,16 +476,12 @@ public final class Daemon {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
-            // The poll set's sockets, not the current lists: an `interface` change made while
-            // serving (`:config`) is bound at the top of the next iteration.
-            servingSockets = true
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
                 serve(s.socket, dropAll: s.dropAll)
             }
             for (j, s) in sockets[served.count...].enumerated() where pollfds[served.count + j].revents != 0 {
                 receiveReplies(s)
             }
-            servingSockets = false
             if pollfds[sockets.count].revents != 0 { drainWake() }
             for job in inbox.take() { job(self) }
             let answers = resolved.take()
@@ -719,11 +701,19 @@ public final class Daemon {
                 let replies = pending.replies(result.message)
                 running.release()
                 inbox.put { d in
-                    guard let s = d.serverSockets.first(where: { $0 === socket }) ?? d.serverSockets.first(where: { $0.localAddress == local }) else {
-                        d.log.warning("mode 6 :config reply to \(source): the socket it came in on is gone")
+                    // `interface` rules may have re-bound the sockets: the one the request came
+                    // in on, else one bound to the address it was sent to, else that family's wildcard.
+                    let sockets = d.serverSockets
+                    let to = destination.map { SocketAddress(ip: $0.ip, port: local.port) }
+                    guard let s = sockets.first(where: { $0 === socket }) ?? sockets.first(where: { $0.localAddress == local })
+                        ?? sockets.first(where: { to != nil && $0.localAddress.ip.unmapped == to!.ip.unmapped && $0.localAddress.port == local.port })
+                        ?? sockets.first(where: { $0.localAddress.ip.isUnspecified && $0.localAddress.ip.isIPv4 == source.ip.isIPv4 })
+                    else {
+                        d.log.warning("mode 6 :config reply to \(source): no socket serves \(destination.map { $0.ip.description } ?? local.description) any more")
                         return
                     }
-                    d.sendControl(replies, to: source, from: destination, on: s)
+                    // A socket bound to one address sends from it; only a wildcard needs the source set.
+                    d.sendControl(replies, to: source, from: s.localAddress.ip.isUnspecified ? destination : nil, on: s)
                 }
                 var byte: UInt8 = 0
                 _ = write(writeEnd, &byte, 1)
