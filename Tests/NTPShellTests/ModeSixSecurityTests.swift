@@ -111,6 +111,51 @@ import Testing
         #expect(ControlResponderTests.reassembled(long).contains("more bytes cut"))
     }
 
+    /// Fuzz: lists of every size from empty to 3,000 entries (IPv4 and IPv6), `:config` messages
+    /// from empty to 70 KB of lines of any length: every reply decodes, fragments are contiguous
+    /// and within the limits, and nothing traps.
+    @Test("fuzz: random list sizes and :config messages stay within the reply limits")
+    func fuzzReplySizes() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(max(n, 1)))
+        }
+        func check(_ replies: [[UInt8]], limit: Int) {
+            let decoded = Self.decoded(replies)
+            #expect(decoded.count >= 1 && decoded.count <= limit)
+            var offset = 0
+            for (i, r) in decoded.enumerated() {
+                #expect(Int(r.offset) == offset && r.data.count <= ControlMessage.maxDataPerFragment)
+                #expect(r.hasMore == (i < decoded.count - 1))
+                offset += r.data.count
+            }
+        }
+        for round in 0..<25 {
+            let count = round == 0 ? 0 : next(3000)
+            let entries = (0..<count).map { i in
+                i % 3 == 0
+                    ? RestrictEntry(network: IPAddress(bytes: [0x20, 0x01, 0x0d, 0xb8] + (0..<12).map { _ in UInt8(next(256)) })!,
+                                    prefixLength: 128, flags: [.nomodify])
+                    : RestrictEntry(network: .v4(UInt32(truncatingIfNeeded: next(Int(UInt32.max)))), prefixLength: 32, flags: [.kod, .limited])
+            }
+            let which = ["addr_restrictions", "ifstats", ""][next(3)]
+            let request = ControlMessage(version: 2, opcode: ControlMessage.Opcode.readOrderedList, sequence: UInt16(round),
+                                         data: Array(which.utf8))
+            let a = ControlResponder.answer(to: Self.signed(request), context: Self.context(restrictions: entries),
+                                            snapshot: ControlResponderTests.snapshot)
+            check(a.replies, limit: ControlResponder.maxTextFragments)
+            let config = ControlMessage(version: 2, opcode: ControlMessage.Opcode.configure, sequence: 1, data: Array("tos minclock 3".utf8))
+            let pending = try #require(ControlResponder.answer(to: Self.signed(config), context: Self.context(),
+                                                               snapshot: ControlResponderTests.snapshot).configuration)
+            let letters = Array("abcdefgh")
+            let message = String((0..<next(70_000)).map { _ in next(40) == 0 ? "\n" : letters[next(8)] })
+            check(pending.replies(message), limit: ControlResponder.maxTextFragments)
+            check(ControlResponder.fragments(request, [UInt8](repeating: 7, count: next(200_000)), text: next(2) == 0),
+                  limit: ControlResponder.maxFragments)
+        }
+    }
+
     // MARK: Refusals that cost nothing
 
     @Test("READVAR from an unproven remote source is refused before any snapshot is taken")
