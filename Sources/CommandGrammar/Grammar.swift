@@ -31,6 +31,10 @@ public struct Command: Sendable {
     public var id: String
     /// An optional payload for dispatch (a handler, an enum case); the grammar never looks at it.
     public var action: (any Sendable)?
+    /// The command names a file or directory to read or write (one of its arguments is a
+    /// ``TokenKind/path``): callers that must not let a remote peer touch files (ntpq's
+    /// `:config`) refuse it whatever the path.
+    public var namesFile: Bool { syntax.namesFile }
 
     /// - Parameters:
     ///   - words: the command's keywords, separated by spaces (`"show running-config"`). Help for

@@ -20,6 +20,18 @@ extension MatchResult {
         }
     }
 
+    /// The message without any word of the line: for lines of a file the reader may not see
+    /// (`includefile` of a file that is not a configuration file must not leak its content
+    /// through errors): what was expected at the column, never what stood there.
+    public var messageWithoutWords: String? {
+        switch self {
+        case .unknownCommand: return "unknown command"
+        case .noMatch(_, _, let expected): return "unexpected word; expected \(list(expected))"
+        case .ambiguous(_, _, let candidates): return "ambiguous word: could be \(candidates.joined(separator: ", "))"
+        default: return message
+        }
+    }
+
     /// The shell's rendering: `% Unknown command: …`, `% Ambiguous command: "sh" could be show,
     /// shutdown`, `% Incomplete command: …`, and for errors inside the line the (possibly
     /// shortened) line with a `^` under the column first. Nil for `.ok` and `.empty`.

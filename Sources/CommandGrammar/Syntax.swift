@@ -57,6 +57,15 @@ extension Syntax: SyntaxComponent {
 
     /// A single element for a list of parts (no one-element sequences).
     static func group(_ parts: [Syntax]) -> Syntax { parts.count == 1 ? parts[0] : .sequence(parts) }
+
+    /// Whether a word of this syntax may be a file path (a ``TokenKind/path`` token anywhere).
+    public var namesFile: Bool {
+        switch self {
+        case .token(let t): t.kind == .path
+        case .sequence(let parts), .alternatives(let parts), .options(let parts): parts.contains { $0.namesFile }
+        case .optional(let s), .repetition(let s, _): s.namesFile
+        }
+    }
 }
 
 /// A literal word. With a key, the matched keyword is stored under it (so `args.flag(key)` and

@@ -241,11 +241,11 @@ public enum KeyFile {
                 continue
             }
             guard let id = UInt32(words[0]), (1...65535).contains(id) else {
-                result.errors.append("\(here): key id '\(words[0])' is not in 1-65535")
+                result.errors.append("\(here): expected a key id 1-65535")
                 continue
             }
             guard let algorithm = MACAlgorithm(name: String(words[1])) else {
-                result.errors.append("\(here): key \(id): unknown type '\(words[1])' (MD5, SHA1, SHA256, SHA512, AES128CMAC, AES256CMAC)")
+                result.errors.append("\(here): key \(id): expected a type (MD5, SHA1, SHA256, SHA512, AES128CMAC, AES256CMAC)")
                 continue
             }
             guard var secret = decodeSecret(String(words[2])) else {

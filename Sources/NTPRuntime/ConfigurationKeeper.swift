@@ -22,9 +22,17 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     }
 
     /// Runs one configuration command (or `show running-config`, `write`) from an attached shell.
+    /// Output filters (`| include REGEX`) are refused: the shell that asked applies them to
+    /// the text it gets back (``CommandRunner/run(_:from:)`` sends the command alone), so a
+    /// regular expression from a client never runs here, under the lock.
     public func run(_ line: String, from origin: CommandRunner.Origin) -> CommandRunner.Output {
         guard CommandRunner.engineOwnedCommand(line) != nil else {
             return CommandRunner.Output(error: "'\(line)' is not a configuration command", status: 1)
+        }
+        guard !CommandRunner.hasOutputFilter(line) else {
+            return CommandRunner.Output(
+                error: CommandRunner.locate("output filters ('| ...') run in the shell that asked; the engine takes the command alone", origin: origin),
+                status: 1)
         }
         return lock.withLock { _ in
             let written = runner.configFile?.text
@@ -38,11 +46,11 @@ public final class ConfigurationKeeper: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` with the runner when no attached shell is using it; nil when one is. For
-    /// ntpq's `:config`, which runs on the engine's loop thread: it must not wait for a shell
-    /// that may itself be waiting for the loop.
-    public func ifAvailable<T: Sendable>(_ body: (CommandRunner) -> T) -> T? {
-        lock.withLockIfAvailable { _ in body(runner) }
+    /// Runs the text of ntpq's `:config` (``CommandRunner/runRemoteConfiguration(_:)``) once no
+    /// attached shell is using the runner. Never called on the engine's loop thread (the
+    /// daemon runs `:config` on a thread of its own): the runner's calls wait for the loop.
+    public func runRemote(_ text: String) -> (ok: Bool, message: String) {
+        lock.withLock { _ in runner.runRemoteConfiguration(text) }
     }
 
     /// SIGHUP: reads the configuration file again. A file with errors changes nothing (each

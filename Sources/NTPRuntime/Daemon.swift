@@ -22,8 +22,9 @@ public struct DaemonSettings: Sendable {
     public var seed: UInt64 = 0
     /// Everything on the calling thread (``Daemon/runUntilSignalled()``): signals caught by a
     /// handler the loop reads instead of a signal thread, no wake pipe in the poll set, names
-    /// resolved on the loop (no DNS thread), no control socket. For clknetsim, whose process-wide
-    /// state allows one thread, and for systems that want one thread; `NTPSH_SINGLE_THREAD=1`.
+    /// resolved and `:config` run on the loop (no DNS or `:config` thread), no control socket.
+    /// For clknetsim, whose process-wide state allows one thread, and for systems that want
+    /// one thread; `NTPSH_SINGLE_THREAD=1`.
     public var singleThreaded = false
 
     public init(port: UInt16) { self.port = port }
@@ -106,10 +107,6 @@ public final class Daemon {
     private var ignoredDestinations: [IPAddress] = []
     /// The server sockets changed: the event loop rebuilds its poll set.
     private var socketsChanged = false
-    /// True while the event loop iterates its sockets (their replies may still be on the way).
-    private var servingSockets = false
-    /// Interface rules decided while ``servingSockets``: bound at the top of the next iteration.
-    private var pendingRebind: (bind: [(SocketAddress, Bool)], ignored: [IPAddress], report: String)?
     private var droppedByInterface: UInt64 = 0
     private var clientSockets: [UDPSocket] = []
     private var responder: ServerResponder
@@ -121,9 +118,13 @@ public final class Daemon {
     /// `statistics`/`filegen`: loopstats and peerstats lines from the engine's history.
     private var statisticsWriter = StatisticsWriter()
     /// Runs the text of an authenticated `:config` (ntpq's CTL_OP_CONFIGURE) through the
-    /// shell's grammar, on the loop thread; returns whether every line succeeded and the reply
-    /// text ("Config Succeeded" or the errors). Nil: `:config` is refused.
+    /// shell's grammar; returns whether every line succeeded and the reply text ("Config
+    /// Succeeded" or the errors). Called on a thread of its own, one `:config` at a time, never
+    /// on the loop thread: the loop goes on answering while it runs (its engine calls are posted
+    /// to the loop), and the reply leaves from the loop when it is done. Nil: `:config` is refused.
     public var configure: ((String) -> (ok: Bool, message: String))?
+    /// A `:config` is running (a second one is answered "busy" at once).
+    private let configurationRunning = Claim()
     /// The secret mode 6 nonces are derived with (random at start).
     private let nonceKey = UInt64.random(in: 0...UInt64.max)
 
@@ -426,14 +427,8 @@ public final class Daemon {
                 for (ip, action) in decided where action != .listen { report += "\(action == .drop ? "dropping" : "ignoring") \(ip) (interface rules)\n" }
             }
         }
-        if servingSockets {
-            // Called while the loop is answering a request on one of these sockets (ntpq's
-            // `:config interface …`): closing them now would send the reply on a closed socket
-            // and leave the loop indexing a poll set that no longer matches. The loop re-binds
-            // at the top of its next iteration; a socket that cannot be bound is logged then.
-            pendingRebind = (bind, ignored, report)
-            return .success(bind.map { Self.listeningLine($0.0, drop: $0.1) }.joined() + report)
-        }
+        // Never called while the loop iterates its sockets: changes arrive as posted jobs (the
+        // shell, the control socket, ntpq's `:config` from its own thread), run between iterations.
         return rebind(bind, ignored: ignored, report: report)
     }
 
@@ -475,10 +470,6 @@ public final class Daemon {
         perform(engine.handleTimer())
         var served: [(socket: UDPSocket, dropAll: Bool)] = []
         while !stopping {
-            if let pending = pendingRebind {
-                pendingRebind = nil
-                _ = rebind(pending.bind, ignored: pending.ignored, report: pending.report)
-            }
             if socketsChanged {
                 served = Array(zip(serverSockets, serverDrops))
                 sockets = serverSockets + clientSockets
@@ -497,16 +488,12 @@ public final class Daemon {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
-            // The poll set's sockets, not the current lists: an `interface` change made while
-            // serving (`:config`) is bound at the top of the next iteration.
-            servingSockets = true
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
                 serve(s.socket, dropAll: s.dropAll)
             }
             for (j, s) in sockets[served.count...].enumerated() where pollfds[served.count + j].revents != 0 {
                 receiveReplies(s)
             }
-            servingSockets = false
             if pollfds[sockets.count].revents != 0 { drainWake() }
             if settings.singleThreaded { takeCaughtSignal() }
             for job in inbox.take() { job(self) }
@@ -680,7 +667,7 @@ public final class Daemon {
         let restrict = responder.admitControl(
             from: datagram.source.ip, port: datagram.source.port, destination: datagram.destination?.ip,
             version: version, at: time)
-        if restrict.contains(.ignore) || restrict.contains(.noquery) { return }
+        if restrict.contains(.ignore) || restrict.contains(.noquery) || restrict.contains(.limited) { return }
         var context = ControlContext(
             source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
             statistics: { [self] in
@@ -699,7 +686,7 @@ public final class Daemon {
                                          uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9)
             }
         }
-        context.configure = configure
+        context.acceptsConfiguration = configure != nil
         let answer = ControlResponder.answer(to: payload, from: datagram.source.ip, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
@@ -707,13 +694,71 @@ public final class Daemon {
                 peers: engine.peerReports().map { PeerVariableSubject(report: $0, now: now) },
                 events: engine.events)
         }
-        let replies = answer.replies
         if answer.refusedAmplification { responder.countControlRefused() }
+        if let pending = answer.configuration {
+            runConfiguration(pending, source: datagram.source, destination: datagram.destination, socket: socket)
+            return
+        }
+        sendControl(answer.replies, to: datagram.source, from: datagram.destination, on: socket)
+    }
+
+    private func sendControl(_ replies: [[UInt8]], to source: SocketAddress, from destination: PacketDestination?, on socket: UDPSocket) {
         for reply in replies {
-            do { _ = try socket.send(reply, to: datagram.source, from: datagram.destination) } catch {
-                log.warning("mode 6 reply to \(datagram.source): \(error)")
+            do { _ = try socket.send(reply, to: source, from: destination) } catch {
+                log.warning("mode 6 reply to \(source): \(error)")
                 return
             }
+        }
+    }
+
+    /// Runs an accepted `:config` on a thread of its own (``configure``; single-threaded: on
+    /// the loop); its reply is sent
+    /// from the loop once it has run, from the socket the request came in on (or, when
+    /// `interface` rules re-bound the sockets meanwhile, one bound to the same address).
+    private func runConfiguration(_ pending: ControlResponder.PendingConfiguration, source: SocketAddress,
+                                  destination: PacketDestination?, socket: UDPSocket) {
+        guard let configure else { return }
+        if settings.singleThreaded {
+            // One thread: run it here; the loop waits for it, as for the SIGHUP re-read.
+            sendControl(pending.replies(configure(pending.text).message), to: source, from: destination, on: socket)
+            return
+        }
+        let running = configurationRunning
+        guard running.take() else {
+            sendControl(pending.replies("another :config is running; try again"), to: source, from: destination, on: socket)
+            return
+        }
+        let local = socket.localAddress
+        let inbox = self.inbox
+        let writeEnd = wake.write
+        do {
+            let thread = try PlatformThread(name: "ntpsh-config") {
+                let result = configure(pending.text)
+                let replies = pending.replies(result.message)
+                running.release()
+                inbox.put { d in
+                    // `interface` rules may have re-bound the sockets: the one the request came
+                    // in on, else one bound to the address it was sent to, else that family's wildcard.
+                    let sockets = d.serverSockets
+                    let to = destination.map { SocketAddress(ip: $0.ip, port: local.port) }
+                    guard let s = sockets.first(where: { $0 === socket }) ?? sockets.first(where: { $0.localAddress == local })
+                        ?? sockets.first(where: { to != nil && $0.localAddress.ip.unmapped == to!.ip.unmapped && $0.localAddress.port == local.port })
+                        ?? sockets.first(where: { $0.localAddress.ip.isUnspecified && $0.localAddress.ip.isIPv4 == source.ip.isIPv4 })
+                    else {
+                        d.log.warning("mode 6 :config reply to \(source): no socket serves \(destination.map { $0.ip.description } ?? local.description) any more")
+                        return
+                    }
+                    // A socket bound to one address sends from it; only a wildcard needs the source set.
+                    d.sendControl(replies, to: source, from: s.localAddress.ip.isUnspecified ? destination : nil, on: s)
+                }
+                var byte: UInt8 = 0
+                _ = write(writeEnd, &byte, 1)
+            }
+            thread.detach()
+        } catch {
+            running.release()
+            log.warning("mode 6 :config from \(source): cannot start a thread: \(error)")
+            sendControl(pending.replies("cannot run :config now: \(error)"), to: source, from: destination, on: socket)
         }
     }
 
@@ -760,6 +805,14 @@ public final class Daemon {
             log.warning("cannot write drift file \(path): \(error)")
         }
     }
+}
+
+/// Work that runs once at a time: taken, then released (`:config`).
+final class Claim: Sendable {
+    private let taken = Mutex<Bool>(false)
+    /// True when it was free (and is now taken).
+    func take() -> Bool { taken.withLock { t in defer { t = true }; return !t } }
+    func release() { taken.withLock { $0 = false } }
 }
 
 /// Work handed from other threads to the event loop.

@@ -119,6 +119,9 @@ public final class CommandRunner {
         return out
     }
 
+    /// Whether `line` ends in an output filter (`| include …`, `| exclude …`, `| count`).
+    public static func hasOutputFilter(_ line: String) -> Bool { !splitFilters(line).1.isEmpty }
+
     /// Splits `cmd | include x|y` at the first bar outside double quotes.
     static func splitFilters(_ line: String) -> (String, [String]) {
         var quoted = false
@@ -144,10 +147,11 @@ public final class CommandRunner {
         case "include", "exclude":
             guard words.count == 2 else { return .failure(AdminError("\(words[0]) needs a regular expression")) }
             let pattern = words[1].trimmingWhitespace()
-            let regex: Regex<AnyRegexOutput>
-            do { regex = try Regex(pattern) } catch { return .failure(AdminError("bad regular expression '\(pattern)': \(error)")) }
+            // Matched in linear time (no backtracking): a filter never hangs the shell.
+            let regex: LineRegex
+            do { regex = try LineRegex(pattern) } catch { return .failure(AdminError("bad regular expression '\(pattern)': \(error)")) }
             let keep = words[0] == "include"
-            let kept = lines.filter { ($0.firstMatch(of: regex) != nil) == keep }
+            let kept = lines.filter { regex.matches($0) == keep }
             return .success(kept.map { $0 + "\n" }.joined())
         default:
             return .failure(AdminError("unknown output filter '\(filter)': use include REGEX, exclude REGEX or count"))
@@ -175,6 +179,11 @@ public final class CommandRunner {
             }
             return out
         default:
+            // A line of an included file is never echoed: the file may be anything (a
+            // shadow file, a key) and the errors may go to whoever asked for the include.
+            if !includeStack.isEmpty, case .file = origin {
+                return .failure(Self.locate(match.messageWithoutWords ?? "invalid input", column: match.column ?? 1, origin: origin, shell: ""))
+            }
             let message = match.message ?? "invalid input"
             let shell = match.errorMessage(line: line) ?? "% Invalid input"
             return .failure(Self.locate(message, column: match.column ?? 1, origin: origin, shell: shell))

@@ -23,8 +23,9 @@ public struct ControlContext {
     public var restrictions: () -> [RestrictEntry] = { [] }
     /// The server's sockets (`ifstats`).
     public var interfaces: () -> [Interface] = { [] }
-    /// Runs `:config` text through the shell's grammar (nil: refused).
-    public var configure: ((String) -> (ok: Bool, message: String))?
+    /// Whether an authenticated `:config` is accepted (it is then handed back as
+    /// ``ControlResponder/Answer/configuration`` to run elsewhere); false: refused.
+    public var acceptsConfiguration = false
 
     /// One listening socket as `ifstats` shows it.
     public struct Interface: Sendable {
@@ -355,44 +356,53 @@ extension ControlResponder {
         }
     }
 
-    /// The opcodes that need an authenticated request: CONFIGURE (`:config`) and the ordered
-    /// lists (`reslist`, `ifstats`), as NTPsec.
-    static func answerAuthenticated(_ m: ControlMessage, _ context: ControlContext) -> [[UInt8]] {
+    /// READ_ORDLIST (authenticated, as NTPsec): `ifstats` and `reslist` (`addr_restrictions`).
+    /// A list longer than ntpq collects (``maxTextFragments``) is cut at a whole entry, and
+    /// `truncated=` says how many entries were left out (ntpq's list views skip it, `:rv`-style
+    /// raw output shows it).
+    static func readOrderedList(_ m: ControlMessage, _ context: ControlContext) -> [[UInt8]] {
         var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence,
                                    associationID: m.associationID)
         reply.leap = 0
-        switch m.opcode {
-        case ControlMessage.Opcode.configure:
-            guard !context.restrict.contains(.nomodify), let configure = context.configure else {
-                return errorReply(m, ControlMessage.ErrorCode.permission)
+        let which = String(decoding: m.data.prefix { $0 != 0 }, as: UTF8.self)
+        var values: [(String, String)] = []
+        if which.isEmpty || which == "ifstats" {
+            for (i, e) in context.interfaces().enumerated() {
+                values += [("addr.\(i)", e.address.description), ("name.\(i)", Wire.quoted(e.name)), ("en.\(i)", "1"),
+                           ("flags.\(i)", "0x0"), ("rx.\(i)", String(e.received)), ("tx.\(i)", String(e.sent)),
+                           ("txerr.\(i)", "0"), ("pc.\(i)", "0"), ("up.\(i)", String(Int64(e.uptime)))]
             }
-            let text = String(decoding: m.data.prefix { $0 != 0 }, as: UTF8.self)
-            let result = configure(text)
-            return fragments(reply, Array(result.message.utf8), text: false)
-        default:
-            let which = String(decoding: m.data.prefix { $0 != 0 }, as: UTF8.self)
-            var values: [(String, String)] = []
-            if which.isEmpty || which == "ifstats" {
-                for (i, e) in context.interfaces().enumerated() {
-                    values += [("addr.\(i)", e.address.description), ("name.\(i)", Wire.quoted(e.name)), ("en.\(i)", "1"),
-                               ("flags.\(i)", "0x0"), ("rx.\(i)", String(e.received)), ("tx.\(i)", String(e.sent)),
-                               ("txerr.\(i)", "0"), ("pc.\(i)", "0"), ("up.\(i)", String(Int64(e.uptime)))]
-                }
-            } else if which == "addr_restrictions" {
-                // IPv4 then IPv6, as ntpd lists them.
-                let entries = context.restrictions()
-                for (i, e) in (entries.filter(\.network.isIPv4) + entries.filter(\.network.isIPv6)).enumerated() {
-                    let mask = IPAddress.mask(prefixLength: e.prefixLength, ipv4: e.network.isIPv4)
-                    let flags = e.flags.subtracting(.ntpport).text
-                    let match = e.flags.contains(.ntpport) ? "ntpport " : ""
-                    values += [("addr.\(i)", e.network.description), ("mask.\(i)", mask.description),
-                               ("hits.\(i)", String(e.hits)), ("flags.\(i)", match + (flags.isEmpty ? "none" : flags))]
-                }
-            } else {
-                return errorReply(m, ControlMessage.ErrorCode.unknownVariable)
+        } else if which == "addr_restrictions" {
+            // IPv4 then IPv6, as ntpd lists them.
+            let entries = context.restrictions()
+            for (i, e) in (entries.filter(\.network.isIPv4) + entries.filter(\.network.isIPv6)).enumerated() {
+                let mask = IPAddress.mask(prefixLength: e.prefixLength, ipv4: e.network.isIPv4)
+                let flags = e.flags.subtracting(.ntpport).text
+                let match = e.flags.contains(.ntpport) ? "ntpport " : ""
+                values += [("addr.\(i)", e.network.description), ("mask.\(i)", mask.description),
+                           ("hits.\(i)", String(e.hits)), ("flags.\(i)", match + (flags.isEmpty ? "none" : flags))]
             }
-            return fragments(reply, text(values), text: true)
+        } else {
+            return errorReply(m, ControlMessage.ErrorCode.unknownVariable)
         }
+        return fragments(reply, cappedList(values), text: true)
+    }
+
+    /// `values` (entries `name.N=`) as text, cut at the last whole entry that fits in
+    /// ``maxTextData`` with `truncated=N` (entries left out) after it.
+    static func cappedList(_ values: [(String, String)]) -> [UInt8] {
+        let full = text(values)
+        guard full.count + 2 > maxTextData else { return full }
+        func entry(_ name: String) -> Int { Int(name.split(separator: ".").last ?? "") ?? 0 }
+        let entries = (values.last.map { entry($0.0) } ?? 0) + 1
+        // Binary search for the most entries whose text (and the note) fits.
+        var low = 0, high = entries
+        while low < high {
+            let mid = (low + high + 1) / 2
+            let kept = values.filter { entry($0.0) < mid } + [("truncated", String(entries - mid))]
+            if text(kept).count + 2 <= maxTextData { low = mid } else { high = mid - 1 }
+        }
+        return text(values.filter { entry($0.0) < low } + [("truncated", String(entries - low))])
     }
 }
 

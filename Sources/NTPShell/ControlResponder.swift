@@ -42,6 +42,48 @@ public enum ControlResponder {
         /// The answer would have been larger than the request, to a source that has not proven
         /// its address: `replies` is a permission error instead.
         public var refusedAmplification = false
+        /// An accepted `:config` (CTL_OP_CONFIGURE): `replies` is empty; the caller runs the text
+        /// away from its loop and sends ``PendingConfiguration/replies(_:)`` when it has run.
+        public var configuration: PendingConfiguration?
+    }
+
+    /// An authenticated `:config` request to run: its text, and how its answer is built once
+    /// it ran (signed with the request's key). Configuration work may take long (a DNS name,
+    /// the configuration lock): it never runs where mode 3 requests are answered.
+    public struct PendingConfiguration: Sendable {
+        /// The ntp.conf lines ntpq sent.
+        public var text: String
+        var request: ControlMessage
+        var keyID: UInt32?
+        var keys = KeyStore()
+
+        /// The reply datagrams carrying `message` ("Config Succeeded", or the errors), cut to
+        /// what ntpq collects (``maxTextFragments``) with a note saying so.
+        public func replies(_ message: String) -> [[UInt8]] {
+            var reply = ControlMessage(version: request.version, isResponse: true, opcode: request.opcode,
+                                       sequence: request.sequence, associationID: request.associationID)
+            reply.leap = 0
+            let datagrams = ControlResponder.fragments(reply, ControlResponder.capped(Array(message.utf8)), text: false)
+            guard let keyID else { return datagrams }
+            return ControlResponder.sign(datagrams, keyID: keyID, keys: keys)
+        }
+    }
+
+    /// The most fragments one reply has: READ_MRU's limit (NTPsec's MRU_FRAGS_LIMIT); the
+    /// offsets of 128 full fragments stay below 65,536.
+    static let maxFragments = 128
+    /// The most fragments of a reply ntpq did not size itself (text, ordered lists): NTPsec's
+    /// ntpq gives up past 2 × MAXFRAGS (32) datagrams, ntp.org's ntpq past 32.
+    static let maxTextFragments = 32
+    /// The data of ``maxTextFragments`` fragments.
+    static let maxTextData = maxTextFragments * ControlMessage.maxDataPerFragment
+
+    /// `text` cut to ``maxTextData`` bytes at a line end, with a last line saying how much was cut.
+    static func capped(_ text: [UInt8]) -> [UInt8] {
+        guard text.count > maxTextData else { return text }
+        let keep = maxTextData - 64
+        let end = text[..<keep].lastIndex(of: 10).map { $0 + 1 } ?? keep
+        return Array(text[..<end]) + Array("... (\(text.count - end) more bytes cut: the reply is limited to \(maxTextData))\n".utf8)
     }
 
     /// The reply datagrams for `request`, from a source described by `context` (nil: answer
@@ -55,6 +97,8 @@ public enum ControlResponder {
             if let keyID = authenticatedKey(Array(request), m, keys: context.keys) {
                 var a = answer(m, context: context, authenticated: true, snapshot: snapshot)
                 a.replies = sign(a.replies, keyID: keyID, keys: context.keys)
+                a.configuration?.keyID = keyID
+                a.configuration?.keys = context.keys
                 a.authenticated = true
                 return a
             }
@@ -72,9 +116,18 @@ public enum ControlResponder {
     /// `--lab --port` both answer through here.
     public static func answer(to request: some Collection<UInt8>, from source: IPAddress, context: ControlContext?,
                               snapshot: () -> Snapshot) -> Answer {
+        let local = source.unmapped.isLoopback
+        // READSTAT, READVAR and READCLOCK always answer more than their request: from an
+        // unproven source they are refused before any snapshot is built (a flood costs no work).
+        if !local, let m = try? ControlMessage(decoding: request), !m.isResponse, !m.isError, !m.hasMore, m.offset == 0,
+           (1...4).contains(m.version),
+           [ControlMessage.Opcode.readStatus, ControlMessage.Opcode.readVariables, ControlMessage.Opcode.readClock].contains(m.opcode),
+           context.map({ authenticatedKey(Array(request), m, keys: $0.keys) == nil }) ?? true {
+            return Answer(replies: refusal(for: request).map { [$0] } ?? [], refusedAmplification: true)
+        }
         var a = answer(to: request, context: context, snapshot: snapshot)
         let size = a.replies.reduce(0) { $0 + $1.count }
-        if size > request.count && !source.unmapped.isLoopback && !a.proven && !a.isNonce && !a.authenticated {
+        if size > request.count && !local && !a.proven && !a.isNonce && !a.authenticated {
             a.replies = refusal(for: request).map { [$0] } ?? []
             a.refusedAmplification = true
         }
@@ -84,9 +137,15 @@ public enum ControlResponder {
     private static func answer(_ m: ControlMessage, context: ControlContext?, authenticated: Bool, snapshot: () -> Snapshot) -> Answer {
         if let context {
             switch m.opcode {
-            case ControlMessage.Opcode.configure, ControlMessage.Opcode.readOrderedList:
+            case ControlMessage.Opcode.configure:
+                guard authenticated, context.acceptsConfiguration, !context.restrict.contains(.nomodify) else {
+                    return Answer(replies: errorReply(m, ControlMessage.ErrorCode.permission))
+                }
+                let text = String(decoding: m.data.prefix { $0 != 0 }, as: UTF8.self)
+                return Answer(configuration: PendingConfiguration(text: text, request: m))
+            case ControlMessage.Opcode.readOrderedList:
                 guard authenticated else { return Answer(replies: errorReply(m, ControlMessage.ErrorCode.permission)) }
-                return Answer(replies: answerAuthenticated(m, context))
+                return Answer(replies: readOrderedList(m, context))
             case ControlMessage.Opcode.requestNonce:
                 var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence)
                 reply.leap = 0
@@ -213,8 +272,11 @@ public enum ControlResponder {
 
     /// Splits `data` into fragments of at most 468 bytes (M bit on all but the last, offset of
     /// each); a text reply ends with `\r\n` when the last fragment has room (ctl_flushpkt).
+    /// At most ``maxFragments`` fragments: data beyond is cut (callers whose data may grow,
+    /// such as lists and `:config` errors, cut it themselves first and say so).
     static func fragments(_ header: ControlMessage, _ data: [UInt8], text: Bool) -> [[UInt8]] {
         let size = ControlMessage.maxDataPerFragment
+        let data = data.count > maxFragments * size ? Array(data[..<(maxFragments * size)]) : data
         var chunks: [[UInt8]] = stride(from: 0, to: data.count, by: size).map { Array(data[$0..<min($0 + size, data.count)]) }
         if chunks.isEmpty { chunks = [[]] }
         if text && !data.isEmpty && chunks[chunks.count - 1].count + 2 < size { chunks[chunks.count - 1] += [13, 10] }

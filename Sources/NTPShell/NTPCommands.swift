@@ -90,9 +90,9 @@ public enum NTPCommands {
         }
         Command("mru", help: "Bounds of the MRU list of clients (mrulist, monstats)") {
             Options {
-                Option("maxdepth", .integer(1...100_000_000), name: "N", help: "Most entries kept (default: what maxmem holds)")
-                Option("maxmem", .integer(1...10_000_000), name: "KB", help: "Memory for the list, kilobytes (1024)")
-                Option("mindepth", .integer(0...100_000_000), name: "N", help: "Entries kept however old (600)")
+                Option("maxdepth", .integer(1...1_000_000), name: "N", help: "Most entries kept (default: what maxmem holds; reserved at once, so bounded)")
+                Option("maxmem", .integer(1...65_536), name: "KB", help: "Memory for the list, kilobytes (1024)")
+                Option("mindepth", .integer(0...1_000_000), name: "N", help: "Entries kept however old (600)")
                 Option("maxage", .integer(1...100_000_000), name: "SECONDS", help: "Beyond mindepth, entries older than this are recycled first (3600)")
                 Option("minage", .integer(0...100_000_000), name: "SECONDS", help: "A full list recycles no entry younger than this (64)")
                 Option("initalloc", .integer(0...100_000_000), name: "N", help: "Entries allocated at start (accepted; the list reserves maxdepth)")
@@ -130,7 +130,7 @@ public enum NTPCommands {
                 Flag("sysstats", help: "System counters", key: "kind")
             }
             Options {
-                Option("file", .word, name: "NAME", help: "File name prefix")
+                Option("file", .path, name: "NAME", help: "File name prefix (in the statistics directory)")
                 Option("type", .word, name: "TYPE", help: "Generation type: none, pid, day, week, month, year, age")
                 Flag("link", help: "Keep a link to the current generation")
                 Flag("nolink", help: "No link")

@@ -159,7 +159,7 @@ struct NTPSH: ParsableCommand {
         let admin = LocalAdmin(daemon: server)
         let runner = CommandRunner(admin: admin, json: json)
         runner.unicodeCharts = isatty(1) != 0
-        runner.readFile = { try? TextFile.read($0) }
+        runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
         if let config { try loadConfiguration(config, into: runner) }
@@ -169,20 +169,16 @@ struct NTPSH: ParsableCommand {
         // belongs to the shell's thread).
         let configRunner = daemon ? runner : CommandRunner(admin: admin, json: false)
         configRunner.readFile = runner.readFile
-        server.configure = { text in Self.configure(text, with: configRunner) }
+        // With --daemon, `:config` shares the one running configuration with the attached shells.
+        let keeper = ConfigurationKeeper(runner: configRunner, log: log)
+        server.configure = { text in keeper.runRemote(text) }
         if checkConfig {
             print("\(config ?? "(no configuration)"): configuration OK")
             return
         }
 
         if daemon {
-            let keeper = ConfigurationKeeper(runner: runner, log: log)
             server.reload = { keeper.reload() }
-            // `:config` shares the one running configuration with the attached shells.
-            server.configure = { text in
-                keeper.ifAvailable { Self.configure(text, with: $0) }
-                    ?? (false, "an attached shell is changing the configuration; try again")
-            }
             if !settings.singleThreaded, let path = controlSocketPath() {
                 do {
                     server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
@@ -203,24 +199,6 @@ struct NTPSH: ParsableCommand {
             return
         }
         _ = InteractiveShell(runner: runner, admin: admin, assumeYes: yes).run()
-    }
-
-    /// Runs `:config` text (one or more ntp.conf lines) as configuration commands; only
-    /// configuration directives are accepted. "Config Succeeded" when every line did (ntpq
-    /// looks for exactly that), else the errors, one a line.
-    static func configure(_ text: String, with runner: CommandRunner) -> (ok: Bool, message: String) {
-        var errors: [String] = []
-        for (i, raw) in text.configurationLines.enumerated() {
-            let line = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if let id = runner.grammar.match(line).command?.id, !CommandsManual.configuration.contains(id) {
-                errors.append(":config:\(i + 1): '\(line)' is not a configuration directive")
-                continue
-            }
-            let out = runner.run(line, from: .file(":config", line: i + 1))
-            if let e = out.error { errors.append(e) }
-        }
-        return errors.isEmpty ? (true, "Config Succeeded") : (false, errors.joined(separator: "\n"))
     }
 
     /// Runs the configuration file as a batch of configuration commands. Every error is
@@ -286,6 +264,10 @@ struct NTPSH: ParsableCommand {
         getenv(singleThreadVariable).map { String(cString: $0) == "1" } ?? false
     }
 
+    /// How `includefile` and `keys` read their file: a regular file of at most 4 MiB, never
+    /// a FIFO or a device (reading one would block, or never end, in the engine's runner).
+    static let readIncludedFile: @Sendable (String) -> String? = { try? TextFile.read($0, limit: 4 << 20, regularOnly: true) }
+
     /// Where `--attach` looks by default: the socket of the systemd service.
     static let defaultControlSocket = "/run/ntpsh/ntpsh.sock"
 
@@ -321,7 +303,7 @@ struct NTPSH: ParsableCommand {
         }
         let runner = CommandRunner(admin: remote, json: json)
         runner.configurationOwner = { line, origin in remote.configure(line, origin) }
-        runner.readFile = { try? TextFile.read($0) }
+        runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if batch {
             let status = runBatch(runner)
@@ -358,7 +340,7 @@ struct NTPSH: ParsableCommand {
         let runner = CommandRunner(admin: admin, json: json)
         runner.unicodeCharts = isatty(1) != 0
         runner.lab = admin
-        runner.readFile = { try? TextFile.read($0) }
+        runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if let scenario {
             // On a terminal the lab teaches: its notes, each command and what it printed. Run

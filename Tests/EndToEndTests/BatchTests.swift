@@ -279,3 +279,24 @@ struct BatchTests {
         #expect(cycle.stderr.contains("\(dir)/conf.d/b.conf:2:1: includefile cycle: \(dir)/ntp.conf → \(dir)/conf.d/a.conf → \(dir)/conf.d/b.conf → \(dir)/conf.d/a.conf"), "\(cycle.stderr)")
     }
 }
+
+/// Issue 19: `includefile` (and `keys`) read regular files only. On main, opening a FIFO waited
+/// for a writer forever (in the daemon, on the thread running `:config`), and /dev/urandom never
+/// ended.
+@Suite struct IncludedFileKindTests {
+    @Test("includefile of a FIFO or a device is refused at once; a regular file is read")
+    func onlyRegularFiles() throws {
+        let dir = NSTemporaryDirectory() + "ntpsh-fifo-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+        try "restrict 192.0.2.0 mask 255.255.255.0 kod\n".write(toFile: dir + "/ok.conf", atomically: true, encoding: .utf8)
+        let r = try ntpsh(["-e", "includefile \(dir)/fifo", "-e", "includefile /dev/urandom", "-e", "keys /dev/zero",
+                           "-e", "includefile \(dir)/ok.conf", "-e", "restrictions"], timeout: 20)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("includefile \(dir)/fifo: cannot read it"))
+        #expect(r.stdout.contains("includefile /dev/urandom: cannot read it"))
+        #expect(r.stdout.contains("keys /dev/zero: cannot read it"))
+        #expect(r.stdout.contains("192.0.2.0"))
+    }
+}

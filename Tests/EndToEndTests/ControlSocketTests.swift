@@ -318,3 +318,55 @@ struct ControlSocketTests {
         #expect(engine.isRunning, "quitting an attached shell leaves the engine running")
     }
 }
+
+extension RawClient {
+    /// The payload of the next frame, or nil when none arrived within `timeout` seconds.
+    func readFrame(timeout: Double) -> String? {
+        var got: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if got.count >= 4 {
+                let n = Int(got[0]) << 24 | Int(got[1]) << 16 | Int(got[2]) << 8 | Int(got[3])
+                if got.count >= 4 + n { return String(decoding: got[4..<4 + n], as: UTF8.self) }
+            }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 100) >= 0 else { return nil }
+            if p.revents == 0 { continue }
+            var buf = [UInt8](repeating: 0, count: 4096)
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return nil }
+            got += buf[0..<n]
+        }
+        return nil
+    }
+}
+
+/// Issue 19, defect 4: on main a `configure` call carrying `show running-config | include
+/// REGEX` (a view: anyone who may connect) ran the regular expression in the engine under the
+/// configuration lock; `(\S+\s?)*!` backtracked for ever, and every configure, SIGHUP and
+/// SIGTERM waited behind it until SIGKILL.
+@Suite("control socket: output filters run in the client", .serialized)
+struct ControlSocketFilterTests {
+    @Test("a configure call with a filter is refused at once; attached shells filter their own output in linear time; SIGTERM is handled")
+    func filtersRunInTheClient() throws {
+        let (engine, socket, _) = try startEngine(
+            "server 127.127.1.0 iburst minpoll 4 maxpoll 6 prefer true\nfudge 127.127.1.0 stratum 10\n"
+                + "restrict 192.0.2.0 mask 255.255.255.0 kod limited nomodify noquery notrap\n")
+        defer { engine.stop(signal: SIGKILL) }
+        let raw = try RawClient(socket)
+        raw.frame(#"{"protocol":"ntpsh-control","version":2,"client":"raw test"}"#)
+        #expect(raw.readFrame(timeout: 10)?.contains("\"privileged\":true") == true, "the welcome")
+        raw.frame(#"{"id":1,"call":"configure","args":{"line":"show running-config | include (\\S+\\s?)*!","origin":{"prompt":{}}}}"#)
+        let reply = raw.readFrame(timeout: 10)
+        #expect(reply?.contains("output filters") == true, "\(reply ?? "no answer within 10 s")")
+
+        let change = try attach(socket, ["-e", "restrict 198.51.100.0 mask 255.255.255.0 kod"], timeout: 15)
+        #expect(change.status == 0, "\(change.stderr)")
+        let filtered = try attach(socket, ["-e", "show running-config | include ^restrict"], timeout: 15)
+        #expect(filtered.status == 0, "\(filtered.stderr)")
+        #expect(filtered.stdout.contains("restrict 198.51.100.0") && !filtered.stdout.contains("server 127.127.1.0"))
+        let catastrophic = try attach(socket, ["-e", #"show running-config | include (\S+\s?)*!"#], timeout: 15)
+        #expect(catastrophic.status == 0 && catastrophic.stdout.isEmpty, "\(catastrophic.stderr)")
+        #expect(engine.stop(signal: SIGTERM, timeout: 10) == 0)
+    }
+}

@@ -145,6 +145,25 @@ struct ModeSixTests {
         "\(ntpshBinary()) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(path) 2>/dev/null & P=$!\n"
     }
 
+    /// Shell lines that wait (bounded) until ntpsh on 127.0.0.1 has a system peer (`*` in ntpq -p).
+    static var waitForSystemPeer: String {
+        "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(ntpq) -n -p 127.0.0.1 2>/dev/null | grep -q '^\\*' && break; sleep 0.2; done\n"
+    }
+
+    /// Runs `script` (which started ntpsh as $P), each command in a section, then `== alive`
+    /// (whether $P still ran, and its exit status once stopped) and `extra`, in a network
+    /// namespace; the output (printed), or nil when there is no namespace (said).
+    static func runSections(_ script: String, _ commands: [(String, String)], then extra: String = "") throws -> String? {
+        let full = script + sections(commands)
+            + "echo '== alive'; kill -0 $P && echo running; kill $P; wait $P; echo \"exit=$?\"\n" + extra
+        guard let result = try isolated(full), result.isolated else {
+            print("mode 6: no network namespace; skipped")
+            return nil
+        }
+        print(result.output)
+        return result.output
+    }
+
     static func lines(_ text: String, _ prefixes: [String]) -> [String] {
         text.split(separator: "\n").map(String.init).filter { l in prefixes.contains { l.hasPrefix($0) } }
     }
@@ -331,6 +350,46 @@ struct ModeSixTests {
         #expect(Self.section(out, "counters").contains("ss_ctlrefused=1"))
     }
 
+    /// Issue 19, with real ntpq: `:config` runs configuration directives only, never one that
+    /// names a file, never an output filter (on main `write FILE | count` wrote the file and
+    /// `includefile` of a 2,000-line file killed the daemon: a reply over 65,535 bytes trapped);
+    /// `reslist` of 800 restrict entries is cut to what ntpq collects instead of trapping.
+    @Test(":config refuses filters and file-naming directives; huge reslist and :config replies do not kill the daemon")
+    func configIsConfined() throws {
+        let path = try Self.directoryWithControlKey()
+        var conf = "keys \(path)/keys\ntrustedkey 1\ncontrolkey 1\nserver 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"
+        for i in 0..<800 { conf += "restrict 10.\(i / 250).\(i % 250).0 mask 255.255.255.0 kod limited nomodify\n" }
+        try conf.write(toFile: path + "/ntp.conf", atomically: true, encoding: .utf8)
+        try (0..<2000).map { "restrict 172.16.\($0 / 250).\($0 % 250)\n" }.joined()
+            .write(toFile: path + "/big.txt", atomically: true, encoding: .utf8)
+        let keyed = "\(Self.ntpq) -k \(path)/keys -a 1"
+        let script = Self.daemonLine(config: path + "/ntp.conf") + Self.waitForSystemPeer
+        let commands: [(String, String)] = [
+            ("reslist", "\(keyed) -c reslist 127.0.0.1"),
+            ("write", "\(keyed) -c ':config write \(path)/victim | count' 127.0.0.1"),
+            ("sleep", "\(keyed) -c ':config sleep 1 | count' 127.0.0.1"),
+            ("drift", "\(keyed) -c ':config driftfile \(path)/drift' 127.0.0.1"),
+            ("include", "\(keyed) -c ':config includefile \(path)/big.txt' 127.0.0.1"),
+            ("keys", "\(keyed) -c ':config keys /etc/shadow' 127.0.0.1"),
+            ("mru", "\(keyed) -c ':config mru maxdepth 100000000' 127.0.0.1"),
+            ("ok", "\(keyed) -c ':config discard average 4' 127.0.0.1"),
+            ("rv", "\(Self.ntpq) -c 'rv 0 stratum' 127.0.0.1"),
+            ("files", "ls \(path)"),
+        ]
+        guard let out = try Self.runSections(script, commands) else { return }
+        #expect(Self.section(out, "write").contains("output filters"))
+        #expect(Self.section(out, "sleep").contains("output filters"))
+        for name in ["drift", "include", "keys"] { #expect(Self.section(out, name).contains("names a file"), "\(name)") }
+        #expect(Self.section(out, "mru").contains("expected"))
+        #expect(Self.section(out, "ok").contains("Config Succeeded"))
+        let files = Self.section(out, "files")
+        #expect(!files.contains("victim") && !files.contains("drift"), "no file was written")
+        let reslist = Self.section(out, "reslist")
+        #expect(reslist.contains("10.0.0.0") && reslist.contains("kod limited"))
+        #expect(Self.section(out, "rv").contains("stratum=11"))
+        #expect(Self.section(out, "alive").contains("running") && Self.section(out, "alive").contains("exit=0"))
+    }
+
     /// `:config interface …` re-binds the server sockets while the loop is answering the very
     /// request on one of them: the reply must still leave on that socket, and the daemon must
     /// go on serving on the new ones (with five sockets, an index into the old poll set trapped).
@@ -343,7 +402,7 @@ struct ModeSixTests {
         let ntpdig = "timeout 20 \(ntpsecTool("ntpdig")) -t 2 -j"
         var script = "for a in 10.9.9.9 10.9.9.10 10.9.9.11 10.9.9.12; do ip addr add $a/32 dev lo 2>/dev/null; done\n"
         script += "\(ntpshBinary()) --daemon --clock observe --port 123 -c \(path)/ntp.conf 2>\(path)/log & P=$!\n"
-        script += "i=0; while [ $i -lt 50 ]; do i=$((i+1)); \(Self.ntpq) -n -p 127.0.0.1 2>/dev/null | grep -q '^\\*' && break; sleep 0.2; done\n"
+        script += Self.waitForSystemPeer
         let commands: [(String, String)] = [
             // One socket per address (at least five): the wildcards are ignored.
             ("ignore", "\(keyed) -c ':config interface ignore wildcard' 127.0.0.1"),
@@ -353,15 +412,7 @@ struct ModeSixTests {
             ("dig2", "\(ntpdig) 127.0.0.1"),
             ("rv2", "\(Self.ntpq) -c 'rv 0 stratum' 127.0.0.1"),
         ]
-        script += Self.sections(commands)
-        script += "echo '== alive'; kill -0 $P && echo running; kill $P; wait $P; echo \"exit=$?\"\n"
-        script += "echo '== log'; cat \(path)/log\n"
-        guard let result = try Self.isolated(script), result.isolated else {
-            print("mode 6: no network namespace; skipped")
-            return
-        }
-        let out = result.output
-        print(out)
+        guard let out = try Self.runSections(script, commands, then: "echo '== log'; cat \(path)/log\n") else { return }
         #expect(Self.section(out, "ignore").contains("Config Succeeded"))
         #expect(Self.section(out, "listen").contains("Config Succeeded"))
         for dig in ["dig1", "dig2"] { #expect(Self.section(out, dig).contains("\"stratum\":11"), "\(dig)") }
@@ -369,6 +420,9 @@ struct ModeSixTests {
         #expect(Self.section(out, "alive").contains("running"))
         #expect(Self.section(out, "alive").contains("exit=0"))
         #expect(Self.section(out, "log").contains("listening on 10.9.9.12 port 123"))
+        // Each :config reply leaves once (from the socket now bound to the address ntpq asked),
+        // not dropped and retried by ntpq.
+        #expect(!Self.section(out, "log").contains(":config reply"))
     }
 
     @Test("ntpq's mrulist pages through 9000 clients (nonce, frags, addr.N/last.N), with a filter too")

@@ -35,8 +35,10 @@ struct KeyFileTests {
         #expect(parsed.keys.map(\.id) == [9, 10])
         #expect(parsed.keys[0].secret == Array("short".utf8) + [UInt8](repeating: 0, count: 11))
         #expect(parsed.errors.count == 5)
-        #expect(parsed.errors[0] == "/etc/ntp.keys:1: key id '0' is not in 1-65535")
-        #expect(parsed.errors[2].hasPrefix("/etc/ntp.keys:3: key 6: unknown type 'ROT13'"))
+        // What was expected, never the file's words (a keys file is secret).
+        #expect(parsed.errors[0] == "/etc/ntp.keys:1: expected a key id 1-65535")
+        #expect(parsed.errors[2].hasPrefix("/etc/ntp.keys:3: key 6: expected a type (MD5"))
+        #expect(!parsed.errors.joined().contains("ROT13") && !parsed.errors.joined().contains("XY"))
         #expect(parsed.errors[3] == "/etc/ntp.keys:4: expected KEYID TYPE KEY")
         #expect(parsed.notes == ["/etc/ntp.keys:6: key 9: AES128CMAC needs 16 bytes; zero-padded from 5"])
     }
