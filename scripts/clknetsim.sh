@@ -12,6 +12,8 @@
 #                                             fails unless every run ran and ntpsh synchronised
 #   scripts/clknetsim.sh -l                   list the cases
 #   scripts/clknetsim.sh --no-build ...       use the ntpsh of the last run (.build-clknetsim/bin)
+#   scripts/clknetsim.sh --ntpsh PATH ...     use this ntpsh binary (another branch's build)
+#   scripts/clknetsim.sh --table FILE         print the table of an earlier run's results file
 #
 # Needs root only to drop it: every run is in a network namespace of its own (no route out),
 # as user nobody with no capabilities (an adjtimex that escaped clknetsim fails with EPERM),
@@ -23,10 +25,51 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 shared=${CLKNETSIM_SHARED:-/work/shared}
-work=$root/.build-clknetsim
+work=${CLKNETSIM_WORK:-$root/.build-clknetsim}  # another folder runs a second table at once
 chronyd=${CHRONYD:-/usr/sbin/chronyd}
 
-select_cases="" seeds="1-10" clients="chronyd ntpsh" ci=0 list=0 build=1
+# The table: per case, the clients side by side (medians over trials and client nodes).
+print_table() {
+    awk -F'\t' -v clients="$clients" '
+function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    if (n == 0) return "-"
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && (a[j] == "inf" ? 1e300 : a[j] + 0) > (t == "inf" ? 1e300 : t + 0); j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return a[int((n + 1) / 2)]
+}
+function fmt(v) { return v == "-" || v == "inf" ? v : sprintf("%.1e", v) }
+function fsync(v) { return v == "-" ? v : (v + 0 < 0 ? "never" : sprintf("%d", v)) }
+/^#/ { next }
+{
+    key = $1 SUBSEP $2
+    if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+    trials[key]++; passes[key] += $5; syncpasses[key] += $10
+    syncs[key] = syncs[key] " " ($6 < 0 ? 1e9 : $6); maxs[key] = maxs[key] " " $7
+    rmss[key] = rmss[key] " " $8; steadys[key] = steadys[key] " " $9
+}
+END {
+    nc = split(clients, cl, " ")
+    printf "%-30s", "case"
+    for (c = 1; c <= nc; c++) printf " | %-7s %6s %6s %7s %8s %8s %8s", cl[c], "pass", "(sync)", "sync s", "RMS", "max", "ss RMS"
+    printf "\n"
+    for (k = 1; k <= n; k++) {
+        printf "%-30s", order[k]
+        for (c = 1; c <= nc; c++) {
+            key = order[k] SUBSEP cl[c]
+            if (!(key in trials)) { printf " | %-7s %6s %6s %7s %8s %8s %8s", "", "-", "-", "-", "-", "-", "-"; continue }
+            s = median(syncs[key]); s = (s + 0 >= 1e9 ? -1 : s)
+            printf " | %-7s %6s %6s %7s %8s %8s %8s", "", passes[key] "/" trials[key], syncpasses[key], fsync(s), fmt(median(rmss[key])), fmt(median(maxs[key])), fmt(median(steadys[key]))
+            total[c] += trials[key]; passed[c] += passes[key]; syncpassed[c] += syncpasses[key]
+        }
+        printf "\n"
+    }
+    printf "%-30s", "total"
+    for (c = 1; c <= nc; c++) printf " | %-7s %6s %6s", cl[c], passed[c] "/" total[c], syncpassed[c]
+    printf "\n"
+}' "$1"
+}
+
+select_cases="" seeds="1-10" clients="chronyd ntpsh" ci=0 list=0 build=1 binary=""
 while [ $# -gt 0 ]; do
     case $1 in
         -s) select_cases=$2; shift ;;
@@ -35,7 +78,9 @@ while [ $# -gt 0 ]; do
         --ci) ci=1 ;;
         -l) list=1 ;;
         --no-build) build=0 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --ntpsh) binary=$2; build=0; shift ;;
+        --table) print_table "$2"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "clknetsim.sh: unknown option '$1' (-h for help)" >&2; exit 2 ;;
     esac
     shift
@@ -108,6 +153,10 @@ if [[ " $clients " == *" ntpsh "* ]] && { [ $build = 1 ] || [ ! -x "$work/bin/nt
     echo "== building ntpsh (release)"
     swift build -c release --product ntpsh 2>&1 | grep -E "error|warning: " || true
     cp "$(swift build -c release --show-bin-path)/ntpsh" "$work/bin/ntpsh"
+fi
+if [ -n "$binary" ]; then
+    [ -x "$binary" ] || { echo "clknetsim.sh: --ntpsh $binary is not an executable" >&2; exit 2; }
+    cp "$binary" "$work/bin/ntpsh"
 fi
 
 # chrony's harness expects ../../config.h and finds `chronyd` on PATH=../../:$PATH.
@@ -192,8 +241,8 @@ EOF
     chmod +x "$file"
 }
 
-# Reads one run's output; prints "node pass sync max rms steady" per client node.
-# A node passes when every check listed for it says OK.
+# Reads one run's output; prints "node pass sync max rms steady syncpass" per client node.
+# A node passes when every check listed for it says OK; syncpass: check_sync alone.
 summarise_run() {
     awk '
     /^CLIENT_NODES/ { for (i = 2; i <= NF; i++) { client[$i] = 1; order[++n] = $i; ok[$i] = 1 } }
@@ -203,15 +252,15 @@ summarise_run() {
         node = $2; sub(":", "", node)
         if (!(node in client)) next
         if ($NF == "BAD" || $NF == "ERROR") ok[node] = 0
-        if (section ~ /sync time/) { sync[node] = $3; max[node] = $4; rms[node] = $6 }
+        if (section ~ /sync time/) { sync[node] = $3; max[node] = $4; rms[node] = $6; syncok[node] = ($NF == "OK") }
     }
     /^STEADY/ { steady[$2] = $3 }
     END {
         if (n == 0) { print "RUN_FAILED"; exit }
         for (k = 1; k <= n; k++) {
             i = order[k]
-            if (failed || !(i in sync)) { printf "%s 0 -1 inf inf inf\n", i; continue }
-            printf "%s %d %s %s %s %s\n", i, ok[i], sync[i], max[i], rms[i], (i in steady ? steady[i] : "inf")
+            if (failed || !(i in sync)) { printf "%s 0 -1 inf inf inf 0\n", i; continue }
+            printf "%s %d %s %s %s %s %d\n", i, ok[i], sync[i], max[i], rms[i], (i in steady ? steady[i] : "inf"), syncok[i]
         }
     }'
 }
@@ -219,7 +268,7 @@ summarise_run() {
 out=$work/results
 mkdir -p "$out"
 results=$out/results-$(date +%Y%m%d-%H%M%S).tsv
-echo "# case client seed node pass sync max rms steady" > "$results"
+echo "# case client seed node pass sync max rms steady syncpass" > "$results"
 hookenv=(env CLKNETSIM_PATH="$work/clknetsim" NTPSH_SIM_HOOK="$harness/node-hook.sh" NTPSH_SIM_BINARY="$work/bin/ntpsh"
          NTPSH_SIM_ADAPTER="$work/bin/ntpsh-clknetsim-adapter.so" NTPSH_SIM_CHRONYD="$chronyd" PATH=/usr/bin:/bin)
 failures=0
@@ -253,8 +302,8 @@ seq -s ' ' \$[\$servers * \$server_strata + 1] \$[\$servers * \$server_strata + 
                 failures=$((failures + 1))
                 continue
             fi
-            while read -r node pass sync max rms steady; do
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$seed" "$node" "$pass" "$sync" "$max" "$rms" "$steady" >> "$results"
+            while read -r node pass sync max rms steady syncpass; do
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$seed" "$node" "$pass" "$sync" "$max" "$rms" "$steady" "$syncpass" >> "$results"
                 if [ $ci = 1 ] && [ "$client" = ntpsh ] && ! grep -q 'synchronised at stratum' "$harness/test/simulation/tmp/log.$node"; then
                     echo "clknetsim.sh: ntpsh never synchronised in $name seed $seed node $node (log: $log)" >&2
                     failures=$((failures + 1))
@@ -266,45 +315,9 @@ seq -s ' ' \$[\$servers * \$server_strata + 1] \$[\$servers * \$server_strata + 
 done
 echo
 
-# --- The table: per case, chronyd and ntpsh side by side (medians over trials and client nodes).
-awk -F'\t' -v clients="$clients" '
-function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
-    if (n == 0) return "-"
-    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && (a[j] == "inf" ? 1e300 : a[j] + 0) > (t == "inf" ? 1e300 : t + 0); j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return a[int((n + 1) / 2)]
-}
-function fmt(v) { return v == "-" || v == "inf" ? v : sprintf("%.1e", v) }
-function fsync(v) { return v == "-" ? v : (v + 0 < 0 ? "never" : sprintf("%d", v)) }
-/^#/ { next }
-{
-    key = $1 SUBSEP $2
-    if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
-    trials[key]++; passes[key] += $5
-    syncs[key] = syncs[key] " " ($6 < 0 ? 1e9 : $6); maxs[key] = maxs[key] " " $7
-    rmss[key] = rmss[key] " " $8; steadys[key] = steadys[key] " " $9
-}
-END {
-    nc = split(clients, cl, " ")
-    printf "%-30s", "case"
-    for (c = 1; c <= nc; c++) printf " | %-7s %6s %8s %8s %8s %8s", cl[c], "pass", "sync s", "RMS", "max", "ss RMS"
-    printf "\n"
-    for (k = 1; k <= n; k++) {
-        printf "%-30s", order[k]
-        for (c = 1; c <= nc; c++) {
-            key = order[k] SUBSEP cl[c]
-            if (!(key in trials)) { printf " | %-7s %6s %8s %8s %8s %8s", "", "-", "-", "-", "-", "-"; continue }
-            s = median(syncs[key]); s = (s + 0 >= 1e9 ? -1 : s)
-            printf " | %-7s %6s %8s %8s %8s %8s", "", passes[key] "/" trials[key], fsync(s), fmt(median(rmss[key])), fmt(median(maxs[key])), fmt(median(steadys[key]))
-            total[c] += trials[key]; passed[c] += passes[key]
-        }
-        printf "\n"
-    }
-    printf "%-30s", "total"
-    for (c = 1; c <= nc; c++) printf " | %-7s %6s", cl[c], passed[c] "/" total[c]
-    printf "\n"
-}' "$results"
-echo "(per client node and seed; sync: median seconds, 'never' when most never synchronised; results in $results)"
+print_table "$results"
+echo "(pass: every check the scenario makes, per client node and seed; (sync): check_sync alone, the"
+echo " clock's limits; sync s: median, 'never' when most never synchronised; results in $results)"
 
 if [ $failures -ne 0 ]; then
     echo "clknetsim.sh: $failures failure(s)" >&2
