@@ -149,7 +149,7 @@ if [ ! -x "$work/clknetsim/clknetsim" ] || [ ! -e "$work/clknetsim/clknetsim.so"
 fi
 gcc -shared -fPIC -O2 -Wall -Wextra -o "$work/bin/ntpsh-clknetsim-adapter.so" Tests/Clknetsim/ntpsh-clknetsim-adapter.c -ldl
 gcc -static -O2 -Wall -o "$work/bin/chronyd-launcher" Tests/Clknetsim/chronyd-launcher.c
-if [[ " $clients " == *" ntpsh "* ]] && { [ $build = 1 ] || [ ! -x "$work/bin/ntpsh" ]; }; then
+if [[ " $clients " == *" ntpsh "* ]] && [ -z "$binary" ] && { [ $build = 1 ] || [ ! -x "$work/bin/ntpsh" ]; }; then
     echo "== building ntpsh (release)"
     swift build -c release --product ntpsh 2>&1 | grep -E "error|warning: " || true
     cp "$(swift build -c release --show-bin-path)/ntpsh" "$work/bin/ntpsh"
