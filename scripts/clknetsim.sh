@@ -28,9 +28,10 @@ shared=${CLKNETSIM_SHARED:-/work/shared}
 work=${CLKNETSIM_WORK:-$root/.build-clknetsim}  # another folder runs a second table at once
 chronyd=${CHRONYD:-/usr/sbin/chronyd}
 
-# The table: per case, the clients side by side (medians over trials and client nodes).
+# The table of a results file: per case, its clients side by side in the order they ran
+# (medians over trials and client nodes).
 print_table() {
-    awk -F'\t' -v clients="$clients" '
+    awk -F'\t' '
 function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     if (n == 0) return "-"
@@ -43,6 +44,7 @@ function fsync(v) { return v == "-" ? v : (v + 0 < 0 ? "never" : sprintf("%d", v
 {
     key = $1 SUBSEP $2
     if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+    if (!($2 in known)) { known[$2] = 1; clients = clients " " $2 }
     trials[key]++; passes[key] += $5; syncpasses[key] += $10
     syncs[key] = syncs[key] " " ($6 < 0 ? 1e9 : $6); maxs[key] = maxs[key] " " $7
     rmss[key] = rmss[key] " " $8; steadys[key] = steadys[key] " " $9
