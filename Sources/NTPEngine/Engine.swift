@@ -23,7 +23,10 @@ public enum EngineAction: Sendable, Equatable {
 public final class Engine {
     public let clock: any ClockDriver
     public var configuration: EngineConfiguration {
-        didSet { discipline.configuration = configuration }
+        didSet {
+            discipline.configuration = configuration
+            if configuration.maxSlewRate != oldValue.maxSlewRate { applyMaxSlewRate() }
+        }
     }
     public private(set) var associations: [AssociationID: Association] = [:]
     public private(set) var system: SystemVariables
@@ -60,7 +63,13 @@ public final class Engine {
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
         withoutPeerSince = clock.now()
+        applyMaxSlewRate()
         if let f = configuration.initialFrequency { loadDrift(ppm: f) }
+    }
+
+    /// `tinker maxslewrate` to the clock; unset leaves the clock's own (83,333 ppm, or a lab's).
+    private func applyMaxSlewRate() {
+        if let ppm = configuration.maxSlewRate { clock.setMaxSlewRate(ppm * 1e-6) }
     }
 
     /// A drift file's frequency (ppm, ``ClockDriver/setFrequency(ppm:)``'s sign): the clock is
@@ -147,7 +156,8 @@ public final class Engine {
         let polls = associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
             .filter { !$0.isPool || $0.state != .active }
             .map(\.nextPoll).min()
-        var times = [polls, leapAt].compactMap { $0 }
+        // The clock's own service (the end of a slew) rides on the engine's timer.
+        var times = [polls, leapAt, clock.nextService()].compactMap { $0 }
         if configuration.orphanStratum != nil, let since = withoutPeerSince, !system.isSynchronized {
             times.append(since.adding(seconds: configuration.orphanWait))
         }
@@ -157,6 +167,7 @@ public final class Engine {
 
     /// Runs every poll that is due.
     public func handleTimer() -> [EngineAction] {
+        clock.service()
         let now = clock.now()
         applyLeapIfDue(now: now)
         var actions: [EngineAction] = []

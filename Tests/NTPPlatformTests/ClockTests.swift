@@ -15,7 +15,33 @@ import Testing
         #expect(a <= b && b <= c)
         #expect(clock.kind == .system)
         #expect(clock.served(fromRaw: a) == a)
-        #expect(clock.maxFrequency == 500 && clock.maxSlewRate == 5e-4)
+        #expect(clock.maxFrequency == 100_000 && clock.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
+    }
+
+    /// Read-only (modes 0): the tick and frequency the driver WOULD write for frequencies across
+    /// its range are within what this kernel accepts, and the kernel's present state reads back
+    /// as a frequency the driver can represent. Nothing is written.
+    @Test func splitIsInTheRealKernelsRange() throws {
+        var tx = KernelTimex()
+        try LinuxKernel().adjtimex(&tx)
+        #expect(tx.modes.isEmpty)
+        // This kernel's nominal tick is the driver's (USER_HZ 100) and its state is in range.
+        #expect(KernelTimex.tickRange.contains(tx.tick))
+        #expect(abs(tx.freq) <= 500 << 16)
+        let kernel = try SystemClock.readKernel()
+        #expect(kernel.tick == tx.tick && kernel.frequency == Double(tx.freq) / 65536)
+        for ppm in [-100_000.0, -99_950.1, -50_000, -5000, -500.5, -100, -0.001, 0, 0.001, 49.99, 50, 50.01, 100,
+                    500, 4321.5, 50_000, 99_999.9, 100_000, 250_000] {
+            let (tick, freq) = KernelClockDriver.split(ppm: ppm)
+            #expect(KernelTimex.tickRange.contains(tick), "tick \(tick) for \(ppm) ppm")
+            #expect(abs(freq) <= 50 << 16, "freq \(freq) for \(ppm) ppm")
+            let total = KernelTimex.frequencyPPM(tick: tick, freq: freq)
+            #expect(abs(total - min(max(ppm, -100_000), 100_000)) < 1e-4)
+        }
+        // Reading did not change the kernel.
+        var after = KernelTimex()
+        try LinuxKernel().adjtimex(&after)
+        #expect(after.tick == tx.tick && after.freq == tx.freq && after.status == tx.status)
     }
 
     @Test func statusReadsTheKernel() throws {
@@ -72,17 +98,28 @@ import Testing
     @Test func correctionOnInjectedRawClock() throws {
         final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
         let fake = Fake()
-        let clock = ObserveClock(maxSlewRate: SoftwareClock.kernelMaxSlewRate, readRaw: { fake.t })
-        #expect(clock.kind == .observe && clock.maxFrequency == 500)
+        let clock = ObserveClock(maxSlewRate: 5e-4, readRaw: { fake.t })
+        #expect(clock.kind == ClockKind.observe)
+        #expect(clock.maxFrequency == 100_000)
         try clock.step(by: 0.5)
         #expect(clock.now() == fake.t.adding(seconds: 0.5))
-        #expect(try clock.slew(by: 0.01) == 20)
+        let duration = try clock.slew(by: 0.01)
+        #expect(duration == 20)
         fake.t = fake.t.adding(seconds: 10)
-        #expect(abs(clock.status().remainingSlew - 0.005) < 1e-12)
+        #expect(abs(clock.status().remainingSlew - 0.005) < 1e-9)
+        // The slew ends when the engine's timer services the clock at nextService().
+        let end = try #require(clock.nextService())
+        #expect(abs((end - clock.now()) - 10 * (1 + 5e-4)) < 1e-6)  // the kernel runs 500 ppm fast meanwhile
+        fake.t = fake.t.adding(seconds: 10)
+        clock.service()
+        #expect(clock.nextService() == nil && clock.status().remainingSlew == 0)
+        try clock.setFrequency(ppm: 150_000)
+        #expect(clock.status().frequency == 100_000)
         try clock.setFrequency(ppm: 1000)
-        #expect(clock.status().frequency == 500)
+        #expect(clock.status().frequency == 1000)
         fake.t = fake.t.adding(seconds: 100)
-        #expect(abs((clock.now() - fake.t) - (0.5 + 0.01 + 500e-6 * 100)) < 1e-9)
+        let expected = 0.5 + 0.01 + 1000e-6 * 100
+        #expect(abs((clock.now() - fake.t) - expected) < 1e-6)
         #expect(clock.served(fromRaw: fake.t) == clock.now())
         let s = clock.status()
         #expect(s.kernelSynchronized == nil && s.kernelStatus == nil && s.remainingSlew == 0)
