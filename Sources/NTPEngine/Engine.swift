@@ -153,11 +153,16 @@ public final class Engine {
 
     /// The local time the engine next wants ``handleTimer()``.
     public func nextWakeup() -> UnixTime? {
+        // The clock's own service (the end of a slew) rides on the engine's timer.
+        [engineWakeup(), clock.nextService()].compactMap { $0 }.min()
+    }
+
+    /// When the engine itself (polls, leap, orphan, `step now`) next needs the timer.
+    private func engineWakeup() -> UnixTime? {
         let polls = associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
             .filter { !$0.isPool || $0.state != .active }
             .map(\.nextPoll).min()
-        // The clock's own service (the end of a slew) rides on the engine's timer.
-        var times = [polls, leapAt, clock.nextService()].compactMap { $0 }
+        var times = [polls, leapAt].compactMap { $0 }
         if configuration.orphanStratum != nil, let since = withoutPeerSince, !system.isSynchronized {
             times.append(since.adding(seconds: configuration.orphanWait))
         }
@@ -167,7 +172,11 @@ public final class Engine {
 
     /// Runs every poll that is due.
     public func handleTimer() -> [EngineAction] {
-        clock.service()
+        if let service = clock.nextService(), service <= clock.now() {
+            clock.service()
+            // A wake only for the clock is not a timer tick for the engine (no reselection).
+            if let due = engineWakeup(), due > clock.now() { return [] }
+        }
         let now = clock.now()
         applyLeapIfDue(now: now)
         var actions: [EngineAction] = []
