@@ -95,6 +95,19 @@ import Testing
         #expect(abs((clock.now() - OSClock.realtime()) - 1000) < 0.01)
     }
 
+    /// The observe clock is the system driver over a model kernel: the same limits, and for any
+    /// request the model ends up holding exactly the tick and word the system driver would write.
+    @Test func noMoreCapableThanTheSystemDriver() throws {
+        let system = SystemClock()  // constructing it only reads the kernel
+        let observe = ObserveClock()
+        #expect(observe.maxFrequency == system.maxFrequency && observe.maxSlewRate == system.maxSlewRate)
+        for ppm in [-1e6, -100_000, -7_654.321, 0, 0.5, 499, 501, 83_333, 100_000, 123_456] {
+            try observe.setFrequency(ppm: ppm)
+            let wouldWrite = KernelClockDriver.split(ppm: min(max(ppm, -system.maxFrequency), system.maxFrequency))
+            #expect(observe.kernel.model.tick == wouldWrite.tick && observe.kernel.model.freq == wouldWrite.freq, "\(ppm)")
+        }
+    }
+
     @Test func correctionOnInjectedRawClock() throws {
         final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
         let fake = Fake()
