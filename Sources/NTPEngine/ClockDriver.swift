@@ -66,6 +66,10 @@ public protocol ClockDriver: AnyObject {
 
     /// Does what is due at ``nextService()``; a call before then does nothing.
     func service()
+
+    /// The process is about to stop servicing the clock (exit): nothing may be left that only
+    /// the process would end (a slew's temporary frequency).
+    func finish()
 }
 
 extension ClockDriver {
@@ -74,6 +78,7 @@ extension ClockDriver {
     public func setMaxSlewRate(_ rate: Double) {}
     public func nextService() -> UnixTime? { nil }
     public func service() {}
+    public func finish() {}
 }
 
 /// What a clock reports about itself.

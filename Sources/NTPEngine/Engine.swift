@@ -574,7 +574,7 @@ public final class Engine {
         leapAt = nil
         let insert = system.leap == .insertSecond
         // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again. The
-        // kernel does it by itself when armed; a software clock is stepped here.
+        // kernel does it by itself when armed; a model kernel (observe, simulated) is stepped here.
         if !leapByClock { try? clock.step(by: insert ? -1 : 1) }
         leapByClock = false
         correctSamples(phase: insert ? -1 : 1, frequency: 0, at: now)

@@ -274,6 +274,24 @@ public final class KernelClockDriver: ClockDriver {
         try? updateSlew(now: now)
     }
 
+    /// Before the process stops servicing the clock: a slew's temporary frequency must not stay
+    /// in the kernel (the clock would run up to 83,333 ppm fast for ever). The base frequency
+    /// is written back and what remains of the slew is handed to the kernel's own singleshot
+    /// slew (`ADJ_OFFSET_SINGLESHOT`, 500 ppm), which ends by itself.
+    public func finish() {
+        guard slewEnd != nil else { return }
+        let now = kernel.monotonic()
+        accrue(now: now)
+        let remaining = offsetRegister
+        offsetRegister = 0
+        slewEnd = nil
+        _ = try? writeFrequency(baseFrequency)
+        guard remaining.magnitude >= 1e-6, remaining.magnitude < 1000 else { return }
+        var tx = KernelTimex(modes: .offsetSingleshot)
+        tx.offset = Int((remaining * 1e6).rounded())
+        _ = try? kernel.adjtimex(&tx)
+    }
+
     /// A service this close before the end counts as on time (the scales round to 1 ns).
     static let serviceTolerance = 2e-9
 
@@ -321,4 +339,5 @@ extension KernelDrivenClock {
     public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool { try driver.armLeap(leap) }
     public func nextService() -> UnixTime? { driver.nextService() }
     public func service() { driver.service() }
+    public func finish() { driver.finish() }
 }

@@ -232,6 +232,7 @@ public final class Daemon {
         if let control { stopControl(control) }
         endLoop()
         afterLoop.withLock { _ in
+            clock.finish()
             saveDrift()
             let c = responder.counters
             log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
@@ -290,7 +291,10 @@ public final class Daemon {
         thread.join()
         loopThread = nil
         endLoop()
-        afterLoop.withLock { _ in saveDrift() }
+        afterLoop.withLock { _ in
+            clock.finish()
+            saveDrift()
+        }
     }
 
     /// Runs `body` where the engine may be touched and returns its result: directly before the

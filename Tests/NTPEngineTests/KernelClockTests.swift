@@ -284,6 +284,23 @@ private func isEINVAL(_ body: () throws(ClockError) -> Void) -> Bool {
         #expect(abs(driver.slewRate - -1.0 / 12) < 1e-9)
     }
 
+    /// On exit no temporary slew frequency may stay in the kernel: the base is written back and
+    /// the remainder goes to the kernel's own singleshot slew, which ends by itself.
+    @Test func finishHandsTheRemainderToTheKernel() throws {
+        let (raw, kernel, driver) = make()
+        try driver.setFrequency(ppm: 250)
+        try driver.slew(by: 0.5)
+        raw.advance(3)
+        driver.finish()
+        #expect(!driver.isSlewing && driver.nextService() == nil)
+        #expect(kernel.model.tick == 10_003 && kernel.model.freq == -50 << 16)  // 250 ppm: 300 − 50
+        #expect(abs(kernel.model.singleshotRemaining - 0.25) < 1e-6)
+        raw.advance(600)  // 0.25 s at 500 ppm: 500 s
+        #expect(abs(kernel.model.correction(at: raw.t) - (0.5 + 250e-6 * 603)) < 2e-6)
+        driver.finish()  // nothing to do
+        #expect(kernel.model.tick == 10_003)
+    }
+
     @Test func maxSlewRateIsKeptInRange() throws {
         let (_, _, driver) = make()
         driver.setMaxSlewRate(1)
