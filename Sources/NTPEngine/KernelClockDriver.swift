@@ -215,8 +215,10 @@ public final class KernelClockDriver: ClockDriver {
             (offsetRegister, slewEnd) = previous
             throw error
         }
-        return offset.magnitude < Self.minOffsetCorrection
-            ? 0 : max(offset.magnitude / maxSlewRate, Self.minSlewDuration)
+        guard slewEnd != nil else { return 0 }
+        // What the kernel was really given (slower near the frequency limit).
+        let rate = slewRate
+        return rate * offset > 0 ? (offset / rate).magnitude : max(offset.magnitude / maxSlewRate, Self.minSlewDuration)
     }
 
     public func setFrequency(ppm: Double) throws(ClockError) {
