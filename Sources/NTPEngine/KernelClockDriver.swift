@@ -225,11 +225,17 @@ public final class KernelClockDriver: ClockDriver {
         guard ppm.isFinite else { throw .outOfRange("frequency: \(ppm) ppm is not finite") }
         let now = kernel.monotonic()
         accrue(now: now)
+        let previous = baseFrequency
         baseFrequency = min(max(ppm, -maxFrequency), maxFrequency)
-        if slewEnd == nil {
-            try writeFrequency(baseFrequency)
-        } else {
-            try updateSlew(now: now)
+        do {
+            if slewEnd == nil {
+                try writeFrequency(baseFrequency)
+            } else {
+                try updateSlew(now: now)
+            }
+        } catch {
+            baseFrequency = previous  // the kernel refused: nothing changed
+            throw error
         }
     }
 

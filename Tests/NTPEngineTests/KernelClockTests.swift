@@ -104,6 +104,20 @@ private func isEINVAL(_ body: () throws(ClockError) -> Void) -> Bool {
     }
 }
 
+/// A kernel that reads but refuses every write (a process without CAP_SYS_TIME: EPERM).
+private final class ReadOnlyKernel: KernelClock {
+    var model = KernelClockModel(start: UnixTime(seconds: 1_700_000_000, nanoseconds: 0))
+    let t = UnixTime(seconds: 1_700_000_000, nanoseconds: 0)
+    var precision: PollExponent { PollExponent(-20) }
+    func realtime() -> UnixTime { model.time(at: t) }
+    func monotonic() -> UnixTime { model.monotonic(at: t) }
+    func served(fromRaw raw: UnixTime) -> UnixTime { model.time(at: raw) }
+    func adjtimex(_ tx: inout KernelTimex) throws(ClockError) -> Int32 {
+        guard tx.modes.isEmpty else { throw .systemCall("ntp_adjtime", errno: 1, message: "Operation not permitted") }
+        return try model.adjtimex(&tx, at: t)
+    }
+}
+
 /// KernelClockDriver over a model kernel: one test per rule.
 @Suite struct KernelClockDriverTests {
     private func make(maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
@@ -141,6 +155,17 @@ private func isEINVAL(_ body: () throws(ClockError) -> Void) -> Bool {
         try low.setFrequency(ppm: 5000)
         #expect(low.status().frequency == 500 && lowKernel.model.tick == 10_005)
         #expect(make(maxFrequency: 1e7).2.maxFrequency == KernelClockDriver.hardMaxFrequency)
+    }
+
+    @Test func aRefusingKernelChangesNothing() {
+        let driver = KernelClockDriver(kind: .system, kernel: ReadOnlyKernel())
+        #expect(throws: ClockError.systemCall("ntp_adjtime", errno: 1, message: "Operation not permitted")) {
+            try driver.setFrequency(ppm: 20)
+        }
+        #expect(throws: ClockError.self) { try driver.slew(by: 0.1) }
+        #expect(throws: ClockError.self) { try driver.step(by: 1) }
+        let s = driver.status()
+        #expect(s.frequency == 0 && s.remainingSlew == 0 && driver.nextService() == nil)
     }
 
     @Test func badRequestsAreRefused() {
