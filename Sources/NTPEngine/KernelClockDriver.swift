@@ -174,7 +174,7 @@ public final class KernelClockDriver: ClockDriver {
             try writeFrequency(baseFrequency)
             return
         }
-        let duration = max(offsetRegister.magnitude / maxSlewRate, Self.minSlewDuration)
+        let duration = Self.slewDuration(offsetRegister, maxSlewRate: maxSlewRate)
         let wanted = baseFrequency + offsetRegister / duration * 1e6
         let actual = try writeFrequency(wanted)
         let slewRate = (actual - baseFrequency) * 1e-6
@@ -218,7 +218,13 @@ public final class KernelClockDriver: ClockDriver {
         guard slewEnd != nil else { return 0 }
         // What the kernel was really given (slower near the frequency limit).
         let rate = slewRate
-        return rate * offset > 0 ? (offset / rate).magnitude : max(offset.magnitude / maxSlewRate, Self.minSlewDuration)
+        return rate * offset > 0 ? (offset / rate).magnitude : Self.slewDuration(offset, maxSlewRate: maxSlewRate)
+    }
+
+    /// How long a slew of `offset` seconds takes with room to run at `maxSlewRate` (s/s): at
+    /// that rate, and never under ``minSlewDuration``.
+    public static func slewDuration(_ offset: Double, maxSlewRate: Double) -> Double {
+        max(offset.magnitude / maxSlewRate, minSlewDuration)
     }
 
     public func setFrequency(ppm: Double) throws(ClockError) {
