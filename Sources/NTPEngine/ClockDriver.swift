@@ -70,6 +70,11 @@ public protocol ClockDriver: AnyObject {
     /// The process is about to stop servicing the clock (exit): nothing may be left that only
     /// the process would end (a slew's temporary frequency).
     func finish()
+
+    /// How much faster the served clock runs now than the clock the process's timers wait on,
+    /// as a fraction: a loop waiting until served time `t` sleeps `(t − now) / (1 + timerRate)`.
+    /// 0 where the timers run on the adjusted clock itself (the kernel's).
+    func timerRate() -> Double
 }
 
 extension ClockDriver {
@@ -79,6 +84,7 @@ extension ClockDriver {
     public func nextService() -> UnixTime? { nil }
     public func service() {}
     public func finish() {}
+    public func timerRate() -> Double { 0 }
 }
 
 /// What a clock reports about itself.

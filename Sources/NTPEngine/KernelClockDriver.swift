@@ -20,10 +20,15 @@ public protocol KernelClock: AnyObject {
     var precision: PollExponent { get }
     /// Arms a leap second in the kernel (STA_INS/STA_DEL); false when the kernel has none.
     func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool
+    /// How much faster realtime runs now than the clock the process's timers wait on (poll's
+    /// timeout), as a fraction: 0 for the real kernel (its monotonic clock is adjusted with it),
+    /// the model's rate for a model over the unadjusted OS clock.
+    func timerRate() -> Double
 }
 
 extension KernelClock {
     public var keepsStatus: Bool { false }
+    public func timerRate() -> Double { 0 }
     public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool { false }
 }
 
@@ -45,6 +50,7 @@ public final class ModelKernel: KernelClock {
     public func realtime() -> UnixTime { model.time(at: readRaw()) }
     public func monotonic() -> UnixTime { model.monotonic(at: readRaw()) }
     public func served(fromRaw raw: UnixTime) -> UnixTime { model.time(at: raw) }
+    public func timerRate() -> Double { model.rate(at: readRaw()) }
     @discardableResult
     public func adjtimex(_ tx: inout KernelTimex) throws(ClockError) -> Int32 {
         try model.adjtimex(&tx, at: readRaw())
@@ -306,6 +312,8 @@ public final class KernelClockDriver: ClockDriver {
         _ = try? kernel.adjtimex(&tx)
     }
 
+    public func timerRate() -> Double { kernel.timerRate() }
+
     /// A service this close before the end counts as on time (the scales round to 1 ns).
     static let serviceTolerance = 2e-9
 
@@ -354,4 +362,5 @@ extension KernelDrivenClock {
     public func nextService() -> UnixTime? { driver.nextService() }
     public func service() { driver.service() }
     public func finish() { driver.finish() }
+    public func timerRate() -> Double { driver.timerRate() }
 }

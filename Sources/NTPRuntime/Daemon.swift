@@ -482,7 +482,8 @@ public final class Daemon {
                 socketsChanged = false
             }
             var timeout = Double(Self.driftInterval)
-            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now())) }
+            // The wakeup is in served time; poll waits on the OS's monotonic clock.
+            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate())) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
             timeout = min(timeout, max(0, driftLeft))
             let n = poll(&pollfds, nfds_t(pollfds.count), Int32(min(timeout * 1000 + 1, 3_600_000)))

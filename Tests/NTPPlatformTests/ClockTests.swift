@@ -137,4 +137,25 @@ import Testing
         let s = clock.status()
         #expect(s.kernelSynchronized == nil && s.kernelStatus == nil && s.remainingSlew == 0)
     }
+
+    /// The daemon's poll waits on the OS's monotonic clock, which the observe clock's slews and
+    /// frequency do not move: timerRate says how much faster served time runs, so the loop wakes
+    /// when the slew ends (it woke 0.5 s late after a 0.5 s slew before). The system clock's
+    /// timers run on the adjusted clock itself.
+    @Test func timerRateIsTheModelsRate() throws {
+        final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
+        let fake = Fake()
+        let clock = ObserveClock(readRaw: { fake.t })
+        #expect(clock.timerRate() == 0)
+        try clock.setFrequency(ppm: 200)
+        try clock.slew(by: 0.5)
+        #expect(abs(clock.timerRate() - (200e-6 + 1.0 / 12)) < 1e-9)
+        let end = try #require(clock.nextService())
+        let wait = (end - clock.now()) / (1 + clock.timerRate())
+        fake.t = fake.t.adding(seconds: wait)
+        #expect(abs(clock.now() - end) < 1e-8)
+        clock.service()
+        #expect(clock.nextService() == nil && abs(clock.timerRate() - 200e-6) < 1e-9)
+        #expect(SystemClock().timerRate() == 0)
+    }
 }
