@@ -260,7 +260,8 @@ func parseInteger(_ s: String) -> Int? {
     return n
 }
 
-/// `[+-]digits[.digits][unit]` or `[+-].digits[unit]`; no exponents, no inf/nan.
+/// What ntpd's scanner reads as a number, then an optional unit: `[+-]` mantissa (`5`, `5.`,
+/// `.5`, `5.25`) and an optional exponent (`e-2`, `E+3`); no hex, inf or nan.
 func parseDecimal(_ s: String, unit: DecimalUnit) -> Double? {
     guard !s.isEmpty, s.utf8.count <= 64 else { return nil }
     var number = Substring(s)
@@ -272,13 +273,21 @@ func parseDecimal(_ s: String, unit: DecimalUnit) -> Double? {
         scale = factor
         break
     }
-    var body = number
-    if let f = body.utf8.first, f == 0x2D || f == 0x2B { body = body.dropFirst() }
+    var body = number.utf8[...]
+    if let f = body.first, f == 0x2D || f == 0x2B { body = body.dropFirst() }
     var digits = 0
     var dots = 0
-    for c in body.utf8 {
-        if c >= 0x30 && c <= 0x39 { digits += 1 } else if c == 0x2E { dots += 1 } else { return nil }
+    while let c = body.first, c >= 0x30 && c <= 0x39 || c == 0x2E {
+        if c == 0x2E { dots += 1 } else { digits += 1 }
+        body = body.dropFirst()
     }
+    if let e = body.first, e | 0x20 == 0x65 {
+        body = body.dropFirst()
+        if let f = body.first, f == 0x2D || f == 0x2B { body = body.dropFirst() }
+        guard !body.isEmpty else { return nil }
+        while let c = body.first, c >= 0x30 && c <= 0x39 { body = body.dropFirst() }
+    }
+    guard body.isEmpty else { return nil }
     guard digits > 0, dots <= 1, let v = Double(String(number)), v.isFinite else { return nil }
     let scaled = v * scale
     return scaled.isFinite ? scaled : nil

@@ -34,7 +34,8 @@ public protocol ClockDriver: AnyObject {
     func step(by offset: Double) throws(ClockError)
 
     /// Starts moving the clock by `offset` seconds gradually, at most `maxSlewRate` (s/s);
-    /// replaces any slew in progress. Returns the seconds the correction will take.
+    /// replaces any slew in progress (its unapplied remainder is dropped; a step leaves it
+    /// running). Returns the seconds the correction will take.
     @discardableResult
     func slew(by offset: Double) throws(ClockError) -> Double
 
@@ -54,11 +55,36 @@ public protocol ClockDriver: AnyObject {
     /// Returns true when the clock applies it itself (the kernel's STA_INS/STA_DEL); false when
     /// the engine must step the clock at midnight.
     func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool
+
+    /// Sets the fastest rate a slew moves the clock, s/s (`tinker maxslewrate`, a lab's
+    /// `slew-rate`); the driver keeps it within what it can do.
+    func setMaxSlewRate(_ rate: Double)
+
+    /// When the clock next needs ``service()`` (a slew to end), on the served time scale; nil
+    /// when it needs none. The engine's timer includes it.
+    func nextService() -> UnixTime?
+
+    /// Does what is due at ``nextService()``; a call before then does nothing.
+    func service()
+
+    /// The process is about to stop servicing the clock (exit): nothing may be left that only
+    /// the process would end (a slew's temporary frequency).
+    func finish()
+
+    /// How much faster the served clock runs now than the clock the process's timers wait on,
+    /// as a fraction: a loop waiting until served time `t` sleeps `(t − now) / (1 + timerRate)`.
+    /// 0 where the timers run on the adjusted clock itself (the kernel's).
+    func timerRate() -> Double
 }
 
 extension ClockDriver {
-    /// Software clocks have no leap machinery: the engine steps them at midnight.
+    /// Clocks without leap machinery: the engine steps them at midnight.
     public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool { false }
+    public func setMaxSlewRate(_ rate: Double) {}
+    public func nextService() -> UnixTime? { nil }
+    public func service() {}
+    public func finish() {}
+    public func timerRate() -> Double { 0 }
 }
 
 /// What a clock reports about itself.

@@ -23,7 +23,10 @@ public enum EngineAction: Sendable, Equatable {
 public final class Engine {
     public let clock: any ClockDriver
     public var configuration: EngineConfiguration {
-        didSet { discipline.configuration = configuration }
+        didSet {
+            discipline.configuration = configuration
+            if configuration.maxSlewRate != oldValue.maxSlewRate { applyMaxSlewRate() }
+        }
     }
     public private(set) var associations: [AssociationID: Association] = [:]
     public private(set) var system: SystemVariables
@@ -60,7 +63,13 @@ public final class Engine {
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
         withoutPeerSince = clock.now()
+        applyMaxSlewRate()
         if let f = configuration.initialFrequency { loadDrift(ppm: f) }
+    }
+
+    /// `tinker maxslewrate` to the clock; unset leaves the clock's own (83,333 ppm, or a lab's).
+    private func applyMaxSlewRate() {
+        if let ppm = configuration.maxSlewRate { clock.setMaxSlewRate(ppm * 1e-6) }
     }
 
     /// A drift file's frequency (ppm, ``ClockDriver/setFrequency(ppm:)``'s sign): the clock is
@@ -144,6 +153,12 @@ public final class Engine {
 
     /// The local time the engine next wants ``handleTimer()``.
     public func nextWakeup() -> UnixTime? {
+        // The clock's own service (the end of a slew) rides on the engine's timer.
+        [engineWakeup(), clock.nextService()].compactMap { $0 }.min()
+    }
+
+    /// When the engine itself (polls, leap, orphan, `step now`) next needs the timer.
+    private func engineWakeup() -> UnixTime? {
         let polls = associations.values.filter { $0.state == .active || $0.state == .resolving || $0.state == .unresolved }
             .filter { !$0.isPool || $0.state != .active }
             .map(\.nextPoll).min()
@@ -157,6 +172,11 @@ public final class Engine {
 
     /// Runs every poll that is due.
     public func handleTimer() -> [EngineAction] {
+        if let service = clock.nextService(), service <= clock.now() {
+            clock.service()
+            // A wake only for the clock is not a timer tick for the engine (no reselection).
+            if let due = engineWakeup(), due > clock.now() { return [] }
+        }
         let now = clock.now()
         applyLeapIfDue(now: now)
         var actions: [EngineAction] = []
@@ -554,7 +574,7 @@ public final class Engine {
         leapAt = nil
         let insert = system.leap == .insertSecond
         // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again. The
-        // kernel does it by itself when armed; a software clock is stepped here.
+        // kernel does it by itself when armed; a model kernel (observe, simulated) is stepped here.
         if !leapByClock { try? clock.step(by: insert ? -1 : 1) }
         leapByClock = false
         correctSamples(phase: insert ? -1 : 1, frequency: 0, at: now)

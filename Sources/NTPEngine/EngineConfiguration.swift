@@ -7,6 +7,9 @@ public struct EngineConfiguration: Sendable, Codable, Equatable {
     public var stepout = 300.0
     /// `tinker panic`: a first correction beyond this is refused unless `-g` (1000 s). 0 disables.
     public var panicThreshold = 1000.0
+    /// `tinker maxslewrate`: the fastest a slew moves the clock, ppm (chrony's `maxslewrate`;
+    /// nil: the clock's default, 83,333 ppm).
+    public var maxSlewRate: Double?
     /// `-g`: allow the first correction to exceed the panic threshold.
     public var allowFirstBigCorrection = false
     /// `-x`: never step; slew every correction.

@@ -193,20 +193,18 @@ public struct ServerResponder: Sendable {
 
     /// Admits a mode 6 request from `source`: the restrict flags that apply (`ignore`,
     /// `noquery`, `nomrulist`, `nomodify` decide what is answered), after recording it in the
-    /// MRU list as ntpd does. `limited` in the result: the source is over the rate limit of its
-    /// `limited` entry (`discard`), and the request is to be dropped.
+    /// MRU list as ntpd does. Not rate limited by `limited`, as in ntpd: ntpq sends a burst of
+    /// requests for one command (`peers` reads every association), which mode 3's `discard`
+    /// spacing would cut off. What protects mode 6 is that an unproven source gets no answer
+    /// larger than its request, refused before any state is gathered.
     public mutating func admitControl(
         from source: IPAddress, port: UInt16, destination: IPAddress? = nil, version: UInt8, at time: UnixTime
     ) -> RestrictFlags {
         counters.controlReceived &+= 1
         let restrict = restrictions.check(source, port: port)
         if restrict.contains(.ignore) { return restrict }
-        // The rate limit of `limited` entries applies to mode 6 as to mode 3 (one MRU entry per
-        // source counts both): over it, `limited` stays in the result and the request is dropped
-        // (no KoD: mode 6 has none).
-        let flags = monitor.record(source, port: port, local: destination, mode: 6, version: version, flags: restrict, at: time)
-        if flags.contains(.limited) { counters.count(.rateLimited) }
-        return flags.subtracting(.kod)
+        _ = monitor.record(source, port: port, local: destination, mode: 6, version: version, flags: restrict, at: time)
+        return restrict.subtracting([.limited, .kod])
     }
 
     /// Counts a mode 6 answer withheld because it would have been larger than its request

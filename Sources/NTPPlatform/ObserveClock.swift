@@ -1,52 +1,26 @@
 public import NTPEngine
 public import NTPWire
 
-/// `--clock observe`: reads CLOCK_REALTIME and never changes it. Steps, slews and frequency go
-/// to a ``SoftwareClock`` whose correction is added to every reading, so the engine serves and
-/// measures with corrected time while the OS clock stays untouched. Needs no privilege.
-public final class ObserveClock: ClockDriver {
-    public let kind = ClockKind.observe
-    /// The correction in effect; its limits are the kernel's by default (±500 ppm, 500 ppm slew).
-    public private(set) var software: SoftwareClock
-    private let readRaw: () -> UnixTime
+/// `--clock observe`: reads CLOCK_REALTIME and never changes it. The clock driver runs over a
+/// ``KernelClockModel`` of its own in front of the raw reading, so steps, slews and frequency
+/// have exactly the limits and mechanics they have with `--clock system` (±100,000 ppm through
+/// tick + frequency, slews up to 83,333 ppm ended by the engine's timer), while the OS clock
+/// stays untouched. Needs no privilege.
+public final class ObserveClock: KernelDrivenClock {
+    public let driver: KernelClockDriver
+    /// The model kernel the driver adjusts.
+    public let kernel: ModelKernel
 
     /// - Parameter readRaw: the underlying clock; CLOCK_REALTIME unless a test injects one.
     public init(
-        maxFrequency: Double = SoftwareClock.kernelMaxFrequency,
-        maxSlewRate: Double = SoftwareClock.softwareSlewRate,
+        maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
+        maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate,
         readRaw: @escaping () -> UnixTime = { OSClock.realtime() }
     ) {
-        self.readRaw = readRaw
-        software = SoftwareClock(start: readRaw(), maxFrequency: maxFrequency, maxSlewRate: maxSlewRate)
+        kernel = ModelKernel(precision: OSClock.precision, readRaw: readRaw)
+        driver = KernelClockDriver(kind: .observe, kernel: kernel, maxFrequency: maxFrequency, maxSlewRate: maxSlewRate)
     }
-
-    public var maxFrequency: Double { software.maxFrequency }
-    public var maxSlewRate: Double { software.maxSlewRate }
 
     /// The underlying (uncorrected) reading.
-    public func rawNow() -> UnixTime { readRaw() }
-
-    public func now() -> UnixTime { software.corrected(readRaw()) }
-
-    public func served(fromRaw raw: UnixTime) -> UnixTime { software.corrected(raw) }
-
-    public func step(by offset: Double) throws(ClockError) {
-        try software.step(by: offset, at: readRaw())
-    }
-
-    @discardableResult
-    public func slew(by offset: Double) throws(ClockError) -> Double {
-        try software.slew(by: offset, at: readRaw())
-    }
-
-    public func setFrequency(ppm: Double) throws(ClockError) {
-        try software.setFrequency(ppm: ppm, at: readRaw())
-    }
-
-    public func status() -> ClockStatus {
-        let raw = readRaw()
-        return ClockStatus(
-            kind: kind, frequency: software.frequency, remainingSlew: software.remainingSlew(at: raw),
-            precision: OSClock.precision)
-    }
+    public func rawNow() -> UnixTime { kernel.rawNow() }
 }

@@ -48,25 +48,79 @@ public enum OSClock {
     }
 }
 
-/// The operating system's clock (`--clock system`): reads CLOCK_REALTIME, and steps, slews and
-/// re-tunes it through the kernel. Every adjusting call needs CAP_SYS_TIME.
-///
-/// - step: `clock_adjtime(CLOCK_REALTIME)` with `ADJ_SETOFFSET | ADJ_NANO`.
-/// - slew: `ntp_adjtime` with `ADJ_OFFSET_SINGLESHOT` (adjtime(3): the kernel moves the clock at
-///   500 ppm until the amount is applied; a new slew replaces the old one).
-/// - frequency: `ntp_adjtime` with `ADJ_FREQUENCY` (ppm × 65536), clamped to ±500 ppm.
-/// - status: `ntp_adjtime` with modes 0, which only reads.
-public final class SystemClock: ClockDriver {
-    public let kind = ClockKind.system
-    public let maxFrequency = 500.0
-    public let maxSlewRate = 5e-4
-
-    /// The last slew this process started: monotonic start and amount, to report what remains
-    /// (reading the kernel's adjtime remainder would need a mode bit, and status only reads).
-    private var slewStartMonotonic: Int64 = 0
-    private var slewAmount = 0.0
-
+/// The Linux kernel as ``KernelClockDriver`` sees it: `ntp_adjtime` for tick, frequency and
+/// status, `clock_adjtime(CLOCK_REALTIME)` for `ADJ_SETOFFSET` steps, `clock_gettime` to read.
+/// Every writing call needs CAP_SYS_TIME; modes 0 only reads.
+public final class LinuxKernel: KernelClock {
     public init() {}
+
+    public func realtime() -> UnixTime { OSClock.realtime() }
+    public func monotonic() -> UnixTime { UnixTime(nanoseconds: OSClock.monotonicNanoseconds()) }
+    public func served(fromRaw raw: UnixTime) -> UnixTime { raw }
+    public var keepsStatus: Bool { true }
+    public var precision: PollExponent { OSClock.precision }
+
+    @discardableResult
+    public func adjtimex(_ k: inout KernelTimex) throws(ClockError) -> Int32 {
+        var tx = timex()
+        tx.modes = k.modes.rawValue
+        tx.offset = k.offset
+        tx.freq = k.freq
+        tx.status = k.status
+        tx.tick = k.tick
+        let state: Int32
+        if k.modes.contains(.setOffset) {
+            // The kernel wants 0 ≤ tv_usec (nanoseconds with ADJ_NANO) < 1e9.
+            var (sec, nsec) = k.setOffset.quotientAndRemainder(dividingBy: 1_000_000_000)
+            if nsec < 0 { sec -= 1; nsec += 1_000_000_000 }
+            tx.modes |= UInt32(ADJ_NANO)
+            tx.time.tv_sec = Int(sec)
+            tx.time.tv_usec = Int(nsec)
+            state = try call("clock_adjtime(CLOCK_REALTIME, ADJ_SETOFFSET)") { ntpsh_clock_adjtime(CLOCK_REALTIME, &tx) }
+        } else {
+            state = try call(k.modes.isEmpty ? "ntp_adjtime" : "ntp_adjtime(ADJ_TICK/ADJ_FREQUENCY)") { ntpsh_ntp_adjtime(&tx) }
+        }
+        k.offset = tx.offset
+        k.freq = tx.freq
+        k.maxerror = tx.maxerror
+        k.esterror = tx.esterror
+        k.status = tx.status
+        k.tick = tx.tick
+        return state
+    }
+
+    /// The kernel inserts or deletes the second itself at midnight UTC (STA_INS / STA_DEL),
+    /// as ntpd and chronyd have it do; the other status bits are kept.
+    public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool {
+        var tx = KernelTimex()
+        try adjtimex(&tx)  // modes 0: read the status
+        var status = tx.status & ~(STA_INS | STA_DEL)
+        if leap == .insertSecond { status |= STA_INS }
+        if leap == .deleteSecond { status |= STA_DEL }
+        tx = KernelTimex(modes: .status)
+        tx.status = status
+        try adjtimex(&tx)
+        return true
+    }
+
+    private func call(_ name: StaticString, _ body: () -> Int32) throws(ClockError) -> Int32 {
+        do {
+            return try systemCall(name, body)
+        } catch {
+            throw ClockError(error)
+        }
+    }
+}
+
+/// The operating system's clock (`--clock system`): ``KernelClockDriver`` over ``LinuxKernel``.
+/// Frequency up to ±100,000 ppm through `ADJ_TICK` + `ADJ_FREQUENCY`, slews as a temporary
+/// frequency at up to 83,333 ppm (the engine's timer ends them), steps with `ADJ_SETOFFSET`.
+public final class SystemClock: KernelDrivenClock {
+    public let driver: KernelClockDriver
+
+    public init(maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate) {
+        driver = KernelClockDriver(kind: .system, kernel: LinuxKernel(), maxSlewRate: maxSlewRate)
+    }
 
     /// Whether this process may adjust the clock: CAP_SYS_TIME (bit 25) in `CapEff` of
     /// /proc/self/status. What `--clock auto` asks.
@@ -82,83 +136,6 @@ public final class SystemClock: ClockDriver {
             return mask & (1 << 25) != 0
         }
         return false
-    }
-
-    public func now() -> UnixTime { OSClock.realtime() }
-
-    public func served(fromRaw raw: UnixTime) -> UnixTime { raw }
-
-    public func step(by offset: Double) throws(ClockError) {
-        guard offset.isFinite, offset.magnitude < 1e9 else {
-            throw .outOfRange("step: \(offset) s is out of range")
-        }
-        let nanos = Int64((offset * 1e9).rounded())
-        var (sec, nsec) = nanos.quotientAndRemainder(dividingBy: 1_000_000_000)
-        if nsec < 0 { sec -= 1; nsec += 1_000_000_000 }  // the kernel wants 0 ≤ tv_usec < 1e9
-        var tx = timex()
-        tx.modes = UInt32(ADJ_SETOFFSET | ADJ_NANO)
-        tx.time.tv_sec = Int(sec)
-        tx.time.tv_usec = Int(nsec)
-        try adjust("clock_adjtime(CLOCK_REALTIME, ADJ_SETOFFSET)") { ntpsh_clock_adjtime(CLOCK_REALTIME, &tx) }
-    }
-
-    @discardableResult
-    public func slew(by offset: Double) throws(ClockError) -> Double {
-        // The singleshot offset is in microseconds and a long; keep well inside.
-        guard offset.isFinite, offset.magnitude < 1e6 else {
-            throw .outOfRange("slew: \(offset) s is out of range")
-        }
-        var tx = timex()
-        tx.modes = UInt32(ADJ_OFFSET_SINGLESHOT)
-        tx.offset = Int((offset * 1e6).rounded())
-        try adjust("ntp_adjtime(ADJ_OFFSET_SINGLESHOT)") { ntpsh_ntp_adjtime(&tx) }
-        slewStartMonotonic = OSClock.monotonicNanoseconds()
-        slewAmount = offset
-        return offset.magnitude / maxSlewRate
-    }
-
-    public func setFrequency(ppm: Double) throws(ClockError) {
-        guard ppm.isFinite else { throw .outOfRange("frequency: \(ppm) ppm is not finite") }
-        let clamped = min(max(ppm, -maxFrequency), maxFrequency)
-        var tx = timex()
-        tx.modes = UInt32(ADJ_FREQUENCY)
-        tx.freq = Int((clamped * 65536).rounded())
-        try adjust("ntp_adjtime(ADJ_FREQUENCY)") { ntpsh_ntp_adjtime(&tx) }
-    }
-
-    /// The kernel inserts or deletes the second itself at midnight UTC (STA_INS / STA_DEL),
-    /// as ntpd and chronyd have it do; the other status bits are kept.
-    public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool {
-        var tx = timex()
-        _ = ntpsh_ntp_adjtime(&tx)  // modes 0: read the status
-        var status = tx.status & ~(STA_INS | STA_DEL)
-        if leap == .insertSecond { status |= STA_INS }
-        if leap == .deleteSecond { status |= STA_DEL }
-        tx = timex()
-        tx.modes = UInt32(ADJ_STATUS)
-        tx.status = status
-        try adjust("ntp_adjtime(ADJ_STATUS)") { ntpsh_ntp_adjtime(&tx) }
-        return true
-    }
-
-    public func status() -> ClockStatus {
-        var remaining = 0.0
-        if slewAmount != 0 {
-            let elapsed = Double(OSClock.monotonicNanoseconds() - slewStartMonotonic) * 1e-9
-            let left = max(0, slewAmount.magnitude - elapsed * maxSlewRate)
-            remaining = slewAmount < 0 ? -left : left
-        }
-        guard let k = try? Self.readKernel() else {
-            return ClockStatus(kind: kind, frequency: 0, remainingSlew: remaining, precision: OSClock.precision)
-        }
-        // With the kernel PLL in use, its pending phase offset is also still to be applied
-        // (kernel sign: positive moves the clock forward, like ours).
-        if k.status & STA_PLL != 0 { remaining += k.pllOffset }
-        return ClockStatus(
-            kind: kind, frequency: k.frequency, remainingSlew: remaining,
-            maximumError: k.maximumError, estimatedError: k.estimatedError,
-            kernelSynchronized: k.status & STA_UNSYNC == 0,
-            kernelStatus: k.status, precision: OSClock.precision)
     }
 
     /// What `ntp_adjtime` with modes 0 reports. Reading needs no privilege and changes nothing.
@@ -197,14 +174,6 @@ public final class SystemClock: ClockDriver {
             maximumError: Double(tx.maxerror) * 1e-6, estimatedError: Double(tx.esterror) * 1e-6,
             pllOffset: Double(tx.offset) * (nano ? 1e-9 : 1e-6), timeConstant: tx.constant,
             tick: tx.tick, tai: tx.tai)
-    }
-
-    private func adjust(_ call: StaticString, _ body: () -> Int32) throws(ClockError) {
-        do {
-            _ = try systemCall(call, body)
-        } catch {
-            throw ClockError(error)
-        }
     }
 }
 

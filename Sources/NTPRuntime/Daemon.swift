@@ -242,6 +242,7 @@ public final class Daemon {
         if let control { stopControl(control) }
         endLoop()
         afterLoop.withLock { _ in
+            clock.finish()
             saveDrift()
             let c = responder.counters
             log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
@@ -300,7 +301,10 @@ public final class Daemon {
         thread.join()
         loopThread = nil
         endLoop()
-        afterLoop.withLock { _ in saveDrift() }
+        afterLoop.withLock { _ in
+            clock.finish()
+            saveDrift()
+        }
     }
 
     /// Runs `body` where the engine may be touched and returns its result: directly before the
@@ -480,7 +484,8 @@ public final class Daemon {
                 socketsChanged = false
             }
             var timeout = Double(Self.driftInterval)
-            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now())) }
+            // The wakeup is in served time; poll waits on the OS's monotonic clock.
+            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate())) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
             timeout = min(timeout, max(0, driftLeft))
             let n = poll(&pollfds, nfds_t(pollfds.count), Int32(min(timeout * 1000 + 1, 3_600_000)))

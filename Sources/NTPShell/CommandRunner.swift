@@ -304,6 +304,7 @@ public final class CommandRunner {
             if let v = a.double("step") { c.stepThreshold = v }
             if let v = a.double("stepout") { c.stepout = v }
             if let v = a.double("panic") { c.panicThreshold = v }
+            if let v = a.double("maxslewrate") { c.maxSlewRate = v }
             admin.setEngineConfiguration(c)
             running.set(id: "tinker", key: a.keys.joined(separator: " "), line: canonical(line), origin: currentOrigin)
             return Output()

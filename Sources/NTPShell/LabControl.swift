@@ -51,7 +51,7 @@ public struct LabPace: Sendable, Equatable {
 
 /// `lab clock slew-rate PPM` / `lab clock jump SECONDS`.
 public enum LabClockChange: Sendable, Equatable {
-    /// The fastest the clock slews, ppm (the kernel's is 500; software clocks 83333).
+    /// The fastest the clock driver slews, ppm (83333 by default, as `tinker maxslewrate`).
     case slewRate(ppm: Double)
     /// The clock jumps by this much (local − true grows by it); the engine must notice.
     case jump(seconds: Double)

@@ -52,6 +52,7 @@ public enum NTPCommands {
                 Option("step", .offset(0...1e6), name: "SECONDS", help: "Step threshold: larger offsets are stepped (0.128 s)")
                 Option("stepout", .duration(1...1e6), name: "SECONDS", help: "How long a large offset must persist before a step (300 s)")
                 Option("panic", .offset(0...1e9), name: "SECONDS", help: "Panic threshold: larger first offsets are refused without -g (1000 s)")
+                Option("maxslewrate", .ppm(1...83_333), name: "PPM", help: "Fastest rate a slew moves the clock (83333 ppm, as chrony's maxslewrate)")
                 Option("dispersion", .number(0...1), name: "SECONDS", help: "Dispersion increase rate, s/s (accepted; 15 ppm is used)")
                 Option("allan", .duration(1...1e6), name: "SECONDS", help: "Allan intercept (accepted; not used by the discipline)")
                 Option("huffpuff", .duration(1...1e6), name: "SECONDS", help: "Huff-n'-puff window (accepted; not used)")
@@ -356,7 +357,7 @@ public enum NTPCommands {
         Command("lab restart", help: "Restart ntpsh on the lab host as after a reboot (the drift file is read again)", id: "lab-restart")
         Command("lab clock", help: "Change the lab's client clock", id: "lab-clock") {
             OneOf {
-                Option("slew-rate", .ppm(1...100_000), name: "PPM", help: "The fastest it slews (the kernel's 500 ppm, software clocks 83333 ppm)")
+                Option("slew-rate", .ppm(1...83_333), name: "PPM", help: "The fastest its clock driver slews (83333 ppm, as on a real machine)")
                 Option("jump", .offset(-1e6...1e6), name: "SECONDS", help: "Make the clock jump (positive: ahead), behind the engine's back")
             }
         }

@@ -1,8 +1,10 @@
 public import NTPEngine
 public import NTPWire
 
-/// `--clock simulated`: a virtual oscillator in virtual true time, disciplined through a
-/// ``SoftwareClock`` (chrony's simulator idea).
+/// `--clock simulated`: a virtual oscillator in virtual true time, disciplined by the same
+/// ``KernelClockDriver`` as `--clock system`, over a ``KernelClockModel`` on the oscillator
+/// (clknetsim's idea): tick, frequency word and slews behave as on a Linux machine, and the
+/// driver's slews end when the engine's timer services it.
 ///
 /// The oscillator's reading is `raw = true + phase`, where the phase error grows at the
 /// oscillator's frequency error (ppm). The frequency itself random-walks: at each whole
@@ -10,11 +12,10 @@ public import NTPWire
 /// ACCURACY.md's default world is `1e-9`, i.e. 0.001 ppm per √s). The trajectory depends only on
 /// the seed and the times advanced to, not on how the advance is split.
 ///
-/// ``now()`` is the raw reading plus the software correction. ``trueOffset`` is **local − true**,
+/// ``now()`` is the model kernel's time for the raw reading. ``trueOffset`` is **local − true**,
 /// the opposite sign of the engine's offsets (reference − local): a clock 0.1 s ahead has
 /// trueOffset +0.1 and the engine measures −0.1.
-public final class SimulatedClock: ClockDriver {
-    public let kind = ClockKind.simulated
+public final class SimulatedClock: KernelDrivenClock {
 
     /// The true time the oscillator has been advanced to.
     public private(set) var trueTime: UnixTime
@@ -24,10 +25,13 @@ public final class SimulatedClock: ClockDriver {
     public private(set) var oscillatorFrequency: Double
     /// Frequency random walk per √second, as a fraction.
     public let wanderPerSqrtSecond: Double
-    /// The correction the engine has applied.
-    public private(set) var software: SoftwareClock
+    /// The model kernel on the oscillator, and the driver the engine adjusts through it.
+    public private(set) lazy var kernel = ModelKernel(precision: precision) { [unowned self] in self.rawNow }
+    public private(set) lazy var driver = KernelClockDriver(
+        kind: .simulated, kernel: kernel, maxFrequency: initialLimits.frequency, maxSlewRate: initialLimits.slewRate)
+    private let initialLimits: (frequency: Double, slewRate: Double)
     /// Reported precision (log2 s).
-    public var precision: PollExponent
+    public let precision: PollExponent
 
     private var random: SimulationRandom
     private let start: UnixTime
@@ -41,12 +45,12 @@ public final class SimulatedClock: ClockDriver {
     ///   - wanderPerSqrtSecond: each simulated second the frequency moves by this times N(0,1),
     ///     as a fraction (1e-9 = 0.001 ppm).
     ///   - seed: the random walk's seed.
-    ///   - maxFrequency: the largest correction accepted, ppm; larger than the kernel's 500 so
-    ///     the "large frequency error" worlds can be corrected.
+    ///   - maxFrequency, maxSlewRate: the driver's limits (at most what it has on a real machine).
     public init(
         trueTime: UnixTime, initialOffset: Double, frequencyError: Double,
         wanderPerSqrtSecond: Double = 0, seed: UInt64 = 0,
-        maxFrequency: Double = 100_000, maxSlewRate: Double = SoftwareClock.softwareSlewRate,
+        maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
+        maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate,
         precision: PollExponent = PollExponent(-20)
     ) {
         self.trueTime = trueTime
@@ -56,12 +60,9 @@ public final class SimulatedClock: ClockDriver {
         self.wanderPerSqrtSecond = wanderPerSqrtSecond
         random = SimulationRandom(seed: seed)
         self.precision = precision
-        software = SoftwareClock(
-            start: trueTime.adding(seconds: initialOffset), maxFrequency: maxFrequency, maxSlewRate: maxSlewRate)
+        initialLimits = (maxFrequency, maxSlewRate)
+        _ = driver  // the model starts at the oscillator's reading now
     }
-
-    public var maxFrequency: Double { software.maxFrequency }
-    public var maxSlewRate: Double { software.maxSlewRate }
 
     /// Moves true time forward to `time` (never back), integrating the frequency error and
     /// its random walk.
@@ -85,17 +86,12 @@ public final class SimulatedClock: ClockDriver {
         trueTime = time
     }
 
-    /// Advances true time by `seconds`.
-    /// The fastest the clock slews, seconds per second (a lab can choose the kernel's 500 ppm).
-    public func setMaxSlewRate(_ rate: Double) {
-        software.maxSlewRate = max(1e-6, rate)
-    }
-
     /// Moves the oscillator by `seconds` behind the engine's back (a lab's "the clock jumps").
     public func disturb(by seconds: Double) {
         oscillatorOffset += seconds
     }
 
+    /// Advances true time by `seconds`.
     public func advance(by seconds: Double) {
         advance(to: trueTime.adding(seconds: seconds))
     }
@@ -104,37 +100,20 @@ public final class SimulatedClock: ClockDriver {
     public var rawNow: UnixTime { trueTime.adding(seconds: oscillatorOffset) }
 
     /// Local − true, seconds (served time's error; see the type's note on sign).
-    public var trueOffset: Double { oscillatorOffset + software.correction(at: rawNow) }
+    public var trueOffset: Double { oscillatorOffset + kernel.model.correction(at: rawNow) }
 
-    /// The served clock's frequency error, ppm: the oscillator's combined with the correction's
+    /// The served clock's frequency error, ppm: the oscillator's combined with the driver's base
     /// frequency (a slew in progress not included). ACCURACY.md states its limits as fractions:
     /// 5e-4 there is 500 ppm here.
     public var trueFrequencyError: Double {
         // raw runs at (1 + f_osc); corrected adds f_corr per raw second.
         let osc = oscillatorFrequency * 1e-6
-        return ((1 + osc) * (1 + software.frequency * 1e-6) - 1) * 1e6
+        return ((1 + osc) * (1 + driver.baseFrequency * 1e-6) - 1) * 1e6
     }
 
-    public func now() -> UnixTime { software.corrected(rawNow) }
-
-    public func served(fromRaw raw: UnixTime) -> UnixTime { software.corrected(raw) }
-
-    public func step(by offset: Double) throws(ClockError) {
-        try software.step(by: offset, at: rawNow)
-    }
-
-    @discardableResult
-    public func slew(by offset: Double) throws(ClockError) -> Double {
-        try software.slew(by: offset, at: rawNow)
-    }
-
-    public func setFrequency(ppm: Double) throws(ClockError) {
-        try software.setFrequency(ppm: ppm, at: rawNow)
-    }
-
-    public func status() -> ClockStatus {
-        ClockStatus(
-            kind: kind, frequency: software.frequency, remainingSlew: software.remainingSlew(at: rawNow),
-            precision: precision)
+    /// The served clock's rate now relative to true time, beyond 1 (s/s): the oscillator's and
+    /// the kernel's (tick, frequency word, the slew in progress).
+    public var rate: Double {
+        (1 + oscillatorFrequency * 1e-6) * (1 + kernel.model.rate(at: rawNow)) - 1
     }
 }

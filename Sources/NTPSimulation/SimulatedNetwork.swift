@@ -263,11 +263,10 @@ public final class SimulatedNetwork {
         let earliest = entry.lastWake == now ? now.adding(seconds: 1e-6) : now
         let ahead = local - clock.now()
         guard ahead > 0 else { return earliest }
-        let raw = clock.rawNow
-        var rate = (1 + clock.oscillatorFrequency * 1e-6) * (1 + clock.software.rate(at: raw))
+        var rate = 1 + clock.rate
         if !(rate > 0.5) { rate = 1 }
         if ahead > 1e-6 {
-            rate += Self.rateMargin + (clock.software.isSlewing(at: raw) ? clock.maxSlewRate : 0)
+            rate += Self.rateMargin + abs(clock.driver.slewRate)
         }
         let ns = max(1, (ahead / rate * 1e9).rounded(.up))
         guard ns < 9e18 else { return UnixTime(nanoseconds: .max) }

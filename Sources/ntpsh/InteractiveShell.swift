@@ -143,8 +143,10 @@ final class InteractiveShell {
         guard !assumeYes, admin.clockKind == .system,
               let parsed = runner.grammar.match(line).command, parsed.id == "step" || parsed.id == "slew",
               let offset = parsed.arguments.double("offset") else { return true }
+        let ppm = admin.engineConfiguration().maxSlewRate ?? KernelClockDriver.defaultMaxSlewRate * 1e6
+        let seconds = KernelClockDriver.slewDuration(offset, maxSlewRate: ppm * 1e-6)
         let verb = parsed.id == "step" ? "Step the system clock by \(formatFixed(offset, 6)) s at once"
-            : "Slew the system clock by \(formatFixed(offset, 6)) s (about \(formatFixed(abs(offset) / 5e-4, 0)) s at 500 ppm)"
+            : "Slew the system clock by \(formatFixed(offset, 6)) s (about \(formatFixed(seconds, 1)) s at up to \(formatFixed(ppm, 0)) ppm)"
         let saved = editor.prompt
         editor.prompt = "\(verb)? [y/N] "
         defer { editor.prompt = saved }

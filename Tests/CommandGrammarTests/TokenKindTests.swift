@@ -52,7 +52,8 @@ private func rejection(_ kind: TokenKind, _ s: String) -> String? {
         #expect(rejection(k, "s") != nil)
         #expect(rejection(k, "inf") != nil)
         #expect(rejection(k, "nan") != nil)
-        #expect(rejection(k, "1e3") != nil)
+        #expect(value(k, "1e3") == .decimal(1000))
+        #expect(rejection(k, "1e6") != nil)  // read, then out of range
         #expect(rejection(k, "1..2") != nil)
         #expect(rejection(k, "x")?.hasPrefix("expected a duration 0s to 86400s") == true)
     }
@@ -68,6 +69,31 @@ private func rejection(_ kind: TokenKind, _ s: String) -> String? {
         #expect(value(k, ".25") == .decimal(0.25))
         #expect(rejection(k, "2s") != nil)
         #expect(rejection(k, "1m") != nil)
+    }
+
+    /// Every number form ntpd's scanner reads (its `is_double`: sign, digits with at most one
+    /// point, an optional exponent), one test per form; integers stay integers as ntpd's do.
+    @Test(arguments: [
+        ("1e-2", 0.01), (".5", 0.5), ("5.", 5), ("-1e3", -1000), ("+2", 2), ("2.5E+1", 25), ("-.5e-1", -0.05),
+        ("+0.", 0), ("1E2", 100), ("5.e1", 50),
+    ])
+    func ntpdNumberForms(text: String, expected: Double) {
+        #expect(value(.number(-1e6...1e6), text) == .decimal(expected), "\(text)")
+        #expect(value(.offset(-1e6...1e6), text) == .decimal(expected), "\(text)")
+        #expect(value(.ppm(-1e6...1e6), text + "ppm") == .decimal(expected), "\(text)ppm")
+    }
+
+    @Test func exponentsWithUnits() {
+        #expect(value(.offset(0...1), "1e-2s") == .decimal(0.01))
+        #expect(value(.offset(0...1), "5e2us") == .decimal(5e-4))
+        #expect(value(.duration(0...1e6), "1.5e1m") == .decimal(900))
+        #expect(value(.offset(0...1e6), "1e-2") == .decimal(0.01))
+    }
+
+    @Test(arguments: ["e3", "1e", "1e+", "1e-", ".", "+.", "-", ".e1", "1e3.5", "1e3e2", "0x10", "1e+-2", "1.2.3", "++1", "1e 2"])
+    func malformedNumbersAreRefused(text: String) {
+        #expect(rejection(.number(-1e9...1e9), text) != nil, "\(text)")
+        #expect(rejection(.offset(-1e9...1e9), text) != nil, "\(text)")
     }
 
     @Test func ppmAndPlain() {

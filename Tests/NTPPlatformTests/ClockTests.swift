@@ -15,7 +15,33 @@ import Testing
         #expect(a <= b && b <= c)
         #expect(clock.kind == .system)
         #expect(clock.served(fromRaw: a) == a)
-        #expect(clock.maxFrequency == 500 && clock.maxSlewRate == 5e-4)
+        #expect(clock.maxFrequency == 100_000 && clock.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
+    }
+
+    /// Read-only (modes 0): the tick and frequency the driver WOULD write for frequencies across
+    /// its range are within what this kernel accepts, and the kernel's present state reads back
+    /// as a frequency the driver can represent. Nothing is written.
+    @Test func splitIsInTheRealKernelsRange() throws {
+        var tx = KernelTimex()
+        try LinuxKernel().adjtimex(&tx)
+        #expect(tx.modes.isEmpty)
+        // This kernel's nominal tick is the driver's (USER_HZ 100) and its state is in range.
+        #expect(KernelTimex.tickRange.contains(tx.tick))
+        #expect(abs(tx.freq) <= 500 << 16)
+        let kernel = try SystemClock.readKernel()
+        #expect(kernel.tick == tx.tick && kernel.frequency == Double(tx.freq) / 65536)
+        for ppm in [-100_000.0, -99_950.1, -50_000, -5000, -500.5, -100, -0.001, 0, 0.001, 49.99, 50, 50.01, 100,
+                    500, 4321.5, 50_000, 99_999.9, 100_000, 250_000] {
+            let (tick, freq) = KernelClockDriver.split(ppm: ppm)
+            #expect(KernelTimex.tickRange.contains(tick), "tick \(tick) for \(ppm) ppm")
+            #expect(abs(freq) <= 50 << 16, "freq \(freq) for \(ppm) ppm")
+            let total = KernelTimex.frequencyPPM(tick: tick, freq: freq)
+            #expect(abs(total - min(max(ppm, -100_000), 100_000)) < 1e-4)
+        }
+        // Reading did not change the kernel.
+        var after = KernelTimex()
+        try LinuxKernel().adjtimex(&after)
+        #expect(after.tick == tx.tick && after.freq == tx.freq && after.status == tx.status)
     }
 
     @Test func statusReadsTheKernel() throws {
@@ -69,22 +95,67 @@ import Testing
         #expect(abs((clock.now() - OSClock.realtime()) - 1000) < 0.01)
     }
 
+    /// The observe clock is the system driver over a model kernel: the same limits, and for any
+    /// request the model ends up holding exactly the tick and word the system driver would write.
+    @Test func noMoreCapableThanTheSystemDriver() throws {
+        let system = SystemClock()  // constructing it only reads the kernel
+        let observe = ObserveClock()
+        #expect(observe.maxFrequency == system.maxFrequency && observe.maxSlewRate == system.maxSlewRate)
+        for ppm in [-1e6, -100_000, -7_654.321, 0, 0.5, 499, 501, 83_333, 100_000, 123_456] {
+            try observe.setFrequency(ppm: ppm)
+            let wouldWrite = KernelClockDriver.split(ppm: min(max(ppm, -system.maxFrequency), system.maxFrequency))
+            #expect(observe.kernel.model.tick == wouldWrite.tick && observe.kernel.model.freq == wouldWrite.freq, "\(ppm)")
+        }
+    }
+
     @Test func correctionOnInjectedRawClock() throws {
         final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
         let fake = Fake()
-        let clock = ObserveClock(maxSlewRate: SoftwareClock.kernelMaxSlewRate, readRaw: { fake.t })
-        #expect(clock.kind == .observe && clock.maxFrequency == 500)
+        let clock = ObserveClock(maxSlewRate: 5e-4, readRaw: { fake.t })
+        #expect(clock.kind == ClockKind.observe)
+        #expect(clock.maxFrequency == 100_000)
         try clock.step(by: 0.5)
         #expect(clock.now() == fake.t.adding(seconds: 0.5))
-        #expect(try clock.slew(by: 0.01) == 20)
+        let duration = try clock.slew(by: 0.01)
+        #expect(duration == 20)
         fake.t = fake.t.adding(seconds: 10)
-        #expect(abs(clock.status().remainingSlew - 0.005) < 1e-12)
+        #expect(abs(clock.status().remainingSlew - 0.005) < 1e-9)
+        // The slew ends when the engine's timer services the clock at nextService().
+        let end = try #require(clock.nextService())
+        #expect(abs((end - clock.now()) - 10 * (1 + 5e-4)) < 1e-6)  // the kernel runs 500 ppm fast meanwhile
+        fake.t = fake.t.adding(seconds: 10)
+        clock.service()
+        #expect(clock.nextService() == nil && clock.status().remainingSlew == 0)
+        try clock.setFrequency(ppm: 150_000)
+        #expect(clock.status().frequency == 100_000)
         try clock.setFrequency(ppm: 1000)
-        #expect(clock.status().frequency == 500)
+        #expect(clock.status().frequency == 1000)
         fake.t = fake.t.adding(seconds: 100)
-        #expect(abs((clock.now() - fake.t) - (0.5 + 0.01 + 500e-6 * 100)) < 1e-9)
+        let expected = 0.5 + 0.01 + 1000e-6 * 100
+        #expect(abs((clock.now() - fake.t) - expected) < 1e-6)
         #expect(clock.served(fromRaw: fake.t) == clock.now())
         let s = clock.status()
         #expect(s.kernelSynchronized == nil && s.kernelStatus == nil && s.remainingSlew == 0)
+    }
+
+    /// The daemon's poll waits on the OS's monotonic clock, which the observe clock's slews and
+    /// frequency do not move: timerRate says how much faster served time runs, so the loop wakes
+    /// when the slew ends (it woke 0.5 s late after a 0.5 s slew before). The system clock's
+    /// timers run on the adjusted clock itself.
+    @Test func timerRateIsTheModelsRate() throws {
+        final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
+        let fake = Fake()
+        let clock = ObserveClock(readRaw: { fake.t })
+        #expect(clock.timerRate() == 0)
+        try clock.setFrequency(ppm: 200)
+        try clock.slew(by: 0.5)
+        #expect(abs(clock.timerRate() - (200e-6 + 1.0 / 12)) < 1e-9)
+        let end = try #require(clock.nextService())
+        let wait = (end - clock.now()) / (1 + clock.timerRate())
+        fake.t = fake.t.adding(seconds: wait)
+        #expect(abs(clock.now() - end) < 1e-8)
+        clock.service()
+        #expect(clock.nextService() == nil && abs(clock.timerRate() - 200e-6) < 1e-9)
+        #expect(SystemClock().timerRate() == 0)
     }
 }

@@ -96,21 +96,50 @@ import Testing
     }
 
     @Test func slewCorrectsOffsetAtMaxRate() throws {
-        // At the kernel's 500 ppm (a lab can choose it; the default is the software 83333 ppm).
-        let c = SimulatedClock(trueTime: start, initialOffset: -0.05, frequencyError: 0,
-                               maxSlewRate: SoftwareClock.kernelMaxSlewRate)
+        // At 500 ppm (a lab can choose it; the default is 83333 ppm as on a real machine).
+        let c = SimulatedClock(trueTime: start, initialOffset: -0.05, frequencyError: 0, maxSlewRate: 5e-4)
         let duration = try c.slew(by: 0.05)
         #expect(abs(duration - 100) < 1e-9)
         c.advance(by: 50)
         #expect(abs(c.trueOffset - -0.025) < 1e-9)
         #expect(abs(c.status().remainingSlew - 0.025) < 1e-9)
-        c.advance(by: 60)
+        // The driver ends the slew when serviced at nextService (the engine's timer does it).
+        let end = try #require(c.nextService())
+        c.advance(by: (end - c.now()) / (1 + c.rate))
+        c.service()
+        #expect(c.nextService() == nil)
+        c.advance(by: 10)
         #expect(abs(c.trueOffset) < 1e-9)
         #expect(c.status().remainingSlew == 0)
     }
 
+    /// No simulated clock may do what the driver on a real machine cannot: its limits and the
+    /// kernel under it are the system driver's (±100,000 ppm through tick + word, 83,333 ppm).
+    @Test func neverMoreCapableThanTheSystemDriver() throws {
+        let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0)
+        #expect(c.maxFrequency <= KernelClockDriver.hardMaxFrequency)
+        #expect(c.maxSlewRate <= KernelClockDriver.defaultMaxSlewRate)
+        let big = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0, maxFrequency: 1e6, maxSlewRate: 1)
+        #expect(big.maxFrequency == KernelClockDriver.hardMaxFrequency)
+        #expect(big.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
+        try big.setFrequency(ppm: 250_000)
+        #expect(big.status().frequency == 100_000)
+        #expect(big.kernel.model.tick == 11_000 && big.kernel.model.freq == 0)
+        // Whatever the driver asked, the model kernel holds values a Linux kernel accepts.
+        for ppm in [-100_000.0, -12_345.6, 0, 77.7, 99_999] {
+            try big.setFrequency(ppm: ppm)
+            #expect(KernelTimex.tickRange.contains(big.kernel.model.tick))
+            #expect(abs(big.kernel.model.freq) <= 500 << 16)
+        }
+        // A slew is no faster than 83,333 ppm.
+        try big.setFrequency(ppm: 0)
+        try big.slew(by: 10)
+        big.advance(by: 12)
+        #expect(abs(big.status().remainingSlew - (10 - 12 * KernelClockDriver.defaultMaxSlewRate)) < 1e-6)
+    }
+
     @Test func frequencyCorrectionCancelsError() throws {
-        let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 5000, maxFrequency: 100_000)
+        let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 5000)
         c.advance(by: 10)
         let offsetThen = c.trueOffset
         #expect(abs(offsetThen - 0.05) < 1e-9)

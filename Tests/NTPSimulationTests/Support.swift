@@ -31,6 +31,8 @@ final class SNTPProbe: SimulatedHost {
     var measurements: [ProbeMeasurement] = []
     var requestsSent = 0
     var wakeups: [(asked: UnixTime, got: UnixTime)] = []
+    /// Wakes that only serviced the clock (the end of a slew), as the engine's timer does.
+    var clockServices: [(asked: UnixTime, got: UnixTime)] = []
     /// Stop polling after this local time.
     var stopAfter: UnixTime?
 
@@ -43,11 +45,17 @@ final class SNTPProbe: SimulatedHost {
     }
 
     func nextWakeup() -> UnixTime? {
-        if let stop = stopAfter, next > stop { return nil }
-        return next
+        let poll = stopAfter.map { next > $0 } == true ? nil : next
+        return [poll, clock.nextService()].compactMap { $0 }.min()
     }
 
     func wake(network: SimulatedNetwork) {
+        if let due = clock.nextService(), due <= clock.now() {
+            clockServices.append((due, clock.now()))
+            clock.service()
+        }
+        if let stop = stopAfter, next > stop { return }
+        guard clock.now() >= next else { return }
         wakeups.append((next, clock.now()))
         for server in servers {
             let t1 = clock.now()
