@@ -35,7 +35,7 @@ public final class CommandRunner {
     /// entry read from one was edited or removed.
     var includedFiles: [(path: String, text: String)] = []
     /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
-    public var writeFile: ((_ path: String, _ text: String) throws -> Void)?
+    public var writeFile: ((_ path: String, _ text: String, _ followSymlink: Bool) throws -> Void)?
     /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
     public var readFile: ((String) -> String?)?
     /// Lists a directory for file-name completion (entries, directories ending in `/`).
@@ -476,7 +476,7 @@ public final class CommandRunner {
         case "show-running-config":
             return Output(text: running.text)
         case "write":
-            return write(file: a.string("file"), force: a.flag("force"))
+            return write(file: a.string("file"), force: a.flag("force"), follow: a.flag("follow"))
         case "watch":
             // At the prompt the shell refreshes the view; in a batch it is shown once.
             return runCommand(a.string("view") ?? "", from: .prompt)
@@ -680,8 +680,9 @@ public final class CommandRunner {
 
     /// `write [FILE] [force]`: the running configuration merged into the file it came from
     /// (or FILE), atomically, the old file kept as FILE.bak; refused when the file changed on
-    /// disk since it was read, unless `force`.
-    private func write(file: String?, force: Bool) -> Output {
+    /// disk since it was read, unless `force`. A file that is a symbolic link is refused unless
+    /// `follow` (then the file it points to is replaced).
+    private func write(file: String?, force: Bool, follow: Bool) -> Output {
         guard let writeFile else { return .failure("write is not available here") }
         let target = file ?? configFile?.path
         guard let target else { return .failure("write: no configuration file was read; name one (write FILE)") }
@@ -707,11 +708,11 @@ public final class CommandRunner {
                 included.append((i, f.path, merged))
             }
         }
-        do { try writeFile(target, text) } catch { return .failure("write \(target): \(error)") }
+        do { try writeFile(target, text, follow) } catch { return .failure("write \(target): \(error)") }
         if target == configFile?.path { configFile = (target, text) }
         var report = "wrote \(target)\n"
         for f in included {
-            do { try writeFile(f.path, f.text) } catch { return .failure("write \(f.path): \(error)") }
+            do { try writeFile(f.path, f.text, follow) } catch { return .failure("write \(f.path): \(error)") }
             includedFiles[f.index].text = f.text
             report += "wrote \(f.path)\n"
         }

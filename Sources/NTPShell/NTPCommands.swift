@@ -262,6 +262,7 @@ public enum NTPCommands {
 
         Command("write", help: "Save the running configuration to its file (or FILE), keeping comments; the old file stays as FILE.bak") {
             Optionally { Flag("force", help: "Write even if the file changed on disk since it was read") }
+            Optionally { Flag("follow", help: "If the file is a symbolic link, replace the file it points to (refused otherwise)") }
             Optionally { Argument(.path, name: "FILE", help: "Where to write (default: the configuration file read at start)", key: "file", completion: "path") }
         }
 
