@@ -26,6 +26,9 @@ public final class Engine {
         didSet { discipline.configuration = configuration }
     }
     public private(set) var associations: [AssociationID: Association] = [:]
+    /// Changes whenever the set of association addresses may have changed (one resolved, added
+    /// or removed): a host keeps `restrict source`'s addresses (``sourceAddresses``) by it.
+    public private(set) var addressGeneration: UInt64 = 0
     public private(set) var system: SystemVariables
     public private(set) var events: [EngineEvent] = []
     /// Recent clock updates and peer samples (for `plot` and the statistics files).
@@ -91,6 +94,7 @@ public final class Engine {
             a.address = SocketAddress(ip: ip, port: config.port)
             a.state = .active
             a.nextPoll = clock.now().adding(seconds: random.uniform() * 0.5)
+            addressGeneration &+= 1
         }
         associations[id] = a
         return id
@@ -115,6 +119,7 @@ public final class Engine {
 
     /// Removes an association (and, for a pool, the servers it brought in).
     public func remove(_ id: AssociationID) {
+        addressGeneration &+= 1
         associations[id] = nil
         for (other, a) in associations where a.spawnedBy == id { associations[other] = nil }
         if system.systemPeer == id { system.systemPeer = nil }
@@ -201,6 +206,7 @@ public final class Engine {
         for (id, a) in associations {
             guard let pool = a.spawnedBy, a.state == .denied || (a.reach == 0 && a.unreach >= 8) else { continue }
             associations[id] = nil
+            addressGeneration &+= 1
             if var p = associations[pool] {
                 p.state = .resolving
                 p.nextPoll = now
@@ -294,6 +300,7 @@ public final class Engine {
             return []
         }
         a.address = SocketAddress(ip: first, port: a.configuration.port)
+        addressGeneration &+= 1
         a.state = .active
         a.nextPoll = now
         record(.resolved(id, a.configuration.host, first.description), at: now)
@@ -303,11 +310,29 @@ public final class Engine {
 
     // MARK: Replies
 
+    /// The addresses of the associations `server`, `peer` and `pool` mobilized: what `restrict
+    /// source` applies to.
+    public var sourceAddresses: Set<IPAddress> {
+        Set(associations.values.compactMap { $0.isPool ? nil : $0.address?.ip.unmapped })
+    }
+
     /// A datagram arrived from `source` at local time `receiveTime` (kernel timestamp on the
-    /// served scale).
-    public func handleReply(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime) -> [EngineAction] {
+    /// served scale). `restrict`: the restrict list's flags for `source`, as ntpd applies them
+    /// to replies: `ignore` drops it; `notrust` drops it unless it carries a valid MAC under the
+    /// association's key (an unauthenticated server is not a time source).
+    ///
+    /// Order of the tests: the mode, then the origin timestamp (a reply to no request of ours,
+    /// e.g. forged off-path, is dropped before any MAC is looked at, so it can neither flip
+    /// `authenticated` nor raise events), then authentication.
+    public func handleReply(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime,
+                            restrict: RestrictFlags = []) -> [EngineAction] {
         guard let id = associations.first(where: { $0.value.address == source && !$0.value.isPool })?.key,
               var a = associations[id] else { return [] }
+        if restrict.contains(.ignore) {
+            a.counters.restricted += 1
+            associations[id] = a
+            return []
+        }
         let header: NTPHeader
         let layout: NTPPacketLayout
         do {
@@ -321,6 +346,16 @@ public final class Engine {
         let expectedMode = a.configuration.kind == .peer ? NTPMode.symmetricPassive : .server
         guard header.mode == expectedMode || (a.configuration.kind == .peer && header.mode == .symmetricActive) else {
             a.counters.badHeader += 1; associations[id] = a; return []
+        }
+        if let last = a.lastReplyTransmit, last == header.transmitTime {
+            a.counters.duplicate += 1
+            associations[id] = a
+            return []
+        }
+        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
+            a.counters.bogusOrigin += 1
+            associations[id] = a
+            return []
         }
         if let keyID = a.configuration.key {
             // RFC 5905 TEST5: with a key configured, only a reply carrying a valid MAC under it counts.
@@ -336,14 +371,9 @@ public final class Engine {
             if a.authenticationFailure != nil { record(.authenticated(id, name(a), keyID: keyID), at: receiveTime) }
             a.authenticationFailure = nil
             a.authenticated = true
-        }
-        if let last = a.lastReplyTransmit, last == header.transmitTime {
-            a.counters.duplicate += 1
-            associations[id] = a
-            return []
-        }
-        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
-            a.counters.bogusOrigin += 1
+        } else if restrict.contains(.notrust) {
+            // `notrust`: only authenticated packets from this address are trusted as time.
+            a.counters.restricted += 1
             associations[id] = a
             return []
         }

@@ -489,6 +489,7 @@ public final class Daemon {
             // The poll set's sockets, not the current lists: an `interface` change made while
             // serving (`:config`) is bound at the top of the next iteration.
             servingSockets = true
+            responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
                 serve(s.socket, dropAll: s.dropAll)
             }
@@ -573,7 +574,8 @@ public final class Daemon {
             guard let d = datagram else { return }
             if d.truncated { continue }
             let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
-            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4))
+            let restrict = responder.restrictions.check(d.source.ip, port: d.source.port)
+            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict))
         }
     }
 

@@ -36,6 +36,8 @@ public final class CommandRunner {
     var includedFiles: [(path: String, text: String)] = []
     /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
     public var writeFile: ((_ path: String, _ text: String, _ followSymlink: Bool) throws -> Void)?
+    /// The flags of the last `restrict source` line (for `unrestrict source FLAGS`).
+    private var sourceFlags: RestrictFlags?
     /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
     public var readFile: ((String) -> String?)?
     /// Lists a directory for file-name completion (entries, directories ending in `/`).
@@ -309,15 +311,15 @@ public final class CommandRunner {
             running.set(id: "tos", key: a.keys.joined(separator: " "), line: canonical(line), origin: currentOrigin)
             return Output()
 
-        // Accepted and kept in the running configuration; their semantics come with the
-        // configuration issue (restrict rules, keys, statistics files, interfaces).
         case "restrict":
-            if a.flag("source") {
-                running.set(id: "restrict", key: restrictKey(a), line: canonical(line), origin: currentOrigin)
-                return Output()
-            }
             var flags = RestrictFlags()
             for name in a.strings("flags") { if let f = RestrictFlags(name: name) { flags.insert(f) } }
+            if a.flag("source") {
+                sourceFlags = flags
+                let note = admin.setSourceRestriction(flags)
+                running.set(id: "restrict", key: restrictKey(a), line: canonical(line), origin: currentOrigin)
+                return Output(text: note.map { $0 + "\n" } ?? "")
+            }
             let targets: [(IPAddress, Int)]
             switch restrictTargets(a) {
             case .success(let t): targets = t
@@ -339,7 +341,10 @@ public final class CommandRunner {
                 return removed ? Output() : .failure("no restrict entry for \(restrictKey(a))")
             }
             let removed = running.remove(id: "restrict", key: restrictKey(a))
-            return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
+            guard removed > 0 else { return .failure("no restrict entry for \(restrictKey(a))") }
+            sourceFlags = nil
+            _ = admin.setSourceRestriction(nil)
+            return Output()
         case "statsdir", "statistics", "filegen":
             return statisticsCommand(p, line: line)
         case "discard", "mru":
@@ -631,12 +636,20 @@ public final class CommandRunner {
         }
         var off = RestrictFlags()
         for name in names { if let f = RestrictFlags(name: name) { off.insert(f) } }
+        if a.flag("source") {
+            guard var flags = sourceFlags else { return .failure("no restrict entry for source") }
+            flags.subtract(off)
+            sourceFlags = flags
+            _ = admin.setSourceRestriction(flags)
+            running.set(id: "restrict", key: "source", line: "restrict source" + (flags.isEmpty ? "" : " " + flags.text), origin: currentOrigin)
+            return Output()
+        }
         guard case .success(let targets) = restrictTargets(a) else { return .failure("bad restrict target") }
         let entries = admin.restrictions()
         var changed = false
         var remaining = RestrictFlags()
         for (network, length) in targets {
-            let key = network.masked(prefixLength: length).withoutScope
+            let (key, length) = RestrictEntry.key(network, length)
             guard var e = entries.first(where: { $0.network == key && $0.prefixLength == length }) else { continue }
             e.flags.subtract(off)
             remaining = e.flags

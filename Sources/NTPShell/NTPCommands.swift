@@ -71,7 +71,7 @@ public enum NTPCommands {
         }
 
         // MARK: Access control (semantics: the configuration issue)
-        Command("restrict", help: "Set access restrictions for clients matching an address") {
+        Command("restrict", help: "Set access restrictions for packets from an address: clients' requests and servers' replies") {
             restrictTarget(completion: nil)
             ZeroOrMore { restrictFlag() }
         }
@@ -411,7 +411,7 @@ public enum NTPCommands {
             Optionally { OneOf { Keyword("-4", help: "IPv4 only (with default)", key: "family"); Keyword("-6", help: "IPv6 only (with default)", key: "family") } }
             OneOf {
                 Keyword("default", help: "Every address not matched by another entry", key: "default")
-                Keyword("source", help: "Associations' own servers", key: "source")
+                Keyword("source", help: "The addresses server, peer and pool mobilize (an entry for exactly that address still decides)", key: "source")
                 Argument(.prefix, name: "PREFIX", help: "Address with prefix length (192.168.0.0/24)", key: "prefix", completion: completion)
                 Seq {
                     Argument(.address, name: "ADDRESS", help: "Address", key: "address", completion: completion)
