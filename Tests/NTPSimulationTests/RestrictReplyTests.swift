@@ -88,4 +88,32 @@ struct RestrictReplyTests {
         #expect(list.check(try #require(IPAddress("::ffff:10.1.2.3")), port: 123) == .ignore)
         #expect(list.remove(network: try #require(IPAddress("::ffff:10.0.0.0")), prefixLength: 104))
     }
+
+    @Test("a forged reply to no request of ours is dropped on its origin before its MAC: 'authenticated' stays, no event")
+    func originBeforeMAC() {
+        let w = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP, key: 1)])
+        w.keys(w.server, [Self.md5], trusted: [1])
+        w.keys(w.client, [Self.md5], trusted: [1])
+        w.network.run(for: 120)
+        #expect(w.upstream.authenticated)
+        let before = w.upstream.counters
+        let events = w.client.engine.events.count
+        // An off-path forgery: a server reply with a made-up origin, under a key id the client
+        // does not expect and with a MAC of zeros, and a crypto-NAK.
+        let header = NTPHeader(mode: .server, stratum: 2, originTime: NTPTimestamp(seconds: 1, fraction: 2),
+                               receiveTime: NTPTimestamp(seconds: 3, fraction: 0), transmitTime: NTPTimestamp(seconds: 3, fraction: 1))
+        let forged = [header.bytes + [0, 0, 0, 9] + Array(repeating: 0, count: 16), header.bytes + [0, 0, 0, 0]]
+        let at = w.client.clock.now()
+        for bytes in forged {
+            for _ in 0..<50 {
+                w.client.receive(bytes, from: SocketAddress(ip: Self.serverIP, port: SimulatedNetwork.ntpPort),
+                                 to: w.client.address, receiveTime: at, network: w.network)
+            }
+        }
+        let after = w.upstream
+        #expect(after.authenticated, "a forged reply flipped 'authenticated'")
+        #expect(after.counters.badAuthentication == before.badAuthentication)
+        #expect(after.counters.bogusOrigin == before.bogusOrigin + 100)
+        #expect(w.client.engine.events.count == events, "\(w.client.engine.events.suffix(3))")
+    }
 }
