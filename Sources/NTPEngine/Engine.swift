@@ -39,6 +39,9 @@ public final class Engine {
     private var pendingEvents: [EngineEvent] = []
     private var nextID: UInt16 = 1
     private var random: EngineRandom
+    /// A stream of its own for the random low bits of transmit timestamps (the poll jitter's
+    /// sequence does not depend on how many requests were sent).
+    private var transmitRandom: EngineRandom
     private var discipline: Discipline
     /// The selection's clock-hop threshold (``Selection/Result/clockHop``).
     private var clockHop = 0.0
@@ -59,6 +62,7 @@ public final class Engine {
         self.configuration = configuration
         self.clock = clock
         self.random = EngineRandom(seed: seed)
+        self.transmitRandom = EngineRandom(seed: seed ^ 0x5452_414e_534d_4954)
         let precision = clock.status().precision
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
@@ -238,7 +242,9 @@ public final class Engine {
         // Randomised within the last 1/16 of the interval so clients do not march in step.
         a.nextPoll = now.adding(seconds: interval * (1 - random.uniform() / 16))
         let t1 = clock.now()
-        let transmit = NTPTimestamp(t1)
+        // The bits below our precision carry no time: random ones make the origin timestamp a
+        // reply must echo hard to guess off-path (as ntpd and chrony do).
+        let transmit = Self.randomisedBelowPrecision(NTPTimestamp(t1), precision: system.precision, random: transmitRandom.next())
         var request = NTPHeader(
             leap: system.isSynchronized ? .noWarning : .unsynchronized, version: a.configuration.version,
             mode: .client, stratum: 0, poll: PollExponent(a.poll), precision: system.precision,
@@ -272,6 +278,15 @@ public final class Engine {
         return [.send(bytes, to: address)]
     }
 
+    /// `timestamp` with its fraction bits finer than `precision` (2^precision s) replaced by
+    /// bits of `random`.
+    static func randomisedBelowPrecision(_ timestamp: NTPTimestamp, precision: PollExponent, random: UInt64) -> NTPTimestamp {
+        let bits = max(0, min(32, 32 + Int(precision.log2Seconds)))
+        guard bits > 0 else { return timestamp }
+        let mask: UInt64 = (1 << UInt64(bits)) - 1
+        return NTPTimestamp(rawValue: timestamp.rawValue & ~mask | random & mask)
+    }
+
     // MARK: DNS
 
     /// The answer to a `.resolve` action. An empty list means the name did not resolve.
@@ -288,9 +303,13 @@ public final class Engine {
         if a.isPool {
             a.state = .active
             associations[id] = a
-            // Addresses already polled (by this pool or any other association) are not added twice.
+            // Addresses already polled (by this pool or any other association) are not added twice,
+            // and a pool stops at `tos maxclock` associations (pools themselves not counted), as
+            // ntpd's does: a name that resolves to hundreds of addresses brings in a handful.
             let existing = Set(associations.values.compactMap { $0.address?.ip })
-            for ip in addresses where !existing.contains(ip) {
+            var room = max(0, configuration.selection.maxClock - associations.values.filter { !$0.isPool }.count)
+            for ip in addresses where !existing.contains(ip) && room > 0 {
+                room -= 1
                 var config = a.configuration
                 config.kind = .server
                 config.host = ip.description

@@ -18,8 +18,9 @@ public struct DaemonSettings: Sendable {
     public var engine = EngineConfiguration()
     /// ntpd's drift file: one number, the frequency in ppm; read at start, written hourly and on exit.
     public var driftFile: String?
-    /// Seed for the engine's randomness (poll jitter).
-    public var seed: UInt64 = 0
+    /// The engine's randomness (poll jitter, the random low bits of transmit timestamps):
+    /// from the system's generator, so an off-path attacker cannot predict it.
+    public var seed: UInt64 = .random(in: 0...UInt64.max)
 
     public init(port: UInt16) { self.port = port }
 }
