@@ -67,7 +67,7 @@ public enum AtomicFile {
         var resolved = path
         if info.st_mode & S_IFMT == S_IFLNK {
             guard followSymlink else {
-                throw SystemCallError("write(\(path)): a symbolic link, refused ('write follow' replaces the file it points to)",
+                throw SystemCallError("write(\(path)): a symbolic link, refused (at the shell, 'write follow' replaces the file it points to)",
                                       errno: .tooManySymbolicLinkLevels)
             }
             guard let real = realpath(path, nil) else {
