@@ -65,6 +65,9 @@ public final class ControlServer: @unchecked Sendable {
     /// An unprivileged connection idle this long (no request) is closed, seconds. (An attached
     /// shell polls for events every 0.2 s; privileged peers are not timed out.)
     public static let idleTimeout = 300.0
+    /// ``idleTimeout``, or for tests the seconds in `NTPSH_CONTROL_IDLE_TIMEOUT`.
+    let idleTimeout: Double = getenv("NTPSH_CONTROL_IDLE_TIMEOUT").flatMap { Double(String(cString: $0)) }
+        .flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? ControlServer.idleTimeout
     /// A client must say hello within this many seconds.
     static let helloTimeout = 10.0
 
@@ -173,7 +176,7 @@ public final class ControlServer: @unchecked Sendable {
             let client = hello.client.map { $0.count > 64 ? String($0.prefix(64)) + "…" : $0 } ?? "a client"
             log.info("control: \(client) attached (\(who), \(privileged ? "may change" : "views only"))")
             let session = ControlSession(admin: admin) { [keeper] line, origin in keeper.run(line, from: origin) }
-            while let payload = try stream.readFrame(idle: privileged ? nil : Self.idleTimeout) {
+            while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
                 let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()
                 do { try stream.writeFrame(response) } catch { return }
             }

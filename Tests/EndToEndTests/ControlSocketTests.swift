@@ -223,6 +223,29 @@ struct ControlSocketTests {
         #expect(root.status == 0 && root.stdout.contains("LOCAL(0)"), "root locked out: \(root.stderr)")
     }
 
+    @Test("an idle unprivileged connection is closed after the idle timeout; a privileged one stays")
+    func idleTimeout() throws {
+        let dir = try temporaryDirectory()
+        try "server 127.127.1.0\n".write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
+        let socket = "\(dir)/ntpsh.sock"
+        let engine = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--port", "0", "-c", "\(dir)/ntp.conf",
+                                                    "--control-socket", socket], environment: ["NTPSH_CONTROL_IDLE_TIMEOUT": "2"])
+        defer { engine.stop() }
+        try engine.waitUntil(timeout: 10, "the control socket") { engine.stderr.contains("control socket \(socket)") }
+        chmod(socket, 0o666)
+        let viewer = try Background("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                         ntpshBinary(), "--attach", socket, "-f", "-"], input: true)
+        defer { viewer.closeInput(); viewer.stop(signal: SIGKILL) }
+        let root = try Background(ntpshBinary(), ["--attach", socket, "-f", "-"], input: true)
+        defer { root.closeInput(); root.stop() }
+        try engine.waitUntil(timeout: 10, "the idle viewer to be closed") {
+            engine.stderr.contains("uid 65534: no frame within 2 s")
+        }
+        try root.step("peers", "still-attached")
+        #expect(root.stdout.contains("LOCAL(0)"), "the privileged shell, idle as long, still works: \(root.stderr)")
+        #expect(!engine.stderr.contains("uid 0: no frame within"))
+    }
+
     @Test("a frame trickled a byte at a time is cut off when the whole frame's deadline passes")
     func trickledFrame() throws {
         let (engine, socket, _) = try startEngine("server 127.127.1.0\n")
