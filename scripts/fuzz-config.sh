@@ -10,20 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/fuzz.sh"
 seconds=${1:-60}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-for module in CommandGrammar NTPWire NTPEngine NTPShell NTPSimulation; do
-  mkdir -p "$work/src/$module"
-  for f in "$here/Sources/$module"/*.swift; do
-    sed -E 's/^(public |internal )?import (CommandGrammar|NTPWire|NTPEngine|NTPShell|NTPSimulation)$//' "$f" > "$work/src/$module/$(basename "$f")"
-  done
-done
-fuzz_build config ConfigFuzz "$work"/src/*/*.swift "$here/Fuzz/ConfigFuzz.swift"
-
-# The grammar and other lazily built globals live until exit (see scripts/fuzz-grammar.sh).
-printf 'leak:swift::threading_impl::once_slow\n' > "$work/lsan.supp"
-export LSAN_OPTIONS="suppressions=$work/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-mkdir -p "$work/corpus"
+fuzz_build_with_runner config ConfigFuzz "$here/Fuzz/ConfigFuzz.swift"
 cp "$here/examples/ntp.conf" "$work/corpus/example"
 printf 'driftfile /var/lib/ntp/drift\nrestrict default kod nomodify notrap nopeer noquery\nrestrict -6 default kod nomodify notrap nopeer noquery\nrestrict 127.0.0.1\nrestrict -6 ::1\nserver 0.rhel.pool.ntp.org\nincludefile /etc/ntp/crypto/pw\nkeys /etc/ntp/keys\n' > "$work/corpus/seed003"
 printf 'restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap\nserver ntp.ntsc.ac.cn prefer\nserver 127.127.1.0\nfudge 127.127.1.0 stratum 10\n' > "$work/corpus/seed000"

@@ -95,7 +95,28 @@ public struct AssociationCounters: Sendable, Codable, Equatable {
     public var badAuthentication: UInt64 = 0
     /// Polls not sent because the configured key cannot sign (unknown, untrusted).
     public var unsigned: UInt64 = 0
+    /// Replies dropped by the restrict list (`ignore`; `notrust` without a valid MAC).
+    public var restricted: UInt64 = 0
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case sent, received, duplicate, bogusOrigin, unsynchronised, badHeader, kisses, badAuthentication, unsigned, restricted
+    }
+
+    // `restricted` came later (the control protocol is append-only): absent reads as 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sent = try c.decode(UInt64.self, forKey: .sent)
+        received = try c.decode(UInt64.self, forKey: .received)
+        duplicate = try c.decode(UInt64.self, forKey: .duplicate)
+        bogusOrigin = try c.decode(UInt64.self, forKey: .bogusOrigin)
+        unsynchronised = try c.decode(UInt64.self, forKey: .unsynchronised)
+        badHeader = try c.decode(UInt64.self, forKey: .badHeader)
+        kisses = try c.decode(UInt64.self, forKey: .kisses)
+        badAuthentication = try c.decode(UInt64.self, forKey: .badAuthentication)
+        unsigned = try c.decode(UInt64.self, forKey: .unsigned)
+        restricted = try c.decodeIfPresent(UInt64.self, forKey: .restricted) ?? 0
+    }
 }
 
 /// One association: a source polled by this engine (chrony's `ntp_core`). It builds requests,

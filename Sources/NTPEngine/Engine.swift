@@ -29,6 +29,9 @@ public final class Engine {
         }
     }
     public private(set) var associations: [AssociationID: Association] = [:]
+    /// Changes whenever the set of association addresses may have changed (one resolved, added
+    /// or removed): a host keeps `restrict source`'s addresses (``sourceAddresses``) by it.
+    public private(set) var addressGeneration: UInt64 = 0
     public private(set) var system: SystemVariables
     public private(set) var events: [EngineEvent] = []
     /// Recent clock updates and peer samples (for `plot` and the statistics files).
@@ -39,6 +42,9 @@ public final class Engine {
     private var pendingEvents: [EngineEvent] = []
     private var nextID: UInt16 = 1
     private var random: EngineRandom
+    /// A stream of its own for the random low bits of transmit timestamps (the poll jitter's
+    /// sequence does not depend on how many requests were sent).
+    private var transmitRandom: EngineRandom
     private var discipline: Discipline
     /// The selection's clock-hop threshold (``Selection/Result/clockHop``).
     private var clockHop = 0.0
@@ -59,6 +65,7 @@ public final class Engine {
         self.configuration = configuration
         self.clock = clock
         self.random = EngineRandom(seed: seed)
+        self.transmitRandom = EngineRandom(seed: seed ^ 0x5452_414e_534d_4954)
         let precision = clock.status().precision
         system = SystemVariables(precision: precision)
         discipline = Discipline(configuration: configuration)
@@ -100,6 +107,7 @@ public final class Engine {
             a.address = SocketAddress(ip: ip, port: config.port)
             a.state = .active
             a.nextPoll = clock.now().adding(seconds: random.uniform() * 0.5)
+            addressGeneration &+= 1
         }
         associations[id] = a
         return id
@@ -124,6 +132,7 @@ public final class Engine {
 
     /// Removes an association (and, for a pool, the servers it brought in).
     public func remove(_ id: AssociationID) {
+        addressGeneration &+= 1
         associations[id] = nil
         for (other, a) in associations where a.spawnedBy == id { associations[other] = nil }
         if system.systemPeer == id { system.systemPeer = nil }
@@ -221,6 +230,7 @@ public final class Engine {
         for (id, a) in associations {
             guard let pool = a.spawnedBy, a.state == .denied || (a.reach == 0 && a.unreach >= 8) else { continue }
             associations[id] = nil
+            addressGeneration &+= 1
             if var p = associations[pool] {
                 p.state = .resolving
                 p.nextPoll = now
@@ -252,7 +262,9 @@ public final class Engine {
         // Randomised within the last 1/16 of the interval so clients do not march in step.
         a.nextPoll = now.adding(seconds: interval * (1 - random.uniform() / 16))
         let t1 = clock.now()
-        let transmit = NTPTimestamp(t1)
+        // The bits below our precision carry no time: random ones make the origin timestamp a
+        // reply must echo hard to guess off-path (as ntpd and chrony do).
+        let transmit = Self.randomisedBelowPrecision(NTPTimestamp(t1), precision: system.precision, random: transmitRandom.next())
         var request = NTPHeader(
             leap: system.isSynchronized ? .noWarning : .unsynchronized, version: a.configuration.version,
             mode: .client, stratum: 0, poll: PollExponent(a.poll), precision: system.precision,
@@ -286,6 +298,15 @@ public final class Engine {
         return [.send(bytes, to: address)]
     }
 
+    /// `timestamp` with its fraction bits finer than `precision` (2^precision s) replaced by
+    /// bits of `random`.
+    static func randomisedBelowPrecision(_ timestamp: NTPTimestamp, precision: PollExponent, random: UInt64) -> NTPTimestamp {
+        let bits = max(0, min(32, 32 + Int(precision.log2Seconds)))
+        guard bits > 0 else { return timestamp }
+        let mask: UInt64 = (1 << UInt64(bits)) - 1
+        return NTPTimestamp(rawValue: timestamp.rawValue & ~mask | random & mask)
+    }
+
     // MARK: DNS
 
     /// The answer to a `.resolve` action. An empty list means the name did not resolve.
@@ -302,9 +323,13 @@ public final class Engine {
         if a.isPool {
             a.state = .active
             associations[id] = a
-            // Addresses already polled (by this pool or any other association) are not added twice.
+            // Addresses already polled (by this pool or any other association) are not added twice,
+            // and a pool stops at `tos maxclock` associations (pools themselves not counted), as
+            // ntpd's does: a name that resolves to hundreds of addresses brings in a handful.
             let existing = Set(associations.values.compactMap { $0.address?.ip })
-            for ip in addresses where !existing.contains(ip) {
+            var room = max(0, configuration.selection.maxClock - associations.values.filter { !$0.isPool }.count)
+            for ip in addresses where !existing.contains(ip) && room > 0 {
+                room -= 1
                 var config = a.configuration
                 config.kind = .server
                 config.host = ip.description
@@ -314,6 +339,7 @@ public final class Engine {
             return []
         }
         a.address = SocketAddress(ip: first, port: a.configuration.port)
+        addressGeneration &+= 1
         a.state = .active
         a.nextPoll = now
         record(.resolved(id, a.configuration.host, first.description), at: now)
@@ -323,11 +349,29 @@ public final class Engine {
 
     // MARK: Replies
 
+    /// The addresses of the associations `server`, `peer` and `pool` mobilized: what `restrict
+    /// source` applies to.
+    public var sourceAddresses: Set<IPAddress> {
+        Set(associations.values.compactMap { $0.isPool ? nil : $0.address?.ip.unmapped })
+    }
+
     /// A datagram arrived from `source` at local time `receiveTime` (kernel timestamp on the
-    /// served scale).
-    public func handleReply(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime) -> [EngineAction] {
+    /// served scale). `restrict`: the restrict list's flags for `source`, as ntpd applies them
+    /// to replies: `ignore` drops it; `notrust` drops it unless it carries a valid MAC under the
+    /// association's key (an unauthenticated server is not a time source).
+    ///
+    /// Order of the tests: the mode, then the origin timestamp (a reply to no request of ours,
+    /// e.g. forged off-path, is dropped before any MAC is looked at, so it can neither flip
+    /// `authenticated` nor raise events), then authentication.
+    public func handleReply(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime,
+                            restrict: RestrictFlags = []) -> [EngineAction] {
         guard let id = associations.first(where: { $0.value.address == source && !$0.value.isPool })?.key,
               var a = associations[id] else { return [] }
+        if restrict.contains(.ignore) {
+            a.counters.restricted += 1
+            associations[id] = a
+            return []
+        }
         let header: NTPHeader
         let layout: NTPPacketLayout
         do {
@@ -341,6 +385,16 @@ public final class Engine {
         let expectedMode = a.configuration.kind == .peer ? NTPMode.symmetricPassive : .server
         guard header.mode == expectedMode || (a.configuration.kind == .peer && header.mode == .symmetricActive) else {
             a.counters.badHeader += 1; associations[id] = a; return []
+        }
+        if let last = a.lastReplyTransmit, last == header.transmitTime {
+            a.counters.duplicate += 1
+            associations[id] = a
+            return []
+        }
+        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
+            a.counters.bogusOrigin += 1
+            associations[id] = a
+            return []
         }
         if let keyID = a.configuration.key {
             // RFC 5905 TEST5: with a key configured, only a reply carrying a valid MAC under it counts.
@@ -356,14 +410,9 @@ public final class Engine {
             if a.authenticationFailure != nil { record(.authenticated(id, name(a), keyID: keyID), at: receiveTime) }
             a.authenticationFailure = nil
             a.authenticated = true
-        }
-        if let last = a.lastReplyTransmit, last == header.transmitTime {
-            a.counters.duplicate += 1
-            associations[id] = a
-            return []
-        }
-        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
-            a.counters.bogusOrigin += 1
+        } else if restrict.contains(.notrust) {
+            // `notrust`: only authenticated packets from this address are trusted as time.
+            a.counters.restricted += 1
             associations[id] = a
             return []
         }

@@ -43,9 +43,17 @@ public struct RestrictEntry: Sendable, Codable, Equatable {
     public var hits: UInt64 = 0
 
     public init(network: IPAddress, prefixLength: Int, flags: RestrictFlags) {
-        self.network = network.masked(prefixLength: prefixLength).withoutScope
-        self.prefixLength = prefixLength
+        (self.network, self.prefixLength) = Self.key(network, prefixLength)
         self.flags = flags
+    }
+
+    /// The entry's address and prefix as the list keeps them: masked, without scope, and an
+    /// IPv4-mapped IPv6 prefix (`::ffff:10.0.0.0/104`) as the IPv4 one it covers (`10.0.0.0/8`),
+    /// since sources are matched unmapped.
+    public static func key(_ network: IPAddress, _ prefixLength: Int) -> (IPAddress, Int) {
+        let masked = network.masked(prefixLength: prefixLength).withoutScope
+        if masked.isIPv4Mapped, prefixLength >= 96 { return (masked.unmapped, prefixLength - 96) }
+        return (masked, prefixLength)
     }
 
     public var isDefault: Bool { prefixLength == 0 }
@@ -63,6 +71,15 @@ public struct RestrictEntry: Sendable, Codable, Equatable {
 public struct RestrictList: Sendable, Equatable {
     /// Most specific first.
     public private(set) var entries: [RestrictEntry] = []
+    /// `restrict source FLAGS`: the flags for the addresses of associations that `server`,
+    /// `peer` and `pool` mobilized (ntpd adds a host entry for each), unless an entry for
+    /// exactly that address exists. Nil: no `restrict source` line.
+    public var sourceFlags: RestrictFlags?
+    /// How often the source flags decided a packet.
+    public private(set) var sourceHits: UInt64 = 0
+    /// The addresses ``sourceFlags`` apply to, unmapped (``follow(_:)`` keeps them).
+    public private(set) var sources: Set<IPAddress> = []
+    private var sourcesGeneration: UInt64?
 
     public init() {}
 
@@ -79,8 +96,8 @@ public struct RestrictList: Sendable, Equatable {
     /// Removes the entry for `network/prefixLength`; false when there is none.
     @discardableResult
     public mutating func remove(network: IPAddress, prefixLength: Int) -> Bool {
-        let key = network.masked(prefixLength: prefixLength).withoutScope
-        guard let i = entries.firstIndex(where: { $0.network == key && $0.prefixLength == prefixLength }) else { return false }
+        let (key, length) = RestrictEntry.key(network, prefixLength)
+        guard let i = entries.firstIndex(where: { $0.network == key && $0.prefixLength == length }) else { return false }
         entries.remove(at: i)
         return true
     }
@@ -98,8 +115,25 @@ public struct RestrictList: Sendable, Equatable {
     /// The flags for a packet from `address`, counting the hit. Fast when the list is empty.
     @inline(__always)
     public mutating func check(_ address: IPAddress, port: UInt16) -> RestrictFlags {
+        if let sourceFlags, !sources.isEmpty, sources.contains(address.unmapped), !hasHostEntry(address) {
+            sourceHits &+= 1
+            return sourceFlags
+        }
         guard !entries.isEmpty, let i = match(address, port: port) else { return [] }
         entries[i].hits &+= 1
         return entries[i].flags
+    }
+
+    /// Whether an entry names exactly `address` (it then beats `restrict source`, as in ntpd).
+    private func hasHostEntry(_ address: IPAddress) -> Bool {
+        let ip = address.unmapped
+        return entries.contains { $0.prefixLength == ip.bitWidth && $0.network == ip.withoutScope }
+    }
+
+    /// Keeps ``sources`` to the engine's association addresses (cheap when they did not change).
+    public mutating func follow(_ engine: Engine) {
+        guard sourceFlags != nil, sourcesGeneration != engine.addressGeneration else { return }
+        sourcesGeneration = engine.addressGeneration
+        sources = engine.sourceAddresses
     }
 }

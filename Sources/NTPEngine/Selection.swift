@@ -62,9 +62,11 @@ public enum Selection {
         let network = all.filter { !$0.isLocalClock }
         let locals = all.filter(\.isLocalClock)
         var candidates = network.sorted { $0.rootDistance < $1.rootDistance }
-        if candidates.count > settings.maxClock {
-            for c in candidates[settings.maxClock...] { status[c.id] = .excess }
-            candidates = Array(candidates.prefix(settings.maxClock))
+        // Settings reach here validated (``Settings/validated()``); a bad one still never traps.
+        let maxClock = max(1, settings.maxClock)
+        if candidates.count > maxClock {
+            for c in candidates[maxClock...] { status[c.id] = .excess }
+            candidates = Array(candidates.prefix(maxClock))
         }
 
         var truechimers = intersection(candidates)

@@ -65,14 +65,28 @@ public final class UnixStream: @unchecked Sendable {
     }
 
     /// Exactly `count` bytes; nil when the peer closed before the first byte. Waits for the
-    /// first byte up to `firstByteTimeout` (nil: for ever), for the rest up to `timeout` s.
+    /// first byte up to `firstByteTimeout` (nil: for ever), for the rest up to `timeout` s in all
+    /// (not per read: a peer trickling a byte at a time is still cut off).
     public func read(exactly count: Int, firstByteTimeout: Double?, timeout: Double) throws(UnixStreamError) -> [UInt8]? {
+        var deadline: Double?
+        return try read(exactly: count, firstByteTimeout: firstByteTimeout, deadline: &deadline, timeout: timeout)
+    }
+
+    /// Like ``read(exactly:firstByteTimeout:timeout:)``, sharing one deadline across several
+    /// reads (a header and its payload): `deadline` (CLOCK_MONOTONIC seconds) is set to
+    /// `timeout` after the first byte if it is nil, and every later byte must arrive before it.
+    public func read(exactly count: Int, firstByteTimeout: Double?, deadline: inout Double?, timeout: Double) throws(UnixStreamError) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            let wait = got == 0 ? firstByteTimeout : timeout
+            let wait: Double?
+            if let deadline {
+                wait = max(0, deadline - Self.monotonicNow())
+            } else {
+                wait = firstByteTimeout
+            }
             var p = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = Glibc.poll(&p, 1, wait.map { Int32($0 * 1000) } ?? -1)
+            let ready = Glibc.poll(&p, 1, wait.map { Int32(min($0, 86_400) * 1000) } ?? -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw .system(SystemCallError("poll", errno: Errno(rawValue: errno)))
@@ -84,12 +98,20 @@ public final class UnixStream: @unchecked Sendable {
                 throw .system(SystemCallError("read", errno: Errno(rawValue: errno)))
             }
             if n == 0 {
-                if got == 0 { return nil }
+                if got == 0 && deadline == nil { return nil }
                 throw .closed(received: got, of: count)
             }
+            if deadline == nil { deadline = Self.monotonicNow() + timeout }
             got += n
         }
         return buffer
+    }
+
+    /// CLOCK_MONOTONIC, seconds.
+    static func monotonicNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// Writes all of `bytes` (no SIGPIPE: a closed peer is an error).
@@ -103,6 +125,13 @@ public final class UnixStream: @unchecked Sendable {
             }
             sent += n
         }
+    }
+
+    /// Sends that cannot complete within `seconds` (a peer that does not read) fail instead of
+    /// blocking for ever.
+    public func setSendTimeout(seconds: Double) {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Ends both directions now (a thread blocked reading it wakes up); the descriptor stays open.

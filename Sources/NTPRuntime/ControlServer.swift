@@ -10,9 +10,11 @@ extension UnixStream {
     /// (nil: for ever); once begun it must arrive within ``ControlProtocol/frameTimeout``.
     func readFrame(idle: Double?) throws(ControlProtocol.ProtocolError) -> [UInt8]? {
         let timeout = ControlProtocol.frameTimeout
+        // One deadline for the whole frame, header and payload, from its first byte.
+        var deadline: Double?
         let header: [UInt8]
         do {
-            guard let h = try read(exactly: 4, firstByteTimeout: idle, timeout: timeout) else { return nil }
+            guard let h = try read(exactly: 4, firstByteTimeout: idle, deadline: &deadline, timeout: timeout) else { return nil }
             header = h
         } catch {
             if case .timedOut(0, _) = error, let idle { throw .init("no frame within \(Int(idle)) s") }
@@ -20,8 +22,8 @@ extension UnixStream {
         }
         let length = try ControlProtocol.length(ofHeader: header).get()
         let payload: [UInt8]?
-        do { payload = try read(exactly: length, firstByteTimeout: timeout, timeout: timeout) } catch {
-            throw .init("truncated frame: \(length)-byte payload \(error)")
+        do { payload = try read(exactly: length, firstByteTimeout: timeout, deadline: &deadline, timeout: timeout) } catch {
+            throw .init("truncated frame: \(length)-byte payload \(error) (a frame must arrive within \(Int(timeout)) s)")
         }
         guard let payload else { throw .init("truncated frame: \(length)-byte payload closed after 0 of \(length) bytes") }
         return payload
@@ -37,19 +39,35 @@ extension UnixStream {
 /// holds up the event loop (calls reach the engine through ``LocalAdmin``, i.e. `onLoop`).
 /// Privilege is decided here from SO_PEERCRED: root, the engine's own user, or a member of
 /// the socket file's group may change things; anyone else who can connect only views.
-/// A client that breaks the protocol (garbage, an oversize or truncated frame) is
-/// disconnected with the reason logged; the others go on.
+/// A client that breaks the protocol (garbage, an oversize or truncated frame, a frame that
+/// takes over ``ControlProtocol/frameTimeout`` to arrive) is disconnected with the reason
+/// logged; the others go on.
+///
+/// Slots: at most ``maxClients`` connections, of which ``reservedForPrivileged`` only for
+/// privileged peers; an unprivileged uid holds at most ``maxPerUnprivilegedUID``, and an
+/// unprivileged connection that sends nothing for ``idleTimeout`` is closed. So viewers,
+/// however many, can never lock root out.
 public final class ControlServer: @unchecked Sendable {
     public let listener: UnixListener
     private let log: Log
     private let admin: any AdminAPI
     private let keeper: ConfigurationKeeper
     private let engineName: String
-    private let handlers: [String: ControlHandler]
     private let ownUID = geteuid()
-    private let state = Mutex<(clients: [Int32: UnixStream], threads: Int, stopping: Bool)>(([:], 0, false))
+    private struct Client { var stream: UnixStream; var uid: UInt32?; var privileged: Bool }
+    private let state = Mutex<(clients: [Int32: Client], threads: Int, stopping: Bool)>(([:], 0, false))
     /// Connections served at once; more are refused.
     public static let maxClients = 16
+    /// Of ``maxClients``, the slots only privileged peers may take.
+    public static let reservedForPrivileged = 4
+    /// Connections one unprivileged uid may hold at once.
+    public static let maxPerUnprivilegedUID = 4
+    /// An unprivileged connection idle this long (no request) is closed, seconds. (An attached
+    /// shell polls for events every 0.2 s; privileged peers are not timed out.)
+    public static let idleTimeout = 300.0
+    /// ``idleTimeout``, or for tests the seconds in `NTPSH_CONTROL_IDLE_TIMEOUT`.
+    let idleTimeout: Double = getenv("NTPSH_CONTROL_IDLE_TIMEOUT").flatMap { Double(String(cString: $0)) }
+        .flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? ControlServer.idleTimeout
     /// A client must say hello within this many seconds.
     static let helloTimeout = 10.0
 
@@ -60,7 +78,6 @@ public final class ControlServer: @unchecked Sendable {
         self.keeper = keeper
         self.engineName = engineName
         self.log = log
-        handlers = Dictionary(ControlCalls.all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Threads still running (the acceptor and one per client).
@@ -79,9 +96,24 @@ public final class ControlServer: @unchecked Sendable {
     /// Stops accepting, disconnects every client and removes the socket file; the threads end
     /// once their calls return (``activeThreads`` reaches 0).
     func shutdown() {
-        let clients = state.withLock { s in s.stopping = true; return Array(s.clients.values) }
+        let clients = state.withLock { s in s.stopping = true; return s.clients.values.map(\.stream) }
         listener.shutdown()
         for c in clients { c.shutdown() }
+    }
+
+    /// Why a new connection from a peer (`uid`, privileged or not) cannot have a slot, given
+    /// the connections held now; nil when it can.
+    static func refusal(uid: UInt32?, privileged: Bool, held: [(uid: UInt32?, privileged: Bool)]) -> String? {
+        if held.count >= maxClients { return "too many clients (at most \(maxClients))" }
+        if privileged { return nil }
+        let unprivileged = held.filter { !$0.privileged }.count
+        if unprivileged >= maxClients - reservedForPrivileged {
+            return "too many clients (\(reservedForPrivileged) of \(maxClients) slots are kept for privileged users)"
+        }
+        if held.filter({ !$0.privileged && $0.uid == uid }).count >= maxPerUnprivilegedUID {
+            return "too many connections from uid \(uid.map(String.init) ?? "unknown") (at most \(maxPerUnprivilegedUID))"
+        }
+        return nil
     }
 
     private func acceptLoop() {
@@ -93,20 +125,26 @@ public final class ControlServer: @unchecked Sendable {
                 log.warning("control socket \(listener.path): \(error)")
                 continue
             }
-            let admitted = state.withLock { s -> Bool in
-                guard !s.stopping, s.clients.count < Self.maxClients else { return false }
-                s.clients[stream.descriptor] = stream
+            let peer = stream.peerCredentials()
+            let privileged = peer.map(isPrivileged) ?? false
+            let refused = state.withLock { s -> String? in
+                if s.stopping { return "the engine is stopping" }
+                if let why = Self.refusal(uid: peer?.uid, privileged: privileged,
+                                          held: s.clients.values.map { ($0.uid, $0.privileged) }) { return why }
+                s.clients[stream.descriptor] = Client(stream: stream, uid: peer?.uid, privileged: privileged)
                 s.threads += 1
-                return true
+                return nil
             }
-            guard admitted else {
-                try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Refusal("too many clients (at most \(Self.maxClients))")))
+            if let refused {
+                // A refusal never blocks the acceptor on a peer that does not read.
+                stream.setSendTimeout(seconds: 1)
+                try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Refusal(refused)))
                 stream.close()
-                log.warning("control: refused a client: already \(Self.maxClients) connected")
+                log.warning("control: refused \(peer.map { "pid \($0.pid) uid \($0.uid)" } ?? "a client"): \(refused)")
                 continue
             }
             do {
-                try PlatformThread(name: "ntpsh-control-client") { [self] in serve(stream) }.detach()
+                try PlatformThread(name: "ntpsh-control-client") { [self] in serve(stream, peer: peer, privileged: privileged) }.detach()
             } catch {
                 state.withLock { s in s.clients[stream.descriptor] = nil; s.threads -= 1 }
                 stream.close()
@@ -115,48 +153,31 @@ public final class ControlServer: @unchecked Sendable {
         }
     }
 
-    private func serve(_ stream: UnixStream) {
-        let peer = stream.peerCredentials()
+    private func serve(_ stream: UnixStream, peer: PeerCredentials?, privileged: Bool) {
         let who = peer.map { "pid \($0.pid) uid \($0.uid)" } ?? "unknown peer"
         defer {
             state.withLock { s in s.clients[stream.descriptor] = nil; s.threads -= 1 }
             stream.close()
         }
-        let privileged = peer.map(isPrivileged) ?? false
+        // A client that stops reading its answers is given up on, not waited for.
+        stream.setSendTimeout(seconds: ControlProtocol.frameTimeout)
         do throws(ControlProtocol.ProtocolError) {
             guard let first = try stream.readFrame(idle: Self.helloTimeout) else { return }
             let hello: ControlProtocol.Hello
-            switch ControlProtocol.decode(ControlProtocol.Hello.self, from: first) {
-            case .success(let h): hello = h
-            case .failure(let e): throw ControlProtocol.ProtocolError("bad hello: \(e)")
+            switch ControlCalls.answer(hello: first, engine: engineName, privileged: privileged) {
+            case .success(let (welcome, h)):
+                try send(welcome, on: stream)
+                hello = h
+            case .failure(let error):
+                if let refusal = error.refusal { try? stream.writeFrame(ControlProtocol.encode(refusal)) }
+                throw error
             }
-            guard hello.protocol == ControlProtocol.name, hello.version >= 1 else {
-                try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Refusal(
-                    "this is \(ControlProtocol.name) version \(ControlProtocol.version); got '\(hello.protocol)' version \(hello.version)")))
-                throw ControlProtocol.ProtocolError("hello for '\(hello.protocol)' version \(hello.version)")
-            }
-            let welcome = ControlProtocol.Welcome(
-                version: min(hello.version, ControlProtocol.version), engine: engineName, privileged: privileged,
-                calls: ControlCalls.all.map(\.name))
-            try send(welcome, on: stream)
-            log.info("control: \(hello.client ?? "a client") attached (\(who), \(privileged ? "may change" : "views only"))")
+            // The client's free text, escaped by the log and cut short here.
+            let client = hello.client.map { $0.count > 64 ? String($0.prefix(64)) + "…" : $0 } ?? "a client"
+            log.info("control: \(client) attached (\(who), \(privileged ? "may change" : "views only"))")
             let session = ControlSession(admin: admin) { [keeper] line, origin in keeper.run(line, from: origin) }
-            while let payload = try stream.readFrame(idle: nil) {
-                let head: ControlProtocol.RequestHead
-                switch ControlProtocol.decode(ControlProtocol.RequestHead.self, from: payload) {
-                case .success(let h): head = h
-                case .failure(let e): throw ControlProtocol.ProtocolError("bad request: \(e)")
-                }
-                let response: [UInt8]
-                if let handler = handlers[head.call] {
-                    switch handler.handle(session, privileged, head.id, payload) {
-                    case .success(let r): response = r
-                    case .failure(let e): throw ControlProtocol.ProtocolError("bad '\(head.call)' request: \(e)")
-                    }
-                } else {
-                    response = ControlProtocol.encode(ControlProtocol.Response<Nothing>(
-                        id: head.id, error: "this engine (protocol version \(ControlProtocol.version)) has no call '\(head.call)'"))
-                }
+            while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
+                let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()
                 do { try stream.writeFrame(response) } catch { return }
             }
             log.info("control: client \(who) detached")

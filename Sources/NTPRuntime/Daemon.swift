@@ -18,8 +18,9 @@ public struct DaemonSettings: Sendable {
     public var engine = EngineConfiguration()
     /// ntpd's drift file: one number, the frequency in ppm; read at start, written hourly and on exit.
     public var driftFile: String?
-    /// Seed for the engine's randomness (poll jitter).
-    public var seed: UInt64 = 0
+    /// The engine's randomness (poll jitter, the random low bits of transmit timestamps):
+    /// from the system's generator, so an off-path attacker cannot predict it.
+    public var seed: UInt64 = .random(in: 0...UInt64.max)
     /// Everything on the calling thread (``Daemon/runUntilSignalled()``): signals caught by a
     /// handler the loop reads instead of a signal thread, no wake pipe in the poll set, names
     /// resolved and `:config` run on the loop (no DNS or `:config` thread), no control socket.
@@ -108,7 +109,15 @@ public final class Daemon {
     /// The server sockets changed: the event loop rebuilds its poll set.
     private var socketsChanged = false
     private var droppedByInterface: UInt64 = 0
-    private var clientSockets: [UDPSocket] = []
+    /// Requests to upstream servers leave from a socket of their association's own (keyed by
+    /// the server's address), on a fresh ephemeral port for every request (RFC 9109): an
+    /// off-path attacker must guess the port as well as the origin timestamp. A reply counts
+    /// only from that address on that socket.
+    private var clientSockets: [SocketAddress: UDPSocket] = [:]
+    /// Replaced client sockets, closed at the top of the next loop iteration (the current one
+    /// may still be polling them).
+    private var retiredClientSockets: [UDPSocket] = []
+    private var clientSocketsGeneration: UInt64?
     private var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
     private let wake: (read: Int32, write: Int32)
@@ -171,11 +180,6 @@ public final class Daemon {
                 }
             }
         }
-        // Requests to upstream servers leave from ephemeral ports (as chrony does), so replies
-        // never mix with the clients' requests on the server port.
-        for any in [IPAddress.anyIPv4, IPAddress.anyIPv6] {
-            if let s = try? UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) { clientSockets.append(s) }
-        }
         for a in settings.associations { engine.add(a) }
         engine.keys = keys
         responder.keys = keys
@@ -183,7 +187,7 @@ public final class Daemon {
     }
 
     deinit {
-        for s in serverSockets + clientSockets { s.close() }
+        for s in serverSockets + Array(clientSockets.values) + retiredClientSockets { s.close() }
         close(wake.read); close(wake.write)
     }
 
@@ -473,10 +477,13 @@ public final class Daemon {
         var nextDrift = OSClock.monotonicNanoseconds() + Self.driftInterval * 1_000_000_000
         perform(engine.handleTimer())
         var served: [(socket: UDPSocket, dropAll: Bool)] = []
+        var clients: [(key: SocketAddress, value: UDPSocket)] = []
         while !stopping {
+            retireClientSockets()
             if socketsChanged {
                 served = Array(zip(serverSockets, serverDrops))
-                sockets = serverSockets + clientSockets
+                clients = Array(clientSockets)
+                sockets = serverSockets + clients.map(\.value)
                 pollfds = sockets.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
                 // Single-threaded, nothing writes the pipe (and clknetsim's poll would find it
                 // always readable): a negative descriptor is skipped by poll.
@@ -493,11 +500,12 @@ public final class Daemon {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
+            responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
                 serve(s.socket, dropAll: s.dropAll)
             }
-            for (j, s) in sockets[served.count...].enumerated() where pollfds[served.count + j].revents != 0 {
-                receiveReplies(s)
+            for (j, c) in clients.enumerated() where pollfds[served.count + j].revents != 0 {
+                receiveReplies(c.value, from: c.key)
             }
             if pollfds[sockets.count].revents != 0 { drainWake() }
             if settings.singleThreaded { takeCaughtSignal() }
@@ -528,10 +536,7 @@ public final class Daemon {
         for action in actions {
             switch action {
             case .send(let bytes, let destination):
-                guard let socket = clientSockets.first(where: { $0.localAddress.ip.isIPv4 == destination.ip.isIPv4 }) else {
-                    log.warning("no socket for \(destination)")
-                    continue
-                }
+                guard let socket = clientSocket(for: destination) else { continue }
                 do { _ = try socket.send(bytes, to: destination) } catch { log.warning("send to \(destination): \(error)") }
             case .resolve(let id, let host):
                 startResolving(id, host)
@@ -582,7 +587,38 @@ public final class Daemon {
         }
     }
 
-    private func receiveReplies(_ socket: UDPSocket) {
+    /// Closes the client sockets replaced since the last iteration and those of servers no
+    /// longer polled (loop thread, between polls).
+    private func retireClientSockets() {
+        if clientSocketsGeneration != engine.addressGeneration {
+            clientSocketsGeneration = engine.addressGeneration
+            let polled = Set(engine.associations.values.compactMap(\.address))
+            for (destination, socket) in clientSockets where !polled.contains(destination) {
+                clientSockets[destination] = nil
+                retiredClientSockets.append(socket)
+            }
+        }
+        guard !retiredClientSockets.isEmpty else { return }
+        for s in retiredClientSockets { s.close() }
+        retiredClientSockets = []
+        socketsChanged = true
+    }
+
+    /// A socket on a fresh ephemeral port for the next request to `destination`; the one it
+    /// replaces is retired.
+    private func clientSocket(for destination: SocketAddress) -> UDPSocket? {
+        let any = destination.ip.isIPv4 ? IPAddress.anyIPv4 : IPAddress.anyIPv6
+        let socket: UDPSocket
+        do { socket = try UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) } catch {
+            log.warning("no socket for \(destination): \(error)")
+            return nil
+        }
+        if let old = clientSockets.updateValue(socket, forKey: destination) { retiredClientSockets.append(old) }
+        socketsChanged = true
+        return socket
+    }
+
+    private func receiveReplies(_ socket: UDPSocket, from server: SocketAddress) {
         for _ in 0..<64 {
             let datagram: ReceivedDatagram?
             do {
@@ -592,9 +628,10 @@ public final class Daemon {
                 return
             }
             guard let d = datagram else { return }
-            if d.truncated { continue }
+            if d.truncated || d.source != server { continue }
             let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
-            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4))
+            let restrict = responder.restrictions.check(d.source.ip, port: d.source.port)
+            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict))
         }
     }
 

@@ -35,6 +35,10 @@ public final class LocalAdmin: AdminAPI {
         daemon.onLoop { $0.restrictions.remove(network: network, prefixLength: prefixLength) }
     }
     public func restrictions() -> [RestrictEntry] { daemon.onLoop { $0.restrictions.entries } }
+    public func setSourceRestriction(_ flags: RestrictFlags?) -> String? {
+        daemon.onLoop { $0.restrictions.sourceFlags = flags }
+        return nil
+    }
     public func setKeys(_ keys: [SymmetricKey], file: String?) { daemon.onLoop { $0.keys.replaceKeys(keys, file: file) } }
     public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
         daemon.onLoop { d in

@@ -31,6 +31,9 @@ public protocol AdminAPI: AnyObject {
     func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool
     /// The restrict list, most specific first, with hit counts.
     func restrictions() -> [RestrictEntry]
+    /// `restrict source FLAGS` (nil: `no restrict source`): the flags for the addresses of the
+    /// associations `server`, `peer` and `pool` mobilize; returns a note to show, if any.
+    func setSourceRestriction(_ flags: RestrictFlags?) -> String?
     /// `mru`, `discard`, `enable`/`disable monitor`: the MRU list's bounds and the rate limit.
     func monitorSettings() -> MonitorSettings
     func setMonitorSettings(_ settings: MonitorSettings)
@@ -77,6 +80,11 @@ extension AdminAPI {
     public func mruEntries() -> [MRUEntry] { mruEntries(newest: .max) }
     /// An engine that keeps no history (a remote one that cannot send it) has none to plot.
     public func sampleHistory() -> SampleHistory { SampleHistory() }
+    /// A remote engine applies configuration lines in its own runner (the `configure` call);
+    /// an AdminAPI without the call says so.
+    public func setSourceRestriction(_ flags: RestrictFlags?) -> String? {
+        flags == nil ? nil : "note: this engine does not apply 'restrict source'"
+    }
     public func setStatistics(_ settings: StatisticsSettings) -> String? {
         settings.isActive ? "note: this engine writes no statistics files" : nil
     }

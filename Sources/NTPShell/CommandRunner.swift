@@ -35,7 +35,9 @@ public final class CommandRunner {
     /// entry read from one was edited or removed.
     var includedFiles: [(path: String, text: String)] = []
     /// How `write` replaces a file (atomically, keeping FILE.bak); supplied by the runtime.
-    public var writeFile: ((_ path: String, _ text: String) throws -> Void)?
+    public var writeFile: ((_ path: String, _ text: String, _ followSymlink: Bool) throws -> Void)?
+    /// The flags of the last `restrict source` line (for `unrestrict source FLAGS`).
+    private var sourceFlags: RestrictFlags?
     /// Where `includefile` paths resolve from and how files are read (the runtime supplies it).
     public var readFile: ((String) -> String?)?
     /// Lists a directory for file-name completion (entries, directories ending in `/`).
@@ -319,15 +321,15 @@ public final class CommandRunner {
             running.set(id: "tos", key: a.keys.joined(separator: " "), line: canonical(line), origin: currentOrigin)
             return Output()
 
-        // Accepted and kept in the running configuration; their semantics come with the
-        // configuration issue (restrict rules, keys, statistics files, interfaces).
         case "restrict":
-            if a.flag("source") {
-                running.set(id: "restrict", key: restrictKey(a), line: canonical(line), origin: currentOrigin)
-                return Output()
-            }
             var flags = RestrictFlags()
             for name in a.strings("flags") { if let f = RestrictFlags(name: name) { flags.insert(f) } }
+            if a.flag("source") {
+                sourceFlags = flags
+                let note = admin.setSourceRestriction(flags)
+                running.set(id: "restrict", key: restrictKey(a), line: canonical(line), origin: currentOrigin)
+                return Output(text: note.map { $0 + "\n" } ?? "")
+            }
             let targets: [(IPAddress, Int)]
             switch restrictTargets(a) {
             case .success(let t): targets = t
@@ -349,7 +351,10 @@ public final class CommandRunner {
                 return removed ? Output() : .failure("no restrict entry for \(restrictKey(a))")
             }
             let removed = running.remove(id: "restrict", key: restrictKey(a))
-            return removed > 0 ? Output() : .failure("no restrict entry for \(restrictKey(a))")
+            guard removed > 0 else { return .failure("no restrict entry for \(restrictKey(a))") }
+            sourceFlags = nil
+            _ = admin.setSourceRestriction(nil)
+            return Output()
         case "statsdir", "statistics", "filegen":
             return statisticsCommand(p, line: line)
         case "discard", "mru":
@@ -486,7 +491,7 @@ public final class CommandRunner {
         case "show-running-config":
             return Output(text: running.text)
         case "write":
-            return write(file: a.string("file"), force: a.flag("force"))
+            return write(file: a.string("file"), force: a.flag("force"), follow: a.flag("follow"))
         case "watch":
             // At the prompt the shell refreshes the view; in a batch it is shown once.
             return runCommand(a.string("view") ?? "", from: .prompt)
@@ -641,12 +646,20 @@ public final class CommandRunner {
         }
         var off = RestrictFlags()
         for name in names { if let f = RestrictFlags(name: name) { off.insert(f) } }
+        if a.flag("source") {
+            guard var flags = sourceFlags else { return .failure("no restrict entry for source") }
+            flags.subtract(off)
+            sourceFlags = flags
+            _ = admin.setSourceRestriction(flags)
+            running.set(id: "restrict", key: "source", line: "restrict source" + (flags.isEmpty ? "" : " " + flags.text), origin: currentOrigin)
+            return Output()
+        }
         guard case .success(let targets) = restrictTargets(a) else { return .failure("bad restrict target") }
         let entries = admin.restrictions()
         var changed = false
         var remaining = RestrictFlags()
         for (network, length) in targets {
-            let key = network.masked(prefixLength: length).withoutScope
+            let (key, length) = RestrictEntry.key(network, length)
             guard var e = entries.first(where: { $0.network == key && $0.prefixLength == length }) else { continue }
             e.flags.subtract(off)
             remaining = e.flags
@@ -690,8 +703,9 @@ public final class CommandRunner {
 
     /// `write [FILE] [force]`: the running configuration merged into the file it came from
     /// (or FILE), atomically, the old file kept as FILE.bak; refused when the file changed on
-    /// disk since it was read, unless `force`.
-    private func write(file: String?, force: Bool) -> Output {
+    /// disk since it was read, unless `force`. A file that is a symbolic link is refused unless
+    /// `follow` (then the file it points to is replaced).
+    private func write(file: String?, force: Bool, follow: Bool) -> Output {
         guard let writeFile else { return .failure("write is not available here") }
         let target = file ?? configFile?.path
         guard let target else { return .failure("write: no configuration file was read; name one (write FILE)") }
@@ -717,11 +731,11 @@ public final class CommandRunner {
                 included.append((i, f.path, merged))
             }
         }
-        do { try writeFile(target, text) } catch { return .failure("write \(target): \(error)") }
+        do { try writeFile(target, text, follow) } catch { return .failure("write \(target): \(error)") }
         if target == configFile?.path { configFile = (target, text) }
         var report = "wrote \(target)\n"
         for f in included {
-            do { try writeFile(f.path, f.text) } catch { return .failure("write \(f.path): \(error)") }
+            do { try writeFile(f.path, f.text, follow) } catch { return .failure("write \(f.path): \(error)") }
             includedFiles[f.index].text = f.text
             report += "wrote \(f.path)\n"
         }

@@ -80,7 +80,9 @@ public enum ControlProtocol {
     /// Why a frame is not acceptable (the connection is then closed).
     public struct ProtocolError: Error, Sendable, CustomStringConvertible {
         public var description: String
-        public init(_ description: String) { self.description = description }
+        /// What to tell the client before closing, if anything.
+        public var refusal: Refusal?
+        public init(_ description: String, refusal: Refusal? = nil) { self.description = description; self.refusal = refusal }
     }
 
     /// The 4-byte header followed by `payload`.
@@ -279,44 +281,51 @@ public enum ControlCalls {
     public static let historyPeers = 1024
 
     // Configuration
-    public static let addAssociation = ControlCall<AssociationConfiguration, AssociationID>("addAssociation", .change) { s, a in
-        s.admin.addAssociation(a)
+    // Every change validates its arguments before the engine sees them (``valid(_:)``): a
+    // client is not trusted to keep the grammar's ranges.
+    public static let addAssociation = ControlCall<AssociationConfiguration, AssociationID>("addAssociation", .change) { s, a throws(AdminError) in
+        s.admin.addAssociation(try valid { () throws(InvalidSetting) in try a.validated() })
     }
-    public static let removeAssociations = ControlCall<String, Int>("removeAssociations", .change) { s, a in s.admin.removeAssociations(host: a) }
-    public static let setLocalClockStratum = ControlCall<UInt8, Nothing>("setLocalClockStratum", .change) { s, a in
+    public static let removeAssociations = ControlCall<String, Int>("removeAssociations", .change) { s, a throws(AdminError) in
+        try valid { () throws(InvalidSetting) in try AssociationConfiguration.validateHost(a) }
+        return s.admin.removeAssociations(host: a)
+    }
+    public static let setLocalClockStratum = ControlCall<UInt8, Nothing>("setLocalClockStratum", .change) { s, a throws(AdminError) in
+        try valid { () throws(InvalidSetting) in try SettingRanges.check(Int(a), in: SettingRanges.stratum, "stratum") }
         s.admin.setLocalClockStratum(a); return Nothing()
     }
-    public static let setEngineConfiguration = ControlCall<EngineConfiguration, Nothing>("setEngineConfiguration", .change) { s, a in
-        s.admin.setEngineConfiguration(a); return Nothing()
+    public static let setEngineConfiguration = ControlCall<EngineConfiguration, Nothing>("setEngineConfiguration", .change) { s, a throws(AdminError) in
+        s.admin.setEngineConfiguration(try valid { () throws(InvalidSetting) in try a.validated() }); return Nothing()
     }
-    public static let setRestriction = ControlCall<RestrictEntry, Nothing>("setRestriction", .change) { s, a in
-        s.admin.setRestriction(a); return Nothing()
+    public static let setRestriction = ControlCall<RestrictEntry, Nothing>("setRestriction", .change) { s, a throws(AdminError) in
+        s.admin.setRestriction(try valid { () throws(InvalidSetting) in try a.validated() }); return Nothing()
     }
-    public static let removeRestriction = ControlCall<RestrictTarget, Bool>("removeRestriction", .change) { s, a in
-        s.admin.removeRestriction(network: a.network, prefixLength: a.prefixLength)
+    public static let removeRestriction = ControlCall<RestrictTarget, Bool>("removeRestriction", .change) { s, a throws(AdminError) in
+        try valid { () throws(InvalidSetting) in try SettingRanges.check(a.prefixLength, in: 0...a.network.bitWidth, "prefix length") }
+        return s.admin.removeRestriction(network: a.network, prefixLength: a.prefixLength)
     }
-    public static let setKeys = ControlCall<KeysFile, Nothing>("setKeys", .change) { s, a in
-        s.admin.setKeys(a.keys, file: a.file); return Nothing()
+    public static let setKeys = ControlCall<KeysFile, Nothing>("setKeys", .change) { s, a throws(AdminError) in
+        let keys = try valid { () throws(InvalidSetting) in
+            try SettingRanges.check(a.keys.count, in: 0...SettingRanges.keys, "key count")
+            return try a.keys.map { k throws(InvalidSetting) in try k.validated() }
+        }
+        s.admin.setKeys(keys, file: a.file); return Nothing()
     }
-    public static let setTrusted = ControlCall<Trust, Nothing>("setTrusted", .change) { s, a in
+    public static let setTrusted = ControlCall<Trust, Nothing>("setTrusted", .change) { s, a throws(AdminError) in
+        try valid { () throws(InvalidSetting) in
+            try SettingRanges.check(a.keyIDs.count, in: 0...SettingRanges.keys, "key count")
+            for id in a.keyIDs { try SettingRanges.check(Int(id), in: SettingRanges.keyID, "key id") }
+        }
         s.admin.setTrusted(a.keyIDs, a.trusted); return Nothing()
     }
-    public static let setControlKey = ControlCall<UInt32?, Nothing>("setControlKey", .change) { s, a in
+    public static let setControlKey = ControlCall<UInt32?, Nothing>("setControlKey", .change) { s, a throws(AdminError) in
+        if let a { try valid { () throws(InvalidSetting) in try SettingRanges.check(Int(a), in: SettingRanges.keyID, "key id") } }
         s.admin.setControlKey(a); return Nothing()
     }
     public static let keyStore = ControlCall<Nothing, KeySummary>("keyStore", .view) { s, _ in KeySummary(s.admin.keyStore()) }
     public static let monitorSettings = ControlCall<Nothing, MonitorSettings>("monitorSettings", .view) { s, _ in s.admin.monitorSettings() }
     public static let setMonitorSettings = ControlCall<MonitorSettings, Nothing>("setMonitorSettings", .change) { s, a throws(AdminError) in
-        // The grammar's ranges (`mru`, `discard`): a client is not trusted to keep them.
-        let ranges: [(Int, ClosedRange<Int>, String)] = [
-            (a.maxDepth, 1...100_000_000, "maxdepth"), (a.minDepth, 0...100_000_000, "mindepth"),
-            (a.maxAge, 1...100_000_000, "maxage"), (a.minAge, 0...100_000_000, "minage"),
-            (a.average, 0...16, "average"), (a.minimum, 0...65_536, "minimum"), (a.monitor, 0...100_000, "monitor"),
-        ]
-        for (value, range, name) in ranges where !range.contains(value) {
-            throw AdminError("\(name) \(value) is out of range (\(range.lowerBound)-\(range.upperBound))")
-        }
-        s.admin.setMonitorSettings(a); return Nothing()
+        s.admin.setMonitorSettings(try valid { () throws(InvalidSetting) in try a.validated() }); return Nothing()
     }
     /// The newest ``mruLimit`` entries of the MRU list, oldest first (a frame stays well under
     /// ``ControlProtocol/maxFrame``; ntpq's mrulist pages through all of it over mode 6).
@@ -326,7 +335,11 @@ public enum ControlCalls {
     public static let mruLimit = 2048
     public static let monitorReport = ControlCall<Nothing, MonitorReport>("monitorReport", .view) { s, _ in s.admin.monitorReport() }
     public static let setInterfaceRules = ControlCall<[InterfaceRule], String>("setInterfaceRules", .change) { s, a throws(AdminError) in
-        try s.admin.setInterfaceRules(a)
+        let rules = try valid { () throws(InvalidSetting) in
+            try SettingRanges.check(a.count, in: 0...4096, "rule count")
+            return try a.map { r throws(InvalidSetting) in try r.validated() }
+        }
+        return try s.admin.setInterfaceRules(rules)
     }
     public static let setDriftFile = ControlCall<String?, String?>("setDriftFile", .change) { s, a in s.admin.setDriftFile(a) }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
@@ -346,6 +359,52 @@ public enum ControlCalls {
     public static let slew = ControlCall<Double1, Double>("slew", .change) { s, a throws(AdminError) in
         try s.admin.slew(by: a.checked(-1e9...1e9, "an offset"))
     }
+
+    /// `body`'s value, or its ``InvalidSetting`` as the call's error.
+    static func valid<T>(_ body: () throws(InvalidSetting) -> T) throws(AdminError) -> T {
+        do { return try body() } catch { throw AdminError(error.description) }
+    }
+
+    /// The engine's answer to a client's first frame: the welcome, or the refusal to send
+    /// before closing (in the error), and why. The hello's free text is the caller's to sanitise.
+    public static func answer(hello payload: [UInt8], engine: String, privileged: Bool)
+        -> Result<(ControlProtocol.Welcome, ControlProtocol.Hello), ControlProtocol.ProtocolError> {
+        let hello: ControlProtocol.Hello
+        switch ControlProtocol.decode(ControlProtocol.Hello.self, from: payload) {
+        case .success(let h): hello = h
+        case .failure(let e): return .failure(ControlProtocol.ProtocolError("bad hello: \(e)"))
+        }
+        guard hello.protocol == ControlProtocol.name, hello.version >= 1 else {
+            let refusal = ControlProtocol.Refusal(
+                "this is \(ControlProtocol.name) version \(ControlProtocol.version); got '\(hello.protocol)' version \(hello.version)")
+            return .failure(ControlProtocol.ProtocolError("hello for '\(hello.protocol)' version \(hello.version)", refusal: refusal))
+        }
+        let welcome = ControlProtocol.Welcome(version: min(hello.version, ControlProtocol.version), engine: engine,
+                                              privileged: privileged, calls: all.map(\.name))
+        return .success((welcome, hello))
+    }
+
+    /// The engine's answer to one request frame after the hello: the response frame's payload,
+    /// or a protocol error (the connection is then closed). An unknown call is an error
+    /// response, not a protocol error (a newer client may ask an older engine).
+    public static func answer(request payload: [UInt8], session: ControlSession, privileged: Bool)
+        -> Result<[UInt8], ControlProtocol.ProtocolError> {
+        let head: ControlProtocol.RequestHead
+        switch ControlProtocol.decode(ControlProtocol.RequestHead.self, from: payload) {
+        case .success(let h): head = h
+        case .failure(let e): return .failure(ControlProtocol.ProtocolError("bad request: \(e)"))
+        }
+        guard let handler = byName[head.call] else {
+            return .success(ControlProtocol.encode(ControlProtocol.Response<Nothing>(
+                id: head.id, error: "this engine (protocol version \(ControlProtocol.version)) has no call '\(head.call)'")))
+        }
+        return handler.handle(session, privileged, head.id, payload).mapError { e in
+            ControlProtocol.ProtocolError("bad '\(head.call)' request: \(e)")
+        }
+    }
+
+    /// ``all`` by name.
+    public static let byName: [String: ControlHandler] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
     /// Every call the engine serves, by name.
     public static let all: [ControlHandler] = [

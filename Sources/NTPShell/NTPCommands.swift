@@ -1,4 +1,5 @@
 public import CommandGrammar
+import NTPEngine
 
 /// The NTP shell's commands, declared once. Every ntp.conf directive is a command here (with
 /// `no …` to undo it); the config file, typed lines, batch files, Tab, `?`, `help`, the man
@@ -31,7 +32,7 @@ public enum NTPCommands {
         Command("fudge", help: "Set the local clock driver's stratum or refid") {
             Argument(.address, name: "ADDRESS", help: "The reference clock address (127.127.1.0)", key: "address")
             Options {
-                Option("stratum", .integer(0...15), name: "N", help: "Stratum the local clock claims")
+                Option("stratum", .integer(SettingRanges.stratum), name: "N", help: "Stratum the local clock claims")
                 Option("refid", .word, name: "ID", help: "Reference ID, up to four characters")
                 Option("time1", .offset(-1000...1000), name: "SECONDS", help: "Offset added to the clock's time")
                 Option("time2", .offset(-1000...1000), name: "SECONDS", help: "Driver-specific second offset")
@@ -60,10 +61,10 @@ public enum NTPCommands {
         }
         Command("tos", help: "Selection and orphan settings") {
             Options {
-                Option("minsane", .integer(1...16), name: "N", help: "Survivors needed to synchronise (1)")
-                Option("minclock", .integer(1...16), name: "N", help: "Survivors the cluster algorithm keeps (3)")
-                Option("maxclock", .integer(1...32), name: "N", help: "Candidates considered (10)")
-                Option("orphan", .integer(1...16), name: "STRATUM", help: "Stratum of orphan mode, when nothing better is reachable")
+                Option("minsane", .integer(SettingRanges.minSane), name: "N", help: "Survivors needed to synchronise (1)")
+                Option("minclock", .integer(SettingRanges.minClock), name: "N", help: "Survivors the cluster algorithm keeps (3)")
+                Option("maxclock", .integer(SettingRanges.maxClock), name: "N", help: "Candidates considered (10)")
+                Option("orphan", .integer(SettingRanges.orphanStratum), name: "STRATUM", help: "Stratum of orphan mode, when nothing better is reachable")
                 Option("orphanwait", .duration(0...1e6), name: "SECONDS", help: "Wait before entering orphan mode (300 s)")
                 Option("mindist", .offset(0...10), name: "SECONDS", help: "Minimum distance of a correctness interval")
                 Option("maxdist", .offset(0...100), name: "SECONDS", help: "Root distance beyond which a source is not selectable (1.5 s)")
@@ -71,7 +72,7 @@ public enum NTPCommands {
         }
 
         // MARK: Access control (semantics: the configuration issue)
-        Command("restrict", help: "Set access restrictions for clients matching an address") {
+        Command("restrict", help: "Set access restrictions for packets from an address: clients' requests and servers' replies") {
             restrictTarget(completion: nil)
             ZeroOrMore { restrictFlag() }
         }
@@ -263,6 +264,7 @@ public enum NTPCommands {
 
         Command("write", help: "Save the running configuration to its file (or FILE), keeping comments; the old file stays as FILE.bak") {
             Optionally { Flag("force", help: "Write even if the file changed on disk since it was read") }
+            Optionally { Flag("follow", help: "If the file is a symbolic link, replace the file it points to (refused otherwise)") }
             Optionally { Argument(.path, name: "FILE", help: "Where to write (default: the configuration file read at start)", key: "file", completion: "path") }
         }
 
@@ -394,11 +396,11 @@ public enum NTPCommands {
             Flag("prefer", help: "Prefer this source when it survives selection")
             Flag("noselect", help: "Poll and show, but never select")
             Flag("true", help: "Always a truechimer (accepted; treated as prefer)")
-            Option("minpoll", .integer(3...17), name: "EXPONENT", help: "Minimum poll interval, log2 s (6 = 64 s)")
-            Option("maxpoll", .integer(3...17), name: "EXPONENT", help: "Maximum poll interval, log2 s (10 = 1024 s)")
-            Option("version", .integer(1...4), name: "N", help: "NTP version to send (4)")
+            Option("minpoll", .integer(SettingRanges.poll), name: "EXPONENT", help: "Minimum poll interval, log2 s (6 = 64 s)")
+            Option("maxpoll", .integer(SettingRanges.poll), name: "EXPONENT", help: "Maximum poll interval, log2 s (10 = 1024 s)")
+            Option("version", .integer(SettingRanges.version), name: "N", help: "NTP version to send (4)")
             Option("port", .integer(1...65535), name: "PORT", help: "Server UDP port (123)")
-            Option("key", .integer(1...65535), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
+            Option("key", .integer(SettingRanges.keyID), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
         }.syntax
     }
@@ -410,7 +412,7 @@ public enum NTPCommands {
             Optionally { OneOf { Keyword("-4", help: "IPv4 only (with default)", key: "family"); Keyword("-6", help: "IPv6 only (with default)", key: "family") } }
             OneOf {
                 Keyword("default", help: "Every address not matched by another entry", key: "default")
-                Keyword("source", help: "Associations' own servers", key: "source")
+                Keyword("source", help: "The addresses server, peer and pool mobilize (an entry for exactly that address still decides)", key: "source")
                 Argument(.prefix, name: "PREFIX", help: "Address with prefix length (192.168.0.0/24)", key: "prefix", completion: completion)
                 Seq {
                     Argument(.address, name: "ADDRESS", help: "Address", key: "address", completion: completion)

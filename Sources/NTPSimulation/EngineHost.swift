@@ -83,8 +83,10 @@ public final class EngineHost: SimulatedHost {
         network: SimulatedNetwork
     ) {
         guard bytes.count >= NTPHeader.size else { return }
+        responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
         if bytes[0] & 7 == NTPMode.server.rawValue || bytes[0] & 7 == NTPMode.symmetricPassive.rawValue {
-            perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime), network: network)
+            let restrict = responder.restrictions.check(source.ip, port: source.port)
+            perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime, restrict: restrict), network: network)
             return
         }
         // A request from a simulated client: answer as the daemon would.

@@ -113,6 +113,10 @@ public final class SimulationAdmin: AdminAPI {
         host.restrictions.remove(network: network, prefixLength: prefixLength)
     }
     public func restrictions() -> [RestrictEntry] { host.restrictions.entries }
+    public func setSourceRestriction(_ flags: RestrictFlags?) -> String? {
+        host.restrictions.sourceFlags = flags
+        return nil
+    }
     public func monitorSettings() -> MonitorSettings { host.monitor.settings }
     public func setMonitorSettings(_ settings: MonitorSettings) { host.monitor.apply(settings) }
     public func mruEntries(newest limit: Int) -> [MRUEntry] { host.monitor.entries(newest: limit) }

@@ -161,7 +161,7 @@ struct NTPSH: ParsableCommand {
         runner.unicodeCharts = isatty(1) != 0
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
-        runner.writeFile = { path, text in try AtomicFile.write(text, to: path, keepBackup: true) }
+        runner.writeFile = { path, text, follow in try AtomicFile.write(text, to: path, keepBackup: true, followSymlink: follow) }
         if let config { try loadConfiguration(config, into: runner) }
         // ntpq's `:config` (authenticated with the controlkey) runs through the same grammar:
         // with --daemon through the runner that read the configuration, so its running

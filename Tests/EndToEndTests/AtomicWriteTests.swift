@@ -60,4 +60,45 @@ struct AtomicWriteTests {
             #expect(check.status == 0, "\(point): \(check.stderr)")
         }
     }
+
+    @Test("a temporary name planted as a link to a victim is never written through; the file keeps its mode")
+    func plantedTemporary() throws {
+        let original = "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"
+        let conf = try writeTemp(original)
+        chmod(conf, 0o600)
+        let victim = try writeTemp("victim's own text\n", suffix: ".victim")
+        defer { unlink(victim) }
+        let shell = try Background(ntpshBinary(), ["--clock", "observe", "--port", "0", "-c", conf, "-f", "-"], input: true)
+        defer { shell.closeInput(); shell.stop() }
+        // The name the old writer used: PATH.tmp.PID.
+        let planted = conf + ".tmp.\(shell.process.processIdentifier)"
+        #expect(symlink(victim, planted) == 0)
+        defer { unlink(planted) }
+        try shell.step("fudge 127.127.1.0 stratum 9\nwrite", "written")
+        #expect(shell.stdout.contains("wrote \(conf)"), "\(shell.stderr)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "victim's own text\n", "written through the planted link")
+        #expect(try String(contentsOfFile: conf, encoding: .utf8).contains("stratum 9"))
+        var info = stat()
+        #expect(stat(conf, &info) == 0 && info.st_mode & 0o7777 == 0o600, "mode \(String(info.st_mode & 0o7777, radix: 8)), not 600")
+        #expect(stat(conf + ".bak", &info) == 0 && info.st_mode & 0o7777 == 0o600)
+    }
+
+    @Test("a configuration file that is a symbolic link: write refuses; write follow replaces the file it points to")
+    func symlinkTarget() throws {
+        let original = "server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n"
+        let real = try writeTemp(original)
+        let link = real + ".link"
+        #expect(symlink(real, link) == 0)
+        defer { unlink(link) }
+        let refused = try run(ntpshBinary(), ["--clock", "observe", "--port", "0", "-c", link, "-e", "fudge 127.127.1.0 stratum 9", "-e", "write"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("symbolic link") && refused.stderr.contains("write follow"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: real, encoding: .utf8) == original)
+        let followed = try run(ntpshBinary(), ["--clock", "observe", "--port", "0", "-c", link, "-e", "fudge 127.127.1.0 stratum 9", "-e", "write follow"])
+        #expect(followed.status == 0, "\(followed.stderr)")
+        var info = stat()
+        #expect(lstat(link, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK, "the link stays a link")
+        #expect(try String(contentsOfFile: real, encoding: .utf8).contains("stratum 9"))
+        #expect(try String(contentsOfFile: real + ".bak", encoding: .utf8) == original)
+    }
 }

@@ -24,6 +24,12 @@ private func attach(_ socket: String, _ args: [String], as user: [String] = [], 
     return try run(user[0], Array(user.dropFirst()) + [ntpshBinary(), "--attach", socket] + args, timeout: timeout)
 }
 
+/// The engine's slot limits (ControlServer.maxClients, .maxPerUnprivilegedUID).
+private enum ControlSocketLimits {
+    static let maxClients = 16
+    static let perUID = 4
+}
+
 /// A raw client of the control socket, for sending what a real client never would.
 private final class RawClient {
     let fd: Int32
@@ -193,6 +199,88 @@ struct ControlSocketTests {
         let after = try attach(socket, ["-e", "peers"])
         #expect(after.status == 0 && after.stdout.contains("LOCAL(0)"), "the engine still serves: \(after.stderr)")
         #expect(engine.isRunning)
+    }
+
+    @Test("sixteen idle connections from one unprivileged user do not lock root out")
+    func exhaustion() throws {
+        let (engine, socket, _) = try startEngine("server 127.127.1.0\nfudge 127.127.1.0 stratum 10\n")
+        defer { engine.stop() }
+        chmod(socket, 0o666)
+        let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+        // Each attaches, says hello and then idles, reading a batch it is never sent.
+        var idle: [Background] = []
+        defer { for b in idle { b.closeInput(); b.stop(signal: SIGKILL) } }
+        for _ in 0..<ControlSocketLimits.maxClients {
+            idle.append(try Background("/usr/bin/setpriv", nobody + [ntpshBinary(), "--attach", socket, "-f", "-"], input: true))
+        }
+        try engine.waitUntil(timeout: 20, "every idle client attached or refused") {
+            let text = engine.stderr
+            return text.components(separatedBy: "uid 65534, views only").count - 1
+                + text.components(separatedBy: "too many connections from uid 65534").count - 1 == ControlSocketLimits.maxClients
+        }
+        #expect(engine.stderr.components(separatedBy: "uid 65534, views only").count - 1 == ControlSocketLimits.perUID)
+        let root = try attach(socket, ["-e", "peers"], timeout: 10)
+        #expect(root.status == 0 && root.stdout.contains("LOCAL(0)"), "root locked out: \(root.stderr)")
+    }
+
+    @Test("an idle unprivileged connection is closed after the idle timeout; a privileged one stays")
+    func idleTimeout() throws {
+        let dir = try temporaryDirectory()
+        try "server 127.127.1.0\n".write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
+        let socket = "\(dir)/ntpsh.sock"
+        let engine = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--port", "0", "-c", "\(dir)/ntp.conf",
+                                                    "--control-socket", socket], environment: ["NTPSH_CONTROL_IDLE_TIMEOUT": "2"])
+        defer { engine.stop() }
+        try engine.waitUntil(timeout: 10, "the control socket") { engine.stderr.contains("control socket \(socket)") }
+        chmod(socket, 0o666)
+        let viewer = try Background("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                         ntpshBinary(), "--attach", socket, "-f", "-"], input: true)
+        defer { viewer.closeInput(); viewer.stop(signal: SIGKILL) }
+        let root = try Background(ntpshBinary(), ["--attach", socket, "-f", "-"], input: true)
+        defer { root.closeInput(); root.stop() }
+        try engine.waitUntil(timeout: 10, "the idle viewer to be closed") {
+            engine.stderr.contains("uid 65534: no frame within 2 s")
+        }
+        try root.step("peers", "still-attached")
+        #expect(root.stdout.contains("LOCAL(0)"), "the privileged shell, idle as long, still works: \(root.stderr)")
+        #expect(!engine.stderr.contains("uid 0: no frame within"))
+    }
+
+    @Test("a frame trickled a byte at a time is cut off when the whole frame's deadline passes")
+    func trickledFrame() throws {
+        let (engine, socket, _) = try startEngine("server 127.127.1.0\n")
+        defer { engine.stop() }
+        let client = try RawClient(socket)
+        client.send([0, 0, 0, 100])
+        let started = Date()
+        var closed = false
+        // One byte every half second: every read is well within 10 s, the frame is not.
+        while Date().timeIntervalSince(started) < 16 && !closed {
+            client.send([UInt8(ascii: " ")])
+            var p = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 500) > 0 {
+                var byte: UInt8 = 0
+                closed = recv(client.fd, &byte, 1, 0) <= 0
+            }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(closed, "still connected after \(elapsed) s")
+        #expect(elapsed < 13, "cut off after \(elapsed) s")
+        try engine.waitUntil(timeout: 5, "the reason logged") { engine.stderr.contains("a frame must arrive within 10 s") }
+    }
+
+    @Test("a hello's client name cannot forge log lines: control characters are escaped")
+    func logForging() throws {
+        let (engine, socket, _) = try startEngine("server 127.127.1.0\n")
+        defer { engine.stop() }
+        let client = try RawClient(socket)
+        client.frame(#"{"protocol":"ntpsh-control","version":1,"client":"shell\n<3>ntpsh: error: forged\r\u001b[2J"}"#)
+        client.endWriting()
+        _ = client.readUntilClosed()
+        try engine.waitUntil(timeout: 10, "the attach to be logged") { engine.stderr.contains("attached (pid \(getpid())") }
+        let lines = engine.stderr.split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("<3>") || $0.contains("error: forged") && !$0.contains("control: shell") }, "\(engine.stderr)")
+        #expect(engine.stderr.contains(#"control: shell\n<3>ntpsh: error: forged\r\x1b[2J attached"#), "\(engine.stderr)")
     }
 
     @Test("a stalled client (half a frame; requests it never reads) does not hold up the NTP service or other clients")

@@ -41,4 +41,27 @@ struct RestrictTests {
         ntpsh.closeInput()
         try ntpsh.waitUntil(timeout: 10, "the batch to end") { !ntpsh.isRunning }
     }
+
+    @Test("a real upstream (a second ntpsh): ignore and notrust drop its replies; restrict source lets it through a default ignore")
+    func upstreamReplies() throws {
+        let port = try freeUDPPort()
+        let upstream = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--listen", "127.0.0.1", "--port", String(port),
+                                                      "-c", try writeTemp("server 127.127.1.0\nfudge 127.127.1.0 stratum 8\n")])
+        defer { upstream.stop() }
+        try upstream.waitUntil(timeout: 10, "the upstream to listen") { upstream.stderr.contains("listening on 127.0.0.1") }
+        let server = "server 127.0.0.1 port \(port) iburst"
+        let cases: [(String, [String], Bool)] = [
+            ("no restrict", [], true),
+            ("ignore", ["restrict 127.0.0.1 ignore"], false),
+            ("notrust", ["restrict default notrust"], false),
+            ("mapped ignore", ["restrict ::ffff:127.0.0.1/128 ignore"], false),
+            ("source", ["restrict default ignore", "restrict source nomodify noquery"], true),
+        ]
+        for (name, lines, heard) in cases {
+            let conf = try writeTemp((lines + [server]).joined(separator: "\n") + "\n")
+            let r = try run(ntpshBinary(), ["--clock", "observe", "--port", "0", "-c", conf,
+                                            "-e", "sleep 5", "-e", "expect peer 127.0.0.1 reach \(heard ? ">" : "==") 0"], timeout: 30)
+            #expect(r.status == 0, "\(name): \(r.stdout) \(r.stderr)")
+        }
+    }
 }

@@ -177,3 +177,17 @@ private func candidate(_ id: UInt16, _ offset: Double, _ distance: Double = 0.01
         #expect(r.systemPeer != AssociationID(4))
     }
 }
+
+/// The client's transmit timestamps: the bits below the precision are random (anti-spoofing).
+@Suite struct TransmitTimestampTests {
+    @Test("bits below the precision come from the randomness; the rest is the time")
+    func randomLowBits() {
+        let t = NTPTimestamp(rawValue: 0x1234_5678_9abc_def0)
+        let a = Engine.randomisedBelowPrecision(t, precision: PollExponent(-20), random: 0)
+        let b = Engine.randomisedBelowPrecision(t, precision: PollExponent(-20), random: .max)
+        #expect(a.rawValue == 0x1234_5678_9abc_d000)
+        #expect(b.rawValue == 0x1234_5678_9abc_dfff)
+        #expect(Engine.randomisedBelowPrecision(t, precision: PollExponent(-32), random: .max) == t)
+        #expect(Engine.randomisedBelowPrecision(t, precision: PollExponent(0), random: 0).rawValue == 0x1234_5678_0000_0000)
+    }
+}

@@ -79,6 +79,73 @@ import Testing
         }
     }
 
+    @Test("every change validates its arguments: out-of-range values are an error, and the engine runs on")
+    func validation() throws {
+        let admin = SimulationAdmin.lab()
+        let runner = CommandRunner(admin: admin)
+        runner.lab = admin
+        _ = runner.run("lab server add 10.0.0.1")
+        _ = runner.run("lab server add 10.0.0.2")
+        _ = runner.run("server 10.0.0.1 iburst")
+        _ = runner.run("server 10.0.0.2 iburst")
+        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let handlers = Dictionary(uniqueKeysWithValues: ControlCalls.all.map { ($0.name, $0) })
+        func call(_ name: String, _ args: String) throws -> String {
+            let request = Array(#"{"id":1,"call":"\#(name)","args":\#(args)}"#.utf8)
+            return String(decoding: try #require(handlers[name]).handle(session, true, 1, request).get(), as: UTF8.self)
+        }
+        func json(_ value: some Encodable) -> String { String(decoding: ControlProtocol.encode(value), as: UTF8.self) }
+        let before = admin.engineConfiguration()
+        // The review's crash: maxclock -1, then anything that runs selection.
+        var bad = before
+        bad.selection.maxClock = -1
+        let refused = try call("setEngineConfiguration", json(bad))
+        #expect(refused.contains("maxclock -1 is out of range"), "\(refused)")
+        #expect(try call("setLocalClockStratum", "200").contains("stratum 200 is out of range"))
+        var hostile: [(String, String)] = []
+        for edit in [{ (c: inout EngineConfiguration) in c.selection.minClock = 0 }, { $0.selection.minSane = 1000 },
+                     { $0.stepThreshold = -1 }, { $0.panicThreshold = .nan }, { $0.orphanStratum = 0 },
+                     { $0.orphanWait = .infinity }, { $0.initialFrequency = 1e300 }, { $0.stepout = 0 }] {
+            var c = before
+            edit(&c)
+            hostile.append(("setEngineConfiguration", json(c)))
+        }
+        for edit in [{ (c: inout AssociationConfiguration) in c.minPoll = 127 }, { $0.maxPoll = -128 }, { $0.version = 0 },
+                     { $0.version = 200 }, { $0.port = 0 }, { $0.localStratum = 99 }, { $0.key = 0 }, { $0.host = "" },
+                     { $0.host = "a\nb" }, { $0.host = String(repeating: "x", count: 300) }] {
+            var c = AssociationConfiguration(host: "10.0.0.3")
+            edit(&c)
+            hostile.append(("addAssociation", json(c)))
+        }
+        hostile += [
+            ("setRestriction", json({ () -> RestrictEntry in var e = RestrictEntry(network: .v4(0x0a00_0000), prefixLength: 8, flags: []); e.prefixLength = -1; return e }())),
+            ("setRestriction", json({ () -> RestrictEntry in var e = RestrictEntry(network: .v4(0x0a00_0000), prefixLength: 8, flags: []); e.prefixLength = 33; return e }())),
+            ("removeRestriction", json(ControlCalls.RestrictTarget(network: .v4(0), prefixLength: 999))),
+            ("setKeys", json(ControlCalls.KeysFile(keys: [SymmetricKey(id: 0, algorithm: .md5, secret: [1])], file: nil))),
+            ("setKeys", json(ControlCalls.KeysFile(keys: [SymmetricKey(id: 1, algorithm: .aes128CMAC, secret: [1, 2])], file: nil))),
+            ("setKeys", json(ControlCalls.KeysFile(keys: [SymmetricKey(id: 1, algorithm: .md5, secret: [])], file: nil))),
+            ("setTrusted", json(ControlCalls.Trust(keyIDs: [70000], trusted: true))),
+            ("setControlKey", "0"),
+            ("removeAssociations", #""""#),
+            ("setMonitorSettings", json({ () -> MonitorSettings in var m = admin.monitorSettings(); m.maxDepth = -5; return m }())),
+            ("setInterfaceRules", json([InterfaceRule(action: .listen, target: .prefix(.v4(0), 99))])),
+        ]
+        for (name, args) in hostile {
+            let answer = try call(name, args)
+            #expect(answer.contains(#""error":"#) && !answer.contains("refused"), "\(name) \(args) → \(answer)")
+        }
+        #expect(admin.engineConfiguration() == before)
+        #expect(admin.peerReports().map(\.host) == ["10.0.0.1", "10.0.0.2"])
+        // What is valid still goes through.
+        var good = before
+        good.selection.maxClock = 1
+        #expect(!(try call("setEngineConfiguration", json(good)).contains("error")))
+        #expect(!(try call("setLocalClockStratum", "10").contains("error")))
+        admin.sleep(seconds: 300)
+        #expect(admin.engineConfiguration().selection.maxClock == 1)
+        #expect(admin.systemReport().systemPeer != nil, "selection ran with maxclock 1 and chose a peer")
+    }
+
     @Test("takeEvents is per session: nothing from before it connected, then only what is new")
     func takeEvents() throws {
         let admin = SimulationAdmin.lab()

@@ -55,6 +55,24 @@ import Testing
         #expect(Self.client(admin, "203.0.113.7") == nil)
     }
 
+    @Test("restrict source through the shell: the server is heard under 'restrict default ignore'; unrestrict and no restrict undo it")
+    func restrictSource() {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1", "restrict default ignore", "restrict source nomodify noquery",
+                 "server 10.0.0.1 iburst", "wait sync 60")
+        #expect(admin.systemReport().systemPeer != nil)
+        #expect(runner.run("show running-config").text.contains("restrict source nomodify noquery\n"))
+        Self.run(runner, "unrestrict source noquery")
+        #expect(runner.run("show running-config").text.contains("restrict source nomodify\n"))
+        // Without it the default ignores the server: it becomes unreachable.
+        Self.run(runner, "no restrict source", "lab advance 20m")
+        #expect(admin.peerReports().first?.reach == 0)
+        #expect(runner.run("unrestrict source nomodify").error != nil)
+        // Written as IPv4-mapped IPv6, removed the same way.
+        Self.run(runner, "restrict ::ffff:10.0.0.0/104 nomodify", "unrestrict ::ffff:10.0.0.0/104 nomodify",
+                 "no restrict ::ffff:10.0.0.0/104")
+    }
+
     @Test func labAtRunsACommandAtALabTime() {
         let (runner, admin) = Self.lab()
         Self.run(runner, "lab server add 10.0.0.1", "server 10.0.0.1 iburst",

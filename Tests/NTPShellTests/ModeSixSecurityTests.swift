@@ -184,7 +184,7 @@ import Testing
     static func runner() -> (CommandRunner, Touched) {
         let runner = CommandRunner(admin: SimulationAdmin.lab(seed: 1))
         let touched = Touched()
-        runner.writeFile = { path, _ in touched.append("write " + path) }
+        runner.writeFile = { path, _, _ in touched.append("write " + path) }
         runner.readFile = { path in touched.append("read " + path); return "server 192.0.2.1\n" }
         return (runner, touched)
     }

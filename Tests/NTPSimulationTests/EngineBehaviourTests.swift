@@ -261,4 +261,26 @@ struct EngineModesTests {
         #expect(now.contains(fresh.ip), "and replaced from the pool's name")
         #expect(abs(host.clock.trueOffset) < 1e-3)
     }
+
+    @Test("pool stops at tos maxclock associations, however many addresses its name has")
+    func poolCap() {
+        let network = SimulatedNetwork(seed: 25)
+        let start = network.startTime
+        let addresses = (0..<40).map { _ in network.addServer(SimulatedServer(model: .perfect, startTime: start)) }
+        network.register(name: "pool.example", addresses: addresses.map(\.ip))
+        let clock = SimulatedClock(trueTime: start, initialOffset: 0.05, frequencyError: 10, seed: 1)
+        var p = AssociationConfiguration(kind: .pool, host: "pool.example")
+        p.iburst = true
+        var local = AssociationConfiguration(kind: .localClock, host: "127.127.1.0")
+        local.localStratum = 10
+        var configuration = EngineConfiguration()
+        configuration.selection.maxClock = 6
+        let host = EngineHost(clock: clock, address: SocketAddress(ip: .v4(0x0a01_0001), port: 123),
+                              configuration: configuration, associations: [p, local], seed: 1)
+        network.addHost(host, address: host.address)
+        network.run(for: 300)
+        let spawned = host.engine.peerReports().filter { !$0.configured }
+        #expect(spawned.count == 5, "maxclock 6 less the local clock; got \(spawned.count)")
+        #expect(host.engine.system.isSynchronized)
+    }
 }

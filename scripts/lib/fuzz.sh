@@ -13,6 +13,33 @@ fuzz_build() {
     -module-name "$module" "$@" -o "$out/fuzz-$name"
 }
 
+# fuzz_sources DIR: copies the sources of the modules a runner needs (CommandGrammar, NTPWire,
+# NTPEngine, NTPShell, NTPSimulation) under DIR/src with their imports of each other removed,
+# so that they compile as one module with a harness: pass "$DIR"/src/*/*.swift to fuzz_build.
+fuzz_sources() {
+  local dir=$1 module f
+  for module in CommandGrammar NTPWire NTPEngine NTPShell NTPSimulation; do
+    mkdir -p "$dir/src/$module"
+    for f in "$here/Sources/$module"/*.swift; do
+      sed -E 's/^(public |internal )?import (CommandGrammar|NTPWire|NTPEngine|NTPShell|NTPSimulation)$//' "$f" > "$dir/src/$module/$(basename "$f")"
+    done
+  done
+}
+
+# fuzz_build_with_runner NAME MODULE HARNESS: in $work (a temporary directory removed on exit),
+# builds HARNESS over the runner's modules (fuzz_sources), suppresses LeakSanitizer's reports of
+# what one-time global initializers allocate (the grammar lives until exit; see
+# scripts/fuzz-grammar.sh), and leaves an empty $work/corpus for the seeds.
+fuzz_build_with_runner() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  fuzz_sources "$work"
+  fuzz_build "$1" "$2" "$work"/src/*/*.swift "$3"
+  printf 'leak:swift::threading_impl::once_slow\n' > "$work/lsan.supp"
+  export LSAN_OPTIONS="suppressions=$work/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+  mkdir -p "$work/corpus"
+}
+
 # fuzz_run NAME SECONDS MAX_LEN CORPUS: runs it; exits non-zero (keeping the reproducer) on a crash.
 fuzz_run() {
   local name=$1 seconds=$2 max_len=$3 corpus=$4 status=0
