@@ -2,6 +2,8 @@
 #include "CNTPPlatform.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -94,18 +96,38 @@ int ntpsh_peer_groups(int fd, unsigned int *groups, int *count) {
 // Lock-free, so safe in a handler; taken with one exchange, so none is lost between look and clear.
 static atomic_int caught_signal;
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int is lock-free");
+// The signals ntpsh_catch_signal caught: blocked except inside ntpsh_poll_catching.
+static sigset_t caught_set;
+static atomic_int caught_set_ready;
 
 static void record_signal(int sig) { atomic_store(&caught_signal, sig); }
 
 int ntpsh_catch_signal(int sig) {
+    if (!atomic_exchange(&caught_set_ready, 1)) sigemptyset(&caught_set);
+    sigaddset(&caught_set, sig);
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = record_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0;  // no SA_RESTART: a blocking poll returns EINTR
-    return sigaction(sig, &action, NULL);
+    if (sigaction(sig, &action, NULL) != 0) return -1;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    return pthread_sigmask(SIG_BLOCK, &one, NULL) == 0 ? 0 : -1;
 }
 
 int ntpsh_take_signal(void) {
     return atomic_exchange(&caught_signal, 0);
+}
+
+int ntpsh_poll_catching(struct pollfd *fds, nfds_t count, int timeout_ms) {
+    sigset_t during;
+    pthread_sigmask(SIG_BLOCK, NULL, &during);
+    if (atomic_load(&caught_set_ready)) {
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sigismember(&caught_set, sig) == 1) sigdelset(&during, sig);
+    }
+    struct timespec timeout = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+    return ppoll(fds, count, timeout_ms < 0 ? NULL : &timeout, &during);
 }

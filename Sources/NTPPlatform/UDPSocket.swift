@@ -2,6 +2,7 @@ public import NTPEngine
 public import SystemPackage
 import CNTPPlatform
 import Glibc
+import Synchronization
 
 /// A nonblocking UDP socket bound to one address, with kernel receive timestamps
 /// (SO_TIMESTAMPNS; SO_TIMESTAMPING's software stamp where the first gives none) and the local destination of each datagram (IP_PKTINFO /
@@ -66,7 +67,16 @@ public final class UDPSocket {
             if let size = options.receiveBufferSize {
                 try set(SOL_SOCKET, SO_RCVBUF, Int32(clamping: size), "setsockopt(SO_RCVBUF)")
             }
-            if options.receiveTimestamps { try set(SOL_SOCKET, SO_TIMESTAMPNS, 1, "setsockopt(SO_TIMESTAMPNS)") }
+            if options.receiveTimestamps {
+                try set(SOL_SOCKET, SO_TIMESTAMPNS, 1, "setsockopt(SO_TIMESTAMPNS)")
+                // A socket before this one got no SO_TIMESTAMPNS stamps: ask for the other kind
+                // from the start (a client socket lives for one reply).
+                if Self.timestampNSGivesNone.load(ordering: .relaxed) {
+                    // Best effort, as in missingTimestamp(): without it the loop reads the clock.
+                    var flags = ntpsh_timestamping_rx_software
+                    _ = setsockopt(fd, SOL_SOCKET, ntpsh_so_timestamping, &flags, socklen_t(MemoryLayout<Int32>.size))
+                }
+            }
             if family == AF_INET6 {
                 try set(Int32(IPPROTO_IPV6), IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "setsockopt(IPV6_V6ONLY)")
                 if options.packetInfo {
@@ -123,16 +133,20 @@ public final class UDPSocket {
 
     /// Whether SO_TIMESTAMPING was already asked for because SO_TIMESTAMPNS gave no stamp.
     private var triedTimestamping = false
+    /// Set once a socket of this process found that SO_TIMESTAMPNS gives no stamp: later sockets
+    /// ask for SO_TIMESTAMPING's from the start.
+    static let timestampNSGivesNone = Atomic<Bool>(false)
 
     /// Called for a datagram that came without a receive timestamp although they were asked
     /// for: SO_TIMESTAMPNS was accepted but gives none here (clknetsim, which delivers software
     /// stamps only through SO_TIMESTAMPING), so ask for SCM_TIMESTAMPING's software receive
-    /// stamp instead, once. Off the fast path: a socket that gets SO_TIMESTAMPNS stamps never
-    /// comes here.
+    /// stamp instead, once (and on every socket made after). Off the fast path: a socket that
+    /// gets SO_TIMESTAMPNS stamps never comes here.
     @inline(never)
     func missingTimestamp() {
         guard receiveTimestamps, !triedTimestamping else { return }
         triedTimestamping = true
+        Self.timestampNSGivesNone.store(true, ordering: .relaxed)
         var flags = ntpsh_timestamping_rx_software
         _ = setsockopt(descriptor.rawValue, SOL_SOCKET, ntpsh_so_timestamping, &flags, socklen_t(MemoryLayout<Int32>.size))
     }

@@ -205,7 +205,7 @@ public final class Daemon {
         // re-read that comes early is posted and runs once the loop does.
         loopState.withLock { $0 = .running(pthread_self()) }
         if settings.singleThreaded {
-            // The handler only records the signal; poll returns EINTR and the loop acts on it.
+            // The handler only records the signal; the loop's ppoll returns EINTR and it acts on it.
             CaughtSignals.install(signals)
             log.notice("single-threaded: no signal thread, no control socket, names resolved on the loop")
         } else { do {
@@ -495,7 +495,9 @@ public final class Daemon {
             if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate())) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
             timeout = min(timeout, max(0, driftLeft))
-            let n = poll(&pollfds, nfds_t(pollfds.count), Int32(min(timeout * 1000 + 1, 3_600_000)))
+            let milliseconds = Int32(min(timeout * 1000 + 1, 3_600_000))
+            let n = settings.singleThreaded ? CaughtSignals.poll(&pollfds, timeoutMilliseconds: milliseconds)
+                : poll(&pollfds, nfds_t(pollfds.count), milliseconds)
             if n < 0 && errno != EINTR {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return

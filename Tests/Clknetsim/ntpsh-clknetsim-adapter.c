@@ -10,6 +10,10 @@
 //    with one of clknetsim's made-up descriptors; ENOSYS makes ntpsh take its own fallback
 //    (one sendmsg per datagram, which clknetsim interposes), the same path a kernel or
 //    sandbox without sendmmsg takes.
+//  - ppoll waits in poll, which clknetsim interposes (it has no ppoll; the kernel's would see
+//    clknetsim's made-up descriptors), with the caller's signal mask set around it. Between
+//    setting the mask and clknetsim's wait a signal can slip by; in a simulation the only
+//    signal is the harness's final SIGTERM, and clknetsim ends the process anyway.
 //  - A guard: its constructor aborts the process unless clknetsim.so is loaded too, so a
 //    daemon given this adapter never runs on the real clock and network.
 //
@@ -17,6 +21,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -71,6 +77,17 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags) {
     (void)fd; (void)vec; (void)vlen; (void)flags;
     errno = ENOSYS;
     return -1;
+}
+
+int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask) {
+    int milliseconds = timeout ? (int)(timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000) : -1;
+    sigset_t saved;
+    if (mask) sigprocmask(SIG_SETMASK, mask, &saved);
+    int n = poll(fds, count, milliseconds);
+    int error = errno;
+    if (mask) sigprocmask(SIG_SETMASK, &saved, NULL);
+    errno = error;
+    return n;
 }
 
 static int is_clknetsim(struct dl_phdr_info *info, size_t size, void *data) {

@@ -96,8 +96,10 @@ import Testing
     /// switched off behind the socket's back), the first stampless datagram makes the socket
     /// ask for SO_TIMESTAMPING's software stamp, and the next ones carry it: single receives
     /// (the client path) and batched ones (the server path).
-    @Test(arguments: [false, true])
+    @Test(.serialized, arguments: [false, true])
     func receiveStampsFromTimestampingWhenTimestampNSGivesNone(batched: Bool) throws {
+        // The choice is process-wide once made; each case starts before it.
+        UDPSocket.timestampNSGivesNone.store(false, ordering: .relaxed)
         let server = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
         let client = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
         var off: Int32 = 0
@@ -120,6 +122,14 @@ import Testing
         }
         let (t, before) = try #require(stamp, "SO_TIMESTAMPING's software stamp never came")
         #expect(t >= before.adding(seconds: -0.001) && t <= OSClock.realtime())
+
+        // A socket made after that asks for SO_TIMESTAMPING from the start: its first datagram
+        // is stamped (a client socket lives for one reply).
+        let fresh = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        #expect(setsockopt(fresh.descriptor.rawValue, SOL_SOCKET, SO_TIMESTAMPNS, &off, 4) == 0)
+        try client.send(packet(99), to: fresh.localAddress)
+        let first = batched ? try receiveAll(fresh, batch, count: 1) : try receiveSingles(fresh, count: 1)
+        #expect(try #require(first.first).0.receiveTime != nil)
     }
 
     /// Where `socket` refuses SOCK_NONBLOCK|SOCK_CLOEXEC in the type (EINVAL: old kernels,
@@ -307,12 +317,25 @@ import Testing
 }
 
 @Suite struct CaughtSignalsTests {
-    /// The single-threaded daemon's signals: recorded by the handler, taken once.
-    @Test func aCaughtSignalIsTakenOnce() {
+    /// The single-threaded daemon's signals: blocked until its wait, so one that comes before
+    /// the wait (between the loop's look and its poll) still ends it; recorded, taken once.
+    @Test func aSignalBeforeTheWaitEndsItAndIsTakenOnce() {
         CaughtSignals.install([SIGUSR2])
-        defer { signal(SIGUSR2, SIG_DFL) }
+        defer {
+            signal(SIGUSR2, SIG_DFL)
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        }
         #expect(CaughtSignals.take() == nil)
         raise(SIGUSR2)
+        #expect(CaughtSignals.take() == nil, "blocked: pending until the wait")
+        var none: [pollfd] = []
+        let start = OSClock.monotonicNanoseconds()
+        let n = CaughtSignals.poll(&none, timeoutMilliseconds: 5_000)
+        #expect(n == -1 && errno == EINTR)
+        #expect(OSClock.monotonicNanoseconds() - start < 1_000_000_000, "ended by the signal, not the timeout")
         #expect(CaughtSignals.take() == SIGUSR2)
         #expect(CaughtSignals.take() == nil)
     }

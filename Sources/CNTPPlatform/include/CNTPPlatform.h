@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <linux/net_tstamp.h>
 
 /// `struct mmsghdr` (which needs _GNU_SOURCE), layout-identical.
@@ -76,7 +77,12 @@ int ntpsh_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gi
 /// *count to how many there are. Returns 0, or -1 with errno set (ERANGE: *count too small).
 int ntpsh_peer_groups(int fd, unsigned int *groups, int *count);
 
-/// Catches `sig` with a handler that only records it (no SA_RESTART). Returns sigaction's result.
+/// Catches `sig` with a handler that only records it, and blocks it in the calling thread: it
+/// is delivered only inside ntpsh_poll_catching. Returns 0, or -1 with errno set.
 int ntpsh_catch_signal(int sig);
 /// The signal recorded since the last call (the latest if several came), 0 for none; clears it.
 int ntpsh_take_signal(void);
+/// poll(2) during which the caught signals are unblocked (ppoll(2)): one that came before the
+/// call, or comes during it, ends it with EINTR; none is lost between a look and the wait.
+/// `timeout_ms` < 0 waits forever.
+int ntpsh_poll_catching(struct pollfd *fds, nfds_t count, int timeout_ms);
