@@ -6,8 +6,9 @@
 # generated chrony.conf translated to ntp.conf and our adapter loaded before clknetsim.so.
 #
 # Safety (this machine's clock must never move): the whole harness already runs as nobody
-# without capabilities in a network namespace of its own (scripts/clknetsim.sh); on top, a
-# watcher checks that clknetsim.so and the adapter are mapped in ntpsh and kills it at once if not.
+# without capabilities in a network namespace of its own (scripts/clknetsim.sh); on top, ntpsh
+# runs as this script's child, which checks that clknetsim.so and the adapter are mapped in it
+# before it can run a line of its own and kills it at once if not (and passes SIGTERM on).
 #
 # Environment (set by scripts/clknetsim.sh): NTPSH_SIM_CLIENT (chronyd|ntpsh),
 # NTPSH_SIM_CLIENT_NODES ("3 4 ..."), NTPSH_SIM_BINARY, NTPSH_SIM_ADAPTER, NTPSH_SIM_CHRONYD,
