@@ -187,6 +187,16 @@ public struct Association: Sendable {
         }
     }
 
+    /// The clock was stepped by `offset` seconds: the times this association keeps on the local
+    /// scale move with it (the next poll, the outstanding request, the last reply), so a step
+    /// forward makes nothing due at once and a step back delays nothing.
+    mutating func rebase(by offset: Double) {
+        nextPoll = nextPoll.adding(seconds: offset)
+        outstandingLocal = outstandingLocal?.adding(seconds: offset)
+        lastUpdate = lastUpdate?.adding(seconds: offset)
+        spikeSince = spikeSince?.adding(seconds: offset)
+    }
+
     public var isLocalClock: Bool { configuration.kind == .localClock }
     public var isPool: Bool { configuration.kind == .pool }
 
@@ -220,17 +230,35 @@ public struct Association: Sendable {
         return filter.jitter
     }
 
-    /// Why it cannot be selected now, or nil (RFC 5905 §11.2 "fit" test).
-    public func unfitReason(at now: UnixTime) -> String? {
+    /// Why a source cannot be selected (RFC 5905 §11.2's "fit" test).
+    public enum Unfit: String, Sendable, Equatable {
+        case notActive = "not active"
+        case noselect
+        case unreachable
+        case unsynchronised
+        /// Reachable and sane, still gathering its first samples: it cannot be selected yet but
+        /// it has a vote in the majority (``Selection/run(_:settings:current:clockHop:voters:)``).
+        case tooFewSamples = "too few samples"
+        case distance = "root distance too large"
+    }
+
+    /// Why it cannot be selected now, or nil (RFC 5905 §11.2 "fit" test). A source needs two
+    /// samples, except the system peer: one whose statistics restarted (an offset beyond the
+    /// step threshold that persisted for stepout) stays selectable on one, so the clock is
+    /// corrected to it (stepped, as ntpd does then) instead of the peer being dropped.
+    public func unfit(at now: UnixTime, isSystemPeer: Bool = false) -> Unfit? {
         if isLocalClock { return nil }
-        if state != .active { return "not active" }
-        if configuration.noselect { return "noselect" }
-        if reach == 0 { return "unreachable" }
-        if leap == .unsynchronized || stratum >= NTPConstants.maxStratum { return "unsynchronised" }
-        if statistics.points.count < 2 { return "too few samples" }
+        if state != .active { return .notActive }
+        if configuration.noselect { return .noselect }
+        if reach == 0 { return .unreachable }
+        if leap == .unsynchronized || stratum >= NTPConstants.maxStratum { return .unsynchronised }
+        if statistics.points.count < (isSystemPeer ? 1 : 2) { return .tooFewSamples }
         if rootDistance(at: now) > NTPConstants.maxDistance + NTPConstants.phi * pollInterval {
-            return "root distance too large"
+            return .distance
         }
         return nil
     }
+
+    /// ``unfit(at:isSystemPeer:)`` as text, or nil.
+    public func unfitReason(at now: UnixTime) -> String? { unfit(at: now)?.rawValue }
 }

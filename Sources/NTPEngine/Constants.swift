@@ -21,4 +21,12 @@ public enum NTPConstants {
     /// iburst: packets sent, and their spacing, when a source is unreachable.
     public static let burstCount = 8
     public static let burstSpacing = 2.0
+    /// The least time between two requests to different sources (chrony's sampling
+    /// separation): a client with several servers never sends a volley, and their replies do
+    /// not queue behind each other on the way in.
+    public static let requestSeparation = 0.2
+    /// A poll interval is lengthened by up to this fraction at random, so clients started
+    /// together drift apart; never shortened, so the mean interval is at least 2^poll (as
+    /// chrony does; ntpd's shortening made the mean 0.97 × 2^poll).
+    public static let pollRandomness = 0.02
 }

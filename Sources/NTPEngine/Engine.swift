@@ -48,6 +48,8 @@ public final class Engine {
     private var discipline: Discipline
     /// The selection's clock-hop threshold (``Selection/Result/clockHop``).
     private var clockHop = 0.0
+    /// Local time the last request left, to any source (``NTPConstants/requestSeparation``).
+    private var lastRequest: UnixTime?
     /// Since when there has been no system peer (orphan mode starts `orphanWait` later).
     public private(set) var withoutPeerSince: UnixTime?
     /// `step now` in progress: when it started; and its outcome once decided.
@@ -211,7 +213,15 @@ public final class Engine {
                     actions.append(contentsOf: reselect(now: now, update: false))
                     continue
                 }
-                actions.append(contentsOf: poll(&a, now: now))
+                if let last = lastRequest, now >= last, now - last < NTPConstants.requestSeparation {
+                    // Another source was just polled: this one waits its turn.
+                    a.nextPoll = last.adding(seconds: NTPConstants.requestSeparation)
+                    associations[id] = a
+                    continue
+                }
+                let sent = poll(&a, now: now)
+                if !sent.isEmpty { lastRequest = now }
+                actions.append(contentsOf: sent)
                 associations[id] = a
             case .denied:
                 continue
@@ -259,8 +269,8 @@ public final class Engine {
             a.burstRemaining -= 1
         }
         let interval = a.burstRemaining > 0 ? NTPConstants.burstSpacing : a.pollInterval
-        // Randomised within the last 1/16 of the interval so clients do not march in step.
-        a.nextPoll = now.adding(seconds: interval * (1 - random.uniform() / 16))
+        // Lengthened a little at random so clients do not march in step.
+        a.nextPoll = now.adding(seconds: interval * (1 + random.uniform() * NTPConstants.pollRandomness))
         let t1 = clock.now()
         // The bits below our precision carry no time: random ones make the origin timestamp a
         // reply must echo hard to guess off-path (as ntpd and chrony do).
@@ -510,8 +520,13 @@ public final class Engine {
 
     @discardableResult
     private func reselect(now: UnixTime, update: Bool) -> [EngineAction] {
+        // Sources still gathering their first samples vote too: a majority must agree among
+        // all the sane, reachable sources, not among the first to be ready.
+        var voters = 0
         let candidates = associations.values.compactMap { a -> Selection.Candidate? in
-            guard a.unfitReason(at: now) == nil else { return nil }
+            let unfit = a.unfit(at: now, isSystemPeer: a.id == system.systemPeer)
+            if !a.isLocalClock && (unfit == nil || unfit == .tooFewSamples) { voters += 1 }
+            guard unfit == nil else { return nil }
             let predicted = a.statistics.predict(at: now)?.offset ?? a.filter.offset
             return Selection.Candidate(
                 id: a.id, offset: a.isLocalClock ? 0 : predicted, rootDistance: a.rootDistance(at: now),
@@ -519,7 +534,7 @@ public final class Engine {
                 isLocalClock: a.isLocalClock)
         }
         let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer,
-                                   clockHop: clockHop)
+                                   clockHop: clockHop, voters: voters)
         clockHop = result.clockHop
         for id in associations.keys { associations[id]?.select = result.status[id] ?? .reject }
         let previous = system.systemPeer
@@ -553,7 +568,8 @@ public final class Engine {
         return apply(outcome, peer: peer, now: now)
     }
 
-    private func apply(_ outcome: Discipline.Outcome, peer: Association, now: UnixTime) -> [EngineAction] {
+    private func apply(_ outcome: Discipline.Outcome, peer: Association, now before: UnixTime) -> [EngineAction] {
+        var now = before
         var actions: [EngineAction] = []
         switch outcome {
         case .none:
@@ -570,9 +586,14 @@ public final class Engine {
                     associations[id]?.spikeSince = nil
                 }
             }
-            if c.stepped { record(.step(c.phase), at: now) }
+            if c.stepped {
+                rebase(by: c.phase)
+                now = now.adding(seconds: c.phase)
+                record(.step(c.phase), at: now)
+            }
             let wasSynchronised = system.isSynchronized
-            system.clockUpdated(peer: peer, offset: c.phase, jitter: c.jitter, clock: clock, at: now,
+            // The peer as it is now (rebased by a step).
+            system.clockUpdated(peer: associations[peer.id] ?? peer, offset: c.phase, jitter: c.jitter, clock: clock, at: now,
                                 leap: majorityLeap())
             history.record(LoopSample(time: clock.now(), offset: c.phase, frequency: system.frequency,
                                       jitter: system.clockJitter, wander: system.wander, timeConstant: system.timeConstant))
@@ -624,7 +645,10 @@ public final class Engine {
         let insert = system.leap == .insertSecond
         // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again. The
         // kernel does it by itself when armed; a model kernel (observe, simulated) is stepped here.
-        if !leapByClock { try? clock.step(by: insert ? -1 : 1) }
+        if !leapByClock {
+            try? clock.step(by: insert ? -1 : 1)
+            rebase(by: insert ? -1 : 1)
+        }
         leapByClock = false
         correctSamples(phase: insert ? -1 : 1, frequency: 0, at: now)
         system.leap = .noWarning
@@ -641,6 +665,7 @@ public final class Engine {
             associations[id]?.statistics.reset()
             associations[id]?.filter.reset()
         }
+        rebase(by: offset)
         record(.step(offset), at: now)
     }
 
@@ -703,6 +728,16 @@ public final class Engine {
     }
 
     // MARK: Helpers
+
+    /// The clock was stepped by `offset` seconds. The engine's timers are local times: they
+    /// move with the clock, so a step forward does not make every poll due at once (a volley
+    /// of requests) and a step back does not hold them off.
+    private func rebase(by offset: Double) {
+        for id in associations.keys { associations[id]?.rebase(by: offset) }
+        lastRequest = lastRequest?.adding(seconds: offset)
+        withoutPeerSince = withoutPeerSince?.adding(seconds: offset)
+        stepNowStarted = stepNowStarted?.adding(seconds: offset)
+    }
 
     /// The clock moved by `phase` (and its rate by `frequency`): every network source's stored
     /// samples are re-expressed against it. The local clock always reads 0 and is left alone.

@@ -55,7 +55,15 @@ public enum Selection {
     /// Runs intersection, cluster and the choice of system peer. `current` is the present
     /// system peer (kept while it survives, or while pruned but within `clockHop` of the best:
     /// pass the previous result's ``Result/clockHop``).
-    public static func run(_ all: [Candidate], settings: Settings, current: AssociationID?, clockHop: Double = 0) -> Result {
+    ///
+    /// `voters`: the network sources that have a say, the candidates and those not selectable
+    /// only because their first samples are still coming (0: the candidates alone). The
+    /// truechimers must be more than half of them, as chrony counts its sources with too few
+    /// samples: otherwise the first one or two sources to answer a burst (a falseticker among
+    /// them) would be a "majority" of themselves, be chosen, and then be outvoted, leaving no
+    /// system peer, as soon as the others are ready. Until then nothing is selected.
+    public static func run(_ all: [Candidate], settings: Settings, current: AssociationID?, clockHop: Double = 0,
+                           voters: Int = 0) -> Result {
         var status: [AssociationID: SelectStatus] = [:]
         for c in all { status[c.id] = .reject }
         // The local clock stands aside while anything else can be selected.
@@ -73,7 +81,9 @@ public enum Selection {
         for c in candidates where !truechimers.contains(where: { $0.id == c.id }) {
             status[c.id] = .falseticker
         }
-        if truechimers.count < settings.minSane { truechimers = [] }
+        if truechimers.count < settings.minSane || 2 * truechimers.count <= min(voters, maxClock) {
+            truechimers = []
+        }
         if truechimers.isEmpty {
             guard let local = locals.min(by: { $0.stratum < $1.stratum }) else {
                 return Result(status: status, systemPeer: nil, survivors: [], offset: 0, selectionJitter: 0, truechimers: 0)

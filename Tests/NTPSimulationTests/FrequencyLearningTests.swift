@@ -81,7 +81,10 @@ struct FrequencyLearningTests {
         times.sort()
         let median = (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         print("median time to 1 ppm \(median) s; mean RMS offset \(TrialMetrics.format(rms)) s")
-        #expect(median <= 75.5, "median time to 1 ppm \(median) s")
+        // 75.5 s while polls were shortened by up to 1/16 (60-64 s at poll 6); now that they are
+        // lengthened by up to 2 % (64-65.3 s, ``NTPConstants/pollRandomness``) the first poll after
+        // the burst, where half the seeds reach 1 ppm, comes 1-5 s later: 79 s.
+        #expect(median <= 80, "median time to 1 ppm \(median) s")
         #expect(rms < 1.3e-4)
     }
 
