@@ -32,6 +32,25 @@ private func candidate(_ id: UInt16, _ offset: Double, _ distance: Double = 0.01
         #expect(r.systemPeer == nil)
     }
 
+    @Test("the truechimers must be a majority of the voters, sources still gathering samples included")
+    func majorityOfVoters() {
+        // Five servers answered a burst; only the falseticker has its two samples yet.
+        let first = Selection.run([candidate(5, 1.0)], settings: .init(), current: nil, voters: 5)
+        #expect(first.systemPeer == nil, "one of five is no majority")
+        #expect(first.status[AssociationID(5)] == .reject)
+        // Two that agree, of five: still waiting.
+        let two = Selection.run([candidate(1, 0.0), candidate(2, 0.001), candidate(5, 1.0)], settings: .init(),
+                                current: nil, voters: 5)
+        #expect(two.systemPeer == nil)
+        // Three of five agree: the falseticker is outvoted.
+        let three = Selection.run([candidate(1, 0.0), candidate(2, 0.001), candidate(3, -0.001), candidate(5, 1.0)],
+                                  settings: .init(), current: nil, voters: 5)
+        #expect([1, 2, 3].contains(three.systemPeer?.rawValue ?? 0))
+        #expect(three.status[AssociationID(5)] == .falseticker)
+        // Without voters counted, the lone candidate is its own majority (RFC 5905's rule).
+        #expect(Selection.run([candidate(5, 1.0)], settings: .init(), current: nil).systemPeer == AssociationID(5))
+    }
+
     @Test func localClockOnlyWhenNothingElse() {
         let local = candidate(9, 0, 0.005, stratum: 10, local: true)
         let withNet = Selection.run([candidate(1, 0.001), local], settings: .init(), current: nil)
