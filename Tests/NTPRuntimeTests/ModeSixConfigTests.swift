@@ -100,7 +100,7 @@ import Testing
         let keeper = ConfigurationKeeper(runner: runner, log: Log(name: "test", quiet: true, journal: false))
         let start = OSClock.monotonicNanoseconds()
         let out = keeper.run(#"show running-config | include (\S+\s?)*!"#, from: .option(1))
-        #expect(Double(OSClock.monotonicNanoseconds() - start) / 1e9 < 2)
+        #expect(Double(OSClock.monotonicNanoseconds() - start) / 1e9 < 30, "a blow-up guard: backtracking takes hours")
         #expect(out.error?.contains("output filters") == true, "\(out)")
         #expect(keeper.run("show running-config", from: .prompt).text.contains("server 127.127.1.0"))
     }

@@ -252,7 +252,7 @@ import Testing
         let start = OSClockForTests.now()
         let r = CommandRunner.applyFilter(#"include (\S+\s?)*!"#, to: text)
         #expect(try r.get() == "")
-        #expect(OSClockForTests.now() - start < 2.0)
+        #expect(OSClockForTests.now() - start < 30, "a blow-up guard: backtracking takes hours")
         #expect(try CommandRunner.applyFilter(#"include (\S+\s?)*w27$"#, to: text).get().split(separator: "\n").count == 20)
     }
 }

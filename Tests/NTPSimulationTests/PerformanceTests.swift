@@ -25,6 +25,7 @@ import Testing
         #expect(samples.count == 86_400)
         // 1351 polls: the client clock is 0.1 s + 100 ppm ahead, so its 86408.74th local second comes first.
         #expect(probe.measurements.count == 13_510)
-        #expect(elapsed < .seconds(10))
+        // Measured, not asserted (BENCHMARKS.md): only a blow-up fails (ASan on a loaded machine is slow).
+        #expect(elapsed < .seconds(120))
     }
 }
