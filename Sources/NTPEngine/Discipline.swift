@@ -114,11 +114,12 @@ struct Discipline: Sendable {
     /// within ``pollGate`` times the noise counts up by the poll exponent, one beyond counts
     /// down twice as fast, and the counter at ±``pollLimit`` moves the poll by one. Then the
     /// oscillator's wander (``SourceStatistics/wander``, as estimated) bounds it: the poll
-    /// rises only while the walk over the doubled interval stays within the typical sample's
-    /// noise (``SourceStatistics/typicalSampleError``; a longer interval would let the clock wander further between samples than a
-    /// sample can see), and falls at once when the walk over the present interval exceeds
-    /// twice that noise. chrony reaches the same end by other means (its poll follows the
-    /// number of samples its runs test keeps).
+    /// rises only while the walk over the doubled interval stays within a typical sample's
+    /// noise (``SourceStatistics/typicalSampleError``; a longer interval would let the clock
+    /// wander further between samples than a sample can see), and falls at once when the walk
+    /// over the present interval exceeds twice that noise (the gap keeps it from flapping). chrony
+    /// reaches the same end by other means (its poll follows the number of samples its runs
+    /// test keeps).
     private func adjustPoll(_ a: inout Association, residual: Double, noise: Double) {
         let typical = a.statistics.typicalSampleError
         let wander = a.statistics.wander
