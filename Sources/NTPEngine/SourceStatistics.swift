@@ -113,6 +113,7 @@ public struct SourceStatistics: Sendable, Equatable {
     /// (the variance of a squared normal), each sum forgetting by ``wanderMemory``; it starts
     /// from ``priorWander`` worth one innovation at the default poll.
     private var wanderSums = InnovationSums()
+    private var priorSums = InnovationSums()
     /// The innovations' variance beyond the model that does not grow with the interval, as a
     /// fraction of the modelled noise (noise the delay model misses, not wander).
     private var excessNoise = 0.0
@@ -121,6 +122,10 @@ public struct SourceStatistics: Sendable, Equatable {
     /// variance, k = τ³/3, z: the squared innovation less n), forgetting at each innovation.
     struct InnovationSums: Sendable, Equatable {
         var nn = 0.0, nk = 0.0, kk = 0.0, nz = 0.0, kz = 0.0
+
+        func adding(_ o: InnovationSums) -> InnovationSums {
+            InnovationSums(nn: nn + o.nn, nk: nk + o.nk, kk: kk + o.kk, nz: nz + o.nz, kz: kz + o.kz)
+        }
 
         mutating func scale(by f: Double) {
             nn *= f; nk *= f; kk *= f; nz *= f; kz *= f
@@ -237,14 +242,16 @@ public struct SourceStatistics: Sendable, Equatable {
         let z = min(residual * residual, 9 * expected) - known
         let v = 2 * expected * expected
         let keep = 1 - 1 / Self.wanderMemory
-        if wanderSums.kk == 0 {
-            // The priors, as one innovation of the default poll (64 s) would weigh them: the
-            // prior wander, and no noise beyond the model.
+        if priorSums.kk == 0 {
+            // The priors, as one innovation of the default poll (64 s) at this path's noise
+            // would weigh them: the prior wander, and no noise beyond the model. They are not
+            // forgotten: where the innovations cannot see the wander (a noisy path), the prior
+            // stands; where they can, they outweigh it.
             let k0 = 64.0 * 64 * 64 / 3
             let v0 = 2 * pow2(known + wanderSquared * k0)
-            wanderSums.kk = k0 * k0 / v0
-            wanderSums.kz = wanderSquared * k0 * k0 / v0
-            wanderSums.nn = known * known / v0
+            priorSums.kk = k0 * k0 / v0
+            priorSums.kz = wanderSquared * k0 * k0 / v0
+            priorSums.nn = known * known / v0
         }
         wanderSums.scale(by: keep)
         wanderSums.nn += known * known / v
@@ -252,7 +259,7 @@ public struct SourceStatistics: Sendable, Equatable {
         wanderSums.kk += k * k / v
         wanderSums.nz += known * z / v
         wanderSums.kz += k * z / v
-        let solved = wanderSums.solve()
+        let solved = wanderSums.adding(priorSums).solve()
         excessNoise = solved.excessNoise
         wanderSquared = max(Self.minimumWander * Self.minimumWander, solved.wanderSquared)
     }
