@@ -114,6 +114,8 @@ public struct SourceStatistics: Sendable, Equatable {
     /// from ``priorWander`` worth one innovation at the default poll.
     private var wanderSums = InnovationSums()
     private var priorSums = InnovationSums()
+    /// The wander the fit's weights use (see ``observeInnovation(residual:delay:at:)``).
+    public private(set) var weightWander = Self.priorWander
     /// The innovations' variance beyond the model that does not grow with the interval, as a
     /// fraction of the modelled noise (noise the delay model misses, not wander).
     private var excessNoise = 0.0
@@ -131,15 +133,15 @@ public struct SourceStatistics: Sendable, Equatable {
             nn *= f; nk *= f; kk *= f; nz *= f; kz *= f
         }
 
-        /// α (at least 0) and w²: a variance that is there at every interval is noise the
-        /// model misses; only what grows as τ³ is wander.
-        func solve() -> (excessNoise: Double, wanderSquared: Double) {
+        /// α (at least 0), w² and w²'s variance: a variance that is there at every interval
+        /// is noise the model misses; only what grows as τ³ is wander.
+        func solve() -> (excessNoise: Double, wanderSquared: Double, variance: Double) {
             let det = nn * kk - nk * nk
             if det > 0, det.isFinite {
                 let alpha = (kk * nz - nk * kz) / det
-                if alpha >= 0 { return (alpha, (nn * kz - nk * nz) / det) }
+                if alpha >= 0 { return (alpha, (nn * kz - nk * nz) / det, nn / det) }
             }
-            return (0, kk > 0 ? kz / kk : 0)
+            return kk > 0 ? (0, kz / kk, 1 / kk) : (0, 0, .infinity)
         }
     }
     private var wanderSquared = Self.priorWander * Self.priorWander
@@ -262,6 +264,12 @@ public struct SourceStatistics: Sendable, Equatable {
         let solved = wanderSums.adding(priorSums).solve()
         excessNoise = solved.excessNoise
         wanderSquared = max(Self.minimumWander * Self.minimumWander, solved.wanderSquared)
+        // The fit discounts old samples by the prior until the innovations show more (the
+        // estimate one standard error down still above the prior): where they cannot resolve the wander (a
+        // fixed short poll, a noisy path), a chance excess would weigh good samples down to
+        // nothing; a wander they do show is taken at its estimate.
+        let proven = solved.wanderSquared - solved.variance.squareRoot() > Self.priorWander * Self.priorWander
+        weightWander = proven ? wander : min(wander, Self.priorWander)
     }
 
     private func pow2(_ x: Double) -> Double { x * x }
@@ -297,7 +305,7 @@ public struct SourceStatistics: Sendable, Equatable {
             asymmetry = Self.significantAsymmetry(
                 window, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor, wander: wander, prior: asymmetry)
             let fit = Self.fit(window, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor,
-                               wander: wander, asymmetry: asymmetry)
+                               wander: weightWander, asymmetry: asymmetry)
             // Runs test on the residual signs: too few runs means a systematic trend the line
             // does not follow (the frequency moved); drop the older half and try again.
             let n = points.count - start
