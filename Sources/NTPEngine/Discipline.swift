@@ -6,7 +6,8 @@ import NTPWire
 /// whole estimate: phase by a slew (or a step beyond the step threshold), frequency by the
 /// estimated error when that estimate is better than what is already known of the frequency
 /// (its error as ``SourceStatistics/trustedFrequencyError`` judges it, which allows for few
-/// samples). Stored samples are then re-expressed
+/// samples); what is known of the frequency ages by the oscillator's wander as the system
+/// peer's statistics estimate it, so a wandering clock keeps taking new estimates. Stored samples are then re-expressed
 /// against the corrected clock, so the regression continues across corrections (chrony's way).
 ///
 /// Why not RFC 5905's PLL/FLL: the loop filter's time constant makes it trade noise for
@@ -63,7 +64,8 @@ struct Discipline: Sendable {
     }
 
     /// Adds a sample to the association's statistics unless it is a spike (beyond the step
-    /// threshold from the prediction, not yet persisting for stepout). Adjusts the poll.
+    /// threshold from the prediction, not yet persisting for stepout). Feeds the sample's
+    /// innovation to the wander estimate and adjusts the poll.
     mutating func addSample(to a: inout Association, offset: Double, delay: Double, at now: UnixTime)
         -> (added: Bool, spike: Double?)
     {
@@ -82,21 +84,58 @@ struct Discipline: Sendable {
         } else {
             a.spikeSince = nil
         }
+        a.statistics.noiseFloor = Self.noiseFloor(serverPrecision: a.precision.seconds)
         if let p = prediction {
+            let residual = a.statistics.corrected(offset: offset, delay: delay) - p.offset
+            a.statistics.observeInnovation(residual: residual, delay: delay, at: now)
             let noise = max(a.statistics.sampleError(delay: delay), p.error, 1e-6)
-            adjustPoll(&a, residual: offset - p.offset, noise: noise)
+            adjustPoll(&a, residual: residual, noise: noise)
         }
-        a.statistics.noiseFloor = max(1e-7, a.precision.seconds, a.statistics.noiseFloor)
         a.statistics.add(time: now, offset: offset, delay: delay)
         return (true, nil)
     }
 
+    /// The floor of a sample's error: the server's clock resolution (its precision, a reading
+    /// uniform over one unit: σ = precision/√12), and never below 10 ns (timestamping noise
+    /// that no precision field admits). The fit widens its errors by the residuals' scatter
+    /// when the floor is too low, so a low floor costs nothing but lets the least-delayed
+    /// samples count for what they are worth on a quiet path.
+    static func noiseFloor(serverPrecision: Double) -> Double {
+        max(1e-8, serverPrecision / 12.0.squareRoot())
+    }
+
+    /// The phase error a frequency random walk of `wander` (per √s) builds over `interval`
+    /// seconds: w·τ^1.5/√3.
+    static func walk(wander: Double, over interval: Double) -> Double {
+        wander * interval * (interval / 3).squareRoot()
+    }
+
+    /// The poll policy. ntpd's counter (its poll-adjust gate uses jitter only): a residual
+    /// within ``pollGate`` times the noise counts up by the poll exponent, one beyond counts
+    /// down twice as fast, and the counter at ±``pollLimit`` moves the poll by one. Then the
+    /// oscillator's wander (``SourceStatistics/wander``, as estimated) bounds it: the poll
+    /// rises only while the walk over the doubled interval stays within a typical sample's
+    /// noise (``SourceStatistics/typicalSampleError``; a longer interval would let the clock
+    /// wander further between samples than a sample can see), and falls at once when the walk
+    /// over the present interval exceeds twice that noise (the gap keeps it from flapping). chrony
+    /// reaches the same end by other means (its poll follows the number of samples its runs
+    /// test keeps).
     private func adjustPoll(_ a: inout Association, residual: Double, noise: Double) {
+        let typical = a.statistics.typicalSampleError
+        let wander = a.statistics.wander
+        if a.poll > a.configuration.minPoll, Self.walk(wander: wander, over: a.pollInterval) > 2 * typical {
+            a.pollCounter = 0
+            a.poll -= 1
+            return
+        }
         if abs(residual) < Self.pollGate * noise {
             a.pollCounter += Int(a.poll)
             if a.pollCounter > Self.pollLimit {
                 a.pollCounter = 0
-                if a.poll < a.configuration.maxPoll { a.poll += 1 }
+                if a.poll < a.configuration.maxPoll,
+                   Self.walk(wander: wander, over: 2 * a.pollInterval) <= typical {
+                    a.poll += 1
+                }
             }
         } else {
             a.pollCounter -= 2 * Int(a.poll)
@@ -131,7 +170,7 @@ struct Discipline: Sendable {
         let offset = sumOffset / wOffset
         if let last = lastUpdate {
             let dt = max(0, now - last)
-            let wander = SourceStatistics.wander
+            let wander = systemPeer.statistics.wander
             frequencyUncertainty = (frequencyUncertainty * frequencyUncertainty + wander * wander * dt).squareRoot()
         }
         lastUpdate = now

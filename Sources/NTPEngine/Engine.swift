@@ -48,6 +48,10 @@ public final class Engine {
     private var discipline: Discipline
     /// The selection's clock-hop threshold (``Selection/Result/clockHop``).
     private var clockHop = 0.0
+    /// When the clock-hop threshold was last set or halved.
+    private var clockHopHalvedAt: UnixTime?
+    /// The clock-hop threshold halves at most this often, seconds (ntpd: once per clock update).
+    static let clockHopInterval = 64.0
     /// Local time the last request left, to any source (``NTPConstants/requestSeparation``).
     private var lastRequest: UnixTime?
     /// Since when there has been no system peer (orphan mode starts `orphanWait` later).
@@ -533,8 +537,17 @@ public final class Engine {
                 jitter: a.jitter, stratum: a.stratum, prefer: a.configuration.prefer,
                 isLocalClock: a.isLocalClock)
         }
+        // ntpd halves the clock-hop threshold at each clock update, about once per poll (64 s or
+        // more); ntpsh selects at every sample of any source, and how often depends on the poll,
+        // so the threshold is halved at most once per `clockHopInterval` of time instead.
+        let halve = clockHopHalvedAt.map { now - $0 >= Self.clockHopInterval } ?? true
         let result = Selection.run(candidates, settings: configuration.selection, current: system.systemPeer,
-                                   clockHop: clockHop, voters: voters)
+                                   clockHop: clockHop, halveClockHop: halve, voters: voters)
+        if result.clockHop == 0 {
+            clockHopHalvedAt = nil
+        } else if result.clockHop != clockHop {
+            clockHopHalvedAt = now
+        }
         clockHop = result.clockHop
         for id in associations.keys { associations[id]?.select = result.status[id] ?? .reject }
         let previous = system.systemPeer

@@ -62,8 +62,10 @@ public enum Selection {
     /// samples: otherwise the first one or two sources to answer a burst (a falseticker among
     /// them) would be a "majority" of themselves, be chosen, and then be outvoted, leaving no
     /// system peer, as soon as the others are ready. Until then nothing is selected.
+    /// `halveClockHop`: whether a hop kept now halves the threshold (the caller rations the
+    /// halving in time: ntpd halves once per clock update, not per selection).
     public static func run(_ all: [Candidate], settings: Settings, current: AssociationID?, clockHop: Double = 0,
-                           voters: Int = 0) -> Result {
+                           halveClockHop: Bool = true, voters: Int = 0) -> Result {
         var status: [AssociationID: SelectStatus] = [:]
         for c in all { status[c.id] = .reject }
         // The local clock stands aside while anything else can be selected.
@@ -123,7 +125,7 @@ public enum Selection {
         } else if let current, let c = survivors.first(where: { $0.id == current }) {
             peer = c
         } else if let current, let c = truechimers.first(where: { $0.id == current }) {
-            let threshold = clockHop == 0 ? clockHopDistance : clockHop / 2
+            let threshold = clockHop == 0 ? clockHopDistance : (halveClockHop ? clockHop / 2 : clockHop)
             if abs(c.offset - peer.offset) < threshold {
                 peer = c
                 survivors.append(c)

@@ -11,6 +11,22 @@ public import NTPWire
 /// for much more than queued ones, which is how the estimate approaches the delay-weighted
 /// bound of ACCURACY.md instead of the delay-blind one.
 ///
+/// Asymmetric jitter (chrony's `asymmetry` estimation, our own model): when one direction's
+/// queues are busier than the other's, a sample's error is not centred on zero but follows its
+/// excess delay, error ≈ c·excess with c ∈ [−½, ½] (½: all the excess went one way). The fit
+/// then has a third term, offset = a + b·t + c·excess; c is used once it is significant (3σ)
+/// over enough samples, and the offsets are corrected by it. With c known, the error left in a
+/// sample lies in an interval of the same width around c·excess, and its variance is at most
+/// (¼ − c²)·excess² (the largest variance of a distribution on ±excess/2 with that mean); a
+/// third of it is used, which is the uniform split's excess²/12 at c = 0.
+///
+/// The oscillator's wander (a random walk of its frequency, σ growing as w·√t) is estimated
+/// from the innovations, the differences between each new sample and the model's prediction
+/// of it (``observeInnovation(residual:delay:at:)``): the part of their variance that the
+/// measurement noise and the fit's error do not explain grows as w²·τ³/3 over an interval τ.
+/// w weights old samples down (a sample of age τ is off by the walk's w·τ^1.5/√3) and the
+/// discipline uses it for its frequency uncertainty and its poll policy.
+///
 /// The window shrinks when the residuals stop looking random (a runs test): the frequency has
 /// changed and old samples would bias the fit.
 ///
@@ -79,11 +95,67 @@ public struct SourceStatistics: Sendable, Equatable {
     }
 
     public static let maxPoints = 64
-    /// Frequency wander assumed for the local oscillator, as a random walk: the frequency's
-    /// standard deviation grows by this much per √second. Old samples lose weight by the phase
-    /// error the walk accumulates over their age (≈ wander·age^1.5/√3), so a few excellent but
-    /// old samples cannot pin the line while the frequency moves on.
-    public static var wander: Double { 1e-9 }
+    /// Frequency wander assumed for an oscillator before anything is measured (a good crystal
+    /// at a steady temperature), as a random walk: the frequency's standard deviation grows by
+    /// this much per √second.
+    public static let priorWander = 1e-9
+    /// The wander estimate never goes below this (an oven-controlled oscillator's order; also
+    /// keeps samples days old from counting as if taken now).
+    public static let minimumWander = 1e-12
+
+    /// The estimated wander of the clock against this source (the local oscillator's and the
+    /// source's together), per √second. Old samples lose weight by the phase error the walk
+    /// accumulates over their age (≈ wander·age^1.5/√3), so a few excellent but old samples
+    /// cannot pin the line while the frequency moves on.
+    public var wander: Double { max(Self.minimumWander, wanderSquared.squareRoot()) }
+    /// The wander's running weighted least-squares estimate: w² = Σ(z·k/V) / Σ(k²/V) over the
+    /// innovations, z = r² − (noise + prediction variance), k = τ³/3, V = 2(noise + w²k)²
+    /// (the variance of a squared normal), each sum forgetting by ``wanderMemory``; it starts
+    /// from ``priorWander`` worth one innovation at the default poll.
+    private var wanderSums = InnovationSums()
+    private var priorSums = InnovationSums()
+    /// The wander the fit's weights use (see ``observeInnovation(residual:delay:at:)``).
+    public private(set) var weightWander = Self.priorWander
+    /// The innovations' variance beyond the model that does not grow with the interval, as a
+    /// fraction of the modelled noise (noise the delay model misses, not wander).
+    private var excessNoise = 0.0
+
+    /// The weighted sums of the innovation regression z = α·n + w²·k (n: the modelled noise
+    /// variance, k = τ³/3, z: the squared innovation less n), forgetting at each innovation.
+    struct InnovationSums: Sendable, Equatable {
+        var nn = 0.0, nk = 0.0, kk = 0.0, nz = 0.0, kz = 0.0
+
+        func adding(_ o: InnovationSums) -> InnovationSums {
+            InnovationSums(nn: nn + o.nn, nk: nk + o.nk, kk: kk + o.kk, nz: nz + o.nz, kz: kz + o.kz)
+        }
+
+        mutating func scale(by f: Double) {
+            nn *= f; nk *= f; kk *= f; nz *= f; kz *= f
+        }
+
+        /// α (at least 0), w² and w²'s variance: a variance that is there at every interval
+        /// is noise the model misses; only what grows as τ³ is wander.
+        func solve() -> (excessNoise: Double, wanderSquared: Double, variance: Double) {
+            let det = nn * kk - nk * nk
+            if det > 0, det.isFinite {
+                let alpha = (kk * nz - nk * kz) / det
+                if alpha >= 0 { return (alpha, (nn * kz - nk * nz) / det, nn / det) }
+            }
+            return kk > 0 ? (0, kz / kk, 1 / kk) : (0, 0, .infinity)
+        }
+    }
+    private var wanderSquared = Self.priorWander * Self.priorWander
+    /// Innovations the wander estimate remembers (an exponential window).
+    static let wanderMemory = 16.0
+    /// Samples a fit needs before its predictions are used to estimate the wander, and before
+    /// an asymmetry is looked for.
+    static let wanderMinimumSamples = 4
+    static let asymmetryMinimumSamples = 8
+    /// How much more the samples scatter about the last fit than their modelled errors say
+    /// (its reduced chi-square, at least 1).
+    private var noiseScale = 1.0
+    /// The asymmetry applied to the samples (c above; 0 until significant).
+    public private(set) var asymmetry: Double = 0
 
     /// Oldest first.
     public private(set) var points: [Point] = []
@@ -100,6 +172,7 @@ public struct SourceStatistics: Sendable, Equatable {
 
     public mutating func reset() {
         points.removeAll()
+        asymmetry = 0
         estimate = nil
         trustedFrequencyError = .infinity
         minDelay = .infinity
@@ -114,17 +187,92 @@ public struct SourceStatistics: Sendable, Equatable {
         return (e.offset + e.frequency * dt, err)
     }
 
-    /// A sample's standard error from its delay.
+    /// A sample's standard error from its delay (after the asymmetry correction).
     public func sampleError(delay: Double) -> Double {
-        Self.variance(delay: delay, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor).squareRoot()
+        Self.variance(excess: excess(delay: delay), asymmetry: asymmetry, floor: noiseFloor).squareRoot()
     }
 
-    /// A sample's offset variance: its error is uniform over ±(excess delay)/2, the excess
-    /// measured from the estimated path minimum (``minDelay`` less its probable bias).
-    static func variance(delay: Double, minDelay: Double, bias: Double, floor: Double) -> Double {
-        let excess = max(0, delay - minDelay) + bias
-        return floor * floor + excess * excess / 12
+    /// A typical sample's standard error over the kept samples: the RMS of their modelled
+    /// errors (not the fit's weighted scale, which the best samples dominate), widened by the
+    /// noise the innovations show beyond the model, seconds.
+    public var typicalSampleError: Double {
+        guard !points.isEmpty else { return noiseFloor }
+        let sum = points.reduce(0.0) { $0 + Self.variance(excess: excess(delay: $1.delay), asymmetry: asymmetry, floor: noiseFloor) }
+        return (sum * (1 + excessNoise) / Double(points.count)).squareRoot()
     }
+
+    /// A measured offset with the asymmetry's share of its excess delay taken out: what the
+    /// model compares with its prediction.
+    public func corrected(offset: Double, delay: Double) -> Double {
+        offset - asymmetry * excess(delay: delay)
+    }
+
+    /// The delay above the estimated path minimum (``minDelay`` less its probable bias).
+    func excess(delay: Double) -> Double {
+        Self.excess(delay: delay, minDelay: minDelay, bias: minDelayBias)
+    }
+
+    static func excess(delay: Double, minDelay: Double, bias: Double) -> Double {
+        max(0, delay - minDelay) + bias
+    }
+
+    /// A sample's offset variance: its error lies within ±excess/2 about asymmetry·excess, with
+    /// a third of the largest variance such a distribution can have (excess²/12 when
+    /// symmetric). The other direction's share is never assumed to vanish (|c| ≤ 0.45 here).
+    static func variance(excess: Double, asymmetry: Double, floor: Double) -> Double {
+        let c = min(abs(asymmetry), 0.45)
+        return floor * floor + (0.25 - c * c) * excess * excess / 3
+    }
+
+    /// The model's prediction for a sample just measured (`residual`: its corrected offset
+    /// minus the prediction made before it was added, at `time`) feeds the wander estimate.
+    /// Predictions from fits of fewer than ``wanderMinimumSamples`` are ignored (their error
+    /// is not known well enough); each squared innovation's share is capped at nine times what
+    /// the present model expects, so one blunder moves the estimate by a bounded step.
+    public mutating func observeInnovation(residual: Double, delay: Double, at time: UnixTime) {
+        guard let e = estimate, e.samples >= Self.wanderMinimumSamples else { return }
+        let tau = time - e.time
+        guard tau > 0 else { return }
+        let noise = sampleError(delay: delay)
+        // The prediction's error with the frequency's error as far as it can be trusted.
+        let slope = trustedFrequencyError.isFinite ? max(trustedFrequencyError, e.frequencyError) : e.frequencyError
+        let predicted = e.offsetError * e.offsetError + tau * tau * slope * slope
+        // Scatter the fit already saw beyond the delay model is noise, not wander.
+        let known = noise * noise * noiseScale + predicted
+        let k = tau * tau * tau / 3
+        let expected = (1 + excessNoise) * known + wanderSquared * k
+        let z = min(residual * residual, 9 * expected) - known
+        let v = 2 * expected * expected
+        let keep = 1 - 1 / Self.wanderMemory
+        if priorSums.kk == 0 {
+            // The priors, as one innovation of the default poll (64 s) at this path's noise
+            // would weigh them: the prior wander, and no noise beyond the model. They are not
+            // forgotten: where the innovations cannot see the wander (a noisy path), the prior
+            // stands; where they can, they outweigh it.
+            let k0 = 64.0 * 64 * 64 / 3
+            let v0 = 2 * pow2(known + wanderSquared * k0)
+            priorSums.kk = k0 * k0 / v0
+            priorSums.kz = wanderSquared * k0 * k0 / v0
+            priorSums.nn = known * known / v0
+        }
+        wanderSums.scale(by: keep)
+        wanderSums.nn += known * known / v
+        wanderSums.nk += known * k / v
+        wanderSums.kk += k * k / v
+        wanderSums.nz += known * z / v
+        wanderSums.kz += k * z / v
+        let solved = wanderSums.adding(priorSums).solve()
+        excessNoise = solved.excessNoise
+        wanderSquared = max(Self.minimumWander * Self.minimumWander, solved.wanderSquared)
+        // The fit discounts old samples by the prior until the innovations show more (the
+        // estimate one standard error down still above the prior): where they cannot resolve the wander (a
+        // fixed short poll, a noisy path), a chance excess would weigh good samples down to
+        // nothing; a wander they do show is taken at its estimate.
+        let proven = solved.wanderSquared - solved.variance.squareRoot() > Self.priorWander * Self.priorWander
+        weightWander = proven ? wander : min(wander, Self.priorWander)
+    }
+
+    private func pow2(_ x: Double) -> Double { x * x }
 
     public mutating func add(time: UnixTime, offset: Double, delay: Double) {
         points.append(Point(time: time, offset: offset, delay: max(0, delay)))
@@ -153,7 +301,11 @@ public struct SourceStatistics: Sendable, Equatable {
         guard !points.isEmpty else { estimate = nil; trustedFrequencyError = .infinity; return }
         var start = 0
         while true {
-            let fit = Self.fit(points[start...], minDelay: minDelay, bias: minDelayBias, floor: noiseFloor)
+            let window = points[start...]
+            asymmetry = Self.significantAsymmetry(
+                window, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor, wander: wander, prior: asymmetry)
+            let fit = Self.fit(window, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor,
+                               wander: weightWander, asymmetry: asymmetry)
             // Runs test on the residual signs: too few runs means a systematic trend the line
             // does not follow (the frequency moved); drop the older half and try again.
             let n = points.count - start
@@ -162,6 +314,7 @@ public struct SourceStatistics: Sendable, Equatable {
                 continue
             }
             estimate = fit.estimate
+            noiseScale = fit.scale
             trustedFrequencyError = Self.trustedFrequencyError(fit.estimate, window: points[start...], minDelay: minDelay)
             if start > 0 { points.removeFirst(start) }
             return
@@ -171,20 +324,82 @@ public struct SourceStatistics: Sendable, Equatable {
     private struct Fit {
         var estimate: Estimate
         var residualSigns: [Bool]
+        /// The reduced chi-square (at least 1): how much more the samples scatter than modelled.
+        var scale: Double
     }
 
-    private static func fit(_ window: ArraySlice<Point>, minDelay: Double, bias: Double, floor: Double) -> Fit {
+    /// A sample's weight in a fit referred to `ref`: its noise (``variance(excess:asymmetry:floor:)``)
+    /// plus the walk's phase error over its age.
+    private static func weight(_ p: Point, ref: UnixTime, excess: Double, floor: Double, wander: Double,
+                               asymmetry: Double) -> Double {
+        let age = ref - p.time
+        let drift = wander * age * (age / 3).squareRoot()
+        return 1 / (variance(excess: excess, asymmetry: asymmetry, floor: floor) + drift * drift)
+    }
+
+    /// The asymmetry over `window`, from the differences between consecutive samples:
+    /// Δoffset = b·Δt + c·Δexcess, weighted by each pair's noise (both samples' variances under
+    /// `prior`, the asymmetry believed so far, and the walk's w²Δt³/3 over the pair). Working on
+    /// differences keeps the oscillator's wander out: over one interval it is a small, known
+    /// noise, while over a window it is a curve a line cannot follow, and the few
+    /// least-delayed samples that pin a fit of levels would read that curve as an asymmetry.
+    /// c is clamped to ±½ and used when it is 3σ from zero (σ widened by the scatter). An
+    /// asymmetry belongs to the path, not to the window: `prior` stays while the window is too
+    /// short to say (under ``asymmetryMinimumSamples``) or while the fit does not contradict it
+    /// (within 3σ); else 0.
+    static func significantAsymmetry(_ window: ArraySlice<Point>, minDelay: Double, bias: Double, floor: Double,
+                                     wander: Double, prior: Double) -> Double {
+        guard window.count >= asymmetryMinimumSamples else { return prior }
+        var rows: [(w: Double, dt: Double, de: Double, dy: Double)] = []
+        rows.reserveCapacity(window.count - 1)
+        var previous: (time: UnixTime, excess: Double, offset: Double, variance: Double)?
+        for p in window {
+            let e = excess(delay: p.delay, minDelay: minDelay, bias: bias)
+            let v = variance(excess: e, asymmetry: prior, floor: floor)
+            if let q = previous {
+                let dt = p.time - q.time
+                let walk = wander * dt * (dt / 3).squareRoot()
+                rows.append((1 / (v + q.variance + walk * walk), dt, e - q.excess, p.offset - q.offset))
+            }
+            previous = (p.time, e, p.offset, v)
+        }
+        var stt = 0.0, ste = 0.0, see = 0.0, sty = 0.0, sey = 0.0
+        for r in rows {
+            stt += r.w * r.dt * r.dt; ste += r.w * r.dt * r.de; see += r.w * r.de * r.de
+            sty += r.w * r.dt * r.dy; sey += r.w * r.de * r.dy
+        }
+        let det = stt * see - ste * ste
+        guard det.isFinite, det > 0 else { return prior }
+        let b = (see * sty - ste * sey) / det
+        let c = (stt * sey - ste * sty) / det
+        var chi2 = 0.0
+        for r in rows {
+            let d = r.dy - b * r.dt - c * r.de
+            chi2 += r.w * d * d
+        }
+        let scale = max(1, chi2 / Double(rows.count - 2))
+        let sigma = (stt / det * scale).squareRoot()
+        guard sigma.isFinite else { return prior }
+        if abs(c) > 3 * sigma { return min(0.5, max(-0.5, c)) }
+        return abs(c - prior) <= 3 * sigma ? prior : 0
+    }
+
+    private static func fit(_ window: ArraySlice<Point>, minDelay: Double, bias: Double, floor: Double,
+                            wander: Double, asymmetry: Double) -> Fit {
         let ref = window.last!.time
         var s = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
         var weights: [Double] = []
+        var offsets: [Double] = []
         weights.reserveCapacity(window.count)
+        offsets.reserveCapacity(window.count)
         for p in window {
-            let age = ref - p.time
-            let drift = wander * age * (age / 3).squareRoot()
-            let w = 1 / (variance(delay: p.delay, minDelay: minDelay, bias: bias, floor: floor) + drift * drift)
+            let e = excess(delay: p.delay, minDelay: minDelay, bias: bias)
+            let w = weight(p, ref: ref, excess: e, floor: floor, wander: wander, asymmetry: asymmetry)
+            let y = p.offset - asymmetry * e
             weights.append(w)
+            offsets.append(y)
             let x = p.time - ref
-            s += w; sx += w * x; sy += w * p.offset; sxx += w * x * x; sxy += w * x * p.offset
+            s += w; sx += w * x; sy += w * y; sxx += w * x * x; sxy += w * x * y
         }
         let n = window.count
         let det = s * sxx - sx * sx
@@ -201,7 +416,7 @@ public struct SourceStatistics: Sendable, Equatable {
         var signs: [Bool] = []
         signs.reserveCapacity(n)
         for (i, p) in window.enumerated() {
-            let r = p.offset - (a + b * (p.time - ref))
+            let r = offsets[i] - (a + b * (p.time - ref))
             chi2 += weights[i] * r * r
             signs.append(r >= 0)
         }
@@ -212,7 +427,7 @@ public struct SourceStatistics: Sendable, Equatable {
             offset: a, frequency: b,
             offsetError: (varA * scale).squareRoot(), frequencyError: (varB * scale).squareRoot(),
             time: ref, samples: n, residualSigma: sigma.isFinite ? sigma : 0)
-        return Fit(estimate: e, residualSigns: signs)
+        return Fit(estimate: e, residualSigns: signs, scale: scale)
     }
 
     /// Wald–Wolfowitz runs test at about the 1 % level.

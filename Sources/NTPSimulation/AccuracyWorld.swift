@@ -44,6 +44,15 @@ public enum AccuracyScenario: Hashable, Sendable, CustomStringConvertible {
     case iburst
     /// 33 % loss each way, jitter 1e-5 s, maxpoll 8, 20000 s.
     case packetLoss
+    /// Not one of ACCURACY.md's rows (not in ``all``): chrony's 007-largewander, the client's
+    /// frequency a random walk of 1e-7/√s (a hundred times the default); limits 5e-3 s max,
+    /// 1e-3 s RMS, 5e-3 max and 1e-4 RMS frequency error; statistics over the second half.
+    case largeWander
+    /// Not one of ACCURACY.md's rows: chrony's 011-asymjitter, jitter 5e-4 s split unevenly,
+    /// the outbound direction's scale (1 + 2·asymmetry)·5e-4 s and the inbound's
+    /// (1 − 2·asymmetry)·5e-4 s (asymmetry 0.47: 9.7e-4 and 3e-5); sync by 2000 s;
+    /// statistics over the second half.
+    case asymmetricJitter(asymmetry: Double)
 
     /// Every row and variant of the table, in its order.
     public static let all: [AccuracyScenario] = [
@@ -65,12 +74,20 @@ public enum AccuracyScenario: Hashable, Sendable, CustomStringConvertible {
         case .twoFalsetickers: "two-falsetickers"
         case .iburst: "iburst"
         case .packetLoss: "packet-loss"
+        case .largeWander: "large-wander"
+        case .asymmetricJitter(let a): "asymmetric-jitter\(a < 0 ? "-" : "+")\(TrialMetrics.format(abs(a)))"
         }
     }
 
+    /// The estimator's worlds beyond ACCURACY.md's rows (chrony's 007 and 011, both signs of
+    /// the asymmetry).
+    public static let estimatorWorlds: [AccuracyScenario] = [
+        .largeWander, .asymmetricJitter(asymmetry: 0.47), .asymmetricJitter(asymmetry: -0.47),
+    ]
+
     /// The scenario named `name` (its ``description``), nil if none.
     public init?(name: String) {
-        guard let s = Self.all.first(where: { $0.description == name.lowercased() }) else { return nil }
+        guard let s = (Self.all + Self.estimatorWorlds).first(where: { $0.description == name.lowercased() }) else { return nil }
         self = s
     }
 
@@ -85,6 +102,8 @@ public enum AccuracyScenario: Hashable, Sendable, CustomStringConvertible {
         case .twoFalsetickers: "133 s; 8.7e-5 s"
         case .iburst: "5 s; 7.2e-5 s"
         case .packetLoss: "423 s; 4.7e-5 s"
+        case .largeWander: "132 s; 1.4e-4 s (clknetsim 007, second half)"
+        case .asymmetricJitter: "198 s; 7.3e-5 s (clknetsim 011, second half)"
         }
     }
 }
@@ -135,6 +154,7 @@ public struct AccuracyWorld {
         var duration = 10_000.0
         var limits = AccuracyLimits.accuracyDefault
         var statisticsFrom = 210.0
+        var wander = Self.defaultWander
 
         switch scenario {
         case .defaults:
@@ -165,6 +185,16 @@ public struct AccuracyWorld {
             duration = 20_000
             limits.maxSyncTime = 1000
             statisticsFrom = 1000
+        case .largeWander:
+            wander = 1e-7
+            limits = AccuracyLimits(maxOffset: 5e-3, maxFrequencyError: 5e-3, rmsOffset: 1e-3, rmsFrequencyError: 1e-4)
+            statisticsFrom = duration / 2
+        case .asymmetricJitter(let asymmetry):
+            let jitter = 5e-4
+            link = LinkModel(outbound: LinkDirection(baseDelay: 1e-4, jitter: (1 + 2 * asymmetry) * jitter),
+                             inbound: LinkDirection(baseDelay: 1e-4, jitter: (1 - 2 * asymmetry) * jitter))
+            limits.maxSyncTime = 2000
+            statisticsFrom = duration / 2
         }
 
         let network = SimulatedNetwork(seed: seed, defaultLink: link)
@@ -177,7 +207,7 @@ public struct AccuracyWorld {
         var seeds = SimulationRandom(seed: seed, stream: 0xC10C)
         clientClock = SimulatedClock(
             trueTime: network.startTime, initialOffset: offset, frequencyError: frequency,
-            wanderPerSqrtSecond: Self.defaultWander, seed: seeds.next())
+            wanderPerSqrtSecond: wander, seed: seeds.next())
         self.network = network
         clientAddress = SocketAddress(ip: .v4(0x0a01_0001), port: SimulatedNetwork.ntpPort)
         settings = ClientSettings(
