@@ -37,13 +37,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         // The engine in virtual time.
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell"], swiftSettings: strict),
+        // The admin contract as data: requests, answers and the one dispatcher over a node's parts.
+        .target(name: "NTPAdmin", dependencies: ["NTPEngine"], swiftSettings: strict),
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPAdmin", "NTPShell"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
-        .target(name: "NTPShell", dependencies: ["NTPEngine", "CommandGrammar"], swiftSettings: strict),
+        .target(name: "NTPShell", dependencies: ["NTPEngine", "NTPAdmin", "CommandGrammar"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
-        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
@@ -53,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
+                "NTPRuntime", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -62,14 +64,14 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
-        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation", "NTPCrypto"]),
+        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures", "Transcripts"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPShell", "NTPSimulation"], exclude: ["Fixtures", "Transcripts"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
-        .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPRuntime", "NTPPlatform"]),
+        .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPPlatform"]),
     ],
     swiftLanguageModes: [.v6]
 )

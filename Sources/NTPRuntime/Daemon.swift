@@ -1,3 +1,4 @@
+import NTPAdmin
 public import NTPEngine
 public import NTPPlatform
 import NTPWire
@@ -98,6 +99,8 @@ public final class Daemon {
     public var reload: (@Sendable () -> Void)?
     let started = OSClock.monotonicNanoseconds()
     var serverCounters: ServerCounters { responder.counters }
+    /// This daemon's parts as the admin dispatcher sees them (loop thread).
+    private(set) lazy var node = DaemonNode(daemon: self)
     private let clock: any ClockDriver
     private let log: Log
     public let engine: Engine
@@ -118,7 +121,8 @@ public final class Daemon {
     /// may still be polling them).
     private var retiredClientSockets: [UDPSocket] = []
     private var clientSocketsGeneration: UInt64?
-    private var responder: ServerResponder
+    /// The server side: restrict list, MRU list, keys, counters (loop thread).
+    var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
     private let wake: (read: Int32, write: Int32)
     private var stopping = false
@@ -360,18 +364,6 @@ public final class Daemon {
     /// The addresses of `peer` associations, whose mode 1 packets pass `nopeer` (loop thread).
     func associationsChanged() {
         responder.configuredPeers = engine.peerAddresses
-    }
-
-    /// The restrict list the server applies (loop thread).
-    var restrictions: RestrictList {
-        get { responder.restrictions }
-        set { responder.restrictions = newValue }
-    }
-
-    /// The MRU list and rate limit of the server (loop thread).
-    var monitor: MRUList {
-        get { responder.monitor }
-        set { responder.monitor = newValue }
     }
 
     /// Takes the events recorded since the last call (loop thread).

@@ -1,3 +1,4 @@
+public import NTPAdmin
 public import NTPEngine
 public import NTPShell
 import NTPPlatform

@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPAdmin
 
 /// Everything the shell asks of an engine. The shell talks to the engine only through this:
 /// implemented in-process by NTPRuntime (`LocalAdmin`), in virtual time by NTPSimulation (labs),
@@ -90,8 +91,62 @@ extension AdminAPI {
     }
 }
 
-/// A refused or failed administrative action, in words for the admin.
-public struct AdminError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+/// The typed calls written once over ``AdminTransport``: an AdminAPI that carries requests
+/// (in-process, in a lab) gets these members from the request's answer, with no body per call.
+/// The dispatcher (``AdminNode/answer(_:)``) answers each request with its own case and fails
+/// only on `step` and `slew`: another answer is a broken transport, not bad input.
+extension AdminAPI where Self: AdminTransport {
+    /// Carries `request`; its answer picked by `pick`.
+    private func carry<T>(_ request: AdminRequest, _ pick: (AdminAnswer) -> T?) throws(AdminError) -> T {
+        let answer = try perform(request)
+        guard let value = pick(answer) else { preconditionFailure("the node answered \(answer) to \(request)") }
+        return value
+    }
+
+    /// Carries a request that cannot fail.
+    private func carry<T>(infallible request: AdminRequest, _ pick: (AdminAnswer) -> T?) -> T {
+        do throws(AdminError) { return try carry(request, pick) } catch {
+            preconditionFailure("\(request) failed: \(error)")
+        }
+    }
+
+    private func ask<T>(_ query: AdminQuery, _ pick: (AdminAnswer) -> T?) -> T { carry(infallible: .query(query), pick) }
+    private func make(_ change: AdminChange) { carry(infallible: .change(change)) { $0 == .done ? () : nil } }
+
+    public func peerReports() -> [PeerReport] { ask(.peerReports) { if case .peerReports(let r) = $0 { r } else { nil } } }
+    public func systemReport() -> SystemReport { ask(.systemReport) { if case .systemReport(let r) = $0 { r } else { nil } } }
+    public func events() -> [EngineEvent] { ask(.events) { if case .events(let e) = $0 { e } else { nil } } }
+    public func engineConfiguration() -> EngineConfiguration {
+        ask(.engineConfiguration) { if case .engineConfiguration(let c) = $0 { c } else { nil } }
+    }
+    public func restrictions() -> [RestrictEntry] { ask(.restrictions) { if case .restrictions(let r) = $0 { r } else { nil } } }
+    public func monitorSettings() -> MonitorSettings { ask(.monitorSettings) { if case .monitorSettings(let s) = $0 { s } else { nil } } }
+    public func mruEntries(newest limit: Int) -> [MRUEntry] {
+        ask(.mruEntries(newest: limit)) { if case .mruEntries(let e) = $0 { e } else { nil } }
+    }
+    public func monitorReport() -> MonitorReport { ask(.monitorReport) { if case .monitorReport(let r) = $0 { r } else { nil } } }
+
+    public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
+        carry(infallible: .change(.addAssociation(configuration))) { if case .association(let id) = $0 { id } else { nil } }
+    }
+    public func removeAssociations(host: String) -> Int {
+        carry(infallible: .change(.removeAssociations(host: host))) { if case .count(let n) = $0 { n } else { nil } }
+    }
+    public func setLocalClockStratum(_ stratum: UInt8) { make(.setLocalClockStratum(stratum)) }
+    public func setEngineConfiguration(_ configuration: EngineConfiguration) { make(.setEngineConfiguration(configuration)) }
+    public func setRestriction(_ entry: RestrictEntry) { make(.setRestriction(entry)) }
+    public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
+        carry(infallible: .change(.removeRestriction(network: network, prefixLength: prefixLength))) {
+            if case .found(let found) = $0 { found } else { nil }
+        }
+    }
+    public func setSourceRestriction(_ flags: RestrictFlags?) -> String? { make(.setSourceRestriction(flags)); return nil }
+    public func setKeys(_ keys: [SymmetricKey], file: String?) { make(.setKeys(keys, file: file)) }
+    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) { make(.setTrusted(keyIDs, trusted: trusted)) }
+    public func setControlKey(_ keyID: UInt32?) { make(.setControlKey(keyID)) }
+    public func setMonitorSettings(_ settings: MonitorSettings) { make(.setMonitorSettings(settings)) }
+    public func step(by offset: Double) throws(AdminError) { try carry(.change(.step(by: offset))) { $0 == .done ? () : nil } }
+    public func slew(by offset: Double) throws(AdminError) -> Double {
+        try carry(.change(.slew(by: offset))) { if case .seconds(let s) = $0 { s } else { nil } }
+    }
 }

@@ -1,3 +1,4 @@
+import NTPAdmin
 import NTPEngine
 import NTPWire
 import CommandGrammar

@@ -1,3 +1,4 @@
+public import NTPAdmin
 public import NTPWire
 import NTPEngine
 

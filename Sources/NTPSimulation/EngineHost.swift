@@ -1,10 +1,11 @@
 public import NTPEngine
+public import NTPAdmin
 public import NTPWire
 
 /// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
 /// on a ``SimulatedClock``, polling simulated servers and (optionally) answering simulated
 /// clients with the same ``ServerResponder``.
-public final class EngineHost: SimulatedHost {
+public final class EngineHost: SimulatedHost, AdminNode {
     public let clock: SimulatedClock
     public let engine: Engine
     /// The host's own address on the network (requests leave from it).
@@ -63,6 +64,12 @@ public final class EngineHost: SimulatedHost {
         get { responder.monitor }
         set { responder.monitor = newValue }
     }
+
+    /// The server side's counters (for the system report).
+    public var serverCounters: ServerCounters { responder.counters }
+
+    /// The addresses of `peer` associations pass `nopeer` (as after every ``perform(_:network:)``).
+    public func associationsChanged() { responder.configuredPeers = engine.peerAddresses }
 
     /// `step now`: starts the burst; the outcome appears in the engine's `stepNowOutcome`.
     public func startStepNow(network: SimulatedNetwork) {

@@ -1,11 +1,13 @@
 public import NTPEngine
+public import NTPAdmin
 public import NTPShell
 public import NTPWire
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
 /// `sleep` and `wait sync` advance the simulation instead of waiting, so labs and tests run as
-/// fast as the machine allows and give the same output for the same seed.
-public final class SimulationAdmin: AdminAPI {
+/// fast as the machine allows and give the same output for the same seed. Requests go to the
+/// one dispatcher (``AdminNode/answer(_:)``) on the engine host.
+public final class SimulationAdmin: AdminAPI, AdminTransport {
     public private(set) var network: SimulatedNetwork
     /// The engine under test; replaced by ``restartEngine()``.
     public private(set) var host: EngineHost
@@ -61,9 +63,11 @@ public final class SimulationAdmin: AdminAPI {
         return ppm
     }
 
-    public func peerReports() -> [PeerReport] { host.engine.peerReports() }
-    public func systemReport() -> SystemReport { host.engine.systemReport(server: host.responder.counters) }
-    public func events() -> [EngineEvent] { host.engine.events }
+    public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
+        defer { if case .change(let change) = request, change.changesAssociations { network.hostsChanged() } }
+        return try host.answer(request)
+    }
+
     /// The history of the engines before the last `lab restart`, so plots go on across it.
     private var earlierHistory = SampleHistory()
     public func sampleHistory() -> SampleHistory {
@@ -79,17 +83,6 @@ public final class SimulationAdmin: AdminAPI {
     public func uptime() -> Double { network.elapsed }
     public var clockKind: ClockKind { .simulated }
 
-    public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
-        defer { network.hostsChanged() }
-        return host.engine.add(configuration)
-    }
-    public func removeAssociations(host name: String) -> Int {
-        defer { network.hostsChanged() }
-        return host.engine.remove(host: name)
-    }
-    public func setLocalClockStratum(_ stratum: UInt8) { host.engine.setLocalClockStratum(stratum) }
-    public func engineConfiguration() -> EngineConfiguration { host.engine.configuration }
-    public func setEngineConfiguration(_ configuration: EngineConfiguration) { host.engine.configuration = configuration }
     public func setDriftFile(_ path: String?) -> String? {
         driftFile = path
         guard path != nil, host.engine.system.updates == 0 else { return nil }
@@ -99,33 +92,10 @@ public final class SimulationAdmin: AdminAPI {
         host.engine.loadDrift(ppm: ppm)
         return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm, 3)) ppm"
     }
-    public func setKeys(_ keys: [SymmetricKey], file: String?) { host.keys.replaceKeys(keys, file: file) }
-    public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) {
-        if trusted { host.keys.trusted.formUnion(keyIDs) } else { host.keys.trusted.subtract(keyIDs) }
-    }
-    public func setControlKey(_ keyID: UInt32?) { host.keys.controlKey = keyID }
     public func keyStore() -> KeyStore { host.keys }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"
     }
-    public func setRestriction(_ entry: RestrictEntry) { host.restrictions.set(entry) }
-    public func removeRestriction(network: IPAddress, prefixLength: Int) -> Bool {
-        host.restrictions.remove(network: network, prefixLength: prefixLength)
-    }
-    public func restrictions() -> [RestrictEntry] { host.restrictions.entries }
-    public func setSourceRestriction(_ flags: RestrictFlags?) -> String? {
-        host.restrictions.sourceFlags = flags
-        return nil
-    }
-    public func monitorSettings() -> MonitorSettings { host.monitor.settings }
-    public func setMonitorSettings(_ settings: MonitorSettings) { host.monitor.apply(settings) }
-    public func mruEntries(newest limit: Int) -> [MRUEntry] { host.monitor.entries(newest: limit) }
-    public func monitorReport() -> MonitorReport { host.monitor.report(at: host.engine.clock.now()) }
-
-    public func step(by offset: Double) throws(AdminError) {
-        do throws(ClockError) { try host.engine.step(by: offset) } catch { throw AdminError("cannot step the clock: \(error)") }
-    }
-
     public func stepNow() throws(AdminError) -> Double {
         host.startStepNow(network: network)
         let deadline = network.now.adding(seconds: 20)
@@ -137,10 +107,6 @@ public final class SimulationAdmin: AdminAPI {
             }
         }
         throw AdminError("step now: no outcome after 20 s")
-    }
-
-    public func slew(by offset: Double) throws(AdminError) -> Double {
-        do throws(ClockError) { return try host.engine.slew(by: offset) } catch { throw AdminError("cannot slew the clock: \(error)") }
     }
 
     public func waitForSync(timeout: Double) -> Bool {

@@ -1,3 +1,4 @@
+import NTPAdmin
 import LineEditor
 import NTPEngine
 import NTPPlatform
