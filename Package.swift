@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // ntpsh: an NTP engine and its administration shell in one program.
-// Targets point down only: ntpsh → NTPRuntime → NTPPlatform → NTPEngine → NTPWire.
+// Targets point down only: ntpsh → NTPRuntime → NTPPlatform → NTPEngine → NTPWire;
+// NTPShell → NTPAdmin → NTPEngine (Docs/architecture.md draws the whole picture).
 import PackageDescription
 
 let strict: [SwiftSetting] = [

@@ -153,4 +153,13 @@ extension AdminNode {
 /// thread), in virtual time (a lab). The shell's typed calls are written once over it.
 public protocol AdminTransport: AnyObject {
     func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer
+    /// A request that cannot fail on a node failed on the way (a socket's engine is gone or
+    /// refused): ends the session. Never called in-process or in a lab.
+    func unanswered(_ request: AdminRequest, _ error: AdminError) -> Never
+}
+
+extension AdminTransport {
+    public func unanswered(_ request: AdminRequest, _ error: AdminError) -> Never {
+        preconditionFailure("\(request.call) failed on the node: \(error)")
+    }
 }

@@ -8,7 +8,7 @@ import Glibc
 /// owns the engine (synchronously, via ``Daemon/onLoop(_:)``). Requests go to the one
 /// dispatcher (``AdminNode/answer(_:)``) on the loop thread; the members here are what only
 /// a daemon does (real time, files, sockets, the per-shell event queue).
-public final class LocalAdmin: AdminAPI, AdminTransport {
+public final class LocalAdmin: AdminAPI {
     public let daemon: Daemon
 
     public init(daemon: Daemon) { self.daemon = daemon }

@@ -6,10 +6,13 @@ public import NTPAdmin
 /// and over the control socket (NTPRuntime's `RemoteAdmin`, `ntpsh --attach`). Calls are
 /// synchronous; implementations marshal them onto the thread that owns the engine.
 ///
-/// A new member must also travel over the control socket: a `ControlCall` in ``ControlCalls``
-/// (ControlProtocol.swift), its handler in `ControlCalls.all`, the method in `RemoteAdmin`, and
-/// a row in Docs/control-protocol.md (four short steps, listed there).
-public protocol AdminAPI: AnyObject {
+/// Owns the shell's typed view of the admin contract. The members a node answers are written
+/// once below over ``AdminTransport/perform(_:)`` (NTPAdmin's requests and answers), so every
+/// transport carries them with no body per call; the rest (real time, files, sockets, the
+/// per-shell event queue) each transport serves its own way. Adding a capability: a case in
+/// `AdminQuery`/`AdminChange` (and its wire name), its handling in `AdminNode.answer`, its
+/// typed member here (Docs/architecture.md has a worked example).
+public protocol AdminAPI: AdminTransport {
     // Views
     func peerReports() -> [PeerReport]
     func systemReport() -> SystemReport
@@ -81,21 +84,17 @@ extension AdminAPI {
     public func mruEntries() -> [MRUEntry] { mruEntries(newest: .max) }
     /// An engine that keeps no history (a remote one that cannot send it) has none to plot.
     public func sampleHistory() -> SampleHistory { SampleHistory() }
-    /// A remote engine applies configuration lines in its own runner (the `configure` call);
-    /// an AdminAPI without the call says so.
-    public func setSourceRestriction(_ flags: RestrictFlags?) -> String? {
-        flags == nil ? nil : "note: this engine does not apply 'restrict source'"
-    }
     public func setStatistics(_ settings: StatisticsSettings) -> String? {
         settings.isActive ? "note: this engine writes no statistics files" : nil
     }
 }
 
 /// The typed calls written once over ``AdminTransport``: an AdminAPI that carries requests
-/// (in-process, in a lab) gets these members from the request's answer, with no body per call.
+/// (in-process, in a lab, over the control socket) gets these members from the request's
+/// answer, with no body per call.
 /// The dispatcher (``AdminNode/answer(_:)``) answers each request with its own case and fails
 /// only on `step` and `slew`: another answer is a broken transport, not bad input.
-extension AdminAPI where Self: AdminTransport {
+extension AdminAPI {
     /// Carries `request`; its answer picked by `pick`.
     private func carry<T>(_ request: AdminRequest, _ pick: (AdminAnswer) -> T?) throws(AdminError) -> T {
         let answer = try perform(request)
@@ -105,9 +104,7 @@ extension AdminAPI where Self: AdminTransport {
 
     /// Carries a request that cannot fail.
     private func carry<T>(infallible request: AdminRequest, _ pick: (AdminAnswer) -> T?) -> T {
-        do throws(AdminError) { return try carry(request, pick) } catch {
-            preconditionFailure("\(request) failed: \(error)")
-        }
+        do throws(AdminError) { return try carry(request, pick) } catch { unanswered(request, error) }
     }
 
     private func ask<T>(_ query: AdminQuery, _ pick: (AdminAnswer) -> T?) -> T { carry(infallible: .query(query), pick) }

@@ -108,8 +108,10 @@ public enum ControlProtocol {
         return (try? [UInt8](encoder.encode(value))) ?? Array(#"{"error":"unencodable"}"#.utf8)
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8]) -> Result<T, ProtocolError> {
+    public static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8],
+                                            userInfo: [CodingUserInfoKey: any Sendable] = [:]) -> Result<T, ProtocolError> {
         let decoder = JSONDecoder()
+        decoder.userInfo = userInfo
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
             return .success(try decoder.decode(type, from: Data(payload)))
@@ -138,8 +140,8 @@ public enum ControlAccess: String, Codable, Sendable {
     case view, change
 }
 
-/// No arguments, or no result.
-public struct Nothing: Codable, Sendable, Equatable { public init() {} }
+/// No arguments, or no result: `{}`.
+public typealias Nothing = WireArguments.None
 
 /// One connection's state in the engine, handed to every call.
 public final class ControlSession {
@@ -208,18 +210,17 @@ public struct ControlHandler: Sendable {
     public let handle: @Sendable (ControlSession, Bool, UInt64, [UInt8]) -> Result<[UInt8], ControlProtocol.ProtocolError>
 }
 
-/// The calls of protocol version 1, one per ``AdminAPI`` member, plus `configure` (a
-/// configuration command run by the engine's runner) and `takeEvents` per connection.
+/// The calls of the protocol: every ``AdminRequest`` (carried by ``request(_:)``, with no code
+/// per call), plus the members an engine serves its own way (real time, files, sockets, the
+/// per-connection event queue), `configure` (a configuration command run by the engine's runner)
+/// and `takeEvents` per connection.
 ///
-/// Adding an AdminAPI method to the protocol (append-only: never rename or reuse a name):
-/// 1. a `static let` here — `ControlCall<Args, Result>("name", .view or .change) { s, a in s.admin.method(a) }`,
-///    with a small `Codable` struct for several arguments and ``Nothing`` for none;
-/// 2. its name in ``all``;
-/// 3. the method in NTPRuntime's `RemoteAdmin`: `call(ControlCalls.name, args)`;
-/// 4. a line in Docs/control-protocol.md's table (and bump ``ControlProtocol/version``).
+/// Adding an admin capability (append-only: never rename or reuse a name): a case in NTPAdmin's
+/// `AdminQuery` or `AdminChange` with its call name and `args` (AdminRequest+Wire.swift), its
+/// handling in `AdminNode.answer`, its name in ``all``, and a line in Docs/control-protocol.md's
+/// table (and bump ``ControlProtocol/version``).
 public enum ControlCalls {
-    public struct RestrictTarget: Codable, Sendable { public var network: IPAddress; public var prefixLength: Int
-        public init(network: IPAddress, prefixLength: Int) { self.network = network; self.prefixLength = prefixLength } }
+    public typealias RestrictTarget = WireArguments.Target
     public struct ConfigureLine: Codable, Sendable { public var line: String; public var origin: CommandRunner.Origin
         public init(line: String, origin: CommandRunner.Origin) { self.line = line; self.origin = origin } }
     public struct Double1: Codable, Sendable {
@@ -231,10 +232,8 @@ public enum ControlCalls {
             return value
         }
     }
-    public struct KeysFile: Codable, Sendable { public var keys: [SymmetricKey]; public var file: String?
-        public init(keys: [SymmetricKey], file: String?) { self.keys = keys; self.file = file } }
-    public struct Trust: Codable, Sendable { public var keyIDs: [UInt32]; public var trusted: Bool
-        public init(keyIDs: [UInt32], trusted: Bool) { self.keyIDs = keyIDs; self.trusted = trusted } }
+    public typealias KeysFile = WireArguments.Keys
+    public typealias Trust = WireArguments.Trust
     /// The key store as views see it: ids, types, trust, control key, file — the secrets are
     /// never sent (they are emptied before encoding).
     public struct KeySummary: Codable, Sendable {
@@ -253,15 +252,8 @@ public enum ControlCalls {
     }
 
     // Views
-    public static let peerReports = ControlCall<Nothing, [PeerReport]>("peerReports", .view) { s, _ in s.admin.peerReports() }
-    public static let systemReport = ControlCall<Nothing, SystemReport>("systemReport", .view) { s, _ in s.admin.systemReport() }
-    public static let events = ControlCall<Nothing, [EngineEvent]>("events", .view) { s, _ in s.admin.events() }
     public static let uptime = ControlCall<Nothing, Double>("uptime", .view) { s, _ in s.admin.uptime() }
     public static let clockKind = ControlCall<Nothing, ClockKind>("clockKind", .view) { s, _ in s.admin.clockKind }
-    public static let engineConfiguration = ControlCall<Nothing, EngineConfiguration>("engineConfiguration", .view) { s, _ in
-        s.admin.engineConfiguration()
-    }
-    public static let restrictions = ControlCall<Nothing, [RestrictEntry]>("restrictions", .view) { s, _ in s.admin.restrictions() }
     public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a throws(AdminError) in
         s.admin.waitForSync(timeout: try a.checked(0...86_400, "a timeout"))
     }
@@ -281,60 +273,10 @@ public enum ControlCalls {
     public static let historyLoop = 1024
     public static let historyPeers = 1024
 
-    // Configuration
-    // Every change validates its arguments before the engine sees them (``valid(_:)``): a
-    // client is not trusted to keep the grammar's ranges.
-    public static let addAssociation = ControlCall<AssociationConfiguration, AssociationID>("addAssociation", .change) { s, a throws(AdminError) in
-        s.admin.addAssociation(try valid { () throws(InvalidSetting) in try a.validated() })
-    }
-    public static let removeAssociations = ControlCall<String, Int>("removeAssociations", .change) { s, a throws(AdminError) in
-        try valid { () throws(InvalidSetting) in try AssociationConfiguration.validateHost(a) }
-        return s.admin.removeAssociations(host: a)
-    }
-    public static let setLocalClockStratum = ControlCall<UInt8, Nothing>("setLocalClockStratum", .change) { s, a throws(AdminError) in
-        try valid { () throws(InvalidSetting) in try SettingRanges.check(Int(a), in: SettingRanges.stratum, "stratum") }
-        s.admin.setLocalClockStratum(a); return Nothing()
-    }
-    public static let setEngineConfiguration = ControlCall<EngineConfiguration, Nothing>("setEngineConfiguration", .change) { s, a throws(AdminError) in
-        s.admin.setEngineConfiguration(try valid { () throws(InvalidSetting) in try a.validated() }); return Nothing()
-    }
-    public static let setRestriction = ControlCall<RestrictEntry, Nothing>("setRestriction", .change) { s, a throws(AdminError) in
-        s.admin.setRestriction(try valid { () throws(InvalidSetting) in try a.validated() }); return Nothing()
-    }
-    public static let removeRestriction = ControlCall<RestrictTarget, Bool>("removeRestriction", .change) { s, a throws(AdminError) in
-        try valid { () throws(InvalidSetting) in try SettingRanges.check(a.prefixLength, in: 0...a.network.bitWidth, "prefix length") }
-        return s.admin.removeRestriction(network: a.network, prefixLength: a.prefixLength)
-    }
-    public static let setKeys = ControlCall<KeysFile, Nothing>("setKeys", .change) { s, a throws(AdminError) in
-        let keys = try valid { () throws(InvalidSetting) in
-            try SettingRanges.check(a.keys.count, in: 0...SettingRanges.keys, "key count")
-            return try a.keys.map { k throws(InvalidSetting) in try k.validated() }
-        }
-        s.admin.setKeys(keys, file: a.file); return Nothing()
-    }
-    public static let setTrusted = ControlCall<Trust, Nothing>("setTrusted", .change) { s, a throws(AdminError) in
-        try valid { () throws(InvalidSetting) in
-            try SettingRanges.check(a.keyIDs.count, in: 0...SettingRanges.keys, "key count")
-            for id in a.keyIDs { try SettingRanges.check(Int(id), in: SettingRanges.keyID, "key id") }
-        }
-        s.admin.setTrusted(a.keyIDs, a.trusted); return Nothing()
-    }
-    public static let setControlKey = ControlCall<UInt32?, Nothing>("setControlKey", .change) { s, a throws(AdminError) in
-        if let a { try valid { () throws(InvalidSetting) in try SettingRanges.check(Int(a), in: SettingRanges.keyID, "key id") } }
-        s.admin.setControlKey(a); return Nothing()
-    }
+    // Every change validates its arguments before the engine sees them (``valid(_:)``,
+    // `AdminChange.validated()`): a client is not trusted to keep the grammar's ranges.
     public static let keyStore = ControlCall<Nothing, KeySummary>("keyStore", .view) { s, _ in KeySummary(s.admin.keyStore()) }
-    public static let monitorSettings = ControlCall<Nothing, MonitorSettings>("monitorSettings", .view) { s, _ in s.admin.monitorSettings() }
-    public static let setMonitorSettings = ControlCall<MonitorSettings, Nothing>("setMonitorSettings", .change) { s, a throws(AdminError) in
-        s.admin.setMonitorSettings(try valid { () throws(InvalidSetting) in try a.validated() }); return Nothing()
-    }
-    /// The newest ``mruLimit`` entries of the MRU list, oldest first (a frame stays well under
-    /// ``ControlProtocol/maxFrame``; ntpq's mrulist pages through all of it over mode 6).
-    public static let mruEntries = ControlCall<Nothing, [MRUEntry]>("mruEntries", .view) { s, _ in
-        s.admin.mruEntries(newest: mruLimit)
-    }
-    public static let mruLimit = 2048
-    public static let monitorReport = ControlCall<Nothing, MonitorReport>("monitorReport", .view) { s, _ in s.admin.monitorReport() }
+    public static let mruLimit = AdminRequest.mruLimit
     public static let setInterfaceRules = ControlCall<[InterfaceRule], String>("setInterfaceRules", .change) { s, a throws(AdminError) in
         let rules = try valid { () throws(InvalidSetting) in
             try SettingRanges.check(a.count, in: 0...4096, "rule count")
@@ -353,13 +295,7 @@ public enum ControlCalls {
     }) { s, a in s.configure(a.line, a.origin) }
 
     // Actions
-    public static let step = ControlCall<Double1, Nothing>("step", .change) { s, a throws(AdminError) in
-        try s.admin.step(by: a.checked(-1e9...1e9, "an offset")); return Nothing()
-    }
     public static let stepNow = ControlCall<Nothing, Double>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
-    public static let slew = ControlCall<Double1, Double>("slew", .change) { s, a throws(AdminError) in
-        try s.admin.slew(by: a.checked(-1e9...1e9, "an offset"))
-    }
 
     /// `body`'s value, or its ``InvalidSetting`` as the call's error.
     static func valid<T>(_ body: () throws(InvalidSetting) -> T) throws(AdminError) -> T {
@@ -404,18 +340,111 @@ public enum ControlCalls {
         }
     }
 
+    /// The handler of the call `name` that carries an ``AdminRequest``: decodes it, checks the
+    /// privilege a change needs, validates it, hands it to the engine's transport and encodes
+    /// the answer.
+    static func request(_ name: String) -> ControlHandler {
+        ControlHandler(name: name) { session, privileged, id, payload in
+            let request: AdminRequest
+            switch ControlProtocol.decode(WireRequest.self, from: payload) {
+            case .success(let r): request = r.request
+            case .failure(let e): return .failure(e)
+            }
+            if request.isChange && !privileged {
+                return .success(ControlProtocol.encode(ControlProtocol.Response<Nothing>(
+                    id: id, error: "permission denied: changing the engine ('\(name)') needs root, the engine's user or the control socket's group",
+                    refused: true)))
+            }
+            do throws(AdminError) {
+                let checked: AdminRequest = switch request {
+                case .query: request
+                case .change(let change): .change(try change.validated())
+                }
+                return .success(ControlProtocol.encode(WireAnswer(id: id, request: checked, answer: try session.admin.perform(checked))))
+            } catch {
+                return .success(ControlProtocol.encode(ControlProtocol.Response<Nothing>(id: id, error: error.description)))
+            }
+        }
+    }
+
     /// ``all`` by name.
     public static let byName: [String: ControlHandler] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
     /// Every call the engine serves, by name.
+    /// The order is the welcome's `calls` list, as protocol version 4 sent it.
     public static let all: [ControlHandler] = [
-        peerReports.handler, systemReport.handler, events.handler, uptime.handler, clockKind.handler,
-        engineConfiguration.handler, restrictions.handler, waitForSync.handler, takeEvents.handler,
-        addAssociation.handler, removeAssociations.handler, setLocalClockStratum.handler,
-        setEngineConfiguration.handler, setRestriction.handler, removeRestriction.handler, setDriftFile.handler,
-        configure.handler, step.handler, stepNow.handler, slew.handler,
+        request("peerReports"), request("systemReport"), request("events"), uptime.handler, clockKind.handler,
+        request("engineConfiguration"), request("restrictions"), waitForSync.handler, takeEvents.handler,
+        request("addAssociation"), request("removeAssociations"), request("setLocalClockStratum"),
+        request("setEngineConfiguration"), request("setRestriction"), request("removeRestriction"), setDriftFile.handler,
+        configure.handler, request("step"), stepNow.handler, request("slew"),
         sampleHistory.handler, setStatistics.handler,
-        setKeys.handler, setTrusted.handler, setControlKey.handler, keyStore.handler, setInterfaceRules.handler,
-        monitorSettings.handler, setMonitorSettings.handler, mruEntries.handler, monitorReport.handler,
+        request("setKeys"), request("setTrusted"), request("setControlKey"), keyStore.handler, setInterfaceRules.handler,
+        request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
     ]
+}
+
+
+/// A request frame that carries an ``AdminRequest``: `{"id":N,"call":NAME,"args":…}`.
+public struct WireRequest: Codable, Sendable {
+    public var id: UInt64
+    public var request: AdminRequest
+    enum CodingKeys: String, CodingKey { case id, call, args }
+
+    public init(id: UInt64, request: AdminRequest) { self.id = id; self.request = request }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(UInt64.self, forKey: .id)
+        let call = try c.decode(String.self, forKey: .call)
+        guard let request = try AdminRequest(call: call, arguments: c, forKey: .args) else {
+            throw DecodingError.dataCorruptedError(forKey: .call, in: c, debugDescription: "'\(call)' is not a request")
+        }
+        self.request = request
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(request.call, forKey: .call)
+        try request.encodeArguments(to: &c, forKey: .args)
+    }
+}
+
+/// The engine's answer to a ``WireRequest``: `{"id":N,"result":…}`; an error is a
+/// ``ControlProtocol/Response`` with no result.
+public struct WireAnswer: Encodable, Sendable {
+    public var id: UInt64
+    public var request: AdminRequest
+    public var answer: AdminAnswer
+    enum CodingKeys: String, CodingKey { case id, result, error }
+
+    public init(id: UInt64, request: AdminRequest, answer: AdminAnswer) { self.id = id; self.request = request; self.answer = answer }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try answer.encodeResult(to: &c, forKey: .result)
+    }
+
+    /// The answer to `request`, or the engine's error, from a response frame.
+    public static func read(_ payload: [UInt8], answering request: AdminRequest)
+        -> Result<Result<AdminAnswer, AdminError>, ControlProtocol.ProtocolError> {
+        ControlProtocol.decode(Reading.self, from: payload, userInfo: [requestKey: request]).map(\.result)
+    }
+
+    static let requestKey = CodingUserInfoKey(rawValue: "ntpsh.request")!
+
+    struct Reading: Decodable {
+        var result: Result<AdminAnswer, AdminError>
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard let request = decoder.userInfo[WireAnswer.requestKey] as? AdminRequest else {
+                throw DecodingError.dataCorruptedError(forKey: .result, in: c, debugDescription: "no request to read the answer to")
+            }
+            if let error = try c.decodeIfPresent(String.self, forKey: .error) { result = .failure(AdminError(error)); return }
+            guard c.contains(.result) else { result = .failure(AdminError("'\(request.call)': the engine sent no result")); return }
+            result = .success(try request.decodeAnswer(from: c, forKey: .result))
+        }
+    }
 }

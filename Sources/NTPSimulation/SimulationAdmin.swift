@@ -7,7 +7,7 @@ public import NTPWire
 /// `sleep` and `wait sync` advance the simulation instead of waiting, so labs and tests run as
 /// fast as the machine allows and give the same output for the same seed. Requests go to the
 /// one dispatcher (``AdminNode/answer(_:)``) on the engine host.
-public final class SimulationAdmin: AdminAPI, AdminTransport {
+public final class SimulationAdmin: AdminAPI {
     public private(set) var network: SimulatedNetwork
     /// The engine under test; replaced by ``restartEngine()``.
     public private(set) var host: EngineHost

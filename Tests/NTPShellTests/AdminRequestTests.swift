@@ -1,0 +1,91 @@
+import NTPAdmin
+import NTPEngine
+import NTPSimulation
+import Testing
+@testable import NTPShell
+
+/// The admin contract as data: every request travels the simulated path (a lab's transport)
+/// and the socket path (the codec and the engine's generic handler) with the same answer, and
+/// the socket's frames are the ones protocol version 4 sent (no code per call on either side).
+@Suite struct AdminRequestTests {
+    /// One request of each case, in an order a fresh lab answers without an error.
+    static let requests: [AdminRequest] = {
+        var server = AssociationConfiguration(kind: .server, host: "192.0.2.1")
+        server.iburst = true
+        let key = SymmetricKey(id: 7, algorithm: .md5, secret: Array("secret".utf8))
+        var monitor = MonitorSettings()
+        monitor.minDepth = 100
+        var configuration = EngineConfiguration()
+        configuration.stepThreshold = 0.25
+        let queries: [AdminQuery] = [.peerReports, .systemReport, .events, .engineConfiguration, .restrictions,
+                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport]
+        let changes: [AdminChange] = [
+            .addAssociation(server), .setLocalClockStratum(5), .setEngineConfiguration(configuration),
+            .setRestriction(RestrictEntry(network: .v4(0xC000_0200), prefixLength: 24, flags: [.nomodify])),
+            .removeRestriction(network: .v4(0xC000_0200), prefixLength: 24), .setKeys([key], file: "/etc/ntp.keys"),
+            .setTrusted([7], trusted: true), .setControlKey(7), .setMonitorSettings(monitor), .step(by: 0.001),
+            .slew(by: 0.0005), .removeAssociations(host: "192.0.2.1"),
+        ]
+        return queries.map { .query($0) } + changes.map { .change($0) } + queries.map { .query($0) }
+    }()
+
+    @Test("every request: the lab's answer and the socket's answer are the same bytes")
+    func sameAnswerEverywhere() throws {
+        let direct = SimulationAdmin.lab()
+        let remote = SimulationAdmin.lab()
+        let runner = CommandRunner(admin: remote)
+        let session = ControlSession(admin: remote) { line, origin in runner.run(line, from: origin) }
+        var covered = Set<String>()
+        for (n, request) in Self.requests.enumerated() {
+            let id = UInt64(n + 1)
+            let here = try direct.perform(request)
+            let frame = ControlProtocol.encode(WireRequest(id: id, request: request))
+            let response = try ControlCalls.answer(request: frame, session: session, privileged: true).get()
+            let there = try WireAnswer.read(response, answering: request).get().get()
+            #expect(ControlProtocol.encode(WireAnswer(id: id, request: request, answer: there))
+                    == ControlProtocol.encode(WireAnswer(id: id, request: request, answer: here)), "\(request.call)")
+            covered.insert(request.call)
+        }
+        // Every call the socket serves as a request was exercised.
+        #expect(covered == AdminRequest.calls)
+        #expect(AdminRequest.calls.isSubset(of: Set(ControlCalls.all.map(\.name))))
+    }
+
+    @Test("the frames are protocol version 4's: call and args, result as the bare value")
+    func versionFourFrames() throws {
+        let target = ControlCalls.RestrictTarget(network: .v4(0x0A00_0000), prefixLength: 8)
+        #expect(ControlProtocol.encode(WireRequest(id: 3, request: .change(.removeRestriction(network: target.network, prefixLength: 8))))
+                == ControlProtocol.encode(ControlProtocol.Request(id: 3, call: "removeRestriction", args: target)))
+        #expect(ControlProtocol.encode(WireRequest(id: 4, request: .change(.step(by: 0.5))))
+                == ControlProtocol.encode(ControlProtocol.Request(id: 4, call: "step", args: ControlCalls.Double1(0.5))))
+        #expect(ControlProtocol.encode(WireRequest(id: 5, request: .query(.peerReports)))
+                == ControlProtocol.encode(ControlProtocol.Request(id: 5, call: "peerReports", args: Nothing())))
+        let request = AdminRequest.change(.removeRestriction(network: target.network, prefixLength: 8))
+        #expect(ControlProtocol.encode(WireAnswer(id: 3, request: request, answer: .found(true)))
+                == ControlProtocol.encode(ControlProtocol.Response(id: 3, result: true)))
+        #expect(ControlProtocol.encode(WireAnswer(id: 4, request: .change(.step(by: 0.5)), answer: .done))
+                == ControlProtocol.encode(ControlProtocol.Response(id: 4, result: Nothing())))
+        // An error frame reads as the engine's error; a frame that is not the call's answer is a protocol error.
+        let error = ControlProtocol.encode(ControlProtocol.Response<Nothing>(id: 6, error: "cannot step the clock: no"))
+        #expect(try WireAnswer.read(error, answering: .change(.step(by: 1))).get() == .failure(AdminError("cannot step the clock: no")))
+        let wrong = ControlProtocol.encode(ControlProtocol.Response(id: 7, result: "text"))
+        guard case .failure = WireAnswer.read(wrong, answering: .query(.peerReports)) else { Issue.record("a string read as peer reports"); return }
+    }
+
+    @Test("a change the engine must not take is refused or rejected before the node sees it")
+    func validatedAndPrivileged() throws {
+        let admin = SimulationAdmin.lab()
+        let runner = CommandRunner(admin: admin)
+        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let step = ControlProtocol.encode(WireRequest(id: 1, request: .change(.step(by: .infinity))))
+        let rejected = try WireAnswer.read(try ControlCalls.answer(request: step, session: session, privileged: true).get(),
+                                           answering: .change(.step(by: .infinity))).get()
+        #expect(rejected == .failure(AdminError("an offset of inf is out of range")))
+        let add = AdminRequest.change(.addAssociation(AssociationConfiguration(kind: .server, host: "192.0.2.9")))
+        let refused = try WireAnswer.read(try ControlCalls.answer(request: ControlProtocol.encode(WireRequest(id: 2, request: add)),
+                                                                  session: session, privileged: false).get(), answering: add).get()
+        guard case .failure(let why) = refused else { Issue.record("an unprivileged change was made"); return }
+        #expect(why.description.hasPrefix("permission denied"))
+        #expect(admin.peerReports().isEmpty)
+    }
+}
