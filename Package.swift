@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // ntpsh: an NTP engine and its administration shell in one program.
-// Targets point down only: ntpsh → NTPRuntime → NTPPlatform → NTPEngine → NTPWire;
-// NTPShell → NTPAdmin → NTPEngine (Docs/architecture.md draws the whole picture).
+// Targets point down only: ntpsh → NTPLab → NTPShell → NTPAdmin → NTPEngine → NTPWire;
+// NTPRuntime → NTPPlatform → NTPEngine; NTPSimulation → NTPAdmin (no shell). README's layout
+// section lists every arrow; Docs/architecture.md draws them.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -40,11 +41,14 @@ let package = Package(
         // The engine in virtual time.
         // The admin contract as data: requests, answers and the one dispatcher over a node's parts.
         .target(name: "NTPAdmin", dependencies: ["NTPEngine"], swiftSettings: strict),
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPAdmin", "NTPShell"], swiftSettings: strict),
+        // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPAdmin"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
         .target(name: "NTPShell", dependencies: ["NTPEngine", "NTPAdmin", "CommandGrammar"], swiftSettings: strict),
+        // The lab: a simulated world behind the shell's AdminAPI and LabControl (`ntpsh --lab`, tests).
+        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPShell", "NTPSimulation"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
         .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
@@ -56,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
+                "NTPRuntime", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -65,12 +69,12 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
-        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPCrypto"]),
+        .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPLab", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPShell", "NTPSimulation"], exclude: ["Fixtures", "Transcripts"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab"], exclude: ["Fixtures", "Transcripts"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
         .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPPlatform"]),
     ],

@@ -1,3 +1,4 @@
+import NTPLab
 import NTPEngine
 import NTPWire
 import NTPPlatform

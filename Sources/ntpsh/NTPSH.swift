@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import NTPEngine
+import NTPLab
 import NTPCrypto
 import NTPPlatform
 import NTPRuntime

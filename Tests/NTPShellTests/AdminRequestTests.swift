@@ -1,3 +1,4 @@
+import NTPLab
 import NTPAdmin
 import NTPEngine
 import NTPSimulation

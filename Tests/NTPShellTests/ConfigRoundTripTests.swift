@@ -1,3 +1,4 @@
+import NTPLab
 import NTPEngine
 import NTPSimulation
 import Testing

@@ -1,3 +1,4 @@
+import NTPLab
 import CommandGrammar
 import Glibc
 import NTPEngine

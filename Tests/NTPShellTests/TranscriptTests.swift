@@ -1,3 +1,4 @@
+import NTPLab
 import Foundation
 import NTPEngine
 import NTPSimulation

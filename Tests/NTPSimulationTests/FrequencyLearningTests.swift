@@ -1,3 +1,4 @@
+import NTPLab
 import NTPEngine
 import NTPShell
 import Testing

@@ -1,6 +1,7 @@
 public import NTPEngine
 public import NTPAdmin
 public import NTPShell
+public import NTPSimulation
 public import NTPWire
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
