@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // ntpsh: an NTP engine and its administration shell in one program.
 // Targets point down only: ntpsh → NTPLab → NTPShell → NTPAdmin → NTPEngine → NTPWire;
-// NTPRuntime → NTPPlatform → NTPEngine; NTPSimulation → NTPAdmin (no shell). README's layout
+// NTPRuntime → NTPPlatform → NTPEngine; NTPSimulation → NTPEngine (no shell). README's layout
 // section lists every arrow; Docs/architecture.md draws them.
 import PackageDescription
 
@@ -42,7 +42,7 @@ let package = Package(
         // The admin contract as data: requests, answers and the one dispatcher over a node's parts.
         .target(name: "NTPAdmin", dependencies: ["NTPEngine"], swiftSettings: strict),
         // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPAdmin"], swiftSettings: strict),
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         .target(name: "CommandGrammar", swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).

@@ -87,7 +87,8 @@ public struct AdminError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The parts of a node an ``AdminRequest`` reads and changes: the engine, the server side's
-/// restrict list and MRU list, and the keys. The daemon and the lab's engine host are nodes.
+/// restrict list and MRU list, and the keys. NTPEngine's ``Node`` is one (the daemon and the
+/// lab's engine host each drive one).
 public protocol AdminNode: AnyObject {
     var engine: Engine { get }
     var restrictions: RestrictList { get set }
@@ -163,3 +164,6 @@ extension AdminTransport {
         preconditionFailure("\(request.call) failed on the node: \(error)")
     }
 }
+
+/// A node is what the dispatcher works on.
+extension Node: AdminNode {}

@@ -66,7 +66,7 @@ public final class SimulationAdmin: AdminAPI {
 
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
         defer { if case .change(let change) = request, change.changesAssociations { network.hostsChanged() } }
-        return try host.answer(request)
+        return try host.node.answer(request)
     }
 
     /// The history of the engines before the last `lab restart`, so plots go on across it.
@@ -93,7 +93,7 @@ public final class SimulationAdmin: AdminAPI {
         host.engine.loadDrift(ppm: ppm)
         return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm, 3)) ppm"
     }
-    public func keyStore() -> KeyStore { host.keys }
+    public func keyStore() -> KeyStore { host.node.keys }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"
     }
@@ -265,7 +265,7 @@ extension SimulationAdmin: LabControl {
         let fresh = Self.lab(seed: seed, clockOffset: clockOffset, frequencyError: frequencyError, startTime: network.startTime)
         network = fresh.network
         host = fresh.host
-        host.restrictions = RestrictList()
+        host.node.restrictions = RestrictList()
         eventsTaken = 0
         scheduledCount = 0
         scheduleDriftSave()
@@ -284,7 +284,7 @@ extension SimulationAdmin: LabControl {
         var configuration = EngineConfiguration()
         configuration.initialFrequency = readDrift()
         host = EngineHost(clock: clock, address: Self.labHostAddress, configuration: configuration, associations: [],
-                          seed: network.seed &+ restarts, macProvider: host.keys.provider)
+                          seed: network.seed &+ restarts, macProvider: host.node.keys.provider)
         network.addHost(host, address: host.address)
         statisticsWriter.skip(host.engine.history)
         eventsTaken = 0

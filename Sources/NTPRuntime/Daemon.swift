@@ -98,12 +98,11 @@ public final class Daemon {
     /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
     public var reload: (@Sendable () -> Void)?
     let started = OSClock.monotonicNanoseconds()
-    var serverCounters: ServerCounters { responder.counters }
-    /// This daemon's parts as the admin dispatcher sees them (loop thread).
-    private(set) lazy var node = DaemonNode(daemon: self)
     private let clock: any ClockDriver
     private let log: Log
-    public let engine: Engine
+    /// The engine, its server side and the keys, composed once (loop thread).
+    public let node: Node
+    public var engine: Engine { node.engine }
     private var serverSockets: [UDPSocket] = []
     /// Per server socket: `interface drop` (read and discard everything).
     private var serverDrops: [Bool] = []
@@ -121,8 +120,6 @@ public final class Daemon {
     /// may still be polling them).
     private var retiredClientSockets: [UDPSocket] = []
     private var clientSocketsGeneration: UInt64?
-    /// The server side: restrict list, MRU list, keys, counters (loop thread).
-    var responder: ServerResponder
     private var droppedOversize: UInt64 = 0
     private let wake: (read: Int32, write: Int32)
     private var stopping = false
@@ -158,11 +155,11 @@ public final class Daemon {
         if engineConfiguration.initialFrequency == nil, let path = settings.driftFile {
             engineConfiguration.initialFrequency = Self.readDrift(path, log: log)
         }
-        engine = Engine(configuration: engineConfiguration, clock: clock, seed: settings.seed)
-        responder = ServerResponder(state: engine.serverState)
+        node = Node(engine: Engine(configuration: engineConfiguration, clock: clock, seed: settings.seed),
+                    keys: KeyStore(provider: OpenSSLMAC()))
         // The MRU hash is keyed with a secret of this process (no chosen-address collisions).
-        responder.monitor = MRUList(settings: responder.monitor.settings, seed: UInt64.random(in: 0...UInt64.max))
-        responder.monitor.reserve()
+        node.responder.monitor = MRUList(settings: node.responder.monitor.settings, seed: UInt64.random(in: 0...UInt64.max))
+        node.responder.monitor.reserve()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw .system(SystemCallError("pipe", errno: Errno(rawValue: errno))) }
         for fd in fds {
@@ -185,9 +182,7 @@ public final class Daemon {
             }
         }
         for a in settings.associations { engine.add(a) }
-        engine.keys = keys
-        responder.keys = keys
-        associationsChanged()
+        node.associationsChanged()
     }
 
     deinit {
@@ -252,7 +247,7 @@ public final class Daemon {
         afterLoop.withLock { _ in
             clock.finish()
             saveDrift()
-            let c = responder.counters
+            let c = node.responder.counters
             log.notice("stopped: \(c.received) requests, \(c.replied) answered, \(c.dropped + droppedOversize + droppedByInterface) dropped")
         }
         return exitStatus
@@ -351,19 +346,6 @@ public final class Daemon {
     private func wakeLoop() {
         var byte: UInt8 = 0
         _ = write(wake.write, &byte, 1)
-    }
-
-    /// The keys the engine, the server side and mode 6 authenticate with (loop thread).
-    var keys = KeyStore(provider: OpenSSLMAC()) {
-        didSet {
-            engine.keys = keys
-            responder.keys = keys
-        }
-    }
-
-    /// The addresses of `peer` associations, whose mode 1 packets pass `nopeer` (loop thread).
-    func associationsChanged() {
-        responder.configuredPeers = engine.peerAddresses
     }
 
     /// Takes the events recorded since the last call (loop thread).
@@ -494,7 +476,7 @@ public final class Daemon {
                 log.error("poll: \(Errno(rawValue: errno))")
                 return
             }
-            responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
+            node.responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
                 serve(s.socket, dropAll: s.dropAll)
             }
@@ -545,8 +527,7 @@ public final class Daemon {
             monitorEvents.append(event)
             if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
         }
-        responder.state = engine.serverState
-        if !actions.isEmpty { associationsChanged() }
+        node.engineActed(peersMayHaveChanged: !actions.isEmpty)
     }
 
     /// Single-threaded: a signal the handler recorded since the last look.
@@ -624,7 +605,7 @@ public final class Daemon {
             guard let d = datagram else { return }
             if d.truncated || d.source != server { continue }
             let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
-            let restrict = responder.restrictions.check(d.source.ip, port: d.source.port)
+            let restrict = node.responder.restrictions.check(d.source.ip, port: d.source.port)
             perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict))
         }
     }
@@ -659,7 +640,7 @@ public final class Daemon {
                 let raw = datagram.receiveTime ?? OSClock.realtime()
                 let t2 = clock.served(fromRaw: raw)
                 sendBatch.appendReply(to: datagram) { out in
-                    switch responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
+                    switch node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
                                              destination: datagram.destination?.ip, into: out) {
                     case .reply(let length): return length
                     case .drop: return 0
@@ -671,7 +652,7 @@ public final class Daemon {
                 for j in 0..<sendBatch.count {
                     let reply = sendBatch.payload(j)
                     ServerResponder.stampTransmit(t3, into: reply)
-                    responder.seal(reply)
+                    node.responder.seal(reply)
                 }
                 _ = socket.send(sendBatch)
             }
@@ -684,8 +665,8 @@ public final class Daemon {
     /// most once a minute (a flood of bad MACs must not flood the log).
     private var authenticationLog = (naks: UInt64(0), at: Int64.min)
     private func logAuthenticationFailures() {
-        let naks = responder.counters.cryptoNAKs
-        guard naks != authenticationLog.naks, let last = responder.lastAuthenticationFailure else { return }
+        let naks = node.responder.counters.cryptoNAKs
+        guard naks != authenticationLog.naks, let last = node.responder.lastAuthenticationFailure else { return }
         let now = OSClock.monotonicNanoseconds()
         guard authenticationLog.at == .min || now - authenticationLog.at >= 60_000_000_000 else { return }
         let count = naks - authenticationLog.naks
@@ -700,25 +681,25 @@ public final class Daemon {
     private func answerControl(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) {
         let time = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
         let version = payload.count > 0 ? (payload[0] >> 3) & 7 : 0
-        let restrict = responder.admitControl(
+        let restrict = node.responder.admitControl(
             from: datagram.source.ip, port: datagram.source.port, destination: datagram.destination?.ip,
             version: version, at: time)
         if restrict.contains(.ignore) || restrict.contains(.noquery) || restrict.contains(.limited) { return }
         var context = ControlContext(
             source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
             statistics: { [self] in
-                StatisticsSubject(server: responder.counters, uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9,
-                                  monitor: responder.monitor.report(at: time))
+                StatisticsSubject(server: node.responder.counters, uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9,
+                                  monitor: node.responder.monitor.report(at: time))
             },
             mru: MRUSource(
-                entry: { [self] in responder.monitor.entry(for: $0) }, count: { [self] in responder.monitor.count },
-                walk: { [self] after, skip, body in responder.monitor.walk(after: after, skip: skip, body) }))
-        context.keys = responder.keys
-        context.restrictions = { [self] in responder.restrictions.entries }
+                entry: { [self] in node.responder.monitor.entry(for: $0) }, count: { [self] in node.responder.monitor.count },
+                walk: { [self] after, skip, body in node.responder.monitor.walk(after: after, skip: skip, body) }))
+        context.keys = node.responder.keys
+        context.restrictions = { [self] in node.responder.restrictions.entries }
         context.interfaces = { [self] in
             serverSockets.map { s in
                 ControlContext.Interface(address: s.localAddress, name: s.localAddress.ip.isUnspecified ? "wildcard" : s.localAddress.ip.description,
-                                         received: responder.counters.received, sent: responder.counters.replied,
+                                         received: node.responder.counters.received, sent: node.responder.counters.replied,
                                          uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9)
             }
         }
@@ -726,11 +707,11 @@ public final class Daemon {
         let answer = ControlResponder.answer(to: payload, from: datagram.source.ip, context: context) {
             let now = clock.now()
             return ControlResponder.Snapshot(
-                system: SystemVariableSubject(report: engine.systemReport(server: responder.counters)),
+                system: SystemVariableSubject(report: engine.systemReport(server: node.responder.counters)),
                 peers: engine.peerReports().map { PeerVariableSubject(report: $0, now: now) },
                 events: engine.events)
         }
-        if answer.refusedAmplification { responder.countControlRefused() }
+        if answer.refusedAmplification { node.responder.countControlRefused() }
         if let pending = answer.configuration {
             runConfiguration(pending, source: datagram.source, destination: datagram.destination, socket: socket)
             return

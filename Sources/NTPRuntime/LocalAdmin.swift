@@ -6,7 +6,7 @@ import Glibc
 
 /// The AdminAPI in-process: the shell's calls run on the daemon's event-loop thread, which
 /// owns the engine (synchronously, via ``Daemon/onLoop(_:)``). Requests go to the one
-/// dispatcher (``AdminNode/answer(_:)``) on the loop thread; the members here are what only
+/// dispatcher (``AdminNode/answer(_:)``) on the daemon's ``Node``, on the loop thread; the members here are what only
 /// a daemon does (real time, files, sockets, the per-shell event queue).
 public final class LocalAdmin: AdminAPI {
     public let daemon: Daemon
@@ -24,7 +24,7 @@ public final class LocalAdmin: AdminAPI {
     public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
     public func uptime() -> Double { Double(OSClock.monotonicNanoseconds() - daemon.started) / 1e9 }
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }
-    public func keyStore() -> KeyStore { daemon.onLoop { $0.keys } }
+    public func keyStore() -> KeyStore { daemon.onLoop { $0.node.keys } }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         try daemon.onLoop { $0.setInterfaceRules(rules) }.get()
     }
@@ -53,29 +53,4 @@ public final class LocalAdmin: AdminAPI {
     }
 
     public func sleep(seconds: Double) { PlatformThread.sleep(seconds: seconds) }
-}
-
-/// The daemon's engine, server side and keys as an ``AdminNode``: touched on the loop thread only
-/// (``LocalAdmin`` reaches it through ``Daemon/onLoop(_:)``).
-final class DaemonNode: AdminNode {
-    unowned let daemon: Daemon
-    init(daemon: Daemon) { self.daemon = daemon }
-
-    var engine: Engine { daemon.engine }
-    /// The restrict list the server applies.
-    var restrictions: RestrictList {
-        get { daemon.responder.restrictions }
-        set { daemon.responder.restrictions = newValue }
-    }
-    /// The MRU list and rate limit of the server.
-    var monitor: MRUList {
-        get { daemon.responder.monitor }
-        set { daemon.responder.monitor = newValue }
-    }
-    var keys: KeyStore {
-        get { daemon.keys }
-        set { daemon.keys = newValue }
-    }
-    var serverCounters: ServerCounters { daemon.serverCounters }
-    func associationsChanged() { daemon.associationsChanged() }
 }

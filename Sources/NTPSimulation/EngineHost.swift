@@ -1,16 +1,18 @@
 public import NTPEngine
-public import NTPAdmin
 public import NTPWire
 
 /// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
 /// on a ``SimulatedClock``, polling simulated servers and (optionally) answering simulated
 /// clients with the same ``ServerResponder``.
-public final class EngineHost: SimulatedHost, AdminNode {
+public final class EngineHost: SimulatedHost {
     public let clock: SimulatedClock
-    public let engine: Engine
+    /// The engine, its server side and keys (the admin dispatcher works on it).
+    public let node: Node
+    public var engine: Engine { node.engine }
     /// The host's own address on the network (requests leave from it).
     public let address: SocketAddress
-    public private(set) var responder: ServerResponder
+    /// The server side (its counters, for tests and reports).
+    public var responder: ServerResponder { node.responder }
     /// Set when the engine asked to exit (`-q` done, or panic).
     public private(set) var exitStatus: Int32?
     public private(set) var exitReason: String?
@@ -23,10 +25,8 @@ public final class EngineHost: SimulatedHost, AdminNode {
     ) {
         self.clock = clock
         self.address = address
-        engine = Engine(configuration: configuration, clock: clock, seed: seed)
-        responder = ServerResponder(state: engine.serverState)
-        keys = KeyStore(provider: macProvider)
-        for a in associations { engine.add(a) }
+        node = Node(engine: Engine(configuration: configuration, clock: clock, seed: seed), keys: KeyStore(provider: macProvider))
+        for a in associations { node.engine.add(a) }
     }
 
     /// An engine configured as ACCURACY.md's world asks: the world's servers, polling and
@@ -47,30 +47,6 @@ public final class EngineHost: SimulatedHost, AdminNode {
                   associations: associations, seed: world.seed &+ 0x5EED)
     }
 
-    /// The keys the engine and the server side authenticate with.
-    public var keys: KeyStore {
-        get { engine.keys }
-        set { engine.keys = newValue; responder.keys = newValue }
-    }
-
-    /// The server side's restrict list.
-    public var restrictions: RestrictList {
-        get { responder.restrictions }
-        set { responder.restrictions = newValue }
-    }
-
-    /// The MRU list of the clients this host served.
-    public var monitor: MRUList {
-        get { responder.monitor }
-        set { responder.monitor = newValue }
-    }
-
-    /// The server side's counters (for the system report).
-    public var serverCounters: ServerCounters { responder.counters }
-
-    /// The addresses of `peer` associations pass `nopeer` (as after every ``perform(_:network:)``).
-    public func associationsChanged() { responder.configuredPeers = engine.peerAddresses }
-
     /// `step now`: starts the burst; the outcome appears in the engine's `stepNowOutcome`.
     public func startStepNow(network: SimulatedNetwork) {
         perform(engine.startStepNow(), network: network)
@@ -90,9 +66,9 @@ public final class EngineHost: SimulatedHost, AdminNode {
         network: SimulatedNetwork
     ) {
         guard bytes.count >= NTPHeader.size else { return }
-        responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
+        node.responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
         if bytes[0] & 7 == NTPMode.server.rawValue || bytes[0] & 7 == NTPMode.symmetricPassive.rawValue {
-            let restrict = responder.restrictions.check(source.ip, port: source.port)
+            let restrict = node.responder.restrictions.check(source.ip, port: source.port)
             perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime, restrict: restrict), network: network)
             return
         }
@@ -109,7 +85,7 @@ public final class EngineHost: SimulatedHost, AdminNode {
         var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
         let outcome = bytes.withUnsafeBytes { request in
             reply.withUnsafeMutableBytes { out in
-                responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
+                node.responder.respond(to: request, from: source.ip, sourcePort: source.port, receiveTime: receiveTime, into: out)
             }
         }
         guard case .reply(let length) = outcome else { return nil }
@@ -125,7 +101,7 @@ public final class EngineHost: SimulatedHost, AdminNode {
         reply.withUnsafeMutableBytes { out in
             let sent = UnsafeMutableRawBufferPointer(rebasing: out[0..<length])
             ServerResponder.stampTransmit(clock.now().adding(seconds: shift), into: sent)
-            responder.seal(sent)
+            node.responder.seal(sent)
         }
         return Array(reply[0..<length])
     }
@@ -145,7 +121,6 @@ public final class EngineHost: SimulatedHost, AdminNode {
             }
         }
         events.append(contentsOf: engine.takeEvents())
-        responder.state = engine.serverState
-        responder.configuredPeers = engine.peerAddresses
+        node.engineActed(peersMayHaveChanged: true)
     }
 }

@@ -51,7 +51,7 @@ import Testing
         var settings = DaemonSettings(port: port)
         settings.listen = [SocketAddress("127.0.0.1", port: port)!]
         let daemon = try Daemon(settings: settings, clock: ObserveClock(), log: Log(name: "test", quiet: true, journal: false))
-        daemon.keys = Self.keys
+        daemon.node.keys = Self.keys
         let release = Gate(), inside = Gate()
         let ranOnLoop = Mutex<Bool?>(nil)
         daemon.configure = { text in

@@ -33,8 +33,8 @@ struct AuthenticationTests {
         }
 
         func keys(_ host: EngineHost, _ keys: [SymmetricKey], trusted: Set<UInt32>) {
-            host.keys.replaceKeys(keys, file: "keys")
-            host.keys.trusted = trusted
+            host.node.keys.replaceKeys(keys, file: "keys")
+            host.node.keys.trusted = trusted
         }
 
         var upstream: PeerReport { client.engine.peerReports().first { $0.address?.ip == AuthenticationTests.serverIP }! }
@@ -101,7 +101,7 @@ struct AuthenticationTests {
             let w = World(server: [], client: [Self.association(to: Self.serverIP, key: key)])
             w.keys(w.server, [Self.md5], trusted: [1])
             w.keys(w.client, [Self.md5], trusted: [1])
-            w.server.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: .notrust))
+            w.server.node.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: .notrust))
             w.network.run(for: 120)
             #expect(w.client.engine.system.isSynchronized == (key != nil), "key \(String(describing: key))")
         }
@@ -118,13 +118,13 @@ struct AuthenticationTests {
 
         // nopeer: an address that is not our configured peer gets no answer to mode 1.
         let refused = World(server: [], client: [Self.association(.peer, to: Self.serverIP)])
-        refused.server.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: .nopeer))
+        refused.server.node.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: .nopeer))
         refused.network.run(for: 120)
         #expect(refused.upstream.reach == 0)
         #expect(refused.server.responder.counters.droppedRestricted > 0)
         // …while a configured peer passes nopeer.
         let configured = World(server: [Self.association(.peer, to: Self.clientIP)], client: [Self.association(.peer, to: Self.serverIP)])
-        configured.server.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: .nopeer))
+        configured.server.node.restrictions.set(RestrictEntry(network: .anyIPv4, prefixLength: 0, flags: .nopeer))
         configured.network.run(for: 120)
         #expect(configured.client.engine.system.isSynchronized)
     }

@@ -21,7 +21,7 @@ struct RestrictReplyTests {
             let w = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP, key: key)])
             w.keys(w.server, [Self.md5], trusted: [1])
             w.keys(w.client, [Self.md5], trusted: [1])
-            w.client.restrictions.set(Self.everyone(.notrust))
+            w.client.node.restrictions.set(Self.everyone(.notrust))
             w.network.run(for: 120)
             #expect(w.client.engine.system.isSynchronized == (key != nil), "key \(String(describing: key))")
             if key == nil {
@@ -34,7 +34,7 @@ struct RestrictReplyTests {
     func ignore() {
         for flags: RestrictFlags in [.ignore, [.nomodify, .noquery]] {
             let w = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-            w.client.restrictions.set(Self.server(flags))
+            w.client.node.restrictions.set(Self.server(flags))
             w.network.run(for: 120)
             #expect(w.client.engine.system.isSynchronized == !flags.contains(.ignore), "\(flags.text)")
             #expect((w.upstream.counters.restricted > 0) == flags.contains(.ignore))
@@ -45,25 +45,25 @@ struct RestrictReplyTests {
     func source() {
         // restrict default ignore, restrict source nomodify: the server is still heard.
         let w = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-        w.client.restrictions.set(Self.everyone(.ignore))
-        w.client.restrictions.sourceFlags = [.nomodify, .noquery]
+        w.client.node.restrictions.set(Self.everyone(.ignore))
+        w.client.node.restrictions.sourceFlags = [.nomodify, .noquery]
         w.network.run(for: 120)
         #expect(w.client.engine.system.isSynchronized)
-        #expect(w.client.restrictions.sourceHits > 0)
+        #expect(w.client.node.restrictions.sourceHits > 0)
         // Without the source line, the default ignores it.
         let plain = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-        plain.client.restrictions.set(Self.everyone(.ignore))
+        plain.client.node.restrictions.set(Self.everyone(.ignore))
         plain.network.run(for: 120)
         #expect(!plain.client.engine.system.isSynchronized)
         // restrict source ignore applies to the servers only: the default stays open.
         let ignored = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-        ignored.client.restrictions.sourceFlags = .ignore
+        ignored.client.node.restrictions.sourceFlags = .ignore
         ignored.network.run(for: 120)
         #expect(!ignored.client.engine.system.isSynchronized)
         // A host entry for the server's address decides over restrict source.
         let host = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-        host.client.restrictions.sourceFlags = .ignore
-        host.client.restrictions.set(Self.server([.nomodify]))
+        host.client.node.restrictions.sourceFlags = .ignore
+        host.client.node.restrictions.set(Self.server([.nomodify]))
         host.network.run(for: 120)
         #expect(host.client.engine.system.isSynchronized)
     }
@@ -72,12 +72,12 @@ struct RestrictReplyTests {
     func mapped() throws {
         let mapped = try #require(IPAddress("::ffff:10.1.0.2"))
         let w = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-        w.client.restrictions.set(RestrictEntry(network: mapped, prefixLength: 128, flags: .ignore))
+        w.client.node.restrictions.set(RestrictEntry(network: mapped, prefixLength: 128, flags: .ignore))
         w.network.run(for: 120)
         #expect(!w.client.engine.system.isSynchronized)
         // And on the server side, for a client's requests: ::ffff:10.1.0.0/120 noserve.
         let s = W(server: [], client: [AuthenticationTests.association(to: Self.serverIP)])
-        s.server.restrictions.set(RestrictEntry(network: try #require(IPAddress("::ffff:10.1.0.0")), prefixLength: 120, flags: .noserve))
+        s.server.node.restrictions.set(RestrictEntry(network: try #require(IPAddress("::ffff:10.1.0.0")), prefixLength: 120, flags: .noserve))
         s.network.run(for: 120)
         #expect(!s.client.engine.system.isSynchronized)
         #expect(s.server.responder.counters.droppedRestricted > 0)
