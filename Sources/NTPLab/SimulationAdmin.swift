@@ -53,15 +53,13 @@ public final class SimulationAdmin: AdminAPI {
     }
 
     private func saveDrift() {
-        guard let path = driftFile, host.engine.system.updates > 0 else { return }
-        files[path] = formatFixed(host.clock.status().frequency, 3) + "\n"
+        guard let path = driftFile, let text = DriftFile.text(for: host.engine) else { return }
+        files[path] = text
     }
 
     private func readDrift() -> Double? {
         guard let path = driftFile, let text = files[path] else { return nil }
-        let word = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map(String.init) ?? ""
-        guard let ppm = Double(word), ppm.isFinite, abs(ppm) <= 500 else { return nil }
-        return ppm
+        return try? DriftFile.frequency(in: text).get()
     }
 
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {

@@ -806,18 +806,18 @@ public final class Daemon {
             log.notice("drift file \(path) not found; frequency starts at 0 ppm")
             return nil
         }
-        let word = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first.map(String.init) ?? ""
-        guard let ppm = Double(word), ppm.isFinite, abs(ppm) <= 500 else {
-            log.warning("drift file \(path): '\(word)' is not a frequency in ppm; ignored")
+        switch DriftFile.frequency(in: text) {
+        case .success(let ppm): return ppm
+        case .failure(let bad):
+            log.warning("drift file \(path): '\(bad.word)' is not a frequency in ppm; ignored")
             return nil
         }
-        return ppm
     }
 
     private func saveDrift() {
-        guard let path = settings.driftFile, engine.system.updates > 0 else { return }
+        guard let path = settings.driftFile, let text = DriftFile.text(for: engine) else { return }
         do {
-            try AtomicFile.write(formatFixed(clock.status().frequency, 3) + "\n", to: path)
+            try AtomicFile.write(text, to: path)
         } catch {
             log.warning("cannot write drift file \(path): \(error)")
         }
