@@ -180,6 +180,90 @@ extension ControlResponder {
         if context.restrict.contains(.nomrulist) {
             return Answer(replies: errorReply(m, ControlMessage.ErrorCode.permission))
         }
+        var request = MRURequest(requestedPairs(m.data))
+        guard let nonce = request.nonce, context.validates(nonce) else { return Answer() }
+        // Negative counts are refused before any arithmetic uses them (frags × fragment size).
+        if request.frags < 0 || request.limit < 0 || request.recent < 0
+            || (request.frags == 0 && !(request.limit > 0 && request.limit <= mruRowLimit)) || request.frags > mruFragmentLimit {
+            return Answer(replies: errorReply(m, ControlMessage.ErrorCode.badValue), proven: true)
+        }
+        if request.frags != 0 && request.limit == 0 {
+            request.limit = Int.max
+        } else if request.limit != 0 && request.frags == 0 {
+            request.frags = mruFragmentLimit
+        }
+        let limit = request.limit
+
+        let now = context.receiveTime
+        var values: [(String, String)] = []
+        var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence)
+        reply.leap = 0
+        let freshNonce = ("nonce", context.nonce())
+
+        if limit == 1 {
+            // The entries of the given addresses.
+            let given = request.addresses.compactMap { $0 }.compactMap { context.mru.entry($0.ip) }
+            values = given.enumerated().flatMap { n, e in entryValues(e, n) }
+            values += [freshNonce, ("now", Wire.timestamp(NTPTimestamp(now)))]
+            return Answer(replies: fragments(reply, text(values), text: true), proven: true)
+        }
+
+        // The starting point: the first given entry still unchanged here.
+        let priors = request.priors
+        var after: IPAddress?
+        var skip = 0
+        if !priors.isEmpty {
+            let unchanged = priors.lazy.compactMap { address, last in
+                context.mru.entry(address.ip).flatMap { NTPTimestamp($0.last).rawValue == last ? $0 : nil }
+            }
+            guard let older = unchanged.first else {
+                return Answer(replies: errorReply(m, ControlMessage.ErrorCode.unknownVariable), proven: true)
+            }
+            values += [("last.older", Wire.timestamp(NTPTimestamp(older.last))), ("addr.older", older.source.description)]
+            after = older.source.ip
+        } else if request.recent > 0 {
+            skip = max(0, context.mru.count() - request.recent)
+        }
+        values.insert(freshNonce, at: 0)
+        let budget = request.frags * maxDataPerFragment - 80  // room for now= and last.newest=
+        var size = textSize(values), count = 0, examined = 0
+        var lastSent: MRUEntry?
+        let complete = context.mru.walk(after, skip) { e in
+            guard count < limit else { return false }
+            examined += 1
+            let wanted = request.wants(e, age: Int(Double(now.nanoseconds) / 1e9 - Double(e.last.nanoseconds) / 1e9))
+            if !wanted && examined > mruExamineLimit {
+                // Examined enough: a partial page (no now=) that ends with this entry, filters or
+                // not, so ntpq's next request (addr.N/last.N of the newest it got) goes on after it.
+                let items = entryValues(e, count)
+                if size + textSize(items) <= budget { values += items }
+                return false
+            }
+            if wanted {
+                let items = entryValues(e, count)
+                let itemSize = textSize(items)
+                if size + itemSize > budget { return false }
+                values += items
+                size += itemSize
+                count += 1
+                lastSent = e
+            }
+            return true
+        }
+        if complete {
+            values.append(("now", Wire.timestamp(NTPTimestamp(now))))
+            if let lastSent { values.append(("last.newest", Wire.timestamp(NTPTimestamp(lastSent.last)))) }
+        }
+        return Answer(replies: fragments(reply, text(values), text: true), proven: true)
+    }
+
+    static let maxDataPerFragment = ControlMessage.maxDataPerFragment
+
+    /// The bytes `values` take in a reply's text (`name=value, `).
+    static func textSize(_ values: [(String, String)]) -> Int { values.reduce(0) { $0 + $1.0.count + $1.1.count + 3 } }
+
+    /// A READ_MRU request's variables (ntpd's names) and the filters they make.
+    struct MRURequest {
         var nonce: String?
         var frags = 0, limit = 0, minCount = 0, minDrop = 0, recent = 0
         var minScore = 0.0
@@ -188,8 +272,19 @@ extension ControlResponder {
         var localAddress: IPAddress?
         var lasts = [UInt64?](repeating: nil, count: 16)
         var addresses = [SocketAddress?](repeating: nil, count: 16)
-        func hexValue(_ v: String) -> UInt16? { v.hasPrefix("0x") ? UInt16(v.dropFirst(2), radix: 16) : nil }
-        for (name, value) in requestedPairs(m.data) {
+
+        /// The variables of `pairs`. A malformed value ends the parse, and without the nonce
+        /// there is no answer (ntpd).
+        init(_ pairs: [(String, String)]) {
+            for (name, value) in pairs where !set(name, value) {
+                nonce = nil
+                break
+            }
+        }
+
+        /// Sets the variable `name`; false when `value` is malformed.
+        private mutating func set(_ name: String, _ value: String) -> Bool {
+            func hexValue(_ v: String) -> UInt16? { v.hasPrefix("0x") ? UInt16(v.dropFirst(2), radix: 16) : nil }
             var ok = true
             switch name {
             case "nonce": nonce = value
@@ -207,107 +302,34 @@ extension ControlResponder {
                 if let a = IPAddress(value) ?? SocketAddress(parsing: value)?.ip { localAddress = a.unmapped } else { ok = false }
             default:
                 if name.hasPrefix("last."), let i = Int(name.dropFirst(5)), (0..<16).contains(i) {
-                    if let t = parseTimestamp(value) { lasts[i] = t } else { ok = false }
+                    if let t = ControlResponder.parseTimestamp(value) { lasts[i] = t } else { ok = false }
                 } else if name.hasPrefix("addr."), let i = Int(name.dropFirst(5)), (0..<16).contains(i) {
                     if let a = SocketAddress(parsing: value) { addresses[i] = a } else { ok = false }
                 }
             }
-            // A malformed value ends the parse, and without the nonce there is no answer (ntpd).
-            if !ok { nonce = nil; break }
-        }
-        guard let nonce, context.validates(nonce) else { return Answer() }
-        // Negative counts are refused before any arithmetic uses them (frags × fragment size).
-        if frags < 0 || limit < 0 || recent < 0
-            || (frags == 0 && !(limit > 0 && limit <= mruRowLimit)) || frags > mruFragmentLimit {
-            return Answer(replies: errorReply(m, ControlMessage.ErrorCode.badValue), proven: true)
-        }
-        if frags != 0 && limit == 0 { limit = Int.max } else if limit != 0 && frags == 0 { frags = mruFragmentLimit }
-
-        let now = context.receiveTime
-        var values: [(String, String)] = []
-        func add(_ e: MRUEntry, _ n: Int) {
-            for item in entryValues(e, n) { values.append(item) }
-        }
-        var reply = ControlMessage(version: m.version, isResponse: true, opcode: m.opcode, sequence: m.sequence)
-        reply.leap = 0
-        let freshNonce = ("nonce", context.nonce())
-
-        if limit == 1 {
-            // The entries of the given addresses.
-            var n = 0
-            for a in addresses.compactMap({ $0 }) {
-                if let e = context.mru.entry(a.ip) { add(e, n); n += 1 }
-            }
-            values.append(freshNonce)
-            values.append(("now", Wire.timestamp(NTPTimestamp(now))))
-            return Answer(replies: fragments(reply, text(values), text: true), proven: true)
+            return ok
         }
 
-        // The starting point: the first given entry still unchanged here.
-        var priors = 0
-        while priors < 16, addresses[priors] != nil, lasts[priors] != nil { priors += 1 }
-        var after: IPAddress?
-        var skip = 0
-        if priors > 0 {
-            var found: MRUEntry?
-            for i in 0..<priors {
-                if let e = context.mru.entry(addresses[i]!.ip), NTPTimestamp(e.last).rawValue == lasts[i]! {
-                    found = e
-                    break
-                }
+        /// The given `addr.N`/`last.N` pairs from 0 on, while both are given.
+        var priors: [(SocketAddress, UInt64)] {
+            var pairs: [(SocketAddress, UInt64)] = []
+            for (address, last) in zip(addresses, lasts) {
+                guard let address, let last else { break }
+                pairs.append((address, last))
             }
-            guard let older = found else {
-                return Answer(replies: errorReply(m, ControlMessage.ErrorCode.unknownVariable), proven: true)
-            }
-            values.append(("last.older", Wire.timestamp(NTPTimestamp(older.last))))
-            values.append(("addr.older", older.source.description))
-            after = older.source.ip
-        } else if recent > 0 {
-            skip = max(0, context.mru.count() - recent)
+            return pairs
         }
-        values.insert(freshNonce, at: 0)
-        let budget = frags * maxDataPerFragment - 80  // room for now= and last.newest=
-        var size = values.reduce(0) { $0 + $1.0.count + $1.1.count + 3 }
-        var count = 0
-        var examined = 0
-        var lastSent: MRUEntry?
-        let complete = context.mru.walk(after, skip) { e in
-            guard count < limit else { return false }
-            examined += 1
-            let nowSeconds = Double(now.nanoseconds) / 1e9
-            let age = Int(nowSeconds - Double(e.last.nanoseconds) / 1e9)
-            let wanted = e.count >= UInt64(minCount) && e.dropped >= UInt64(max(0, minDrop)) && e.score >= minScore
+
+        /// Whether entry `e`, last seen `age` seconds ago, passes the request's filters.
+        func wants(_ e: MRUEntry, age: Int) -> Bool {
+            e.count >= UInt64(minCount) && e.dropped >= UInt64(max(0, minDrop)) && e.score >= minScore
                 && (resAll == 0 || e.flags.ntpdValue & resAll == resAll)
                 && (resAny == 0 || e.flags.ntpdValue & resAny != 0)
                 && (maxLastInterval == 0 || age <= maxLastInterval)
                 && (minLastInterval == 0 || age >= minLastInterval)
                 && (localAddress == nil || e.local == localAddress)
-            if !wanted && examined > mruExamineLimit {
-                // Examined enough: a partial page (no now=) that ends with this entry, filters or
-                // not, so ntpq's next request (addr.N/last.N of the newest it got) goes on after it.
-                let items = entryValues(e, count)
-                if size + items.reduce(0, { $0 + $1.0.count + $1.1.count + 3 }) <= budget { values += items }
-                return false
-            }
-            if wanted {
-                let items = entryValues(e, count)
-                let itemSize = items.reduce(0) { $0 + $1.0.count + $1.1.count + 3 }
-                if size + itemSize > budget { return false }
-                values += items
-                size += itemSize
-                count += 1
-                lastSent = e
-            }
-            return true
         }
-        if complete {
-            values.append(("now", Wire.timestamp(NTPTimestamp(now))))
-            if let lastSent { values.append(("last.newest", Wire.timestamp(NTPTimestamp(lastSent.last)))) }
-        }
-        return Answer(replies: fragments(reply, text(values), text: true), proven: true)
     }
-
-    static let maxDataPerFragment = ControlMessage.maxDataPerFragment
 
     /// One MRU entry as `addr.N`, `last.N`, `first.N`, `ct.N`, `mv.N`, `rs.N`, `sc.N`, `dr.N`.
     static func entryValues(_ e: MRUEntry, _ n: Int) -> [(String, String)] {
