@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
-        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
-        .target(name: "CNTPPlatform"),
+        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers, capabilities, libseccomp).
+        .target(name: "CNTPPlatform", linkerSettings: [.linkedLibrary("seccomp")]),
         // The only place that talks to the OS: clocks, sockets, files.
         .target(
             name: "NTPPlatform",

@@ -175,3 +175,24 @@ int ntpsh_drop_privileges(unsigned int uid, unsigned int gid, unsigned long long
     if (prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) != 0) return -1;
     return 0;
 }
+
+#include <seccomp.h>
+
+int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *const *refused, int refused_count,
+                  const char **unknown) {
+    *unknown = NULL;
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (filter == NULL) { errno = ENOMEM; return -1; }
+    int rules = 0, rc = seccomp_attr_set(filter, SCMP_FLTATR_CTL_TSYNC, 1);
+    for (int i = 0; rc == 0 && i < allowed_count + refused_count; i++) {
+        const char *name = i < allowed_count ? allowed[i] : refused[i - allowed_count];
+        int number = seccomp_syscall_resolve_name(name);
+        if (number == __NR_SCMP_ERROR) continue;
+        rc = seccomp_rule_add(filter, i < allowed_count ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM), number, 0);
+        if (rc != 0) *unknown = name; else rules++;
+    }
+    if (rc == 0) rc = seccomp_load(filter);
+    seccomp_release(filter);
+    if (rc != 0) { errno = -rc; return -1; }
+    return rules;
+}

@@ -71,6 +71,9 @@ struct NTPSH: ParsableCommand {
         valueName: "user[:group]"))
     var user: String?
 
+    @Flag(help: "With --daemon: once started (and after -u), confine the process with a seccomp allow-list of the system calls it makes; dangerous calls fail, unknown ones kill it (also NTPSH_SANDBOX=1).")
+    var sandbox = false
+
     @Option(help: ArgumentHelp(
         "Attach the shell (or -e/-f) to a running engine through its control socket (default \(NTPSH.defaultControlSocket)); exit status 2 if the engine goes away.",
         valueName: "path"),
@@ -120,6 +123,9 @@ struct NTPSH: ParsableCommand {
         }
         if daemon && (!execute.isEmpty || file != nil) {
             throw ValidationError("--daemon runs no commands; use -e/-f without it")
+        }
+        if sandbox && !daemon {
+            throw ValidationError("--sandbox confines a --daemon engine; use it with --daemon")
         }
         if user != nil && !daemon {
             throw ValidationError("-u drops privileges of a --daemon engine; use it with --daemon")
@@ -195,6 +201,14 @@ struct NTPSH: ParsableCommand {
                 }
             }
             if let user { try dropPrivileges(to: user, controlSocket: server.control?.listener.path, log: log) }
+            if sandbox || getenv("NTPSH_SANDBOX").map({ String(cString: $0) == "1" }) == true {
+                do {
+                    let rules = try Sandbox.install()
+                    log.notice("sandbox: seccomp filter of \(rules) system calls installed; execve refused (EPERM) as it must be")
+                } catch {
+                    throw ExitFailure("ntpsh: \(error)", status: 2)
+                }
+            }
             let status = server.runUntilSignalled()
             if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
             return
