@@ -195,6 +195,8 @@ public struct Association: Sendable {
         outstandingLocal = outstandingLocal?.adding(seconds: offset)
         lastUpdate = lastUpdate?.adding(seconds: offset)
         spikeSince = spikeSince?.adding(seconds: offset)
+        statistics.rebase(by: offset)
+        filter.rebase(by: offset)
     }
 
     public var isLocalClock: Bool { configuration.kind == .localClock }

@@ -112,7 +112,7 @@ public final class Engine {
         if config.kind != .localClock, let ip = IPAddress(config.host) {
             a.address = SocketAddress(ip: ip, port: config.port)
             a.state = .active
-            a.nextPoll = clock.now().adding(seconds: random.uniform() * 0.5)
+            a.nextPoll = clock.now().adding(seconds: NTPConstants.initialDelay + random.uniform() * NTPConstants.initialSpread)
             addressGeneration &+= 1
         }
         associations[id] = a
@@ -591,15 +591,13 @@ public final class Engine {
             record(.panic(offset), at: now)
             return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(offset)).description)]
         case .corrected(let c):
+            // The stored samples are re-expressed against the corrected clock, a step included
+            // (chrony keeps its samples across a step it made; ntpd empties its filters): the
+            // engine knows exactly how far it stepped, so the samples before it stay as good,
+            // and the source keeps its frequency estimate and its selectability.
             correctSamples(phase: c.phase, frequency: c.frequency, at: now)
-            for id in associations.keys {
-                if c.stepped {
-                    associations[id]?.statistics.reset()
-                    associations[id]?.filter.reset()
-                    associations[id]?.spikeSince = nil
-                }
-            }
             if c.stepped {
+                for id in associations.keys { associations[id]?.spikeSince = nil }
                 rebase(by: c.phase)
                 now = now.adding(seconds: c.phase)
                 record(.step(c.phase), at: now)
