@@ -297,6 +297,17 @@ public struct SourceStatistics: Sendable, Equatable {
         }
     }
 
+    /// The clock was stepped by `offset` seconds (after ``applyCorrection(phase:frequency:at:)``
+    /// moved the offsets): the samples' local times move with it, so the fit's time axis stays
+    /// the oscillator's and a step of 100 s does not read as 100 s more of drift.
+    public mutating func rebase(by offset: Double) {
+        for i in points.indices { points[i].time = points[i].time.adding(seconds: offset) }
+        if var e = estimate {
+            e.time = e.time.adding(seconds: offset)
+            estimate = e
+        }
+    }
+
     private mutating func refit() {
         guard !points.isEmpty else { estimate = nil; trustedFrequencyError = .infinity; return }
         var start = 0

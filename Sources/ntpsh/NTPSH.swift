@@ -157,7 +157,7 @@ struct NTPSH: ParsableCommand {
         settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
         settings.engine.slewOnly = slewOnly
         settings.engine.setOnceAndExit = setOnce
-        settings.seed = UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid())
+        settings.seed = try Self.requestedSeed() ?? (UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid()))
         settings.singleThreaded = daemon && Self.singleThreadRequested
         if settings.singleThreaded && controlSocket != nil {
             throw ExitFailure("ntpsh: --control-socket serves clients on threads of their own; \(Self.singleThreadVariable)=1 runs one thread", status: 2)
@@ -303,6 +303,18 @@ struct NTPSH: ParsableCommand {
     static let singleThreadVariable = "NTPSH_SINGLE_THREAD"
     static var singleThreadRequested: Bool {
         getenv(singleThreadVariable).map { String(cString: $0) == "1" } ?? false
+    }
+
+    /// `NTPSH_RANDOM_SEED=N` (0 to 2^64-1): the engine's randomness (poll jitter, request
+    /// separation, transmit timestamps' low bits) from this seed, so a simulated run
+    /// (Tests/Clknetsim) can be repeated exactly. For tests: a known seed is predictable.
+    static let seedVariable = "NTPSH_RANDOM_SEED"
+    static func requestedSeed() throws -> UInt64? {
+        guard let raw = getenv(seedVariable).map({ String(cString: $0) }) else { return nil }
+        guard let seed = UInt64(raw) else {
+            throw ExitFailure("ntpsh: \(seedVariable)='\(raw)': expected a whole number from 0 to \(UInt64.max)", status: 2)
+        }
+        return seed
     }
 
     /// How `includefile` and `keys` read their file: a regular file of at most 4 MiB, never
