@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
+                "NTPWire", "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
