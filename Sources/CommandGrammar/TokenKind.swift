@@ -357,11 +357,7 @@ func parsePrefix(_ s: String) -> (String, Int)? {
 
 /// A network mask: an address whose bits are ones then zeros.
 func isNetmask(_ s: String) -> Bool {
-    guard let mask = parseUnzonedAddress(s) else { return false }
-    // Ones then zeros: the mask equals itself cut to its count of ones.
-    let (high, low) = mask.bits128
-    let ones = mask.isIPv4 ? (low & 0xffff_ffff).nonzeroBitCount : high.nonzeroBitCount + low.nonzeroBitCount
-    return mask.masked(prefixLength: ones) == mask
+    parseUnzonedAddress(s)?.maskPrefixLength != nil
 }
 
 /// Shortest plain rendering of a Double for messages: `3`, `0.5`, `-0.02`.

@@ -837,12 +837,7 @@ public final class CommandRunner {
         guard let mask = IPAddress(maskText), mask.isIPv4 == ip.isIPv4 else {
             return .failure(AdminError("mask \(maskText) is not a \(ip.isIPv4 ? "IPv4" : "IPv6") mask"))
         }
-        var bits: [Bool] = []
-        for byte in mask.bytes { for i in 0..<8 { bits.append(byte & (UInt8(0x80) >> UInt8(i)) != 0) } }
-        let length = bits.prefix { $0 }.count
-        guard !bits.dropFirst(length).contains(true) else {
-            return .failure(AdminError("mask \(maskText) is not contiguous"))
-        }
+        guard let length = mask.maskPrefixLength else { return .failure(AdminError("mask \(maskText) is not contiguous")) }
         return .success([(ip, length)])
     }
 

@@ -196,6 +196,14 @@ public enum IPAddress: Hashable, Sendable, Codable, Comparable, CustomStringConv
         }
     }
 
+    /// As a network mask (`255.255.255.0`, `ffff:ffff::`): the number of leading one bits when
+    /// the bits are ones then zeros; nil for a mask that is not contiguous (`255.0.255.0`).
+    public var maskPrefixLength: Int? {
+        let (high, low) = bits128
+        let ones = isIPv4 ? (low & 0xffff_ffff).nonzeroBitCount : high.nonzeroBitCount + low.nonzeroBitCount
+        return masked(prefixLength: ones).withoutScope == withoutScope ? ones : nil
+    }
+
     /// True when `self` is in `network/prefixLength` (same family; scope ignored).
     public func isIn(_ network: IPAddress, prefixLength: Int) -> Bool {
         guard isIPv4 == network.isIPv4 else { return false }

@@ -95,4 +95,13 @@ import NTPWire
         #expect(IPAddress("192.0.2.1%3") == nil)
         #expect(IPAddress("::ffff:1.2.3.4")?.unmapped == IPAddress("1.2.3.4"))
     }
+
+    @Test func maskPrefixLength() {
+        let cases: [(String, Int?)] = [
+            ("255.255.255.0", 24), ("255.255.255.255", 32), ("0.0.0.0", 0), ("255.255.254.0", 23),
+            ("255.0.255.0", nil), ("0.0.0.1", nil), ("ffff:ffff::", 32), ("::", 0), ("ffff:fffe:1::", nil),
+            ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 128), ("ffff:ffff:ffff:ffff:8000::", 65),
+        ]
+        for (text, length) in cases { #expect(IPAddress(text)?.maskPrefixLength == length, "\(text)") }
+    }
 }
