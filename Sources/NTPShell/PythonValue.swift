@@ -73,9 +73,8 @@ enum PythonValue: Equatable {
 
 /// NTPsec's `prettydate`: `e3d1b3a2.12345678 2023-02-03T18:31:48.123Z` (UTC, era nearest `pivot`).
 func prettyDate(wire: String, pivot: UnixTime) -> String {
-    let body = wire.hasPrefix("0x") ? wire.dropFirst(2) : Substring(wire)
-    let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count == 2, let sec = UInt32(parts[0], radix: 16), let frac = UInt32(parts[1], radix: 16) else { return wire }
+    guard let stamp = NTPTimestamp(hexText: wire, requirePrefix: false) else { return wire }
+    let (sec, frac) = (stamp.seconds, stamp.fraction)
     var msec = frac / 4_294_967
     var ntps = sec
     if msec >= 1000 { msec -= 1000; ntps &+= 1 }
