@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // ntpsh: an NTP engine and its administration shell in one program.
-// Targets point down only: ntpsh → NTPRuntime → NTPPlatform → NTPEngine → NTPWire.
+// Targets point down only: ntpsh → NTPRuntime → NTPPlatform → NTPEngine → NTPWire; NTPShell →
+// CommandGrammar → NTPWire (addresses only).
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -32,7 +33,7 @@ let package = Package(
         .target(
             name: "NTPPlatform",
             dependencies: [
-                "NTPEngine", "CNTPPlatform",
+                "NTPWire", "NTPEngine", "CNTPPlatform",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
@@ -41,11 +42,16 @@ let package = Package(
         // The engine in virtual time.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
-        .target(name: "CommandGrammar", swiftSettings: strict),
+        // It imports NTPWire (internally, not in its API) for one thing: `IPAddress.parse(numeric:)`,
+        // so a word the grammar accepts as an address is exactly one the engine accepts. NTPWire
+        // is pure and depends on nothing, so the grammar still links no engine, I/O or Foundation;
+        // a separate address module would be a third home for one type that belongs with the
+        // wire's value types.
+        .target(name: "CommandGrammar", dependencies: ["NTPWire"], swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
-        .target(name: "NTPShell", dependencies: ["NTPEngine", "CommandGrammar"], swiftSettings: strict),
+        .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "CommandGrammar"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
-        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
@@ -55,18 +61,18 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
+                "NTPWire", "NTPRuntime", "NTPShell", "NTPSimulation", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
         .testTarget(name: "NTPWireTests", dependencies: ["NTPWire"], exclude: ["Fixtures"]),
-        .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
-        .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
+        .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform", "NTPWire"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation", "NTPCrypto"]),
-        .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
+        .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar", "NTPWire"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),

@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPWire
 public import NTPShell
 import NTPPlatform
 import Glibc

@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPWire
 import FoundationEssentials
 
 /// ntpsh's control protocol: the ``AdminAPI`` over a Unix stream socket, between

@@ -1,5 +1,6 @@
 import LineEditor
 import NTPEngine
+import NTPWire
 import NTPPlatform
 import NTPShell
 import Synchronization
