@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
-        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
-        .target(name: "CNTPPlatform"),
+        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers, capabilities, libseccomp).
+        .target(name: "CNTPPlatform", linkerSettings: [.linkedLibrary("seccomp")]),
         // The only place that talks to the OS: clocks, sockets, files.
         .target(
             name: "NTPPlatform",
@@ -36,6 +36,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
+        // The engine's reports as Prometheus's text exposition format (/metrics, `show metrics`).
+        .target(name: "NTPMetrics", dependencies: ["NTPEngine"], swiftSettings: strict),
         // The engine in virtual time.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPShell"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.

@@ -489,6 +489,9 @@ public final class Engine {
         return true
     }
 
+    /// 127.0.0.1 as a reference ID: what an orphan parent (ntpd's orphan mode) reports.
+    static let loopbackReferenceID = ReferenceID(ipv4: 127, 0, 0, 1)
+
     /// Reach and the peer variables from a reply. `localAddress`: where the reply arrived; a
     /// source (above stratum 1) whose reference ID is that address is synchronised to us
     /// (ntpd's loop test, TEST12): it stays reachable but is not selectable.
@@ -506,7 +509,10 @@ public final class Engine {
         a.referenceID = header.referenceID
         a.referenceTime = header.referenceTime
         a.peerPoll = header.poll
-        a.loop = header.stratum > 1 && localAddress.map { ReferenceID(address: $0.unmapped) == header.referenceID } == true
+        // ntpd exempts the loopback refid: an orphan parent reports 127.0.0.1 as its refid
+        // (no upstream), which says nothing about a loop through a client on loopback.
+        a.loop = header.stratum > 1 && header.referenceID != Self.loopbackReferenceID
+            && localAddress.map { ReferenceID(address: $0.unmapped) == header.referenceID } == true
     }
 
     /// RFC 5905 §8: offset and delay from the four timestamps (era-safe differences), into the

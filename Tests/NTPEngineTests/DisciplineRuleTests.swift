@@ -103,6 +103,12 @@ private final class Bench {
         let other = try Bench()
         try other.exchange(stratum: 1, refid: ReferenceID(address: local), local: local)
         #expect(try #require(other.engine.association(other.id)).loop == false)
+        // An orphan parent's reference ID is 127.0.0.1 (ntpd's orphan mode): a client on
+        // loopback is not in a loop with it (ntpd exempts the loopback refid too).
+        let orphan = try Bench()
+        let loopback = IPAddress("127.0.0.1")!
+        try orphan.exchange(stratum: 5, refid: ReferenceID(address: loopback), local: loopback)
+        #expect(try #require(orphan.engine.association(orphan.id)).loop == false)
     }
 
     /// chrony's correction-time rule: ratio·½·error·interval/|offset|, capped at a twelfth of
