@@ -1,8 +1,9 @@
 // swift-tools-version: 6.0
 // ntpsh: an NTP engine and its administration shell in one program.
 // Targets point down only: ntpsh → NTPLab → NTPShell → NTPAdmin → NTPEngine → NTPWire;
-// NTPRuntime → NTPPlatform → NTPEngine; NTPSimulation → NTPEngine (no shell). README's layout
-// section lists every arrow; Docs/architecture.md draws them.
+// NTPRuntime → NTPPlatform → NTPEngine; NTPSimulation → NTPEngine (no shell); NTPShell →
+// CommandGrammar → NTPWire (addresses only); NTPMetrics → NTPEngine. README's layout section
+// lists every arrow; Docs/architecture.md draws them.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -28,29 +29,36 @@ let package = Package(
         .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
-        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
-        .target(name: "CNTPPlatform"),
+        // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers, capabilities, libseccomp).
+        .target(name: "CNTPPlatform", linkerSettings: [.linkedLibrary("seccomp")]),
         // The only place that talks to the OS: clocks, sockets, files.
         .target(
             name: "NTPPlatform",
             dependencies: [
-                "NTPEngine", "CNTPPlatform",
+                "NTPWire", "NTPEngine", "CNTPPlatform",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
+        // The engine's reports as Prometheus's text exposition format (/metrics, `show metrics`).
+        .target(name: "NTPMetrics", dependencies: ["NTPEngine"], swiftSettings: strict),
         // The engine in virtual time.
         // The admin contract as data: requests, answers and the one dispatcher over a node's parts.
         .target(name: "NTPAdmin", dependencies: ["NTPEngine"], swiftSettings: strict),
         // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
-        .target(name: "CommandGrammar", swiftSettings: strict),
+        // It imports NTPWire (internally, not in its API) for one thing: `IPAddress.parse(numeric:)`,
+        // so a word the grammar accepts as an address is exactly one the engine accepts. NTPWire
+        // is pure and depends on nothing, so the grammar still links no engine, I/O or Foundation;
+        // a separate address module would be a third home for one type that belongs with the
+        // wire's value types.
+        .target(name: "CommandGrammar", dependencies: ["NTPWire"], swiftSettings: strict),
         // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
-        .target(name: "NTPShell", dependencies: ["NTPEngine", "NTPAdmin", "CommandGrammar"], swiftSettings: strict),
+        .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "CommandGrammar"], swiftSettings: strict),
         // The lab: a simulated world behind the shell's AdminAPI and LabControl (`ntpsh --lab`, tests).
-        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPShell", "NTPSimulation"], swiftSettings: strict),
+        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
-        .target(name: "NTPRuntime", dependencies: ["NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPCrypto"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPCrypto", "NTPMetrics"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
@@ -60,17 +68,18 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPRuntime", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
+                "NTPWire", "NTPRuntime", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
         .testTarget(name: "NTPWireTests", dependencies: ["NTPWire"], exclude: ["Fixtures"]),
-        .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
-        .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
+        .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform", "NTPWire"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPLab", "NTPCrypto"]),
-        .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
+        .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar", "NTPWire"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),

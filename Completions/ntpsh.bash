@@ -163,9 +163,9 @@ _ntpsh() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--keep-going --json --daemon -g -x -q --yes --check-config --version -h --help)
+    local -a non_repeating_flags=(--keep-going --json --daemon --sandbox -g -x -q --yes --check-config --version -h --help)
     local -a repeating_options=(--listen -e --execute)
-    local -a non_repeating_options=(-c --config --clock --port -f --file --control-socket --attach --lab)
+    local -a non_repeating_options=(-c --config --clock --port -f --file --control-socket -u --user --attach --lab)
     __ntpsh_offer_flags_options 0
 
     # Offer option value completions
@@ -194,6 +194,9 @@ _ntpsh() {
         ;;
     '--control-socket')
         __ntpsh_add_completions -f
+        return
+        ;;
+    '-u'|'--user')
         return
         ;;
     '--attach')

@@ -20,7 +20,7 @@ function __ntpsh_parse_tokens -S
     set -l unparsed_tokens (__ntpsh_tokens -pc)
     switch $unparsed_tokens[1]
     case 'ntpsh'
-        __ntpsh_parse_subcommand 0 'c/config=' 'clock=' 'listen=+' 'port=' 'e/execute=+' 'f/file=' 'keep-going' 'json' 'daemon' 'control-socket=' 'attach=' 'g' 'x' 'q' 'yes' 'check-config' 'lab=' 'version' 'h/help'
+        __ntpsh_parse_subcommand 0 'c/config=' 'clock=' 'listen=+' 'port=' 'e/execute=+' 'f/file=' 'keep-going' 'json' 'daemon' 'control-socket=' 'u/user=' 'sandbox' 'attach=' 'g' 'x' 'q' 'yes' 'check-config' 'lab=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __ntpsh_parse_subcommand -r 1 'version'
@@ -87,6 +87,8 @@ complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "n
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" json' -l 'json' -d 'Every view prints JSON.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" daemon' -l 'daemon' -d 'Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" control-socket' -l 'control-socket' -d 'With --daemon: serve the shell\'s commands on this Unix socket (mode 0660; changes need root, the engine\'s user or the socket\'s group). Default under systemd: $RUNTIME_DIRECTORY/ntpsh.sock.' -rF
+complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" u user' -s 'u' -l 'user' -d 'With --daemon: after binding its sockets and reading the configuration, run as this user (and group; default the user\'s own), keeping only CAP_SYS_TIME and CAP_NET_BIND_SERVICE (as ntpd -u).' -rfka ''
+complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" sandbox' -l 'sandbox' -d 'With --daemon: once started (and after -u), confine the process with a seccomp allow-list of the system calls it makes; dangerous calls fail, unknown ones kill it (also NTPSH_SANDBOX=1).'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" attach' -l 'attach' -d 'Attach the shell (or -e/-f) to a running engine through its control socket (default /run/ntpsh/ntpsh.sock); exit status 2 if the engine goes away.' -rF
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" g' -s 'g' -d 'Allow the first clock correction to exceed the panic threshold (1000 s).'
 complete -c 'ntpsh' -n '__ntpsh_should_offer_completions_for_flags_or_options "ntpsh" x' -s 'x' -d 'Never step the clock; slew every correction.'

@@ -53,6 +53,8 @@ _ntpsh() {
         '--json[Every view prints JSON.]'
         '--daemon[Run the engine without a shell, in the foreground, logging to stderr, until SIGTERM or SIGINT.]'
         '--control-socket[With --daemon\: serve the shell'\''s commands on this Unix socket (mode 0660; changes need root, the engine'\''s user or the socket'\''s group). Default under systemd\: $RUNTIME_DIRECTORY/ntpsh.sock.]:path:_files'
+        '(-u --user)'{-u,--user}'[With --daemon\: after binding its sockets and reading the configuration, run as this user (and group; default the user'\''s own), keeping only CAP_SYS_TIME and CAP_NET_BIND_SERVICE (as ntpd -u).]:user\[\:group\]:'
+        '--sandbox[With --daemon\: once started (and after -u), confine the process with a seccomp allow-list of the system calls it makes; dangerous calls fail, unknown ones kill it (also NTPSH_SANDBOX=1).]'
         '--attach[Attach the shell (or -e/-f) to a running engine through its control socket (default /run/ntpsh/ntpsh.sock); exit status 2 if the engine goes away.]:path:_files'
         '-g[Allow the first clock correction to exceed the panic threshold (1000 s).]'
         '-x[Never step the clock; slew every correction.]'

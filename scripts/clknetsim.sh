@@ -7,6 +7,8 @@
 #
 #   scripts/clknetsim.sh                      every case below, seeds 1-10
 #   scripts/clknetsim.sh -s "001 003" -n 1-3  cases whose name starts with 001 or 003, seeds 1-3
+#                                             (a trial re-runs exactly: ntpsh gets NTPSH_RANDOM_SEED
+#                                             from the seed and node, see Tests/Clknetsim/node-hook.sh)
 #   scripts/clknetsim.sh -c ntpsh             ntpsh only (chronyd: -c chronyd)
 #   scripts/clknetsim.sh --ci                 the CI subset (001, 003 at +5000 ppm, 102; seeds 1-2):
 #                                             fails unless every run ran and ntpsh synchronised
@@ -82,7 +84,7 @@ while [ $# -gt 0 ]; do
         --no-build) build=0 ;;
         --ntpsh) binary=$2; build=0; shift ;;
         --table) print_table "$2"; exit 0 ;;
-        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "clknetsim.sh: unknown option '$1' (-h for help)" >&2; exit 2 ;;
     esac
     shift

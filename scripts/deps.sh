@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing ntpsh needs, when it is missing. Idempotent.
 #   - libedit-dev (shell editing), libssl-dev (libcrypto: symmetric-key MACs), chrony (reference peer), tshark (dissection), ntpstat,
-#     mandoc, tmux, iproute2, python3-ntp and gnuplot-nox (ntpviz)
+#     mandoc, tmux, iproute2, python3-ntp and gnuplot-nox (ntpviz), prometheus (promtool and a real scraper for /metrics), libseccomp-dev (--sandbox)
 #   - NTPsec (ntpd, ntpq, ntpdig) unpacked under .deps/ntpsec: it conflicts with chrony as a
 #     Debian package, so it is extracted (apt-get download + dpkg -x), never installed.
 # No service is started: a daemon started by the package manager could move this machine's clock.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 need=()
-for p in libedit-dev libssl-dev chrony tshark ntpstat mandoc tmux iproute2 python3-ntp gnuplot-nox pkg-config; do
+for p in libedit-dev libssl-dev chrony tshark ntpstat mandoc tmux iproute2 python3-ntp gnuplot-nox pkg-config prometheus libseccomp-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo

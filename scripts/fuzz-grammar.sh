@@ -4,20 +4,24 @@
 # the sample grammar declared in Fuzz/GrammarFuzz.swift. Exits non-zero on a crash or a failed
 # consistency check (the input is kept in .build-fuzz/).
 #   bash scripts/fuzz-grammar.sh [SECONDS]
-# Built with swiftc outside SwiftPM, like scripts/fuzz.sh: the sources and the harness are one module.
+# Built with swiftc outside SwiftPM, like scripts/fuzz.sh: the sources (CommandGrammar and the
+# NTPWire it reads addresses with, its import removed) and the harness are one module.
 set -euo pipefail
 source "$(dirname "$0")/lib/fuzz.sh"
 seconds=${1:-60}
-fuzz_build grammar GrammarFuzz "$here"/Sources/CommandGrammar/*.swift "$here/Fuzz/GrammarFuzz.swift"
-
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
+mkdir -p "$corpus.src"
+for f in "$here"/Sources/CommandGrammar/*.swift "$here"/Sources/NTPWire/*.swift; do
+  sed -E 's/^(public |internal )?import NTPWire$//' "$f" > "$corpus.src/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+fuzz_build grammar GrammarFuzz "$corpus.src"/*.swift "$here/Fuzz/GrammarFuzz.swift"
 # The harness's grammar is a global, built once by Swift's lazy global initializer and alive
 # until exit; its enums keep pointers in spare bits, which LeakSanitizer cannot follow. Memory a
 # one-time global initializer allocates is not a leak, so those stacks (and only those) are
 # suppressed; anything allocated while handling an input is still checked.
 printf 'leak:swift::threading_impl::once_slow\n' > "$corpus.supp"
-trap 'rm -rf "$corpus" "$corpus.supp"' EXIT
+trap 'rm -rf "$corpus" "$corpus.supp" "$corpus.src"' EXIT
 export LSAN_OPTIONS="suppressions=$corpus.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # Seeds: mode byte 0 (raw line) followed by typical lines.
 i=0

@@ -131,3 +131,68 @@ int ntpsh_poll_catching(struct pollfd *fds, nfds_t count, int timeout_ms) {
     struct timespec timeout = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
     return ppoll(fds, count, timeout_ms < 0 ? NULL : &timeout, &during);
 }
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int capability_set(unsigned long long effective, unsigned long long permitted) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    for (int word = 0; word < 2; word++) {
+        data[word].effective = (__u32)(effective >> (32 * word));
+        data[word].permitted = (__u32)(permitted >> (32 * word));
+    }
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int ntpsh_capabilities(unsigned long long *effective, unsigned long long *permitted) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    *effective = (unsigned long long)data[0].effective | ((unsigned long long)data[1].effective << 32);
+    *permitted = (unsigned long long)data[0].permitted | ((unsigned long long)data[1].permitted << 32);
+    return 0;
+}
+
+int ntpsh_drop_privileges(unsigned int uid, unsigned int gid, unsigned long long keep, const char **step) {
+    gid_t groups[1] = { gid };
+    *step = "prctl";
+    if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) return -1;
+    *step = "setgroups";
+    if (setgroups(1, groups) != 0) return -1;
+    *step = "setgid";
+    if (setresgid(gid, gid, gid) != 0) return -1;
+    *step = "setuid";
+    if (setresuid(uid, uid, uid) != 0) return -1;
+    *step = "capset";
+    if (capability_set(keep, keep) != 0) return -1;
+    *step = "prctl";
+    if (prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) != 0) return -1;
+    return 0;
+}
+
+#include <seccomp.h>
+
+int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *const *refused, int refused_count,
+                  const char **unknown) {
+    *unknown = NULL;
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (filter == NULL) { errno = ENOMEM; return -1; }
+    int rules = 0, rc = seccomp_attr_set(filter, SCMP_FLTATR_CTL_TSYNC, 1);
+    for (int i = 0; rc == 0 && i < allowed_count + refused_count; i++) {
+        const char *name = i < allowed_count ? allowed[i] : refused[i - allowed_count];
+        int number = seccomp_syscall_resolve_name(name);
+        if (number == __NR_SCMP_ERROR) continue;
+        rc = seccomp_rule_add(filter, i < allowed_count ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM), number, 0);
+        if (rc != 0) *unknown = name; else rules++;
+    }
+    if (rc == 0) rc = seccomp_load(filter);
+    seccomp_release(filter);
+    if (rc != 0) { errno = -rc; return -1; }
+    return rules;
+}

@@ -166,30 +166,36 @@ private struct RegexParser {
     mutating func parseConcatenation() throws(LineRegex.SyntaxError) -> RegexNode {
         var items: [RegexNode] = []
         while let c = peek, c != "|", c != ")" {
-            var atom = try parseAtom()
-            quantifiers: while let q = peek, "*+?{".unicodeScalars.contains(q) {
-                let start = position
-                var bounds: (Int, Int?)
-                switch q {
-                case "*": bounds = (0, nil); position += 1
-                case "+": bounds = (1, nil); position += 1
-                case "?": bounds = (0, 1); position += 1
-                default:
-                    // Not a bound: the `{` is a literal, the next atom.
-                    guard let b = try parseBraces() else { break quantifiers }
-                    bounds = b
-                }
-                switch atom {
-                case .lineStart, .lineEnd, .wordBoundary, .empty: throw error("nothing to repeat", at: start)
-                default: break
-                }
-                if peek == "?" { position += 1 }  // lazy: the same lines match
-                else if peek == "+" { throw error("possessive quantifiers are not supported") }
-                atom = .repetition(atom, min: bounds.0, max: bounds.1)
-            }
-            items.append(atom)
+            items.append(try parseQuantifiers(on: try parseAtom()))
         }
         return items.isEmpty ? .empty : (items.count == 1 ? items[0] : .concatenation(items))
+    }
+
+    /// `atom` with the quantifiers that follow it (`*`, `+`, `?`, `{n,m}`, each possibly lazy),
+    /// innermost first.
+    mutating func parseQuantifiers(on atom: RegexNode) throws(LineRegex.SyntaxError) -> RegexNode {
+        var atom = atom
+        while let q = peek, "*+?{".unicodeScalars.contains(q) {
+            let start = position
+            let bounds: (Int, Int?)
+            switch q {
+            case "*": bounds = (0, nil); position += 1
+            case "+": bounds = (1, nil); position += 1
+            case "?": bounds = (0, 1); position += 1
+            default:
+                // Not a bound: the `{` is a literal, the next atom.
+                guard let b = try parseBraces() else { return atom }
+                bounds = b
+            }
+            switch atom {
+            case .lineStart, .lineEnd, .wordBoundary, .empty: throw error("nothing to repeat", at: start)
+            default: break
+            }
+            if peek == "?" { position += 1 }  // lazy: the same lines match
+            else if peek == "+" { throw error("possessive quantifiers are not supported") }
+            atom = .repetition(atom, min: bounds.0, max: bounds.1)
+        }
+        return atom
     }
 
     /// `{n}`, `{n,}`, `{n,m}`; nil (and a literal `{`) when what follows is not a bound.

@@ -1,8 +1,11 @@
 // What a single word may be, and how a word is checked and turned into a typed value.
 //
-// Addresses are checked for syntax only (RFC 4291 text form for IPv6, dotted quad without leading
-// zeros for IPv4, RFC 1123 labels for host names) and kept as text: the layer that uses them owns
-// an address type and resolves names.
+// Addresses are checked for syntax only, by NTPWire's `IPAddress.parse(numeric:)` (the reader
+// the engine uses: RFC 4291 text form for IPv6 with an unresolved zone, dotted quad without
+// leading zeros for IPv4), host names by RFC 1123 labels, and kept as text: the layer that uses
+// them resolves zones and names.
+
+import NTPWire
 
 /// The kind of a grammar token.
 public enum TokenKind: Sendable, Hashable {
@@ -293,97 +296,20 @@ func parseDecimal(_ s: String, unit: DecimalUnit) -> Double? {
     return scaled.isFinite ? scaled : nil
 }
 
-func isIPv4(_ s: String) -> Bool { parseIPv4(Substring(s)) != nil }
+// Addresses: NTPWire's one reader of numeric address text (`IPAddress.parse(numeric:)`), so a
+// word the grammar takes as an address is one the engine and the platform take too.
 
-func parseIPv4(_ s: Substring) -> [UInt8]? {
-    var parts: [UInt8] = []
-    var value = 0
-    var digits = 0
-    var leadingZero = false
-    for c in s.utf8 {
-        if c == 0x2E {
-            guard digits > 0, parts.count < 3 else { return nil }
-            parts.append(UInt8(value))
-            value = 0; digits = 0; leadingZero = false
-        } else if c >= 0x30 && c <= 0x39 {
-            if leadingZero { return nil }
-            if digits == 0 && c == 0x30 { leadingZero = true }
-            value = value * 10 + Int(c - 0x30)
-            digits += 1
-            if value > 255 || digits > 3 { return nil }
-        } else {
-            return nil
-        }
-    }
-    guard digits > 0, parts.count == 3 else { return nil }
-    parts.append(UInt8(value))
-    return parts
-}
+/// A dotted quad, no zone.
+func isIPv4(_ s: String) -> Bool { IPAddress.parse(numeric: s).map { $0.address.isIPv4 } ?? false }
 
-func isIPv6(_ s: String) -> Bool { parseIPv6(Substring(s)) != nil }
+/// An IPv6 address with an optional zone (`%eth0`, `%3`): the grammar only checks its form; the
+/// zone is resolved when the address is used.
+func isIPv6(_ s: String) -> Bool { IPAddress.parse(numeric: s).map { $0.address.isIPv6 } ?? false }
 
-/// RFC 4291 section 2.2 text forms, with an optional `%zone` (not allowed empty).
-func parseIPv6(_ text: Substring) -> [UInt8]? {
-    var s = text
-    if let percent = s.firstIndex(of: "%") {
-        let zone = s[s.index(after: percent)...]
-        guard !zone.isEmpty, zone.utf8.count <= 64 else { return nil }
-        s = s[..<percent]
-    }
-    guard s.utf8.count >= 2, s.utf8.count <= 45 else { return nil }
-    let u = Array(s.utf8)
-    var head: [UInt16] = []
-    var tail: [UInt16] = []
-    var sawDoubleColon = false
-    var i = 0
-    if u.starts(with: [0x3A, 0x3A]) { sawDoubleColon = true; i = 2 } else if u[0] == 0x3A { return nil }
-    var v4: [UInt8]? = nil
-    while i < u.count {
-        // One group: hex digits, or a trailing dotted quad.
-        var j = i
-        while j < u.count, u[j] != 0x3A { j += 1 }
-        let group = u[i..<j]
-        if group.contains(0x2E) {
-            guard j == u.count, let quad = parseIPv4(Substring(String(decoding: group, as: UTF8.self))) else { return nil }
-            v4 = quad
-            i = j
-            break
-        }
-        guard (1...4).contains(group.count) else { return nil }
-        var value: UInt16 = 0
-        for c in group {
-            let d: UInt8
-            switch c {
-            case 0x30...0x39: d = c - 0x30
-            case 0x61...0x66: d = c - 0x61 + 10
-            case 0x41...0x46: d = c - 0x41 + 10
-            default: return nil
-            }
-            value = value << 4 | UInt16(d)
-        }
-        if sawDoubleColon { tail.append(value) } else { head.append(value) }
-        i = j
-        if i < u.count {
-            // At a colon: "::" starts the compressed run, ":" separates; a trailing ":" is an error.
-            if i + 1 < u.count, u[i + 1] == 0x3A {
-                guard !sawDoubleColon else { return nil }
-                sawDoubleColon = true
-                i += 2
-            } else {
-                i += 1
-                guard i < u.count else { return nil }
-            }
-        }
-    }
-    let groups = head.count + tail.count + (v4 == nil ? 0 : 2)
-    if sawDoubleColon { guard groups <= 7 else { return nil } } else { guard groups == 8 else { return nil } }
-    var bytes: [UInt8] = []
-    for g in head { bytes += [UInt8(g >> 8), UInt8(g & 0xFF)] }
-    let fill = 16 - (groups * 2)
-    bytes += [UInt8](repeating: 0, count: fill)
-    for g in tail { bytes += [UInt8(g >> 8), UInt8(g & 0xFF)] }
-    if let v4 { bytes += v4 }
-    return bytes.count == 16 ? bytes : nil
+/// An IPv4 or IPv6 address without a zone (prefixes and masks have none).
+func parseUnzonedAddress(_ s: String) -> IPAddress? {
+    guard let (address, zone) = IPAddress.parse(numeric: s), zone == nil else { return nil }
+    return address
 }
 
 /// RFC 1123 host name: dot-separated labels of letters, digits, hyphens (and underscores, which
@@ -425,24 +351,13 @@ func parsePrefix(_ s: String) -> (String, Int)? {
     let lengthText = s[s.index(after: slash)...]
     guard !lengthText.isEmpty, lengthText.utf8.count <= 3, lengthText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
           let length = Int(lengthText) else { return nil }
-    if isIPv4(address) { return length <= 32 ? (address, length) : nil }
-    if !address.contains("%"), isIPv6(address) { return length <= 128 ? (address, length) : nil }
-    return nil
+    guard let ip = parseUnzonedAddress(address), length <= ip.bitWidth else { return nil }
+    return (address, length)
 }
 
 /// A network mask: an address whose bits are ones then zeros.
 func isNetmask(_ s: String) -> Bool {
-    let bytes: [UInt8]
-    if let v4 = parseIPv4(Substring(s)) { bytes = v4 } else if !s.contains("%"), let v6 = parseIPv6(Substring(s)) { bytes = v6 } else { return false }
-    var seenZero = false
-    for byte in bytes {
-        for bit in (0..<8).reversed() {
-            let one = byte >> bit & 1 == 1
-            if one && seenZero { return false }
-            if !one { seenZero = true }
-        }
-    }
-    return true
+    parseUnzonedAddress(s)?.maskPrefixLength != nil
 }
 
 /// Shortest plain rendering of a Double for messages: `3`, `0.5`, `-0.02`.

@@ -90,178 +90,57 @@ public enum Tokenizer {
 
     /// The general scanner, a Character at a time.
     private static func scanCharacters(_ line: String) -> Scan {
-        var tokens: [LineToken] = []
-        var i = line.startIndex
-        var column = 1
-        var lastWasSpace = true
-        var hasComment = false
-
-        func fail(_ column: Int, _ message: String, open: Bool = false, openColumn: Int? = nil) -> Scan {
-            Scan(line: TokenizedLine(tokens: tokens, error: TokenizeError(column: column, message: message),
-                                     endsInSpace: false, openQuote: open, hasComment: false, endColumn: column),
-                 openQuoteColumn: openColumn)
-        }
-
-        while i < line.endIndex {
-            let c = line[i]
-            if c.isWhitespace {
-                i = line.index(after: i)
-                column += 1
-                lastWasSpace = true
-                continue
-            }
-            if c == "#" {
-                hasComment = true
-                break
-            }
-            // A word: unquoted runs and quoted segments until whitespace outside quotes.
-            lastWasSpace = false
-            let start = i
-            let startColumn = column
-            var text = ""
-            var quoted = false
-            while i < line.endIndex {
-                let c = line[i]
-                if c.isWhitespace { break }
-                if isControl(c) { return fail(column, "invalid character \(describe(c))") }
-                if c != "\"" {
-                    text.append(c)
-                    i = line.index(after: i)
-                    column += 1
-                    continue
-                }
-                quoted = true
-                let quoteColumn = column
-                i = line.index(after: i)
-                column += 1
-                var closed = false
-                while i < line.endIndex {
-                    let q = line[i]
-                    if isControl(q) && !q.isWhitespace { return fail(column, "invalid character \(describe(q))") }
-                    i = line.index(after: i)
-                    column += 1
-                    if q == "\"" { closed = true; break }
-                    if q == "\\" {
-                        guard i < line.endIndex else { break }
-                        let e = line[i]
-                        if isControl(e) && !e.isWhitespace { return fail(column, "invalid character \(describe(e))") }
-                        i = line.index(after: i)
-                        column += 1
-                        switch e {
-                        case "n": text.append("\n")
-                        case "t": text.append("\t")
-                        default: text.append(e)
-                        }
-                        continue
-                    }
-                    text.append(q)
-                }
-                if !closed {
-                    tokens.append(LineToken(text: text, column: startColumn, length: column - startColumn,
-                                            quoted: true, range: start..<i))
-                    return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: false, openQuote: true,
-                                                    hasComment: false, endColumn: column),
-                                openQuoteColumn: quoteColumn)
-                }
-            }
-            tokens.append(LineToken(text: text, column: startColumn, length: column - startColumn,
-                                    quoted: quoted, range: start..<i))
-        }
-        return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: lastWasSpace || hasComment,
-                                        openQuote: false, hasComment: hasComment, endColumn: column),
-                    openQuoteColumn: nil)
+        var scanner = CharacterScanner(line)
+        return scanLine(&scanner)
     }
 
     /// The same rules over bytes, for all-ASCII lines (the common case, ~10x faster). Every byte is
     /// one Character there except CR LF, which is one Character and counts as one column.
     private static func scanASCII(_ line: String) -> Scan {
-        let u = line.utf8
+        var scanner = ASCIIScanner(line)
+        return scanLine(&scanner)
+    }
+
+    /// The line's words, with either scanner: whitespace between words, a comment from a `#` that
+    /// starts a word, and the first word that is invalid or ends in an open quote ends the scan.
+    private static func scanLine(_ scanner: inout some WordScanner) -> Scan {
         var tokens: [LineToken] = []
-        var i = u.startIndex
-        var column = 1
         var lastWasSpace = true
         var hasComment = false
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
-        func isControl(_ b: UInt8) -> Bool { b < 0x20 || b == 0x7F }
-        /// Steps past the byte at `i` (past CR LF as one column).
-        func advance(_ i: inout String.Index, _ column: inout Int) {
-            let b = u[i]
-            u.formIndex(after: &i)
-            if b == 0x0D, i < u.endIndex, u[i] == 0x0A { u.formIndex(after: &i) }
-            column += 1
-        }
-        func fail(_ column: Int, _ byte: UInt8) -> Scan {
-            let hex = String(byte, radix: 16, uppercase: true)
-            let error = TokenizeError(column: column, message: "invalid character U+" + String(repeating: "0", count: 4 - hex.count) + hex)
-            return Scan(line: TokenizedLine(tokens: tokens, error: error, endsInSpace: false, openQuote: false,
-                                            hasComment: false, endColumn: column), openQuoteColumn: nil)
-        }
-
-        while i < u.endIndex {
-            let c = u[i]
-            if isSpace(c) {
-                advance(&i, &column)
+        while !scanner.atEnd {
+            if scanner.skipSpace() {
                 lastWasSpace = true
                 continue
             }
-            if c == 0x23 {
+            if scanner.atComment {
                 hasComment = true
                 break
             }
             lastWasSpace = false
-            let start = i
-            let startColumn = column
-            var text: [UInt8] = []
-            var quoted = false
-            while i < u.endIndex {
-                let c = u[i]
-                if isSpace(c) { break }
-                if isControl(c) { return fail(column, c) }
-                if c != 0x22 {
-                    text.append(c)
-                    u.formIndex(after: &i)
-                    column += 1
-                    continue
-                }
-                quoted = true
-                let quoteColumn = column
-                u.formIndex(after: &i)
-                column += 1
-                var closed = false
-                while i < u.endIndex {
-                    let q = u[i]
-                    if isControl(q) && !isSpace(q) { return fail(column, q) }
-                    let from = i
-                    advance(&i, &column)
-                    if q == 0x22 { closed = true; break }
-                    if q == 0x5C {
-                        guard i < u.endIndex else { break }
-                        let e = u[i]
-                        if isControl(e) && !isSpace(e) { return fail(column, e) }
-                        let escaped = i
-                        advance(&i, &column)
-                        switch e {
-                        case 0x6E: text.append(0x0A)
-                        case 0x74: text.append(0x09)
-                        default: text += u[escaped..<i]
-                        }
-                        continue
-                    }
-                    text += u[from..<i]
-                }
-                if !closed {
-                    tokens.append(LineToken(text: String(decoding: text, as: UTF8.self), column: startColumn,
-                                            length: column - startColumn, quoted: true, range: start..<i))
-                    return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: false, openQuote: true,
-                                                    hasComment: false, endColumn: column),
-                                openQuoteColumn: quoteColumn)
-                }
+            let start = scanner.index
+            let startColumn = scanner.column
+            let word = scanner.scanWord()
+            func token(_ text: String, quoted: Bool) -> LineToken {
+                LineToken(text: text, column: startColumn, length: scanner.column - startColumn, quoted: quoted,
+                          range: start..<scanner.index)
             }
-            tokens.append(LineToken(text: String(decoding: text, as: UTF8.self), column: startColumn,
-                                    length: column - startColumn, quoted: quoted, range: start..<i))
+            switch word {
+            case .word(let text, let quoted):
+                tokens.append(token(text, quoted: quoted))
+            case .unclosed(let text, let quoteColumn):
+                tokens.append(token(text, quoted: true))
+                return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: false, openQuote: true,
+                                                hasComment: false, endColumn: scanner.column),
+                            openQuoteColumn: quoteColumn)
+            case .invalid(let column, let character):
+                let error = TokenizeError(column: column, message: "invalid character \(describe(character))")
+                return Scan(line: TokenizedLine(tokens: tokens, error: error, endsInSpace: false, openQuote: false,
+                                                hasComment: false, endColumn: column),
+                            openQuoteColumn: nil)
+            }
         }
         return Scan(line: TokenizedLine(tokens: tokens, error: nil, endsInSpace: lastWasSpace || hasComment,
-                                        openQuote: false, hasComment: hasComment, endColumn: column),
+                                        openQuote: false, hasComment: hasComment, endColumn: scanner.column),
                     openQuoteColumn: nil)
     }
 
@@ -277,5 +156,178 @@ public enum Tokenizer {
         let scalar = c.unicodeScalars.first { $0.value < 0x20 || ($0.value >= 0x7F && $0.value <= 0x9F) }
         let hex = String(scalar?.value ?? 0, radix: 16, uppercase: true)
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+}
+
+/// How a word's scan ended.
+private enum WordScan {
+    /// At whitespace or the end of the line.
+    case word(String, quoted: Bool)
+    /// Inside a quote opened at `quoteColumn`, at the end of the line.
+    case unclosed(String, quoteColumn: Int)
+    /// At a control character.
+    case invalid(column: Int, Character)
+}
+
+/// One of the two scanners of `Tokenizer.scanLine`: a position in the line and its column.
+private protocol WordScanner {
+    var index: String.Index { get }
+    var column: Int { get }
+    var atEnd: Bool { get }
+    /// The next character starts a comment (`#`).
+    var atComment: Bool { get }
+    /// Steps over one whitespace character; false (and no step) for anything else.
+    mutating func skipSpace() -> Bool
+    /// A word (unquoted runs and quoted segments until whitespace outside quotes).
+    mutating func scanWord() -> WordScan
+}
+
+/// A Character at a time: any line.
+private struct CharacterScanner: WordScanner {
+    let line: String
+    var index: String.Index
+    var column = 1
+
+    init(_ line: String) {
+        self.line = line
+        index = line.startIndex
+    }
+
+    var atEnd: Bool { index == line.endIndex }
+    var atComment: Bool { line[index] == "#" }
+
+    mutating func step() {
+        index = line.index(after: index)
+        column += 1
+    }
+
+    mutating func skipSpace() -> Bool {
+        guard line[index].isWhitespace else { return false }
+        step()
+        return true
+    }
+
+    mutating func scanWord() -> WordScan {
+        var text = ""
+        var quoted = false
+        while !atEnd {
+            let c = line[index]
+            if c.isWhitespace { break }
+            if Tokenizer.isControl(c) { return .invalid(column: column, c) }
+            if c != "\"" {
+                text.append(c)
+                step()
+                continue
+            }
+            quoted = true
+            let quoteColumn = column
+            step()
+            if let end = scanQuoted(into: &text, quoteColumn: quoteColumn) { return end }
+        }
+        return .word(text, quoted: quoted)
+    }
+
+    /// After an opening quote: the quoted text with escapes resolved, up to the closing quote
+    /// (nil: the word goes on) or to where the word ends.
+    mutating func scanQuoted(into text: inout String, quoteColumn: Int) -> WordScan? {
+        while !atEnd {
+            let q = line[index]
+            if Tokenizer.isControl(q) && !q.isWhitespace { return .invalid(column: column, q) }
+            step()
+            if q == "\"" { return nil }
+            if q == "\\" {
+                guard !atEnd else { break }
+                let e = line[index]
+                if Tokenizer.isControl(e) && !e.isWhitespace { return .invalid(column: column, e) }
+                step()
+                switch e {
+                case "n": text.append("\n")
+                case "t": text.append("\t")
+                default: text.append(e)
+                }
+                continue
+            }
+            text.append(q)
+        }
+        return .unclosed(text, quoteColumn: quoteColumn)
+    }
+}
+
+/// A byte at a time: all-ASCII lines.
+private struct ASCIIScanner: WordScanner {
+    let u: String.UTF8View
+    var index: String.Index
+    var column = 1
+
+    init(_ line: String) {
+        u = line.utf8
+        index = u.startIndex
+    }
+
+    var atEnd: Bool { index == u.endIndex }
+    var atComment: Bool { u[index] == 0x23 }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+    static func isControl(_ b: UInt8) -> Bool { b < 0x20 || b == 0x7F }
+
+    /// Steps past the byte at `index` (past CR LF as one column).
+    mutating func advance() {
+        let b = u[index]
+        u.formIndex(after: &index)
+        if b == 0x0D, index < u.endIndex, u[index] == 0x0A { u.formIndex(after: &index) }
+        column += 1
+    }
+
+    func invalid(_ byte: UInt8) -> WordScan { .invalid(column: column, Character(Unicode.Scalar(byte))) }
+
+    mutating func skipSpace() -> Bool {
+        guard Self.isSpace(u[index]) else { return false }
+        advance()
+        return true
+    }
+
+    mutating func scanWord() -> WordScan {
+        var text: [UInt8] = []
+        var quoted = false
+        while !atEnd {
+            let c = u[index]
+            if Self.isSpace(c) { break }
+            if Self.isControl(c) { return invalid(c) }
+            u.formIndex(after: &index)
+            column += 1
+            if c != 0x22 {
+                text.append(c)
+                continue
+            }
+            quoted = true
+            if let end = scanQuoted(into: &text, quoteColumn: column - 1) { return end }
+        }
+        return .word(String(decoding: text, as: UTF8.self), quoted: quoted)
+    }
+
+    /// After an opening quote: as `CharacterScanner.scanQuoted`, over bytes.
+    mutating func scanQuoted(into text: inout [UInt8], quoteColumn: Int) -> WordScan? {
+        while !atEnd {
+            let q = u[index]
+            if Self.isControl(q) && !Self.isSpace(q) { return invalid(q) }
+            let from = index
+            advance()
+            if q == 0x22 { return nil }
+            if q == 0x5C {
+                guard !atEnd else { break }
+                let e = u[index]
+                if Self.isControl(e) && !Self.isSpace(e) { return invalid(e) }
+                let escaped = index
+                advance()
+                switch e {
+                case 0x6E: text.append(0x0A)
+                case 0x74: text.append(0x09)
+                default: text += u[escaped..<index]
+                }
+                continue
+            }
+            text += u[from..<index]
+        }
+        return .unclosed(String(decoding: text, as: UTF8.self), quoteColumn: quoteColumn)
     }
 }

@@ -138,6 +138,9 @@ public struct Association: Sendable {
     public var rootDelay = 0.0
     public var rootDispersion = 0.0
     public var referenceID = ReferenceID(ascii: "INIT")
+    /// The last reply's reference ID was the address it reached us at: the source is
+    /// synchronised to us (ntpd's loop test), and following it would be a timing loop.
+    public var loop = false
     public var referenceTime = NTPTimestamp.zero
     public var peerPoll = PollExponent(0)
     /// Local time the last valid reply arrived.
@@ -195,6 +198,8 @@ public struct Association: Sendable {
         outstandingLocal = outstandingLocal?.adding(seconds: offset)
         lastUpdate = lastUpdate?.adding(seconds: offset)
         spikeSince = spikeSince?.adding(seconds: offset)
+        statistics.rebase(by: offset)
+        filter.rebase(by: offset)
     }
 
     public var isLocalClock: Bool { configuration.kind == .localClock }
@@ -240,6 +245,8 @@ public struct Association: Sendable {
         /// it has a vote in the majority (``Selection/run(_:settings:current:clockHop:voters:)``).
         case tooFewSamples = "too few samples"
         case distance = "root distance too large"
+        /// Its reference ID is our address: it is synchronised to us.
+        case loop = "synchronised to us"
     }
 
     /// Why it cannot be selected now, or nil (RFC 5905 §11.2 "fit" test). A source needs two
@@ -252,6 +259,7 @@ public struct Association: Sendable {
         if configuration.noselect { return .noselect }
         if reach == 0 { return .unreachable }
         if leap == .unsynchronized || stratum >= NTPConstants.maxStratum { return .unsynchronised }
+        if loop { return .loop }
         if statistics.points.count < (isSystemPeer ? 1 : 2) { return .tooFewSamples }
         if rootDistance(at: now) > NTPConstants.maxDistance + NTPConstants.phi * pollInterval {
             return .distance

@@ -39,6 +39,12 @@ public protocol ClockDriver: AnyObject {
     @discardableResult
     func slew(by offset: Double) throws(ClockError) -> Double
 
+    /// ``slew(by:)`` spread over at least `duration` seconds (longer when `maxSlewRate` cannot
+    /// finish it by then): the discipline slews an offset within its noise gently. Returns
+    /// the seconds the correction will take.
+    @discardableResult
+    func slew(by offset: Double, over duration: Double) throws(ClockError) -> Double
+
     /// Sets the frequency correction (ppm, positive runs faster), clamped to `maxFrequency`.
     func setFrequency(ppm: Double) throws(ClockError)
 

@@ -66,6 +66,12 @@ public struct ClockFilter: Sendable, Equatable {
 
     public mutating func reset() { self = ClockFilter() }
 
+    /// The clock was stepped by `offset` seconds: the samples' local times move with it.
+    public mutating func rebase(by offset: Double) {
+        for i in samples.indices { samples[i].time = samples[i].time.adding(seconds: offset) }
+        selectedTime = selectedTime?.adding(seconds: offset)
+    }
+
     private mutating func update(at now: UnixTime) -> Bool {
         guard !samples.isEmpty else { return false }
         // Sort by distance: delay/2 plus the dispersion grown since each was taken.

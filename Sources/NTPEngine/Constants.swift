@@ -29,4 +29,14 @@ public enum NTPConstants {
     /// together drift apart; never shortened, so the mean interval is at least 2^poll (as
     /// chrony does; ntpd's shortening made the mean 0.97 × 2^poll).
     public static let pollRandomness = 0.02
+    /// A new association's first request waits at least this long, then up to
+    /// ``initialSpread`` more at random (chrony's initial delay of 0.2 s; ntpd's first poll
+    /// waits for its 1 s timer). A daemon's first instants are its busiest (its precision is
+    /// measured by reading the clock thousands of times, files are read): a transmit stamp
+    /// taken then is the least trustworthy of the run, and the first two samples set the
+    /// frequency. (Under clknetsim, clock reads in a process's first 0.1 s are perturbed on
+    /// purpose for such precision loops, by 0.5 ms after ours: one first request in five went
+    /// out then, and its sample set the frequency 4 ppm wrong.)
+    public static let initialDelay = 0.2
+    public static let initialSpread = 0.3
 }

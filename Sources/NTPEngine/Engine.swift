@@ -112,7 +112,7 @@ public final class Engine {
         if config.kind != .localClock, let ip = IPAddress(config.host) {
             a.address = SocketAddress(ip: ip, port: config.port)
             a.state = .active
-            a.nextPoll = clock.now().adding(seconds: random.uniform() * 0.5)
+            a.nextPoll = clock.now().adding(seconds: NTPConstants.initialDelay + random.uniform() * NTPConstants.initialSpread)
             addressGeneration &+= 1
         }
         associations[id] = a
@@ -378,55 +378,10 @@ public final class Engine {
     /// e.g. forged off-path, is dropped before any MAC is looked at, so it can neither flip
     /// `authenticated` nor raise events), then authentication.
     public func handleReply(_ bytes: [UInt8], from source: SocketAddress, receiveTime: UnixTime,
-                            restrict: RestrictFlags = []) -> [EngineAction] {
+                            restrict: RestrictFlags = [], localAddress: IPAddress? = nil) -> [EngineAction] {
         guard let id = associations.first(where: { $0.value.address == source && !$0.value.isPool })?.key,
               var a = associations[id] else { return [] }
-        if restrict.contains(.ignore) {
-            a.counters.restricted += 1
-            associations[id] = a
-            return []
-        }
-        let header: NTPHeader
-        let layout: NTPPacketLayout
-        do {
-            layout = try NTPPacketLayout.scan(bytes)
-            header = try NTPHeader(decoding: bytes)
-        } catch {
-            a.counters.badHeader += 1
-            associations[id] = a
-            return []
-        }
-        let expectedMode = a.configuration.kind == .peer ? NTPMode.symmetricPassive : .server
-        guard header.mode == expectedMode || (a.configuration.kind == .peer && header.mode == .symmetricActive) else {
-            a.counters.badHeader += 1; associations[id] = a; return []
-        }
-        if let last = a.lastReplyTransmit, last == header.transmitTime {
-            a.counters.duplicate += 1
-            associations[id] = a
-            return []
-        }
-        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
-            a.counters.bogusOrigin += 1
-            associations[id] = a
-            return []
-        }
-        if let keyID = a.configuration.key {
-            // RFC 5905 TEST5: with a key configured, only a reply carrying a valid MAC under it counts.
-            // A rejected reply leaves the request outstanding, so the genuine one can still arrive.
-            if let failure = authenticationFailure(of: bytes, layout: layout, expected: keyID) {
-                a.counters.badAuthentication += 1
-                a.authenticated = false
-                if a.authenticationFailure != failure { record(.authentication(id, name(a), failure), at: receiveTime) }
-                a.authenticationFailure = failure
-                associations[id] = a
-                return []
-            }
-            if a.authenticationFailure != nil { record(.authenticated(id, name(a), keyID: keyID), at: receiveTime) }
-            a.authenticationFailure = nil
-            a.authenticated = true
-        } else if restrict.contains(.notrust) {
-            // `notrust`: only authenticated packets from this address are trusted as time.
-            a.counters.restricted += 1
+        guard let (header, t1) = acceptReply(bytes, for: &a, restrict: restrict, at: receiveTime) else {
             associations[id] = a
             return []
         }
@@ -436,34 +391,116 @@ public final class Engine {
         a.counters.received += 1
         let now = receiveTime
         applyLeapIfDue(now: now)
-
-        // RATE, DENY and RSTR are acted on; any other kiss (INIT, STEP, …) is an answer from
-        // a server that cannot give time yet: it counts for reach, not as a sample.
-        if let kiss = header.kissCode, kiss == .RATE || kiss == .DENY || kiss == .RSTR {
-            a.counters.kisses += 1
-            a.lastKiss = kiss
-            record(.kiss(id, name(a), kiss), at: now)
-            if kiss == .RATE {
-                a.poll = min(max(a.poll + 1, header.poll.log2Seconds), a.configuration.maxPoll)
-                a.burstRemaining = 0
-                a.nextPoll = now.adding(seconds: a.pollInterval)
-            } else {
-                a.state = .denied
-                a.reach = 0
-            }
+        if handleKiss(header, for: &a, at: now) {
             associations[id] = a
             reselect(now: now, update: false)
             return []
         }
-        if let kiss = header.kissCode {
-            a.counters.kisses += 1
-            a.lastKiss = kiss
+        updatePeerVariables(&a, from: header, localAddress: localAddress, at: now)
+        guard header.leap != .unsynchronized, header.stratum != 0, header.stratum < NTPConstants.maxStratum,
+              !header.receiveTime.isZero, !header.transmitTime.isZero else {
+            a.counters.unsynchronised += 1
+            associations[id] = a
+            reselect(now: now, update: false)
+            return []
         }
+        let added = takeSample(header, t1: t1, receiveTime: receiveTime, into: &a)
+        associations[id] = a
+        // While `step now` collects its burst, the discipline waits.
+        let actions = reselect(now: now, update: added && stepNowStarted == nil)
+        checkStepNow(now: now)
+        if added, let a = associations[id], let ip = a.address?.ip {
+            history.record(PeerSample(
+                time: clock.now(), id: id, address: ip, configured: a.spawnedBy == nil, reachable: a.reach != 0,
+                select: a.select, offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion,
+                jitter: a.jitter))
+        }
+        return actions
+    }
 
+    /// The checks a reply passes before it counts (restrict, header, mode, duplicate, origin,
+    /// authentication), counting each failure; the header and our transmit time when it passes.
+    private func acceptReply(_ bytes: [UInt8], for a: inout Association, restrict: RestrictFlags,
+                             at receiveTime: UnixTime) -> (NTPHeader, UnixTime)? {
+        if restrict.contains(.ignore) {
+            a.counters.restricted += 1
+            return nil
+        }
+        let header: NTPHeader
+        let layout: NTPPacketLayout
+        do {
+            layout = try NTPPacketLayout.scan(bytes)
+            header = try NTPHeader(decoding: bytes)
+        } catch {
+            a.counters.badHeader += 1
+            return nil
+        }
+        let expectedMode = a.configuration.kind == .peer ? NTPMode.symmetricPassive : .server
+        guard header.mode == expectedMode || (a.configuration.kind == .peer && header.mode == .symmetricActive) else {
+            a.counters.badHeader += 1
+            return nil
+        }
+        if let last = a.lastReplyTransmit, last == header.transmitTime {
+            a.counters.duplicate += 1
+            return nil
+        }
+        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
+            a.counters.bogusOrigin += 1
+            return nil
+        }
+        if let keyID = a.configuration.key {
+            // RFC 5905 TEST5: with a key configured, only a reply carrying a valid MAC under it counts.
+            // A rejected reply leaves the request outstanding, so the genuine one can still arrive.
+            if let failure = authenticationFailure(of: bytes, layout: layout, expected: keyID) {
+                a.counters.badAuthentication += 1
+                a.authenticated = false
+                if a.authenticationFailure != failure { record(.authentication(a.id, name(a), failure), at: receiveTime) }
+                a.authenticationFailure = failure
+                return nil
+            }
+            if a.authenticationFailure != nil { record(.authenticated(a.id, name(a), keyID: keyID), at: receiveTime) }
+            a.authenticationFailure = nil
+            a.authenticated = true
+        } else if restrict.contains(.notrust) {
+            // `notrust`: only authenticated packets from this address are trusted as time.
+            a.counters.restricted += 1
+            return nil
+        }
+        return (header, t1)
+    }
+
+    /// RATE, DENY and RSTR are acted on (true: the reply ends there); any other kiss (INIT,
+    /// STEP, …) is an answer from a server that cannot give time yet: it counts for reach,
+    /// not as a sample.
+    private func handleKiss(_ header: NTPHeader, for a: inout Association, at now: UnixTime) -> Bool {
+        guard let kiss = header.kissCode else { return false }
+        a.counters.kisses += 1
+        a.lastKiss = kiss
+        guard kiss == .RATE || kiss == .DENY || kiss == .RSTR else { return false }
+        record(.kiss(a.id, name(a), kiss), at: now)
+        if kiss == .RATE {
+            a.poll = min(max(a.poll + 1, header.poll.log2Seconds), a.configuration.maxPoll)
+            a.burstRemaining = 0
+            a.nextPoll = now.adding(seconds: a.pollInterval)
+        } else {
+            a.state = .denied
+            a.reach = 0
+        }
+        return true
+    }
+
+    /// 127.0.0.1 as a reference ID: what an orphan parent (ntpd's orphan mode) reports.
+    static let loopbackReferenceID = ReferenceID(ipv4: 127, 0, 0, 1)
+
+    /// Reach and the peer variables from a reply. `localAddress`: where the reply arrived; a
+    /// source (above stratum 1) whose reference ID is that address is synchronised to us
+    /// (ntpd's loop test, TEST12): it stays reachable but is not selectable.
+    private func updatePeerVariables(_ a: inout Association, from header: NTPHeader, localAddress: IPAddress?,
+                                     at now: UnixTime) {
         let wasUnreachable = a.reach == 0
         a.reach |= 1
         a.unreach = 0
-        if wasUnreachable { record(.reachable(id, name(a)), at: now) }
+        if wasUnreachable { record(.reachable(a.id, name(a)), at: now) }
         a.leap = header.leap
         a.stratum = header.stratum == 0 ? NTPConstants.maxStratum : header.stratum
         a.precision = header.precision
@@ -472,16 +509,15 @@ public final class Engine {
         a.referenceID = header.referenceID
         a.referenceTime = header.referenceTime
         a.peerPoll = header.poll
+        // ntpd exempts the loopback refid: an orphan parent reports 127.0.0.1 as its refid
+        // (no upstream), which says nothing about a loop through a client on loopback.
+        a.loop = header.stratum > 1 && header.referenceID != Self.loopbackReferenceID
+            && localAddress.map { ReferenceID(address: $0.unmapped) == header.referenceID } == true
+    }
 
-        guard header.leap != .unsynchronized, header.stratum != 0, header.stratum < NTPConstants.maxStratum,
-              !header.receiveTime.isZero, !header.transmitTime.isZero else {
-            a.counters.unsynchronised += 1
-            associations[id] = a
-            reselect(now: now, update: false)
-            return []
-        }
-
-        // RFC 5905 §8: offset and delay from the four timestamps (era-safe differences).
+    /// RFC 5905 §8: offset and delay from the four timestamps (era-safe differences), into the
+    /// clock filter and the discipline's statistics. True when the sample was added (not a spike).
+    private func takeSample(_ header: NTPHeader, t1: UnixTime, receiveTime: UnixTime, into a: inout Association) -> Bool {
         let t1ts = NTPTimestamp(t1), t4ts = NTPTimestamp(receiveTime)
         let a1 = (header.receiveTime - t1ts).seconds, b1 = (header.transmitTime - t4ts).seconds
         let offset = (a1 + b1) / 2
@@ -493,18 +529,8 @@ public final class Engine {
         let sampleOffset = offset - pending
         a.filter.add(ClockFilter.Sample(offset: sampleOffset, delay: delay, dispersion: dispersion, time: receiveTime))
         let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: receiveTime)
-        if let spike = accepted.spike { record(.spike(id, name(a), spike), at: now) }
-        associations[id] = a
-        // While `step now` collects its burst, the discipline waits.
-        let actions = reselect(now: now, update: accepted.added && stepNowStarted == nil)
-        checkStepNow(now: now)
-        if accepted.added, let a = associations[id], let ip = a.address?.ip {
-            history.record(PeerSample(
-                time: clock.now(), id: id, address: ip, configured: a.spawnedBy == nil, reachable: a.reach != 0,
-                select: a.select, offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion,
-                jitter: a.jitter))
-        }
-        return actions
+        if let spike = accepted.spike { record(.spike(a.id, name(a), spike), at: receiveTime) }
+        return accepted.added
     }
 
     /// Why a reply does not authenticate under `expected`, or nil when it does.
@@ -591,15 +617,13 @@ public final class Engine {
             record(.panic(offset), at: now)
             return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(offset)).description)]
         case .corrected(let c):
+            // The stored samples are re-expressed against the corrected clock, a step included
+            // (chrony keeps its samples across a step it made; ntpd empties its filters): the
+            // engine knows exactly how far it stepped, so the samples before it stay as good,
+            // and the source keeps its frequency estimate and its selectability.
             correctSamples(phase: c.phase, frequency: c.frequency, at: now)
-            for id in associations.keys {
-                if c.stepped {
-                    associations[id]?.statistics.reset()
-                    associations[id]?.filter.reset()
-                    associations[id]?.spikeSince = nil
-                }
-            }
             if c.stepped {
+                for id in associations.keys { associations[id]?.spikeSince = nil }
                 rebase(by: c.phase)
                 now = now.adding(seconds: c.phase)
                 record(.step(c.phase), at: now)

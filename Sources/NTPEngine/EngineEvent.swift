@@ -56,21 +56,3 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
 
 /// `1.234567 s` style, for events.
 func formatSeconds(_ s: Double) -> String { formatFixed(s, 6) + " s" }
-
-/// Fixed-point decimal formatting without Foundation.
-public func formatFixed(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let negative = value < 0
-    let scaled = (abs(value) * scale).rounded()
-    guard scaled < 9.0e18 else { return String(value) }
-    let n = UInt64(scaled)
-    let s = UInt64(scale)
-    var text = String(n / s)
-    if digits > 0 {
-        let frac = String(n % s)
-        text += "." + String(repeating: "0", count: digits - frac.count) + frac
-    }
-    return (negative && n != 0 ? "-" : "") + text
-}

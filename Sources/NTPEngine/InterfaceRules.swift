@@ -1,3 +1,5 @@
+public import NTPWire
+
 /// ntpd's `interface`/`nic` rules: which local addresses the server listens on. Each rule names
 /// an action (listen, ignore, drop: listen but drop every packet) and what it applies to (all,
 /// ipv4, ipv6, wildcard, an interface name, an address or prefix); for each address the last

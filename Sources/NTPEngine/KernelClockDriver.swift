@@ -107,6 +107,9 @@ public final class KernelClockDriver: ClockDriver {
     private var lastAccrual: UnixTime
     /// Monotonic time the slew in progress is due to end (nil: no slew).
     public private(set) var slewEnd: UnixTime?
+    /// Monotonic time before which the slew asked for should not end (``slew(by:over:)``);
+    /// nil: as fast as ``slewDuration(_:maxSlewRate:)`` allows.
+    private var spreadUntil: UnixTime?
 
     /// - Parameters:
     ///   - maxFrequency: ≤ ``hardMaxFrequency`` ppm.
@@ -180,7 +183,8 @@ public final class KernelClockDriver: ClockDriver {
             try writeFrequency(baseFrequency)
             return
         }
-        let duration = Self.slewDuration(offsetRegister, maxSlewRate: maxSlewRate)
+        let duration = max(Self.slewDuration(offsetRegister, maxSlewRate: maxSlewRate),
+                           spreadUntil.map { $0 - now } ?? 0)
         let wanted = baseFrequency + offsetRegister / duration * 1e6
         let actual = try writeFrequency(wanted)
         let slewRate = (actual - baseFrequency) * 1e-6
@@ -207,18 +211,27 @@ public final class KernelClockDriver: ClockDriver {
 
     @discardableResult
     public func slew(by offset: Double) throws(ClockError) -> Double {
+        try slew(by: offset, over: 0)
+    }
+
+    @discardableResult
+    public func slew(by offset: Double, over duration: Double) throws(ClockError) -> Double {
         guard offset.isFinite, offset.magnitude < 1e6 else {
             throw .outOfRange("slew: \(offset) s is out of range")
         }
+        guard duration.isFinite, duration >= 0 else {
+            throw .outOfRange("slew: a duration of \(duration) s is out of range")
+        }
         let now = kernel.monotonic()
         accrue(now: now)
-        let previous = (offsetRegister, slewEnd)
+        let previous = (offsetRegister, slewEnd, spreadUntil)
         offsetRegister = offset
+        spreadUntil = duration > 0 ? now.adding(seconds: duration) : nil
         if slewEnd == nil { slewEnd = now }  // the register is live from here on
         do {
             try updateSlew(now: now)
         } catch {
-            (offsetRegister, slewEnd) = previous
+            (offsetRegister, slewEnd, spreadUntil) = previous
             throw error
         }
         guard slewEnd != nil else { return 0 }
@@ -355,6 +368,10 @@ extension KernelDrivenClock {
     public func step(by offset: Double) throws(ClockError) { try driver.step(by: offset) }
     @discardableResult
     public func slew(by offset: Double) throws(ClockError) -> Double { try driver.slew(by: offset) }
+    @discardableResult
+    public func slew(by offset: Double, over duration: Double) throws(ClockError) -> Double {
+        try driver.slew(by: offset, over: duration)
+    }
     public func setFrequency(ppm: Double) throws(ClockError) { try driver.setFrequency(ppm: ppm) }
     public func setMaxSlewRate(_ rate: Double) { driver.setMaxSlewRate(rate) }
     public func status() -> ClockStatus { driver.status() }

@@ -1,3 +1,5 @@
+public import NTPWire
+
 /// ntpd's restrict flags.
 public struct RestrictFlags: OptionSet, Sendable, Codable, Hashable {
     public let rawValue: UInt16

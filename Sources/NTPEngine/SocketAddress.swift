@@ -1,3 +1,5 @@
+public import NTPWire
+
 /// An IP address and a UDP/TCP port: what sockets bind to, send to and receive from, and what
 /// the engine keys associations, restrictions and MRU entries by. Pure; the `sockaddr` bridging
 /// lives in NTPPlatform.

@@ -1,5 +1,6 @@
 import Glibc
-public import NTPEngine
+import NTPEngine
+public import NTPWire
 
 /// The local addresses of this host's interfaces (getifaddrs), for `interface` rules.
 public enum InterfaceAddresses {

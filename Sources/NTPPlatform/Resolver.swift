@@ -1,4 +1,5 @@
-public import NTPEngine
+import NTPEngine
+public import NTPWire
 import Glibc
 
 /// Host name resolution (getaddrinfo). Blocking: call it off the engine's thread.

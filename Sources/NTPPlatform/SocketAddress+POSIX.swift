@@ -1,5 +1,6 @@
 public import Glibc
 public import NTPEngine
+public import NTPWire
 
 extension IPAddress {
     /// Like ``IPAddress/init(_:)``, and a zone may also be an interface name (`fe80::1%eth0`),
@@ -9,10 +10,10 @@ extension IPAddress {
             self = parsed
             return
         }
-        guard let percent = text.firstIndex(of: "%"),
-              case .v6(let h, let l, _)? = IPAddress(String(text[..<percent]))
+        guard let (address, zone) = IPAddress.parse(numeric: text), let zone,
+              case .v6(let h, let l, _) = address
         else { return nil }
-        let scope = if_nametoindex(String(text[text.index(after: percent)...]))
+        let scope = if_nametoindex(String(zone))
         guard scope != 0 else { return nil }
         self = .v6(high: h, low: l, scope: scope)
     }

@@ -107,8 +107,30 @@ public final class UnixStream: @unchecked Sendable {
         return buffer
     }
 
+    /// What has arrived, at most `limit` bytes, waiting until `deadline` (CLOCK_MONOTONIC
+    /// seconds, as ``monotonicNow()``) for the first of them; empty when the peer closed.
+    public func readSome(limit: Int, deadline: Double) throws(UnixStreamError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        while true {
+            var p = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let wait = max(0, deadline - Self.monotonicNow())
+            let ready = Glibc.poll(&p, 1, Int32(min(wait, 86_400) * 1000))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw .system(SystemCallError("poll", errno: Errno(rawValue: errno)))
+            }
+            if ready == 0 { throw .timedOut(received: 0, of: limit) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, limit) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .system(SystemCallError("read", errno: Errno(rawValue: errno)))
+            }
+            return Array(buffer.prefix(n))
+        }
+    }
+
     /// CLOCK_MONOTONIC, seconds.
-    static func monotonicNow() -> Double {
+    public static func monotonicNow() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

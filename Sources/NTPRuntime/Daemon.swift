@@ -465,7 +465,8 @@ public final class Daemon {
             if d.truncated || d.source != server { continue }
             let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
             let restrict = node.responder.restrictions.check(d.source.ip, port: d.source.port)
-            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict))
+            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict,
+                                       localAddress: d.destination?.ip))
         }
     }
 

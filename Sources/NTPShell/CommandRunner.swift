@@ -838,12 +838,7 @@ public final class CommandRunner {
         guard let mask = IPAddress(maskText), mask.isIPv4 == ip.isIPv4 else {
             return .failure(AdminError("mask \(maskText) is not a \(ip.isIPv4 ? "IPv4" : "IPv6") mask"))
         }
-        var bits: [Bool] = []
-        for byte in mask.bytes { for i in 0..<8 { bits.append(byte & (UInt8(0x80) >> UInt8(i)) != 0) } }
-        let length = bits.prefix { $0 }.count
-        guard !bits.dropFirst(length).contains(true) else {
-            return .failure(AdminError("mask \(maskText) is not contiguous"))
-        }
+        guard let length = mask.maskPrefixLength else { return .failure(AdminError("mask \(maskText) is not contiguous")) }
         return .success([(ip, length)])
     }
 
@@ -922,21 +917,5 @@ extension String {
     }
 }
 
-/// `2026-11-21 12:00:00` (UTC) without Foundation.
-func formatUTC(_ t: UnixTime) -> String {
-    let (seconds, _) = t.secondsAndNanoseconds
-    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-    let rem = seconds - days * 86_400
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-    func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    return "\(y)-\(two(m))-\(two(d)) \(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))"
-}
+/// `2026-11-21 12:00:00` (UTC): NTPWire's ``CivilTime``.
+func formatUTC(_ t: UnixTime) -> String { CivilTime(t).description }

@@ -346,12 +346,7 @@ extension ControlResponder {
     }
 
     /// `0x%08x.%08x` as ntpq sends it back.
-    static func parseTimestamp(_ text: String) -> UInt64? {
-        guard text.hasPrefix("0x") else { return nil }
-        let parts = text.dropFirst(2).split(separator: ".")
-        guard parts.count == 2, let s = UInt32(parts[0], radix: 16), let f = UInt32(parts[1], radix: 16) else { return nil }
-        return UInt64(s) << 32 | UInt64(f)
-    }
+    static func parseTimestamp(_ text: String) -> UInt64? { NTPTimestamp(hexText: text)?.rawValue }
 }
 
 extension ControlResponder {

@@ -1,5 +1,5 @@
 public import NTPEngine
-import NTPWire
+public import NTPWire
 
 /// Answers mode 6 control requests (RFC 9327, ntpd's ntp_control.c) from report snapshots:
 /// READSTAT and READVAR, for the system (association 0) and each association. Sans-IO: bytes

@@ -56,9 +56,7 @@ enum Wire {
     static func ms3(_ seconds: Double) -> String { CFormat.fixed(seconds * 1000, 3) }
     static func ms6(_ seconds: Double) -> String { CFormat.fixed(seconds * 1000, 6) }
     static func ppm6(_ ppm: Double) -> String { CFormat.fixed(ppm, 6) }
-    static func timestamp(_ t: NTPTimestamp) -> String {
-        "0x" + CFormat.hex(UInt64(t.seconds), width: 8) + "." + CFormat.hex(UInt64(t.fraction), width: 8)
-    }
+    static func timestamp(_ t: NTPTimestamp) -> String { t.hexText }
     static func timestamp(_ t: UnixTime?) -> String { timestamp(t.map(NTPTimestamp.init) ?? .zero) }
     static func quoted(_ s: String) -> String { "\"" + s + "\"" }
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

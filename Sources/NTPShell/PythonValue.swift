@@ -73,9 +73,8 @@ enum PythonValue: Equatable {
 
 /// NTPsec's `prettydate`: `e3d1b3a2.12345678 2023-02-03T18:31:48.123Z` (UTC, era nearest `pivot`).
 func prettyDate(wire: String, pivot: UnixTime) -> String {
-    let body = wire.hasPrefix("0x") ? wire.dropFirst(2) : Substring(wire)
-    let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count == 2, let sec = UInt32(parts[0], radix: 16), let frac = UInt32(parts[1], radix: 16) else { return wire }
+    guard let stamp = NTPTimestamp(hexText: wire, requirePrefix: false) else { return wire }
+    let (sec, frac) = (stamp.seconds, stamp.fraction)
     var msec = frac / 4_294_967
     var ntps = sec
     if msec >= 1000 { msec -= 1000; ntps &+= 1 }
@@ -85,40 +84,13 @@ func prettyDate(wire: String, pivot: UnixTime) -> String {
         + c.iso8601 + "." + pad0(Int(msec), 3) + "Z"
 }
 
-func pad0(_ v: Int, _ width: Int) -> String {
-    let s = String(v)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-}
+func pad0(_ v: Int, _ width: Int) -> String { CivilTime.pad(v, width) }
 
-/// UTC calendar fields from Unix seconds (proleptic Gregorian, days-from-civil inverse).
-struct CivilTime {
-    var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int
-
-    init(unixSeconds: Int64) {
-        var days = unixSeconds / 86400
-        var rem = unixSeconds % 86400
-        if rem < 0 { rem += 86400; days -= 1 }
-        hour = Int(rem / 3600); minute = Int(rem % 3600 / 60); second = Int(rem % 60)
-        weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (4)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        day = Int(doy - (153 * mp + 2) / 5 + 1)
-        month = Int(mp < 10 ? mp + 3 : mp - 9)
-        year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
-    }
-
-    var iso8601: String {
-        "\(pad0(year, 4))-\(pad0(month, 2))-\(pad0(day, 2))T\(pad0(hour, 2)):\(pad0(minute, 2)):\(pad0(second, 2))"
-    }
-
+extension CivilTime {
     /// `%a %b %d %H:%M:%S %Y`, as chronyc prints times.
     var chrony: String {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return "\(days[weekday]) \(months[month - 1]) \(pad0(day, 2)) \(pad0(hour, 2)):\(pad0(minute, 2)):\(pad0(second, 2)) \(year)"
+        return "\(days[weekday]) \(months[month - 1]) \(pad0(day, 2)) \(timeOfDay) \(year)"
     }
 }

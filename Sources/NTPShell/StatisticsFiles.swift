@@ -115,8 +115,7 @@ public struct StatisticsWriter: Sendable {
     /// `60676 3723.042`: modified Julian day and seconds past UTC midnight.
     static func mjdTime(_ t: UnixTime) -> String {
         let (seconds, nanoseconds) = t.secondsAndNanoseconds
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rem = seconds - days * 86_400
+        let (days, rem) = UnixTime.daysAndSecondOfDay(seconds)
         let ms = Int64(nanoseconds) / 1_000_000
         return "\(days + 40_587) \(rem).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
     }

@@ -1,6 +1,7 @@
 import NTPAdmin
 import LineEditor
 import NTPEngine
+import NTPWire
 import NTPPlatform
 import NTPShell
 import Synchronization

@@ -67,6 +67,14 @@ struct NTPSH: ParsableCommand {
             completion: .file())
     var controlSocket: String?
 
+    @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp(
+        "With --daemon: after binding its sockets and reading the configuration, run as this user (and group; default the user's own), keeping only CAP_SYS_TIME and CAP_NET_BIND_SERVICE (as ntpd -u).",
+        valueName: "user[:group]"))
+    var user: String?
+
+    @Flag(help: "With --daemon: once started (and after -u), confine the process with a seccomp allow-list of the system calls it makes; dangerous calls fail, unknown ones kill it (also NTPSH_SANDBOX=1).")
+    var sandbox = false
+
     @Option(help: ArgumentHelp(
         "Attach the shell (or -e/-f) to a running engine through its control socket (default \(NTPSH.defaultControlSocket)); exit status 2 if the engine goes away.",
         valueName: "path"),
@@ -117,6 +125,12 @@ struct NTPSH: ParsableCommand {
         if daemon && (!execute.isEmpty || file != nil) {
             throw ValidationError("--daemon runs no commands; use -e/-f without it")
         }
+        if sandbox && !daemon {
+            throw ValidationError("--sandbox confines a --daemon engine; use it with --daemon")
+        }
+        if user != nil && !daemon {
+            throw ValidationError("-u drops privileges of a --daemon engine; use it with --daemon")
+        }
         if controlSocket != nil && !daemon {
             throw ValidationError("--control-socket serves a --daemon engine; attach to it with --attach")
         }
@@ -144,7 +158,7 @@ struct NTPSH: ParsableCommand {
         settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
         settings.engine.slewOnly = slewOnly
         settings.engine.setOnceAndExit = setOnce
-        settings.seed = UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid())
+        settings.seed = try Self.requestedSeed() ?? (UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid()))
         settings.singleThreaded = daemon && Self.singleThreadRequested
         if settings.singleThreaded && controlSocket != nil {
             throw ExitFailure("ntpsh: --control-socket serves clients on threads of their own; \(Self.singleThreadVariable)=1 runs one thread", status: 2)
@@ -187,6 +201,15 @@ struct NTPSH: ParsableCommand {
                     throw ExitFailure("ntpsh: control socket: \(error)", status: 2)
                 }
             }
+            if let user { try dropPrivileges(to: user, controlSocket: server.control?.listener.path, log: log) }
+            if sandbox || getenv("NTPSH_SANDBOX").map({ String(cString: $0) == "1" }) == true {
+                do {
+                    let rules = try Sandbox.install()
+                    log.notice("sandbox: seccomp filter of \(rules) system calls installed; execve refused (EPERM) as it must be")
+                } catch {
+                    throw ExitFailure("ntpsh: \(error)", status: 2)
+                }
+            }
             let status = server.runUntilSignalled()
             if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
             return
@@ -200,6 +223,24 @@ struct NTPSH: ParsableCommand {
             return
         }
         _ = InteractiveShell(runner: runner, admin: admin, assumeYes: yes).run()
+    }
+
+    /// `-u USER[:GROUP]`: the sockets are bound and the files read; from here on the daemon runs
+    /// as that user with CAP_SYS_TIME (the clock) and CAP_NET_BIND_SERVICE (port 123 again
+    /// when interfaces change) only. Before any thread starts: capabilities belong to a thread.
+    private func dropPrivileges(to spec: String, controlSocket: String?, log: Log) throws {
+        do {
+            let target = try RunAsUser.resolve(spec)
+            // The control socket stays the daemon's own (ntpsh's "the engine's user" may change things).
+            if let controlSocket, chown(controlSocket, target.uid, target.gid) != 0 {
+                log.warning("-u: chown \(controlSocket): \(String(cString: strerror(errno)))")
+            }
+            let keep: [RunAsUser.Capability] = [.sysTime, .netBindService]
+            try target.become(keeping: keep)
+            log.notice("running as \(target), keeping \(keep.map(\.name).joined(separator: ", "))")
+        } catch {
+            throw ExitFailure("ntpsh: \(error)", status: 2)
+        }
     }
 
     /// Runs the configuration file as a batch of configuration commands. Every error is
@@ -263,6 +304,18 @@ struct NTPSH: ParsableCommand {
     static let singleThreadVariable = "NTPSH_SINGLE_THREAD"
     static var singleThreadRequested: Bool {
         getenv(singleThreadVariable).map { String(cString: $0) == "1" } ?? false
+    }
+
+    /// `NTPSH_RANDOM_SEED=N` (0 to 2^64-1): the engine's randomness (poll jitter, request
+    /// separation, transmit timestamps' low bits) from this seed, so a simulated run
+    /// (Tests/Clknetsim) can be repeated exactly. For tests: a known seed is predictable.
+    static let seedVariable = "NTPSH_RANDOM_SEED"
+    static func requestedSeed() throws -> UInt64? {
+        guard let raw = getenv(seedVariable).map({ String(cString: $0) }) else { return nil }
+        guard let seed = UInt64(raw) else {
+            throw ExitFailure("ntpsh: \(seedVariable)='\(raw)': expected a whole number from 0 to \(UInt64.max)", status: 2)
+        }
+        return seed
     }
 
     /// How `includefile` and `keys` read their file: a regular file of at most 4 MiB, never

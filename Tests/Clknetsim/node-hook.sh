@@ -93,8 +93,11 @@ keyids=""
 # clknetsim's network is IPv4 only (socket(AF_INET6) fails): listen on the IPv4 wildcard.
 listen=()
 [ "$port" != 0 ] && listen=(--listen 0.0.0.0)
-LD_PRELOAD=$NTPSH_SIM_ADAPTER:$CLKNETSIM_SAVED_PRELOAD NTPSH_SINGLE_THREAD=1 \
-    "$NTPSH_SIM_BINARY" --daemon --clock system -c "$ntpconf" --port "$port" "${listen[@]}" &
+# A trial is repeatable: the engine's randomness from the trial's seed (one per node, so peers
+# differ) and Swift's hashing fixed (dictionary order), as clknetsim's own randomness is.
+seed=$(( ${CLKNETSIM_RANDOM_SEED:-0} * 1000 + node ))
+LD_PRELOAD=$NTPSH_SIM_ADAPTER:$CLKNETSIM_SAVED_PRELOAD NTPSH_SINGLE_THREAD=1 NTPSH_RANDOM_SEED=$seed \
+    SWIFT_DETERMINISTIC_HASHING=1 "$NTPSH_SIM_BINARY" --daemon --clock system -c "$ntpconf" --port "$port" "${listen[@]}" &
 child=$!
 # The harness stops its nodes with SIGTERM: pass it on.
 trap 'kill -TERM $child 2>/dev/null' TERM INT

@@ -1,3 +1,4 @@
+import NTPWire
 import Testing
 @testable import CommandGrammar
 
@@ -120,6 +121,27 @@ private func rejection(_ kind: TokenKind, _ s: String) -> String? {
                     "fe80::1%", "::1.2.3", "::1.2.3.4:5", "1.2.3.4"] {
             #expect(rejection(.ipv6, bad) != nil, "\(bad)")
         }
+    }
+
+    /// The address edge cases are NTPWire's (IPAddressTextTests): the grammar takes exactly the
+    /// words `IPAddress.parse(numeric:)` takes, a zone only on IPv6 and never on a prefix or mask.
+    @Test func addressEdgeCasesAsTheEngineReadsThem() {
+        let cases: [(String, ipv4: Bool, ipv6: Bool)] = [
+            ("1.2.3", false, false), ("01.2.3.4", false, false), ("1.2.3.4%1", false, false),
+            ("::ffff:1.2.3.4", false, true), ("fe80::1%eth0", false, true), ("fe80::1%3", false, true),
+            ("fe80::1%", false, false), ("1:2:3:4::5:6:7:8", false, false), ("1:2:3:4:5:6:7::", false, true),
+        ]
+        for (word, v4, v6) in cases {
+            #expect((value(.ipv4, word) != nil) == v4, "\(word)")
+            #expect((value(.ipv6, word) != nil) == v6, "\(word)")
+            #expect((value(.address, word) != nil) == (v4 || v6), "\(word)")
+            #expect((value(.address, word) != nil) == (IPAddress.parse(numeric: word) != nil), "\(word)")
+        }
+        #expect(rejection(.prefix, "fe80::%eth0/64") != nil)
+        #expect(rejection(.netmask, "ffff::%1") != nil)
+        #expect(value(.netmask, "255.255.255.0") != nil && rejection(.netmask, "255.0.255.0") != nil)
+        #expect(value(.netmask, "ffff:ffff::") != nil && rejection(.netmask, "ffff:fffe:1::") != nil)
+        #expect(value(.netmask, "0.0.0.0") != nil && value(.netmask, "::") != nil)
     }
 
     @Test func addressHostPrefixMask() {

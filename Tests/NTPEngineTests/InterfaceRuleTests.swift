@@ -1,4 +1,5 @@
 import NTPEngine
+import NTPWire
 import Testing
 
 @Suite("interface rules")

@@ -1,5 +1,6 @@
 import Glibc
 import NTPEngine
+import NTPWire
 @testable import NTPPlatform
 import Testing
 

@@ -86,3 +86,21 @@ int ntpsh_take_signal(void);
 /// call, or comes during it, ends it with EINTR; none is lost between a look and the wait.
 /// `timeout_ms` < 0 waits forever.
 int ntpsh_poll_catching(struct pollfd *fds, nfds_t count, int timeout_ms);
+
+/// Privilege drop (ntpd's `-u USER[:GROUP]`): becomes `uid`/`gid` with `gid` as the only
+/// group, keeping exactly the capabilities in the bit mask `keep` (bit N = capability N, e.g.
+/// CAP_SYS_TIME = 25) permitted and effective, none inheritable (PR_SET_KEEPCAPS across the
+/// setuid, then capset). Capabilities are per thread: call it before any other thread starts
+/// (threads started later inherit them). Returns 0, or -1 with errno set and *step naming the
+/// call that failed ("setgroups", "setgid", "setuid", "capset", "prctl").
+int ntpsh_drop_privileges(unsigned int uid, unsigned int gid, unsigned long long keep, const char **step);
+/// The calling thread's effective and permitted capability masks (capget). Returns 0 or -1.
+int ntpsh_capabilities(unsigned long long *effective, unsigned long long *permitted);
+
+/// `--sandbox`: a seccomp filter for every thread of the process (TSYNC, no_new_privs): the
+/// system calls named in `allowed` run, those in `refused` fail with EPERM, any other kills the
+/// process (a call the daemon was never seen to make is a bug or an attack, not a fallback).
+/// Names unknown to this kernel's table are skipped. Returns how many rules were added, or -1
+/// with errno set (and *unknown the first name libseccomp could not add, if that was the cause).
+int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *const *refused, int refused_count,
+                  const char **unknown);

@@ -1,9 +1,8 @@
-public import NTPWire
-
 /// An IPv4 or IPv6 address, stored as integers so it is a plain value (no allocation).
 ///
 /// Pure: parsing and printing are written here in Swift (no `inet_pton`), so the sans-IO engine
-/// (associations, restrict lists, the MRU list) can hold addresses. The conversions to and from
+/// (associations, restrict lists, the MRU list) can hold addresses and the command grammar can
+/// check a typed address with the same reader. The conversions to and from
 /// `in_addr`/`in6_addr`/`sockaddr` live in NTPPlatform.
 ///
 /// Ordering (``Comparable``): every IPv4 address before every IPv6 address; IPv4 by value;
@@ -21,26 +20,39 @@ public enum IPAddress: Hashable, Sendable, Codable, Comparable, CustomStringConv
     public static let loopbackIPv6 = IPAddress.v6(high: 0, low: 1, scope: 0)
 
     /// Parses `"192.0.2.1"`, `"2001:db8::1"`, `"::ffff:192.0.2.1"` or `"fe80::1%3"` (a numeric
-    /// zone, IPv6 only); nil otherwise. Accepts what `inet_pton` accepts: dotted quads of
-    /// decimal numbers without leading zeros; one to eight groups of one to four hex digits,
-    /// one `::` standing for one or more zero groups, an optional dotted quad as the last 32
-    /// bits. Interface names as zones (`%eth0`) need the OS: see NTPPlatform's
+    /// zone, IPv6 only); nil otherwise. The address text is what ``parse(numeric:)`` reads.
+    /// Interface names as zones (`%eth0`) need the OS: see NTPPlatform's
     /// `IPAddress(resolvingZone:)`.
     public init?(_ text: String) {
-        var text = text
-        let parsed: IPAddress? = text.withUTF8 { bytes in
-            guard let percent = bytes.firstIndex(of: UInt8(ascii: "%")) else {
-                return Self.parse(bytes, scope: 0)
-            }
-            guard let scope = Self.parseDecimal(UnsafeBufferPointer(rebasing: bytes[(percent + 1)...])) else {
-                return nil
-            }
-            guard case .v6(let h, let l, _) = Self.parse(UnsafeBufferPointer(rebasing: bytes[..<percent]), scope: 0)
-            else { return nil }
-            return .v6(high: h, low: l, scope: scope)
+        guard let (address, zone) = Self.parse(numeric: text) else { return nil }
+        guard let zone else {
+            self = address
+            return
         }
-        guard let parsed else { return nil }
-        self = parsed
+        guard case .v6(let h, let l, _) = address, let scope = Self.parseDecimal(zone.utf8) else { return nil }
+        self = .v6(high: h, low: l, scope: scope)
+    }
+
+    /// The one reader of numeric address text (the engine's configuration, the shell's grammar,
+    /// the platform's zone resolver all use it): the address (scope 0) and the zone after `%` as
+    /// written, unresolved; nil when the text is not an address.
+    ///
+    /// Accepts what ntpd's `is_ip_address` accepts (`inet_pton`, the zone split off first):
+    /// dotted quads of exactly four decimal numbers 0…255 without leading zeros (so not
+    /// `inet_aton`'s `1.2.3`, `0x7f.1` or octal `010.0.0.1`); one to eight groups of one to
+    /// four hex digits, one `::` standing for one or more zero groups, an optional dotted quad
+    /// as the last 32 bits (`::ffff:192.0.2.1`, kept as the IPv6 address it is). A zone is
+    /// IPv6 only, not empty, at most 64 bytes, and can be a name (`fe80::1%eth0`) or a number.
+    public static func parse(numeric text: some StringProtocol) -> (address: IPAddress, zone: Substring?)? {
+        let text = Substring(text)
+        guard let percent = text.utf8.firstIndex(of: UInt8(ascii: "%")) else {
+            return parse(text.utf8).map { ($0, nil) }
+        }
+        let zone = text[text.utf8.index(after: percent)...]
+        guard !zone.isEmpty, zone.utf8.count <= 64,
+              let address = parse(text[..<percent].utf8), address.isIPv6
+        else { return nil }
+        return (address, zone)
     }
 
     /// The address from its 4 (IPv4) or 16 (IPv6) bytes in network order; nil for other counts.
@@ -184,6 +196,14 @@ public enum IPAddress: Hashable, Sendable, Codable, Comparable, CustomStringConv
         }
     }
 
+    /// As a network mask (`255.255.255.0`, `ffff:ffff::`): the number of leading one bits when
+    /// the bits are ones then zeros; nil for a mask that is not contiguous (`255.0.255.0`).
+    public var maskPrefixLength: Int? {
+        let (high, low) = bits128
+        let ones = isIPv4 ? (low & 0xffff_ffff).nonzeroBitCount : high.nonzeroBitCount + low.nonzeroBitCount
+        return masked(prefixLength: ones).withoutScope == withoutScope ? ones : nil
+    }
+
     /// True when `self` is in `network/prefixLength` (same family; scope ignored).
     public func isIn(_ network: IPAddress, prefixLength: Int) -> Bool {
         guard isIPv4 == network.isIPv4 else { return false }
@@ -259,10 +279,10 @@ public enum IPAddress: Hashable, Sendable, Codable, Comparable, CustomStringConv
     // MARK: Parsing
 
     /// A decimal UInt32 of at least one digit; nil otherwise.
-    private static func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
-        guard !bytes.isEmpty else { return nil }
+    private static func parseDecimal(_ digits: some Collection<UInt8>) -> UInt32? {
+        guard !digits.isEmpty else { return nil }
         var value: UInt32 = 0
-        for b in bytes {
+        for b in digits {
             guard b >= 0x30 && b <= 0x39 else { return nil }
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
             let (s, o2) = m.addingReportingOverflow(UInt32(b - 0x30))
@@ -272,10 +292,16 @@ public enum IPAddress: Hashable, Sendable, Codable, Comparable, CustomStringConv
         return value
     }
 
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, scope: UInt32) -> IPAddress? {
+    /// An address without a zone (scope 0), from its UTF-8.
+    private static func parse(_ utf8: Substring.UTF8View) -> IPAddress? {
+        if let parsed = utf8.withContiguousStorageIfAvailable({ parse($0) }) { return parsed }
+        return Array(utf8).withUnsafeBufferPointer { parse($0) }
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
         if let v4 = parseIPv4(bytes) { return .v4(v4) }
         guard let (h, l) = parseIPv6(bytes) else { return nil }
-        return .v6(high: h, low: l, scope: scope)
+        return .v6(high: h, low: l, scope: 0)
     }
 
     /// `a.b.c.d`: four decimal numbers 0…255, no leading zeros (as `inet_pton`).
