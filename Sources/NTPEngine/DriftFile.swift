@@ -1,3 +1,5 @@
+import NTPWire
+
 /// Owns the drift file's format (ntpd's): one line, the clock's frequency correction in ppm
 /// with three decimals. The daemon keeps it on disk, a lab in its virtual files.
 public enum DriftFile {
