@@ -26,6 +26,7 @@ extension AdminRequest {
         case .change(let change):
             switch change {
             case .addAssociation: "addAssociation"
+            case .replaceAssociation: "replaceAssociation"
             case .removeAssociations: "removeAssociations"
             case .setLocalClockStratum: "setLocalClockStratum"
             case .setEngineConfiguration: "setEngineConfiguration"
@@ -51,7 +52,7 @@ extension AdminRequest {
         "peerReports", "systemReport", "events", "engineConfiguration", "restrictions", "monitorSettings", "mruEntries",
         "monitorReport", "addAssociation", "removeAssociations", "setLocalClockStratum", "setEngineConfiguration",
         "setRestriction", "removeRestriction", "setKeys", "setTrusted", "setControlKey",
-        "setMonitorSettings", "step", "slew",
+        "setMonitorSettings", "step", "slew", "replaceAssociation",
     ]
 
     /// The request's `args` on the socket.
@@ -60,7 +61,7 @@ extension AdminRequest {
         case .query: try c.encode(WireArguments.None(), forKey: key)
         case .change(let change):
             switch change {
-            case .addAssociation(let a): try c.encode(a, forKey: key)
+            case .addAssociation(let a), .replaceAssociation(let a): try c.encode(a, forKey: key)
             case .removeAssociations(let host): try c.encode(host, forKey: key)
             case .setLocalClockStratum(let s): try c.encode(s, forKey: key)
             case .setEngineConfiguration(let e): try c.encode(e, forKey: key)
@@ -91,6 +92,7 @@ extension AdminRequest {
         case "mruEntries": self = .query(.mruEntries(newest: Self.mruLimit))
         case "monitorReport": self = .query(.monitorReport)
         case "addAssociation": self = .change(.addAssociation(try args()))
+        case "replaceAssociation": self = .change(.replaceAssociation(try args()))
         case "removeAssociations": self = .change(.removeAssociations(host: try args()))
         case "setLocalClockStratum": self = .change(.setLocalClockStratum(try args()))
         case "setEngineConfiguration": self = .change(.setEngineConfiguration(try args()))
@@ -125,7 +127,7 @@ extension AdminRequest {
             }
         case .change(let change):
             switch change {
-            case .addAssociation: return .association(try result())
+            case .addAssociation, .replaceAssociation: return .association(try result())
             case .removeAssociations: return .count(try result())
             case .removeRestriction: return .found(try result())
             case .slew: return .seconds(try result())
@@ -184,6 +186,7 @@ extension AdminChange {
         do throws(InvalidSetting) {
             switch self {
             case .addAssociation(let a): return .addAssociation(try a.validated())
+            case .replaceAssociation(let a): return .replaceAssociation(try a.validated())
             case .removeAssociations(let host): try AssociationConfiguration.validateHost(host)
             case .setLocalClockStratum(let s): try SettingRanges.check(Int(s), in: SettingRanges.stratum, "stratum")
             case .setEngineConfiguration(let e): return .setEngineConfiguration(try e.validated())

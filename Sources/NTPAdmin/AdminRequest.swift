@@ -29,6 +29,9 @@ public enum AdminQuery: Sendable, Equatable, Codable {
 /// A request that changes the node.
 public enum AdminChange: Sendable, Equatable, Codable {
     case addAssociation(AssociationConfiguration)
+    /// `server`, `peer`, `pool`: the association replaces those configured with the same host
+    /// (one trip: the rule is the node's, not the shell's).
+    case replaceAssociation(AssociationConfiguration)
     /// Removes the associations configured with `host`; answers how many.
     case removeAssociations(host: String)
     /// `fudge 127.127.1.0 stratum N`.
@@ -55,7 +58,7 @@ public enum AdminChange: Sendable, Equatable, Codable {
     /// Whether the change adds or removes associations (the node's host then reschedules).
     public var changesAssociations: Bool {
         switch self {
-        case .addAssociation, .removeAssociations: return true
+        case .addAssociation, .replaceAssociation, .removeAssociations: return true
         default: return false
         }
     }
@@ -127,6 +130,9 @@ extension AdminNode {
     private func apply(_ change: AdminChange) throws(AdminError) -> AdminAnswer {
         switch change {
         case .addAssociation(let configuration): return .association(engine.add(configuration))
+        case .replaceAssociation(let configuration):
+            engine.remove(host: configuration.host)
+            return .association(engine.add(configuration))
         case .removeAssociations(let host): return .count(engine.remove(host: host))
         case .setLocalClockStratum(let stratum): engine.setLocalClockStratum(stratum)
         case .setEngineConfiguration(let configuration): engine.configuration = configuration

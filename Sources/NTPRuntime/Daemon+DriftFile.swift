@@ -1,10 +1,6 @@
-import NTPAdmin
 import NTPEngine
 import NTPPlatform
-import NTPShell
-import NTPWire
 import Glibc
-import Synchronization
 
 /// Owns the daemon's drift file: read at start and on `driftfile`, written hourly and on exit.
 extension Daemon {

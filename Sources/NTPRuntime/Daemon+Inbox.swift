@@ -1,8 +1,5 @@
-import NTPAdmin
 import NTPEngine
 import NTPPlatform
-import NTPShell
-import NTPWire
 import Glibc
 import Synchronization
 

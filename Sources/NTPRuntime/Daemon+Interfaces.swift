@@ -1,10 +1,8 @@
 import NTPAdmin
 import NTPEngine
 import NTPPlatform
-import NTPShell
 import NTPWire
 import Glibc
-import Synchronization
 
 /// Owns the daemon's server sockets: binding them, and rebinding when `interface`/`nic` rules change.
 extension Daemon {

@@ -1,10 +1,7 @@
-import NTPAdmin
 import NTPEngine
 import NTPPlatform
 import NTPShell
-import NTPWire
 import Glibc
-import Synchronization
 
 /// Owns the daemon's statistics files: which to write (`statsdir`, `statistics`, `filegen`) and writing them.
 extension Daemon {

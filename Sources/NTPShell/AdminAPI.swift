@@ -24,6 +24,8 @@ public protocol AdminAPI: AdminTransport {
 
     // Configuration
     func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID
+    /// `server`/`peer`/`pool`: adds the association in place of those configured with its host.
+    func replaceAssociation(_ configuration: AssociationConfiguration) -> AssociationID
     /// Removes the associations configured with `host`; returns how many.
     func removeAssociations(host: String) -> Int
     /// `fudge 127.127.1.0 stratum N`.
@@ -126,6 +128,9 @@ extension AdminAPI {
 
     public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
         carry(infallible: .change(.addAssociation(configuration))) { if case .association(let id) = $0 { id } else { nil } }
+    }
+    public func replaceAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
+        carry(infallible: .change(.replaceAssociation(configuration))) { if case .association(let id) = $0 { id } else { nil } }
     }
     public func removeAssociations(host: String) -> Int {
         carry(infallible: .change(.removeAssociations(host: host))) { if case .count(let n) = $0 { n } else { nil } }

@@ -588,9 +588,7 @@ public final class CommandRunner {
         if let v = a.int("version") { c.version = UInt8(v) }
         if let v = a.int("port") { c.port = UInt16(v) }
         if let key = a.int("key") { c.key = UInt32(key) }
-        let existing = admin.peerReports().filter { $0.host == host && $0.configured }
-        if !existing.isEmpty { _ = admin.removeAssociations(host: host) }
-        _ = admin.addAssociation(c)
+        _ = admin.replaceAssociation(c)
         running.set(id: p.id, key: host, line: canonical(line), origin: currentOrigin)
         return Output()
     }

@@ -18,7 +18,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 4
+    public static let version = 5
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -382,6 +382,7 @@ public enum ControlCalls {
         sampleHistory.handler, setStatistics.handler,
         request("setKeys"), request("setTrusted"), request("setControlKey"), keyStore.handler, setInterfaceRules.handler,
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
+        request("replaceAssociation"),
     ]
 }
 

@@ -21,7 +21,7 @@ import Testing
         let queries: [AdminQuery] = [.peerReports, .systemReport, .events, .engineConfiguration, .restrictions,
                                      .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport]
         let changes: [AdminChange] = [
-            .addAssociation(server), .setLocalClockStratum(5), .setEngineConfiguration(configuration),
+            .addAssociation(server), .replaceAssociation(server), .setLocalClockStratum(5), .setEngineConfiguration(configuration),
             .setRestriction(RestrictEntry(network: .v4(0xC000_0200), prefixLength: 24, flags: [.nomodify])),
             .removeRestriction(network: .v4(0xC000_0200), prefixLength: 24), .setKeys([key], file: "/etc/ntp.keys"),
             .setTrusted([7], trusted: true), .setControlKey(7), .setMonitorSettings(monitor), .step(by: 0.001),
