@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "NTPMetrics", dependencies: ["NTPEngine"], swiftSettings: strict),
         // The engine in virtual time.
         // The admin contract as data: requests, answers and the one dispatcher over a node's parts.
-        .target(name: "NTPAdmin", dependencies: ["NTPEngine"], swiftSettings: strict),
+        .target(name: "NTPAdmin", dependencies: ["NTPEngine", "NTPWire"], swiftSettings: strict),
         // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.

@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPWire
 
 /// Owns how an ``AdminRequest`` and its ``AdminAnswer`` look on the control socket
 /// (Docs/control-protocol.md): each request is a call name and its `args`, each answer the

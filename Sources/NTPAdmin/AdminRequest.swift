@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPWire
 
 /// Owns the admin contract as data: what a shell may ask of a node (``AdminRequest``: a query
 /// or a change), what it gets back (``AdminAnswer``), and the one dispatcher that carries a
