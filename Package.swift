@@ -22,10 +22,13 @@ let package = Package(
         .target(name: "NTPWire", swiftSettings: strict),
         // Sans-IO core: time and randomness are parameters; it returns actions.
         .target(name: "NTPEngine", dependencies: ["NTPWire"], swiftSettings: strict),
-        // OpenSSL's libcrypto behind one prefixed function: the MACs of symmetric-key NTP.
+        // OpenSSL's libcrypto behind prefixed functions: the MACs of symmetric-key NTP, NTS's AES-SIV.
         .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
+        // Network Time Security: AEAD, cookies and their master keys, the server's request
+        // processing, the client's cookie jar. Never imported by the engine core.
+        .target(name: "NTPNTS", dependencies: ["NTPWire", "NTPPlatform", "CNTPCrypto"], swiftSettings: strict),
         // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
         .target(name: "CNTPPlatform"),
         // The only place that talks to the OS: clocks, sockets, files.
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPNTSTests", dependencies: ["NTPNTS", "NTPWire", "NTPCrypto"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPSimulation", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.

@@ -23,3 +23,5 @@ enum {
 int ntpsh_mac(int algorithm, const void *key, size_t key_length,
               const void *message, size_t message_length,
               void *out, size_t out_capacity);
+
+#include "CNTPCryptoAEAD.h"
