@@ -26,9 +26,11 @@ let package = Package(
         .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
+        // OpenSSL 3's libssl for NTS-KE: TLS 1.3, ALPN ntske/1, key export.
+        .target(name: "CNTPTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // Network Time Security: AEAD, cookies and their master keys, the server's request
         // processing, the client's cookie jar. Never imported by the engine core.
-        .target(name: "NTPNTS", dependencies: ["NTPWire", "NTPPlatform", "CNTPCrypto"], swiftSettings: strict),
+        .target(name: "NTPNTS", dependencies: ["NTPWire", "NTPPlatform", "CNTPCrypto", "CNTPTLS"], swiftSettings: strict),
         // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers).
         .target(name: "CNTPPlatform"),
         // The only place that talks to the OS: clocks, sockets, files.
@@ -72,7 +74,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPShell", "NTPSimulation"], exclude: ["Fixtures", "Transcripts"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "NTPNTS", "TestSupport"]),
         .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPRuntime", "NTPPlatform"]),
     ],
     swiftLanguageModes: [.v6]
