@@ -40,19 +40,39 @@ struct TestPKI {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-func freeTCPPort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+/// 127.0.0.1 and `port` as a sockaddr_in.
+func loopback(_ port: UInt16 = 0) -> sockaddr_in {
     var a = sockaddr_in()
     a.sin_family = sa_family_t(AF_INET)
     a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    a.sin_port = port.bigEndian
+    return a
+}
+
+/// Binds `fd` to 127.0.0.1 on a port the kernel picks; returns the port.
+func bindLoopback(_ fd: Int32) -> UInt16? {
+    var a = loopback()
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &a) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
-    guard ok else { throw TestFailure("no free TCP port") }
-    return UInt16(bigEndian: a.sin_port)
+    return ok ? UInt16(bigEndian: a.sin_port) : nil
+}
+
+/// Connects `fd` to 127.0.0.1:`port`.
+func connectLoopback(_ fd: Int32, _ port: UInt16) -> Bool {
+    var a = loopback(port)
+    return withUnsafePointer(to: &a) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freeTCPPort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    guard let port = bindLoopback(fd) else { throw TestFailure("no free TCP port") }
+    return port
 }
 
 /// chronyd 4.3 (-x: it never touches the clock) as an NTS server on loopback.
@@ -74,13 +94,7 @@ func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) thr
     try chronyd.waitUntil(timeout: 10, "chronyd's NTS-KE port") {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_addr.s_addr = inet_addr("127.0.0.1")
-        a.sin_port = ntsPort.bigEndian
-        return withUnsafePointer(to: &a) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
+        return connectLoopback(fd, ntsPort)
     }
     return chronyd
 }
@@ -137,5 +151,155 @@ struct NTSInteropTests {
         #expect {
             try NTSKEClient.establish(host: "127.0.0.1", port: try freeTCPPort(), caFile: pki.ca, timeout: 2)
         } throws: { error in "\(error)".contains("Connection refused") }
+    }
+}
+
+/// A small NTS-only NTP responder for the tests: a thread answering on a UDP port on
+/// 127.0.0.1 with NTSServer's pure functions around a stratum-1 header stamped with the
+/// system clock (read only).
+final class NTSTestResponder: @unchecked Sendable {
+    let fd: Int32
+    let port: UInt16
+    let keys: NTSCookieKeyStore
+    private let lock = NSLock()
+    private var running = true
+    private(set) var authentic = 0, naks = 0, plain = 0
+    private var thread: Thread?
+
+    init(keys: NTSCookieKeyStore) throws {
+        self.keys = keys
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.fd = fd
+        guard let bound = bindLoopback(fd) else { close(fd); throw TestFailure("cannot bind the responder") }
+        port = bound
+        let t = Thread { [self] in loop() }
+        thread = t
+        t.start()
+    }
+
+    var counts: (authentic: Int, naks: Int, plain: Int) { lock.lock(); defer { lock.unlock() }; return (authentic, naks, plain) }
+
+    func stop() {
+        lock.lock(); running = false; lock.unlock()
+        shutdown(fd, Int32(SHUT_RDWR))
+        usleep(0)
+    }
+
+    private func now() -> [UInt8] {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let seconds = UInt64(ts.tv_sec) + 2_208_988_800
+        let fraction = UInt64(Double(ts.tv_nsec) * 4.294967296)
+        let v = seconds << 32 | fraction
+        return (0 ..< 8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) }
+    }
+
+    private func loop() {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        var random = SystemRandomNumberGenerator()
+        while true {
+            lock.lock(); let go = running; lock.unlock()
+            guard go else { return }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 200) > 0 else { continue }
+            var from = sockaddr_storage()
+            var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = withUnsafeMutablePointer(to: &from) { f in
+                f.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &fromLength) }
+            }
+            guard n >= 48 else { if n < 0 { return } else { continue } }
+            let received = now()
+            let request = Array(buffer[0 ..< n])
+            var header = [UInt8](repeating: 0, count: 48)
+            header[0] = 0x24  // NTPv4, server
+            header[1] = 1
+            header[2] = request[2]
+            header[3] = 0xec  // precision 2^-20
+            header.replaceSubrange(12 ..< 16, with: Array("NTS ".utf8))
+            header.replaceSubrange(16 ..< 24, with: received)
+            header.replaceSubrange(24 ..< 32, with: request[40 ..< 48])
+            header.replaceSubrange(32 ..< 40, with: received)
+            let reply: [UInt8]?
+            switch NTSServer.verify(request, keys: keys.keys) {
+            case .authentic(let r):
+                header.replaceSubrange(40 ..< 48, with: now())
+                reply = NTSServer.respond(to: r, header: header, keys: keys.keys, using: &random)
+                lock.lock(); authentic += 1; lock.unlock()
+            case .nak(let uid, _):
+                reply = NTSServer.nak(to: uid, header: header)
+                lock.lock(); naks += 1; lock.unlock()
+            case .notNTS:
+                lock.lock(); plain += 1; lock.unlock()
+                reply = nil
+            case .drop:
+                reply = nil
+            }
+            guard let reply else { continue }
+            _ = withUnsafePointer(to: &from) { f in
+                f.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, fromLength) }
+            }
+        }
+    }
+
+    deinit { close(fd) }
+}
+
+@Suite("NTS: our NTS-KE server and responder", .serialized)
+struct NTSServerInteropTests {
+    func server(_ pki: TestPKI, ntpPort: UInt16) throws -> (NTSKEServer, NTSCookieKeyStore) {
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeyStore(NTSCookieKeys(now: Date().timeIntervalSince1970, using: &random))
+        let ke = try NTSKEServer(address: "127.0.0.1", port: 0, certificateFile: pki.certificate, keyFile: pki.key,
+                                 keys: keys, ntpPort: ntpPort, maximumConnections: 4, connectionTimeout: 1)
+        return (ke, keys)
+    }
+
+    @Test("our KE client and our KE server agree on keys; a silent client holds a slot only until its deadline")
+    func ourClientOurServer() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let (ke, keys) = try server(pki, ntpPort: 12345)
+        defer { ke.stop() }
+        // A hostile client: connects and says nothing.
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        #expect(connectLoopback(silent, ke.port))
+        let started = Date()
+        let result = try NTSKEClient.establish(host: "localhost", port: ke.port, caFile: pki.ca, timeout: 5)
+        #expect(Date().timeIntervalSince(started) < 0.9, "the silent client must not delay another")
+        #expect(result.cookies.count == 8 && result.port == 12345)
+        // The cookies open under the server's keys to the very keys the client exported.
+        #expect(try NTSCookie.open(result.cookies[0], keys: keys.keys).get() == result.session)
+        let deadline = Date().addingTimeInterval(5)
+        while ke.statistics.timeouts < 1 && Date() < deadline { usleep(20_000) }
+        let s = ke.statistics
+        #expect(s.handshakes == 1 && s.timeouts == 1 && s.cookiesIssued == 8)
+    }
+
+    @Test("chronyd 4.3 as an NTS client of our KE server and responder: NTS in use, offset under 1 ms")
+    func chronydClient() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeyStore(NTSCookieKeys(now: Date().timeIntervalSince1970, using: &random))
+        let responder = try NTSTestResponder(keys: keys)
+        defer { responder.stop() }
+        let ke = try NTSKEServer(address: "127.0.0.1", port: 0, certificateFile: pki.certificate, keyFile: pki.key, keys: keys)
+        defer { ke.stop() }
+        let r = try run("/usr/sbin/chronyd", [
+            "-Q", "-t", "15", "-d",
+            "server 127.0.0.1 nts ntsport \(ke.port) port \(responder.port) iburst minpoll -6 maxpoll -6",
+            "ntstrustedcerts \(pki.ca)", "ntsdumpdir \(pki.dir)/dump", "pidfile \(pki.dir)/chronyd.pid",
+        ], timeout: 25)
+        let text = r.stdout + r.stderr
+        print(text)
+        let counts = responder.counts
+        #expect(ke.statistics.handshakes >= 1, "chronyd did no NTS-KE: \(text)")
+        #expect(counts.authentic >= 3 && counts.plain == 0, "NTS requests \(counts): \(text)")
+        let line = try #require(text.split(separator: "\n").first { $0.contains("System clock wrong by") },
+                                "chronyd did not measure: \(text)")
+        let value = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
+        print("chronyd -Q through NTS measured \(value) s; responder \(counts); KE \(ke.statistics)")
+        #expect(abs(value) < 1e-3)
     }
 }
