@@ -1,11 +1,10 @@
-import Glibc
-public import NTPPlatform
 
 /// The server's master keys for cookies: the newest seals, every kept key opens. A key is
 /// made every ``rotationInterval`` seconds and the last ``retainedKeys`` are kept, so a cookie
 /// stays usable for about `rotationInterval × (retainedKeys − 1)` after it was issued (chrony:
 /// a key a day, three kept; NTPsec likewise). The keys live in a key file written atomically
-/// (NTPPlatform's AtomicFile, mode 0600) so cookies survive a restart.
+/// (NTPPlatform's AtomicFile, mode 0600; see NTSCookieKeyFile.swift) so cookies survive a
+/// restart. This file stays free of I/O (the fuzz target compiles it alone).
 ///
 /// Key file format, one key a line, oldest first: `ID CREATED HEXKEY` with ID a decimal
 /// 32-bit key id, CREATED the Unix time the key was made, HEXKEY its 32 bytes in hex.
@@ -76,29 +75,6 @@ public struct NTSCookieKeys: Sendable, Hashable {
         self.rotationInterval = rotationInterval
         self.retainedKeys = max(2, retainedKeys)
     }
-
-    /// Writes the key file atomically with mode 0600.
-    public func save(to path: String) throws(SystemCallError) {
-        let old = umask(0o077)
-        defer { umask(old) }
-        try AtomicFile.write(fileText, to: path)
-    }
-
-    /// Loads the key file at `path`, or makes fresh keys and writes them when there is none.
-    /// A file that exists but cannot be parsed is an error (never silently replaced).
-    public static func loadOrCreate(path: String, now: Double, rotationInterval: Double = 86400, retainedKeys: Int = 3,
-                                    using random: inout some RandomNumberGenerator) throws(NTSKeyFileError) -> NTSCookieKeys {
-        if let text = readSmallFile(path) {
-            var keys = try NTSCookieKeys(fileText: text, rotationInterval: rotationInterval, retainedKeys: retainedKeys)
-            if keys.rotateIfDue(now: now, using: &random) {
-                do throws(SystemCallError) { try keys.save(to: path) } catch { throw .write(String(describing: error)) }
-            }
-            return keys
-        }
-        let keys = NTSCookieKeys(now: now, rotationInterval: rotationInterval, retainedKeys: retainedKeys, using: &random)
-        do throws(SystemCallError) { try keys.save(to: path) } catch { throw .write(String(describing: error)) }
-        return keys
-    }
 }
 
 /// Why a cookie key file was not usable.
@@ -106,22 +82,6 @@ public enum NTSKeyFileError: Error, Hashable, Sendable {
     case malformedLine(Int)
     case noKeys
     case write(String)
-}
-
-/// The contents of a file of at most 1 MiB, or nil when it does not exist or cannot be read.
-func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while out.count < 1 << 20 {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { break }
-        out += buffer[0 ..< n]
-    }
-    return String(decoding: out, as: UTF8.self)
 }
 
 func hexString(_ bytes: [UInt8]) -> String {
