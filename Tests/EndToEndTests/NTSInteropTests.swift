@@ -88,6 +88,7 @@ func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) thr
         local stratum 2
         allow 127.0.0.1
         cmdport 0
+        ntsprocesses 0
         """
     try conf.write(toFile: pki.dir + "/chrony.conf", atomically: true, encoding: .utf8)
     let chronyd = try Background("/usr/sbin/chronyd", ["-x", "-d", "-f", pki.dir + "/chrony.conf"])
@@ -99,6 +100,13 @@ func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) thr
     return chronyd
 }
 
+/// Stops a chronyd started by ``startChronydNTSServer``. Under the test runner it does not act
+/// on SIGTERM (it sat out the 10 s every time), so after a short grace it is killed by its PID:
+/// with `ntsprocesses 0` it has no helper process to leave behind, and with -x it changed nothing.
+func stopChronyd(_ chronyd: Background) {
+    chronyd.stop(signal: SIGTERM, timeout: 0.5)
+}
+
 @Suite("NTS interop with chronyd 4.3 on loopback", .serialized)
 struct NTSInteropTests {
     @Test("our NTS-KE client gets keys and 8 cookies from chronyd, then an authenticated NTP exchange")
@@ -107,8 +115,7 @@ struct NTSInteropTests {
         defer { pki.remove() }
         let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
         let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
-        defer { chronyd.stop() }
-
+        defer { stopChronyd(chronyd) }
         let ke = try NTSKEClient.establish(host: "localhost", port: ntsPort, caFile: pki.ca, timeout: 5)
         #expect(ke.cookies.count == 8)
         #expect(ke.session.algorithm == .aesSIVCMAC256)
@@ -135,7 +142,7 @@ struct NTSInteropTests {
         defer { pki.remove(); other.remove(); elsewhere.remove() }
         let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
         let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
-        defer { chronyd.stop() }
+        defer { stopChronyd(chronyd) }
         #expect {
             try NTSKEClient.establish(host: "localhost", port: ntsPort, caFile: other.ca, timeout: 5)
         } throws: { error in
@@ -143,7 +150,7 @@ struct NTSInteropTests {
         }
         let ntsPort2 = try freeTCPPort(), ntpPort2 = try freeUDPPort()
         let misnamed = try startChronydNTSServer(elsewhere, ntsPort: ntsPort2, ntpPort: ntpPort2)
-        defer { misnamed.stop() }
+        defer { stopChronyd(misnamed) }
         #expect {
             try NTSKEClient.establish(host: "localhost", port: ntsPort2, caFile: elsewhere.ca, timeout: 5)
         } throws: { error in "\(error)".contains("certificate refused: hostname mismatch") }
