@@ -136,7 +136,7 @@ struct NTSInteropTests {
         #expect(state.cookies.count == 8)
     }
 
-    @Test("a wrong CA and a name mismatch are refused with a clear message")
+    @Test("a wrong CA, a name mismatch, a TLS 1.2-only server and a closed port are refused with a clear message")
     func keClientRefusals() throws {
         let pki = try TestPKI(), other = try TestPKI(), elsewhere = try TestPKI(names: "DNS:ntp.example")
         defer { pki.remove(); other.remove(); elsewhere.remove() }
@@ -154,6 +154,21 @@ struct NTSInteropTests {
         #expect {
             try NTSKEClient.establish(host: "localhost", port: ntsPort2, caFile: elsewhere.ca, timeout: 5)
         } throws: { error in "\(error)".contains("certificate refused: hostname mismatch") }
+        // A server that speaks only TLS 1.2 (openssl s_server, with ALPN ntske/1): refused.
+        let tls12Port = try freeTCPPort()
+        let tls12 = try Background("/usr/bin/openssl", [
+            "s_server", "-accept", "127.0.0.1:\(tls12Port)", "-cert", pki.certificate, "-key", pki.key,
+            "-tls1_2", "-alpn", "ntske/1", "-quiet",
+        ])
+        defer { tls12.stop(timeout: 2) }
+        try tls12.waitUntil(timeout: 10, "openssl s_server") {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            return connectLoopback(fd, tls12Port)
+        }
+        #expect {
+            try NTSKEClient.establish(host: "localhost", port: tls12Port, caFile: pki.ca, timeout: 5)
+        } throws: { error in "\(error)".contains("TLS") && "\(error)".contains("protocol version") }
         // Nothing listening: a clear connection error within the deadline.
         #expect {
             try NTSKEClient.establish(host: "127.0.0.1", port: try freeTCPPort(), caFile: pki.ca, timeout: 2)
