@@ -6,6 +6,10 @@
 // - ``NTSServer``: an NTS-protected request in, its response (or an NTS NAK) out, as a pure
 //   function of the request bytes, the keys and a nonce source.
 // - ``NTSClientState``: a client association's cookies, placeholders, refill and NAK handling.
+// - ``NTSKEClient``: one NTS-KE session (TLS 1.3 only, ALPN ntske/1, chain and name checked,
+//   RFC 8915 key export) with a deadline, to run off the NTP thread.
+// - ``NTSKEServer``: NTS-KE on its own poll() thread, bounded connections, per-connection
+//   deadlines; cookies sealed under the keys of an ``NTSCookieKeyStore`` shared with NTP.
 //
 // The codecs (NTS-KE records, the NTS extension fields) are pure Swift in NTPWire. The
 // engine core (NTPEngine, NTPWire) never imports this module. See Docs/nts.md.
