@@ -109,7 +109,7 @@ func stopChronyd(_ chronyd: Background) {
 
 @Suite("NTS interop with chronyd 4.3 on loopback", .serialized)
 struct NTSInteropTests {
-    @Test("our NTS-KE client gets keys and 8 cookies from chronyd, then an authenticated NTP exchange")
+    @Test("our NTS-KE client gets keys and 8 cookies from chronyd, then 24 authenticated NTP exchanges (offset under 1 ms, cookies kept at 8)")
     func keClientAgainstChronyd() throws {
         let pki = try TestPKI()
         defer { pki.remove() }
@@ -122,17 +122,32 @@ struct NTSInteropTests {
         var state = NTSClientState(session: ke.session, cookies: ke.cookies, server: ke.server, port: ke.port)
         var random = SystemRandomNumberGenerator()
         let udp = try UDPClient(bindTo: "127.0.0.1")
-        for poll in 0 ..< 3 {
+        func ntpNow() -> Double { Date().timeIntervalSince1970 + 2_208_988_800 }
+        func stamp(_ t: Double) -> [UInt8] {
+            let v = UInt64(t) << 32 | UInt64((t - t.rounded(.down)) * 4_294_967_296)
+            return (0 ..< 8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) }
+        }
+        func time(_ b: ArraySlice<UInt8>) -> Double {
+            let v = b.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            return Double(v >> 32) + Double(v & 0xffff_ffff) / 4_294_967_296
+        }
+        var offsets: [Double] = []
+        for poll in 0 ..< 24 {
             var header = [UInt8](repeating: 0, count: 48)
             header[0] = 0x23
-            for i in 40 ..< 48 { header[i] = UInt8.random(in: 0 ... 255) }
+            let t1 = ntpNow()
+            header.replaceSubrange(40 ..< 48, with: stamp(t1))
             let request = try #require(state.request(header: header, using: &random))
             try udp.send(request, to: "127.0.0.1", port: ntpPort)
             let response = try #require(udp.receive(timeout: 3), "poll \(poll): no answer from chronyd")
+            let t4 = ntpNow()
             #expect(state.accept(response) == .authentic(newCookies: 1), "poll \(poll)")
             #expect(Array(response[24 ..< 32]) == Array(header[40 ..< 48]), "origin timestamp echoed")
             #expect(response[1] != 0, "not a KoD")
+            offsets.append(((time(response[32 ..< 40]) - t1) + (time(response[40 ..< 48]) - t4)) / 2)
         }
+        print("NTS exchanges with chronyd: 24 authentic, offsets \(offsets.min()!) … \(offsets.max()!) s")
+        #expect(offsets.allSatisfy { abs($0) < 1e-3 })
         #expect(state.cookies.count == 8)
     }
 
