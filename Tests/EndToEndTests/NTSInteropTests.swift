@@ -35,6 +35,31 @@ struct TestPKI {
 
     func remove() { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// A certificate for the same key and names, signed by the same CA, valid only on
+    /// 1 January 2020 (`openssl ca` with explicit dates); returns its path.
+    func expiredCertificate() throws -> String {
+        let config = """
+            [ca]
+            default_ca = test
+            [test]
+            database = \(dir)/index.txt
+            new_certs_dir = \(dir)
+            serial = \(dir)/serial
+            default_md = sha256
+            policy = any
+            [any]
+            commonName = supplied
+            """
+        try config.write(toFile: dir + "/ca.cnf", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/index.txt", atomically: true, encoding: .utf8)
+        try "1000\n".write(toFile: dir + "/serial", atomically: true, encoding: .utf8)
+        let path = dir + "/expired.pem"
+        try check(run("/usr/bin/openssl", ["ca", "-batch", "-config", dir + "/ca.cnf", "-cert", ca, "-keyfile", dir + "/ca.key",
+                                           "-in", dir + "/server.csr", "-out", path, "-notext", "-extfile", dir + "/ext",
+                                           "-startdate", "20200101000000Z", "-enddate", "20200102000000Z"]))
+        return path
+    }
+
     private func check(_ r: Finished) throws {
         guard r.status == 0 else { throw TestFailure("openssl failed: \(r.stderr)") }
     }
@@ -311,6 +336,31 @@ struct NTSServerInteropTests {
         while ke.statistics.timeouts < 1 && Date() < deadline { usleep(20_000) }
         let s = ke.statistics
         #expect(s.handshakes == 1 && s.timeouts == 1 && s.cookiesIssued == 8)
+    }
+
+    @Test("our KE client refuses an expired certificate, and the server counts the failed handshake")
+    func expired() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeyStore(NTSCookieKeys(now: Date().timeIntervalSince1970, using: &random))
+        let ke = try NTSKEServer(address: "127.0.0.1", port: 0, certificateFile: try pki.expiredCertificate(), keyFile: pki.key, keys: keys)
+        defer { ke.stop() }
+        #expect {
+            try NTSKEClient.establish(host: "localhost", port: ke.port, caFile: pki.ca, timeout: 5)
+        } throws: { error in "\(error)".hasPrefix("TLS: certificate refused: certificate has expired") }
+        let deadline = Date().addingTimeInterval(5)
+        while ke.statistics.handshakeFailures < 1 && Date() < deadline { usleep(20_000) }
+        #expect(ke.statistics.handshakeFailures == 1 && ke.statistics.handshakes == 0)
+    }
+
+    @Test("a missing certificate file is a clear error at start")
+    func missingCertificate() throws {
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeyStore(NTSCookieKeys(now: 0, using: &random))
+        #expect {
+            try NTSKEServer(port: 0, certificateFile: "/nonexistent/cert.pem", keyFile: "/nonexistent/key.pem", keys: keys)
+        } throws: { error in "\(error)".hasPrefix("cannot load the certificate") }
     }
 
     @Test("chronyd 4.3 as an NTS client of our KE server and responder: NTS in use, offset under 1 ms")
