@@ -338,6 +338,30 @@ struct NTSServerInteropTests {
         #expect(s.handshakes == 1 && s.timeouts == 1 && s.cookiesIssued == 8)
     }
 
+    @Test("beyond maximumConnections a connection is closed at once and counted; the slot frees at the deadline")
+    func bounded() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeyStore(NTSCookieKeys(now: 0, using: &random))
+        let ke = try NTSKEServer(port: 0, certificateFile: pki.certificate, keyFile: pki.key, keys: keys,
+                                 maximumConnections: 1, connectionTimeout: 0.5)
+        defer { ke.stop() }
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        #expect(connectLoopback(silent, ke.port))
+        var deadline = Date().addingTimeInterval(5)
+        while ke.statistics.connections < 1 && Date() < deadline { usleep(10_000) }
+        #expect(throws: NTSKEFailure.self) {
+            try NTSKEClient.establish(host: "localhost", port: ke.port, caFile: pki.ca, timeout: 2)
+        }
+        #expect(ke.statistics.refusedBusy == 1)
+        deadline = Date().addingTimeInterval(5)
+        while ke.statistics.timeouts < 1 && Date() < deadline { usleep(10_000) }
+        let result = try NTSKEClient.establish(host: "localhost", port: ke.port, caFile: pki.ca, timeout: 2)
+        #expect(result.cookies.count == 8)
+    }
+
     @Test("our KE client refuses an expired certificate, and the server counts the failed handshake")
     func expired() throws {
         let pki = try TestPKI()
