@@ -4,11 +4,45 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 
 static const unsigned char ntske[] = {7, 'n', 't', 's', 'k', 'e', '/', '1'};
+
+/// OpenSSL writes to the socket with write(2): a peer that has closed would raise SIGPIPE and
+/// kill the process. Each call that may write runs with SIGPIPE blocked in the calling thread,
+/// and a SIGPIPE it raised is taken before unblocking (the error comes back as EPIPE).
+struct sigpipe_guard { sigset_t old; int was_pending; };
+
+static void sigpipe_enter(struct sigpipe_guard *g) {
+    sigset_t pipe_set, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &g->old);
+}
+
+static void sigpipe_leave(struct sigpipe_guard *g) {
+    if (!g->was_pending) {
+        sigset_t pipe_set, pending;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        sigemptyset(&pending);
+        sigpending(&pending);
+        if (sigismember(&pending, SIGPIPE)) {
+            struct timespec zero = {0, 0};
+            while (sigtimedwait(&pipe_set, NULL, &zero) == -1 && errno == EINTR) {}
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
 
 static void set_error(char *error, size_t capacity, const char *what) {
     if (error == NULL || capacity == 0) return;
@@ -100,7 +134,10 @@ static int classify(SSL *ssl, int ret) {
 int ntpsh_tls_handshake(void *connection, char *error, size_t error_capacity) {
     SSL *ssl = connection;
     ERR_clear_error();
+    struct sigpipe_guard guard;
+    sigpipe_enter(&guard);
     int ret = SSL_do_handshake(ssl);
+    sigpipe_leave(&guard);
     if (ret != 1) {
         int r = classify(ssl, ret);
         if (r == NTPSH_TLS_WANT_READ || r == NTPSH_TLS_WANT_WRITE) return r;
@@ -131,20 +168,29 @@ int ntpsh_tls_handshake(void *connection, char *error, size_t error_capacity) {
 int ntpsh_tls_read(void *connection, void *buffer, size_t capacity) {
     size_t n = 0;
     ERR_clear_error();
+    struct sigpipe_guard guard;
+    sigpipe_enter(&guard);
     int ret = SSL_read_ex(connection, buffer, capacity, &n);
+    sigpipe_leave(&guard);
     return ret == 1 ? (int)n : classify(connection, ret);
 }
 
 int ntpsh_tls_write(void *connection, const void *buffer, size_t length) {
     size_t n = 0;
     ERR_clear_error();
+    struct sigpipe_guard guard;
+    sigpipe_enter(&guard);
     int ret = SSL_write_ex(connection, buffer, length, &n);
+    sigpipe_leave(&guard);
     return ret == 1 ? (int)n : classify(connection, ret);
 }
 
 void ntpsh_tls_shutdown(void *connection) {
     ERR_clear_error();
+    struct sigpipe_guard guard;
+    sigpipe_enter(&guard);
     (void)SSL_shutdown(connection);
+    sigpipe_leave(&guard);
     ERR_clear_error();
 }
 
