@@ -25,10 +25,15 @@ let package = Package(
         .target(name: "NTPWire", swiftSettings: strict),
         // Sans-IO core: time and randomness are parameters; it returns actions.
         .target(name: "NTPEngine", dependencies: ["NTPWire"], swiftSettings: strict),
-        // OpenSSL's libcrypto behind one prefixed function: the MACs of symmetric-key NTP.
+        // OpenSSL's libcrypto behind prefixed functions: the MACs of symmetric-key NTP, NTS's AES-SIV.
         .target(name: "CNTPCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // The engine's MACProvider over CNTPCrypto (the engine core links no crypto library).
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
+        // OpenSSL 3's libssl for NTS-KE: TLS 1.3, ALPN ntske/1, key export.
+        .target(name: "CNTPTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // Network Time Security: AEAD, cookies and their master keys, the server's request
+        // processing, the client's cookie jar. Never imported by the engine core.
+        .target(name: "NTPNTS", dependencies: ["NTPWire", "NTPPlatform", "CNTPCrypto", "CNTPTLS"], swiftSettings: strict),
         // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers, capabilities, libseccomp).
         .target(name: "CNTPPlatform", linkerSettings: [.linkedLibrary("seccomp")]),
         // The only place that talks to the OS: clocks, sockets, files.
@@ -77,6 +82,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform", "NTPWire"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPNTSTests", dependencies: ["NTPNTS", "NTPWire", "NTPCrypto"]),
         .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPLab", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar", "NTPWire"]),
@@ -84,7 +90,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab"], exclude: ["Fixtures", "Transcripts"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "NTPNTS", "TestSupport"]),
         .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPPlatform"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 #include "CNTPCrypto.h"
+#include "contexts.h"
 
 #include <string.h>
 #include <openssl/core_names.h>
@@ -8,29 +9,27 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/// One thread's OpenSSL contexts, made on first use and freed when the thread ends.
-struct contexts {
-    EVP_MD_CTX *digest;
-    EVP_MAC *cmac;
-    EVP_MAC_CTX *cmac_context;
-};
-
+/// One thread's OpenSSL contexts (MACs here, AEAD in aead.c), made on first use and freed
+/// when the thread ends.
 static pthread_key_t contexts_key;
 static pthread_once_t contexts_once = PTHREAD_ONCE_INIT;
 
 static void free_contexts(void *p) {
-    struct contexts *c = p;
+    struct ntpsh_contexts *c = p;
     EVP_MD_CTX_free(c->digest);
     EVP_MAC_CTX_free(c->cmac_context);
     EVP_MAC_free(c->cmac);
+    EVP_CIPHER_CTX_free(c->cipher_context);
+    EVP_CIPHER_free(c->siv256);
+    EVP_CIPHER_free(c->siv512);
     free(c);
 }
 
 static void make_key(void) { (void)pthread_key_create(&contexts_key, free_contexts); }
 
-static struct contexts *thread_contexts(void) {
+struct ntpsh_contexts *ntpsh_thread_contexts(void) {
     (void)pthread_once(&contexts_once, make_key);
-    struct contexts *c = pthread_getspecific(contexts_key);
+    struct ntpsh_contexts *c = pthread_getspecific(contexts_key);
     if (c == NULL) {
         if ((c = calloc(1, sizeof *c)) == NULL) return NULL;
         if (pthread_setspecific(contexts_key, c) != 0) { free(c); return NULL; }
@@ -40,7 +39,7 @@ static struct contexts *thread_contexts(void) {
 
 static int digest_mac(const EVP_MD *md, const void *key, size_t key_length, const void *message,
                       size_t message_length, unsigned char *out, size_t out_capacity) {
-    struct contexts *c = thread_contexts();
+    struct ntpsh_contexts *c = ntpsh_thread_contexts();
     if (c == NULL) return -1;
     if (c->digest == NULL && (c->digest = EVP_MD_CTX_new()) == NULL) return -1;
     EVP_MD_CTX *digest_context = c->digest;
@@ -58,7 +57,7 @@ static int digest_mac(const EVP_MD *md, const void *key, size_t key_length, cons
 static int cmac_mac(const char *cipher, size_t cipher_key_length, const void *key, size_t key_length,
                     const void *message, size_t message_length, unsigned char *out, size_t out_capacity) {
     if (key_length != cipher_key_length) return -1;
-    struct contexts *c = thread_contexts();
+    struct ntpsh_contexts *c = ntpsh_thread_contexts();
     if (c == NULL) return -1;
     if (c->cmac == NULL && (c->cmac = EVP_MAC_fetch(NULL, "CMAC", NULL)) == NULL) return -1;
     if (c->cmac_context == NULL && (c->cmac_context = EVP_MAC_CTX_new(c->cmac)) == NULL) return -1;

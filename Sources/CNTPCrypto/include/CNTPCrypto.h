@@ -1,6 +1,7 @@
 // CNTPCrypto: the symmetric-key MACs of NTP (RFC 5905 §7.3 legacy digests, RFC 8573
-// AES-CMAC) through OpenSSL's libcrypto, behind two prefixed functions. The OpenSSL
-// contexts are kept per thread, so nothing is allocated per packet after the first.
+// AES-CMAC) and NTS's AES-SIV-CMAC (CNTPCryptoAEAD.h) through OpenSSL's libcrypto, behind
+// prefixed functions. The OpenSSL contexts are kept per thread, so nothing of ours is
+// allocated per packet after the first (OpenSSL's SIV allocates its CMAC states per call).
 #pragma once
 
 #include <stddef.h>
@@ -23,3 +24,5 @@ enum {
 int ntpsh_mac(int algorithm, const void *key, size_t key_length,
               const void *message, size_t message_length,
               void *out, size_t out_capacity);
+
+#include "CNTPCryptoAEAD.h"

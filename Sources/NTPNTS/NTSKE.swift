@@ -1,0 +1,182 @@
+import CNTPTLS
+import Glibc
+import NTPWire
+import NTPPlatform
+import Synchronization
+
+/// What an NTS-KE session gives a client: the session keys, the cookies, and where to send NTP.
+public struct NTSKEResult: Sendable, Hashable {
+    public var session: NTSSessionKeys
+    public var cookies: [[UInt8]]
+    /// From the server and port negotiation records, if the server sent them.
+    public var server: String?
+    public var port: UInt16?
+}
+
+/// Why an NTS-KE session failed, in words an administrator can act on.
+public enum NTSKEFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    case resolve(String)
+    case connect(String)
+    case timeout(String)
+    case tls(String)
+    case protocolError(String)
+    case serverError(UInt16)
+    case setup(String)
+
+    public var description: String {
+        switch self {
+        case .resolve(let s): "cannot resolve \(s)"
+        case .connect(let s): "cannot connect: \(s)"
+        case .timeout(let s): "timed out \(s)"
+        case .tls(let s): "TLS: \(s)"
+        case .protocolError(let s): "NTS-KE: \(s)"
+        case .serverError(let code):
+            "NTS-KE server error \(code) (" + (code == 0 ? "unrecognized critical record" : code == 1 ? "bad request" : code == 2 ? "internal server error" : "unknown") + ")"
+        case .setup(let s): s
+        }
+    }
+}
+
+/// A NUL-terminated C buffer as text.
+func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Seconds on the monotonic clock.
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Exports the session keys of a finished NTS-KE handshake (RFC 8915 §4.3).
+func exportSession(_ tls: OpaquePointer, _ algorithm: NTSAEADAlgorithm) -> NTSSessionKeys? {
+    func key(_ s2c: Int32) -> NTSAEAD? {
+        var bytes = [UInt8](repeating: 0, count: algorithm.keyLength)
+        let ok = bytes.withUnsafeMutableBytes { ntpsh_tls_export_nts_key(UnsafeMutableRawPointer(tls), algorithm.rawValue, s2c, $0.baseAddress, $0.count) }
+        return ok == 1 ? try? NTSAEAD(algorithm: algorithm, key: bytes) : nil
+    }
+    guard let c2s = key(0), let s2c = key(1) else { return nil }
+    return NTSSessionKeys(c2s: c2s, s2c: s2c)
+}
+
+/// The NTS-KE client: one blocking session with a deadline (call it off the NTP thread).
+public enum NTSKEClient {
+    /// Connects to `host`:`port`, requires TLS 1.3 with ALPN ntske/1 and a certificate valid
+    /// for `host` under `caFile` (or the system trust store), negotiates NTPv4 and an AEAD
+    /// among `algorithms` (in preference order), and returns the keys and cookies.
+    public static func establish(host: String, port: UInt16 = 4460, caFile: String? = nil,
+                                 algorithms: [NTSAEADAlgorithm] = [.aesSIVCMAC256],
+                                 timeout: Double = 5) throws(NTSKEFailure) -> NTSKEResult {
+        let deadline = monotonicNow() + timeout
+        var error = [CChar](repeating: 0, count: 512)
+        guard let context = ntpsh_tls_client_context(caFile, &error, error.count) else {
+            throw .setup(cText(error))
+        }
+        defer { ntpsh_tls_context_free(context) }
+        let fd = try connect(host: host, port: port, deadline: deadline)
+        defer { close(fd) }
+        guard let raw = ntpsh_tls_connection(context, fd, 0, host) else { throw .setup("cannot make a TLS connection") }
+        let tls = OpaquePointer(raw)
+        defer { ntpsh_tls_connection_free(raw) }
+        while true {
+            let r = ntpsh_tls_handshake(raw, &error, error.count)
+            if r == NTPSH_TLS_OK { break }
+            guard r == NTPSH_TLS_WANT_READ || r == NTPSH_TLS_WANT_WRITE else { throw .tls(cText(error)) }
+            try wait(fd, r == NTPSH_TLS_WANT_READ ? POLLIN : POLLOUT, until: deadline, what: "in the TLS handshake")
+        }
+        let request = NTSKEMessage.encode([
+            NTSKERecord(critical: true, .nextProtocols([NTSKERecord.protocolNTPv4])),
+            NTSKERecord(critical: true, .aeadAlgorithms(algorithms.map(\.rawValue))),
+            NTSKERecord(critical: true, .endOfMessage),
+        ])
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { ntpsh_tls_write(raw, $0.baseAddress, $0.count) }
+            if n > 0 { sent += Int(n); continue }
+            guard n == NTPSH_TLS_WANT_READ || n == NTPSH_TLS_WANT_WRITE else { throw .tls("write failed") }
+            try wait(fd, n == NTPSH_TLS_WANT_READ ? POLLIN : POLLOUT, until: deadline, what: "sending the request")
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var records: [NTSKERecord]
+        while true {
+            do throws(NTSKEError) {
+                if case .complete(let r, _) = try NTSKEMessage.scan(received) { records = r; break }
+            } catch { throw .protocolError("bad response: \(error)") }
+            let n = buffer.withUnsafeMutableBytes { ntpsh_tls_read(raw, $0.baseAddress, $0.count) }
+            if n > 0 { received += buffer[0 ..< Int(n)]; continue }
+            if n == NTPSH_TLS_CLOSED { throw .protocolError("the server closed before End of Message") }
+            guard n == NTPSH_TLS_WANT_READ || n == NTPSH_TLS_WANT_WRITE else { throw .tls("read failed") }
+            try wait(fd, n == NTPSH_TLS_WANT_READ ? POLLIN : POLLOUT, until: deadline, what: "waiting for the response")
+        }
+        ntpsh_tls_shutdown(raw)
+        return try interpret(records, offered: algorithms) { alg in exportSession(tls, alg) }
+    }
+
+    /// The client's reading of a server response (pure but for the key export it is given).
+    static func interpret(_ records: [NTSKERecord], offered: [NTSAEADAlgorithm],
+                          export: (NTSAEADAlgorithm) -> NTSSessionKeys?) throws(NTSKEFailure) -> NTSKEResult {
+        var protocols: [UInt16]?, aead: [UInt16]?, cookies: [[UInt8]] = [], server: String?, port: UInt16?
+        for record in records {
+            switch record.content {
+            case .error(let code): throw .serverError(code)
+            case .nextProtocols(let p):
+                guard protocols == nil else { throw .protocolError("two next-protocol records") }
+                protocols = p
+            case .aeadAlgorithms(let a):
+                guard aead == nil else { throw .protocolError("two AEAD records") }
+                aead = a
+            case .newCookie(let c): if cookies.count < NTSClientState.maximumCookies { cookies.append(c) }
+            case .server(let s): server = s
+            case .port(let p): port = p
+            case .warning, .endOfMessage, .other: break
+            }
+        }
+        guard protocols == [NTSKERecord.protocolNTPv4] else { throw .protocolError("the server did not agree on NTPv4") }
+        guard let a = aead, a.count == 1, let algorithm = NTSAEADAlgorithm(rawValue: a[0]), offered.contains(algorithm) else {
+            throw .protocolError("the server chose no AEAD algorithm we offered")
+        }
+        guard !cookies.isEmpty else { throw .protocolError("no cookies") }
+        guard let session = export(algorithm) else { throw .tls("key export failed") }
+        return NTSKEResult(session: session, cookies: cookies, server: server, port: port)
+    }
+
+    private static func connect(host: String, port: UInt16, deadline: Double) throws(NTSKEFailure) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else { throw .resolve("\(host): \(String(cString: gai_strerror(rc)))") }
+        defer { freeaddrinfo(list) }
+        var lastError = "no address"
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let e = entry {
+            entry = e.pointee.ai_next
+            let fd = socket(e.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { continue }
+            if Glibc.connect(fd, e.pointee.ai_addr, e.pointee.ai_addrlen) == 0 { return fd }
+            guard errno == EINPROGRESS else { lastError = String(cString: strerror(errno)); close(fd); continue }
+            do { try wait(fd, POLLOUT, until: deadline, what: "connecting to \(host) port \(port)") } catch { close(fd); throw error }
+            var soError: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+            if soError == 0 { return fd }
+            lastError = String(cString: strerror(soError))
+            close(fd)
+        }
+        throw .connect("\(host) port \(port): \(lastError)")
+    }
+}
+
+/// Waits until `fd` is ready for `events` or the deadline passes.
+func wait(_ fd: Int32, _ events: Int32, until deadline: Double, what: String) throws(NTSKEFailure) {
+    while true {
+        let left = deadline - monotonicNow()
+        guard left > 0 else { throw .timeout(what) }
+        var p = pollfd(fd: fd, events: Int16(events), revents: 0)
+        let n = poll(&p, 1, Int32(min(left, 1) * 1000) + 1)
+        if n > 0 { return }
+        if n < 0 && errno != EINTR { throw .connect(String(cString: strerror(errno))) }
+    }
+}
