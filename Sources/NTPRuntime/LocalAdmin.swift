@@ -1,6 +1,6 @@
 public import NTPEngine
 public import NTPAdmin
-public import NTPWire
+import NTPWire
 public import NTPShell
 import NTPPlatform
 import Glibc

@@ -1,6 +1,6 @@
 public import NTPAdmin
 public import NTPEngine
-public import NTPWire
+import NTPWire
 public import NTPShell
 import NTPPlatform
 import Glibc

@@ -1,6 +1,6 @@
 public import NTPAdmin
 public import NTPEngine
-public import NTPWire
+import NTPWire
 import FoundationEssentials
 
 /// ntpsh's control protocol: the ``AdminAPI`` over a Unix stream socket, between
