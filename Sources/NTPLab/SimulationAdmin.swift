@@ -3,6 +3,7 @@ public import NTPAdmin
 public import NTPShell
 public import NTPSimulation
 public import NTPWire
+import NTPMetrics
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
 /// `sleep` and `wait sync` advance the simulation instead of waiting, so labs and tests run as
@@ -92,6 +93,13 @@ public final class SimulationAdmin: AdminAPI {
         return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm, 3)) ppm"
     }
     public func keyStore() -> KeyStore { host.node.keys }
+    public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String {
+        "note: a lab has no sockets; `show metrics` prints what /metrics would serve\n"
+    }
+    public func metricsText() -> String {
+        PrometheusText.render(MetricsSnapshot(system: systemReport(), peers: peerReports(), monitor: monitorReport(),
+                                              uptime: uptime(), version: "lab"))
+    }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"
     }

@@ -33,6 +33,8 @@ public struct DaemonSettings: Sendable {
     /// For clknetsim, whose process-wide state allows one thread, and for systems that want
     /// one thread; `NTPSH_SINGLE_THREAD=1`.
     public var singleThreaded = false
+    /// The program and its version, as /metrics labels `ntp_uptime_seconds` (`ntpsh 0.2.0`).
+    public var version = ""
 
     public init(port: UInt16) { self.port = port }
 }
@@ -100,6 +102,8 @@ public final class Daemon {
     }
     /// `--control-socket`: the AdminAPI served on a Unix socket while ``runUntilSignalled()`` runs.
     public var control: ControlServer?
+    /// `metrics listen`: the /metrics endpoint, if configured.
+    var metrics: MetricsServer?
     /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
     public var reload: (@Sendable () -> Void)?
     let started = OSClock.monotonicNanoseconds()
@@ -248,6 +252,7 @@ public final class Daemon {
         loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")
         if let control { stopControl(control) }
+        metrics?.stop()
         endLoop()
         afterLoop.withLock { _ in
             clock.finish()
@@ -307,6 +312,7 @@ public final class Daemon {
         guard let thread = loopThread else { return }
         post { d in d.stopping = true }
         thread.join()
+        metrics?.stop()
         loopThread = nil
         endLoop()
         afterLoop.withLock { _ in

@@ -30,6 +30,8 @@ public final class LocalAdmin: AdminAPI {
         try daemon.onLoop { $0.setInterfaceRules(rules) }.get()
     }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
+    public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try daemon.onLoop { $0.setMetrics(address) }.get() }
+    public func metricsText() -> String { daemon.onLoop { $0.metricsText() } }
 
     public func stepNow() throws(AdminError) -> Double {
         daemon.onLoop { d in d.perform(d.engine.startStepNow()) }

@@ -15,7 +15,7 @@ public final class MetricsServer: Sendable {
     static let requestTimeout = 2.0
 
     public let listener: TCPListener
-    private let render: @Sendable () -> String
+    private let render: @Sendable () -> String?
     private let log: Log
     private let counts = Mutex(Counts())
 
@@ -29,7 +29,8 @@ public final class MetricsServer: Sendable {
         public var timedOut = 0
     }
 
-    public init(address: SocketAddress, log: Log, render: @escaping @Sendable () -> String) throws(SystemCallError) {
+    /// `render` gives the text, or nil while the engine cannot be asked yet (503).
+    public init(address: SocketAddress, log: Log, render: @escaping @Sendable () -> String?) throws(SystemCallError) {
         listener = try TCPListener(address)
         self.render = render
         self.log = log
@@ -130,8 +131,9 @@ public final class MetricsServer: Sendable {
             counts.withLock { $0.notFound += 1 }
             return .error(404, "Not Found")
         }
+        guard let text = render() else { return .error(503, "Service Unavailable") }
         counts.withLock { $0.served += 1 }
         return Response(status: 200, reason: "OK", contentType: "text/plain; version=0.0.4; charset=utf-8",
-                        body: render(), headOnly: parts[0] == "HEAD")
+                        body: text, headOnly: parts[0] == "HEAD")
     }
 }

@@ -122,6 +122,8 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
     }
     public func keyStore() -> KeyStore { value(ControlCalls.keyStore, Nothing(), otherwise: ControlCalls.KeySummary(KeyStore())).store }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
+    public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try call(ControlCalls.setMetrics, address) }
+    public func metricsText() -> String { value(ControlCalls.metricsText, Nothing(), otherwise: "") }
     public func setDriftFile(_ path: String?) -> String? {
         do throws(AdminError) { return try call(ControlCalls.setDriftFile, path) } catch { return error.description }
     }

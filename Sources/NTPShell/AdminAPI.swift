@@ -61,6 +61,11 @@ public protocol AdminAPI: AdminTransport {
     func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
+    /// `metrics listen ADDRESS:PORT` (nil: `no metrics`): serve GET /metrics there. Returns what
+    /// it serves now.
+    func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String
+    /// The Prometheus text /metrics serves (`show metrics`).
+    func metricsText() -> String
 
     // Actions
     func step(by offset: Double) throws(AdminError)

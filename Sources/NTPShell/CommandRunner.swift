@@ -302,6 +302,8 @@ public final class CommandRunner {
             _ = admin.setDriftFile(nil)
             running.remove(id: "driftfile", key: "")
             return Output()
+        case "metrics-listen", "no-metrics":
+            return metrics(a.string("endpoint"), line: line)
         case "tinker":
             var c = admin.engineConfiguration()
             if let v = a.double("step") { c.stepThreshold = v }
@@ -412,6 +414,8 @@ public final class CommandRunner {
                 running.remove(id: "controlkey", key: "")
             }
             return Output()
+        case "show-metrics":
+            return Output(text: admin.metricsText())
         case "show-keys":
             return keysView(json: wantsJSON)
         case "leapfile", "logfile", "requestkey":
@@ -630,6 +634,32 @@ public final class CommandRunner {
         do {
             let report = try admin.setInterfaceRules(interfaceRules)
             return Output(text: recordsOrigins ? "" : report)
+        } catch {
+            return .failure(error.description)
+        }
+    }
+
+    /// `metrics listen ENDPOINT` (PORT alone: on 127.0.0.1, loopback unless an address is given);
+    /// `no metrics` (nil). The engine's endpoint follows at once.
+    private func metrics(_ endpoint: String?, line: String) -> Output {
+        var address: SocketAddress?
+        if let endpoint {
+            if let port = UInt16(endpoint), port > 0 {
+                address = SocketAddress(ip: IPAddress.loopbackIPv4, port: port)
+            } else if endpoint.contains(":"), let parsed = SocketAddress(parsing: endpoint, defaultPort: 0), parsed.port > 0 {
+                address = parsed
+            } else {
+                return .failure("metrics listen: '\(endpoint)' is not PORT, ADDRESS:PORT or [IPv6]:PORT")
+            }
+        }
+        do {
+            let note = try admin.setMetrics(address)
+            if address != nil {
+                running.set(id: "metrics", key: "", line: canonical(line), origin: currentOrigin)
+            } else {
+                running.remove(id: "metrics", key: "")
+            }
+            return Output(text: note)
         } catch {
             return .failure(error.description)
         }

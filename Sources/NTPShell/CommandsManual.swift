@@ -2,7 +2,7 @@
 public enum CommandsManual {
     /// The configuration directives (the commands an ntp.conf file may hold).
     public static let configuration: Set<String> = [
-            "server", "pool", "peer", "no-server", "no-pool", "no-peer", "fudge", "driftfile", "no-driftfile", "tinker", "tos",
+            "server", "pool", "peer", "no-server", "no-pool", "no-peer", "fudge", "driftfile", "no-driftfile", "metrics-listen", "no-metrics", "tinker", "tos",
             "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
             "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
             "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",

@@ -18,7 +18,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 5
+    public static let version = 6
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -286,6 +286,10 @@ public enum ControlCalls {
         return try s.admin.setInterfaceRules(rules)
     }
     public static let setDriftFile = ControlCall<String?, String?>("setDriftFile", .change) { s, a in s.admin.setDriftFile(a) }
+    public static let setMetrics = ControlCall<SocketAddress?, String>("setMetrics", .change) { s, a throws(AdminError) in
+        try s.admin.setMetrics(a)
+    }
+    public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in s.admin.metricsText() }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
         s.admin.setStatistics(a)
     }
@@ -383,6 +387,7 @@ public enum ControlCalls {
         request("setKeys"), request("setTrusted"), request("setControlKey"), keyStore.handler, setInterfaceRules.handler,
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
         request("replaceAssociation"),
+        setMetrics.handler, metricsText.handler,
     ]
 }
 

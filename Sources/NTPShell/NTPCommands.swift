@@ -48,6 +48,11 @@ public enum NTPCommands {
             Argument(.path, name: "FILE", help: "Drift file path", key: "file", completion: "path")
         }
         Command("no driftfile", help: "Stop using a drift file", id: "no-driftfile")
+        Group("metrics", help: "Prometheus metrics over HTTP")
+        Command("metrics listen", help: "Serve Prometheus metrics at http://ENDPOINT/metrics (PORT alone: on 127.0.0.1)", id: "metrics-listen") {
+            Argument(.word, name: "ENDPOINT", help: "PORT, ADDRESS:PORT or [IPv6]:PORT (e.g. 9975, 192.0.2.1:9975, [::1]:9975)", key: "endpoint")
+        }
+        Command("no metrics", help: "Stop serving metrics", id: "no-metrics")
         Command("tinker", help: "Tune the discipline's thresholds") {
             Options {
                 Option("step", .offset(0...1e6), name: "SECONDS", help: "Step threshold: larger offsets are stepped (0.128 s)")
@@ -258,6 +263,7 @@ public enum NTPCommands {
         }
         Group("show", help: "Show configuration")
         Command("show running-config", help: "The running configuration as ntp.conf text", id: "show-running-config")
+        Command("show metrics", help: "The Prometheus metrics /metrics serves (text exposition format)", id: "show-metrics")
         Command("show keys", help: "The symmetric keys: id, type, trusted, used by (never the secrets)", id: "show-keys") {
             Optionally { Flag("json", help: "Machine-readable output") }
         }

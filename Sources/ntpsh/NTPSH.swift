@@ -159,6 +159,7 @@ struct NTPSH: ParsableCommand {
         settings.engine.slewOnly = slewOnly
         settings.engine.setOnceAndExit = setOnce
         settings.seed = try Self.requestedSeed() ?? (UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid()))
+        settings.version = "ntpsh \(ntpshVersion)"
         settings.singleThreaded = daemon && Self.singleThreadRequested
         if settings.singleThreaded && controlSocket != nil {
             throw ExitFailure("ntpsh: --control-socket serves clients on threads of their own; \(Self.singleThreadVariable)=1 runs one thread", status: 2)
