@@ -16,7 +16,9 @@
 #   FLOOD_SECS [2]  RATE_SECS [2]  RATES ["1000 10000 50000"]  WINDOW [128]
 #   PREC_COUNT [300]  PREC_INTERVAL_US [1000]
 #   SERVER_CPU [0]  LOADGEN_CPU [1]  PORT [12310]
-#   SERVERS ["echo chronyd ntpd ntpsh"]
+#   SERVERS ["echo chronyd ntpd ntpsh"]; also "ntpsh-metrics": ntpsh with `metrics listen`
+#                on PORT+1 while a hostile HTTP client hammers it (garbage, oversize heads,
+#                silent connections, ~50 a second) for the whole measurement
 #   KEEP_RESULTS  file to copy the raw result lines to
 #
 # Safety: no server may touch the clock. chronyd runs with -x, ntpd with no
@@ -57,7 +59,39 @@ SERVER_PID=""
 
 log() { echo "# $*" >&2; }
 
+NOISE_PID=""
+# A hostile HTTP client against ntpsh's /metrics (PORT+1): garbage, an oversize head and a
+# connection that sends nothing, in turn, about 50 a second, until stopped (one python process,
+# so the client itself costs the machine little).
+start_metrics_noise() {
+    python3 - "$((PORT + 1))" <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+bad = [b"GARBAGE\x01 / HTTP/9\r\n\r\n", b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", b""]
+n = 0
+while True:
+    s = socket.socket()
+    s.settimeout(1)
+    try:
+        s.connect(("127.0.0.1", port))
+        s.sendall(bad[n % 3])
+        if bad[n % 3]:
+            s.recv(4096)
+    except OSError:
+        pass
+    s.close()
+    n += 1
+    time.sleep(0.02)   # about 50 hostile connections a second
+PY
+    NOISE_PID=$!
+}
+stop_metrics_noise() {
+    [ -n "$NOISE_PID" ] || return 0
+    kill -TERM "$NOISE_PID" 2>/dev/null; wait "$NOISE_PID" 2>/dev/null; NOISE_PID=""
+}
+
 stop_server() {
+    stop_metrics_noise
     local pid=$SERVER_PID
     SERVER_PID=""
     [ -n "$pid" ] || return 0
@@ -93,7 +127,7 @@ have() {
     echo) return 0 ;;
     chronyd) [ -x "$CHRONYD_BIN" ] ;;
     ntpd) [ -x "$NTPD_BIN" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null ;;
-    ntpsh) [ -n "$NTPSH_BIN" ] && [ -x "$NTPSH_BIN" ] ;;
+    ntpsh|ntpsh-metrics) [ -n "$NTPSH_BIN" ] && [ -x "$NTPSH_BIN" ] ;;
     esac
 }
 
@@ -170,11 +204,12 @@ EOF
         ip netns exec "$NS" "${CAPDROP[@]}" taskset -c "$SERVER_CPU" "$NTPD_BIN" -n \
             -c "$dir/ntp.conf" -p "$dir/ntpd.pid" >"$dir/log" 2>&1 &
         ;;
-    ntpsh)
+    ntpsh|ntpsh-metrics)
         cat >"$dir/ntp.conf" <<EOF
 server 127.127.1.0
 fudge 127.127.1.0 stratum 10
 EOF
+        [ "$name" = ntpsh-metrics ] && echo "metrics listen 127.0.0.1:$((PORT + 1))" >>"$dir/ntp.conf"
         "${CAPDROP[@]}" taskset -c "$SERVER_CPU" "$NTPSH_BIN" --daemon --clock observe \
             --listen 127.0.0.1 --port "$PORT" -c "$dir/ntp.conf" >"$dir/log" 2>&1 &
         ;;
@@ -194,6 +229,10 @@ measure() { # measure NAME PASS
         log "ntpd: still unsynchronised (leap 3) after 10 s, measuring anyway"
     fi
     echo "server=$name pass=$pass test=background busy_pct=$(busy_pct)" | tee -a "$RESULTS"
+    if [ "$name" = ntpsh-metrics ]; then
+        start_metrics_noise
+        log "ntpsh-metrics: /metrics answers $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((PORT + 1))/metrics") while the hostile client runs"
+    fi
     echo "server=$name pass=$pass test=rss phase=idle rss_kb=$(rss_kb "$SERVER_PID")" | tee -a "$RESULTS"
     lg 30 -n "$PREC_COUNT" -i "$PREC_INTERVAL_US" -L "$name" precision | record "$name" "$pass"
     for r in $RATES; do
