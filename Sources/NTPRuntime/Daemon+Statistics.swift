@@ -2,6 +2,7 @@ import NTPEngine
 import NTPPlatform
 import NTPShell
 import Glibc
+import NTPControl
 
 /// Owns the daemon's statistics files: which to write (`statsdir`, `statistics`, `filegen`) and writing them.
 extension Daemon {

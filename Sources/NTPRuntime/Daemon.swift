@@ -7,6 +7,7 @@ import NTPCrypto
 import Glibc
 import Synchronization
 import SystemPackage
+import NTPControl
 
 // Owns the daemon's event loop and its sockets: the settings, start and stop, the loop over
 // the node (timers, client replies, the batched server path). The other concerns are in their

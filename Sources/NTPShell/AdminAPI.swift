@@ -1,6 +1,7 @@
 public import NTPEngine
 public import NTPAdmin
 public import NTPWire
+public import NTPControl
 
 /// Everything the shell asks of an engine. The shell talks to the engine only through this:
 /// implemented in-process by NTPRuntime (`LocalAdmin`), in virtual time by NTPSimulation (labs),
