@@ -1,6 +1,5 @@
 import NTPEngine
 import NTPPlatform
-import NTPShell
 import NTPWire
 import Glibc
 import NTPControl

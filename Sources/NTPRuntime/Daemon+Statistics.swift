@@ -1,6 +1,6 @@
+import NTPAdmin
 import NTPEngine
 import NTPPlatform
-import NTPShell
 import Glibc
 import NTPControl
 

@@ -1,10 +1,8 @@
 public import NTPEngine
 public import NTPAdmin
 import NTPWire
-public import NTPShell
 import NTPPlatform
 import Glibc
-public import NTPControl
 
 /// The AdminAPI in-process: the shell's calls run on the daemon's event-loop thread, which
 /// owns the engine (synchronously, via ``Daemon/onLoop(_:)``). Requests go to the one

@@ -1,4 +1,4 @@
-import NTPAdmin
+public import NTPAdmin
 public import CommandGrammar
 import NTPEngine
 import NTPWire

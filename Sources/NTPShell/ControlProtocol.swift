@@ -2,7 +2,6 @@ public import NTPAdmin
 public import NTPEngine
 import NTPWire
 import FoundationEssentials
-public import NTPControl
 
 /// ntpsh's control protocol: the ``AdminAPI`` over a Unix stream socket, between
 /// `ntpsh --daemon --control-socket PATH` (the engine) and `ntpsh --attach PATH` (a shell).

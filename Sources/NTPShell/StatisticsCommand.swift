@@ -1,6 +1,6 @@
-// The shell's statistics directives (`statsdir`, `statistics`, `filegen`): NTPControl's
+// The shell's statistics directives (`statsdir`, `statistics`, `filegen`): NTPAdmin's
 // `StatisticsSettings` changed, handed to the engine, kept in the running configuration.
-import NTPControl
+import NTPAdmin
 import CommandGrammar
 
 extension CommandRunner {

@@ -1,3 +1,4 @@
+import NTPRuntime
 public import NTPAdmin
 public import NTPEngine
 import NTPWire
@@ -5,7 +6,6 @@ public import NTPShell
 import NTPPlatform
 import Glibc
 import Synchronization
-public import NTPControl
 
 /// The AdminAPI of an engine running elsewhere (`ntpsh --attach PATH`), over its control
 /// socket (ControlProtocol). One request is in flight at a time. Losing the engine (the socket
