@@ -1,4 +1,4 @@
-import NTPRuntime
+// The AdminAPI over the control socket: the client side of `ntpsh --attach`.
 public import NTPAdmin
 public import NTPEngine
 import NTPWire
