@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 // ntpsh: an NTP engine and its administration shell in one program.
 // Targets point down only: ntpsh → NTPLab → NTPShell → NTPAdmin → NTPEngine → NTPWire;
-// NTPRuntime → NTPPlatform → NTPEngine; NTPSimulation → NTPEngine (no shell); NTPShell →
-// CommandGrammar → NTPWire (addresses only); NTPMetrics → NTPEngine. README's layout section
-// lists every arrow; Docs/architecture.md draws them.
+// ntpsh → NTPService → NTPShell, NTPRuntime; NTPShell → NTPControl → NTPAdmin; NTPRuntime →
+// NTPControl, NTPPlatform → NTPEngine (NTPRuntime imports no shell); NTPSimulation → NTPEngine
+// (no shell); NTPShell → CommandGrammar → NTPWire (addresses only); NTPMetrics → NTPControl.
+// README's layout section lists every arrow; Docs/architecture.md draws them.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -44,10 +45,14 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict),
-        // The engine's reports as Prometheus's text exposition format (/metrics, `show metrics`).
-        .target(name: "NTPMetrics", dependencies: ["NTPEngine"], swiftSettings: strict),
-        // The engine in virtual time.
-        // The admin contract as data: requests, answers and the one dispatcher over a node's parts.
+        // The mode 6 (ntpq) responder, its variable tables and status words, and the statistics
+        // files' formats: below the shell, so the daemon serves ntpq without the command table.
+        .target(name: "NTPControl", dependencies: ["NTPEngine", "NTPWire", "NTPAdmin"], swiftSettings: strict),
+        // The engine's reports as Prometheus's text exposition format (/metrics, `show metrics`);
+        // the selection states by NTPControl's names (those ntpq shows).
+        .target(name: "NTPMetrics", dependencies: ["NTPEngine", "NTPControl"], swiftSettings: strict),
+        // The admin contract as data: requests, answers, the one dispatcher over a node's parts,
+        // and AdminAPI (the typed calls over them).
         .target(name: "NTPAdmin", dependencies: ["NTPEngine", "NTPWire"], swiftSettings: strict),
         // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
@@ -58,12 +63,15 @@ let package = Package(
         // a separate address module would be a third home for one type that belongs with the
         // wire's value types.
         .target(name: "CommandGrammar", dependencies: ["NTPWire"], swiftSettings: strict),
-        // The NTP command table, its runner and the AdminAPI; the views (report structs to text and JSON).
-        .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "CommandGrammar"], swiftSettings: strict),
-        // The lab: a simulated world behind the shell's AdminAPI and LabControl (`ntpsh --lab`, tests).
-        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
-        // Runs the engine for real: one event-loop thread, sockets, timers, the clock.
-        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPCrypto", "NTPMetrics"], swiftSettings: strict),
+        // The NTP command table and its runner; the views (report structs to text and JSON); the control socket's codec.
+        .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "CommandGrammar"], swiftSettings: strict),
+        // The lab: a simulated world behind AdminAPI and LabControl (`ntpsh --lab`, tests).
+        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
+        // Runs the engine for real: one event-loop thread, sockets, timers, the clock. No shell.
+        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics"], swiftSettings: strict),
+        // The engine served to shells: the control socket (server and client) and the one running
+        // configuration, over the shell's runner and codec.
+        .target(name: "NTPService", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPRuntime"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
@@ -73,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPWire", "NTPRuntime", "NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
+                "NTPWire", "NTPRuntime", "NTPService", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -89,9 +97,9 @@ let package = Package(
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPShell", "NTPSimulation", "NTPLab"], exclude: ["Fixtures", "Transcripts"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPLab"], exclude: ["Fixtures", "Transcripts"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "NTPNTS", "TestSupport"]),
-        .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPPlatform"]),
+        .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPService", "NTPPlatform"]),
     ],
     swiftLanguageModes: [.v6]
 )

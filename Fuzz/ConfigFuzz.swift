@@ -1,8 +1,8 @@
 // libFuzzer target for the configuration parser: ntp.conf text run as ntpsh runs it at start
 // (every line through the NTP grammar and CommandRunner, against the simulated engine), with
 // the bytes after the first NUL as the contents of every other file it reads (`keys`,
-// `includefile`). Built by scripts/fuzz-config.sh with the sources of CommandGrammar, NTPWire,
-// NTPEngine, NTPShell and NTPSimulation as one module (their imports of each other removed).
+// `includefile`). Built by scripts/fuzz-config.sh with the sources of the modules the runner and
+// the lab need (scripts/lib/fuzz.sh's list) as one module (their imports of each other removed).
 //
 // For every input, besides not crashing: each error names its place as FILE:LINE:COL; and
 // when it loads without an error, the running configuration it leaves (`show running-config`)

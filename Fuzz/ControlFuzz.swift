@@ -2,7 +2,7 @@
 // and the arguments of every call, answered by ControlCalls.answer as ControlServer answers
 // them, against the simulated engine (two lab servers, two associations), which then runs for
 // 200 virtual seconds with whatever was configured. Built by scripts/fuzz-control.sh with the
-// sources of CommandGrammar, NTPWire, NTPEngine, NTPShell and NTPSimulation as one module.
+// sources of the modules the runner and the lab need (scripts/lib/fuzz.sh's list) as one module.
 //
 // Input: first byte's bit 0 picks the form, bit 1 whether the session is privileged.
 // - bit 0 clear, "stream": the rest is what a client sends, frame after frame (4-byte length,

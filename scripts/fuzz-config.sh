@@ -5,8 +5,8 @@
 # located as FILE:LINE:COL; show running-config loads again unchanged); the input is kept in
 # .build-fuzz/.
 #   bash scripts/fuzz-config.sh [SECONDS]
-# Built with swiftc outside SwiftPM, like scripts/fuzz.sh: the sources of the five modules the
-# runner needs and the harness compile as one module, so their imports of each other go.
+# Built with swiftc outside SwiftPM, like scripts/fuzz.sh: the sources of the modules the
+# runner and the lab need (lib/fuzz.sh) and the harness compile as one module, so their imports of each other go.
 set -euo pipefail
 source "$(dirname "$0")/lib/fuzz.sh"
 seconds=${1:-60}

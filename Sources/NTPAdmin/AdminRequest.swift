@@ -8,7 +8,7 @@ public import NTPWire
 /// requests to this dispatcher; neither writes a body per call.
 ///
 /// Adding a capability: a case here (and its answer), its handling in ``AdminNode/answer(_:)``,
-/// and the typed method the shell calls in NTPShell's `AdminAPI`.
+/// and the typed method the shell calls in `AdminAPI` (AdminAPI.swift).
 public enum AdminRequest: Sendable, Equatable, Codable {
     case query(AdminQuery)
     case change(AdminChange)

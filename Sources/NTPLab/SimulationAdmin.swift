@@ -4,6 +4,7 @@ public import NTPShell
 public import NTPSimulation
 public import NTPWire
 import NTPMetrics
+import NTPControl
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
 /// `sleep` and `wait sync` advance the simulation instead of waiting, so labs and tests run as

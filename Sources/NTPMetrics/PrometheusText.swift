@@ -4,6 +4,7 @@
 // and ntpd-rs's exporter where the two overlap (ntp_system_*, ntp_source_*, ntp_server_*).
 public import NTPEngine
 import NTPWire
+import NTPControl
 
 /// Everything one scrape shows, taken from the engine at one moment.
 public struct MetricsSnapshot: Sendable {
@@ -60,20 +61,6 @@ public enum PrometheusText {
         out.metric("ntp_system_clock_updates_total", .counter, "Clock updates made by the discipline", [([], Double(v.updates))])
     }
 
-    /// ntpq's names of the selection states.
-    private static func selectionName(_ s: SelectStatus) -> String {
-        switch s {
-        case .reject: "reject"
-        case .falseticker: "falsetick"
-        case .excess: "excess"
-        case .outlier: "outlier"
-        case .candidate: "candidate"
-        case .backup: "backup"
-        case .systemPeer: "sys.peer"
-        case .ppsPeer: "pps.peer"
-        }
-    }
-
     private static func sources(_ peers: [PeerReport], _ out: inout Writer) {
         func each(_ value: (PeerReport) -> Double) -> [Sample] { peers.map { (labels($0), value($0)) } }
         out.metric("ntp_source_reachability", .gauge, "Reach register of the source (8 bits, the newest poll lowest)", each { Double($0.reach) })
@@ -87,7 +74,7 @@ public enum PrometheusText {
         out.metric("ntp_source_root_delay_seconds", .gauge, "Root delay the source reports", each(\.rootDelay))
         out.metric("ntp_source_root_dispersion_seconds", .gauge, "Root dispersion the source reports", each(\.rootDispersion))
         out.metric("ntp_source_selected", .gauge, "1 for the source's selection state (ntpq's names), 0 for the others",
-                   peers.flatMap { p in SelectStatus.allCases.map { s in (labels(p) + [("state", selectionName(s))], p.select == s ? 1.0 : 0) } })
+                   peers.flatMap { p in SelectStatus.allCases.map { s in (labels(p) + [("state", PeerStatusWord.conditionName(PeerStatusWord.selectCode(s)))], p.select == s ? 1.0 : 0) } })
         out.metric("ntp_source_authenticated", .gauge, "1 when the source's last reply passed authentication under its key",
                    peers.filter { $0.keyID != nil }.map { (labels($0), $0.authenticated ? 1.0 : 0) })
         out.metric("ntp_source_sent_packets_total", .counter, "Requests sent to the source", each { Double($0.counters.sent) })

@@ -1,8 +1,8 @@
 import NTPEngine
 import NTPPlatform
-import NTPShell
 import NTPWire
 import Glibc
+import NTPControl
 
 /// Owns the daemon's mode 6 side: answering ntpq's control requests through the responder,
 /// sending the replies, running `:config`, and logging authentication failures.

@@ -1,7 +1,8 @@
+import NTPAdmin
 import NTPEngine
 import NTPPlatform
-import NTPShell
 import Glibc
+import NTPControl
 
 /// Owns the daemon's statistics files: which to write (`statsdir`, `statistics`, `filegen`) and writing them.
 extension Daemon {

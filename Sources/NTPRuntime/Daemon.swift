@@ -2,11 +2,11 @@ import NTPAdmin
 public import NTPEngine
 public import NTPPlatform
 import NTPWire
-import NTPShell
 import NTPCrypto
 import Glibc
 import Synchronization
 import SystemPackage
+import NTPControl
 
 // Owns the daemon's event loop and its sockets: the settings, start and stop, the loop over
 // the node (timers, client replies, the batched server path). The other concerns are in their
@@ -101,10 +101,10 @@ public final class Daemon {
         }
     }
     /// `--control-socket`: the AdminAPI served on a Unix socket while ``runUntilSignalled()`` runs.
-    public var control: ControlServer?
+    public var control: (any ControlEndpoint)?
     /// `metrics listen`: the /metrics endpoint, if configured.
     var metrics: MetricsServer?
-    /// SIGHUP: re-read the configuration (``ConfigurationKeeper/reload()``); nil: nothing to re-read.
+    /// SIGHUP: re-read the configuration (NTPService's `ConfigurationKeeper.reload()`); nil: nothing to re-read.
     public var reload: (@Sendable () -> Void)?
     let started = OSClock.monotonicNanoseconds()
     let clock: any ClockDriver
@@ -240,11 +240,11 @@ public final class Daemon {
         } }
         if let control, !settings.singleThreaded {
             do { try control.start() } catch {
-                log.error("control socket \(control.listener.path): \(error)")
+                log.error("control socket \(control.path): \(error)")
                 endLoop()
                 return 1
             }
-            log.notice("control socket \(control.listener.path)")
+            log.notice("control socket \(control.path)")
         }
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
@@ -275,7 +275,7 @@ public final class Daemon {
     /// Closes the control socket. Clients still inside a call wait for the loop: their jobs are
     /// run here until their threads end (bounded: a call that never returns does not keep the
     /// engine from stopping).
-    func stopControl(_ control: ControlServer) {
+    func stopControl(_ control: any ControlEndpoint) {
         control.shutdown()
         let deadline = OSClock.monotonicNanoseconds() + 5_000_000_000
         while control.activeThreads > 0 {
@@ -289,7 +289,7 @@ public final class Daemon {
             _ = read(wake.read, &buf, buf.count)
             for job in inbox.take() { job(self) }
         }
-        control.listener.close()
+        control.close()
     }
 
     // MARK: - Running on a thread of its own (shell and batch modes)

@@ -1,7 +1,6 @@
 public import NTPEngine
 public import NTPAdmin
 import NTPWire
-public import NTPShell
 import NTPPlatform
 import Glibc
 

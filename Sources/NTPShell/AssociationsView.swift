@@ -1,4 +1,5 @@
 public import NTPEngine
+import NTPControl
 
 /// `associations`: NTPsec's `ntpq -c as`.
 public enum AssociationsView {

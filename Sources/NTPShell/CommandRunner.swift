@@ -1,7 +1,8 @@
-import NTPAdmin
+public import NTPAdmin
 public import CommandGrammar
 import NTPEngine
 import NTPWire
+public import NTPControl
 
 /// Runs shell commands (typed, from a batch file, or from ntp.conf) against an ``AdminAPI``.
 /// Parsing is the grammar's; this is the dispatch from a parsed command to the engine and the

@@ -2,6 +2,7 @@ import NTPAdmin
 import NTPEngine
 import NTPWire
 import CommandGrammar
+import NTPControl
 
 /// `lab …` and `expect …`: the training labs' commands (ntpsh --lab).
 extension CommandRunner {

@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPControl
 
 /// `ntpstat`: Debian's ntpstat (the C tool), computed from the variables our mode 6 server
 /// sends it, with its exit status (0 synchronised, 1 not, 2 cannot tell).

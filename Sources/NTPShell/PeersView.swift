@@ -1,5 +1,6 @@
 public import NTPEngine
 public import NTPWire
+import NTPControl
 
 /// `peers`: NTPsec's `ntpq -p` layout, computed as NTPsec's ntpq computes it from the values
 /// our mode 6 server would send (so the two agree byte for byte).

@@ -1,5 +1,6 @@
 public import NTPEngine
 public import NTPWire
+public import NTPControl
 
 /// `readvar`/`rv`: NTPsec's ntpq cooked display of the variables our mode 6 server sends.
 public enum ReadVarView {

@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPControl
 
 /// `sysinfo`, `sysstats` and `iostats`: NTPsec ntpq's `collect_display` layouts.
 public enum SystemStatsView {

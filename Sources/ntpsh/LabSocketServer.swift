@@ -4,6 +4,7 @@ import NTPWire
 import NTPPlatform
 import NTPShell
 import NTPSimulation
+import NTPControl
 
 /// `ntpsh --lab … --port N`: the lab host's server on a real UDP socket, on loopback only, so
 /// ntpdig, ntpq or chronyd can ask the lab's time. Mode 3 requests are answered by the lab

@@ -4,6 +4,7 @@ import NTPLab
 import NTPCrypto
 import NTPPlatform
 import NTPRuntime
+import NTPService
 import NTPShell
 import NTPSimulation
 
@@ -202,7 +203,7 @@ struct NTPSH: ParsableCommand {
                     throw ExitFailure("ntpsh: control socket: \(error)", status: 2)
                 }
             }
-            if let user { try dropPrivileges(to: user, controlSocket: server.control?.listener.path, log: log) }
+            if let user { try dropPrivileges(to: user, controlSocket: server.control?.path, log: log) }
             if sandbox || getenv("NTPSH_SANDBOX").map({ String(cString: $0) == "1" }) == true {
                 do {
                     let rules = try Sandbox.install()

@@ -1,4 +1,5 @@
 @testable import NTPRuntime
+@testable import NTPService
 import Testing
 
 /// The control socket's slot policy and the log's escaping, without a socket.

@@ -6,6 +6,7 @@ import NTPWire
 import Synchronization
 import Testing
 @testable import NTPRuntime
+@testable import NTPService
 
 /// Issue 19: `:config` work never runs on the loop thread, and a client's output filter never
 /// runs in the engine (under the configuration lock).

@@ -3,6 +3,7 @@ import NTPWire
 import Synchronization
 import Testing
 @testable import NTPShell
+@testable import NTPControl
 
 @Suite struct ControlResponderTests {
     static func snapshot() -> ControlResponder.Snapshot {

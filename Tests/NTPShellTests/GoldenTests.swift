@@ -3,6 +3,7 @@ import NTPEngine
 import NTPWire
 import Testing
 @testable import NTPShell
+@testable import NTPControl
 
 /// Texts produced by NTPsec 1.2.2's own ntpq code (Fixtures/golden.py) from the scenario.
 func fixture(_ name: String) throws -> String {

@@ -7,6 +7,7 @@ import NTPWire
 import Synchronization
 import Testing
 @testable import NTPShell
+@testable import NTPControl
 
 /// Issue 19: what ntpq's `:config` may run, replies over the protocol's limits, output filters
 /// that cannot hang, included files that do not leak, and refusals that cost no snapshot.

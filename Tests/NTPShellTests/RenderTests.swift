@@ -2,6 +2,7 @@ import NTPEngine
 import NTPWire
 import Testing
 @testable import NTPShell
+@testable import NTPControl
 
 @Suite struct FormatTests {
     @Test func fixedRoundsTheExactValueTiesToEven() {

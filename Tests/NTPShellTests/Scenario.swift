@@ -1,6 +1,7 @@
 import NTPEngine
 import NTPWire
 @testable import NTPShell
+@testable import NTPControl
 
 /// The reports golden.py's scenario describes (see Fixtures/golden.py).
 enum Scenario {

@@ -13,15 +13,16 @@ fuzz_build() {
     -module-name "$module" "$@" -o "$out/fuzz-$name"
 }
 
-# fuzz_sources DIR: copies the sources of the modules a runner needs (CommandGrammar, NTPWire,
-# NTPEngine, NTPShell, NTPSimulation) under DIR/src with their imports of each other removed,
+# fuzz_sources DIR: copies the sources of the modules a runner and a lab need ($fuzz_modules)
+# under DIR/src with their imports of each other removed,
 # so that they compile as one module with a harness: pass "$DIR"/src/*/*.swift to fuzz_build.
+fuzz_modules="CommandGrammar NTPWire NTPEngine NTPAdmin NTPControl NTPMetrics NTPShell NTPSimulation NTPLab"
 fuzz_sources() {
   local dir=$1 module f
-  for module in CommandGrammar NTPWire NTPEngine NTPShell NTPSimulation; do
+  for module in $fuzz_modules; do
     mkdir -p "$dir/src/$module"
     for f in "$here/Sources/$module"/*.swift; do
-      sed -E 's/^(public |internal )?import (CommandGrammar|NTPWire|NTPEngine|NTPShell|NTPSimulation)$//' "$f" > "$dir/src/$module/$(basename "$f")"
+      sed -E "s/^(public |internal )?import (${fuzz_modules// /|})\$//" "$f" > "$dir/src/$module/$(basename "$f")"
     done
   done
 }

@@ -1,5 +1,7 @@
+public import NTPAdmin
+public import NTPRuntime
 public import NTPPlatform
-public import NTPShell
+import NTPShell
 import NTPEngine
 import Glibc
 import Synchronization
@@ -47,7 +49,7 @@ extension UnixStream {
 /// privileged peers; an unprivileged uid holds at most ``maxPerUnprivilegedUID``, and an
 /// unprivileged connection that sends nothing for ``idleTimeout`` is closed. So viewers,
 /// however many, can never lock root out.
-public final class ControlServer: @unchecked Sendable {
+public final class ControlServer: ControlEndpoint, @unchecked Sendable {
     public let listener: UnixListener
     private let log: Log
     private let admin: any AdminAPI
@@ -81,9 +83,13 @@ public final class ControlServer: @unchecked Sendable {
     }
 
     /// Threads still running (the acceptor and one per client).
-    var activeThreads: Int { state.withLock { $0.threads } }
+    public var activeThreads: Int { state.withLock { $0.threads } }
+    /// The socket file's path.
+    public var path: String { listener.path }
+    /// Closes the listening socket (after ``shutdown()`` and the threads' end).
+    public func close() { listener.close() }
 
-    func start() throws(SystemCallError) {
+    public func start() throws(SystemCallError) {
         state.withLock { $0.threads += 1 }
         do {
             try PlatformThread(name: "ntpsh-control") { [self] in acceptLoop() }.detach()
@@ -95,7 +101,7 @@ public final class ControlServer: @unchecked Sendable {
 
     /// Stops accepting, disconnects every client and removes the socket file; the threads end
     /// once their calls return (``activeThreads`` reaches 0).
-    func shutdown() {
+    public func shutdown() {
         let clients = state.withLock { s in s.stopping = true; return s.clients.values.map(\.stream) }
         listener.shutdown()
         for c in clients { c.shutdown() }

@@ -23,7 +23,7 @@ public enum StatisticsVariableTable {
     public typealias Variable = ModeSixVariable<StatisticsSubject>
 
     /// The `sysstats` rows after uptime and control requests: variable, ntpq's legend, value.
-    static let packetRows: [(String, String, @Sendable (ServerCounters) -> UInt64)] = [
+    public static let packetRows: [(String, String, @Sendable (ServerCounters) -> UInt64)] = [
         ("ss_received", "packets received:     ", { $0.received }),
         ("ss_thisver", "current version:      ", { $0.currentVersion }),
         ("ss_oldver", "older version:        ", { $0.olderVersion }),
@@ -41,7 +41,7 @@ public enum StatisticsVariableTable {
     ]
 
     /// `monstats` rows: variable, ntpq's legend, whether it is a period (`[ND ]HH:MM:SS`), value.
-    static let monitorRows: [(String, String, Bool, @Sendable (MonitorReport) -> Int64)] = [
+    public static let monitorRows: [(String, String, Bool, @Sendable (MonitorReport) -> Int64)] = [
         ("mru_enabled", "enabled:              ", false, { $0.settings.enabled ? 1 : 0 }),
         ("mru_hashslots", "hash slots in use:    ", false, { Int64($0.bucketsInUse) }),
         ("mru_depth", "addresses in use:     ", false, { Int64($0.entries) }),

@@ -1,3 +1,4 @@
+public import NTPRuntime
 public import NTPShell
 import NTPEngine
 import NTPPlatform

@@ -1,3 +1,4 @@
+// The AdminAPI over the control socket: the client side of `ntpsh --attach`.
 public import NTPAdmin
 public import NTPEngine
 import NTPWire

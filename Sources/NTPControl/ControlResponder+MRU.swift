@@ -340,7 +340,7 @@ extension ControlResponder {
             ("ct.\(n)", String(e.count)),
             ("mv.\(n)", String(e.version << 3 | e.mode)),
             ("rs.\(n)", "0x" + String(e.flags.ntpdValue, radix: 16)),
-            ("sc.\(n)", CFormat.fixed(e.score, 3)),
+            ("sc.\(n)", formatFixed(e.score, 3)),
             ("dr.\(n)", String(e.dropped)),
         ]
     }

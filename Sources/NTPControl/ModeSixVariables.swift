@@ -53,9 +53,9 @@ public struct PeerVariableSubject: Sendable {
 
 /// ntpd's wire formats (ntp_control.c): `%.3f`, `%.6f`, `0x%08x.%08x`, quoted strings.
 enum Wire {
-    static func ms3(_ seconds: Double) -> String { CFormat.fixed(seconds * 1000, 3) }
-    static func ms6(_ seconds: Double) -> String { CFormat.fixed(seconds * 1000, 6) }
-    static func ppm6(_ ppm: Double) -> String { CFormat.fixed(ppm, 6) }
+    static func ms3(_ seconds: Double) -> String { formatFixed(seconds * 1000, 3) }
+    static func ms6(_ seconds: Double) -> String { formatFixed(seconds * 1000, 6) }
+    static func ppm6(_ ppm: Double) -> String { formatFixed(ppm, 6) }
     static func timestamp(_ t: NTPTimestamp) -> String { t.hexText }
     static func timestamp(_ t: UnixTime?) -> String { timestamp(t.map(NTPTimestamp.init) ?? .zero) }
     static func quoted(_ s: String) -> String { "\"" + s + "\"" }
@@ -177,13 +177,13 @@ public enum PeerVariableTable {
     ]
 
     /// The peer's poll exponent as ntpd keeps it: the last reply's, or ours before one came.
-    static func peerPoll(_ r: PeerReport) -> Int8 {
+    public static func peerPoll(_ r: PeerReport) -> Int8 {
         r.counters.received > 0 && r.peerPoll > 0 ? r.peerPoll : r.poll
     }
 
     /// ctl_putarray: ` %.2f` per stage in ms, newest first.
     static func array(_ seconds: [Double]) -> String {
-        seconds.map { " " + CFormat.fixed($0 * 1000, 2) }.joined()
+        seconds.map { " " + formatFixed($0 * 1000, 2) }.joined()
     }
 
     public static func values(_ s: PeerVariableSubject, names: [String]? = nil) -> (values: [(String, String)], unknown: [String]) {

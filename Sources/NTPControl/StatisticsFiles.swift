@@ -1,48 +1,6 @@
+public import NTPAdmin
 public import NTPEngine
-public import NTPWire
-import CommandGrammar
-
-/// `statsdir`, `statistics`, `filegen`: which of ntpd's statistics files are written, where, and
-/// how they are split (one per day, or one file).
-public struct StatisticsSettings: Sendable, Equatable, Codable {
-    /// The kinds ntpsh writes.
-    public enum Kind: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
-        case loopstats, peerstats
-    }
-
-    /// How a file is generated: `type day` (prefix.YYYYMMDD) or `type none` (prefix alone).
-    public enum Generation: String, Sendable, Codable {
-        case day, none
-    }
-
-    public struct File: Sendable, Equatable, Codable {
-        public var enabled = false
-        /// The file name's prefix inside the directory (default: the kind's name).
-        public var prefix: String
-        public var generation = Generation.day
-        public init(prefix: String) { self.prefix = prefix }
-    }
-
-    /// `statsdir`: NTPsec's default is /var/log/ntpstats/.
-    public var directory = "/var/log/ntpstats/"
-    public var files: [Kind: File] = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0, File(prefix: $0.rawValue)) })
-
-    public init() {}
-
-    public var isActive: Bool { files.values.contains { $0.enabled } }
-
-    /// The file a line stamped `time` goes to.
-    public func path(_ kind: Kind, at time: UnixTime) -> String {
-        guard let file = files[kind] else { return "" }
-        let base = directory.hasSuffix("/") || directory.isEmpty ? directory + file.prefix : directory + "/" + file.prefix
-        switch file.generation {
-        case .none: return base
-        case .day:
-            let date = formatUTC(time).prefix(10).split(separator: "-").joined()
-            return base + "." + date
-        }
-    }
-}
+import NTPWire
 
 /// Turns the engine's sample history into lines of ntpd's statistics files, remembering what it
 /// has written. The formats are NTPsec's (ntp_util.c), which ntpviz reads:
@@ -132,49 +90,5 @@ public struct StatisticsWriter: Sendable {
         let status = (flags | UInt16(PeerStatusWord.selectCode(s.select))) << 8
         return "\(mjdTime(s.time)) \(s.address) \(String(status, radix: 16)) \(formatFixed(s.offset, 9)) "
             + "\(formatFixed(s.delay, 9)) \(formatFixed(s.dispersion, 9)) \(formatFixed(s.jitter, 9))\n"
-    }
-}
-
-extension CommandRunner {
-    /// `statsdir DIR`, `statistics KIND…`, `filegen KIND [file NAME] [type day|none] [enable|disable]`.
-    func statisticsCommand(_ p: ParsedCommand, line: String) -> Output {
-        let a = p.arguments
-        var settings = statistics
-        var notes: [String] = []
-        switch p.id {
-        case "statsdir":
-            settings.directory = a.string("file") ?? settings.directory
-        case "statistics":
-            for name in a.strings("kinds") {
-                if let kind = StatisticsSettings.Kind(rawValue: name) {
-                    settings.files[kind]?.enabled = true
-                } else {
-                    notes.append("note: \(name) is accepted and not written (ntpsh writes loopstats and peerstats)")
-                }
-            }
-        default:  // filegen
-            let name = a.string("kind") ?? ""
-            guard let kind = StatisticsSettings.Kind(rawValue: name) else {
-                notes.append("note: filegen \(name) is accepted and not written (ntpsh writes loopstats and peerstats)")
-                break
-            }
-            if let prefix = a.string("file") {
-                guard !prefix.contains("/"), !prefix.isEmpty else { return .failure("filegen \(name) file \(prefix): a name inside statsdir, without /") }
-                settings.files[kind]?.prefix = prefix
-            }
-            if let type = a.string("type") {
-                guard let generation = StatisticsSettings.Generation(rawValue: type) else {
-                    return .failure("filegen \(name) type \(type): ntpsh generates day (\(name).YYYYMMDD) or none (one file)")
-                }
-                settings.files[kind]?.generation = generation
-            }
-            if a.flag("enable") { settings.files[kind]?.enabled = true }
-            if a.flag("disable") { settings.files[kind]?.enabled = false }
-        }
-        statistics = settings
-        if let note = admin.setStatistics(settings) { notes.append(note) }
-        let key = p.id == "statsdir" ? "" : canonical(line)
-        running.set(id: p.id, key: p.id == "filegen" ? (a.string("kind") ?? "") : key, line: canonical(line), origin: currentOrigin)
-        return Output(text: notes.map { $0 + "\n" }.joined())
     }
 }

@@ -1,10 +1,9 @@
 public import NTPEngine
-public import NTPAdmin
 public import NTPWire
 
 /// Everything the shell asks of an engine. The shell talks to the engine only through this:
 /// implemented in-process by NTPRuntime (`LocalAdmin`), in virtual time by NTPSimulation (labs),
-/// and over the control socket (NTPRuntime's `RemoteAdmin`, `ntpsh --attach`). Calls are
+/// and over the control socket (NTPService's `RemoteAdmin`, `ntpsh --attach`). Calls are
 /// synchronous; implementations marshal them onto the thread that owns the engine.
 ///
 /// Owns the shell's typed view of the admin contract. The members a node answers are written

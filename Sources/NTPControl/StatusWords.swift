@@ -100,8 +100,10 @@ public struct PeerStatusWord: Sendable, Equatable {
     public var conf: String { statusBits & 0x80 != 0 ? "yes" : "no" }
     public var reach: String { statusBits & 0x08 != 0 ? "none" : (statusBits & 0x10 != 0 ? "yes" : "no") }
     public var auth: String { statusBits & 0x40 == 0 ? "none" : (statusBits & 0x20 != 0 ? "ok " : "bad") }
-    public var condition: String {
-        ["reject", "falsetick", "excess", "outlier", "candidate", "backup", "sys.peer", "pps.peer"][Int(selectCode)]
+    public var condition: String { Self.conditionName(selectCode) }
+    /// ntpq's names of the selection states (`associations`' condition, the metrics' state label).
+    public static func conditionName(_ code: UInt8) -> String {
+        ["reject", "falsetick", "excess", "outlier", "candidate", "backup", "sys.peer", "pps.peer"][Int(code & 7)]
     }
     /// ntpq's (Python) names; codes it does not name print empty.
     public var lastEventName: String {
