@@ -39,19 +39,26 @@ public final class MetricsServer: Sendable {
     public var statistics: Counts { counts.withLock { $0 } }
 
     /// Starts the acceptor thread; ``stop()`` ends it.
+    /// The thread closes the listening socket when it stops accepting: closed any earlier, its
+    /// descriptor number could be reused by another socket while the thread still accepts on it.
     public func start() throws(SystemCallError) {
-        try PlatformThread(name: "ntpsh-metrics") { [self] in
-            while let (stream, _) = try? listener.accept() {
-                serve(stream)
-                stream.close()
-            }
-        }.detach()
+        do {
+            try PlatformThread(name: "ntpsh-metrics") { [self] in
+                while let (stream, _) = try? listener.accept() {
+                    serve(stream)
+                    stream.close()
+                }
+                listener.close()
+            }.detach()
+        } catch {
+            listener.close()
+            throw error
+        }
     }
 
-    /// Stops accepting (the thread ends after the connection in hand) and closes the socket.
+    /// Stops accepting: the thread ends after the connection in hand and closes the socket.
     public func stop() {
         listener.shutdown()
-        listener.close()
     }
 
     private func serve(_ stream: UnixStream) {
