@@ -126,7 +126,9 @@ struct NTSExchangeTests {
     @Test("the key file is written atomically with mode 0600 and read back; a bad file is an error")
     func keyFile() throws {
         var random = SeededRandom(state: 5)
-        let dir = String(cString: mkdtemp(strdup("/tmp/ntpsh-nts-XXXXXX"))!)
+        let template = strdup("/tmp/ntpsh-nts-XXXXXX")!
+        defer { free(template) }
+        let dir = String(cString: mkdtemp(template)!)
         defer { _ = unlink(dir + "/cookie.keys"); _ = rmdir(dir) }
         let path = dir + "/cookie.keys"
         let made = try NTSCookieKeys.loadOrCreate(path: path, now: 1000, using: &random)
