@@ -1,6 +1,8 @@
 public import NTPRuntime
 public import NTPShell
+public import NTPAdmin
 import NTPEngine
+import NTPWire
 import NTPPlatform
 import Synchronization
 
@@ -74,26 +76,19 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             log.error("SIGHUP: \(path): \(error); the running configuration is kept")
             return false
         }
-        // Check the whole file first, against an engine that serves nothing (as --check-config).
-        let scratch: Daemon
-        do {
-            scratch = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: log.name, quiet: true, journal: log.journal))
-        } catch {
-            log.error("SIGHUP: cannot check \(path): \(error); the running configuration is kept")
+        let reread: RunningConfig
+        switch Self.check(text, path: path, readFile: runner.readFile, log: log) {
+        case .success(let c): reread = c
+        case .failure(let failure):
+            let errors = failure.lines
+            for e in errors { log.error(e) }
+            log.error("SIGHUP: \(path): \(errors.count) error\(errors.count == 1 ? "" : "s"); the running configuration is kept")
             return false
         }
-        let check = CommandRunner(admin: LocalAdmin(daemon: scratch))
-        check.readFile = runner.readFile
-        let loaded = check.loadConfiguration(text, path: path)
-        if !loaded.errors.isEmpty {
-            for e in loaded.errors { log.error(e) }
-            log.error("SIGHUP: \(path): \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s"); the running configuration is kept")
-            return false
-        }
-        let reload = RunningConfig.reload(live: runner.running, read: fileConfiguration, reread: check.running)
+        let reload = RunningConfig.reload(live: runner.running, read: fileConfiguration, reread: reread)
         var removed = 0, applied = 0
         for e in reload.undo {
-            guard let undo = Self.undo(e) else {
+            guard let undo = RunningConfig.undo(e) else {
                 log.warning("SIGHUP: '\(e.line)' is no longer in \(path); it stays in effect until restart")
                 continue
             }
@@ -105,17 +100,73 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             if let error = out.error { log.warning("SIGHUP: \(error)") } else { applied += 1 }
         }
         runner.adoptConfiguration(reload.running, file: (path, text))
-        fileConfiguration = check.running
+        fileConfiguration = reread
         log.notice("SIGHUP: \(path) re-read: \(applied) line\(applied == 1 ? "" : "s") applied, \(removed) removed")
         return true
     }
 
-    /// The command that undoes an entry, where there is one.
-    static func undo(_ entry: RunningConfig.Entry) -> String? {
-        switch entry.id {
-        case "server", "pool", "restrict": return "no \(entry.id) \(entry.key)"
-        case "driftfile": return "no driftfile"
-        default: return nil
+    /// Checks a whole configuration text as `--check-config` does: run against an engine that
+    /// serves nothing. The running configuration it makes, or every error (`PATH:LINE:COL: …`).
+    public static func check(_ text: String, path: String, readFile: ((String) -> String?)?, log: Log) -> Result<RunningConfig, ConfigurationErrors> {
+        let scratch: Daemon
+        do {
+            scratch = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: log.name, quiet: true, journal: log.journal))
+        } catch {
+            return .failure(ConfigurationErrors(["\(path): cannot check: \(error)"]))
+        }
+        let check = CommandRunner(admin: LocalAdmin(daemon: scratch))
+        check.readFile = readFile
+        let loaded = check.loadConfiguration(text, path: path)
+        return loaded.errors.isEmpty ? .success(check.running) : .failure(ConfigurationErrors(loaded.errors))
+    }
+
+    // MARK: - Transactions
+
+    /// The engine's configuration transactions (``attachTransactions(archive:schedule:admin:)``).
+    public private(set) var transactions: ConfigurationTransactions?
+
+    /// Sets up transactional configuration over the engine's runner: the archive kept by
+    /// `archive` (the state directory's file), `commit confirmed`'s revert on `daemon`'s loop
+    /// timer, the revert announced to every shell through `admin` and logged.
+    public func attachTransactions(archive: ArchiveFile?, daemon: Daemon, admin: any AdminAPI) {
+        let log = self.log
+        var stored = ConfigurationArchive()
+        if let archive {
+            switch archive.load() {
+            case .success(let entries): stored = ConfigurationArchive(entries: entries)
+            case .failure(let error): log.warning("archive: \(error); starting an empty one")
+            }
+            stored.save = { entries throws(AdminError) in try archive.save(entries) }
+        }
+        let runner = self.runner
+        transactions = ConfigurationTransactions(
+            runner: runner, archive: stored,
+            check: { [log] text, label in Self.check(text, path: label, readFile: runner.readFile, log: log) },
+            schedule: { [weak self] seconds, action in
+                let job = Unchecked(action)
+                guard let keeper = self else { return }
+                daemon.after(seconds: seconds) { [weak keeper] in keeper?.lock.withLock { _ in job.value() } }
+            },
+            now: { OSClock.realtime() },
+            announce: { text in log.notice(text); admin.announce(text) })
+    }
+
+    /// A `transaction` call from control-socket session `session` (`who` names it).
+    public func transact(_ request: ConfigurationRequest, session: UInt64, who: String) throws(AdminError) -> ConfigurationAnswer {
+        try lock.withLock { _ throws(AdminError) in
+            guard let transactions else { throw AdminError("this engine keeps no configuration transactions") }
+            return try transactions.transact(request, session: session, who: who)
         }
     }
+
+    /// Session `session` is gone (its shell disconnected): its candidate and lock go too.
+    public func sessionEnded(_ session: UInt64) {
+        lock.withLock { _ in transactions?.close(session) }
+    }
+}
+
+/// A value handed to the timer thread: it is only used there, under the keeper's lock.
+private final class Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -53,6 +53,8 @@ public final class CommandRunner {
     public var lab: (any LabControl)?
     /// `statsdir`, `statistics`, `filegen` as given so far.
     var statistics = StatisticsSettings()
+    /// `archive`, `configure` and its candidate (TransactionCommands.swift).
+    public internal(set) var transaction = TransactionState()
     /// Where configuration commands run when the running configuration lives elsewhere: an
     /// attached shell (`ntpsh --attach`) hands them (and `show running-config`, `write`) to the
     /// engine's own runner, so every shell shares one running configuration and the engine
@@ -434,6 +436,7 @@ public final class CommandRunner {
             return Output()
         case "includefile":
             return include(a.string("file") ?? "")
+        case "archive": return transactionCommand(p, line: line)
         case "broadcast", "crypto":
             return .failure("'\(p.id)' is not supported by ntpsh (\(p.id == "crypto" ? "autokey is obsolete; use symmetric keys" : "use unicast server associations"))")
 

@@ -6,6 +6,7 @@ public enum CommandsManual {
             "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
             "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
             "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
+            "archive",
         ]
 
     public static func page(version: String) -> String {

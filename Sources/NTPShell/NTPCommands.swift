@@ -190,6 +190,14 @@ public enum NTPCommands {
             Optionally { Argument(.text, name: "ARGS", help: "Arguments", key: "args") }
         }
 
+        // MARK: Transactional configuration (TransactionCommands.swift)
+        Command("archive", help: "Where commits keep the running configurations they replace (the state directory), and how many") {
+            Options {
+                Option("directory", .path, name: "DIR", help: "Directory of the archive file (default: $STATE_DIRECTORY, else the drift file's)")
+                Option("keep", .integer(1...1000), name: "N", help: "Configurations kept (50)")
+            }
+        }
+
         // MARK: Views
         Command("peers", help: "Associations, as ntpq -p shows them") {
             Options {
