@@ -108,16 +108,14 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     /// Checks a whole configuration text as `--check-config` does: run against an engine that
     /// serves nothing. The running configuration it makes, or every error (`PATH:LINE:COL: …`).
     public static func check(_ text: String, path: String, readFile: ((String) -> String?)?, log: Log) -> Result<RunningConfig, ConfigurationErrors> {
-        let scratch: Daemon
-        do {
-            scratch = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: log.name, quiet: true, journal: log.journal))
-        } catch {
-            return .failure(ConfigurationErrors(["\(path): cannot check: \(error)"]))
-        }
-        let check = CommandRunner(admin: LocalAdmin(daemon: scratch))
-        check.readFile = readFile
-        let loaded = check.loadConfiguration(text, path: path)
-        return loaded.errors.isEmpty ? .success(check.running) : .failure(ConfigurationErrors(loaded.errors))
+        ConfigurationTransactions.checking(with: { () throws(AdminError) -> any AdminAPI in
+            do {
+                return LocalAdmin(daemon: try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(),
+                                                     log: Log(name: log.name, quiet: true, journal: log.journal)))
+            } catch {
+                throw AdminError("\(error)")
+            }
+        }, readFile: readFile)(text, path)
     }
 
     // MARK: - Transactions

@@ -43,6 +43,20 @@ public final class ConfigurationTransactions: ConfigurationHost {
         self.announce = announce
     }
 
+    /// A ``Check`` that loads the text into a fresh runner over `scratch()` (an engine that
+    /// serves nothing: what `--check-config` runs against; a lab's own in a lab).
+    public static func checking(with scratch: @escaping () throws(AdminError) -> any AdminAPI,
+                                readFile: ((String) -> String?)?) -> Check {
+        { text, label in
+            let admin: any AdminAPI
+            do throws(AdminError) { admin = try scratch() } catch { return .failure(ConfigurationErrors(["\(label): cannot check: \(error)"])) }
+            let check = CommandRunner(admin: admin)
+            check.readFile = readFile
+            let loaded = check.loadConfiguration(text, path: label)
+            return loaded.errors.isEmpty ? .success(check.running) : .failure(ConfigurationErrors(loaded.errors))
+        }
+    }
+
     /// The in-process shell's session.
     public static let localSession: UInt64 = 0
 
@@ -135,7 +149,7 @@ public final class ConfigurationTransactions: ConfigurationHost {
         runner.running = RunningConfig.committed(config, over: before)
         let changed = runner.running.text != beforeText
         if changed {
-            archive.keep = runner.transaction.archiveKeep ?? ConfigurationArchive.defaultKeep
+            if let keep = runner.transaction.archiveKeep { archive.keep = keep }
             report.warnings += archive.record(ArchivedConfiguration(text: beforeText, who: who, when: now(), comment: comment))
         }
         if pending != nil && confirmWithin == nil {
