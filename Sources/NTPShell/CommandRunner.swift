@@ -54,7 +54,7 @@ public final class CommandRunner {
     /// `statsdir`, `statistics`, `filegen` as given so far.
     var statistics = StatisticsSettings()
     /// `archive`, `configure` and its candidate (TransactionCommands.swift).
-    public internal(set) var transaction = TransactionState()
+    public var transaction = TransactionState()
     /// Where configuration commands run when the running configuration lives elsewhere: an
     /// attached shell (`ntpsh --attach`) hands them (and `show running-config`, `write`) to the
     /// engine's own runner, so every shell shares one running configuration and the engine
@@ -114,6 +114,7 @@ public final class CommandRunner {
     public func run(_ line: String, from origin: Origin = .prompt) -> Output {
         let (command, filters) = Self.splitFilters(line)
         var out = runCommand(command, from: origin)
+        discardFailedCandidate(&out, origin: origin)
         if !labScheduledOutput.isEmpty { out = withScheduledOutput(out) }
         guard !filters.isEmpty else { return out }
         for filter in filters {
@@ -177,6 +178,7 @@ public final class CommandRunner {
         case .empty:
             return Output()
         case .ok(let parsed):
+            if let out = routeTransaction(parsed, line: line, origin: origin) { return out }
             if let owner = configurationOwner, Self.engineOwned.contains(parsed.id) { return owner(line, origin) }
             var out = execute(parsed, line: line)
             // Errors from an included file already name their own file and line.

@@ -175,11 +175,11 @@ public final class ConfigurationTransactions: ConfigurationHost {
         let delta = RunningConfig.reload(live: runner.running, read: runner.running, reread: config)
         for e in delta.undo {
             guard let undo = RunningConfig.undo(e) else { continue }
-            if let error = runner.run(undo).error { return "'\(undo)': the engine refused: \(error)" }
+            if let error = engine(undo).error { return "'\(undo)': the engine refused: \(error)" }
             report.removed += 1
         }
         for e in delta.apply {
-            if let error = runner.run(e.line).error {
+            if let error = engine(e.line).error {
                 let n = e.origin?.line ?? 0
                 return "\(candidate.location(ofLine: n)):1: the engine refused '\(e.line)': \(error.hasPrefix("% ") ? String(error.dropFirst(2)) : error)"
             }
@@ -188,15 +188,25 @@ public final class ConfigurationTransactions: ConfigurationHost {
         return nil
     }
 
+    /// Runs `line` in the engine's runner as a configuration command. When that runner is also
+    /// a shell's (in-process, a lab), its open candidate is set aside meanwhile: the line is for
+    /// the engine, not the candidate.
+    private func engine(_ line: String) -> CommandRunner.Output {
+        let candidate = runner.transaction.candidate
+        runner.transaction.candidate = nil
+        defer { runner.transaction.candidate = candidate }
+        return runner.run(line)
+    }
+
     /// Puts `before` back in the engine and as the running configuration; what could not be.
     private func restore(_ before: RunningConfig) -> [String] {
         var problems: [String] = []
         let back = RunningConfig.reload(live: runner.running, read: runner.running, reread: before)
         for e in back.undo {
-            guard let undo = RunningConfig.undo(e), let error = runner.run(undo).error else { continue }
+            guard let undo = RunningConfig.undo(e), let error = engine(undo).error else { continue }
             problems.append(error)
         }
-        for e in back.apply { if let error = runner.run(e.line).error { problems.append(error) } }
+        for e in back.apply { if let error = engine(e.line).error { problems.append(error) } }
         runner.running = before
         return problems
     }

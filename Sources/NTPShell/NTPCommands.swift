@@ -88,7 +88,7 @@ public enum NTPCommands {
             restrictTarget(completion: "restrict")
             ZeroOrMore { restrictFlag() }
         }
-        Command("discard", help: "Rate limits for limited clients") {
+        Command("discard", help: "Rate limits for limited clients (alone, in configure mode: abandon the candidate)") {
             Options {
                 Option("average", .integer(0...16), name: "LOG2", help: "Minimum average interval, log2 s (3)")
                 Option("minimum", .integer(0...65_536), name: "SECONDS", help: "Minimum interval between two packets, seconds (2)")
@@ -196,6 +196,31 @@ public enum NTPCommands {
                 Option("directory", .path, name: "DIR", help: "Directory of the archive file (default: $STATE_DIRECTORY, else the drift file's)")
                 Option("keep", .integer(1...1000), name: "N", help: "Configurations kept (50)")
             }
+        }
+        Command("configure", help: "Open a candidate configuration: configuration commands edit it, views show the running engine, commit applies it") {
+            Optionally { Flag("exclusive", help: "No other shell may open a candidate until this one leaves configure mode") }
+        }
+        Command("commit", help: "Apply the candidate whole, or nothing (configure mode); also confirms a pending commit confirmed") {
+            Optionally { OneOf {
+                Keyword("check", help: "Only validate the candidate, with the checks --check-config runs", key: "check")
+                Seq {
+                    Keyword("confirmed", help: "Revert by itself unless a plain commit confirms in time (the engine keeps the timer)", key: "confirmed")
+                    Optionally { Argument(.duration(1...86_400), name: "DURATION", help: "Time to confirm in (default 10m)", key: "duration") }
+                }
+            } }
+            Optionally { Option("comment", .text, name: "TEXT", help: "Kept with the archived configuration") }
+        }
+        Command("rollback", help: "Load an archived configuration into the candidate (then commit) (configure mode)") {
+            Argument(.integer(1...1000), name: "N", help: "Archive entry: 1 is the configuration before the last commit", key: "number")
+        }
+        Command("end", help: "Leave configure mode; uncommitted changes are discarded")
+        Command("show configuration", help: "The candidate as ntp.conf text (outside configure mode: the running configuration)", id: "show-configuration")
+        Command("show configuration compare", help: "Unified diff from the running configuration (or archive N) to the candidate", id: "show-configuration-compare") {
+            Optionally { Option("rollback", .integer(1...1000), name: "N", help: "Compare with archive entry N instead") }
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("show configuration history", help: "The archive of configurations that commits replaced: number, when, who, comment", id: "show-configuration-history") {
+            Optionally { Flag("json", help: "Machine-readable output") }
         }
 
         // MARK: Views
@@ -388,7 +413,7 @@ public enum NTPCommands {
             Optionally { Argument(.text, name: "COMMAND", help: "Command to describe", key: "command") }
         }
         Command("quit", help: "Leave the shell (the engine stops)")
-        Command("exit", help: "Same as quit")
+        Command("exit", help: "Same as quit (in configure mode: leave it, as end)")
     }
 
     /// `leap insert|delete|none|alarm` of a lab server.

@@ -2,6 +2,8 @@ public import ArgumentParser
 public import NTPEngine
 import NTPLab
 import NTPCrypto
+import NTPAdmin
+import NTPWire
 import NTPPlatform
 import NTPRuntime
 import NTPService
@@ -222,6 +224,14 @@ struct NTPSH: ParsableCommand {
             if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
             return
         }
+        // `configure` at this shell: transactions over its own runner (the engine ends with the
+        // shell, so `commit confirmed` is refused; the archive is kept in memory).
+        let local = ConfigurationTransactions(
+            runner: runner, archive: ConfigurationArchive(),
+            check: { text, label in ConfigurationKeeper.check(text, path: label, readFile: Self.readIncludedFile, log: log) },
+            schedule: nil, now: { OSClock.realtime() }, announce: { admin.announce($0) })
+        runner.transaction.host = local
+        runner.transaction.scratch = Self.scratchEngine
         do { try server.start() } catch { throw ExitFailure("ntpsh: cannot start the engine: \(error)", status: 2) }
         defer { server.stop() }
         if batch {
@@ -365,6 +375,8 @@ struct NTPSH: ParsableCommand {
         }
         let runner = CommandRunner(admin: remote, json: json)
         runner.configurationOwner = { line, origin in remote.configure(line, origin) }
+        runner.transaction.host = remote
+        runner.transaction.scratch = Self.scratchEngine
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if batch {
@@ -376,6 +388,16 @@ struct NTPSH: ParsableCommand {
             writeStdout("% attached to \(remote.welcome.engine) at \(path): views only (changes need root, the engine's user or the socket's group)\n")
         }
         _ = InteractiveShell(runner: runner, admin: remote, assumeYes: yes).run()
+    }
+
+    /// An engine that serves nothing (port 0, the clock only read): what `--check-config` and
+    /// a candidate run against.
+    static func scratchEngine() throws(AdminError) -> any AdminAPI {
+        do {
+            return LocalAdmin(daemon: try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: "ntpsh", quiet: true)))
+        } catch {
+            throw AdminError("cannot make an engine to check against: \(error)")
+        }
     }
 
     /// `--lab [NAME]`: no sockets and no real clock; the shell drives a simulated world.
@@ -402,6 +424,17 @@ struct NTPSH: ParsableCommand {
         let runner = CommandRunner(admin: admin, json: json)
         runner.unicodeCharts = isatty(1) != 0
         runner.lab = admin
+        // `configure` in a lab: `commit confirmed` reverts on lab time; the archive in memory.
+        let scratchLab: () throws(AdminError) -> any AdminAPI = { SimulationAdmin.lab(macProvider: OpenSSLMAC()) }
+        runner.transaction.host = ConfigurationTransactions(
+            runner: runner, archive: ConfigurationArchive(),
+            check: ConfigurationTransactions.checking(with: scratchLab, readFile: Self.readIncludedFile),
+            schedule: { [weak admin] seconds, action in
+                guard let admin else { return }
+                try? admin.schedule(atElapsed: admin.uptime() + seconds, action)
+            },
+            now: { [weak admin] in admin?.systemReport().now ?? UnixTime(nanoseconds: 0) }, announce: { [weak admin] in admin?.announce($0) })
+        runner.transaction.scratch = scratchLab
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if let scenario {
