@@ -13,7 +13,7 @@ public enum CommandsManual {
         let g = NTPCommands.grammar
         let views: Set<String> = [
             "peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "monstats", "mrulist", "ntpstat", "tracking", "events",
-            "show-running-config",
+            "show-running-config", "show-configuration", "show-configuration-compare", "show-configuration-history",
         ]
         return """
             .Dd November 21, 2026

@@ -214,6 +214,7 @@ public enum NTPCommands {
             Argument(.integer(1...1000), name: "N", help: "Archive entry: 1 is the configuration before the last commit", key: "number")
         }
         Command("end", help: "Leave configure mode; uncommitted changes are discarded")
+        Group("show configuration", help: "The candidate configuration, its differences and the archive")
         Command("show configuration", help: "The candidate as ntp.conf text (outside configure mode: the running configuration)", id: "show-configuration")
         Command("show configuration compare", help: "Unified diff from the running configuration (or archive N) to the candidate", id: "show-configuration-compare") {
             Optionally { Option("rollback", .integer(1...1000), name: "N", help: "Compare with archive entry N instead") }
