@@ -17,6 +17,10 @@ public struct TransactionState {
     public var scratch: (() throws(AdminError) -> any AdminAPI)?
     /// The open candidate (configure mode), if any.
     var candidate: Candidate?
+    /// A batch line failed in configure mode and the candidate was discarded there
+    /// (`FILE:LINE`): until `end` (or `configure`), the batch's configuration lines and
+    /// `commit` are refused rather than run at once.
+    var discardedAt: String?
     public init() {}
 
     /// What the prompt shows in configure mode (`(config)`), else nothing.
@@ -53,6 +57,18 @@ extension CommandRunner {
     /// edit the candidate); nil for every other command (it runs as it always does).
     func routeTransaction(_ p: ParsedCommand, line: String, origin: Origin) -> Output? {
         let inMode = transaction.candidate != nil
+        if let at = transaction.discardedAt {
+            switch p.id {
+            case "end", "exit", "configure": transaction.discardedAt = nil
+            case "discard" where p.arguments.keys.isEmpty: transaction.discardedAt = nil
+            case "commit", "rollback", "show-configuration", "show-configuration-compare":
+                return .failure(Self.locate("the candidate was discarded at \(at); nothing of it is committed ('end' leaves configure mode)", origin: origin))
+            default:
+                guard CommandsManual.configuration.contains(p.id) else { return nil }
+                return .failure(Self.locate("the candidate was discarded at \(at); this line is not run ('end' leaves configure mode)", origin: origin))
+            }
+            if p.id != "configure" { return Output(text: "leaving configure mode\n") }
+        }
         let out: Output
         switch p.id {
         case "configure": out = configure(exclusive: p.arguments.flag("exclusive"))
@@ -137,6 +153,11 @@ extension CommandRunner {
     func discardFailedCandidate(_ out: inout Output, origin: Origin) {
         guard out.error != nil, out.status != 0, origin != .prompt, transaction.candidate != nil else { return }
         transaction.candidate = nil
+        transaction.discardedAt = switch origin {
+        case .prompt: nil
+        case .file(let name, let n): "\(name):\(n)"
+        case .option(let n): "-e \(n)"
+        }
         _ = try? ask(.close)
         out.error = (out.error ?? "") + "\n% the candidate is discarded: nothing was committed"
     }
