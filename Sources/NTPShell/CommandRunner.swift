@@ -4,6 +4,12 @@ import NTPEngine
 import NTPWire
 public import NTPControl
 
+/// What a module that declares commands of its own keeps for a runner (NTPLab's world).
+public protocol RunnerContext: AnyObject {
+    /// Output produced while no command ran (`lab at`), shown after the next command; taken.
+    func takePendingOutput() -> [CommandRunner.Output]
+}
+
 /// Runs shell commands (typed, from a batch file, or from ntp.conf) against an ``AdminAPI``.
 /// Parsing is the grammar's; this is the dispatch from a parsed command to the engine and the
 /// views, and the bookkeeping of the running configuration.
@@ -51,8 +57,12 @@ public final class CommandRunner {
     /// Whether the admin pressed Ctrl-C while this command runs (the interactive shell sets
     /// it; long commands — `sleep`, `wait sync` — check it between steps).
     public var isInterrupted: () -> Bool = { false }
-    /// The lab world (`ntpsh --lab`): `lab …` commands and `expect offset` need it.
-    public var lab: (any LabControl)?
+    /// What a module that declares commands of its own keeps for this runner (NTPLab's world
+    /// and what `lab at` printed): its handlers find it here.
+    public var context: (any RunnerContext)?
+    /// Text added after `help WORDS` (the shipped labs after `help lab`), from whoever composes
+    /// the table.
+    public var helpNotes: [[String]: String] = [:]
     /// `statsdir`, `statistics`, `filegen` as given so far.
     var statistics = StatisticsSettings()
     /// Where configuration commands run when the running configuration lives elsewhere: an
@@ -72,8 +82,6 @@ public final class CommandRunner {
 
     /// Whether `line` (an engine-owned command) only reads: `show running-config`.
     public static func isView(_ line: String) -> Bool { engineOwnedCommand(line)?.role == .view }
-    /// What `lab at` commands printed while time passed; shown after the command that let it pass.
-    var labScheduledOutput: [Output] = []
 
     /// What a command produced.
     public struct Output: Sendable, Equatable, Codable {
@@ -88,7 +96,7 @@ public final class CommandRunner {
             self.text = text; self.error = error; self.status = status; self.quit = quit
         }
 
-        static func failure(_ message: String) -> Output { Output(error: message, status: 1) }
+        public static func failure(_ message: String) -> Output { Output(error: message, status: 1) }
     }
 
     public init(admin: any AdminAPI, grammar: Grammar = NTPCommands.grammar, json: Bool = false) {
@@ -114,7 +122,7 @@ public final class CommandRunner {
     public func run(_ line: String, from origin: Origin = .prompt, matched: MatchResult? = nil) -> Output {
         let (command, filters) = Self.splitFilters(line)
         var out = runCommand(command, from: origin, matched: filters.isEmpty ? matched : nil)
-        if !labScheduledOutput.isEmpty { out = withScheduledOutput(out) }
+        if let pending = context?.takePendingOutput(), !pending.isEmpty { out = Self.output(pending, before: out) }
         guard !filters.isEmpty else { return out }
         for filter in filters {
             switch Self.applyFilter(filter, to: out.text) {
@@ -123,6 +131,25 @@ public final class CommandRunner {
             }
         }
         return out
+    }
+
+    /// What the context produced between commands (an interactive lab's `lab at` while the
+    /// shell waited), taken.
+    public func takePendingOutput() -> Output? {
+        guard let pending = context?.takePendingOutput(), !pending.isEmpty else { return nil }
+        return Self.output(pending, before: Output())
+    }
+
+    /// `out` preceded by what was produced meanwhile; a failing one fails it.
+    static func output(_ pending: [Output], before out: Output) -> Output {
+        var combined = out
+        combined.text = pending.map(\.text).joined() + out.text
+        let errors = pending.compactMap(\.error)
+        if !errors.isEmpty {
+            combined.error = (errors + [out.error].compactMap { $0 }).joined(separator: "\n")
+            combined.status = 1
+        }
+        return combined
     }
 
     /// Whether `line` ends in an output filter (`| include …`, `| exclude …`, `| count`).
@@ -389,7 +416,7 @@ public final class CommandRunner {
 
     /// The command as it would be written in ntp.conf: its words as written (quotes and all),
     /// single-spaced, no comment — text that parses back to the same command.
-    static func canonical(_ line: String) -> String {
+    public static func canonical(_ line: String) -> String {
         Tokenizer.tokenize(line).tokens.map { String(line[$0.range]) }.joined(separator: " ")
     }
 

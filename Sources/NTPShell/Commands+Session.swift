@@ -70,7 +70,7 @@ extension CommandRunner {
         if let words = i.arguments.string("command") {
             let split = words.split(separator: " ").map(String.init)
             guard let text = grammar.help(forWords: split) else { return .failure("% Unknown command: \"\(words)\"") }
-            return Output(text: split == ["lab"] ? text + LabScenarios.helpText : text)
+            return Output(text: text + (helpNotes[split] ?? ""))
         }
         return Output(text: grammar.helpOverview())
     }

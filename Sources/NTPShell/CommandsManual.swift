@@ -7,8 +7,7 @@ public enum CommandsManual {
     /// Whether `command` is one of the status views.
     static func isView(_ command: Command) -> Bool { command.binding?.role == .view }
 
-    public static func page(version: String) -> String {
-        let g = NTPCommands.grammar
+    public static func page(_ g: Grammar, version: String) -> String {
         return """
             .Dd November 21, 2026
             .Dt NTPSH-COMMANDS 7
@@ -49,8 +48,7 @@ public enum CommandsManual {
     }
 
     /// `ntpsh.conf(5)`: every directive of the configuration file, from the command table.
-    public static func configurationPage(version: String) -> String {
-        let g = NTPCommands.grammar
+    public static func configurationPage(_ g: Grammar, version: String) -> String {
         return """
             .Dd November 21, 2026
             .Dt NTPSH.CONF 5
@@ -97,8 +95,8 @@ public enum CommandsManual {
 
     /// Tab for the text of `ntpsh -e`: the candidates for the word being typed, each returned as
     /// the whole option value (what the shell replaces).
-    public static func commandLineCandidates(_ prefix: String) -> [String] {
-        let completion = NTPCommands.grammar.complete(prefix)
+    public static func commandLineCandidates(_ prefix: String, in grammar: Grammar) -> [String] {
+        let completion = grammar.complete(prefix)
         let head = prefix.lastIndex(of: " ").map { String(prefix[...$0]) } ?? ""
         return completion.candidates.map { head + $0.text }
     }

@@ -6,11 +6,13 @@ public import CommandGrammar
 /// batch files, Tab, `?`, `help`, the man pages and the completion scripts all come from this
 /// table.
 public enum NTPCommands {
-    public static let grammar = Grammar(declarations: declarations)
+    /// The shell's own table (no lab commands: NTPLab's `LabShell` composes the whole one).
+    public static let grammar = Grammar(declarations: declarations())
 
     /// The table in the order `help` and the manual list it (topics interleave where that
-    /// order does); the group words' help first.
-    public static var declarations: [GrammarDeclaration] {
+    /// order does); the group words' help first. `more`: another module's commands (the
+    /// labs'), listed before `help`, `quit` and `exit`.
+    public static func declarations(adding more: [GrammarDeclaration] = []) -> [GrammarDeclaration] {
         groupWords
             + AssociationCommands.declarations
             + DisciplineCommands.driftFile
@@ -34,7 +36,7 @@ public enum NTPCommands {
             + SessionCommands.write
             + ClockCommands.declarations
             + SessionCommands.shell
-            + LabCommandTable.declarations
+            + more
             + SessionCommands.exit
     }
 

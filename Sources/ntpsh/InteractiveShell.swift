@@ -4,6 +4,7 @@ import NTPEngine
 import NTPWire
 import NTPPlatform
 import NTPShell
+import NTPLab
 import CommandGrammar
 import Synchronization
 
@@ -207,7 +208,7 @@ final class LabPacer {
         socket?.serve()
         let events = runner.admin.takeEvents()
         if runner.monitor { for e in events { editor.printAbove("% \(e.description)") } }
-        if let out = runner.takeScheduledOutput() {
+        if let out = runner.takePendingOutput() {
             for line in out.text.split(separator: "\n") { editor.printAbove(String(line)) }
             if let e = out.error { editor.printAbove(e) }
         }

@@ -5,14 +5,14 @@ import Testing
 
 @Suite struct CommandTableTests {
     @Test func lintIsClean() {
-        let issues = NTPCommands.grammar.lint()
+        let issues = LabShell.grammar.lint()
         #expect(issues.isEmpty, "\(issues)")
     }
 
     /// A directive and its `no` form are both configuration (attached shells, `:config` and
     /// SIGHUP hand exactly these to the engine's runner), and every one is a real command.
     @Test func configurationDirectivesAreComplete() {
-        let commands = NTPCommands.grammar.commands
+        let commands = LabShell.grammar.commands
         let ids = Set(commands.map(\.id))
         let configuration = Set(commands.filter(CommandsManual.isDirective).map(\.id))
         for id in ids where id.hasPrefix("no-") && ids.contains(String(id.dropFirst(3))) {
@@ -37,7 +37,7 @@ import Testing
     /// agree with the syntax: a command whose syntax offers `json` says it prints JSON, only
     /// directives keep running-configuration entries, `step` and `slew` ask first, `watch` repeats.
     @Test func everyCommandIsBound() throws {
-        for command in NTPCommands.grammar.commands {
+        for command in LabShell.grammar.commands {
             let binding = try #require(command.binding, "\(command.id) has no handler")
             if Self.offersJSON(command.syntax) { #expect(binding.json, "\(command.id) takes json") }
             if binding.identity != nil { #expect(binding.role == .directive, "\(command.id)") }
@@ -45,7 +45,7 @@ import Testing
             #expect(binding.repeatsView == (command.id == "watch"), "\(command.id)")
         }
         for id in ["server", "no-server", "restrict", "tinker", "trustedkey", "interface", "filegen"] {
-            #expect(NTPCommands.grammar.commands.first { $0.id == id }?.binding?.identity != nil, "\(id)")
+            #expect(LabShell.grammar.commands.first { $0.id == id }?.binding?.identity != nil, "\(id)")
         }
     }
 
@@ -53,7 +53,7 @@ import Testing
     /// `server X` added, `nic` replaces an `interface` rule for the same target.
     @Test func identityKeysPair() throws {
         func key(_ line: String) throws -> String {
-            let parsed = try #require(NTPCommands.grammar.match(line).command, "\(line)")
+            let parsed = try #require(LabShell.grammar.match(line).command, "\(line)")
             let identity = try #require(parsed.binding?.identity, "\(line)")
             return identity.kind + "|" + identity.key(parsed.arguments, CommandRunner.canonical(line))
         }
@@ -99,21 +99,21 @@ import Testing
             "step -20ms",
         ]
         for line in lines {
-            let r = NTPCommands.grammar.match(line)
+            let r = LabShell.grammar.match(line)
             #expect(r.command != nil, "\(line): \(r.errorMessage(line: line) ?? "")")
         }
-        let p = try #require(NTPCommands.grammar.match("server 10.0.0.1 minpoll 4 iburst port 11123").command)
+        let p = try #require(LabShell.grammar.match("server 10.0.0.1 minpoll 4 iburst port 11123").command)
         #expect(p.arguments.string("host") == "10.0.0.1")
         #expect(p.arguments.int("minpoll") == 4)
         #expect(p.arguments.int("port") == 11123)
         #expect(p.arguments.flag("iburst"))
-        #expect(NTPCommands.grammar.match("step -20ms").command?.arguments.double("offset") == -0.02)
+        #expect(LabShell.grammar.match("step -20ms").command?.arguments.double("offset") == -0.02)
     }
 
     @Test func wrongInputIsNamed() {
-        #expect(NTPCommands.grammar.match("frobnicate").errorMessage(line: "frobnicate")?.contains("% Unknown command") == true)
-        #expect(NTPCommands.grammar.match("server").errorMessage(line: "server")?.contains("% Incomplete command") == true)
-        let bad = NTPCommands.grammar.match("server 10.0.0.1 minpoll 99")
+        #expect(LabShell.grammar.match("frobnicate").errorMessage(line: "frobnicate")?.contains("% Unknown command") == true)
+        #expect(LabShell.grammar.match("server").errorMessage(line: "server")?.contains("% Incomplete command") == true)
+        let bad = LabShell.grammar.match("server 10.0.0.1 minpoll 99")
         #expect(bad.errorMessage(line: "server 10.0.0.1 minpoll 99")?.contains("3 to 17") == true)
     }
 }
@@ -131,7 +131,7 @@ import Testing
                                 identity: .argument("tag", "name"), run: { r, i in r.record(i); return CommandRunner.Output() }) {
             Argument(.word, name: "NAME", help: "The label", key: "name")
         }
-        let grammar = Grammar(declarations: NTPCommands.declarations + [.command(report), .command(directive)])
+        let grammar = Grammar(declarations: NTPCommands.declarations() + [.command(report), .command(directive)])
         let runner = CommandRunner(admin: SimulationAdmin.lab(seed: 1), grammar: grammar)
         #expect(runner.run("show uptime").text == "up 0\n")
         #expect(runner.run("show uptime json").text == "{\"uptime\":0}\n")

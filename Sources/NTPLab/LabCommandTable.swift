@@ -2,8 +2,12 @@
 // `lab pause`/`resume`, `lab seed`, `lab restart`, `lab clock`, `lab advance`, `lab status`
 // and `expect`. Declarations only: the handlers are LabCommands.swift's.
 import CommandGrammar
+import NTPShell
 
 enum LabCommandTable {
+    /// `expect`: the lab teacher counts these lines as checks.
+    static let expectID = "expect"
+
     @CommandBuilder static var declarations: [GrammarDeclaration] {
         Group("lab", help: "Control the lab world (ntpsh --lab only)") {
             Command("server", help: "Add, change or remove a simulated upstream server", id: "lab-server", .lab, run: { $0.labServer($1.arguments) }) {
