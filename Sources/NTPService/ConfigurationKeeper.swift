@@ -1,6 +1,7 @@
 public import NTPRuntime
 public import NTPShell
 public import NTPAdmin
+public import CommandGrammar
 import NTPEngine
 import NTPWire
 import NTPPlatform
@@ -77,7 +78,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             return false
         }
         let reread: RunningConfig
-        switch Self.check(text, path: path, readFile: runner.readFile, log: log) {
+        switch Self.check(text, path: path, grammar: runner.grammar, readFile: runner.readFile, log: log) {
         case .success(let c): reread = c
         case .failure(let failure):
             let errors = failure.lines
@@ -107,7 +108,8 @@ public final class ConfigurationKeeper: @unchecked Sendable {
 
     /// Checks a whole configuration text as `--check-config` does: run against an engine that
     /// serves nothing. The running configuration it makes, or every error (`PATH:LINE:COL: …`).
-    public static func check(_ text: String, path: String, readFile: ((String) -> String?)?, log: Log) -> Result<RunningConfig, ConfigurationErrors> {
+    public static func check(_ text: String, path: String, grammar: Grammar = NTPCommands.grammar, readFile: ((String) -> String?)?,
+                             log: Log) -> Result<RunningConfig, ConfigurationErrors> {
         ConfigurationTransactions.checking(with: { () throws(AdminError) -> any AdminAPI in
             do {
                 return LocalAdmin(daemon: try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(),
@@ -115,7 +117,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             } catch {
                 throw AdminError("\(error)")
             }
-        }, readFile: readFile)(text, path)
+        }, grammar: grammar, readFile: readFile)(text, path)
     }
 
     // MARK: - Transactions
@@ -139,7 +141,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
         let runner = self.runner
         transactions = ConfigurationTransactions(
             runner: runner, archive: stored,
-            check: { [log] text, label in Self.check(text, path: label, readFile: runner.readFile, log: log) },
+            check: { [log] text, label in Self.check(text, path: label, grammar: runner.grammar, readFile: runner.readFile, log: log) },
             schedule: { [weak self] seconds, action in
                 let job = Unchecked(action)
                 guard let keeper = self else { return }

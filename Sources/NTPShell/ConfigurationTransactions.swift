@@ -1,5 +1,6 @@
 public import NTPAdmin
 public import NTPWire
+public import CommandGrammar
 
 /// Owns transactional configuration in the process that owns the engine: candidate sessions
 /// and the `configure exclusive` lock, the atomic commit of a whole candidate against the
@@ -45,12 +46,12 @@ public final class ConfigurationTransactions: ConfigurationHost {
 
     /// A ``Check`` that loads the text into a fresh runner over `scratch()` (an engine that
     /// serves nothing: what `--check-config` runs against; a lab's own in a lab).
-    public static func checking(with scratch: @escaping () throws(AdminError) -> any AdminAPI,
+    public static func checking(with scratch: @escaping () throws(AdminError) -> any AdminAPI, grammar: Grammar = NTPCommands.grammar,
                                 readFile: ((String) -> String?)?) -> Check {
         { text, label in
             let admin: any AdminAPI
             do throws(AdminError) { admin = try scratch() } catch { return .failure(ConfigurationErrors(["\(label): cannot check: \(error)"])) }
-            let check = CommandRunner(admin: admin)
+            let check = CommandRunner(admin: admin, grammar: grammar)
             check.readFile = readFile
             let loaded = check.loadConfiguration(text, path: label)
             return loaded.errors.isEmpty ? .success(check.running) : .failure(ConfigurationErrors(loaded.errors))

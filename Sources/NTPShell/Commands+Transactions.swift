@@ -1,11 +1,67 @@
+// Transactional configuration at the shell: the `archive` directive, `configure [exclusive]`,
+// `commit`, `rollback`, `end`, `show configuration [compare | history]`. Each declaration
+// carries its syntax, handler and attributes; the handlers follow, with the candidate this
+// shell edits (a runner over an engine that serves nothing, loaded with the running
+// configuration) and what it asks of the engine host (``ConfigurationHost``: in-process, or
+// the control socket's `transaction` call).
 public import NTPAdmin
 import CommandGrammar
 import NTPWire
 
-/// Owns the shell's side of transactional configuration: the `archive` directive, the
-/// `configure` mode and the candidate this shell edits (a runner over an engine that serves
-/// nothing, loaded with the running configuration), and what it asks of the engine host
-/// (``ConfigurationHost``: in-process, or the control socket's `transaction` call).
+enum TransactionCommands {
+    @CommandBuilder static var directives: [GrammarDeclaration] {
+        Command("archive", help: "Where commits keep the running configurations they replace (the state directory), and how many",
+                .directive, identity: .single("archive"), run: { $0.archive($1) }) {
+            Options {
+                Option("directory", .path, name: "DIR", help: "Directory of the archive file (default: $STATE_DIRECTORY; else kept in memory)")
+                Option("keep", .integer(1...1000), name: "N", help: "Configurations kept (50)")
+            }
+        }
+    }
+
+    @CommandBuilder static var session: [GrammarDeclaration] {
+        Command("configure", help: "Open a candidate configuration: configuration commands edit it, views show the running engine, commit applies it",
+                .session, run: { r, i in r.configure(exclusive: i.arguments.flag("exclusive")) }) {
+            Optionally { Flag("exclusive", help: "No other shell may open a candidate until this one leaves configure mode") }
+        }
+        Command("commit", help: "Apply the candidate whole, or nothing (configure mode); also confirms a pending commit confirmed",
+                .session, run: { $0.commit($1.arguments) }) {
+            Optionally { OneOf {
+                Keyword("check", help: "Only validate the candidate, with the checks --check-config runs", key: "check")
+                Seq {
+                    Keyword("confirmed", help: "Revert by itself unless a plain commit confirms in time (the engine keeps the timer)", key: "confirmed")
+                    Optionally { Argument(.duration(1...86_400), name: "DURATION", help: "Time to confirm in (default 10m)", key: "duration") }
+                }
+            } }
+            Optionally { Option("comment", .text, name: "TEXT", help: "Kept with the archived configuration") }
+        }
+        Command("rollback", help: "Load an archived configuration into the candidate (then commit) (configure mode)",
+                .session, run: { r, i in r.rollback(i.arguments.int("number") ?? 1) }) {
+            Argument(.integer(1...1000), name: "N", help: "Archive entry: 1 is the configuration before the last commit", key: "number")
+        }
+        Command("end", help: "Leave configure mode; uncommitted changes are discarded (exit and a bare discard do the same there)",
+                .session, run: { r, _ in r.leave() })
+    }
+
+    @CommandBuilder static var views: [GrammarDeclaration] {
+        Group("show configuration", help: "The candidate configuration, its differences and the archive")
+        Command("show configuration", help: "The candidate as ntp.conf text (outside configure mode: the running configuration)",
+                id: "show-configuration", .report, run: { r, _ in r.showConfiguration() })
+        Command("show configuration compare", help: "Unified diff from the running configuration (or archive N) to the candidate",
+                id: "show-configuration-compare", .report, json: true,
+                run: { r, i in r.compare(rollback: i.arguments.int("rollback"), json: i.wantsJSON) }) {
+            Optionally { Option("rollback", .integer(1...1000), name: "N", help: "Compare with archive entry N instead") }
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("show configuration history", help: "The archive of configurations that commits replaced: number, when, who, comment",
+                id: "show-configuration-history", .report, json: true, run: { r, i in r.history(json: i.wantsJSON) }) {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+    }
+}
+
+/// This shell's side of transactional configuration: the `archive` directive's settings, the
+/// engine host, and in configure mode the candidate.
 public struct TransactionState {
     /// `archive directory DIR`.
     public var archiveDirectory: String?
@@ -44,48 +100,32 @@ extension CommandRunner {
     /// The default time `commit confirmed` gives to confirm, seconds.
     static let defaultConfirmWithin = 600.0
 
-    /// The transaction commands' entry from ``execute`` (`archive`).
-    func transactionCommand(_ p: ParsedCommand, line: String) -> Output {
-        let a = p.arguments
-        if let dir = a.string("directory") { transaction.archiveDirectory = dir }
-        if let keep = a.int("keep") { transaction.archiveKeep = keep }
-        running.set(id: "archive", key: "", line: canonical(line), origin: currentOrigin)
+    func archive(_ i: Invocation) -> Output {
+        if let dir = i.arguments.string("directory") { transaction.archiveDirectory = dir }
+        if let keep = i.arguments.int("keep") { transaction.archiveKeep = keep }
+        record(i)
         return Output()
     }
 
-    /// The words of configure mode, and in configure mode the configuration commands (they
-    /// edit the candidate); nil for every other command (it runs as it always does).
-    func routeTransaction(_ p: ParsedCommand, line: String, origin: Origin) -> Output? {
-        let inMode = transaction.candidate != nil
+    /// In configure mode a directive edits the candidate, and `exit` or a bare `discard` leave
+    /// it; after a batch discarded its candidate, its directives are refused. Nil: the line
+    /// runs as it always does.
+    func routeToCandidate(_ p: ParsedCommand, binding: CommandBinding, line: String, origin: Origin) -> Output? {
+        let leaving = p.id == "exit" || (p.id == "discard" && p.arguments.keys.isEmpty)
         if let at = transaction.discardedAt {
-            switch p.id {
-            case "end", "exit", "configure": transaction.discardedAt = nil
-            case "discard" where p.arguments.keys.isEmpty: transaction.discardedAt = nil
-            case "commit", "rollback", "show-configuration", "show-configuration-compare":
-                return .failure(Self.locate("the candidate was discarded at \(at); nothing of it is committed ('end' leaves configure mode)", origin: origin))
-            default:
-                guard CommandsManual.configuration.contains(p.id) else { return nil }
-                return .failure(Self.locate("the candidate was discarded at \(at); this line is not run ('end' leaves configure mode)", origin: origin))
-            }
-            if p.id != "configure" { return Output(text: "leaving configure mode\n") }
+            if leaving { transaction.discardedAt = nil; return Output(text: "leaving configure mode\n") }
+            guard binding.role == .directive else { return nil }
+            return .failure(Self.locate("the candidate was discarded at \(at); this line is not run ('end' leaves configure mode)", origin: origin))
         }
-        let out: Output
-        switch p.id {
-        case "configure": out = configure(exclusive: p.arguments.flag("exclusive"))
-        case "commit": out = commit(p.arguments)
-        case "rollback": out = rollback(p.arguments.int("number") ?? 1)
-        case "end": out = leave()
-        case "show-configuration": out = showConfiguration()
-        case "show-configuration-compare": out = compare(rollback: p.arguments.int("rollback"), json: json || p.arguments.flag("json"))
-        case "show-configuration-history": out = history(json: json || p.arguments.flag("json"))
-        case "exit" where inMode: out = leave()
-        case "discard" where inMode && p.arguments.keys.isEmpty: out = leave()
-        default:
-            guard inMode, CommandsManual.configuration.contains(p.id) else { return nil }
-            return editCandidate(line, origin: origin)
-        }
-        guard let error = out.error else { return out }
-        return Output(text: out.text, error: Self.locate(error, column: 1, origin: origin, shell: "% " + error), status: out.status)
+        guard transaction.candidate != nil else { return nil }
+        if leaving { return leave() }
+        guard binding.role == .directive else { return nil }
+        return editCandidate(line, origin: origin)
+    }
+
+    /// Refused while a batch's discarded candidate stands (``TransactionState/discardedAt``).
+    private func refusedAfterDiscard() -> Output? {
+        transaction.discardedAt.map { .failure("the candidate was discarded at \($0); nothing of it is committed ('end' leaves configure mode)") }
     }
 
     private func ask(_ request: ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer {
@@ -109,7 +149,8 @@ extension CommandRunner {
         return TransactionState.Candidate(runner: r, exclusive: exclusive)
     }
 
-    private func configure(exclusive: Bool) -> Output {
+    func configure(exclusive: Bool) -> Output {
+        transaction.discardedAt = nil
         if transaction.candidate != nil { return .failure("already in configure mode ('end' leaves it)") }
         do throws(AdminError) {
             let running = try askText(.open(exclusive: exclusive))
@@ -124,7 +165,8 @@ extension CommandRunner {
     }
 
     /// Leaves configure mode, the candidate discarded.
-    private func leave() -> Output {
+    func leave() -> Output {
+        if transaction.discardedAt != nil { transaction.discardedAt = nil; return Output(text: "leaving configure mode\n") }
         guard transaction.candidate != nil else { return .failure("not in configure mode") }
         transaction.candidate = nil
         _ = try? ask(.close)
@@ -162,7 +204,8 @@ extension CommandRunner {
         out.error = (out.error ?? "") + "\n% the candidate is discarded: nothing was committed"
     }
 
-    private func commit(_ a: Arguments) -> Output {
+    func commit(_ a: Arguments) -> Output {
+        if let refused = refusedAfterDiscard() { return refused }
         guard let candidate = transaction.candidate else { return .failure("commit: not in configure mode ('configure' opens a candidate)") }
         do throws(AdminError) {
             if a.flag("check") {
@@ -186,7 +229,8 @@ extension CommandRunner {
         }
     }
 
-    private func rollback(_ n: Int) -> Output {
+    func rollback(_ n: Int) -> Output {
+        if let refused = refusedAfterDiscard() { return refused }
         guard let candidate = transaction.candidate else { return .failure("rollback: not in configure mode ('configure' opens a candidate)") }
         do throws(AdminError) {
             transaction.candidate = try makeCandidate(try askText(.archived(n)), exclusive: candidate.exclusive)
@@ -196,13 +240,15 @@ extension CommandRunner {
         }
     }
 
-    private func showConfiguration() -> Output {
+    func showConfiguration() -> Output {
+        if let refused = refusedAfterDiscard() { return refused }
         if let candidate = transaction.candidate { return Output(text: candidate.text) }
         do throws(AdminError) { return Output(text: try askText(.running)) } catch { return .failure(error.description) }
     }
 
     /// Running (or archive N) to the candidate; outside configure mode, archive N to running.
-    private func compare(rollback n: Int?, json: Bool) -> Output {
+    func compare(rollback n: Int?, json: Bool) -> Output {
+        if let refused = refusedAfterDiscard() { return refused }
         do throws(AdminError) {
             let running = try askText(.running)
             let old = try n.map { n throws(AdminError) in try askText(.archived(n)) } ?? running
@@ -224,7 +270,7 @@ extension CommandRunner {
         }
     }
 
-    private func history(json: Bool) -> Output {
+    func history(json: Bool) -> Output {
         do throws(AdminError) {
             let answer = try ask(.history)
             guard case .history(let entries) = answer else { throw AdminError("the engine answered \(answer)") }
