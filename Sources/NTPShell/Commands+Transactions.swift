@@ -213,7 +213,9 @@ extension CommandRunner {
                 return Output(text: "configuration check succeeds\n")
             }
             let confirm = a.flag("confirmed") ? (a.double("duration") ?? Self.defaultConfirmWithin) : nil
-            let answer = try ask(.commit(candidate.submitted, comment: a.string("comment"), confirmWithin: confirm))
+            // A comment may be quoted ("…"): the quotes are not part of it.
+            let comment = a.string("comment").map { c in c.count >= 2 && c.first == "\"" && c.last == "\"" ? String(c.dropFirst().dropLast()) : c }
+            let answer = try ask(.commit(candidate.submitted, comment: comment, confirmWithin: confirm))
             guard case .committed(let report) = answer else { throw AdminError("the engine answered \(answer)") }
             // The candidate goes on from what now runs.
             transaction.candidate = try makeCandidate(try askText(.running), exclusive: candidate.exclusive)

@@ -414,17 +414,6 @@ struct NTPSH: ParsableCommand {
         admin.isDirectory = { Directory.list($0) != nil }
         let runner = LabShell.runner(admin: admin, json: json, lab: admin)
         runner.unicodeCharts = isatty(1) != 0
-        // `configure` in a lab: `commit confirmed` reverts on lab time; the archive in memory.
-        let scratchLab: () throws(AdminError) -> any AdminAPI = { SimulationAdmin.lab(macProvider: OpenSSLMAC()) }
-        runner.transaction.host = ConfigurationTransactions(
-            runner: runner, archive: ConfigurationArchive(),
-            check: ConfigurationTransactions.checking(with: scratchLab, grammar: runner.grammar, readFile: Self.readIncludedFile),
-            schedule: { [weak admin] seconds, action in
-                guard let admin else { return }
-                try? admin.schedule(atElapsed: admin.uptime() + seconds, action)
-            },
-            now: { [weak admin] in admin?.systemReport().now ?? UnixTime(nanoseconds: 0) }, announce: { [weak admin] in admin?.announce($0) })
-        runner.transaction.scratch = scratchLab
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if let scenario {
