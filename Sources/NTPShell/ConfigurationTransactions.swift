@@ -141,6 +141,11 @@ public final class ConfigurationTransactions: ConfigurationHost {
         let config = try checked(candidate)
         let before = runner.running
         let beforeText = before.text
+        // A confirmed commit must be one the engine can take back by itself.
+        if confirmWithin != nil,
+           let stuck = RunningConfig.reload(live: config, read: config, reread: before).undo.first(where: { RunningConfig.undo($0) == nil }) {
+            throw AdminError("commit confirmed: '\(stuck.line)' could not be reverted (it has no 'no' form); commit it without confirmed")
+        }
         var report = CommitReport()
         if let failure = apply(config, candidate: candidate, counting: &report) {
             let problems = restore(before)

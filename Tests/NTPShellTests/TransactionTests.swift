@@ -128,6 +128,11 @@ import Testing
             _ = try w.commit(Self.base)
         }
         #expect(w.runner.running.text == Self.base + "tinker panic 0\n")
+        // What the engine could not take back by itself is never committed under confirmed.
+        #expect(throws: AdminError("commit confirmed: 'tos minsane 2' could not be reverted (it has no 'no' form); commit it without confirmed")) {
+            _ = try w.commit(Self.base + "tinker panic 0\ntos minsane 2\n", confirm: 60)
+        }
+        #expect(w.runner.running.text == Self.base + "tinker panic 0\n")
     }
 
     @Test("commit confirmed reverts on lab time unless a plain commit confirms; the revert is an event and is archived")
