@@ -122,23 +122,31 @@ public final class ConfigurationKeeper: @unchecked Sendable {
 
     // MARK: - Transactions
 
-    /// The engine's configuration transactions (``attachTransactions(archive:schedule:admin:)``).
+    /// The engine's configuration transactions (``attachTransactions(stateDirectory:daemon:admin:)``).
     public private(set) var transactions: ConfigurationTransactions?
 
-    /// Sets up transactional configuration over the engine's runner: the archive kept by
-    /// `archive` (the state directory's file), `commit confirmed`'s revert on `daemon`'s loop
-    /// timer, the revert announced to every shell through `admin` and logged.
-    public func attachTransactions(archive: ArchiveFile?, daemon: Daemon, admin: any AdminAPI) {
+    /// Sets up transactional configuration over the engine's runner: the archive in the file
+    /// of `archive directory` (read from the runner at each commit, so a change applies to
+    /// the next one), else of `stateDirectory` (systemd's), else in memory only;
+    /// `commit confirmed`'s revert on `daemon`'s loop timer; the revert announced to every
+    /// shell through `admin` and logged.
+    public func attachTransactions(stateDirectory: String?, daemon: Daemon, admin: any AdminAPI) {
         let log = self.log
+        let runner = self.runner
+        let directory = { runner.transaction.archiveDirectory ?? stateDirectory }
         var stored = ConfigurationArchive()
-        if let archive {
-            switch archive.load() {
+        if let dir = directory() {
+            switch ArchiveFile(directory: dir).load() {
             case .success(let entries): stored = ConfigurationArchive(entries: entries)
             case .failure(let error): log.warning("archive: \(error); starting an empty one")
             }
-            stored.save = { entries throws(AdminError) in try archive.save(entries) }
+        } else {
+            log.notice("archive: no 'archive directory' and no state directory: committed configurations are kept in memory only")
         }
-        let runner = self.runner
+        stored.save = { entries throws(AdminError) in
+            guard let dir = directory() else { return }
+            try ArchiveFile(directory: dir).save(entries)
+        }
         transactions = ConfigurationTransactions(
             runner: runner, archive: stored,
             check: { [log] text, label in Self.check(text, path: label, grammar: runner.grammar, readFile: runner.readFile, log: log) },

@@ -198,12 +198,10 @@ struct NTPSH: ParsableCommand {
 
         if daemon {
             server.reload = { keeper.reload() }
-            // The archive of committed configurations: `archive directory`, else systemd's
-            // state directory; else it is kept in memory only.
+            // The archive of committed configurations: `archive directory`, else systemd's state
+            // directory; else it is kept in memory only.
             let stateDirectory = getenv("STATE_DIRECTORY").flatMap { String(cString: $0).split(separator: ":").first.map(String.init) }
-            let archiveDirectory = configRunner.transaction.archiveDirectory ?? stateDirectory
-            if archiveDirectory == nil { log.notice("archive: no 'archive directory' and no $STATE_DIRECTORY: committed configurations are kept in memory only") }
-            keeper.attachTransactions(archive: archiveDirectory.map { ArchiveFile(directory: $0) }, daemon: server, admin: admin)
+            keeper.attachTransactions(stateDirectory: stateDirectory, daemon: server, admin: admin)
             if !settings.singleThreaded, let path = controlSocketPath() {
                 do {
                     server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)

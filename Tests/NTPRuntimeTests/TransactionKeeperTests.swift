@@ -45,7 +45,7 @@ import Testing
         let runner = CommandRunner(admin: admin)
         #expect(runner.loadConfiguration("restrict default nomodify\n", path: "ntp.conf").errors.isEmpty)
         let keeper = ConfigurationKeeper(runner: runner, log: log)
-        keeper.attachTransactions(archive: ArchiveFile(directory: dir), daemon: daemon, admin: admin)
+        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
         try daemon.start()
         defer { daemon.stop() }
 
