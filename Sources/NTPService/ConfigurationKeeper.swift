@@ -163,7 +163,13 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     public func transact(_ request: ConfigurationRequest, session: UInt64, who: String) throws(AdminError) -> ConfigurationAnswer {
         try lock.withLock { _ throws(AdminError) in
             guard let transactions else { throw AdminError("this engine keeps no configuration transactions") }
-            return try transactions.transact(request, session: session, who: who)
+            let answer = try transactions.transact(request, session: session, who: who)
+            if case .committed(let r) = answer, case .commit(_, let comment, let confirm) = request {
+                log.notice("configuration committed by \(who): \(r.applied) applied, \(r.removed) removed"
+                           + (confirm.map { ", reverts in \(Int($0)) s unless confirmed" } ?? (r.confirmed ? ", confirmed" : ""))
+                           + (comment.map { " (\($0))" } ?? ""))
+            }
+            return answer
         }
     }
 

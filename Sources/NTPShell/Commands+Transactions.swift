@@ -167,11 +167,13 @@ extension CommandRunner {
     /// Leaves configure mode, the candidate discarded.
     func leave() -> Output {
         if transaction.discardedAt != nil { transaction.discardedAt = nil; return Output(text: "leaving configure mode\n") }
-        guard transaction.candidate != nil else { return .failure("not in configure mode") }
+        guard let candidate = transaction.candidate else { return .failure("not in configure mode") }
         transaction.candidate = nil
+        let uncommitted = (try? askText(.running)).map { $0 != candidate.text } ?? false
         _ = try? ask(.close)
-        return Output(text: "leaving configure mode\n")
+        return Output(text: "leaving configure mode" + (uncommitted ? "; uncommitted changes discarded" : "") + "\n")
     }
+
 
     /// A configuration command run in the candidate. In a batch a failing line discards the
     /// candidate: nothing of the batch reaches the engine.
