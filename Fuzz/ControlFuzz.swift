@@ -40,6 +40,13 @@ public func controlFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
         }
         return runner.run(line, from: origin)
     }
+    // Transactions (`transaction`): candidates checked against a lab of their own; no timer
+    // (commit confirmed is refused), the archive in memory.
+    let transactions = ConfigurationTransactions(
+        runner: runner, archive: ConfigurationArchive(),
+        check: ConfigurationTransactions.checking(with: { SimulationAdmin.lab(seed: 2) }, readFile: nil),
+        schedule: nil, now: { admin.systemReport().now }, announce: { admin.announce($0) })
+    session.transact = { request throws(AdminError) in try transactions.transact(request, session: 1, who: "fuzz") }
     let before = (admin.engineConfiguration(), admin.restrictions(), admin.peerReports().map(\.host), admin.monitorSettings())
 
     if mode & 1 == 0 {

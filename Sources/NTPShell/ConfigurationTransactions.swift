@@ -110,6 +110,18 @@ public final class ConfigurationTransactions: ConfigurationHost {
     /// The candidate's running configuration when it passes every check, else its errors
     /// (each naming the candidate's line by where it came from).
     private func checked(_ candidate: ConfigurationCandidate) throws(AdminError) -> RunningConfig {
+        // Only directives: a candidate comes from a client, and nothing else (`sleep`, `write`,
+        // an output filter) may run in the engine's checks.
+        var refused: [String] = []
+        for (i, raw) in candidate.text.configurationLines.enumerated() where RunningConfig.isCommand(String(raw)) {
+            let (command, filters) = CommandRunner.splitFilters(String(raw))
+            let at = candidate.location(ofLine: i + 1)
+            if !filters.isEmpty { refused.append("\(at):\(command.count + 1): output filters ('| ...') are not configuration"); continue }
+            if case .ok(let parsed) = runner.grammar.match(command), parsed.binding?.role != .directive {
+                refused.append("\(at):1: '\(parsed.command.words.joined(separator: " "))' is not a configuration directive")
+            }
+        }
+        if !refused.isEmpty { throw AdminError(refused.joined(separator: "\n")) }
         let config: RunningConfig
         switch check(candidate.text, "candidate") {
         case .success(let c): config = c

@@ -314,11 +314,12 @@ public enum ControlCalls {
 
     /// Transactional configuration (protocol version 7): one call whose `args` is a
     /// ``ConfigurationRequest`` and whose `result` its ``ConfigurationAnswer``. Opening a
-    /// candidate and committing need the privilege; reading does not.
+    /// candidate, checking one (the engine runs it, reading the files it names) and committing
+    /// need the privilege; reading does not.
     public static let transaction = ControlCall<ConfigurationRequest, ConfigurationAnswer>("transaction", access: { a in
         switch a {
-        case .open, .commit: .change
-        case .close, .running, .check, .history, .archived: .view
+        case .open, .check, .commit: .change
+        case .close, .running, .history, .archived: .view
         }
     }) { s, a throws(AdminError) in
         guard let transact = s.transact else { throw AdminError("this engine keeps no running configuration for transactions") }

@@ -128,6 +128,12 @@ import Testing
             _ = try w.commit(Self.base)
         }
         #expect(w.runner.running.text == Self.base + "tinker panic 0\n")
+        // A candidate from a client holds directives only: nothing else runs in the engine's checks.
+        #expect(throws: AdminError("candidate:2:1: 'sleep' is not a configuration directive\ncandidate:3:18: output filters ('| ...') are not configuration")) {
+            _ = try w.commit(Self.base + "tinker panic 0\n", origins: [])
+            _ = try w.transactions.transact(.check(ConfigurationCandidate(text: "server 192.0.2.1\nsleep 100000\nserver 192.0.2.2 | count\n")),
+                                            session: 1, who: "alice")
+        }
         // What the engine could not take back by itself is never committed under confirmed.
         #expect(throws: AdminError("commit confirmed: 'tos minsane 2' could not be reverted (it has no 'no' form); commit it without confirmed")) {
             _ = try w.commit(Self.base + "tinker panic 0\ntos minsane 2\n", confirm: 60)
