@@ -181,7 +181,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
             // The client's free text, escaped by the log and cut short here.
             let client = hello.client.map { $0.count > 64 ? String($0.prefix(64)) + "…" : $0 } ?? "a client"
             log.info("control: \(client) attached (\(who), \(privileged ? "may change" : "views only"))")
-            let session = ControlSession(admin: admin) { [keeper] line, origin in keeper.run(line, from: origin) }
+            let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { [keeper] line, origin in keeper.run(line, from: origin) }
             while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
                 let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()
                 do { try stream.writeFrame(response) } catch { return }

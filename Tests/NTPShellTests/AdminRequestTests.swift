@@ -35,7 +35,7 @@ import Testing
         let direct = SimulationAdmin.lab()
         let remote = SimulationAdmin.lab()
         let runner = CommandRunner(admin: remote)
-        let session = ControlSession(admin: remote) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: remote, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         var covered = Set<String>()
         for (n, request) in Self.requests.enumerated() {
             let id = UInt64(n + 1)
@@ -77,7 +77,7 @@ import Testing
     func validatedAndPrivileged() throws {
         let admin = SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin)
-        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         let step = ControlProtocol.encode(WireRequest(id: 1, request: .change(.step(by: .infinity))))
         let rejected = try WireAnswer.read(try ControlCalls.answer(request: step, session: session, privileged: true).get(),
                                            answering: .change(.step(by: .infinity))).get()
