@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "NTPControl", dependencies: ["NTPEngine", "NTPWire", "NTPAdmin"], swiftSettings: strict),
         // The engine's reports as Prometheus's text exposition format (/metrics, `show metrics`);
         // the selection states by NTPControl's names (those ntpq shows).
-        .target(name: "NTPMetrics", dependencies: ["NTPEngine", "NTPControl"], swiftSettings: strict),
+        .target(name: "NTPMetrics", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl"], swiftSettings: strict),
         // The admin contract as data: requests, answers, the one dispatcher over a node's parts,
         // AdminAPI (the typed calls over them) and the control socket's codec.
         .target(name: "NTPAdmin", dependencies: ["NTPEngine", "NTPWire"], swiftSettings: strict),
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform", "NTPWire"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPNTSTests", dependencies: ["NTPNTS", "NTPWire", "NTPCrypto"]),
-        .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPAdmin", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPLab", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar", "NTPWire"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.

@@ -17,7 +17,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 6
+    public static let version = 7
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -392,6 +392,7 @@ public enum ControlCalls {
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
         request("replaceAssociation"),
         setMetrics.handler, metricsText.handler,
+        request("metrics"),
     ]
 }
 

@@ -19,7 +19,7 @@ import Testing
         var configuration = EngineConfiguration()
         configuration.stepThreshold = 0.25
         let queries: [AdminQuery] = [.peerReports, .systemReport, .events, .engineConfiguration, .restrictions,
-                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport]
+                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport, .metrics]
         let changes: [AdminChange] = [
             .addAssociation(server), .replaceAssociation(server), .setLocalClockStratum(5), .setEngineConfiguration(configuration),
             .setRestriction(RestrictEntry(network: .v4(0xC000_0200), prefixLength: 24, flags: [.nomodify])),
@@ -88,5 +88,20 @@ import Testing
         guard case .failure(let why) = refused else { Issue.record("an unprivileged change was made"); return }
         #expect(why.description.hasPrefix("permission denied"))
         #expect(admin.peerReports().isEmpty)
+    }
+
+    /// The metrics snapshot is built once, by the node's `metrics` answer, with the host's
+    /// uptime and version; `show metrics` renders that same answer.
+    @Test func metricsAreTheNodesAnswer() throws {
+        let lab = SimulationAdmin.lab()
+        let runner = CommandRunner(admin: lab)
+        _ = runner.run("server 127.127.1.0")
+        lab.sleep(seconds: 70)
+        let snapshot = lab.metricsSnapshot()
+        #expect(snapshot.version == "lab")
+        #expect(snapshot.uptime == lab.uptime())
+        #expect(snapshot.peers == lab.peerReports())
+        #expect(runner.run("show metrics").text == lab.metricsText())
+        #expect(lab.metricsText().contains("ntp_uptime_seconds{version=\"lab\"} 70"))
     }
 }
