@@ -29,24 +29,23 @@ public func controlFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     guard let mode = bytes.first else { return 0 }
     let privileged = mode & 2 != 0
     let admin = SimulationAdmin.lab(seed: 1)
-    let runner = CommandRunner(admin: admin)
-    runner.lab = admin
+    let runner = LabShell.runner(admin: admin, lab: admin)
     for line in ["lab server add 10.0.0.1", "lab server add 10.0.0.2", "server 10.0.0.1 iburst", "server 10.0.0.2 iburst"] {
         require(runner.run(line).error == nil, line)
     }
-    let session = ControlSession(admin: admin) { line, origin in
+    let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in
         if let id = runner.grammar.match(line).command?.id, timeSpenders.contains(id) || id.hasPrefix("lab") {
             return CommandRunner.Output(error: "not in the fuzzer", status: 1)
         }
         return runner.run(line, from: origin)
     }
-    // Transactions (`transaction`): candidates checked against a lab of their own; no timer
-    // (commit confirmed is refused), the archive in memory.
-    let transactions = ConfigurationTransactions(
-        runner: runner, archive: ConfigurationArchive(),
-        check: ConfigurationTransactions.checking(with: { SimulationAdmin.lab(seed: 2) }, readFile: nil),
-        schedule: nil, now: { admin.systemReport().now }, announce: { admin.announce($0) })
-    session.transact = { request throws(AdminError) in try transactions.transact(request, session: 1, who: "fuzz") }
+    // Transactions (`transaction`): the lab's (candidates checked against a lab of their own,
+    // commit confirmed on lab time, the archive in memory).
+    let transactions = runner.transaction.host
+    session.transact = { request throws(AdminError) in
+        guard let transactions else { throw AdminError("no transactions") }
+        return try transactions.transact(request)
+    }
     let before = (admin.engineConfiguration(), admin.restrictions(), admin.peerReports().map(\.host), admin.monitorSettings())
 
     if mode & 1 == 0 {

@@ -19,13 +19,13 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
         exit(2)
     }
-    private let stream: UnixStream
+    private let stream: StreamConnection
     private let nextID = Mutex<UInt64>(1)
 
     /// Connects to the engine's socket at `path` and says hello.
     public init(path: String, client: String) throws(AdminError) {
         self.path = path
-        do { stream = try UnixStream.connect(to: path) } catch {
+        do { stream = try StreamConnection.connect(to: path) } catch {
             throw AdminError("cannot connect to \(path): \(error.errno)\(error.errno == .noSuchFileOrDirectory ? " (is the engine running with --control-socket \(path)?)" : "")")
         }
         do {
@@ -105,10 +105,10 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
     }
 
     /// A transactional-configuration request (`configure`, `commit`, `rollback`) carried by the
-    /// `transaction` call; an engine older than protocol version 7 has none, and says so.
+    /// `transaction` call; an engine older than protocol version 8 has none, and says so.
     public func transact(_ request: ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer {
         guard welcome.calls.contains(ControlCalls.transaction.name) else {
-            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no configuration transactions; it needs version 7")
+            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no configuration transactions; it needs version 8")
         }
         return try call(ControlCalls.transaction, request)
     }

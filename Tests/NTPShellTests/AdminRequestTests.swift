@@ -19,7 +19,7 @@ import Testing
         var configuration = EngineConfiguration()
         configuration.stepThreshold = 0.25
         let queries: [AdminQuery] = [.peerReports, .systemReport, .events, .engineConfiguration, .restrictions,
-                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport]
+                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport, .metrics]
         let changes: [AdminChange] = [
             .addAssociation(server), .replaceAssociation(server), .setLocalClockStratum(5), .setEngineConfiguration(configuration),
             .setRestriction(RestrictEntry(network: .v4(0xC000_0200), prefixLength: 24, flags: [.nomodify])),
@@ -35,7 +35,7 @@ import Testing
         let direct = SimulationAdmin.lab()
         let remote = SimulationAdmin.lab()
         let runner = CommandRunner(admin: remote)
-        let session = ControlSession(admin: remote) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: remote, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         var covered = Set<String>()
         for (n, request) in Self.requests.enumerated() {
             let id = UInt64(n + 1)
@@ -52,15 +52,15 @@ import Testing
         #expect(AdminRequest.calls.isSubset(of: Set(ControlCalls.all.map(\.name))))
     }
 
-    @Test("a configuration event reaches a version 7 session; a session at version 6 is never sent one")
+    @Test("a configuration event reaches a version 8 session; a session at version 7 is never sent one")
     func configurationEventsByVersion() throws {
         let lab = SimulationAdmin.lab()
         func session(_ version: Int) -> ControlSession {
-            let s = ControlSession(admin: lab) { _, _ in CommandRunner.Output() }
+            let s = ControlSession(admin: lab, readsOnly: { _ in false }) { _, _ in CommandRunner.Output() }
             s.version = version
             return s
         }
-        let old = session(6), new = session(7)
+        let old = session(7), new = session(8)
         lab.announce("configuration reverted: the commit confirmed by a test was not confirmed in time")
         for (s, expected) in [(old, 0), (new, 1)] {
             let frame = ControlProtocol.encode(ControlProtocol.Request(id: 1, call: "takeEvents", args: Nothing()))
@@ -100,7 +100,7 @@ import Testing
     func validatedAndPrivileged() throws {
         let admin = SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin)
-        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         let step = ControlProtocol.encode(WireRequest(id: 1, request: .change(.step(by: .infinity))))
         let rejected = try WireAnswer.read(try ControlCalls.answer(request: step, session: session, privileged: true).get(),
                                            answering: .change(.step(by: .infinity))).get()
@@ -111,5 +111,20 @@ import Testing
         guard case .failure(let why) = refused else { Issue.record("an unprivileged change was made"); return }
         #expect(why.description.hasPrefix("permission denied"))
         #expect(admin.peerReports().isEmpty)
+    }
+
+    /// The metrics snapshot is built once, by the node's `metrics` answer, with the host's
+    /// uptime and version; `show metrics` renders that same answer.
+    @Test func metricsAreTheNodesAnswer() throws {
+        let lab = SimulationAdmin.lab()
+        let runner = CommandRunner(admin: lab)
+        _ = runner.run("server 127.127.1.0")
+        lab.sleep(seconds: 70)
+        let snapshot = lab.metricsSnapshot()
+        #expect(snapshot.version == "lab")
+        #expect(snapshot.uptime == lab.uptime())
+        #expect(snapshot.peers == lab.peerReports())
+        #expect(runner.run("show metrics").text == lab.metricsText())
+        #expect(lab.metricsText().contains("ntp_uptime_seconds{version=\"lab\"} 70"))
     }
 }
