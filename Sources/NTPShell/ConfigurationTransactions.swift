@@ -19,7 +19,9 @@ public final class ConfigurationTransactions: ConfigurationHost {
     /// nil when this host cannot (an in-process shell: the engine ends with it).
     public typealias Schedule = (_ seconds: Double, _ action: @escaping () -> Void) -> Void
 
-    public let runner: CommandRunner
+    /// The engine's runner. Unowned: a shell's runner holds its transactions (in-process, in a
+    /// lab), and whoever holds these holds the runner too (the daemon's keeper).
+    public unowned let runner: CommandRunner
     let check: Check
     let schedule: Schedule?
     /// Tells every shell (an engine event) and the log.
