@@ -1,3 +1,5 @@
+// The lab commands' handlers (`lab …`, `expect …`), over the runner's lab world (LabShell.swift's
+// LabSession); their declarations are LabCommandTable.swift's.
 import NTPAdmin
 import NTPEngine
 import NTPWire
