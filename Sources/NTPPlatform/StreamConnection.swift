@@ -1,3 +1,5 @@
+// StreamConnection: one connected stream socket (the control socket's Unix connections, the
+// metrics endpoint's TCP ones): bounded reads, whole writes, peer credentials, shutdown.
 import CNTPPlatform
 import SystemPackage
 import Glibc

@@ -1,3 +1,6 @@
+// Running a line: output filters, one match, dispatch by the command's binding, errors placed
+// by origin; configuration files and `includefile`, `write`, and the running configuration they
+// keep; Tab's completion hooks over the engine.
 public import NTPAdmin
 public import CommandGrammar
 import NTPEngine
