@@ -305,6 +305,8 @@ public final class CommandRunner {
             return Output()
         case "metrics-listen", "no-metrics":
             return metrics(a.string("endpoint"), line: line)
+        case let id where id.hasPrefix("nts-") || id == "show-nts" || id == "ntsinfo":
+            return nts(p, line: line, json: wantsJSON)
         case "tinker":
             var c = admin.engineConfiguration()
             if let v = a.double("step") { c.stepThreshold = v }

@@ -6,13 +6,15 @@ public enum CommandsManual {
             "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
             "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
             "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
+            "nts-enable", "nts-disable", "nts-cert", "nts-key", "nts-cookie", "nts-ca", "nts-mintls", "nts-aead", "nts-port",
+            "nts-listen", "nts-rotate",
         ]
 
     public static func page(version: String) -> String {
         let g = NTPCommands.grammar
         let views: Set<String> = [
             "peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "monstats", "mrulist", "ntpstat", "tracking", "events",
-            "show-running-config",
+            "show-running-config", "show-nts", "ntsinfo",
         ]
         return """
             .Dd November 21, 2026

@@ -290,6 +290,8 @@ public enum ControlCalls {
         try s.admin.setMetrics(a)
     }
     public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in s.admin.metricsText() }
+    public static let setNTS = ControlCall<NTSSettings, String>("setNTS", .change) { s, a throws(AdminError) in try s.admin.setNTS(a) }
+    public static let ntsReport = ControlCall<Nothing, NTSReport?>("ntsReport", .view) { s, _ in s.admin.ntsReport() }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
         s.admin.setStatistics(a)
     }
@@ -387,7 +389,7 @@ public enum ControlCalls {
         request("setKeys"), request("setTrusted"), request("setControlKey"), keyStore.handler, setInterfaceRules.handler,
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
         request("replaceAssociation"),
-        setMetrics.handler, metricsText.handler,
+        setMetrics.handler, metricsText.handler, setNTS.handler, ntsReport.handler,
     ]
 }
 

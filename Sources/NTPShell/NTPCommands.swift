@@ -53,6 +53,47 @@ public enum NTPCommands {
             Argument(.word, name: "ENDPOINT", help: "PORT, ADDRESS:PORT or [IPv6]:PORT (e.g. 9975, 192.0.2.1:9975, [::1]:9975)", key: "endpoint")
         }
         Command("no metrics", help: "Stop serving metrics", id: "no-metrics")
+
+        // MARK: NTS (RFC 8915; NTPsec's `nts` words; handled in NTSCommands.swift)
+        Group("nts", help: "Network Time Security: the NTS-KE server and the CA for NTS servers")
+        Command("nts enable", help: "Serve NTS-KE and NTS-protected NTP (needs nts cert and nts key)", id: "nts-enable")
+        Command("nts disable", help: "Stop serving NTS (plain NTP is still served)", id: "nts-disable")
+        Command("nts cert", help: "The NTS-KE server's certificate chain (PEM)", id: "nts-cert") {
+            Argument(.path, name: "FILE", help: "Certificate chain file", key: "file", completion: "path")
+        }
+        Command("nts key", help: "The private key of nts cert (PEM)", id: "nts-key") {
+            Argument(.path, name: "FILE", help: "Private key file", key: "file", completion: "path")
+        }
+        Command("nts cookie", help: "File keeping the cookie master keys across restarts (written mode 0600)", id: "nts-cookie") {
+            Argument(.path, name: "FILE", help: "Cookie key file", key: "file", completion: "path")
+        }
+        Command("nts ca", help: "CA certificates NTS servers (server HOST nts) are verified against (default: the system's)", id: "nts-ca") {
+            Argument(.path, name: "FILE", help: "CA bundle file (PEM)", key: "file", completion: "path")
+        }
+        Command("nts mintls", help: "Lowest TLS version for NTS-KE (only TLS1.3: RFC 8915 requires it)", id: "nts-mintls") {
+            Keyword("TLS1.3", help: "TLS 1.3", key: "version")
+        }
+        Command("nts aead", help: "AEAD algorithms offered and accepted, in preference order", id: "nts-aead") {
+            OneOrMore { OneOf {
+                Keyword("AES_SIV_CMAC_256", help: "AES-SIV-CMAC with a 256-bit key (RFC 5297; every NTS implementation)", key: "aead")
+                Keyword("AES_SIV_CMAC_512", help: "AES-SIV-CMAC with a 512-bit key", key: "aead")
+            } }
+        }
+        Command("nts port", help: "TCP port of the NTS-KE server (4460)", id: "nts-port") {
+            Argument(.integer(1...65535), name: "PORT", help: "TCP port", key: "port")
+        }
+        Command("nts listen", help: "Address the NTS-KE server listens on (0.0.0.0)", id: "nts-listen") {
+            Argument(.address, name: "ADDRESS", help: "Local address", key: "address")
+        }
+        Command("nts rotate", help: "How often a new cookie master key is made (1d; three are kept)", id: "nts-rotate") {
+            Argument(.duration(10...1e8), name: "DURATION", help: "Rotation interval (e.g. 1d, 12h)", key: "interval")
+        }
+        Command("show nts", help: "NTS: the server's settings and state, the counters, each NTS association", id: "show-nts") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("ntsinfo", help: "NTS counters (as ntpq -c ntsinfo)") {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
         Command("tinker", help: "Tune the discipline's thresholds") {
             Options {
                 Option("step", .offset(0...1e6), name: "SECONDS", help: "Step threshold: larger offsets are stepped (0.128 s)")

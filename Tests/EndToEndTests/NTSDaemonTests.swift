@@ -1,0 +1,165 @@
+import Foundation
+import NTPNTS
+import NTPWire
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The ntpsh daemon (`--clock observe`) as an NTS server configured with NTPsec's `nts` words:
+/// chronyd 4.3 measures through it; our KE client and hand-made requests check cookies under
+/// old master keys, bad cookies and forged authenticators, each counted.
+@Suite("NTS: the ntpsh daemon as an NTS server", .serialized)
+struct NTSDaemonTests {
+    /// A daemon serving the local clock at stratum 10 with NTS on loopback.
+    struct Server {
+        let daemon: Background
+        let dir: String, socket: String, cookieFile: String
+        let ntpPort: UInt16, kePort: UInt16
+
+        init(_ pki: TestPKI, cookieText: String? = nil, extra: String = "") throws {
+            dir = try temporaryDirectory()
+            socket = dir + "/ntpsh.sock"
+            cookieFile = dir + "/cookies"
+            if let cookieText { try cookieText.write(toFile: cookieFile, atomically: true, encoding: .utf8) }
+            ntpPort = try freeUDPPort()
+            kePort = try freeTCPPort()
+            let conf = try writeTemp("""
+                server 127.127.1.0
+                fudge 127.127.1.0 stratum 10
+                nts enable
+                nts cert \(pki.certificate)
+                nts key \(pki.key)
+                nts cookie \(cookieFile)
+                nts listen 127.0.0.1
+                nts port \(kePort)
+                \(extra)
+                """)
+            daemon = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--listen", "127.0.0.1", "--port", String(ntpPort),
+                                                     "-c", conf, "--control-socket", socket])
+            try daemon.waitUntil(timeout: 10, "the NTS-KE server") { [kePort, daemon] in
+                daemon.stderr.contains("NTS: NTS-KE on 127.0.0.1 port \(kePort)")
+            }
+        }
+
+        /// `show nts json` through the control socket.
+        func report() throws -> [String: Any] {
+            let r = try run(ntpshBinary(), ["--attach", socket, "-e", "show nts json"], timeout: 20)
+            let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+            return try #require(object as? [String: Any], "show nts json: \(r.stdout) \(r.stderr)")
+        }
+
+        func counter(_ name: String) throws -> Int {
+            let counters = try #require(try report()["counters"] as? [String: Any])
+            return try #require(counters[name] as? Int, "no counter \(name)")
+        }
+    }
+
+    @Test("chronyd 4.3 -Q through NTS to the ntpsh daemon: KE done, every request NTS, offset under 1 ms; the counters and the cookie file (0600) show it")
+    func chronydThroughDaemon() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try Server(pki)
+        defer { server.daemon.stop() }
+        let (value, _) = try chronydMeasuresThroughNTS(pki, ntpPort: server.ntpPort, kePort: server.kePort)
+        let report = try server.report()
+        print("chronyd -Q through NTS to the ntpsh daemon measured \(value) s; \(report)")
+        #expect(abs(value) < 0.001, "chronyd measured \(value) s")
+        let good = try server.counter("nts_server_recv_good")
+        let bad = try server.counter("nts_server_recv_bad")
+        #expect(good >= 3 && bad == 0)
+        #expect(try server.counter("nts_server_send") == good)
+        #expect(try server.counter("nts_ke_serves_good") >= 1)
+        #expect(report["serving"] as? Bool == true)
+        var st = stat()
+        #expect(stat(server.cookieFile, &st) == 0 && st.st_mode & 0o777 == 0o600, "cookie file mode \(String(st.st_mode & 0o777, radix: 8))")
+        let info = try run(ntpshBinary(), ["--attach", server.socket, "-e", "ntsinfo"], timeout: 20)
+        #expect(info.stdout.contains("NTS server recvs good:      \(good)\n"), "\(info.stdout)")
+    }
+
+    /// An NTS request made by hand: a header with `transmit`, our client state's fields.
+    static func exchange(_ state: inout NTSClientState, port: UInt16, tamper: ((inout [UInt8]) -> Void)? = nil) throws -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: 48)
+        header[0] = 0x23
+        for i in 40 ..< 48 { header[i] = UInt8.random(in: 0 ... 255) }
+        var random = SystemRandomNumberGenerator()
+        var request = try #require(state.request(header: header, using: &random))
+        tamper?(&request)
+        let udp = try UDPClient(bindTo: "127.0.0.1")
+        try udp.send(request, to: "127.0.0.1", port: port)
+        return try #require(udp.receive(timeout: 3), "no answer from the daemon")
+    }
+
+    static func isNAK(_ response: [UInt8]) -> Bool { response[1] == 0 && Array(response[12 ..< 16]) == Array("NTSN".utf8) }
+
+    @Test("a cookie under the previous master key is accepted (counted old); a bad cookie and a forged authenticator get NTS NAKs, counted")
+    func refusalsAndOldKeys() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        // A key file whose only key is two days old: at start it rotates (the file gains a key)
+        // and the old key still opens cookies.
+        var random = SystemRandomNumberGenerator()
+        let old = NTSCookieKeys(now: Date().timeIntervalSince1970 - 2 * 86400, using: &random)
+        let server = try Server(pki, cookieText: old.fileText)
+        defer { server.daemon.stop() }
+        let lines = try String(contentsOfFile: server.cookieFile, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && lines[0] == old.fileText.dropLast(), "\(lines)")
+
+        let ke = try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca, timeout: 5)
+        #expect(ke.cookies.count == 8 && ke.port == server.ntpPort)
+        var state = NTSClientState(session: ke.session, cookies: ke.cookies)
+        let good = try Self.exchange(&state, port: server.ntpPort)
+        #expect(state.accept(good) == .authentic(newCookies: 1))
+        #expect(good[1] == 11, "stratum: \(good[1])")
+
+        // A cookie for the same session sealed under the old key: authentic, counted as old.
+        var withOld = NTSClientState(session: ke.session, cookies: [NTSCookie.make(ke.session, keys: old, using: &random)])
+        #expect(withOld.accept(try Self.exchange(&withOld, port: server.ntpPort)) == .authentic(newCookies: 8))
+        #expect(try server.counter("nts_cookie_decode_old") == 1)
+
+        // A cookie that does not open (one bit of its ciphertext changed): a NAK, the client
+        // drops its cookies. One under a key never ours: a NAK, counted as too old.
+        var damaged = ke.cookies[7]
+        damaged[damaged.count - 1] ^= 1
+        var bad = NTSClientState(session: ke.session, cookies: [damaged])
+        let nak = try Self.exchange(&bad, port: server.ntpPort)
+        #expect(Self.isNAK(nak) && bad.accept(nak) == .nak && bad.needsKeyEstablishment)
+        var unknown = NTSClientState(session: ke.session, cookies: [[UInt8](repeating: 7, count: ke.cookies[0].count)])
+        #expect(Self.isNAK(try Self.exchange(&unknown, port: server.ntpPort)))
+        // A forged authenticator (last byte of the tag changed): a NAK too, counted apart.
+        let forged = try Self.exchange(&state, port: server.ntpPort) { $0[$0.count - 1] ^= 1 }
+        #expect(Self.isNAK(forged))
+        let report = try server.report()
+        let counters = try #require(report["counters"] as? [String: Any])
+        #expect(counters["nts_server_recv_good"] as? Int == 2)
+        #expect(counters["nts_server_recv_bad"] as? Int == 3)
+        #expect(counters["nts_cookie_decode_error"] as? Int == 1)
+        #expect(counters["nts_cookie_decode_too_old"] as? Int == 1)
+        let shown = try run(ntpshBinary(), ["--attach", server.socket, "-e", "show nts"], timeout: 20).stdout
+        #expect(shown.contains("2 authentic, 3 refused (1 bad cookie, 1 cookie too old, 1 bad authenticator), 3 NAKs sent"), "\(shown)")
+        #expect(shown.contains("2 master keys"), "\(shown)")
+        // A plain request is still answered as before (48 bytes).
+        let udp = try UDPClient(bindTo: "127.0.0.1")
+        var plain = [UInt8](repeating: 0, count: 48)
+        plain[0] = 0x23
+        try udp.send(plain, to: "127.0.0.1", port: server.ntpPort)
+        #expect(udp.receive(timeout: 3)?.count == 48)
+    }
+
+    @Test("configuration errors are clear: a missing certificate file, a malformed cookie file, nts enable alone waits for cert and key")
+    func configurationErrors() throws {
+        let dir = try temporaryDirectory()
+        let conf = try writeTemp("nts enable\nnts cert /nonexistent/cert.pem\nnts key /nonexistent/key.pem\nnts port \(try freeTCPPort())\n")
+        let r = try run(ntpshBinary(), ["--daemon", "--clock", "observe", "--listen", "127.0.0.1", "--port", String(try freeUDPPort()), "-c", conf], timeout: 20)
+        #expect(r.status != 0 && r.stderr.contains("cannot load the certificate"), "\(r.stderr)")
+        try "not a key\n".write(toFile: dir + "/cookies", atomically: true, encoding: .utf8)
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let conf2 = try writeTemp("nts cookie \(dir)/cookies\nnts cert \(pki.certificate)\nnts key \(pki.key)\nnts enable\n")
+        let r2 = try run(ntpshBinary(), ["--daemon", "--clock", "observe", "--listen", "127.0.0.1", "--port", String(try freeUDPPort()), "-c", conf2], timeout: 20)
+        #expect(r2.status != 0 && r2.stderr.contains("nts cookie \(dir)/cookies: line 1 is not 'ID CREATED HEXKEY'"), "\(r2.stderr)")
+        let shown = try run(ntpshBinary(), ["--clock", "observe", "--listen", "127.0.0.1", "--port", String(try freeUDPPort()), "-e", "nts enable", "-e", "show nts"], timeout: 20)
+        #expect(shown.stdout.contains("NTS server:      enabled, not serving: no certificate (nts cert FILE)"), "\(shown.stdout) \(shown.stderr)")
+    }
+}
