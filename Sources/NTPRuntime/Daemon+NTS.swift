@@ -14,7 +14,7 @@ final class DaemonNTS {
     /// The KE server, when running (its own thread; it reads the keys through ``store``).
     var keServer: NTSKEServer?
     /// The settings the running KE server was started with (a change restarts it).
-    var keSettings: (certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?)?
+    var keSettings: (certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?, aead: [String])?
     /// The master keys, shared with the KE thread; ``keys`` is the loop thread's copy.
     var store: NTSCookieKeyStore?
     var keys: NTSCookieKeys?
@@ -27,9 +27,18 @@ final class DaemonNTS {
     var random = SystemRandomNumberGenerator()
     /// When the master keys are next checked for rotation (monotonic ns).
     var nextRotationCheck = Int64.max
+    /// The client side: each `server HOST nts` association's state, by host (Daemon+NTSClient).
+    var clients: [String: NTSClientAssociation] = [:]
 
     /// Seconds on the real clock (the master keys' creation times are Unix times).
     static func wallClock() -> Double { Double(OSClock.realtime().nanoseconds) / 1e9 }
+
+    /// `nts aead`'s names as algorithms, in preference order.
+    static func algorithms(_ settings: NTSSettings) -> [NTSAEADAlgorithm] {
+        settings.aead.compactMap { name in
+            NTSSettings.aeadNames.first { $0.name == name }.flatMap { NTSAEADAlgorithm(rawValue: $0.number) }
+        }
+    }
 
     func stop() {
         keServer?.stop()
@@ -88,7 +97,8 @@ extension Daemon {
         let certificate = new.certificate!, key = new.key!
         // Clients learn the NTP port from the KE's port record when it is not 123.
         let ntpPort = serverSockets.first.map(\.localAddress.port).flatMap { $0 == 123 ? nil : $0 }
-        let wanted = (certificate, key, new.listen, new.port, ntpPort)
+        let wanted = (certificate, key, new.listen, new.port, ntpPort, new.aead)
+        let algorithms = DaemonNTS.algorithms(new)
         if let running = nts.keSettings, nts.keServer != nil, running == wanted {
             nts.isServing = true
             nts.problem = nil
@@ -97,7 +107,7 @@ extension Daemon {
         nts.stop()
         do throws(NTSKEFailure) {
             let server = try NTSKEServer(address: new.listen, port: new.port, certificateFile: certificate, keyFile: key,
-                                         keys: nts.store!, ntpPort: ntpPort)
+                                         keys: nts.store!, ntpPort: ntpPort, algorithms: algorithms)
             nts.keServer = server
             nts.keSettings = wanted
             nts.isServing = true
@@ -227,6 +237,7 @@ extension Daemon {
             report.keTimeouts = UInt64(ke.timeouts)
         }
         report.counters = counters
+        report.associations = ntsAssociationStates()
         return report
     }
 }

@@ -400,8 +400,8 @@ public final class Daemon {
     func perform(_ actions: [EngineAction]) {
         for action in actions {
             switch action {
-            case .send(let bytes, let destination):
-                guard let socket = clientSocket(for: destination) else { continue }
+            case .send(let request, let destination):
+                guard let bytes = ntsProtect(request, to: destination), let socket = clientSocket(for: destination) else { continue }
                 do { _ = try socket.send(bytes, to: destination) } catch { log.warning("send to \(destination): \(error)") }
             case .resolve(let id, let host):
                 startResolving(id, host)
@@ -475,7 +475,8 @@ public final class Daemon {
             if d.truncated || d.source != server { continue }
             let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
             let restrict = node.responder.restrictions.check(d.source.ip, port: d.source.port)
-            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict,
+            guard let reply = ntsCheck(Array(clientBuffer[0..<d.length]), from: d.source) else { continue }
+            perform(engine.handleReply(reply, from: d.source, receiveTime: t4, restrict: restrict,
                                        localAddress: d.destination?.ip))
         }
     }

@@ -595,6 +595,7 @@ public final class CommandRunner {
         if let v = a.int("version") { c.version = UInt8(v) }
         if let v = a.int("port") { c.port = UInt16(v) }
         if let key = a.int("key") { c.key = UInt32(key) }
+        if let refusal = ntsAssociation(a, into: &c) { return refusal }
         _ = admin.replaceAssociation(c)
         running.set(id: p.id, key: host, line: canonical(line), origin: currentOrigin)
         return Output()

@@ -448,6 +448,8 @@ public enum NTPCommands {
             Option("version", .integer(SettingRanges.version), name: "N", help: "NTP version to send (4)")
             Option("port", .integer(1...65535), name: "PORT", help: "Server UDP port (123)")
             Option("key", .integer(SettingRanges.keyID), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
+            Flag("nts", help: "Authenticate with NTS (RFC 8915): keys and cookies from NTS-KE, the certificate checked (nts ca)")
+            Option("ntsport", .integer(1...65535), name: "PORT", help: "The server's NTS-KE TCP port (4460)")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
         }.syntax
     }

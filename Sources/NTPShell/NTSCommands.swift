@@ -4,6 +4,7 @@
 import NTPAdmin
 import CommandGrammar
 import NTPWire
+import NTPEngine
 
 extension CommandRunner {
     /// One `nts …` word, `show nts` or `ntsinfo`.
@@ -36,6 +37,19 @@ extension CommandRunner {
         } catch {
             return .failure(error.description)
         }
+    }
+}
+
+extension CommandRunner {
+    /// `server|pool HOST nts [ntsport N]`: the association's NTS-KE port; nil, or why refused.
+    func ntsAssociation(_ a: Arguments, into c: inout AssociationConfiguration) -> Output? {
+        guard a.flag("nts") else {
+            return a.int("ntsport") == nil ? nil : .failure("ntsport: only with nts")
+        }
+        if c.key != nil { return .failure("nts and key do not combine: NTS authenticates the association") }
+        if c.kind == .peer { return .failure("nts: RFC 8915 protects client-server mode only, not peer") }
+        c.ntsKEPort = UInt16(a.int("ntsport") ?? 4460)
+        return nil
     }
 }
 

@@ -163,3 +163,72 @@ struct NTSDaemonTests {
         #expect(shown.stdout.contains("NTS server:      enabled, not serving: no certificate (nts cert FILE)"), "\(shown.stdout) \(shown.stderr)")
     }
 }
+
+/// The ntpsh daemon as an NTS client (`server HOST nts`, `nts ca FILE`) of chronyd 4.3's NTS server.
+@Suite("NTS: the ntpsh daemon as an NTS client of chronyd", .serialized)
+struct NTSClientDaemonTests {
+    /// An ntpsh daemon (`--clock observe`) with `configuration`, its control socket up.
+    static func client(_ configuration: String) throws -> (Background, String) {
+        let socket = try temporaryDirectory() + "/ntpsh.sock"
+        let daemon = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--listen", "127.0.0.1", "--port", String(try freeUDPPort()),
+                                                     "-c", try writeTemp(configuration), "--control-socket", socket])
+        try daemon.waitUntil(timeout: 10, "the control socket") { daemon.stderr.contains("control socket \(socket)") }
+        return (daemon, socket)
+    }
+
+    /// Reads one association's NTS state from `show nts json`.
+    static func association(_ socket: String) throws -> [String: Any]? {
+        let r = try run(ntpshBinary(), ["--attach", socket, "-e", "show nts json"], timeout: 20)
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        return (object?["associations"] as? [[String: Any]])?.first
+    }
+
+    static func counters(_ socket: String) throws -> [String: Any] {
+        let r = try run(ntpshBinary(), ["--attach", socket, "-e", "ntsinfo json"], timeout: 20)
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+        return try #require(object as? [String: Any], "ntsinfo json: \(r.stdout)")
+    }
+
+    @Test("synchronised to chronyd over NTS: 20+ authentic exchanges, cookies replenished to 8, nothing refused")
+    func synchronisesToChronyd() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
+        defer { stopChronyd(chronyd) }
+        let (daemon, socket) = try Self.client("nts ca \(pki.ca)\nserver 127.0.0.1 port \(ntpPort) nts ntsport \(ntsPort) iburst burst minpoll 3 maxpoll 3\n")
+        defer { daemon.stop() }
+        // iburst, then bursts at an 8 s poll: 20 exchanges took 53 s on this machine.
+        try daemon.waitUntil(timeout: 120, "20 authentic NTS exchanges") {
+            (try Self.counters(socket)["nts_client_recv_good"] as? Int ?? 0) >= 20
+        }
+        let stat = try run(ntpshBinary(), ["--attach", socket, "-e", "ntpstat"], timeout: 20)
+        #expect(stat.status == 0, "ntpstat: \(stat.stdout)")
+        let a = try #require(try Self.association(socket))
+        let c = try Self.counters(socket)
+        print("NTS client of chronyd: \(a); \(c)")
+        #expect(a["cookies"] as? Int == 8 && a["ke_failures"] as? Int == 0 && a["refused"] as? Int == 0, "\(a)")
+        #expect(c["nts_ke_probes_good"] as? Int == 1 && c["nts_client_recv_bad"] as? Int == 0, "\(c)")
+        #expect((c["nts_client_send"] as? Int ?? 0) >= 20)
+        #expect(daemon.stderr.contains("NTS: 127.0.0.1: NTS-KE done, 8 cookies"), "\(daemon.stderr)")
+    }
+
+    @Test("a wrong CA: NTS-KE refused with the reason, counted, retried with backoff; never synchronised")
+    func wrongCA() throws {
+        let pki = try TestPKI(), other = try TestPKI()
+        defer { pki.remove(); other.remove() }
+        let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
+        defer { stopChronyd(chronyd) }
+        let (daemon, socket) = try Self.client("nts ca \(other.ca)\nserver 127.0.0.1 port \(ntpPort) nts ntsport \(ntsPort) iburst minpoll 3\n")
+        defer { daemon.stop() }
+        try daemon.waitUntil(timeout: 20, "two failed NTS-KEs") { (try Self.counters(socket)["nts_ke_probes_bad"] as? Int ?? 0) >= 2 }
+        let a = try #require(try Self.association(socket))
+        #expect((a["last_failure"] as? String ?? "").contains("certificate refused: unable to get local issuer certificate"), "\(a)")
+        #expect(a["cookies"] as? Int == 0)
+        #expect(daemon.stderr.contains("next try in"), "\(daemon.stderr)")
+        #expect(try run(ntpshBinary(), ["--attach", socket, "-e", "ntpstat"], timeout: 20).status != 0)
+        let shown = try run(ntpshBinary(), ["--attach", socket, "-e", "show nts"], timeout: 20).stdout
+        #expect(shown.contains("127.0.0.1: 0 cookies, no KE yet"), "\(shown)")
+    }
+}
