@@ -25,22 +25,25 @@ struct NTSDaemonTests {
             if let cookieText { try cookieText.write(toFile: cookieFile, atomically: true, encoding: .utf8) }
             ntpPort = try freeUDPPort()
             kePort = try freeTCPPort()
-            let conf = try writeTemp("""
-                server 127.127.1.0
-                fudge 127.127.1.0 stratum 10
-                nts enable
-                nts cert \(pki.certificate)
-                nts key \(pki.key)
-                nts cookie \(cookieFile)
-                nts listen 127.0.0.1
-                nts port \(kePort)
-                \(extra)
-                """)
+            let conf = try writeTemp(Self.configuration(pki, kePort: kePort, extra: "nts cookie \(cookieFile)\nnts listen 127.0.0.1\n" + extra))
             daemon = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--listen", "127.0.0.1", "--port", String(ntpPort),
                                                      "-c", conf, "--control-socket", socket])
             try daemon.waitUntil(timeout: 10, "the NTS-KE server") { [kePort, daemon] in
                 daemon.stderr.contains("NTS: NTS-KE on 127.0.0.1 port \(kePort)")
             }
+        }
+
+        /// The local clock at stratum 10, served with NTS (NTS-KE on `kePort`).
+        static func configuration(_ pki: TestPKI, kePort: UInt16, extra: String = "") -> String {
+            """
+            server 127.127.1.0
+            fudge 127.127.1.0 stratum 10
+            nts enable
+            nts cert \(pki.certificate)
+            nts key \(pki.key)
+            nts port \(kePort)
+            \(extra)
+            """
         }
 
         /// `show nts json` through the control socket.
@@ -230,5 +233,42 @@ struct NTSClientDaemonTests {
         #expect(try run(ntpshBinary(), ["--attach", socket, "-e", "ntpstat"], timeout: 20).status != 0)
         let shown = try run(ntpshBinary(), ["--attach", socket, "-e", "show nts"], timeout: 20).stdout
         #expect(shown.contains("127.0.0.1: 0 cookies, no KE yet"), "\(shown)")
+    }
+}
+
+/// NTPsec's ntpq (port 123: in a network namespace of its own, as ModeSixTests) reads the NTS
+/// counters of an ntpsh daemon that serves NTS to a second ntpsh daemon, its NTS client.
+@Suite("NTS: ntpq -c ntsinfo, ntpsh to ntpsh", .serialized)
+struct NTSModeSixTests {
+    @Test("ntpq -c ntsinfo reads the counters of an ntpsh NTS server another ntpsh daemon uses over NTS")
+    func ntpqNtsinfo() throws {
+        let a = ModeSixTests.address
+        let pki = try TestPKI(names: "DNS:localhost,IP:127.0.0.1,IP:\(a)")
+        defer { pki.remove() }
+        let kePort = try freeTCPPort()
+        let server = try writeTemp(NTSDaemonTests.Server.configuration(pki, kePort: kePort))
+        let client = try writeTemp("nts ca \(pki.ca)\nserver \(a) nts ntsport \(kePort) iburst\n")
+        let ntpq = ModeSixTests.ntpq, ntpsh = ntpshBinary()
+        let script = """
+            \(ntpsh) --daemon --clock observe --port 123 --listen \(a) -c \(server) 2>/dev/null & P=$!
+            \(ntpsh) --daemon --clock observe --port 0 -c \(client) 2>/dev/null & Q=$!
+            i=0; while [ $i -lt 100 ]; do i=$((i+1)); \(ntpq) -c ntsinfo \(a) 2>/dev/null | grep -q 'NTS server recvs good: *[1-9]' && break; sleep 0.2; done
+            echo '== ntsinfo'; \(ntpq) -c ntsinfo \(a); echo "rc=$?"
+            kill $P $Q; wait
+            """
+        guard let result = try ModeSixTests.isolated(script) else {
+            print("ntsinfo: no network namespace and \(a):123 is taken; skipped")
+            return
+        }
+        let out = ModeSixTests.section(result.output, "ntsinfo")
+        print(out)
+        #expect(out.contains("rc=0"), "\(result.output)")
+        func value(_ legend: String) -> Int? {
+            out.split(separator: "\n").first { $0.hasPrefix(legend) }.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
+        }
+        #expect((value("NTS server recvs good:") ?? 0) >= 1, "\(out)")
+        #expect(value("NTS server sends:") == value("NTS server recvs good:"), "\(out)")
+        #expect(value("NTS KE serves good:") == 1, "\(out)")
+        #expect(value("NTS server recvs w error:") == 0 && value("NTS decode cookies error:") == 0, "\(out)")
     }
 }
