@@ -1,38 +1,90 @@
-// The shell's NTS words (NTPsec's ntp.conf syntax): `nts enable|disable`, `nts cert|key|cookie|ca
-// FILE`, `nts mintls TLS1.3`, `nts aead NAME…`, `nts port|listen|rotate`; the views `show nts`
-// and `ntsinfo` (text and JSON). NTPAdmin's `NTSSettings` changed and handed to the engine whole.
+// The NTS commands (NTPsec's ntp.conf words): `nts enable|disable`, `nts cert|key|cookie|ca
+// FILE`, `nts mintls TLS1.3`, `nts aead NAME…`, ntpsh's `nts port|listen|rotate`; the views
+// `show nts` and `ntsinfo` (text and JSON); `server|pool HOST nts [ntsport N]`'s check. Each
+// declaration carries its syntax, handler and attributes; NTPAdmin's `NTSSettings` is changed
+// and handed to the engine whole.
 import NTPAdmin
 import CommandGrammar
 import NTPWire
 import NTPEngine
 
-extension CommandRunner {
-    /// One `nts …` word, `show nts` or `ntsinfo`.
-    func nts(_ p: ParsedCommand, line: String, json: Bool) -> Output {
-        let a = p.arguments
-        switch p.id {
-        case "show-nts": return Output(text: NTSView.show(admin.ntsReport(), json: json))
-        case "ntsinfo": return Output(text: NTSView.info(admin.ntsReport()?.counters ?? NTSCounters(), json: json))
-        default: break
+enum NTSCommands {
+    @CommandBuilder static var directives: [GrammarDeclaration] {
+        Group("nts", help: "Network Time Security: the NTS-KE server and the CA for NTS servers")
+        Command("nts enable", help: "Serve NTS-KE and NTS-protected NTP (needs nts cert and nts key)", id: "nts-enable",
+                .directive, identity: .single("nts enable"), run: { $0.nts($1) })
+        Command("nts disable", help: "Stop serving NTS (plain NTP is still served)", id: "nts-disable",
+                .directive, identity: .single("nts enable"), run: { $0.nts($1) })
+        file("cert", help: "The NTS-KE server's certificate chain (PEM)", argument: "Certificate chain file")
+        file("key", help: "The private key of nts cert (PEM)", argument: "Private key file")
+        file("cookie", help: "File keeping the cookie master keys across restarts (written mode 0600)", argument: "Cookie key file")
+        file("ca", help: "CA certificates NTS servers (server HOST nts) are verified against (default: the system's)",
+             argument: "CA bundle file (PEM)")
+        Command("nts mintls", help: "Lowest TLS version for NTS-KE (only TLS1.3: RFC 8915 requires it)", id: "nts-mintls",
+                .directive, identity: .single("nts mintls"), run: { $0.nts($1) }) {
+            Keyword("TLS1.3", help: "TLS 1.3", key: "version")
         }
+        Command("nts aead", help: "AEAD algorithms offered and accepted, in preference order", id: "nts-aead",
+                .directive, identity: .single("nts aead"), run: { $0.nts($1) }) {
+            OneOrMore { OneOf {
+                Keyword("AES_SIV_CMAC_256", help: "AES-SIV-CMAC with a 256-bit key (RFC 5297; every NTS implementation)", key: "aead")
+                Keyword("AES_SIV_CMAC_512", help: "AES-SIV-CMAC with a 512-bit key", key: "aead")
+            } }
+        }
+        Command("nts port", help: "TCP port of the NTS-KE server (4460)", id: "nts-port",
+                .directive, identity: .single("nts port"), run: { $0.nts($1) }) {
+            Argument(.integer(1...65535), name: "PORT", help: "TCP port", key: "port")
+        }
+        Command("nts listen", help: "Address the NTS-KE server listens on (0.0.0.0)", id: "nts-listen",
+                .directive, identity: .single("nts listen"), run: { $0.nts($1) }) {
+            Argument(.address, name: "ADDRESS", help: "Local address", key: "address")
+        }
+        Command("nts rotate", help: "How often a new cookie master key is made (1d; three are kept)", id: "nts-rotate",
+                .directive, identity: .single("nts rotate"), run: { $0.nts($1) }) {
+            Argument(.duration(10...1e8), name: "DURATION", help: "Rotation interval (e.g. 1d, 12h)", key: "interval")
+        }
+    }
+
+    /// `nts WORD FILE`.
+    static func file(_ word: String, help: String, argument: String) -> Command {
+        Command("nts \(word)", help: help, id: "nts-\(word)", .directive, identity: .single("nts \(word)"), run: { $0.nts($1) }) {
+            Argument(.path, name: "FILE", help: argument, key: "file", completion: "path")
+        }
+    }
+
+    @CommandBuilder static var views: [GrammarDeclaration] {
+        Command("show nts", help: "NTS: the server's settings and state, the counters, each NTS association", id: "show-nts",
+                .report, json: true, run: { r, i in CommandRunner.Output(text: NTSView.show(r.admin.ntsReport(), json: i.wantsJSON)) }) {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+        Command("ntsinfo", help: "NTS counters (as ntpq -c ntsinfo)", .view, json: true, run: { r, i in
+            CommandRunner.Output(text: NTSView.info(r.admin.ntsReport()?.counters ?? NTSCounters(), json: i.wantsJSON))
+        }) {
+            Optionally { Flag("json", help: "Machine-readable output") }
+        }
+    }
+}
+
+extension CommandRunner {
+    /// One `nts …` directive: the settings changed, handed to the engine, recorded.
+    func nts(_ i: Invocation) -> Output {
+        let a = i.arguments
         var settings = admin.ntsReport()?.settings ?? NTSSettings()
-        let word = String(p.id.dropFirst("nts-".count))
-        switch word {
-        case "enable", "disable": settings.enabled = word == "enable"
-        case "cert": settings.certificate = a.string("file")
-        case "key": settings.key = a.string("file")
-        case "cookie": settings.cookieFile = a.string("file")
-        case "ca": settings.ca = a.string("file")
-        case "mintls": settings.minTLS = a.string("version") ?? "TLS1.3"
-        case "aead": settings.aead = a.strings("aead")
-        case "port": settings.port = UInt16(a.int("port") ?? 4460)
-        case "listen": settings.listen = a.string("address") ?? "0.0.0.0"
-        case "rotate": settings.rotationInterval = a.double("interval") ?? 86400
-        default: return .failure("nts: unknown word \(word)")
+        switch i.id {
+        case "nts-enable", "nts-disable": settings.enabled = i.id == "nts-enable"
+        case "nts-cert": settings.certificate = a.string("file")
+        case "nts-key": settings.key = a.string("file")
+        case "nts-cookie": settings.cookieFile = a.string("file")
+        case "nts-ca": settings.ca = a.string("file")
+        case "nts-mintls": settings.minTLS = a.string("version") ?? "TLS1.3"
+        case "nts-aead": settings.aead = a.strings("aead")
+        case "nts-port": settings.port = UInt16(a.int("port") ?? 4460)
+        case "nts-listen": settings.listen = a.string("address") ?? "0.0.0.0"
+        default: settings.rotationInterval = a.double("interval") ?? 86400  // nts-rotate
         }
         do {
             let note = try admin.setNTS(settings)
-            running.set(id: "nts", key: word == "disable" ? "enable" : word, line: canonical(line), origin: currentOrigin)
+            record(i)
             return Output(text: note)
         } catch {
             return .failure(error.description)
