@@ -135,12 +135,7 @@ enum NTSView {
                 ("aead", .array(s.aead.map(JSONValue.string))), ("port", .uint(UInt64(s.port))), ("listen", .string(s.listen)),
                 ("rotate", .double(s.rotationInterval)),
             ])
-            let associations: [JSONValue] = r.associations.map { a in
-                .object([("host", .string(a.host)), ("ntp_server", a.ntpServer.map(JSONValue.string) ?? .null),
-                         ("cookies", .int(Int64(a.cookies))), ("last_ke", a.lastKE.map(JSONValue.double) ?? .null),
-                         ("ke_failures", .int(Int64(a.keFailures))), ("last_failure", a.lastFailure.map(JSONValue.string) ?? .null),
-                         ("accepted", .uint(a.accepted)), ("refused", .uint(a.refused)), ("naks", .uint(a.naks))])
-            }
+            let associations: [JSONValue] = r.associations.map { NTSView.json($0) }
             return JSONValue.object([
                 ("settings", settings), ("serving", .bool(r.serving)), ("problem", r.problem.map(JSONValue.string) ?? .null),
                 ("ke_port", r.kePort.map { .uint(UInt64($0)) } ?? .null), ("master_keys", .int(Int64(r.masterKeys))),
@@ -169,12 +164,38 @@ enum NTSView {
         let c = r.counters
         out += "NTP server:      \(c.serverReceiveGood) authentic, \(c.serverReceiveBad) refused (\(c.cookieDecodeError) bad cookie, "
             + "\(c.cookieDecodeTooOld) cookie too old, \(c.authenticatorFailures) bad authenticator), \(c.naksSent) NAKs sent\n"
-        for a in r.associations {
-            out += "\(a.host): \(a.cookies) cookies, "
-                + (a.lastKE.map { "KE \(formatFixed($0, 0)) s ago" } ?? "no KE yet")
-                + ", \(a.keFailures) KE failures\(a.lastFailure.map { " (last: \($0))" } ?? ""), "
-                + "\(a.accepted) accepted, \(a.refused) refused, \(a.naks) NAKs\n"
-        }
+        for a in r.associations { out += "\(a.host): " + line(a) + "\n" }
         return out
+    }
+
+    /// One NTS association's state in words (`show nts`, `associations`, `rv ASSOC`).
+    static func line(_ a: NTSAssociationState) -> String {
+        "\(a.cookies) cookies, " + (a.lastKE.map { "KE \(formatFixed($0, 0)) s ago" } ?? "no KE yet")
+            + ", \(a.keFailures) KE failures\(a.lastFailure.map { " (last: \($0))" } ?? ""), "
+            + "\(a.accepted) accepted, \(a.refused) refused, \(a.naks) NAKs"
+    }
+
+    static func json(_ a: NTSAssociationState) -> JSONValue {
+        .object([("host", .string(a.host)), ("ntp_server", a.ntpServer.map(JSONValue.string) ?? .null),
+                 ("cookies", .int(Int64(a.cookies))), ("last_ke", a.lastKE.map(JSONValue.double) ?? .null),
+                 ("ke_failures", .int(Int64(a.keFailures))), ("last_failure", a.lastFailure.map(JSONValue.string) ?? .null),
+                 ("accepted", .uint(a.accepted)), ("refused", .uint(a.refused)), ("naks", .uint(a.naks))])
+    }
+
+    /// The NTS state of `peer`'s association, if it uses NTS.
+    static func state(of peer: PeerReport, in report: NTSReport?) -> NTSAssociationState? {
+        report?.associations.first { $0.host == peer.host }
+    }
+
+    /// `associations`: after ntpq's table, a line per NTS association.
+    static func associationLines(_ peers: [PeerReport], _ report: NTSReport?) -> String {
+        let lines = peers.compactMap { p in state(of: p, in: report).map { "NTS \(p.id.rawValue) \(p.host): " + line($0) + "\n" } }
+        return lines.isEmpty ? "" : "\n" + lines.joined()
+    }
+
+    /// A JSON object (an association's entry, `rv ASSOC json`) with its `nts` state added.
+    static func adding(_ state: NTSAssociationState?, to value: JSONValue) -> JSONValue {
+        guard let state, case .object(let pairs) = value else { return value }
+        return .object(pairs + [("nts", json(state))])
     }
 }

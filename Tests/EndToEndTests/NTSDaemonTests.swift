@@ -214,6 +214,11 @@ struct NTSClientDaemonTests {
         #expect(c["nts_ke_probes_good"] as? Int == 1 && c["nts_client_recv_bad"] as? Int == 0, "\(c)")
         #expect((c["nts_client_send"] as? Int ?? 0) >= 20)
         #expect(daemon.stderr.contains("NTS: 127.0.0.1: NTS-KE done, 8 cookies"), "\(daemon.stderr)")
+        // The association views carry the NTS state: `associations` (text and JSON), `rv ASSOC`.
+        let views = try run(ntpshBinary(), ["--attach", socket, "-e", "associations", "-e", "rv 1", "-e", "associations json"], timeout: 20).stdout
+        #expect(views.contains("NTS 1 127.0.0.1: 8 cookies, KE ") && views.contains("nts: 8 cookies, KE "), "\(views)")
+        let compact = views.filter { $0 != " " && $0 != "\n" }
+        #expect(compact.contains("\"nts\":{\"host\":\"127.0.0.1\"") && compact.contains("\"cookies\":8"), "\(views)")
     }
 
     @Test("a wrong CA: NTS-KE refused with the reason, counted, retried with backoff; never synchronised")
