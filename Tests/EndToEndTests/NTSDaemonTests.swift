@@ -277,3 +277,46 @@ struct NTSModeSixTests {
         #expect(value("NTS server recvs w error:") == 0 && value("NTS decode cookies error:") == 0, "\(out)")
     }
 }
+
+/// NTPsec's ntpd 1.2.2 as an NTS server (it serves only ports 123 and 4460: in a network
+/// namespace of its own, without CAP_SYS_TIME, in orphan mode) and the ntpsh daemon its client.
+@Suite("NTS: the ntpsh daemon as an NTS client of NTPsec's ntpd", .serialized)
+struct NTSNTPsecTests {
+    @Test("synchronised to NTPsec's ntpd over NTS: one KE, 20 authentic replies, cookies held at 8, nothing refused")
+    func synchronisesToNTPsec() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let ns = try Namespace()
+        let dir = try temporaryDirectory()
+        let ntpd = try startNTPsec(in: ns, dir: dir, extra: """
+            nts enable
+            nts cert \(pki.certificate)
+            nts key \(pki.key)
+            nts cookie \(dir)/nts-keys
+            """)
+        defer { ntpd.stop() }
+        try "nts ca \(pki.ca)\nserver 127.0.0.1 nts iburst burst minpoll 3 maxpoll 3\n".write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
+        let socket = dir + "/ntpsh.sock"
+        let ntpsh = try Background("/usr/sbin/ip", ns.exec([ntpshBinary(), "--daemon", "--clock", "observe", "--port", "0",
+                                                           "-c", "\(dir)/ntp.conf", "--control-socket", socket]))
+        defer { ntpsh.stop() }
+        do {
+            try ntpsh.waitUntil(timeout: 60, "ntpsh to synchronise to NTPsec ntpd over NTS") {
+                ntpsh.stderr.contains("synchronised at stratum 6")
+            }
+        } catch {
+            print("ntpd stderr: \(ntpd.stderr) stdout: \(ntpd.stdout) running: \(ntpd.isRunning)")
+            throw error
+        }
+        // Cookies replenished over 20 polls (bursts at an 8 s poll: about a minute).
+        try ntpsh.waitUntil(timeout: 120, "20 authentic NTS exchanges") {
+            (try NTSClientDaemonTests.counters(socket)["nts_client_recv_good"] as? Int ?? 0) >= 20
+        }
+        let a = try #require(try NTSClientDaemonTests.association(socket))
+        let c = try NTSClientDaemonTests.counters(socket)
+        print("NTS client of NTPsec: \(a); \(c)")
+        #expect(ntpsh.stderr.contains("NTS: 127.0.0.1: NTS-KE done, 8 cookies"), "\(ntpsh.stderr)")
+        #expect(a["cookies"] as? Int == 8 && a["refused"] as? Int == 0 && a["naks"] as? Int == 0, "\(a)")
+        #expect(c["nts_ke_probes_good"] as? Int == 1 && c["nts_client_recv_bad"] as? Int == 0, "\(c)")
+    }
+}
