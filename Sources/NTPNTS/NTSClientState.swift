@@ -64,7 +64,7 @@ public struct NTSClientState: Sendable, Hashable {
         case refused(Refusal)
     }
 
-    public enum Refusal: Sendable, Hashable {
+    public enum Refusal: Sendable, Hashable, CustomStringConvertible {
         case layout(NTPWireError)
         case fields(NTSFieldError)
         case noRequestPending
@@ -72,6 +72,19 @@ public struct NTSClientState: Sendable, Hashable {
         case missingAuthenticator
         case notAuthentic
         case badEncryptedFields
+
+        /// Why, in words an administrator can act on.
+        public var description: String {
+            switch self {
+            case .layout(let e): "not an NTP packet (\(e))"
+            case .fields(let e): "malformed NTS extension fields (\(e))"
+            case .noRequestPending: "no NTS request outstanding (a late or replayed reply)"
+            case .uniqueIdentifierMismatch: "not the reply to our request (unique identifier differs)"
+            case .missingAuthenticator: "no NTS authenticator (an unauthenticated reply)"
+            case .notAuthentic: "the NTS authenticator does not verify (forged or altered in transit)"
+            case .badEncryptedFields: "the encrypted fields do not parse"
+            }
+        }
     }
 
     /// Checks a response to the pending request.

@@ -61,6 +61,7 @@ extension Daemon {
         guard let association = ntsAssociation(at: source) else { return bytes }
         let client = nts.client(association.host)
         guard var state = client.state else {
+            client.lastFailure = "reply refused: no NTS session (no NTS-KE yet)"
             client.refused &+= 1
             nts.counters.clientReceiveBad &+= 1
             return nil
@@ -83,6 +84,7 @@ extension Daemon {
             return nil
         case .refused(let why):
             client.refused &+= 1
+            client.lastFailure = "reply refused: \(why)"
             nts.counters.clientReceiveBad &+= 1
             if client.refused == 1 || client.refused % 100 == 0 {
                 log.warning("NTS: \(association.host): reply refused (\(why)); \(client.refused) so far")

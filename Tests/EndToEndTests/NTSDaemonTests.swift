@@ -320,3 +320,89 @@ struct NTSNTPsecTests {
         #expect(c["nts_ke_probes_good"] as? Int == 1 && c["nts_client_recv_bad"] as? Int == 0, "\(c)")
     }
 }
+
+/// A man in the middle on loopback: relays NTP between a client and `server`, changing each
+/// reply with `tamper` (the client's address is the last one a request came from).
+final class TamperingRelay: @unchecked Sendable {
+    let front: Int32, back: Int32
+    let port: UInt16
+    private let lock = NSLock()
+    private var running = true
+    private(set) var relayed = 0
+
+    init(to server: UInt16, tamper: @escaping @Sendable (inout [UInt8]) -> Void) throws {
+        front = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        back = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard let p = bindLoopback(front), bindLoopback(back) != nil, connectLoopback(back, server) else {
+            throw TestFailure("relay sockets")
+        }
+        port = p
+        Thread { [self] in loop(tamper) }.start()
+    }
+
+    private func loop(_ tamper: (inout [UInt8]) -> Void) {
+        var client = sockaddr_storage(), clientLength = socklen_t(0)
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while true {
+            lock.lock(); let go = running; lock.unlock()
+            guard go else { return }
+            var fds = [pollfd(fd: front, events: Int16(POLLIN), revents: 0), pollfd(fd: back, events: Int16(POLLIN), revents: 0)]
+            guard poll(&fds, 2, 100) > 0 else { continue }
+            if fds[0].revents != 0 {
+                clientLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let n = withUnsafeMutablePointer(to: &client) { c in
+                    c.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(front, &buffer, buffer.count, 0, $0, &clientLength) }
+                }
+                if n > 0 { _ = send(back, buffer, n, 0) }
+            }
+            if fds[1].revents != 0 {
+                let n = recv(back, &buffer, buffer.count, 0)
+                guard n > 0 else { continue }
+                var reply = Array(buffer[0 ..< n])
+                tamper(&reply)
+                lock.lock(); relayed += 1; lock.unlock()
+                _ = withUnsafePointer(to: &client) { c in
+                    c.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(front, reply, reply.count, 0, $0, clientLength) }
+                }
+            }
+        }
+    }
+
+    var count: Int { lock.lock(); defer { lock.unlock() }; return relayed }
+
+    func stop() {
+        lock.lock(); running = false; lock.unlock()
+    }
+
+    deinit { close(front); close(back) }
+}
+
+@Suite("NTS: a man in the middle shifts chronyd's replies", .serialized)
+struct NTSTamperTests {
+    @Test("replies shifted by 250 ms in transit are refused with the reason and counted; never synchronised")
+    func forgedRepliesRefused() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
+        defer { stopChronyd(chronyd) }
+        // The receive and transmit timestamps move 250 ms later (their seconds' fraction +1/4).
+        let relay = try TamperingRelay(to: ntpPort) { reply in
+            guard reply.count >= 48 else { return }
+            for at in [32, 40] { reply[at + 4] = reply[at + 4] &+ 0x40 }
+        }
+        defer { relay.stop() }
+        let (daemon, socket) = try NTSClientDaemonTests.client("nts ca \(pki.ca)\nserver 127.0.0.1 port \(relay.port) nts ntsport \(ntsPort) iburst minpoll 3\n")
+        defer { daemon.stop() }
+        try daemon.waitUntil(timeout: 30, "three refused replies") {
+            (try NTSClientDaemonTests.counters(socket)["nts_client_recv_bad"] as? Int ?? 0) >= 3
+        }
+        let a = try #require(try NTSClientDaemonTests.association(socket))
+        let c = try NTSClientDaemonTests.counters(socket)
+        #expect(c["nts_client_recv_good"] as? Int == 0 && (a["refused"] as? Int ?? 0) >= 3, "\(a) \(c)")
+        #expect(a["last_failure"] as? String == "reply refused: the NTS authenticator does not verify (forged or altered in transit)", "\(a)")
+        #expect(daemon.stderr.contains("reply refused (the NTS authenticator does not verify"), "\(daemon.stderr)")
+        #expect(try run(ntpshBinary(), ["--attach", socket, "-e", "ntpstat"], timeout: 20).status != 0)
+        #expect(relay.count >= 3)
+    }
+}
