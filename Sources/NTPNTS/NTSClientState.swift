@@ -38,7 +38,7 @@ public struct NTSClientState: Sendable, Hashable {
         precondition(header.count == NTPHeader.size, "an NTP header is 48 bytes")
         guard !needsKeyEstablishment else { return nil }
         let cookie = cookies.removeFirst()
-        let uid = (0 ..< NTSPacketFields.minimumUniqueIdentifierLength).map { _ in random.next() as UInt8 }
+        let uid = randomBytes(NTSPacketFields.minimumUniqueIdentifierLength, using: &random)
         var packet = header
         NTSPacketFields.appendField(type: NTSPacketFields.uniqueIdentifierType, value: uid, to: &packet)
         NTSPacketFields.appendField(type: NTSPacketFields.cookieType, value: cookie, to: &packet)
@@ -47,7 +47,7 @@ public struct NTSClientState: Sendable, Hashable {
             NTSPacketFields.appendField(type: NTSPacketFields.cookiePlaceholderType,
                                         value: repeatElement(0, count: cookie.count), to: &packet)
         }
-        let nonce = (0 ..< NTSPacketFields.minimumNonceLength).map { _ in random.next() as UInt8 }
+        let nonce = randomBytes(NTSPacketFields.minimumNonceLength, using: &random)
         let tag = try! session.c2s.seal([], associatedData: [packet, nonce])
         packet += NTSPacketFields.authenticatorField(nonce: nonce, ciphertext: tag)
         pendingUniqueIdentifier = uid

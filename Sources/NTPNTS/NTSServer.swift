@@ -96,7 +96,7 @@ public enum NTSServer {
             NTSPacketFields.appendField(type: NTSPacketFields.cookieType,
                                         value: NTSCookie.make(request.session, keys: keys, using: &random), to: &plain)
         }
-        let nonce = (0 ..< NTSPacketFields.minimumNonceLength).map { _ in random.next() as UInt8 }
+        let nonce = randomBytes(NTSPacketFields.minimumNonceLength, using: &random)
         let sealed = try! request.session.s2c.seal(plain, associatedData: [packet, nonce])
         packet += NTSPacketFields.authenticatorField(nonce: nonce, ciphertext: sealed)
         return packet
