@@ -30,12 +30,13 @@ struct NTSBenchmarkTests {
     }
 
     /// Sends `requests` round-robin to 127.0.0.1:`port`, `window` in flight, for `seconds` after a
-    /// 0.3 s warm-up; a reply counts when it is not a NAK. Returns authentic replies per second.
-    static func flood(port: UInt16, _ requests: [[UInt8]], window: Int = 64) -> (perSecond: Double, naks: Int) {
+    /// 0.3 s warm-up; a reply counts when it is not a NAK. Returns authentic replies per second,
+    /// NAKs, and stalls (200 ms without a reply: the window's requests were lost).
+    static func flood(port: UInt16, _ requests: [[UInt8]], window: Int = 64) -> (perSecond: Double, naks: Int, stalls: Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         defer { close(fd) }
         _ = connectLoopback(fd, port)
-        var inFlight = 0, next = 0, answered = 0, naks = 0
+        var inFlight = 0, next = 0, answered = 0, naks = 0, stalls = 0
         var buffer = [UInt8](repeating: 0, count: 2048)
         let start = Date(), measureFrom = start.addingTimeInterval(0.3), end = measureFrom.addingTimeInterval(seconds)
         var lastReply = Date()
@@ -59,9 +60,9 @@ struct NTSBenchmarkTests {
                 if buffer[1] == 0 { naks += 1 } else { answered += 1 }
             }
             // Lost requests free their slots after 200 ms without a reply.
-            if now.timeIntervalSince(lastReply) > 0.2 { inFlight = 0; lastReply = now }
+            if now.timeIntervalSince(lastReply) > 0.2 { inFlight = 0; lastReply = now; stalls += 1 }
         }
-        return (Double(answered) / seconds, naks)
+        return (Double(answered) / seconds, naks, stalls)
     }
 
     /// NTS-KE sessions completed per second by `clients` threads in a loop.
@@ -101,7 +102,7 @@ struct NTSBenchmarkTests {
         let ntpshKE = Self.handshakes(kePort: server.kePort, ca: pki.ca)
         print("""
             NTS benchmark (\(Self.seconds) s each, window 64, 4 KE clients; ntpsh \(ntpshBinary())):
-            NTS requests/s: chronyd \(Int(chronyFlood.perSecond)) (NAKs \(chronyFlood.naks)), ntpsh \(Int(ntpshFlood.perSecond)) (NAKs \(ntpshFlood.naks))
+            NTS requests/s: chronyd \(Int(chronyFlood.perSecond)) (NAKs \(chronyFlood.naks), 200 ms stalls \(chronyFlood.stalls)), ntpsh \(Int(ntpshFlood.perSecond)) (NAKs \(ntpshFlood.naks), stalls \(ntpshFlood.stalls))
             NTS-KE handshakes/s: chronyd \(formatted(chronyKE.perSecond)) (failed \(chronyKE.failures)), ntpsh \(formatted(ntpshKE.perSecond)) (failed \(ntpshKE.failures))
             """)
         #expect(ntpshFlood.perSecond > 0 && chronyFlood.perSecond > 0 && ntpshFlood.naks == 0 && chronyFlood.naks == 0)
