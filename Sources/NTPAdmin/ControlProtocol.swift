@@ -17,7 +17,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 8
+    public static let version = 9
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -162,10 +162,10 @@ public final class ControlSession {
     /// ``ConfigurationTransactions``, under its lock); nil: this engine has none.
     public var transact: ((ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer)?
 
-    /// `events` as this session may see them: a client older than protocol version 8 cannot
+    /// `events` as this session may see them: a client older than protocol version 9 cannot
     /// read a `configuration` event, so it is not sent one.
     func visible(_ events: [EngineEvent]) -> [EngineEvent] {
-        guard version < 8 else { return events }
+        guard version < 9 else { return events }
         return events.filter { if case .configuration = $0.kind { false } else { true } }
     }
 
@@ -307,6 +307,8 @@ public enum ControlCalls {
         try s.admin.setMetrics(a)
     }
     public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in s.admin.metricsText() }
+    public static let setNTS = ControlCall<NTSSettings, String>("setNTS", .change) { s, a throws(AdminError) in try s.admin.setNTS(a) }
+    public static let ntsReport = ControlCall<Nothing, NTSReport?>("ntsReport", .view) { s, _ in s.admin.ntsReport() }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
         s.admin.setStatistics(a)
     }
@@ -316,7 +318,7 @@ public enum ControlCalls {
         s.readsOnly(a.line) ? .view : .change
     }) { s, a in s.configure(a.line, a.origin) }
 
-    /// Transactional configuration (protocol version 8): one call whose `args` is a
+    /// Transactional configuration (protocol version 9): one call whose `args` is a
     /// ``ConfigurationRequest`` and whose `result` its ``ConfigurationAnswer``. Opening a
     /// candidate, checking one (the engine runs it, reading the files it names) and committing
     /// need the privilege; reading does not.
@@ -420,7 +422,7 @@ public enum ControlCalls {
         request("setKeys"), request("setTrusted"), request("setControlKey"), keyStore.handler, setInterfaceRules.handler,
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
         request("replaceAssociation"),
-        setMetrics.handler, metricsText.handler,
+        setMetrics.handler, metricsText.handler, setNTS.handler, ntsReport.handler,
         request("metrics"),
         request("announce"), transaction.handler,
     ]

@@ -36,6 +36,10 @@ public struct AssociationConfiguration: Sendable, Codable, Equatable {
     public var localStratum: UInt8 = 5
     /// `key N`: requests carry a MAC under key N and replies must carry a valid one under it.
     public var key: UInt32?
+    /// `nts` (`ntsport N`): requests and replies are protected with NTS (RFC 8915), keys and
+    /// cookies from NTS-KE at this TCP port of the host. The runtime wraps and checks the
+    /// packets around the engine; the engine only carries the setting.
+    public var ntsKEPort: UInt16?
 
     public init(kind: Kind = .server, host: String) {
         self.kind = kind

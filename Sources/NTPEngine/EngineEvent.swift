@@ -25,7 +25,7 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
         /// Replies authenticate again after failures.
         case authenticated(AssociationID, String, keyID: UInt32)
         /// The engine's host changed its configuration by itself (`commit confirmed` reverted).
-        /// New in control protocol version 8: older attached shells are not sent it.
+        /// New in control protocol version 9: older attached shells are not sent it.
         case configuration(String)
     }
 

@@ -105,10 +105,10 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
     }
 
     /// A transactional-configuration request (`configure`, `commit`, `rollback`) carried by the
-    /// `transaction` call; an engine older than protocol version 8 has none, and says so.
+    /// `transaction` call; an engine older than protocol version 9 has none, and says so.
     public func transact(_ request: ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer {
         guard welcome.calls.contains(ControlCalls.transaction.name) else {
-            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no configuration transactions; it needs version 8")
+            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no configuration transactions; it needs version 9")
         }
         return try call(ControlCalls.transaction, request)
     }
@@ -134,6 +134,8 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try call(ControlCalls.setMetrics, address) }
     public func metricsText() -> String { value(ControlCalls.metricsText, Nothing(), otherwise: "") }
+    public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try call(ControlCalls.setNTS, settings) }
+    public func ntsReport() -> NTSReport? { value(ControlCalls.ntsReport, Nothing(), otherwise: nil) }
     public func setDriftFile(_ path: String?) -> String? {
         do throws(AdminError) { return try call(ControlCalls.setDriftFile, path) } catch { return error.description }
     }

@@ -17,6 +17,7 @@ public enum NTPCommands {
             + AssociationCommands.declarations
             + DisciplineCommands.driftFile
             + MetricsCommands.directives
+            + NTSCommands.directives
             + DisciplineCommands.tuning
             + AccessCommands.directives
             + MonitoringCommands.directives
@@ -34,6 +35,7 @@ public enum NTPCommands {
             + SessionCommands.runningConfiguration
             + TransactionCommands.views
             + MetricsCommands.views
+            + NTSCommands.views
             + KeyCommands.views
             + SessionCommands.write
             + TransactionCommands.session

@@ -69,7 +69,7 @@ import Testing
     }
 }
 
-/// Protocol versions: a shell of version 8 attached to an engine of version 7 (which lists no
+/// Protocol versions: a shell of version 9 attached to an engine of version 8 (which lists no
 /// `transaction` call) is told so in words, and its other calls still work.
 @Suite(.serialized) struct TransactionVersionTests {
     @Test("an engine without the transaction call: configure's request is refused with the engine's version, not a lost session")
@@ -85,14 +85,14 @@ import Testing
             guard let stream = try? listener.accept() else { return }
             defer { stream.close() }
             guard (try? stream.readFrame(idle: 10)) != nil else { return }
-            try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Welcome(version: 7, engine: "ntpsh 0.1.9", privileged: true, calls: old)))
+            try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Welcome(version: 8, engine: "ntpsh 0.1.9", privileged: true, calls: old)))
             guard let request = try? stream.readFrame(idle: 10),
                   case .success(let head) = ControlProtocol.decode(ControlProtocol.RequestHead.self, from: request) else { return }
             try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Response(id: head.id, result: 12.5)))
         }.detach()
         let remote = try RemoteAdmin(path: path, client: "test")
-        #expect(remote.welcome.version == 7)
-        #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 7) has no configuration transactions; it needs version 8")) {
+        #expect(remote.welcome.version == 8)
+        #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no configuration transactions; it needs version 9")) {
             _ = try remote.transact(.open(exclusive: false))
         }
         #expect(remote.uptime() == 12.5)

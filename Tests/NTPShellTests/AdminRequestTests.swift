@@ -52,7 +52,7 @@ import Testing
         #expect(AdminRequest.calls.isSubset(of: Set(ControlCalls.all.map(\.name))))
     }
 
-    @Test("a configuration event reaches a version 8 session; a session at version 7 is never sent one")
+    @Test("a configuration event reaches a version 9 session; a session at version 8 is never sent one")
     func configurationEventsByVersion() throws {
         let lab = SimulationAdmin.lab()
         func session(_ version: Int) -> ControlSession {
@@ -60,7 +60,7 @@ import Testing
             s.version = version
             return s
         }
-        let old = session(7), new = session(8)
+        let old = session(8), new = session(9)
         lab.announce("configuration reverted: the commit confirmed by a test was not confirmed in time")
         for (s, expected) in [(old, 0), (new, 1)] {
             let frame = ControlProtocol.encode(ControlProtocol.Request(id: 1, call: "takeEvents", args: Nothing()))
