@@ -39,6 +39,13 @@ public func controlFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
         }
         return runner.run(line, from: origin)
     }
+    // Transactions (`transaction`): the lab's (candidates checked against a lab of their own,
+    // commit confirmed on lab time, the archive in memory).
+    let transactions = runner.transaction.host
+    session.transact = { request throws(AdminError) in
+        guard let transactions else { throw AdminError("no transactions") }
+        return try transactions.transact(request)
+    }
     let before = (admin.engineConfiguration(), admin.restrictions(), admin.peerReports().map(\.host), admin.monitorSettings())
 
     if mode & 1 == 0 {

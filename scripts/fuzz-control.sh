@@ -23,6 +23,8 @@ for privilege in 0 2; do
     printf 'addAssociation %s\0removeAssociations "10.0.0.1"\0' "$association"
     printf 'setRestriction {"network":{"v4":{"_0":167772160}},"prefixLength":8,"flags":{"rawValue":3},"hits":0}\0'
     printf 'configure {"line":"tos maxclock 2","origin":{"prompt":{}}}\0step {"value":0.5}\0takeEvents {}\0'
+    printf 'transaction {"open":{"exclusive":false}}\0transaction {"commit":{"_0":{"text":"server 10.0.0.1 iburst\\nrestrict default nomodify\\n","origins":[]},"comment":"fuzz","confirmWithin":null}}\0'
+    printf 'transaction {"history":{}}\0transaction {"archived":{"_0":1}}\0announce "configuration reverted"\0'
   } > "$work/corpus/calls$privilege"
 done
 fuzz_run control "$seconds" 4096 "$work/corpus"

@@ -166,6 +166,7 @@ extension AdminAPI {
     public func setTrusted(_ keyIDs: [UInt32], _ trusted: Bool) { make(.setTrusted(keyIDs, trusted: trusted)) }
     public func setControlKey(_ keyID: UInt32?) { make(.setControlKey(keyID)) }
     public func setMonitorSettings(_ settings: MonitorSettings) { make(.setMonitorSettings(settings)) }
+    public func announce(_ text: String) { make(.announce(text)) }
     public func step(by offset: Double) throws(AdminError) { try carry(.change(.step(by: offset))) { $0 == .done ? () : nil } }
     public func slew(by offset: Double) throws(AdminError) -> Double {
         try carry(.change(.slew(by: offset))) { if case .seconds(let s) = $0 { s } else { nil } }

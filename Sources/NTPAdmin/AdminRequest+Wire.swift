@@ -41,6 +41,7 @@ extension AdminRequest {
             case .setMonitorSettings: "setMonitorSettings"
             case .step: "step"
             case .slew: "slew"
+            case .announce: "announce"
             }
         }
     }
@@ -54,7 +55,7 @@ extension AdminRequest {
         "peerReports", "systemReport", "events", "engineConfiguration", "restrictions", "monitorSettings", "mruEntries",
         "monitorReport", "addAssociation", "removeAssociations", "setLocalClockStratum", "setEngineConfiguration",
         "setRestriction", "removeRestriction", "setKeys", "setTrusted", "setControlKey",
-        "setMonitorSettings", "step", "slew", "replaceAssociation", "metrics",
+        "setMonitorSettings", "step", "slew", "replaceAssociation", "metrics", "announce",
     ]
 
     /// The request's `args` on the socket.
@@ -75,6 +76,7 @@ extension AdminRequest {
             case .setControlKey(let id): try c.encode(id, forKey: key)
             case .setMonitorSettings(let m): try c.encode(m, forKey: key)
             case .step(let o), .slew(let o): try c.encode(WireArguments.Value(value: o), forKey: key)
+            case .announce(let text): try c.encode(text, forKey: key)
             }
         }
     }
@@ -109,6 +111,7 @@ extension AdminRequest {
         case "setMonitorSettings": self = .change(.setMonitorSettings(try args()))
         case "step": self = .change(.step(by: try args(WireArguments.Value.self).value))
         case "slew": self = .change(.slew(by: try args(WireArguments.Value.self).value))
+        case "announce": self = .change(.announce(try args()))
         default: return nil
         }
     }
@@ -210,6 +213,8 @@ extension AdminChange {
             case .setMonitorSettings(let m): return .setMonitorSettings(try m.validated())
             case .step(let offset), .slew(let offset):
                 guard offset.isFinite, (-1e9...1e9).contains(offset) else { throw InvalidSetting("an offset of \(offset) is out of range") }
+            case .announce(let text):
+                guard text.utf8.count <= 1024 else { throw InvalidSetting("an announcement of \(text.utf8.count) bytes is too long (at most 1024)") }
             }
             return self
         } catch {

@@ -57,6 +57,9 @@ public enum AdminChange: Sendable, Equatable, Codable {
     case step(by: Double)
     /// Slews the clock by `offset` seconds; answers how long the slew takes, seconds.
     case slew(by: Double)
+    /// Records an event every shell sees: what the engine's host did to the configuration by
+    /// itself (`commit confirmed` reverted).
+    case announce(String)
 
     /// Whether the change adds or removes associations (the node's host then reschedules).
     public var changesAssociations: Bool {
@@ -161,6 +164,7 @@ extension AdminNode {
             do throws(ClockError) { return .seconds(try engine.slew(by: offset)) } catch {
                 throw AdminError("cannot slew the clock: \(error)")
             }
+        case .announce(let text): engine.announce(text)
         }
         return .done
     }

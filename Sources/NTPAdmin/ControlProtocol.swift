@@ -17,7 +17,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 8
+    public static let version = 9
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -155,6 +155,19 @@ public final class ControlSession {
     /// The last event this connection was given, or the newest when it connected
     /// (`takeEvents` is per connection; nil: there was none).
     var lastEvent: EngineEvent?
+    /// The protocol version the session runs at (what the client said it speaks, at most ours):
+    /// what was added later is not sent to an older client.
+    public var version = ControlProtocol.version
+    /// Carries out `transaction` calls for this connection (the engine host's
+    /// ``ConfigurationTransactions``, under its lock); nil: this engine has none.
+    public var transact: ((ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer)?
+
+    /// `events` as this session may see them: a client older than protocol version 9 cannot
+    /// read a `configuration` event, so it is not sent one.
+    func visible(_ events: [EngineEvent]) -> [EngineEvent] {
+        guard version < 9 else { return events }
+        return events.filter { if case .configuration = $0.kind { false } else { true } }
+    }
 
     public init(admin: any AdminAPI, readsOnly: @escaping (String) -> Bool,
                 configure: @escaping (String, LineOrigin) -> ShellOutput) {
@@ -266,8 +279,8 @@ public enum ControlCalls {
     public static let takeEvents = ControlCall<Nothing, [EngineEvent]>("takeEvents", .view) { s, _ in
         let all = s.admin.events()
         defer { s.lastEvent = all.last ?? s.lastEvent }
-        guard let last = s.lastEvent, let i = all.lastIndex(of: last) else { return all }
-        return Array(all[(i + 1)...])
+        guard let last = s.lastEvent, let i = all.lastIndex(of: last) else { return s.visible(all) }
+        return s.visible(Array(all[(i + 1)...]))
     }
 
     /// The engine's recent history for `plot`: the last ``historyLoop`` clock updates and
@@ -304,6 +317,20 @@ public enum ControlCalls {
     public static let configure = ControlCall<ConfigureLine, ShellOutput>("configure", access: { s, a in
         s.readsOnly(a.line) ? .view : .change
     }) { s, a in s.configure(a.line, a.origin) }
+
+    /// Transactional configuration (protocol version 9): one call whose `args` is a
+    /// ``ConfigurationRequest`` and whose `result` its ``ConfigurationAnswer``. Opening a
+    /// candidate, checking one (the engine runs it, reading the files it names) and committing
+    /// need the privilege; reading does not.
+    public static let transaction = ControlCall<ConfigurationRequest, ConfigurationAnswer>("transaction", access: { _, a in
+        switch a {
+        case .open, .check, .commit: .change
+        case .close, .running, .history, .archived: .view
+        }
+    }) { s, a throws(AdminError) in
+        guard let transact = s.transact else { throw AdminError("this engine keeps no running configuration for transactions") }
+        return try transact(a)
+    }
 
     // Actions
     public static let stepNow = ControlCall<Nothing, Double>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
@@ -371,7 +398,9 @@ public enum ControlCalls {
                 case .query: request
                 case .change(let change): .change(try change.validated())
                 }
-                return .success(ControlProtocol.encode(WireAnswer(id: id, request: checked, answer: try session.admin.perform(checked))))
+                var answer = try session.admin.perform(checked)
+                if case .events(let events) = answer { answer = .events(session.visible(events)) }
+                return .success(ControlProtocol.encode(WireAnswer(id: id, request: checked, answer: answer)))
             } catch {
                 return .success(ControlProtocol.encode(ControlProtocol.Response<Nothing>(id: id, error: error.description)))
             }
@@ -395,6 +424,7 @@ public enum ControlCalls {
         request("replaceAssociation"),
         setMetrics.handler, metricsText.handler, setNTS.handler, ntsReport.handler,
         request("metrics"),
+        request("announce"), transaction.handler,
     ]
 }
 

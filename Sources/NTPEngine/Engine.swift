@@ -790,6 +790,10 @@ public final class Engine {
         return a.address?.ip.description ?? a.configuration.host
     }
 
+    /// Records what the engine's host did to it (a configuration revert) as an event every
+    /// shell sees.
+    public func announce(_ text: String) { record(.configuration(text), at: clock.now()) }
+
     private func record(_ kind: EngineEvent.Kind, at time: UnixTime) {
         let e = EngineEvent(time: time, kind: kind)
         events.append(e)

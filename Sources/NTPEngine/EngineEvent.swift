@@ -24,6 +24,9 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
         case cannotSign(AssociationID, String, AuthenticationFailure)
         /// Replies authenticate again after failures.
         case authenticated(AssociationID, String, keyID: UInt32)
+        /// The engine's host changed its configuration by itself (`commit confirmed` reverted).
+        /// New in control protocol version 9: older attached shells are not sent it.
+        case configuration(String)
     }
 
     public var time: UnixTime
@@ -50,6 +53,7 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
         case .authentication(_, let name, let failure): return "\(name) authentication failed: \(failure); ignored"
         case .cannotSign(_, let name, let failure): return "\(name) not polled: \(failure)"
         case .authenticated(_, let name, let key): return "\(name) authenticated with key \(key)"
+        case .configuration(let text): return text
         }
     }
 }

@@ -31,7 +31,8 @@ extension LabScenario {
 /// The labs shipped with ntpsh. Each script is plain shell input: paste it into `ntpsh --lab`
 /// to run it by hand.
 public enum LabScenarios {
-    public static let all: [LabScenario] = [serverTutorial, clientTutorial, lanClient, ntpdVersusNtpdate, falseticker, driftFile, whyUnsynchronised]
+    public static let all: [LabScenario] = [serverTutorial, clientTutorial, lanClient, ntpdVersusNtpdate, falseticker, driftFile, whyUnsynchronised,
+                                            safeChange]
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
 
@@ -102,6 +103,66 @@ public enum LabScenarios {
             peers
             expect rv stratum == 2
             expect offset < 10ms
+            """)
+
+    public static let safeChange = LabScenario(
+        name: "safe-change",
+        description: "A wrong restrict locks the LAN out under commit confirmed 2m: clients go unanswered until the engine reverts it by itself",
+        seed: 8, clockOffset: 0.02, frequencyError: 10,
+        script: """
+            # This machine (10.1.0.1) serves time to the LAN 192.168.0.0/24 and to no one else.
+            lab server add 10.0.0.1 delay 3ms
+            lab server add 10.0.0.2 delay 8ms
+            server 10.0.0.1 iburst
+            server 10.0.0.2 iburst
+            restrict default noserve
+            restrict 192.168.0.0 mask 255.255.255.0 nomodify notrap
+            lab client add 192.168.0.20 interval 16s
+            wait sync 120s
+            lab advance 5m
+            expect client 192.168.0.20 unanswered == 0
+            # You are to stop serving an old subnet, 192.168.9.0/24. Changes made over the network
+            # can cut you off, so make this one as a transaction: open a candidate. Configuration
+            # commands now edit it; the engine runs on unchanged (the prompt says "(config)").
+            configure
+            # A slip of the keyboard: 0 for 9. The line is valid, so every check passes.
+            restrict 192.168.0.0 mask 255.255.255.0 ignore
+            show configuration compare
+            commit check
+            # Commit it with a safety net: unless a plain "commit" confirms within 2 minutes, the
+            # engine puts the previous configuration back by itself.
+            commit confirmed 2m comment "retire 192.168.9.0/24"
+            lab advance 1m
+            # The whole LAN is refused now. Over a real network the admin's own session could be
+            # gone with it, and nobody would be left to confirm.
+            lab status
+            expect client 192.168.0.20 unanswered >= 3
+            # Nobody confirms. When the 2 minutes are up the engine reverts, logs it and shows it
+            # to every shell as an event.
+            lab advance 90s
+            events
+            show running-config
+            show configuration history
+            # The candidate still holds the mistake (it went on from what was committed): leave
+            # configure mode, and the LAN is answered again.
+            end
+            lab advance 5m
+            lab status
+            expect client 192.168.0.20 answered >= 35
+            # Now the intended change, from a fresh candidate, checked before it is confirmed:
+            # the diff shows one new line.
+            configure
+            restrict 192.168.9.0 mask 255.255.255.0 ignore
+            show configuration compare
+            commit confirmed 2m comment "retire 192.168.9.0/24, this time"
+            lab advance 1m
+            restrictions match 192.168.0.20
+            # The LAN is still served: confirm, and the change stays.
+            commit
+            end
+            lab advance 5m
+            expect client 192.168.0.20 answered >= 55
+            show running-config
             """)
 
     public static let driftFile = LabScenario(

@@ -3,6 +3,7 @@
 public import NTPAdmin
 public import NTPShell
 public import CommandGrammar
+import NTPWire
 
 public enum LabShell {
     /// Every command: NTPShell's and the lab's, in the order `help` lists them.
@@ -15,7 +16,24 @@ public enum LabShell {
         let runner = CommandRunner(admin: admin, grammar: grammar, json: json)
         runner.helpNotes = helpNotes
         runner.lab = lab
+        if let lab { attachTransactions(runner, admin: admin, lab: lab) }
         return runner
+    }
+
+    /// `configure` in a lab: candidates checked against a lab of their own, `commit confirmed`
+    /// reverting on lab time, the revert an event of the lab's engine; the archive in memory.
+    static func attachTransactions(_ runner: CommandRunner, admin: any AdminAPI, lab: any LabControl) {
+        let scratch: () throws(AdminError) -> any AdminAPI = { SimulationAdmin.lab() }
+        runner.transaction.host = ConfigurationTransactions(
+            runner: runner, archive: ConfigurationArchive(),
+            check: ConfigurationTransactions.checking(with: scratch, grammar: runner.grammar, readFile: { [weak runner] in runner?.readFile?($0) }),
+            schedule: { [weak lab, weak admin] seconds, action in
+                guard let lab, let admin else { return }
+                try? lab.schedule(atElapsed: admin.uptime() + seconds, action)
+            },
+            now: { [weak admin] in admin?.systemReport().now ?? UnixTime(nanoseconds: 0) },
+            announce: { [weak admin] in admin?.announce($0) })
+        runner.transaction.scratch = scratch
     }
 }
 

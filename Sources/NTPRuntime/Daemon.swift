@@ -144,6 +144,8 @@ public final class Daemon {
     /// on the loop thread: the loop goes on answering while it runs (its engine calls are posted
     /// to the loop), and the reply leaves from the loop when it is done. Nil: `:config` is refused.
     public var configure: ((String) -> (ok: Bool, message: String))?
+    /// One-shot timers of the loop (``after(seconds:_:)``): monotonic deadline, job.
+    var loopTimers: [(deadline: Int64, job: @Sendable () -> Void)] = []
     /// A `:config` is running (a second one is answered "busy" at once).
     let configurationRunning = Claim()
     /// The secret mode 6 nonces are derived with (random at start).
@@ -358,6 +360,9 @@ public final class Daemon {
             if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate())) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
             timeout = min(timeout, max(0, driftLeft), rotateNTSKeys())
+            if let next = loopTimers.map(\.deadline).min() {
+                timeout = min(timeout, max(0, Double(next - OSClock.monotonicNanoseconds()) / 1e9))
+            }
             let milliseconds = Int32(min(timeout * 1000 + 1, 3_600_000))
             let n = settings.singleThreaded ? CaughtSignals.poll(&pollfds, timeoutMilliseconds: milliseconds)
                 : poll(&pollfds, nfds_t(pollfds.count), milliseconds)
@@ -375,6 +380,7 @@ public final class Daemon {
             if pollfds[sockets.count].revents != 0 { drainWake() }
             if settings.singleThreaded { takeCaughtSignal() }
             for job in inbox.take() { job(self) }
+            if !loopTimers.isEmpty { fireLoopTimers() }
             let answers = resolved.take()
             for (id, addresses) in answers { perform(engine.resolved(id, addresses: addresses)) }
             if let w = engine.nextWakeup(), w <= clock.now() { perform(engine.handleTimer()) }

@@ -1,6 +1,9 @@
 public import NTPRuntime
 public import NTPShell
+public import NTPAdmin
+public import CommandGrammar
 import NTPEngine
+import NTPWire
 import NTPPlatform
 import Synchronization
 
@@ -74,26 +77,19 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             log.error("SIGHUP: \(path): \(error); the running configuration is kept")
             return false
         }
-        // Check the whole file first, against an engine that serves nothing (as --check-config).
-        let scratch: Daemon
-        do {
-            scratch = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: log.name, quiet: true, journal: log.journal))
-        } catch {
-            log.error("SIGHUP: cannot check \(path): \(error); the running configuration is kept")
+        let reread: RunningConfig
+        switch Self.check(text, path: path, grammar: runner.grammar, readFile: runner.readFile, log: log) {
+        case .success(let c): reread = c
+        case .failure(let failure):
+            let errors = failure.lines
+            for e in errors { log.error(e) }
+            log.error("SIGHUP: \(path): \(errors.count) error\(errors.count == 1 ? "" : "s"); the running configuration is kept")
             return false
         }
-        let check = CommandRunner(admin: LocalAdmin(daemon: scratch), grammar: runner.grammar)
-        check.readFile = runner.readFile
-        let loaded = check.loadConfiguration(text, path: path)
-        if !loaded.errors.isEmpty {
-            for e in loaded.errors { log.error(e) }
-            log.error("SIGHUP: \(path): \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s"); the running configuration is kept")
-            return false
-        }
-        let reload = RunningConfig.reload(live: runner.running, read: fileConfiguration, reread: check.running)
+        let reload = RunningConfig.reload(live: runner.running, read: fileConfiguration, reread: reread)
         var removed = 0, applied = 0
         for e in reload.undo {
-            guard let undo = Self.undo(e) else {
+            guard let undo = RunningConfig.undo(e) else {
                 log.warning("SIGHUP: '\(e.line)' is no longer in \(path); it stays in effect until restart")
                 continue
             }
@@ -105,17 +101,86 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             if let error = out.error { log.warning("SIGHUP: \(error)") } else { applied += 1 }
         }
         runner.adoptConfiguration(reload.running, file: (path, text))
-        fileConfiguration = check.running
+        fileConfiguration = reread
         log.notice("SIGHUP: \(path) re-read: \(applied) line\(applied == 1 ? "" : "s") applied, \(removed) removed")
         return true
     }
 
-    /// The command that undoes an entry, where there is one.
-    static func undo(_ entry: RunningConfig.Entry) -> String? {
-        switch entry.id {
-        case "server", "pool", "restrict": return "no \(entry.id) \(entry.key)"
-        case "driftfile": return "no driftfile"
-        default: return nil
+    /// Checks a whole configuration text as `--check-config` does: run against an engine that
+    /// serves nothing. The running configuration it makes, or every error (`PATH:LINE:COL: …`).
+    public static func check(_ text: String, path: String, grammar: Grammar = NTPCommands.grammar, readFile: ((String) -> String?)?,
+                             log: Log) -> Result<RunningConfig, ConfigurationErrors> {
+        ConfigurationTransactions.checking(with: { () throws(AdminError) -> any AdminAPI in
+            do {
+                return LocalAdmin(daemon: try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(),
+                                                     log: Log(name: log.name, quiet: true, journal: log.journal)))
+            } catch {
+                throw AdminError("\(error)")
+            }
+        }, grammar: grammar, readFile: readFile)(text, path)
+    }
+
+    // MARK: - Transactions
+
+    /// The engine's configuration transactions (``attachTransactions(stateDirectory:daemon:admin:)``).
+    public private(set) var transactions: ConfigurationTransactions?
+
+    /// Sets up transactional configuration over the engine's runner: the archive in the file
+    /// of `archive directory` (read from the runner at each commit, so a change applies to
+    /// the next one), else of `stateDirectory` (systemd's), else in memory only;
+    /// `commit confirmed`'s revert on `daemon`'s loop timer; the revert announced to every
+    /// shell through `admin` and logged.
+    public func attachTransactions(stateDirectory: String?, daemon: Daemon, admin: any AdminAPI) {
+        let log = self.log
+        let runner = self.runner
+        let directory = { runner.transaction.archiveDirectory ?? stateDirectory }
+        var stored = ConfigurationArchive()
+        if let dir = directory() {
+            switch ArchiveFile(directory: dir).load() {
+            case .success(let entries): stored = ConfigurationArchive(entries: entries)
+            case .failure(let error): log.warning("archive: \(error); starting an empty one")
+            }
+        } else {
+            log.notice("archive: no 'archive directory' and no state directory: committed configurations are kept in memory only")
+        }
+        stored.save = { entries throws(AdminError) in
+            guard let dir = directory() else { return }
+            try ArchiveFile(directory: dir).save(entries)
+        }
+        transactions = ConfigurationTransactions(
+            runner: runner, archive: stored,
+            check: { [log] text, label in Self.check(text, path: label, grammar: runner.grammar, readFile: runner.readFile, log: log) },
+            schedule: { [weak self] seconds, action in
+                let job = Unchecked(action)
+                guard let keeper = self else { return }
+                daemon.after(seconds: seconds) { [weak keeper] in keeper?.lock.withLock { _ in job.value() } }
+            },
+            now: { OSClock.realtime() },
+            announce: { text in log.notice(text); admin.announce(text) })
+    }
+
+    /// A `transaction` call from control-socket session `session` (`who` names it).
+    public func transact(_ request: ConfigurationRequest, session: UInt64, who: String) throws(AdminError) -> ConfigurationAnswer {
+        try lock.withLock { _ throws(AdminError) in
+            guard let transactions else { throw AdminError("this engine keeps no configuration transactions") }
+            let answer = try transactions.transact(request, session: session, who: who)
+            if case .committed(let r) = answer, case .commit(_, let comment, let confirm) = request {
+                log.notice("configuration committed by \(who): \(r.applied) applied, \(r.removed) removed"
+                           + (confirm.map { ", reverts in \(Int($0)) s unless confirmed" } ?? (r.confirmed ? ", confirmed" : ""))
+                           + (comment.map { " (\($0))" } ?? ""))
+            }
+            return answer
         }
     }
+
+    /// Session `session` is gone (its shell disconnected): its candidate and lock go too.
+    public func sessionEnded(_ session: UInt64) {
+        lock.withLock { _ in transactions?.close(session) }
+    }
+}
+
+/// A value handed to the timer thread: it is only used there, under the keeper's lock.
+private final class Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

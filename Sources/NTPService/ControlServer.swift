@@ -58,6 +58,8 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
     private let ownUID = geteuid()
     private struct Client { var stream: StreamConnection; var uid: UInt32?; var privileged: Bool }
     private let state = Mutex<(clients: [Int32: Client], threads: Int, stopping: Bool)>(([:], 0, false))
+    /// The next connection's session number (transactions know candidates by it).
+    private let nextSession = Mutex<UInt64>(1)
     /// Connections served at once; more are refused.
     public static let maxClients = 16
     /// Of ``maxClients``, the slots only privileged peers may take.
@@ -182,6 +184,11 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
             let client = hello.client.map { $0.count > 64 ? String($0.prefix(64)) + "…" : $0 } ?? "a client"
             log.info("control: \(client) attached (\(who), \(privileged ? "may change" : "views only"))")
             let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { [keeper] line, origin in keeper.run(line, from: origin) }
+            session.version = min(hello.version, ControlProtocol.version)
+            let number = nextSession.withLock { n in defer { n += 1 }; return n }
+            let name = "\(client) (\(who))"
+            session.transact = { [keeper] request throws(AdminError) in try keeper.transact(request, session: number, who: name) }
+            defer { keeper.sessionEnded(number) }
             while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
                 let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()
                 do { try stream.writeFrame(response) } catch { return }

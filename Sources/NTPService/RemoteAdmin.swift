@@ -10,7 +10,7 @@ import Synchronization
 /// The AdminAPI of an engine running elsewhere (`ntpsh --attach PATH`), over its control
 /// socket (ControlProtocol). One request is in flight at a time. Losing the engine (the socket
 /// closes or breaks) ends the process through ``onLost`` (by default: a message, status 2).
-public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
+public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable {
     public let path: String
     public let welcome: ControlProtocol.Welcome
     /// Called when the engine is gone; never returns.
@@ -102,6 +102,15 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
         } catch {
             return CommandRunner.Output(error: CommandRunner.locate(error.description, origin: origin), status: 1)
         }
+    }
+
+    /// A transactional-configuration request (`configure`, `commit`, `rollback`) carried by the
+    /// `transaction` call; an engine older than protocol version 9 has none, and says so.
+    public func transact(_ request: ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer {
+        guard welcome.calls.contains(ControlCalls.transaction.name) else {
+            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no configuration transactions; it needs version 9")
+        }
+        return try call(ControlCalls.transaction, request)
     }
 
     // Views

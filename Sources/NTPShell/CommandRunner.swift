@@ -68,6 +68,8 @@ public final class CommandRunner {
     public var helpNotes: [[String]: String] = [:]
     /// `statsdir`, `statistics`, `filegen` as given so far.
     var statistics = StatisticsSettings()
+    /// `archive`, `configure` and its candidate (Commands+Transactions.swift).
+    public var transaction = TransactionState()
     /// Where configuration commands run when the running configuration lives elsewhere: an
     /// attached shell (`ntpsh --attach`) hands them (and `show running-config`, `write`) to the
     /// engine's own runner, so every shell shares one running configuration and the engine
@@ -105,6 +107,7 @@ public final class CommandRunner {
     public func run(_ line: String, from origin: Origin = .prompt, matched: MatchResult? = nil) -> Output {
         let (command, filters) = Self.splitFilters(line)
         var out = runCommand(command, from: origin, matched: filters.isEmpty ? matched : nil)
+        discardFailedCandidate(&out, origin: origin)
         if let pending = context?.takePendingOutput(), !pending.isEmpty { out = Self.output(pending, before: out) }
         guard !filters.isEmpty else { return out }
         for filter in filters {
@@ -188,6 +191,7 @@ public final class CommandRunner {
             return Output()
         case .ok(let parsed):
             guard let binding = parsed.binding else { return .failure("'\(parsed.id)' is not implemented yet") }
+            if let out = routeToCandidate(parsed, binding: binding, line: line, origin: origin) { return out }
             if let owner = configurationOwner, binding.isEngineOwned { return owner(line, origin) }
             var out = execute(parsed, binding: binding, line: line)
             // Errors from an included file already name their own file and line.

@@ -25,7 +25,7 @@ enum AccessCommands {
             restrictTarget(completion: "restrict")
             ZeroOrMore { restrictFlag() }
         }
-        Command("discard", help: "Rate limits for limited clients", .directive, identity: .single("discard"),
+        Command("discard", help: "Rate limits for limited clients (alone, in configure mode: leave it, the candidate discarded)", .directive, identity: .single("discard"),
                 run: { $0.discard($1) }) {
             Options {
                 Option("average", .integer(0...16), name: "LOG2", help: "Minimum average interval, log2 s (3)")

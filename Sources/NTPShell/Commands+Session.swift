@@ -51,7 +51,7 @@ enum SessionCommands {
             Optionally { Argument(.text, name: "COMMAND", help: "Command to describe", key: "command") }
         }
         Command("quit", help: "Leave the shell (the engine stops)", .session, schedulable: false, run: { _, _ in CommandRunner.Output(quit: true) })
-        Command("exit", help: "Same as quit", .session, schedulable: false, run: { _, _ in CommandRunner.Output(quit: true) })
+        Command("exit", help: "Same as quit (in configure mode: leave it, as end)", .session, schedulable: false, run: { _, _ in CommandRunner.Output(quit: true) })
     }
 }
 

@@ -25,6 +25,7 @@ public enum NTPCommands {
             + StatisticsCommands.directives
             + KeyCommands.directives
             + SystemCommands.directives
+            + TransactionCommands.directives
             + ViewCommands.status
             + MonitoringCommands.views
             + ViewCommands.clock
@@ -32,10 +33,12 @@ public enum NTPCommands {
             + SessionCommands.watch
             + ViewCommands.history
             + SessionCommands.runningConfiguration
+            + TransactionCommands.views
             + MetricsCommands.views
             + NTSCommands.views
             + KeyCommands.views
             + SessionCommands.write
+            + TransactionCommands.session
             + ClockCommands.declarations
             + SessionCommands.shell
             + more

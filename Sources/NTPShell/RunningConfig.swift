@@ -22,7 +22,7 @@ public struct RunningConfig: Sendable, Equatable {
         public init(file: String, line: Int) { self.file = file; self.line = line }
     }
 
-    public private(set) var entries: [Entry] = []
+    public internal(set) var entries: [Entry] = []
 
     public init() {}
 

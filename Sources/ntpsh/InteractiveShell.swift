@@ -134,14 +134,16 @@ final class InteractiveShell {
         }
     }
 
-    /// `host:st3>` when synchronised, `host:unsync>` when not.
+    /// `host:st3>` when synchronised, `host:unsync>` when not; `(config)` in configure mode.
     private func prompt() -> String {
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, name.count)
         let bytes = name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         let host = String(decoding: bytes, as: UTF8.self).split(separator: ".").first.map(String.init) ?? "ntpsh"
         let v = admin.systemReport().variables
-        return v.isSynchronized ? "\(host):st\(v.stratum)> " : "\(host):unsync> "
+        // In configure mode the prompt shows the candidate: `host:st3(config)> `.
+        let mode = runner.transaction.promptMark ?? ""
+        return v.isSynchronized ? "\(host):st\(v.stratum)\(mode)> " : "\(host):unsync\(mode)> "
     }
 
     /// With the system clock, the commands declared to confirm (`step`, `slew`) say what they

@@ -2,6 +2,8 @@ public import ArgumentParser
 public import NTPEngine
 import NTPLab
 import NTPCrypto
+import NTPAdmin
+import NTPWire
 import NTPPlatform
 import NTPRuntime
 import NTPService
@@ -196,6 +198,10 @@ struct NTPSH: ParsableCommand {
 
         if daemon {
             server.reload = { keeper.reload() }
+            // The archive of committed configurations: `archive directory`, else systemd's state
+            // directory; else it is kept in memory only.
+            let stateDirectory = getenv("STATE_DIRECTORY").flatMap { String(cString: $0).split(separator: ":").first.map(String.init) }
+            keeper.attachTransactions(stateDirectory: stateDirectory, daemon: server, admin: admin)
             if !settings.singleThreaded, let path = controlSocketPath() {
                 do {
                     server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
@@ -216,6 +222,14 @@ struct NTPSH: ParsableCommand {
             if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
             return
         }
+        // `configure` at this shell: transactions over its own runner (the engine ends with the
+        // shell, so `commit confirmed` is refused; the archive is kept in memory).
+        let local = ConfigurationTransactions(
+            runner: runner, archive: ConfigurationArchive(),
+            check: { text, label in ConfigurationKeeper.check(text, path: label, readFile: Self.readIncludedFile, log: log) },
+            schedule: nil, now: { OSClock.realtime() }, announce: { admin.announce($0) })
+        runner.transaction.host = local
+        runner.transaction.scratch = Self.scratchEngine
         do { try server.start() } catch { throw ExitFailure("ntpsh: cannot start the engine: \(error)", status: 2) }
         defer { server.stop() }
         if batch {
@@ -350,6 +364,8 @@ struct NTPSH: ParsableCommand {
         }
         let runner = LabShell.runner(admin: remote, json: json)
         runner.configurationOwner = { line, origin in remote.configure(line, origin) }
+        runner.transaction.host = remote
+        runner.transaction.scratch = Self.scratchEngine
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if batch {
@@ -361,6 +377,16 @@ struct NTPSH: ParsableCommand {
             writeStdout("% attached to \(remote.welcome.engine) at \(path): views only (changes need root, the engine's user or the socket's group)\n")
         }
         _ = InteractiveShell(runner: runner, admin: remote, assumeYes: yes).run()
+    }
+
+    /// An engine that serves nothing (port 0, the clock only read): what `--check-config` and
+    /// a candidate run against.
+    static func scratchEngine() throws(AdminError) -> any AdminAPI {
+        do {
+            return LocalAdmin(daemon: try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: Log(name: "ntpsh", quiet: true)))
+        } catch {
+            throw AdminError("cannot make an engine to check against: \(error)")
+        }
     }
 
     /// `--lab [NAME]`: no sockets and no real clock; the shell drives a simulated world.

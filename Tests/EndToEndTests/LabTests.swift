@@ -4,7 +4,8 @@ import Testing
 /// `ntpsh --lab`: the shipped labs run unattended (standard input not a terminal), fast, and
 /// pass; a failing expect fails the batch.
 @Suite struct LabTests {
-    static let names = ["server-tutorial", "client-tutorial", "lan-client", "ntpd-vs-ntpdate", "falseticker", "drift-file", "why-unsynchronised"]
+    static let names = ["server-tutorial", "client-tutorial", "lan-client", "ntpd-vs-ntpdate", "falseticker", "drift-file", "why-unsynchronised",
+                         "safe-change"]
 
     @Test func list() throws {
         let r = try run(ntpshBinary(), ["--lab", "list"])

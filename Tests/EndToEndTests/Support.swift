@@ -232,3 +232,22 @@ final class UDPClient {
         return Array(buf[0..<n])
     }
 }
+
+/// `ntpsh --daemon --control-socket PATH` (observe clock, serving nothing) with `config` as
+/// its configuration, once the socket is up; returns the daemon, the socket and the directory.
+func startEngine(_ config: String, directory: String? = nil, extra: [String] = [],
+                 environment: [String: String]? = nil) throws -> (Background, String, String) {
+    let dir = try directory ?? temporaryDirectory()
+    try config.write(toFile: "\(dir)/ntp.conf", atomically: true, encoding: .utf8)
+    let socket = "\(dir)/ntpsh.sock"
+    let engine = try Background(ntpshBinary(), ["--daemon", "--clock", "observe", "--port", "0", "-c", "\(dir)/ntp.conf",
+                                                "--control-socket", socket] + extra, environment: environment)
+    try engine.waitUntil(timeout: 10, "the control socket") { engine.stderr.contains("control socket \(socket)") }
+    return (engine, socket, dir)
+}
+
+/// `ntpsh --attach SOCKET ARGS…` to completion.
+func attach(_ socket: String, _ args: [String], as user: [String] = [], timeout: Double = 30) throws -> Finished {
+    if user.isEmpty { return try run(ntpshBinary(), ["--attach", socket] + args, timeout: timeout) }
+    return try run(user[0], Array(user.dropFirst()) + [ntpshBinary(), "--attach", socket] + args, timeout: timeout)
+}

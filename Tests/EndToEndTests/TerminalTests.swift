@@ -42,6 +42,39 @@ struct TerminalTests {
         #expect(history.contains("peers"))
     }
 
+    @Test("configure: the prompt shows the candidate, Tab and ? know the mode's words, a directive edits the candidate only, end leaves")
+    func configureMode() throws {
+        let (tmux, _) = try startShell()
+        defer { tmux.close() }
+        try tmux.waitFor("the prompt") { $0.last?.hasSuffix(":st11>") == true || $0.last?.hasSuffix(":unsync>") == true }
+        try tmux.type("configure")
+        try tmux.keys("Enter")
+        try tmux.waitFor("the configure prompt") { $0.last?.hasSuffix("(config)>") == true }
+        try tmux.type("restrict 192.0.2.0/24 ignore")
+        try tmux.keys("Enter")
+        try tmux.type("comm")
+        try tmux.keys("Tab")
+        try tmux.waitFor("comm+Tab to complete commit") { $0.last?.hasSuffix("(config)> commit") == true }
+        try tmux.type(" ?")
+        try tmux.waitFor("? to describe commit's words") { lines in
+            lines.contains { $0.contains("check") && $0.contains("--check-config") } && lines.contains { $0.contains("confirmed") }
+        }
+        try tmux.keys("C-u")
+        try tmux.type("restrictions")
+        try tmux.keys("Enter")
+        try tmux.type("show configuration compare")
+        try tmux.keys("Enter")
+        let screen = try tmux.waitFor("the candidate's diff") { $0.contains { $0 == "+restrict 192.0.2.0/24 ignore" } }
+        #expect(!screen.contains { $0.contains("192.0.2.0/24") && !$0.hasPrefix("+") && !$0.contains("(config)>") },
+                "the running engine has no such entry: \(screen)")
+        try tmux.type("end")
+        try tmux.keys("Enter")
+        try tmux.waitFor("the plain prompt again") { $0.last?.hasSuffix(":st11>") == true || $0.last?.hasSuffix(":unsync>") == true }
+        try tmux.type("quit")
+        try tmux.keys("Enter")
+        #expect(try tmux.waitForExit() == 0)
+    }
+
     @Test("engine events print above the prompt and leave the typed line intact")
     func eventsAbovePrompt() throws {
         let (tmux, _) = try startShell(localClock: false)

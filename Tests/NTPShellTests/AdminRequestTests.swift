@@ -25,7 +25,7 @@ import Testing
             .setRestriction(RestrictEntry(network: .v4(0xC000_0200), prefixLength: 24, flags: [.nomodify])),
             .removeRestriction(network: .v4(0xC000_0200), prefixLength: 24), .setKeys([key], file: "/etc/ntp.keys"),
             .setTrusted([7], trusted: true), .setControlKey(7), .setMonitorSettings(monitor), .step(by: 0.001),
-            .slew(by: 0.0005), .removeAssociations(host: "192.0.2.1"),
+            .slew(by: 0.0005), .removeAssociations(host: "192.0.2.1"), .announce("configuration reverted: a test"),
         ]
         return queries.map { .query($0) } + changes.map { .change($0) } + queries.map { .query($0) }
     }()
@@ -50,6 +50,29 @@ import Testing
         // Every call the socket serves as a request was exercised.
         #expect(covered == AdminRequest.calls)
         #expect(AdminRequest.calls.isSubset(of: Set(ControlCalls.all.map(\.name))))
+    }
+
+    @Test("a configuration event reaches a version 9 session; a session at version 8 is never sent one")
+    func configurationEventsByVersion() throws {
+        let lab = SimulationAdmin.lab()
+        func session(_ version: Int) -> ControlSession {
+            let s = ControlSession(admin: lab, readsOnly: { _ in false }) { _, _ in CommandRunner.Output() }
+            s.version = version
+            return s
+        }
+        let old = session(8), new = session(9)
+        lab.announce("configuration reverted: the commit confirmed by a test was not confirmed in time")
+        for (s, expected) in [(old, 0), (new, 1)] {
+            let frame = ControlProtocol.encode(ControlProtocol.Request(id: 1, call: "takeEvents", args: Nothing()))
+            let taken = try ControlProtocol.decode(ControlProtocol.Response<[EngineEvent]>.self,
+                                                   from: ControlCalls.answer(request: frame, session: s, privileged: true).get()).get()
+            #expect(taken.result?.count == expected)
+            let events = try ControlCalls.answer(request: ControlProtocol.encode(WireRequest(id: 2, request: .query(.events))),
+                                                 session: s, privileged: true).get()
+            let answer = try WireAnswer.read(events, answering: .query(.events)).get().get()
+            guard case .events(let list) = answer else { Issue.record("not events"); continue }
+            #expect(list.filter { if case .configuration = $0.kind { true } else { false } }.count == expected)
+        }
     }
 
     @Test("the frames are protocol version 4's: call and args, result as the bare value")

@@ -27,6 +27,7 @@ import Testing
             "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
             "nts-enable", "nts-disable", "nts-cert", "nts-key", "nts-cookie", "nts-ca", "nts-mintls", "nts-aead", "nts-port",
             "nts-listen", "nts-rotate",
+            "archive",
         ])
         let views = Set(commands.filter { $0.binding?.role == .view }.map(\.id))
         #expect(views == ["peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "monstats", "mrulist",

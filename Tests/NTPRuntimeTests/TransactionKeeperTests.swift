@@ -1,0 +1,100 @@
+import Glibc
+import NTPAdmin
+import NTPEngine
+import NTPPlatform
+import NTPShell
+import NTPWire
+import Testing
+@testable import NTPRuntime
+@testable import NTPService
+
+/// Transactions in the daemon: the archive in its file, written whole; `commit confirmed`'s
+/// revert on the daemon's own loop timer, with no shell involved; sessions ending drop locks.
+@Suite(.serialized) struct TransactionKeeperTests {
+    static func directory() throws -> String {
+        var template = Array("/tmp/ntpsh-archive-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        try #require(made != nil)
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    @Test("the archive file: entries round-trip newest first; a damaged file is an error naming it; a missing one is empty")
+    func archiveFile() throws {
+        let dir = try Self.directory()
+        defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = rmdir(dir) }
+        let file = ArchiveFile(directory: dir)
+        #expect(try file.load().get().isEmpty)
+        let entries = [
+            ArchivedConfiguration(text: "server 192.0.2.2\n", who: "bob", when: UnixTime(nanoseconds: 2_000_000_000), comment: "second"),
+            ArchivedConfiguration(text: "server 192.0.2.1\n", who: "alice", when: UnixTime(nanoseconds: 1_000_000_000)),
+        ]
+        try file.save(entries)
+        #expect(try file.load().get() == entries)
+        try AtomicFile.write("{ not an archive", to: file.path)
+        guard case .failure(let error) = file.load() else { Issue.record("a damaged archive loaded"); return }
+        #expect(error.description.hasPrefix("\(file.path): not an archive"))
+    }
+
+    @Test("commit confirmed reverts on the daemon's loop timer with no shell; the archive file holds both commits; the revert is an event")
+    func revertOnTheLoop() throws {
+        let dir = try Self.directory()
+        defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = rmdir(dir) }
+        let log = Log(name: "test", quiet: true, journal: false)
+        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
+        let admin = LocalAdmin(daemon: daemon)
+        let runner = CommandRunner(admin: admin)
+        #expect(runner.loadConfiguration("restrict default nomodify\n", path: "ntp.conf").errors.isEmpty)
+        let keeper = ConfigurationKeeper(runner: runner, log: log)
+        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        try daemon.start()
+        defer { daemon.stop() }
+
+        let locked = "restrict default ignore\n"
+        let answer = try keeper.transact(.commit(ConfigurationCandidate(text: locked), comment: "lock out", confirmWithin: 0.3),
+                                         session: 1, who: "alice")
+        guard case .committed(let report) = answer else { Issue.record("answered \(answer)"); return }
+        #expect(report.revertAt != nil)
+        #expect(admin.restrictions().allSatisfy { $0.flags.contains(.ignore) })
+        keeper.sessionEnded(1)
+        // Bounded wait for the engine's own timer (no shell calls in between but this poll).
+        let deadline = OSClock.monotonicNanoseconds() + 10_000_000_000
+        while keeper.run("show running-config", from: .prompt).text != "restrict default nomodify\n",
+              OSClock.monotonicNanoseconds() < deadline { PlatformThread.sleep(seconds: 0.05) }
+        #expect(keeper.run("show running-config", from: .prompt).text == "restrict default nomodify\n")
+        #expect(admin.restrictions().allSatisfy { !$0.flags.contains(.ignore) })
+        #expect(admin.events().contains { $0.kind == .configuration("configuration reverted: the commit confirmed by alice was not confirmed in time") })
+        let archived = try ArchiveFile(directory: dir).load().get()
+        #expect(archived.map(\.text) == [locked, "restrict default nomodify\n"])
+        #expect(archived.map(\.comment) == ["reverted", "lock out"])
+    }
+}
+
+/// Protocol versions: a shell of version 9 attached to an engine of version 8 (which lists no
+/// `transaction` call) is told so in words, and its other calls still work.
+@Suite(.serialized) struct TransactionVersionTests {
+    @Test("an engine without the transaction call: configure's request is refused with the engine's version, not a lost session")
+    func olderEngine() throws {
+        let dir = try TransactionKeeperTests.directory()
+        let path = dir + "/old.sock"
+        defer { _ = unlink(path); _ = rmdir(dir) }
+        let listener = try UnixListener(path: path, mode: 0o600)
+        defer { listener.close() }
+        // The old engine: a welcome at version 6 listing its calls, then one answer to `uptime`.
+        let old = ControlCalls.all.map(\.name).filter { $0 != "transaction" && $0 != "announce" }
+        try PlatformThread(name: "old-engine") {
+            guard let stream = try? listener.accept() else { return }
+            defer { stream.close() }
+            guard (try? stream.readFrame(idle: 10)) != nil else { return }
+            try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Welcome(version: 8, engine: "ntpsh 0.1.9", privileged: true, calls: old)))
+            guard let request = try? stream.readFrame(idle: 10),
+                  case .success(let head) = ControlProtocol.decode(ControlProtocol.RequestHead.self, from: request) else { return }
+            try? stream.writeFrame(ControlProtocol.encode(ControlProtocol.Response(id: head.id, result: 12.5)))
+        }.detach()
+        let remote = try RemoteAdmin(path: path, client: "test")
+        #expect(remote.welcome.version == 8)
+        #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no configuration transactions; it needs version 9")) {
+            _ = try remote.transact(.open(exclusive: false))
+        }
+        #expect(remote.uptime() == 12.5)
+    }
+}
