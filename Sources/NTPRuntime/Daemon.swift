@@ -113,6 +113,8 @@ public final class Daemon {
     public let node: Node
     public var engine: Engine { node.engine }
     var serverSockets: [UDPSocket] = []
+    /// Per server socket (by descriptor): replies awaiting their kernel transmit timestamps.
+    var transmitStampRings: [Int32: TransmitStampRing] = [:]
     /// Per server socket: `interface drop` (read and discard everything).
     var serverDrops: [Bool] = []
     /// Local addresses a wildcard socket must not answer for (`interface ignore|drop ADDRESS`).
@@ -149,6 +151,8 @@ public final class Daemon {
 
     let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
     let sendBatch = UDPSendBatch(capacity: 64, bufferSize: ServerResponder.replyCapacity)
+    /// Interleaved mode: what the send batch's replies need beside their bytes.
+    let replyStamps = ReplyStamps(capacity: 64)
     var clientBuffer = [UInt8](repeating: 0, count: Daemon.receiveBufferSize)
 
     /// Requests longer than this are dropped as oversize (counted).
@@ -363,7 +367,7 @@ public final class Daemon {
             }
             node.responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
-                serve(s.socket, dropAll: s.dropAll)
+                serve(s.socket, dropAll: s.dropAll, errorQueue: pollfds[i].revents & Int16(POLLERR) != 0)
             }
             for (j, c) in clients.enumerated() where pollfds[served.count + j].revents != 0 {
                 receiveReplies(c.value, from: c.key)
@@ -478,7 +482,8 @@ public final class Daemon {
 
     /// Answers what is waiting on `socket`, a bounded number of batches per wake-up so timers
     /// and the stop request are not starved under flood.
-    func serve(_ socket: UDPSocket, dropAll: Bool) {
+    func serve(_ socket: UDPSocket, dropAll: Bool, errorQueue: Bool = false) {
+        if errorQueue { readTransmitStamps(socket) }
         for _ in 0..<16 {
             let received: Int
             do {
@@ -505,6 +510,7 @@ public final class Daemon {
                 }
                 let raw = datagram.receiveTime ?? OSClock.realtime()
                 let t2 = clock.served(fromRaw: raw)
+                let appended = sendBatch.count
                 sendBatch.appendReply(to: datagram) { out in
                     switch node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
                                              destination: datagram.destination?.ip, into: out) {
@@ -512,15 +518,29 @@ public final class Daemon {
                     case .drop: return 0
                     }
                 }
+                if sendBatch.count > appended, let stamp = node.responder.transmitStamp {
+                    noteInterleaving(stamp, interleaved: node.responder.interleaved, on: socket)
+                }
             }
             if !sendBatch.isEmpty {
                 let t3 = clock.now()
                 for j in 0..<sendBatch.count {
                     let reply = sendBatch.payload(j)
-                    ServerResponder.stampTransmit(t3, into: reply)
+                    // An interleaved reply carries the previous reply's kernel stamp already.
+                    if replyStamps.interleavedCount == 0 || !replyStamps.interleaved[j] {
+                        ServerResponder.stampTransmit(t3, into: reply)
+                    }
                     node.responder.seal(reply)
                 }
-                _ = socket.send(sendBatch)
+                if sendBatch.stampedCount > 0 {
+                    let ring = stampRing(socket), stamps = replyStamps
+                    socket.send(sendBatch) { index, key in ring.put(key, stamps.slots[index]) }
+                    replyStamps.clear()
+                    readTransmitStamps(socket)
+                } else {
+                    _ = socket.send(sendBatch)
+                    if replyStamps.interleavedCount > 0 { replyStamps.clear() }
+                }
             }
             if received < receiveBatch.capacity { break }
         }

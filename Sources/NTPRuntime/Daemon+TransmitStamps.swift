@@ -1,0 +1,90 @@
+import NTPEngine
+import NTPPlatform
+import NTPWire
+
+/// Interleaved mode on the server path: the replies to interleaved-looking requests ask the
+/// kernel for their transmit timestamps (SO_TIMESTAMPING, turned on for a server socket the
+/// first time such a request comes, so a server no interleaved client talks to pays nothing);
+/// the stamps are read from the error queue right after the batch is sent (loopback and most
+/// drivers have them by then) and when poll reports POLLERR, and handed to the responder,
+/// which keeps them in the client's MRU slot for its next, interleaved, reply.
+extension Daemon {
+    /// The reply just appended to the send batch answered an interleaved-looking request:
+    /// ask for its kernel transmit timestamp, and remember whether it is interleaved itself.
+    func noteInterleaving(_ stamp: MRUList.TransmitSlot, interleaved: Bool, on socket: UDPSocket) {
+        let index = sendBatch.count - 1
+        if interleaved {
+            replyStamps.interleaved[index] = true
+            replyStamps.interleavedCount += 1
+        }
+        guard socket.transmitTimestamps || socket.enableTransmitTimestamps(everyDatagram: false) else { return }
+        sendBatch.markTransmitTimestamp()
+        replyStamps.slots[index] = stamp
+        replyStamps.used = max(replyStamps.used, index + 1)
+    }
+
+    /// The replies of `socket` waiting for their stamps, by key.
+    func stampRing(_ socket: UDPSocket) -> TransmitStampRing {
+        if let ring = transmitStampRings[socket.descriptor.rawValue] { return ring }
+        let ring = TransmitStampRing()
+        transmitStampRings[socket.descriptor.rawValue] = ring
+        return ring
+    }
+
+    /// Reads the transmit timestamps waiting on `socket` and gives each to the client it
+    /// belongs to (a stamp whose reply is no longer awaited is dropped).
+    func readTransmitStamps(_ socket: UDPSocket) {
+        guard socket.transmitTimestamps else { return }
+        let ring = stampRing(socket)
+        socket.readTransmitTimestamps { key, raw in
+            guard let slot = ring.take(key) else { return }
+            node.responder.transmitted(slot, at: clock.served(fromRaw: raw))
+        }
+    }
+}
+
+/// Per reply in the send batch: where its kernel transmit timestamp goes, and whether it is
+/// interleaved (its transmit timestamp already in). Preallocated, reset after every send.
+final class ReplyStamps {
+    var slots: [MRUList.TransmitSlot?]
+    var interleaved: [Bool]
+    var interleavedCount = 0
+    /// Entries [0, used) may be set.
+    var used = 0
+
+    init(capacity: Int) {
+        slots = Array(repeating: nil, count: capacity)
+        interleaved = Array(repeating: false, count: capacity)
+    }
+
+    func clear() {
+        for i in 0..<used { slots[i] = nil }
+        used = 0
+        if interleavedCount > 0 {
+            for i in interleaved.indices { interleaved[i] = false }
+            interleavedCount = 0
+        }
+    }
+}
+
+/// The replies of one socket waiting for their kernel transmit timestamps, indexed by the
+/// key the kernel gives each stamp (OPT_ID: consecutive per stamped datagram). A stamp that
+/// never comes is overwritten a lap later; a key whose entry is another's is ignored.
+final class TransmitStampRing {
+    static let size = 256
+    private var keys = [UInt32](repeating: 0, count: TransmitStampRing.size)
+    private var slots = [MRUList.TransmitSlot?](repeating: nil, count: TransmitStampRing.size)
+
+    func put(_ key: UInt32, _ slot: MRUList.TransmitSlot?) {
+        let i = Int(key % UInt32(Self.size))
+        keys[i] = key
+        slots[i] = slot
+    }
+
+    func take(_ key: UInt32) -> MRUList.TransmitSlot? {
+        let i = Int(key % UInt32(Self.size))
+        guard keys[i] == key, let slot = slots[i] else { return nil }
+        slots[i] = nil
+        return slot
+    }
+}
