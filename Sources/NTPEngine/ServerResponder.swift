@@ -148,7 +148,7 @@ public struct ServerResponder: Sendable {
             transmitStamp = slot
             if previous != 0 {
                 interleaved = true
-                counters.interleaved &+= 1
+                interleavedReplies &+= 1
                 reply.storeBytes(of: request.loadUnaligned(fromByteOffset: 32, as: UInt64.self), toByteOffset: 24, as: UInt64.self)
                 reply.storeBytes(of: previous.bigEndian, toByteOffset: 40, as: UInt64.self)
             }
@@ -178,6 +178,8 @@ public struct ServerResponder: Sendable {
     /// The reply just written is interleaved: its transmit timestamp is already in (the
     /// previous reply's kernel stamp); the caller must not ``stampTransmit(_:into:)`` it.
     public private(set) var interleaved = false
+    /// Replies sent in interleaved mode (the previous reply's kernel transmit timestamp in).
+    public private(set) var interleavedReplies: UInt64 = 0
 
     /// The kernel transmit timestamp (served scale) of a reply whose ``transmitStamp`` was `slot`.
     public mutating func transmitted(_ slot: MRUList.TransmitSlot, at time: UnixTime) {
@@ -282,8 +284,6 @@ public struct ServerCounters: Sendable, Codable, Equatable {
     public var authenticated: UInt64 = 0
     /// Requests whose MAC failed (unknown or untrusted key, wrong MAC), answered with a crypto-NAK.
     public var cryptoNAKs: UInt64 = 0
-    /// Replies sent in interleaved mode (the previous reply's kernel transmit timestamp in).
-    public var interleaved: UInt64 = 0
 
     public init() {}
 

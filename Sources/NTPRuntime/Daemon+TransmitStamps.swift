@@ -31,6 +31,13 @@ extension Daemon {
         return ring
     }
 
+    /// The kernel's transmit timestamp of the request just sent on a client socket (one
+    /// socket per request: it is the only one), for the engine's `xleave` association.
+    func readRequestStamps(_ socket: UDPSocket, to destination: SocketAddress) {
+        guard socket.transmitTimestamps else { return }
+        socket.readTransmitTimestamps { _, raw in engine.transmitted(to: destination, at: clock.served(fromRaw: raw)) }
+    }
+
     /// Reads the transmit timestamps waiting on `socket` and gives each to the client it
     /// belongs to (a stamp whose reply is no longer awaited is dropped).
     func readTransmitStamps(_ socket: UDPSocket) {

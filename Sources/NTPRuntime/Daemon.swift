@@ -403,6 +403,7 @@ public final class Daemon {
             case .send(let bytes, let destination):
                 guard let socket = clientSocket(for: destination) else { continue }
                 do { _ = try socket.send(bytes, to: destination) } catch { log.warning("send to \(destination): \(error)") }
+                readRequestStamps(socket, to: destination)
             case .resolve(let id, let host):
                 startResolving(id, host)
             case .exit(let status, let reason):
@@ -453,7 +454,9 @@ public final class Daemon {
     func clientSocket(for destination: SocketAddress) -> UDPSocket? {
         let any = destination.ip.isIPv4 ? IPAddress.anyIPv4 : IPAddress.anyIPv6
         let socket: UDPSocket
-        do { socket = try UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) } catch {
+        // `xleave`: the kernel stamps the request on its way out (interleaved mode's T1).
+        let options = UDPSocket.Options(transmitTimestamps: engine.wantsTransmitStamps(to: destination))
+        do { socket = try UDPSocket(bindingTo: SocketAddress(ip: any, port: 0), options: options) } catch {
             log.warning("no socket for \(destination): \(error)")
             return nil
         }
@@ -463,6 +466,7 @@ public final class Daemon {
     }
 
     func receiveReplies(_ socket: UDPSocket, from server: SocketAddress) {
+        readRequestStamps(socket, to: server)
         for _ in 0..<64 {
             let datagram: ReceivedDatagram?
             do {

@@ -585,6 +585,7 @@ public final class CommandRunner {
         var c = AssociationConfiguration(kind: kind, host: host)
         c.iburst = a.flag("iburst")
         c.burst = a.flag("burst")
+        c.xleave = a.flag("xleave")
         c.prefer = a.flag("prefer") || a.flag("true")
         c.noselect = a.flag("noselect")
         if let v = a.int("minpoll") { c.minPoll = Int8(v) }

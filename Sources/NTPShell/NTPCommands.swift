@@ -408,6 +408,7 @@ public enum NTPCommands {
             Option("port", .integer(1...65535), name: "PORT", help: "Server UDP port (123)")
             Option("key", .integer(SettingRanges.keyID), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
+            Flag("xleave", help: "Interleaved mode: the server's kernel transmit timestamps (RFC 9769)")
         }.syntax
     }
 

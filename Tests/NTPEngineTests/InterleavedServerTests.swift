@@ -51,7 +51,7 @@ import Testing
         #expect(r3.originTime == local3)
         #expect(r3.receiveTime == NTPTimestamp(t3))
         #expect(r3.transmitTime == NTPTimestamp(kernel2))
-        #expect(responder.counters.interleaved == 1)
+        #expect(responder.interleavedReplies == 1)
         // Its own stamp is asked for too, for the next one.
         #expect(responder.transmitStamp != nil)
     }
