@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "ntpsh",
             dependencies: [
-                "NTPWire", "NTPRuntime", "NTPService", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
+                "NTPWire", "NTPRuntime", "NTPService", "NTPAdmin", "NTPControl", "NTPShell", "CommandGrammar", "NTPSimulation", "NTPLab", "NTPCrypto", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -1,6 +1,5 @@
 public import NTPEngine
 public import NTPAdmin
-public import NTPShell
 public import NTPSimulation
 public import NTPWire
 import NTPMetrics

@@ -82,7 +82,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             log.error("SIGHUP: cannot check \(path): \(error); the running configuration is kept")
             return false
         }
-        let check = CommandRunner(admin: LocalAdmin(daemon: scratch))
+        let check = CommandRunner(admin: LocalAdmin(daemon: scratch), grammar: runner.grammar)
         check.readFile = runner.readFile
         let loaded = check.loadConfiguration(text, path: path)
         if !loaded.errors.isEmpty {

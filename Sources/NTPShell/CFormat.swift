@@ -77,3 +77,13 @@ public enum CFormat {
         return String(repeating: zeroPad ? "0" : " ", count: width - o.count) + o
     }
 }
+
+/// `64s`, `10m`, `2h`, `0.5s`: a duration as the commands take it (`plot … last`, the labs).
+public func formatDuration(_ seconds: Double) -> String {
+    if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
+    if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
+    if seconds == seconds.rounded() { return "\(Int(seconds))s" }
+    var text = formatFixed(seconds, 3)
+    while text.hasSuffix("0") { text.removeLast() }
+    return text + "s"
+}

@@ -1,19 +1,13 @@
+public import CommandGrammar
+
 /// The `ntpsh-commands(7)` manual page, generated from the command table (mdoc).
 public enum CommandsManual {
-    /// The configuration directives (the commands an ntp.conf file may hold).
-    public static let configuration: Set<String> = [
-            "server", "pool", "peer", "no-server", "no-pool", "no-peer", "fudge", "driftfile", "no-driftfile", "metrics-listen", "no-metrics", "tinker", "tos",
-            "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
-            "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
-            "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
-        ]
+    /// Whether `command` is a configuration directive (a line an ntp.conf file may hold).
+    public static func isDirective(_ command: Command) -> Bool { command.binding?.role == .directive }
+    /// Whether `command` is one of the status views.
+    static func isView(_ command: Command) -> Bool { command.binding?.role == .view }
 
-    public static func page(version: String) -> String {
-        let g = NTPCommands.grammar
-        let views: Set<String> = [
-            "peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "monstats", "mrulist", "ntpstat", "tracking", "events",
-            "show-running-config",
-        ]
+    public static func page(_ g: Grammar, version: String) -> String {
         return """
             .Dd November 21, 2026
             .Dt NTPSH-COMMANDS 7
@@ -37,16 +31,16 @@ public enum CommandsManual {
             .Ql #
             at the start of a word begins a comment.
             .Sh CONFIGURATION COMMANDS
-            \(g.mdoc { configuration.contains($0.id) })\
+            \(g.mdoc { isDirective($0) })\
             .Sh VIEWS
             Every view takes
             .Cm json ,
             or
             .Fl -json
             for the whole run.
-            \(g.mdoc { views.contains($0.id) })\
+            \(g.mdoc { isView($0) })\
             .Sh ACTIONS AND SHELL COMMANDS
-            \(g.mdoc { !configuration.contains($0.id) && !views.contains($0.id) })\
+            \(g.mdoc { !isDirective($0) && !isView($0) })\
             .Sh SEE ALSO
             .Xr ntpsh 1
 
@@ -54,8 +48,7 @@ public enum CommandsManual {
     }
 
     /// `ntpsh.conf(5)`: every directive of the configuration file, from the command table.
-    public static func configurationPage(version: String) -> String {
-        let g = NTPCommands.grammar
+    public static func configurationPage(_ g: Grammar, version: String) -> String {
         return """
             .Dd November 21, 2026
             .Dt NTPSH.CONF 5
@@ -81,7 +74,7 @@ public enum CommandsManual {
             A file with errors is refused: every error is listed as
             .Ar file : Ns Ar line : Ns Ar column : message .
             .Sh DIRECTIVES
-            \(g.mdoc { configuration.contains($0.id) && !$0.words.starts(with: ["no"]) })\
+            \(g.mdoc { isDirective($0) && !$0.words.starts(with: ["no"]) })\
             .Sh EXAMPLES
             A LAN time server with the local clock as the last resort:
             .Bd -literal -offset indent
@@ -102,8 +95,8 @@ public enum CommandsManual {
 
     /// Tab for the text of `ntpsh -e`: the candidates for the word being typed, each returned as
     /// the whole option value (what the shell replaces).
-    public static func commandLineCandidates(_ prefix: String) -> [String] {
-        let completion = NTPCommands.grammar.complete(prefix)
+    public static func commandLineCandidates(_ prefix: String, in grammar: Grammar) -> [String] {
+        let completion = grammar.complete(prefix)
         let head = prefix.lastIndex(of: " ").map { String(prefix[...$0]) } ?? ""
         return completion.candidates.map { head + $0.text }
     }

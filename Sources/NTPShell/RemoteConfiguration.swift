@@ -35,7 +35,7 @@ extension CommandRunner {
         guard case .ok(let parsed) = match else {
             return (match.message ?? "invalid input", match.column ?? 1)
         }
-        guard CommandsManual.configuration.contains(parsed.id) else {
+        guard parsed.binding?.role == .directive else {
             return ("'\(parsed.command.words.joined(separator: " "))' is not a configuration directive", 1)
         }
         if parsed.command.namesFile {

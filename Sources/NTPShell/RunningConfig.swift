@@ -47,7 +47,7 @@ public struct RunningConfig: Sendable, Equatable {
     mutating func untrust(_ ids: [UInt32]) {
         let gone = Set(ids.map(String.init))
         for i in entries.indices.reversed() where entries[i].id == "trustedkey" {
-            let ids = NTPCommands.keyIDs(entries[i].line.split(separator: " ").dropFirst().map(String.init)).map(String.init)
+            let ids = KeyCommands.keyIDs(entries[i].line.split(separator: " ").dropFirst().map(String.init)).map(String.init)
             let kept = ids.filter { !gone.contains($0) }
             if kept.count == ids.count { continue }
             if kept.isEmpty { entries.remove(at: i); continue }

@@ -4,6 +4,8 @@ import NTPEngine
 import NTPWire
 import NTPPlatform
 import NTPShell
+import NTPLab
+import CommandGrammar
 import Synchronization
 
 #if canImport(Glibc)
@@ -69,12 +71,14 @@ final class InteractiveShell {
             // Lab time that passed while the line was typed, before the command sees the lab.
             pacer?.tick()
             editor.addHistory(line)
-            if !confirm(line, editor: editor) { continue }
-            if let parsed = runner.grammar.match(line).command, parsed.id == "watch" {
+            // Matched once: what the command is decides whether to ask first or to repeat it.
+            let match = runner.grammar.match(line)
+            if let parsed = match.command, !confirm(parsed, editor: editor) { continue }
+            if let parsed = match.command, parsed.binding?.repeatsView == true {
                 watch(view: parsed.arguments.string("view") ?? "", interval: parsed.arguments.double("interval") ?? 2)
                 continue
             }
-            let out = runInterruptibly(line)
+            let out = runInterruptibly(line, matched: match)
             writeStdout(out.text)
             if let e = out.error { writeStderr(e + "\n") }
             if out.quit { break }
@@ -84,7 +88,7 @@ final class InteractiveShell {
 
     /// Runs `line` with Ctrl-C interrupting it (`sleep`, `wait sync`) instead of killing the
     /// shell and the engine with it, as ntpq, chronyc and vtysh do.
-    private func runInterruptibly(_ line: String) -> CommandRunner.Output {
+    private func runInterruptibly(_ line: String, matched: MatchResult) -> CommandRunner.Output {
         interruptRequested.store(false, ordering: .relaxed)
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in interruptRequested.store(true, ordering: .relaxed) }
@@ -94,7 +98,7 @@ final class InteractiveShell {
         defer { sigaction(SIGINT, &previous, nil) }
         runner.isInterrupted = { interruptRequested.load(ordering: .relaxed) }
         defer { runner.isInterrupted = { false } }
-        var out = runner.run(line)
+        var out = runner.run(line, matched: matched)
         if interruptRequested.load(ordering: .relaxed) && out.error == nil {
             out.error = "% interrupted"
             out.status = 1
@@ -140,10 +144,10 @@ final class InteractiveShell {
         return v.isSynchronized ? "\(host):st\(v.stratum)> " : "\(host):unsync> "
     }
 
-    /// With the system clock, `step` and `slew` say what they will do and ask first.
-    private func confirm(_ line: String, editor: LineEditor) -> Bool {
-        guard !assumeYes, admin.clockKind == .system,
-              let parsed = runner.grammar.match(line).command, parsed.id == "step" || parsed.id == "slew",
+    /// With the system clock, the commands declared to confirm (`step`, `slew`) say what they
+    /// will do and ask first.
+    private func confirm(_ parsed: ParsedCommand, editor: LineEditor) -> Bool {
+        guard !assumeYes, admin.clockKind == .system, parsed.binding?.confirms == true,
               let offset = parsed.arguments.double("offset") else { return true }
         let ppm = admin.engineConfiguration().maxSlewRate ?? KernelClockDriver.defaultMaxSlewRate * 1e6
         let seconds = KernelClockDriver.slewDuration(offset, maxSlewRate: ppm * 1e-6)
@@ -204,7 +208,7 @@ final class LabPacer {
         socket?.serve()
         let events = runner.admin.takeEvents()
         if runner.monitor { for e in events { editor.printAbove("% \(e.description)") } }
-        if let out = runner.takeScheduledOutput() {
+        if let out = runner.takePendingOutput() {
             for line in out.text.split(separator: "\n") { editor.printAbove(String(line)) }
             if let e = out.error { editor.printAbove(e) }
         }

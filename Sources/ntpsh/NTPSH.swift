@@ -46,7 +46,7 @@ struct NTPSH: ParsableCommand {
     var port: Int?
 
     @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run this command (repeatable), then exit.", valueName: "command"),
-            completion: .custom { _, _, prefix in CommandsManual.commandLineCandidates(prefix) })
+            completion: .custom { _, _, prefix in CommandsManual.commandLineCandidates(prefix, in: LabShell.grammar) })
     var execute: [String] = []
 
     @Option(name: [.short, .customLong("file")], help: ArgumentHelp("Run the commands in this file ('-': standard input), then exit.", valueName: "file"),
@@ -143,8 +143,8 @@ struct NTPSH: ParsableCommand {
     func run() throws {
         if let page = generateManual {
             switch page {
-            case "commands": writeStdout(CommandsManual.page(version: ntpshVersion))
-            case "conf": writeStdout(CommandsManual.configurationPage(version: ntpshVersion))
+            case "commands": writeStdout(CommandsManual.page(LabShell.grammar, version: ntpshVersion))
+            case "conf": writeStdout(CommandsManual.configurationPage(LabShell.grammar, version: ntpshVersion))
             default: throw ExitFailure("ntpsh: --generate-manual commands|conf", status: 2)
             }
             return
@@ -174,7 +174,7 @@ struct NTPSH: ParsableCommand {
             throw ExitFailure("ntpsh: \(error)", status: 2)
         }
         let admin = LocalAdmin(daemon: server)
-        let runner = CommandRunner(admin: admin, json: json)
+        let runner = LabShell.runner(admin: admin, json: json)
         runner.unicodeCharts = isatty(1) != 0
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
@@ -184,7 +184,7 @@ struct NTPSH: ParsableCommand {
         // with --daemon through the runner that read the configuration, so its running
         // configuration follows; with a shell, through one of its own (the shell's runner
         // belongs to the shell's thread).
-        let configRunner = daemon ? runner : CommandRunner(admin: admin, json: false)
+        let configRunner = daemon ? runner : LabShell.runner(admin: admin)
         configRunner.readFile = runner.readFile
         // With --daemon, `:config` shares the one running configuration with the attached shells.
         let keeper = ConfigurationKeeper(runner: configRunner, log: log)
@@ -261,23 +261,14 @@ struct NTPSH: ParsableCommand {
     /// -e commands, or -f FILE, or standard input: no prompt; stops at the first failing
     /// command unless --keep-going. Returns the exit status.
     private func runBatch(_ runner: CommandRunner, serving labSocket: LabSocketServer? = nil) -> Int32 {
-        var status: Int32 = 0
-        /// Runs one line; false when the batch must stop here.
-        func runLine(_ line: String, _ origin: CommandRunner.Origin) -> Bool {
-            // Blank lines and comments are not commands: they keep the last status.
-            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            if code.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return true }
-            let out = runner.run(line, from: origin)
+        var batch = BatchRun(runner: runner, keepGoing: keepGoing) { out in
             writeStdout(out.text)
             if let e = out.error { writeStderr(e + "\n") }
-            status = out.status
-            if out.quit { return false }
-            if out.error != nil && out.status != 0 && !keepGoing { status = 1; return false }
-            return true
         }
+        func runLine(_ line: String, _ origin: CommandRunner.Origin) -> Bool { batch.run(line, from: origin) }
         if !execute.isEmpty {
             for (i, line) in execute.enumerated() where !runLine(line, .option(i + 1)) { break }
-            return status
+            return batch.status
         }
         let name = file ?? "-"
         if name == "-" {
@@ -289,7 +280,7 @@ struct NTPSH: ParsableCommand {
                 number += 1
                 if !runLine(line, .file(name, line: number)) { break }
             }
-            return status
+            return batch.status
         }
         let text: String
         do { text = try TextFile.read(name) } catch {
@@ -298,7 +289,7 @@ struct NTPSH: ParsableCommand {
         }
         for (i, line) in text.configurationLines.enumerated()
         where !runLine(String(line), .file(name, line: i + 1)) { break }
-        return status
+        return batch.status
     }
 
     /// `NTPSH_SINGLE_THREAD=1` with `--daemon`: the whole daemon on the main thread (no signal,
@@ -357,7 +348,7 @@ struct NTPSH: ParsableCommand {
                 Glibc.exit(2)
             }
         }
-        let runner = CommandRunner(admin: remote, json: json)
+        let runner = LabShell.runner(admin: remote, json: json)
         runner.configurationOwner = { line, origin in remote.configure(line, origin) }
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
@@ -393,44 +384,17 @@ struct NTPSH: ParsableCommand {
             do throws(SystemCallError) { try AppendFile.append(text, to: path); return nil } catch { return error.description }
         }
         admin.isDirectory = { Directory.list($0) != nil }
-        let runner = CommandRunner(admin: admin, json: json)
+        let runner = LabShell.runner(admin: admin, json: json, lab: admin)
         runner.unicodeCharts = isatty(1) != 0
-        runner.lab = admin
         runner.readFile = Self.readIncludedFile
         runner.listDirectory = { Directory.list($0) }
         if let scenario {
-            // On a terminal the lab teaches: its notes, each command and what it printed. Run
-            // unattended it only checks: failures and the summary.
-            let teach = !batch
-            // Between steps (a note after commands) the taught lab waits for the student:
-            // Enter for the next step, q to run the rest without stopping.
-            var pausing = teach
-            var afterCommand = false
-            var failures = 0, expects = 0, failedExpects = 0
-            for (i, line) in scenario.script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let text = String(line)
-                if text.hasPrefix("#") {
-                    if pausing && afterCommand { pausing = Self.waitForStudent() }
-                    afterCommand = false
-                    if teach { writeStdout(LabScenario.note(text)) }
-                    continue
-                }
-                if text.allSatisfy({ $0 == " " }) { continue }
-                if teach { writeStdout(LabScenario.commandLine(text)) }
-                afterCommand = true
-                let isExpect = runner.grammar.match(text).command?.id == "expect"
-                if isExpect { expects += 1 }
-                let out = runner.run(text, from: .file("lab:\(scenario.name)", line: i + 1))
-                if teach { writeStdout(out.text) }
-                if let e = out.error, out.status != 0 {
-                    writeStdout(e + "\n")
-                    if isExpect { failedExpects += 1 } else { failures += 1 }
-                }
-            }
-            writeStdout("lab \(scenario.name): \(expects - failedExpects) of \(expects) expects hold"
-                        + (failures == 0 ? "" : "; \(failures) command\(failures == 1 ? "" : "s") failed") + "\n")
+            // On a terminal the lab teaches: its notes, each command and what it printed, and
+            // between steps it waits for the student (Enter: next step; q: run the rest).
+            let teacher = LabTeacher(scenario: scenario, teach: !batch, write: writeStdout, waitForStudent: Self.waitForStudent)
+            let passed = teacher.run(runner)
             if batch {
-                if failures + failedExpects != 0 { throw ExitFailure("", status: 1) }
+                if !passed { throw ExitFailure("", status: 1) }
                 // With a socket, the lab goes on serving while commands come on standard input.
                 guard let socketServer else { return }
                 let status = runBatch(runner, serving: socketServer)

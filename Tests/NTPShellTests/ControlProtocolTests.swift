@@ -83,8 +83,7 @@ import Testing
     @Test("every change validates its arguments: out-of-range values are an error, and the engine runs on")
     func validation() throws {
         let admin = SimulationAdmin.lab()
-        let runner = CommandRunner(admin: admin)
-        runner.lab = admin
+        let runner = LabShell.runner(admin: admin, lab: admin)
         _ = runner.run("lab server add 10.0.0.1")
         _ = runner.run("lab server add 10.0.0.2")
         _ = runner.run("server 10.0.0.1 iburst")

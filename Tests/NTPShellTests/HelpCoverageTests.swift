@@ -1,13 +1,14 @@
 import CommandGrammar
+import NTPLab
 import Testing
 @testable import NTPShell
 
 /// Every command is in `help` and in the generated command reference; every token has help.
 @Suite struct HelpCoverageTests {
     @Test func everyCommandIsDocumented() {
-        let g = NTPCommands.grammar
+        let g = LabShell.grammar
         let overview = g.helpOverview()
-        let manual = CommandsManual.page(version: "test")
+        let manual = CommandsManual.page(g, version: "test")
         for command in g.commands {
             let words = command.words.joined(separator: " ")
             #expect(overview.contains(words), "help lacks \(words)")

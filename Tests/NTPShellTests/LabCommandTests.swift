@@ -11,8 +11,7 @@ import Testing
     /// A runner in an empty lab world.
     static func lab(seed: UInt64 = 1, frequencyError: Double = 20) -> (CommandRunner, SimulationAdmin) {
         let admin = SimulationAdmin.lab(seed: seed, clockOffset: 0.01, frequencyError: frequencyError)
-        let runner = CommandRunner(admin: admin)
-        runner.lab = admin
+        let runner = LabShell.runner(admin: admin, lab: admin)
         return (runner, admin)
     }
 

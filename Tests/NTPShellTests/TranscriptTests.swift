@@ -36,7 +36,7 @@ struct TranscriptTests {
     func transcript(_ name: String) throws {
         let url = Self.directory.appendingPathComponent(name)
         let expected = try String(contentsOf: url, encoding: .utf8)
-        let runner = CommandRunner(admin: Self.world())
+        let runner = LabShell.runner(admin: Self.world())
         var actual = ""
         for line in expected.split(separator: "\n", omittingEmptySubsequences: false) where line.hasPrefix("> ") || line.hasPrefix("#") {
             if line.hasPrefix("#") { actual += line + "\n"; continue }

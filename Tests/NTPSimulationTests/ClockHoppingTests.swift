@@ -9,8 +9,7 @@ import Testing
 private func falsetickerLab(seed: UInt64) -> SimulationAdmin {
     let scenario = LabScenarios.falseticker
     let admin = SimulationAdmin.lab(seed: seed, clockOffset: scenario.clockOffset, frequencyError: scenario.frequencyError)
-    let runner = CommandRunner(admin: admin)
-    runner.lab = admin
+    let runner = LabShell.runner(admin: admin, lab: admin)
     for line in scenario.script.split(separator: "\n") where !line.hasPrefix("#") {
         _ = runner.run(String(line))
         if line.hasPrefix("wait sync") { break }

@@ -105,8 +105,7 @@ func driftFileLabStart() throws {
     let scenario = LabScenarios.driftFile
     let admin = SimulationAdmin.lab(seed: scenario.seed, clockOffset: scenario.clockOffset,
                                     frequencyError: scenario.frequencyError)
-    let runner = CommandRunner(admin: admin)
-    runner.lab = admin
+    let runner = LabShell.runner(admin: admin, lab: admin)
     for line in scenario.script.split(separator: "\n") where !line.hasPrefix("#") {
         let output = runner.run(String(line))
         #expect(output.error == nil, "\(line): \(output.error ?? "")")
@@ -129,8 +128,7 @@ func driftFileLabStart() throws {
       arguments: [(UInt64(1), false), (5, false), (7, false), (1, true), (5, true), (7, true)])
 func labDriftFileHolds(seed: UInt64, typedLater: Bool) throws {
     let admin = SimulationAdmin.lab(seed: seed, clockOffset: 0.01, frequencyError: 40)
-    let runner = CommandRunner(admin: admin)
-    runner.lab = admin
+    let runner = LabShell.runner(admin: admin, lab: admin)
     var lines = ["driftfile /var/lib/ntp/drift", "lab server add 10.0.0.1", "lab server add 10.0.0.2 delay 2ms",
                  "lab server add 10.0.0.3 delay 4ms jitter 300us", "server 10.0.0.1 iburst", "server 10.0.0.2 iburst",
                  "server 10.0.0.3 iburst", "lab advance 70m"]

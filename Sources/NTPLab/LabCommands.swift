@@ -3,6 +3,7 @@ import NTPEngine
 import NTPWire
 import CommandGrammar
 import NTPControl
+import NTPShell
 
 /// `lab …` and `expect …`: the training labs' commands (ntpsh --lab).
 extension CommandRunner {
@@ -98,7 +99,7 @@ extension CommandRunner {
                 guard let self else { return }
                 var out = self.run(command)
                 out.text = "[lab \(formatDuration(time))] \(command)\n" + out.text
-                self.labScheduledOutput.append(out)
+                self.labSession?.scheduled.append(out)
             }
         } catch {
             return .failure(error.description)
@@ -145,26 +146,6 @@ extension CommandRunner {
             if let e = r.error { out.error = (out.error.map { $0 + "\n" } ?? "") + e; out.status = 1 }
         }
         return out
-    }
-
-    /// What `lab at` commands printed while the lab ran between commands (an interactive
-    /// lab's time runs while the shell waits), taken.
-    public func takeScheduledOutput() -> Output? {
-        labScheduledOutput.isEmpty ? nil : withScheduledOutput(Output())
-    }
-
-    /// `out` preceded by what `lab at` commands printed meanwhile; a failing one fails it.
-    func withScheduledOutput(_ out: Output) -> Output {
-        let scheduled = labScheduledOutput
-        labScheduledOutput.removeAll()
-        var combined = out
-        combined.text = scheduled.map(\.text).joined() + out.text
-        let errors = scheduled.compactMap(\.error)
-        if !errors.isEmpty {
-            combined.error = (errors + [out.error].compactMap { $0 }).joined(separator: "\n")
-            combined.status = 1
-        }
-        return combined
     }
 
     func labClock(_ a: Arguments) -> Output {
@@ -351,14 +332,4 @@ extension CommandRunner {
         if let d = Double(v) { return .number(d, unit: "") }
         return .word(v)
     }
-}
-
-/// `64s`, `10m`, `2h`, `0.5s`: a lab duration as the lab commands take it.
-func formatDuration(_ seconds: Double) -> String {
-    if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
-    if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
-    if seconds == seconds.rounded() { return "\(Int(seconds))s" }
-    var text = formatFixed(seconds, 3)
-    while text.hasSuffix("0") { text.removeLast() }
-    return text + "s"
 }
