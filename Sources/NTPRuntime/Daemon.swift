@@ -526,26 +526,7 @@ public final class Daemon {
                     noteInterleaving(stamp, interleaved: node.responder.interleaved, on: socket)
                 }
             }
-            if !sendBatch.isEmpty {
-                let t3 = clock.now()
-                for j in 0..<sendBatch.count {
-                    let reply = sendBatch.payload(j)
-                    // An interleaved reply carries the previous reply's kernel stamp already.
-                    if replyStamps.interleavedCount == 0 || !replyStamps.interleaved[j] {
-                        ServerResponder.stampTransmit(t3, into: reply)
-                    }
-                    node.responder.seal(reply)
-                }
-                if sendBatch.stampedCount > 0 {
-                    let ring = stampRing(socket), stamps = replyStamps
-                    socket.send(sendBatch) { index, key in ring.put(key, stamps.slots[index]) }
-                    replyStamps.clear()
-                    readTransmitStamps(socket)
-                } else {
-                    _ = socket.send(sendBatch)
-                    if replyStamps.interleavedCount > 0 { replyStamps.clear() }
-                }
-            }
+            if !sendBatch.isEmpty { sendReplies(on: socket) }
             if received < receiveBatch.capacity { break }
         }
         logAuthenticationFailures()

@@ -57,7 +57,7 @@ import Testing
         #expect(batch.stampedCount == 3)
         var marked: [(Int, UInt32)] = []
         let before = OSClock.realtime()
-        let result = server.send(batch) { marked.append(($0, $1)) }
+        let result = server.send(batch, stamped: { marked.append(($0, $1)) })
         let after = OSClock.realtime()
         #expect(result.sent == 6 && batch.isEmpty && batch.stampedCount == 0)
         #expect(marked.map(\.0) == [1, 3, 5] && marked.map(\.1) == [0, 1, 2])
@@ -73,6 +73,42 @@ import Testing
             if try client.waitReadable(timeoutMilliseconds: 100) { n += try client.receive(receive) }
         }
         #expect(n == 6)
+    }
+
+    @Test func sentOneAtATimeEachIsFinishedRightBeforeItsCall() throws {
+        let server = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        let client = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        #expect(server.enableTransmitTimestamps(everyDatagram: false))
+        let batch = UDPSendBatch(capacity: 8)
+        for i in 0..<4 {
+            batch.append(to: client.localAddress) { buffer in
+                buffer.storeBytes(of: UInt8(i), as: UInt8.self)
+                return 48
+            }
+            batch.markTransmitTimestamp()
+        }
+        var finished: [(Int, UnixTime)] = []
+        let result = server.send(batch, each: { j in
+            batch.payload(j).storeBytes(of: UInt8(100 + j), toByteOffset: 1, as: UInt8.self)
+            finished.append((j, OSClock.realtime()))
+        })
+        #expect(result.sent == 4 && finished.map(\.0) == [0, 1, 2, 3])
+        // Each stamp comes after the moment its datagram was finished, and before the next's.
+        let s = try stamps(server, count: 4)
+        #expect(s.map(\.0) == [0, 1, 2, 3])
+        for (k, (_, t)) in s.enumerated() {
+            #expect(t >= finished[k].1)
+            if k + 1 < finished.count { #expect(t <= finished[k + 1].1) }
+        }
+        let receive = UDPReceiveBatch(capacity: 8)
+        var got: [[UInt8]] = []
+        for _ in 0..<10 where got.count < 4 {
+            if try client.waitReadable(timeoutMilliseconds: 100) {
+                let n = try client.receive(receive)
+                for i in 0..<n { got.append(Array(receive.payload(i).prefix(2))) }
+            }
+        }
+        #expect(got == [[0, 100], [1, 101], [2, 102], [3, 103]], "what each wrote went out")
     }
 
     @Test func aSocketWithoutTransmitStampsReadsNone() throws {
