@@ -264,17 +264,21 @@ public final class UDPSocket {
     /// `stamped` is called, for each sent datagram appended with a transmit timestamp asked
     /// for, with its index in the batch and the key its stamp will carry.
     ///
-    /// `each`: the datagrams go one per call, and `each(i)` runs right before datagram `i` is
-    /// handed to the kernel (the server writes its transmit timestamp there: in one call for
-    /// many, a datagram leaves after those before it are sent, later than a stamp taken for all).
+    /// `chunk`: at most this many datagrams go in one call, and `before(range)` runs right
+    /// before the call that hands `range` to the kernel (the server writes the transmit
+    /// timestamps there: in one call for many, a datagram leaves after those before it are
+    /// sent, later than a stamp taken for all).
     @discardableResult
-    public func send(_ batch: UDPSendBatch, each: ((Int) -> Void)? = nil, stamped: ((Int, UInt32) -> Void)? = nil) -> SendResult {
+    public func send(
+        _ batch: UDPSendBatch, chunk: Int = .max, before: ((Range<Int>) -> Void)? = nil,
+        stamped: ((Int, UInt32) -> Void)? = nil
+    ) -> SendResult {
         var result = SendResult(sent: 0, failed: 0, lastError: nil)
         var next = 0
         while next < batch.count {
             do {
-                each?(next)
-                let count = each == nil ? batch.count - next : 1
+                let count = min(max(1, chunk), batch.count - next)
+                before?(next..<(next + count))
                 let n = try systemCall("sendmmsg") {
                     ntpsh_sendmmsg(descriptor.rawValue, batch.messages + next, UInt32(count), 0)
                 }

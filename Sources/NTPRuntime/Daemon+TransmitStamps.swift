@@ -23,33 +23,31 @@ extension Daemon {
         replyStamps.used = max(replyStamps.used, index + 1)
     }
 
-    /// Replies in a batch up to which each is stamped and sent on its own: a reply sent with
-    /// others leaves after them, later than one stamp taken before the call (on loopback about
-    /// 2–5 µs a datagram, the receiver's path included). Moderate loads give batches of one to
-    /// a few, answered as chrony does (stamp, send); a flood keeps one stamp and one
-    /// `sendmmsg` per batch, where the throughput is.
-    static let stampEachUpTo = 8
+    /// How many replies go in one `sendmmsg`, each call stamped right before it: one at a time
+    /// for a batch of up to ``stampChunk`` (moderate loads, answered as chrony does: stamp,
+    /// send), else ``stampChunk`` a call. A reply sent with others leaves after them (on
+    /// loopback about 1–5 µs a datagram, the receiver's path included): under load, when the
+    /// loop was descheduled and finds dozens waiting, one stamp for 64 replies is up to a
+    /// hundred microseconds early for the last; a chunk of 8 bounds that at a few, for 8 calls
+    /// instead of 1 per full batch.
+    static let stampChunk = 8
 
-    /// Stamps, seals and sends the replies in the send batch (the transmit timestamp as late as
-    /// it can be: right before each reply's own `sendmmsg` in a small batch, right before the
-    /// batch's in a large one); then asks for the kernel stamps of interleaved-looking ones.
+    /// Stamps, seals and sends the replies in the send batch, the transmit timestamp as late as
+    /// it can be (right before the `sendmmsg` that carries the reply); then asks for the kernel
+    /// stamps of interleaved-looking ones.
     func sendReplies(on socket: UDPSocket) {
-        let stamps = replyStamps
-        let each = sendBatch.count <= Self.stampEachUpTo
-        func finish(_ j: Int, at t3: UnixTime) {
-            let reply = sendBatch.payload(j)
-            // An interleaved reply carries the previous reply's kernel stamp already.
-            if stamps.interleavedCount == 0 || !stamps.interleaved[j] { ServerResponder.stampTransmit(t3, into: reply) }
-            node.responder.seal(reply)
-        }
-        if !each {
-            let t3 = clock.now()
-            for j in 0..<sendBatch.count { finish(j, at: t3) }
-        }
-        let stampedAny = sendBatch.stampedCount > 0
+        let stamps = replyStamps, batch = sendBatch, clock = clock
+        let stampedAny = batch.stampedCount > 0
         let ring = stampedAny ? stampRing(socket) : nil
-        socket.send(sendBatch, each: each ? { j in finish(j, at: self.clock.now()) } : nil,
-                    stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index]) } })
+        socket.send(batch, chunk: batch.count <= Self.stampChunk ? 1 : Self.stampChunk, before: { range in
+            let t3 = clock.now()
+            for j in range {
+                let reply = batch.payload(j)
+                // An interleaved reply carries the previous reply's kernel stamp already.
+                if stamps.interleavedCount == 0 || !stamps.interleaved[j] { ServerResponder.stampTransmit(t3, into: reply) }
+                self.node.responder.seal(reply)
+            }
+        }, stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index]) } })
         if stampedAny || stamps.interleavedCount > 0 { stamps.clear() }
         if stampedAny { readTransmitStamps(socket) }
     }

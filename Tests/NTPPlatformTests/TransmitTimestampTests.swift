@@ -88,9 +88,11 @@ import Testing
             batch.markTransmitTimestamp()
         }
         var finished: [(Int, UnixTime)] = []
-        let result = server.send(batch, each: { j in
-            batch.payload(j).storeBytes(of: UInt8(100 + j), toByteOffset: 1, as: UInt8.self)
-            finished.append((j, OSClock.realtime()))
+        let result = server.send(batch, chunk: 1, before: { range in
+            for j in range {
+                batch.payload(j).storeBytes(of: UInt8(100 + j), toByteOffset: 1, as: UInt8.self)
+                finished.append((j, OSClock.realtime()))
+            }
         })
         #expect(result.sent == 4 && finished.map(\.0) == [0, 1, 2, 3])
         // Each stamp comes after the moment its datagram was finished, and before the next's.
