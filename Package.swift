@@ -50,9 +50,9 @@ let package = Package(
         .target(name: "NTPControl", dependencies: ["NTPEngine", "NTPWire", "NTPAdmin"], swiftSettings: strict),
         // The engine's reports as Prometheus's text exposition format (/metrics, `show metrics`);
         // the selection states by NTPControl's names (those ntpq shows).
-        .target(name: "NTPMetrics", dependencies: ["NTPEngine", "NTPControl"], swiftSettings: strict),
+        .target(name: "NTPMetrics", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl"], swiftSettings: strict),
         // The admin contract as data: requests, answers, the one dispatcher over a node's parts,
-        // and AdminAPI (the typed calls over them).
+        // AdminAPI (the typed calls over them) and the control socket's codec.
         .target(name: "NTPAdmin", dependencies: ["NTPEngine", "NTPWire"], swiftSettings: strict),
         // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
         .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
@@ -63,14 +63,16 @@ let package = Package(
         // a separate address module would be a third home for one type that belongs with the
         // wire's value types.
         .target(name: "CommandGrammar", dependencies: ["NTPWire"], swiftSettings: strict),
-        // The NTP command table and its runner; the views (report structs to text and JSON); the control socket's codec.
+        // The shell's commands as declarations (one file per topic) and their runner; the views
+        // (report structs to text and JSON). Knows no lab.
         .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "CommandGrammar"], swiftSettings: strict),
-        // The lab: a simulated world behind AdminAPI and LabControl (`ntpsh --lab`, tests).
+        // The labs: a simulated world behind AdminAPI and LabControl, the lab commands, scenarios
+        // and teacher, and the whole command table (`ntpsh` and the tests run it).
         .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock. No shell.
         .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics"], swiftSettings: strict),
         // The engine served to shells: the control socket (server and client) and the one running
-        // configuration, over the shell's runner and codec.
+        // configuration, over the shell's runner and NTPAdmin's codec.
         .target(name: "NTPService", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPRuntime"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
@@ -91,7 +93,7 @@ let package = Package(
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform", "NTPWire"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPNTSTests", dependencies: ["NTPNTS", "NTPWire", "NTPCrypto"]),
-        .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPEngine", "NTPWire"]),
+        .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPAdmin", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPLab", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar", "NTPWire"]),
         // Drives programs in a real terminal (tmux) for the terminal tests.

@@ -43,7 +43,7 @@ public func configFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
 /// Runs `text` as a configuration file; returns the errors and `show running-config`.
 func load(_ text: String, files: String?) -> (errors: [String], running: String) {
     let admin = SimulationAdmin.lab(seed: 1)
-    let runner = CommandRunner(admin: admin)
+    let runner = LabShell.runner(admin: admin)
     runner.readFile = { _ in files }
     runner.recordsOrigins = true
     var errors: [String] = []

@@ -29,12 +29,11 @@ public func controlFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     guard let mode = bytes.first else { return 0 }
     let privileged = mode & 2 != 0
     let admin = SimulationAdmin.lab(seed: 1)
-    let runner = CommandRunner(admin: admin)
-    runner.lab = admin
+    let runner = LabShell.runner(admin: admin, lab: admin)
     for line in ["lab server add 10.0.0.1", "lab server add 10.0.0.2", "server 10.0.0.1 iburst", "server 10.0.0.2 iburst"] {
         require(runner.run(line).error == nil, line)
     }
-    let session = ControlSession(admin: admin) { line, origin in
+    let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in
         if let id = runner.grammar.match(line).command?.id, timeSpenders.contains(id) || id.hasPrefix("lab") {
             return CommandRunner.Output(error: "not in the fuzzer", status: 1)
         }

@@ -47,6 +47,8 @@ public protocol AdminAPI: AdminTransport {
     func mruEntries(newest limit: Int) -> [MRUEntry]
     /// The MRU list's counters and limits (`monstats`).
     func monitorReport() -> MonitorReport
+    /// What /metrics serves, taken at once (the node's `metrics` query).
+    func metricsSnapshot() -> MetricsSnapshot
     /// `keys FILE` (the runner reads and parses the file): replaces the keys.
     func setKeys(_ keys: [SymmetricKey], file: String?)
     /// `trustedkey N…` (true) and `no trustedkey N…` (false).
@@ -63,7 +65,8 @@ public protocol AdminAPI: AdminTransport {
     /// `metrics listen ADDRESS:PORT` (nil: `no metrics`): serve GET /metrics there. Returns what
     /// it serves now.
     func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String
-    /// The Prometheus text /metrics serves (`show metrics`).
+    /// The Prometheus text /metrics serves (`show metrics`): ``metricsSnapshot()`` rendered
+    /// by NTPMetrics (above this module), where the transport can render it.
     func metricsText() -> String
 
     // Actions
@@ -129,6 +132,7 @@ extension AdminAPI {
         ask(.mruEntries(newest: limit)) { if case .mruEntries(let e) = $0 { e } else { nil } }
     }
     public func monitorReport() -> MonitorReport { ask(.monitorReport) { if case .monitorReport(let r) = $0 { r } else { nil } } }
+    public func metricsSnapshot() -> MetricsSnapshot { ask(.metrics) { if case .metrics(let s) = $0 { s } else { nil } } }
 
     public func addAssociation(_ configuration: AssociationConfiguration) -> AssociationID {
         carry(infallible: .change(.addAssociation(configuration))) { if case .association(let id) = $0 { id } else { nil } }

@@ -23,6 +23,7 @@ extension AdminRequest {
             case .monitorSettings: "monitorSettings"
             case .mruEntries: "mruEntries"
             case .monitorReport: "monitorReport"
+            case .metrics: "metrics"
             }
         case .change(let change):
             switch change {
@@ -53,7 +54,7 @@ extension AdminRequest {
         "peerReports", "systemReport", "events", "engineConfiguration", "restrictions", "monitorSettings", "mruEntries",
         "monitorReport", "addAssociation", "removeAssociations", "setLocalClockStratum", "setEngineConfiguration",
         "setRestriction", "removeRestriction", "setKeys", "setTrusted", "setControlKey",
-        "setMonitorSettings", "step", "slew", "replaceAssociation",
+        "setMonitorSettings", "step", "slew", "replaceAssociation", "metrics",
     ]
 
     /// The request's `args` on the socket.
@@ -92,6 +93,7 @@ extension AdminRequest {
         case "monitorSettings": self = .query(.monitorSettings)
         case "mruEntries": self = .query(.mruEntries(newest: Self.mruLimit))
         case "monitorReport": self = .query(.monitorReport)
+        case "metrics": self = .query(.metrics)
         case "addAssociation": self = .change(.addAssociation(try args()))
         case "replaceAssociation": self = .change(.replaceAssociation(try args()))
         case "removeAssociations": self = .change(.removeAssociations(host: try args()))
@@ -125,6 +127,7 @@ extension AdminRequest {
             case .monitorSettings: return .monitorSettings(try result())
             case .mruEntries(let limit): return .mruEntries(Array(try result([MRUEntry].self).suffix(limit)))
             case .monitorReport: return .monitorReport(try result())
+            case .metrics: return .metrics(try result())
             }
         case .change(let change):
             switch change {
@@ -155,6 +158,7 @@ extension AdminAnswer {
         case .count(let v): try c.encode(v, forKey: key)
         case .found(let v): try c.encode(v, forKey: key)
         case .seconds(let v): try c.encode(v, forKey: key)
+        case .metrics(let v): try c.encode(v, forKey: key)
         }
     }
 }

@@ -25,6 +25,8 @@ public enum AdminQuery: Sendable, Equatable, Codable {
     /// The newest `limit` entries of the MRU list, oldest first.
     case mruEntries(newest: Int)
     case monitorReport
+    /// What /metrics serves, taken at once (the host's uptime and version with it).
+    case metrics
 }
 
 /// A request that changes the node.
@@ -82,6 +84,7 @@ public enum AdminAnswer: Sendable, Equatable, Codable {
     case found(Bool)
     /// Seconds (how long a slew takes).
     case seconds(Double)
+    case metrics(MetricsSnapshot)
 }
 
 /// A refused or failed administrative action, in words for the admin.
@@ -106,16 +109,18 @@ public protocol AdminNode: AnyObject {
 
 extension AdminNode {
     /// The one dispatcher: carries `request` out on this node (on the thread that owns it).
-    public func answer(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
+    /// Carries `request` out; `host` supplies what the node does not know (the `metrics`
+    /// query's uptime and version).
+    public func answer(_ request: AdminRequest, host: AdminHost = .unknown) throws(AdminError) -> AdminAnswer {
         switch request {
-        case .query(let query): return answer(query)
+        case .query(let query): return answer(query, host: host)
         case .change(let change):
             defer { if change.changesAssociations { associationsChanged() } }
             return try apply(change)
         }
     }
 
-    private func answer(_ query: AdminQuery) -> AdminAnswer {
+    private func answer(_ query: AdminQuery, host: AdminHost) -> AdminAnswer {
         switch query {
         case .peerReports: return .peerReports(engine.peerReports())
         case .systemReport: return .systemReport(engine.systemReport(server: serverCounters))
@@ -125,6 +130,10 @@ extension AdminNode {
         case .monitorSettings: return .monitorSettings(monitor.settings)
         case .mruEntries(let limit): return .mruEntries(monitor.entries(newest: limit))
         case .monitorReport: return .monitorReport(monitor.report(at: engine.clock.now()))
+        case .metrics:
+            return .metrics(MetricsSnapshot(system: engine.systemReport(server: serverCounters), peers: engine.peerReports(),
+                                            monitor: monitor.report(at: engine.clock.now()),
+                                            uptime: host.uptime, version: host.version))
         }
     }
 

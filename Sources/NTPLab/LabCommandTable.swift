@@ -69,17 +69,17 @@ enum LabCommandTable {
             }
             Command("pause", help: "Stop lab time while the shell waits for input", id: "lab-pause", .lab, run: { r, _ in r.labPause(true) })
             Command("resume", help: "Let lab time run again while the shell waits", id: "lab-resume", .lab, run: { r, _ in r.labPause(false) })
-            Command("seed", help: "Start the lab afresh with this random seed (before adding anything)", id: "lab-seed", .lab, run: { $0.labSeed($1.arguments) }) {
+            Command("seed", help: "Start the lab afresh with this random seed (before adding anything)", id: "lab-seed", .lab, schedulable: false, run: { $0.labSeed($1.arguments) }) {
                 Argument(.integer(0...Int(Int32.max)), name: "N", help: "The seed", key: "seed")
             }
-            Command("restart", help: "Restart ntpsh on the lab host as after a reboot (the drift file is read again)", id: "lab-restart", .lab, run: { r, _ in r.labRestart() })
+            Command("restart", help: "Restart ntpsh on the lab host as after a reboot (the drift file is read again)", id: "lab-restart", .lab, schedulable: false, run: { r, _ in r.labRestart() })
             Command("clock", help: "Change the lab's client clock", id: "lab-clock", .lab, run: { $0.labClock($1.arguments) }) {
                 OneOf {
                     Option("slew-rate", .ppm(1...83_333), name: "PPM", help: "The fastest its clock driver slews (83333 ppm, as on a real machine)")
                     Option("jump", .offset(-1e6...1e6), name: "SECONDS", help: "Make the clock jump (positive: ahead), behind the engine's back")
                 }
             }
-            Command("advance", help: "Let virtual time pass", id: "lab-advance", .lab, run: { $0.labAdvance($1.arguments) }) {
+            Command("advance", help: "Let virtual time pass", id: "lab-advance", .lab, schedulable: false, run: { $0.labAdvance($1.arguments) }) {
                 Argument(.duration(0...1e7), name: "DURATION", help: "How long (e.g. 90s, 10m, 2h)", key: "duration")
             }
             Command("status", help: "Virtual time, the client clock's true offset and frequency error, the servers", id: "lab-status", .lab, run: { r, _ in r.labStatusView() })

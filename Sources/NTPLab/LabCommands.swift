@@ -1,3 +1,5 @@
+// The lab commands' handlers (`lab …`, `expect …`), over the runner's lab world (LabShell.swift's
+// LabSession); their declarations are LabCommandTable.swift's.
 import NTPAdmin
 import NTPEngine
 import NTPWire
@@ -79,10 +81,6 @@ extension CommandRunner {
         }
     }
 
-    /// Commands that let time pass or remake the world: not from inside a running lab (`lab at`).
-    static let notScheduled: Set<String> = ["lab-advance", "wait-sync", "sleep", "step", "lab-restart", "lab-seed",
-                                            "quit", "exit", "watch"]
-
     func labAt(_ a: Arguments) -> Output {
         guard let lab else { return .failure(Self.notInLab) }
         let time = a.double("time") ?? 0
@@ -91,7 +89,8 @@ extension CommandRunner {
         guard let parsed = match.command else {
             return .failure("lab at \(formatDuration(time)): \(match.message ?? "not a command"): \(command)")
         }
-        guard !Self.notScheduled.contains(parsed.id) else {
+        // What lets time pass or remakes the world is declared not schedulable.
+        guard parsed.binding?.schedulable ?? false else {
             return .failure("lab at: '\(parsed.id.split(separator: "-").joined(separator: " "))' lets time pass or restarts; it cannot run inside the lab's time")
         }
         do {

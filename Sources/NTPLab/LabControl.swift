@@ -1,3 +1,5 @@
+// What the lab commands ask of a lab world beyond AdminAPI (LabControl) and the values they
+// pass (server settings and changes, the clock's truth, the pace of an interactive lab).
 public import NTPAdmin
 public import NTPWire
 import NTPEngine

@@ -65,7 +65,7 @@ public final class SimulationAdmin: AdminAPI {
 
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
         defer { if case .change(let change) = request, change.changesAssociations { network.hostsChanged() } }
-        return try host.node.answer(request)
+        return try host.node.answer(request, host: AdminHost(uptime: uptime(), version: "lab"))
     }
 
     /// The history of the engines before the last `lab restart`, so plots go on across it.
@@ -97,8 +97,7 @@ public final class SimulationAdmin: AdminAPI {
         "note: a lab has no sockets; `show metrics` prints what /metrics would serve\n"
     }
     public func metricsText() -> String {
-        PrometheusText.render(MetricsSnapshot(system: systemReport(), peers: peerReports(), monitor: monitorReport(),
-                                              uptime: uptime(), version: "lab"))
+        PrometheusText.render(metricsSnapshot())
     }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"

@@ -2,24 +2,10 @@
 // what `/metrics` serves and `show metrics` prints. Pure: reports in, text out. Names follow
 // Prometheus's conventions (base units in the name, `_total` counters, state sets as labels)
 // and ntpd-rs's exporter where the two overlap (ntp_system_*, ntp_source_*, ntp_server_*).
-public import NTPEngine
+public import NTPAdmin
+import NTPEngine
 import NTPWire
 import NTPControl
-
-/// Everything one scrape shows, taken from the engine at one moment.
-public struct MetricsSnapshot: Sendable {
-    public var system: SystemReport
-    public var peers: [PeerReport]
-    public var monitor: MonitorReport?
-    /// Seconds since the engine started.
-    public var uptime: Double
-    /// The program's version, a label of `ntp_uptime_seconds`.
-    public var version: String
-
-    public init(system: SystemReport, peers: [PeerReport], monitor: MonitorReport?, uptime: Double, version: String) {
-        self.system = system; self.peers = peers; self.monitor = monitor; self.uptime = uptime; self.version = version
-    }
-}
 
 /// Renders a ``MetricsSnapshot``.
 public enum PrometheusText {

@@ -1,6 +1,7 @@
 // TCPListener: a listening TCP socket on an address and port, for the small HTTP endpoint that
 // serves /metrics. Its connections are plain stream sockets, read and written as the control
-// socket's are (``UnixStream`` serves any connected stream socket).
+// socket's are (``StreamConnection`` serves any connected stream socket).
+import CNTPPlatform
 import Glibc
 public import NTPEngine
 import SystemPackage
@@ -32,7 +33,7 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     /// The next connection and who made it; blocks. Throws once ``shutdown()`` was called.
-    public func accept() throws(SystemCallError) -> (UnixStream, SocketAddress?) {
+    public func accept() throws(SystemCallError) -> (StreamConnection, SocketAddress?) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = try systemCall("accept") {
@@ -41,7 +42,7 @@ public final class TCPListener: @unchecked Sendable {
             }
         }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return (UnixStream(descriptor: fd), SocketAddress(storage))
+        return (StreamConnection(descriptor: fd), SocketAddress(storage))
     }
 
     /// Wakes a thread blocked in ``accept()`` (it throws).

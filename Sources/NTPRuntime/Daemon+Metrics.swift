@@ -31,12 +31,16 @@ extension Daemon {
         }
     }
 
-    /// The Prometheus text for the node now. On the loop thread (or under ``afterLoop``).
+    /// The Prometheus text for the node now: its `metrics` answer rendered. On the loop thread
+    /// (or under ``afterLoop``).
     func metricsText() -> String {
-        PrometheusText.render(MetricsSnapshot(
-            system: engine.systemReport(server: node.serverCounters), peers: engine.peerReports(),
-            monitor: node.monitor.report(at: engine.clock.now()),
-            uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9, version: settings.version))
+        guard case .metrics(let snapshot)? = try? node.answer(.query(.metrics), host: adminHost) else { return "" }
+        return PrometheusText.render(snapshot)
+    }
+
+    /// What the daemon tells its node's `metrics` answers: uptime and version.
+    var adminHost: AdminHost {
+        AdminHost(uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9, version: settings.version)
     }
 
     /// From the metrics thread: nil before the loop runs (nobody owns the engine to ask yet).

@@ -15,14 +15,14 @@ public final class LocalAdmin: AdminAPI {
 
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
         try daemon.onLoop { d -> Result<AdminAnswer, AdminError> in
-            do throws(AdminError) { return .success(try d.node.answer(request)) } catch { return .failure(error) }
+            do throws(AdminError) { return .success(try d.node.answer(request, host: d.adminHost)) } catch { return .failure(error) }
         }.get()
     }
 
     public func sampleHistory() -> SampleHistory { daemon.onLoop { $0.engine.history } }
     public func setStatistics(_ settings: StatisticsSettings) -> String? { daemon.onLoop { $0.setStatistics(settings) } }
     public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
-    public func uptime() -> Double { Double(OSClock.monotonicNanoseconds() - daemon.started) / 1e9 }
+    public func uptime() -> Double { daemon.adminHost.uptime }
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }
     public func keyStore() -> KeyStore { daemon.onLoop { $0.node.keys } }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {

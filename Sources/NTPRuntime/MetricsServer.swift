@@ -61,7 +61,7 @@ public final class MetricsServer: Sendable {
         listener.shutdown()
     }
 
-    private func serve(_ stream: UnixStream) {
+    private func serve(_ stream: StreamConnection) {
         stream.setSendTimeout(seconds: Self.requestTimeout)
         let response: Response
         switch readHead(stream) {
@@ -80,8 +80,8 @@ public final class MetricsServer: Sendable {
     enum Head { case head(String), tooLarge, timedOut }
 
     /// Bytes up to the blank line that ends the head.
-    private func readHead(_ stream: UnixStream) -> Head {
-        let deadline = UnixStream.monotonicNow() + Self.requestTimeout
+    private func readHead(_ stream: StreamConnection) -> Head {
+        let deadline = StreamConnection.monotonicNow() + Self.requestTimeout
         var bytes: [UInt8] = []
         while true {
             guard let more = try? stream.readSome(limit: Self.maxRequest + 1 - bytes.count, deadline: deadline), !more.isEmpty else {

@@ -6,7 +6,7 @@ import NTPEngine
 import Glibc
 import Synchronization
 
-extension UnixStream {
+extension StreamConnection {
     /// The next frame's payload (ControlProtocol: 4-byte big-endian length, then the bytes);
     /// nil when the peer closed between frames. `idle`: how long to wait for a frame to begin
     /// (nil: for ever); once begun it must arrive within ``ControlProtocol/frameTimeout``.
@@ -56,7 +56,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
     private let keeper: ConfigurationKeeper
     private let engineName: String
     private let ownUID = geteuid()
-    private struct Client { var stream: UnixStream; var uid: UInt32?; var privileged: Bool }
+    private struct Client { var stream: StreamConnection; var uid: UInt32?; var privileged: Bool }
     private let state = Mutex<(clients: [Int32: Client], threads: Int, stopping: Bool)>(([:], 0, false))
     /// Connections served at once; more are refused.
     public static let maxClients = 16
@@ -125,7 +125,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
     private func acceptLoop() {
         defer { state.withLock { $0.threads -= 1 } }
         while !state.withLock({ $0.stopping }) {
-            let stream: UnixStream
+            let stream: StreamConnection
             do { stream = try listener.accept() } catch {
                 if state.withLock({ $0.stopping }) { return }
                 log.warning("control socket \(listener.path): \(error)")
@@ -159,7 +159,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
         }
     }
 
-    private func serve(_ stream: UnixStream, peer: PeerCredentials?, privileged: Bool) {
+    private func serve(_ stream: StreamConnection, peer: PeerCredentials?, privileged: Bool) {
         let who = peer.map { "pid \($0.pid) uid \($0.uid)" } ?? "unknown peer"
         defer {
             state.withLock { s in s.clients[stream.descriptor] = nil; s.threads -= 1 }
@@ -181,7 +181,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
             // The client's free text, escaped by the log and cut short here.
             let client = hello.client.map { $0.count > 64 ? String($0.prefix(64)) + "…" : $0 } ?? "a client"
             log.info("control: \(client) attached (\(who), \(privileged ? "may change" : "views only"))")
-            let session = ControlSession(admin: admin) { [keeper] line, origin in keeper.run(line, from: origin) }
+            let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { [keeper] line, origin in keeper.run(line, from: origin) }
             while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
                 let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()
                 do { try stream.writeFrame(response) } catch { return }
@@ -193,7 +193,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
         }
     }
 
-    private func send(_ value: some Encodable, on stream: UnixStream) throws(ControlProtocol.ProtocolError) {
+    private func send(_ value: some Encodable, on stream: StreamConnection) throws(ControlProtocol.ProtocolError) {
         do { try stream.writeFrame(ControlProtocol.encode(value)) } catch { throw ControlProtocol.ProtocolError("\(error)") }
     }
 

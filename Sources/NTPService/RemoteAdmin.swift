@@ -19,13 +19,13 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
         exit(2)
     }
-    private let stream: UnixStream
+    private let stream: StreamConnection
     private let nextID = Mutex<UInt64>(1)
 
     /// Connects to the engine's socket at `path` and says hello.
     public init(path: String, client: String) throws(AdminError) {
         self.path = path
-        do { stream = try UnixStream.connect(to: path) } catch {
+        do { stream = try StreamConnection.connect(to: path) } catch {
             throw AdminError("cannot connect to \(path): \(error.errno)\(error.errno == .noSuchFileOrDirectory ? " (is the engine running with --control-socket \(path)?)" : "")")
         }
         do {

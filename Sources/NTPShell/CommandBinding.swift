@@ -63,6 +63,9 @@ public struct CommandBinding: Sendable {
     public var json: Bool
     /// Its errors already say where they come from (`includefile`: the included file's line).
     public var placesOwnErrors: Bool
+    /// May run inside a lab's time (`lab at`): false for what lets time pass, remakes the
+    /// world or leaves (`sleep`, `step`, `lab advance`, `quit`…).
+    public var schedulable: Bool
     public var run: Handler
 
     /// The commands an attached shell hands to the engine's runner.
@@ -94,11 +97,11 @@ extension Command {
     /// Declares a shell command: syntax (the trailing body), handler and attributes in one place.
     public init(_ words: String, help: String, id: String? = nil, _ role: CommandRole,
                 identity: RunningIdentity? = nil, usesRunningConfiguration: Bool = false, confirms: Bool = false,
-                repeatsView: Bool = false, json: Bool = false, placesOwnErrors: Bool = false,
+                repeatsView: Bool = false, json: Bool = false, placesOwnErrors: Bool = false, schedulable: Bool = true,
                 run: @escaping CommandBinding.Handler, @SyntaxBuilder _ body: () -> [Syntax] = { [] }) {
         let binding = CommandBinding(role: role, identity: identity, usesRunningConfiguration: usesRunningConfiguration,
                                      confirms: confirms, repeatsView: repeatsView, refreshable: role == .view || role == .report,
-                                     json: json, placesOwnErrors: placesOwnErrors, run: run)
+                                     json: json, placesOwnErrors: placesOwnErrors, schedulable: schedulable, run: run)
         self.init(words, help: help, id: id, action: binding, body)
     }
 

@@ -1,3 +1,6 @@
+// Running a line: output filters, one match, dispatch by the command's binding, errors placed
+// by origin; configuration files and `includefile`, `write`, and the running configuration they
+// keep; Tab's completion hooks over the engine.
 public import NTPAdmin
 public import CommandGrammar
 import NTPEngine
@@ -83,21 +86,8 @@ public final class CommandRunner {
     /// Whether `line` (an engine-owned command) only reads: `show running-config`.
     public static func isView(_ line: String) -> Bool { engineOwnedCommand(line)?.role == .view }
 
-    /// What a command produced.
-    public struct Output: Sendable, Equatable, Codable {
-        public var text: String = ""
-        public var error: String?
-        /// The command's exit status (`ntpstat`: 0/1/2; `wait sync`: 0/1; errors: 1).
-        public var status: Int32 = 0
-        /// `quit`/`exit`.
-        public var quit = false
-
-        public init(text: String = "", error: String? = nil, status: Int32 = 0, quit: Bool = false) {
-            self.text = text; self.error = error; self.status = status; self.quit = quit
-        }
-
-        public static func failure(_ message: String) -> Output { Output(error: message, status: 1) }
-    }
+    /// What a command produced (the admin contract's type: `configure` carries it).
+    public typealias Output = ShellOutput
 
     public init(admin: any AdminAPI, grammar: Grammar = NTPCommands.grammar, json: Bool = false) {
         self.admin = admin
@@ -105,15 +95,8 @@ public final class CommandRunner {
         self.json = json
     }
 
-    /// Where a line came from, which decides how its errors read.
-    public enum Origin: Sendable, Equatable, Codable {
-        /// Typed at the prompt: `% …` messages, the line echoed with a `^` under the column.
-        case prompt
-        /// Line `line` of a file (`FILE:LINE:COL: message`); `-` for standard input.
-        case file(String, line: Int)
-        /// The n-th `-e` option (`-e N:COL: message`).
-        case option(Int)
-    }
+    /// Where a line came from (the admin contract's type: `configure` carries it).
+    public typealias Origin = LineOrigin
 
     /// Runs one line. `command | include REGEX`, `| exclude REGEX` or `| count` filters its output
     /// (one filter; the regular expression is the rest of the line, bars included). `matched`:

@@ -6,7 +6,7 @@ import NTPWire
 
 enum ClockCommands {
     @CommandBuilder static var declarations: [GrammarDeclaration] {
-        Command("step", help: "Step the clock now", .clockAction, confirms: true, run: { $0.step($1) }) {
+        Command("step", help: "Step the clock now", .clockAction, confirms: true, schedulable: false, run: { $0.step($1) }) {
             OneOf {
                 Keyword("now", help: "To the servers' consensus after a fresh burst (as ntpdate -b)", key: "now")
                 Argument(.offset(-1e9...1e9), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")
@@ -15,7 +15,7 @@ enum ClockCommands {
         Command("slew", help: "Slew the clock gradually", .clockAction, confirms: true, run: { $0.slew($1) }) {
             Argument(.offset(-1e6...1e6), name: "OFFSET", help: "Seconds to add to the clock (e.g. 0.5s, -20ms)", key: "offset")
         }
-        Command("wait sync", help: "Wait until synchronised (status 1 on timeout)", id: "wait-sync", .clockAction,
+        Command("wait sync", help: "Wait until synchronised (status 1 on timeout)", id: "wait-sync", .clockAction, schedulable: false,
                 run: { $0.waitSync($1) }) {
             Optionally { Argument(.duration(0...1e6), name: "TIMEOUT", help: "Give up after this long (default 60 s)", key: "timeout") }
         }

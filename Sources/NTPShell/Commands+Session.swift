@@ -7,7 +7,7 @@ import NTPAdmin
 enum SessionCommands {
     @CommandBuilder static var watch: [GrammarDeclaration] {
         // At the prompt the shell refreshes the view; in a batch it is shown once.
-        Command("watch", help: "Refresh a view until a key is pressed (at the prompt)", .session, repeatsView: true,
+        Command("watch", help: "Refresh a view until a key is pressed (at the prompt)", .session, repeatsView: true, schedulable: false,
                 run: { r, i in r.runCommand(i.arguments.string("view") ?? "", from: .prompt) }) {
             Optionally { Argument(.duration(0.1...3600), name: "INTERVAL", help: "Between refreshes (default 2 s)", key: "interval") }
             Argument(.text, name: "VIEW", help: "The view and its options, e.g. peers -n", key: "view")
@@ -30,7 +30,7 @@ enum SessionCommands {
     }
 
     @CommandBuilder static var shell: [GrammarDeclaration] {
-        Command("sleep", help: "Let time pass", .session, run: { $0.sleep($1) }) {
+        Command("sleep", help: "Let time pass", .session, schedulable: false, run: { $0.sleep($1) }) {
             Argument(.duration(0...1e7), name: "DURATION", help: "How long (e.g. 5s, 10m)", key: "duration")
         }
         Command("echo", help: "Print text", .session, run: { _, i in
@@ -50,8 +50,8 @@ enum SessionCommands {
         Command("help", help: "List commands, or describe one", .session, run: { $0.help($1) }) {
             Optionally { Argument(.text, name: "COMMAND", help: "Command to describe", key: "command") }
         }
-        Command("quit", help: "Leave the shell (the engine stops)", .session, run: { _, _ in CommandRunner.Output(quit: true) })
-        Command("exit", help: "Same as quit", .session, run: { _, _ in CommandRunner.Output(quit: true) })
+        Command("quit", help: "Leave the shell (the engine stops)", .session, schedulable: false, run: { _, _ in CommandRunner.Output(quit: true) })
+        Command("exit", help: "Same as quit", .session, schedulable: false, run: { _, _ in CommandRunner.Output(quit: true) })
     }
 }
 

@@ -1,3 +1,4 @@
+import NTPAdmin
 import Foundation
 import NTPEngine
 import NTPMetrics

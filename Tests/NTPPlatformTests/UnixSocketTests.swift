@@ -18,7 +18,7 @@ import Testing
         var info = stat()
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o660)
         #expect(listener.group == getegid())
-        let client = try UnixStream.connect(to: path)
+        let client = try StreamConnection.connect(to: path)
         defer { client.close() }
         let served = try listener.accept()
         defer { served.close() }
@@ -47,12 +47,12 @@ import Testing
         let path = temporaryPath("t.sock")
         let listener = try UnixListener(path: path, mode: 0o600)
         defer { listener.shutdown(); listener.close() }
-        let client = try UnixStream.connect(to: path)
+        let client = try StreamConnection.connect(to: path)
         let served = try listener.accept()
         defer { served.close() }
         try client.write([1, 2])
         client.close()
-        #expect(throws: UnixStreamError.self) { _ = try served.read(exactly: 8, firstByteTimeout: 1, timeout: 1) }
+        #expect(throws: StreamReadError.self) { _ = try served.read(exactly: 8, firstByteTimeout: 1, timeout: 1) }
     }
 
     @Test("sd_notify to an abstract-namespace socket (@name), as systemd names it")

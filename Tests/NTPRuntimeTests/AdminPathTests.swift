@@ -13,7 +13,7 @@ import Testing
         let local = LocalAdmin(daemon: try LoopOwnershipTests.daemon())
         let served = LocalAdmin(daemon: try LoopOwnershipTests.daemon())
         let runner = CommandRunner(admin: served)
-        let session = ControlSession(admin: served) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: served, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         var monitor = MonitorSettings()
         monitor.minAge = 128
         var configuration = EngineConfiguration()

@@ -19,7 +19,7 @@ import Testing
         var configuration = EngineConfiguration()
         configuration.stepThreshold = 0.25
         let queries: [AdminQuery] = [.peerReports, .systemReport, .events, .engineConfiguration, .restrictions,
-                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport]
+                                     .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport, .metrics]
         let changes: [AdminChange] = [
             .addAssociation(server), .replaceAssociation(server), .setLocalClockStratum(5), .setEngineConfiguration(configuration),
             .setRestriction(RestrictEntry(network: .v4(0xC000_0200), prefixLength: 24, flags: [.nomodify])),
@@ -35,7 +35,7 @@ import Testing
         let direct = SimulationAdmin.lab()
         let remote = SimulationAdmin.lab()
         let runner = CommandRunner(admin: remote)
-        let session = ControlSession(admin: remote) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: remote, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         var covered = Set<String>()
         for (n, request) in Self.requests.enumerated() {
             let id = UInt64(n + 1)
@@ -77,7 +77,7 @@ import Testing
     func validatedAndPrivileged() throws {
         let admin = SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin)
-        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         let step = ControlProtocol.encode(WireRequest(id: 1, request: .change(.step(by: .infinity))))
         let rejected = try WireAnswer.read(try ControlCalls.answer(request: step, session: session, privileged: true).get(),
                                            answering: .change(.step(by: .infinity))).get()
@@ -88,5 +88,20 @@ import Testing
         guard case .failure(let why) = refused else { Issue.record("an unprivileged change was made"); return }
         #expect(why.description.hasPrefix("permission denied"))
         #expect(admin.peerReports().isEmpty)
+    }
+
+    /// The metrics snapshot is built once, by the node's `metrics` answer, with the host's
+    /// uptime and version; `show metrics` renders that same answer.
+    @Test func metricsAreTheNodesAnswer() throws {
+        let lab = SimulationAdmin.lab()
+        let runner = CommandRunner(admin: lab)
+        _ = runner.run("server 127.127.1.0")
+        lab.sleep(seconds: 70)
+        let snapshot = lab.metricsSnapshot()
+        #expect(snapshot.version == "lab")
+        #expect(snapshot.uptime == lab.uptime())
+        #expect(snapshot.peers == lab.peerReports())
+        #expect(runner.run("show metrics").text == lab.metricsText())
+        #expect(lab.metricsText().contains("ntp_uptime_seconds{version=\"lab\"} 70"))
     }
 }

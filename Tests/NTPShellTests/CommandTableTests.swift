@@ -43,6 +43,9 @@ import Testing
             if binding.identity != nil { #expect(binding.role == .directive, "\(command.id)") }
             #expect(binding.confirms == ["step", "slew"].contains(command.id), "\(command.id)")
             #expect(binding.repeatsView == (command.id == "watch"), "\(command.id)")
+            // The set `lab at` refused by id before the attribute said it.
+            #expect(binding.schedulable == !["lab-advance", "wait-sync", "sleep", "step", "lab-restart", "lab-seed",
+                                              "quit", "exit", "watch"].contains(command.id), "\(command.id)")
         }
         for id in ["server", "no-server", "restrict", "tinker", "trustedkey", "interface", "filegen"] {
             #expect(LabShell.grammar.commands.first { $0.id == id }?.binding?.identity != nil, "\(id)")

@@ -2,6 +2,7 @@ import NTPLab
 import NTPEngine
 import NTPSimulation
 import NTPWire
+@testable import NTPAdmin
 import Testing
 @testable import NTPShell
 
@@ -58,7 +59,7 @@ import Testing
     func privilege() throws {
         let admin = SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin)
-        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         let handlers = Dictionary(uniqueKeysWithValues: ControlCalls.all.map { ($0.name, $0) })
         func call(_ name: String, _ args: String, privileged: Bool) throws -> String {
             let request = Array(#"{"id":1,"call":"\#(name)","args":\#(args)}"#.utf8)
@@ -88,7 +89,7 @@ import Testing
         _ = runner.run("lab server add 10.0.0.2")
         _ = runner.run("server 10.0.0.1 iburst")
         _ = runner.run("server 10.0.0.2 iburst")
-        let session = ControlSession(admin: admin) { line, origin in runner.run(line, from: origin) }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
         let handlers = Dictionary(uniqueKeysWithValues: ControlCalls.all.map { ($0.name, $0) })
         func call(_ name: String, _ args: String) throws -> String {
             let request = Array(#"{"id":1,"call":"\#(name)","args":\#(args)}"#.utf8)
@@ -152,7 +153,7 @@ import Testing
         let runner = CommandRunner(admin: admin)
         _ = runner.run("server 127.127.1.0")
         admin.sleep(seconds: 100)
-        let session = ControlSession(admin: admin) { _, _ in CommandRunner.Output() }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { _, _ in CommandRunner.Output() }
         let take = try #require(ControlCalls.all.first { $0.name == "takeEvents" })
         func events() throws -> String {
             String(decoding: try take.handle(session, false, 1, Array(#"{"id":1,"call":"takeEvents","args":{}}"#.utf8)).get(), as: UTF8.self)

@@ -2,6 +2,7 @@ import NTPLab
 import NTPEngine
 import NTPWire
 import NTPSimulation
+@testable import NTPAdmin
 import Testing
 @testable import NTPShell
 
@@ -239,7 +240,7 @@ import Testing
                             "server 10.0.0.2 iburst minpoll 3 maxpoll 3", "wait sync", "lab advance 6h")
         let full = admin.sampleHistory()
         #expect(full.peers.total > ControlCalls.historyPeers && full.loop.total > ControlCalls.historyLoop)
-        let session = ControlSession(admin: admin) { _, _ in CommandRunner.Output() }
+        let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { _, _ in CommandRunner.Output() }
         let handler = try #require(ControlCalls.all.first { $0.name == "sampleHistory" })
         let frame = try handler.handle(session, false, 1, Array(#"{"id":1,"call":"sampleHistory","args":{}}"#.utf8)).get()
         #expect(frame.count < ControlProtocol.maxFrame / 2, "\(frame.count) bytes")

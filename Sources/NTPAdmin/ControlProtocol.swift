@@ -1,4 +1,3 @@
-public import NTPAdmin
 public import NTPEngine
 import NTPWire
 import FoundationEssentials
@@ -18,7 +17,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 6
+    public static let version = 7
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -149,13 +148,18 @@ public final class ControlSession {
     public let admin: any AdminAPI
     /// Runs a configuration command in the engine's own runner (the one that read the
     /// configuration file), so every attached shell shares one running configuration.
-    public let configure: (_ line: String, _ origin: CommandRunner.Origin) -> CommandRunner.Output
+    public let configure: (_ line: String, _ origin: LineOrigin) -> ShellOutput
+    /// Whether a `configure` line only reads (`show running-config`: open to anyone; the
+    /// shell's grammar decides).
+    public let readsOnly: (_ line: String) -> Bool
     /// The last event this connection was given, or the newest when it connected
     /// (`takeEvents` is per connection; nil: there was none).
     var lastEvent: EngineEvent?
 
-    public init(admin: any AdminAPI, configure: @escaping (String, CommandRunner.Origin) -> CommandRunner.Output) {
+    public init(admin: any AdminAPI, readsOnly: @escaping (String) -> Bool,
+                configure: @escaping (String, LineOrigin) -> ShellOutput) {
         self.admin = admin
+        self.readsOnly = readsOnly
         self.configure = configure
         lastEvent = admin.events().last
     }
@@ -165,17 +169,17 @@ public final class ControlSession {
 /// does for it. The table is ``ControlCalls``.
 public struct ControlCall<Arguments: Codable & Sendable, Result: Codable & Sendable>: Sendable {
     public let name: String
-    let access: @Sendable (Arguments) -> ControlAccess
+    let access: @Sendable (ControlSession, Arguments) -> ControlAccess
     let perform: @Sendable (ControlSession, Arguments) throws(AdminError) -> Result
 
     public init(_ name: String, _ access: ControlAccess,
                 _ perform: @escaping @Sendable (ControlSession, Arguments) throws(AdminError) -> Result) {
         self.name = name
-        self.access = { _ in access }
+        self.access = { _, _ in access }
         self.perform = perform
     }
 
-    init(_ name: String, access: @escaping @Sendable (Arguments) -> ControlAccess,
+    init(_ name: String, access: @escaping @Sendable (ControlSession, Arguments) -> ControlAccess,
          _ perform: @escaping @Sendable (ControlSession, Arguments) throws(AdminError) -> Result) {
         self.name = name; self.access = access; self.perform = perform
     }
@@ -189,7 +193,7 @@ public struct ControlCall<Arguments: Codable & Sendable, Result: Codable & Senda
             case .success(let r): request = r
             case .failure(let e): return .failure(e)
             }
-            if access(request.args) == .change && !privileged {
+            if access(session, request.args) == .change && !privileged {
                 return .success(ControlProtocol.encode(ControlProtocol.Response<Result>(
                     id: id, error: "permission denied: changing the engine ('\(name)') needs root, the engine's user or the control socket's group",
                     refused: true)))
@@ -222,8 +226,8 @@ public struct ControlHandler: Sendable {
 /// table (and bump ``ControlProtocol/version``).
 public enum ControlCalls {
     public typealias RestrictTarget = WireArguments.Target
-    public struct ConfigureLine: Codable, Sendable { public var line: String; public var origin: CommandRunner.Origin
-        public init(line: String, origin: CommandRunner.Origin) { self.line = line; self.origin = origin } }
+    public struct ConfigureLine: Codable, Sendable { public var line: String; public var origin: LineOrigin
+        public init(line: String, origin: LineOrigin) { self.line = line; self.origin = origin } }
     public struct Double1: Codable, Sendable {
         public var value: Double
         public init(_ v: Double) { value = v }
@@ -295,8 +299,8 @@ public enum ControlCalls {
     }
     /// A configuration command (or `show running-config`, `write`) run by the engine's own
     /// runner: the one running configuration every attached shell shares, written by the engine.
-    public static let configure = ControlCall<ConfigureLine, CommandRunner.Output>("configure", access: { a in
-        CommandRunner.isView(a.line) ? .view : .change
+    public static let configure = ControlCall<ConfigureLine, ShellOutput>("configure", access: { s, a in
+        s.readsOnly(a.line) ? .view : .change
     }) { s, a in s.configure(a.line, a.origin) }
 
     // Actions
@@ -388,6 +392,7 @@ public enum ControlCalls {
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
         request("replaceAssociation"),
         setMetrics.handler, metricsText.handler,
+        request("metrics"),
     ]
 }
 
