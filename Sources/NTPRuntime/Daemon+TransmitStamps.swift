@@ -23,23 +23,22 @@ extension Daemon {
         replyStamps.used = max(replyStamps.used, index + 1)
     }
 
-    /// How many replies go in one `sendmmsg`, each call stamped right before it: one at a time
-    /// for a batch of up to ``stampChunk`` (moderate loads, answered as chrony does: stamp,
-    /// send), else ``stampChunk`` a call. A reply sent with others leaves after them (on
-    /// loopback about 1–5 µs a datagram, the receiver's path included): under load, when the
-    /// loop was descheduled and finds dozens waiting, one stamp for 64 replies is up to a
-    /// hundred microseconds early for the last; a chunk of 8 bounds that at a few, for 8 calls
-    /// instead of 1 per full batch.
-    static let stampChunk = 8
+    /// How many replies go in one `sendmmsg` when the receive batch was full (a flood: the
+    /// kernel had more waiting than one `recvmmsg` takes), each call stamped right before it.
+    /// Otherwise every reply goes in a call of its own, stamped right before it, as chrony
+    /// answers: a reply sent with others leaves after them (on loopback 1–5 µs a datagram, the
+    /// receiver's path included), and a loop descheduled under a moderate load finds dozens
+    /// waiting — one stamp for all was up to ~100 µs early for the last, a chunk of 8 still a
+    /// few µs (the offset spread a client sees under 10k/s: sd 12.8 µs with one stamp a batch,
+    /// 4.3 with chunks of 8, 1.9 one at a time, chronyd 1.3; BENCHMARKS.md). In a flood the
+    /// calls are where the throughput is.
+    static let floodChunk = 8
 
-    /// Stamps, seals and sends the replies in the send batch, the transmit timestamp as late as
-    /// it can be (right before the `sendmmsg` that carries the reply); then asks for the kernel
-    /// stamps of interleaved-looking ones.
-    func sendReplies(on socket: UDPSocket) {
+    func sendReplies(on socket: UDPSocket, flood: Bool) {
         let stamps = replyStamps, batch = sendBatch, clock = clock
         let stampedAny = batch.stampedCount > 0
         let ring = stampedAny ? stampRing(socket) : nil
-        socket.send(batch, chunk: batch.count <= Self.stampChunk ? 1 : Self.stampChunk, before: { range in
+        socket.send(batch, chunk: flood ? Self.floodChunk : 1, before: { range in
             let t3 = clock.now()
             for j in range {
                 let reply = batch.payload(j)

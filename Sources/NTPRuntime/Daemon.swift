@@ -526,7 +526,7 @@ public final class Daemon {
                     noteInterleaving(stamp, interleaved: node.responder.interleaved, on: socket)
                 }
             }
-            if !sendBatch.isEmpty { sendReplies(on: socket) }
+            if !sendBatch.isEmpty { sendReplies(on: socket, flood: received == receiveBatch.capacity) }
             if received < receiveBatch.capacity { break }
         }
         logAuthenticationFailures()
