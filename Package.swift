@@ -70,7 +70,7 @@ let package = Package(
         // and teacher, and the whole command table (`ntpsh` and the tests run it).
         .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock. No shell.
-        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics", "NTPNTS"], swiftSettings: strict),
         // The engine served to shells: the control socket (server and client) and the one running
         // configuration, over the shell's runner and NTPAdmin's codec.
         .target(name: "NTPService", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPRuntime"], swiftSettings: strict),

@@ -87,6 +87,11 @@ public protocol AdminAPI: AdminTransport {
     /// `statsdir`, `statistics`, `filegen`: which statistics files to write from now on, and
     /// where; returns a note or a warning to show, if any.
     func setStatistics(_ settings: StatisticsSettings) -> String?
+    /// `nts …`: the NTS server and client settings (all of them, after each word); returns a
+    /// note to show, if any (e.g. what the server still waits for).
+    func setNTS(_ settings: NTSSettings) throws(AdminError) -> String
+    /// `show nts`, `ntsinfo`: NTS settings, counters and per-association state (nil: no NTS here).
+    func ntsReport() -> NTSReport?
 }
 
 extension AdminAPI {
@@ -97,6 +102,11 @@ extension AdminAPI {
     public func setStatistics(_ settings: StatisticsSettings) -> String? {
         settings.isActive ? "note: this engine writes no statistics files" : nil
     }
+    /// An engine without sockets (a lab) keeps no NTS server.
+    public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String {
+        settings.enabled ? "note: this engine serves no NTS (no sockets)\n" : ""
+    }
+    public func ntsReport() -> NTSReport? { nil }
 }
 
 /// The typed calls written once over ``AdminTransport``: an AdminAPI that carries requests

@@ -17,7 +17,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 7
+    public static let version = 8
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -294,6 +294,8 @@ public enum ControlCalls {
         try s.admin.setMetrics(a)
     }
     public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in s.admin.metricsText() }
+    public static let setNTS = ControlCall<NTSSettings, String>("setNTS", .change) { s, a throws(AdminError) in try s.admin.setNTS(a) }
+    public static let ntsReport = ControlCall<Nothing, NTSReport?>("ntsReport", .view) { s, _ in s.admin.ntsReport() }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
         s.admin.setStatistics(a)
     }
@@ -391,7 +393,7 @@ public enum ControlCalls {
         request("setKeys"), request("setTrusted"), request("setControlKey"), keyStore.handler, setInterfaceRules.handler,
         request("monitorSettings"), request("setMonitorSettings"), request("mruEntries"), request("monitorReport"),
         request("replaceAssociation"),
-        setMetrics.handler, metricsText.handler,
+        setMetrics.handler, metricsText.handler, setNTS.handler, ntsReport.handler,
         request("metrics"),
     ]
 }

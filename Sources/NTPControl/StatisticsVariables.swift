@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPAdmin
 
 /// What `sysstats`, `iostats` and `monstats` report: the server's counters, uptime and the MRU
 /// list's state.
@@ -7,8 +8,10 @@ public struct StatisticsSubject: Sendable {
     /// Seconds since the engine started (ntpd's counters are never reset here, so also since reset).
     public var uptime: Double
     public var monitor: MonitorReport
-    public init(server: ServerCounters, uptime: Double, monitor: MonitorReport) {
-        self.server = server; self.uptime = uptime; self.monitor = monitor
+    /// NTS's counters (NTPsec's `nts_*` variables, what `ntpq -c ntsinfo` reads).
+    public var nts: NTSCounters
+    public init(server: ServerCounters, uptime: Double, monitor: MonitorReport, nts: NTSCounters = NTSCounters()) {
+        self.server = server; self.uptime = uptime; self.monitor = monitor; self.nts = nts
     }
 
     /// Whole seconds of uptime, at least 1: what the `ss_uptime` and `ss_reset` variables say
@@ -74,6 +77,9 @@ public enum StatisticsVariableTable {
         }
         for (name, _, period, value) in monitorRows {
             v.append(Variable(name, period ? .seconds : .none, isDefault: false) { String(value($0.monitor)) })
+        }
+        for (i, name) in NTSCounters().variables.map(\.name).enumerated() {
+            v.append(Variable(name, .none, isDefault: false) { String($0.nts.variables[i].value) })
         }
         // Not ntpd's: answers withheld for amplification (see ControlResponder).
         v.append(Variable("ss_ctlrefused", .none, isDefault: false) { String($0.server.controlRefused) })

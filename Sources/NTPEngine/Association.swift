@@ -40,6 +40,10 @@ public struct AssociationConfiguration: Sendable, Codable, Equatable {
     /// seeded it, requests ask the server for the kernel transmit timestamp of its previous
     /// reply, and the sample is taken from that exchange; basic while the server answers basic.
     public var xleave = false
+    /// `nts` (`ntsport N`): requests and replies are protected with NTS (RFC 8915), keys and
+    /// cookies from NTS-KE at this TCP port of the host. The runtime wraps and checks the
+    /// packets around the engine; the engine only carries the setting.
+    public var ntsKEPort: UInt16?
 
     public init(kind: Kind = .server, host: String) {
         self.kind = kind
@@ -47,7 +51,7 @@ public struct AssociationConfiguration: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case kind, host, port, iburst, burst, prefer, noselect, minPoll, maxPoll, version, localStratum, key, xleave
+        case kind, host, port, iburst, burst, prefer, noselect, minPoll, maxPoll, version, localStratum, key, xleave, ntsKEPort
     }
 
     // `xleave` came later (the control protocol is append-only): absent reads as false.
@@ -66,6 +70,7 @@ public struct AssociationConfiguration: Sendable, Codable, Equatable {
         localStratum = try c.decode(UInt8.self, forKey: .localStratum)
         key = try c.decodeIfPresent(UInt32.self, forKey: .key)
         xleave = try c.decodeIfPresent(Bool.self, forKey: .xleave) ?? false
+        ntsKEPort = try c.decodeIfPresent(UInt16.self, forKey: .ntsKEPort)
     }
 
     /// `server 127.127.1.0` is the local clock driver, whatever kind was asked.

@@ -38,7 +38,7 @@ public struct NTSClientState: Sendable, Hashable {
         precondition(header.count == NTPHeader.size, "an NTP header is 48 bytes")
         guard !needsKeyEstablishment else { return nil }
         let cookie = cookies.removeFirst()
-        let uid = (0 ..< NTSPacketFields.minimumUniqueIdentifierLength).map { _ in random.next() as UInt8 }
+        let uid = randomBytes(NTSPacketFields.minimumUniqueIdentifierLength, using: &random)
         var packet = header
         NTSPacketFields.appendField(type: NTSPacketFields.uniqueIdentifierType, value: uid, to: &packet)
         NTSPacketFields.appendField(type: NTSPacketFields.cookieType, value: cookie, to: &packet)
@@ -47,7 +47,7 @@ public struct NTSClientState: Sendable, Hashable {
             NTSPacketFields.appendField(type: NTSPacketFields.cookiePlaceholderType,
                                         value: repeatElement(0, count: cookie.count), to: &packet)
         }
-        let nonce = (0 ..< NTSPacketFields.minimumNonceLength).map { _ in random.next() as UInt8 }
+        let nonce = randomBytes(NTSPacketFields.minimumNonceLength, using: &random)
         let tag = try! session.c2s.seal([], associatedData: [packet, nonce])
         packet += NTSPacketFields.authenticatorField(nonce: nonce, ciphertext: tag)
         pendingUniqueIdentifier = uid
@@ -64,7 +64,7 @@ public struct NTSClientState: Sendable, Hashable {
         case refused(Refusal)
     }
 
-    public enum Refusal: Sendable, Hashable {
+    public enum Refusal: Sendable, Hashable, CustomStringConvertible {
         case layout(NTPWireError)
         case fields(NTSFieldError)
         case noRequestPending
@@ -72,6 +72,19 @@ public struct NTSClientState: Sendable, Hashable {
         case missingAuthenticator
         case notAuthentic
         case badEncryptedFields
+
+        /// Why, in words an administrator can act on.
+        public var description: String {
+            switch self {
+            case .layout(let e): "not an NTP packet (\(e))"
+            case .fields(let e): "malformed NTS extension fields (\(e))"
+            case .noRequestPending: "no NTS request outstanding (a late or replayed reply)"
+            case .uniqueIdentifierMismatch: "not the reply to our request (unique identifier differs)"
+            case .missingAuthenticator: "no NTS authenticator (an unauthenticated reply)"
+            case .notAuthentic: "the NTS authenticator does not verify (forged or altered in transit)"
+            case .badEncryptedFields: "the encrypted fields do not parse"
+            }
+        }
     }
 
     /// Checks a response to the pending request.

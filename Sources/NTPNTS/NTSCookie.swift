@@ -23,7 +23,7 @@ public enum NTSCookie {
     public static func make(_ session: NTSSessionKeys, keys: NTSCookieKeys,
                             using random: inout some RandomNumberGenerator) -> [UInt8] {
         let master = keys.current
-        let nonce = (0 ..< nonceLength).map { _ in random.next() as UInt8 }
+        let nonce = randomBytes(nonceLength, using: &random)
         let sealed = try! master.aead.seal(session.c2s.key + session.s2c.key, associatedData: [nonce])
         return [UInt8(master.id >> 24), UInt8(master.id >> 16 & 0xff), UInt8(master.id >> 8 & 0xff), UInt8(master.id & 0xff)]
             + nonce + sealed
@@ -61,4 +61,17 @@ public enum NTSCookieError: Error, Hashable, Sendable {
     case unknownKey(UInt32)
     /// Tampered with, or sealed under another key with the same id.
     case notAuthentic
+}
+
+/// `count` random bytes, eight from each 64-bit draw: one getrandom(2) per 8 bytes from the
+/// system generator, not one per byte (a byte drawn alone costs a whole `next()`).
+func randomBytes(_ count: Int, using random: inout some RandomNumberGenerator) -> [UInt8] {
+    var out = [UInt8]()
+    out.reserveCapacity(count + 7)
+    while out.count < count {
+        let v = random.next() as UInt64
+        for i in 0 ..< 8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+    }
+    out.removeLast(out.count - count)
+    return out
 }

@@ -48,7 +48,7 @@ public struct NTSCookieKeys: Sendable, Hashable {
     private mutating func addKey(now: Double, using random: inout some RandomNumberGenerator) {
         var id = random.next() as UInt32
         while keys.contains(where: { $0.id == id }) { id = random.next() }
-        let bytes = (0 ..< 32).map { _ in random.next() as UInt8 }
+        let bytes = randomBytes(32, using: &random)
         keys.append(Key(id: id, created: now, aead: try! NTSAEAD(algorithm: .aesSIVCMAC256, key: bytes)))
         if keys.count > retainedKeys { keys.removeFirst(keys.count - retainedKeys) }
     }

@@ -64,8 +64,9 @@ func exportSession(_ tls: OpaquePointer, _ algorithm: NTSAEADAlgorithm) -> NTSSe
 public enum NTSKEClient {
     /// Connects to `host`:`port`, requires TLS 1.3 with ALPN ntske/1 and a certificate valid
     /// for `host` under `caFile` (or the system trust store), negotiates NTPv4 and an AEAD
-    /// among `algorithms` (in preference order), and returns the keys and cookies.
-    public static func establish(host: String, port: UInt16 = 4460, caFile: String? = nil,
+    /// among `algorithms` (in preference order), and returns the keys and cookies. `address`:
+    /// connect there instead (a pool's server, its certificate still checked for `host`).
+    public static func establish(host: String, address: String? = nil, port: UInt16 = 4460, caFile: String? = nil,
                                  algorithms: [NTSAEADAlgorithm] = [.aesSIVCMAC256],
                                  timeout: Double = 5) throws(NTSKEFailure) -> NTSKEResult {
         let deadline = monotonicNow() + timeout
@@ -74,7 +75,7 @@ public enum NTSKEClient {
             throw .setup(cText(error))
         }
         defer { ntpsh_tls_context_free(context) }
-        let fd = try connect(host: host, port: port, deadline: deadline)
+        let fd = try connect(host: address ?? host, port: port, deadline: deadline)
         defer { close(fd) }
         guard let raw = ntpsh_tls_connection(context, fd, 0, host) else { throw .setup("cannot make a TLS connection") }
         let tls = OpaquePointer(raw)

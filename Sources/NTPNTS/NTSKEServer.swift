@@ -48,6 +48,7 @@ public final class NTSKEServer: Sendable {
 
     public init(address: String = "127.0.0.1", port: UInt16 = 4460, certificateFile: String, keyFile: String,
                 keys: NTSCookieKeyStore, ntpServer: String? = nil, ntpPort: UInt16? = nil,
+                algorithms: [NTSAEADAlgorithm] = NTSAEADAlgorithm.allCases,
                 maximumConnections: Int = 32, connectionTimeout: Double = 2) throws(NTSKEFailure) {
         var error = [CChar](repeating: 0, count: 512)
         guard let context = ntpsh_tls_server_context(certificateFile, keyFile, &error, error.count) else {
@@ -68,7 +69,7 @@ public final class NTSKEServer: Sendable {
         self.port = listener.port
         self.wakeWrite = pipeFDs[1]
         let loop = Loop(context: context, listenFD: listener.fd, wakeRead: pipeFDs[0], keys: keys,
-                        ntpServer: ntpServer, ntpPort: ntpPort, maximumConnections: maximumConnections,
+                        ntpServer: ntpServer, ntpPort: ntpPort, algorithms: algorithms, maximumConnections: maximumConnections,
                         timeout: connectionTimeout)
         let statistics = statisticsState
         do throws(SystemCallError) {
@@ -115,10 +116,10 @@ public final class NTSKEServer: Sendable {
     }
 
     /// The response to a request (pure but for the key export): NTPv4, the first AEAD of the
-    /// client's list that we support, eight cookies, the server and port when configured; an
+    /// client's list that we support and `algorithms` allows (`nts aead`), eight cookies, the server and port when configured; an
     /// Error record for a bad request.
     public static func response(to request: Result<[NTSKERecord], NTSKEError>, keys: NTSCookieKeys,
-                                ntpServer: String?, ntpPort: UInt16?,
+                                ntpServer: String?, ntpPort: UInt16?, algorithms: [NTSAEADAlgorithm] = NTSAEADAlgorithm.allCases,
                                 export: (NTSAEADAlgorithm) -> NTSSessionKeys?,
                                 using random: inout some RandomNumberGenerator) -> (bytes: [UInt8], cookies: Int, ok: Bool) {
         func error(_ code: UInt16) -> ([UInt8], Int, Bool) {
@@ -143,7 +144,7 @@ public final class NTSKEServer: Sendable {
         guard protocols.contains(NTSKERecord.protocolNTPv4) else {
             return (NTSKEMessage.encode([NTSKERecord(critical: true, .nextProtocols([])), NTSKERecord(critical: true, .endOfMessage)]), 0, false)
         }
-        guard let algorithm = offered.lazy.compactMap({ NTSAEADAlgorithm(rawValue: $0) }).first(where: \.isAvailable) else {
+        guard let algorithm = offered.lazy.compactMap({ NTSAEADAlgorithm(rawValue: $0) }).first(where: { $0.isAvailable && algorithms.contains($0) }) else {
             return (NTSKEMessage.encode([NTSKERecord(critical: true, .nextProtocols([0])), NTSKERecord(critical: true, .aeadAlgorithms([])),
                                          NTSKERecord(critical: true, .endOfMessage)]), 0, false)
         }
@@ -171,12 +172,14 @@ private final class Loop {
     let listenFD: Int32, wakeRead: Int32
     let keys: NTSCookieKeyStore
     let ntpServer: String?, ntpPort: UInt16?
+    let algorithms: [NTSAEADAlgorithm]
     let maximumConnections: Int, timeout: Double
 
     init(context: UnsafeMutableRawPointer, listenFD: Int32, wakeRead: Int32, keys: NTSCookieKeyStore,
-         ntpServer: String?, ntpPort: UInt16?, maximumConnections: Int, timeout: Double) {
+         ntpServer: String?, ntpPort: UInt16?, algorithms: [NTSAEADAlgorithm], maximumConnections: Int, timeout: Double) {
         self.context = context; self.listenFD = listenFD; self.wakeRead = wakeRead; self.keys = keys
-        self.ntpServer = ntpServer; self.ntpPort = ntpPort; self.maximumConnections = maximumConnections; self.timeout = timeout
+        self.ntpServer = ntpServer; self.ntpPort = ntpPort; self.algorithms = algorithms
+        self.maximumConnections = maximumConnections; self.timeout = timeout
     }
 
     enum Phase { case handshake, reading, writing }
@@ -273,7 +276,7 @@ private final class Loop {
                     guard let parsed else { continue }
                     let tls = OpaquePointer(c.tls)
                     let reply = NTSKEServer.response(to: parsed, keys: keys.keys, ntpServer: ntpServer, ntpPort: ntpPort,
-                                                     export: { exportSession(tls, $0) }, using: &random)
+                                                     algorithms: algorithms, export: { exportSession(tls, $0) }, using: &random)
                     statistics.withLock {
                         $0.cookiesIssued += reply.cookies
                         if !reply.ok { $0.badRequests += 1 }

@@ -29,6 +29,9 @@ public enum NTSServer {
         public var session: NTSSessionKeys
         /// Cookies to return: one for the cookie spent, one per placeholder.
         public var cookiesWanted: Int
+        /// The master key id the request's cookie was sealed under (an older key than the
+        /// current one: the client holds cookies from before a rotation).
+        public var cookieKeyID: UInt32
     }
 
     public enum NAKReason: Sendable, Hashable {
@@ -76,7 +79,9 @@ public enum NTSServer {
         }
         guard opened != nil else { return .nak(uniqueIdentifier, .authenticator) }
         let placeholders = fields.placeholderLengths.filter { $0 == cookieRange.count }.count
-        return .authentic(Request(uniqueIdentifier: uniqueIdentifier, session: session, cookiesWanted: 1 + placeholders))
+        let keyID = bytes[cookieRange.prefix(4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return .authentic(Request(uniqueIdentifier: uniqueIdentifier, session: session, cookiesWanted: 1 + placeholders,
+                                  cookieKeyID: keyID))
     }
 
     /// The response: `header` (the 48 bytes the engine made), the unique identifier echoed, and
@@ -91,7 +96,7 @@ public enum NTSServer {
             NTSPacketFields.appendField(type: NTSPacketFields.cookieType,
                                         value: NTSCookie.make(request.session, keys: keys, using: &random), to: &plain)
         }
-        let nonce = (0 ..< NTSPacketFields.minimumNonceLength).map { _ in random.next() as UInt8 }
+        let nonce = randomBytes(NTSPacketFields.minimumNonceLength, using: &random)
         let sealed = try! request.session.s2c.seal(plain, associatedData: [packet, nonce])
         packet += NTSPacketFields.authenticatorField(nonce: nonce, ciphertext: sealed)
         return packet

@@ -16,6 +16,8 @@ public enum Sandbox {
         "clone", "clone3", "futex", "set_robust_list", "get_robust_list", "rseq", "gettid", "set_tid_address", "exit", "exit_group",
         // signals (the signal thread, crash reports)
         "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "rt_sigsuspend", "sigaltstack", "tgkill", "getpid", "getppid",
+        // OpenSSL's TLS (NTS-KE) checks for a pending SIGPIPE around its socket writes
+        "rt_sigpending",
         // time and the clock (steps are ADJ_SETOFFSET through clock_adjtime)
         "clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep", "adjtimex", "clock_adjtime",
         // files: configuration, keys, drift, statistics, `write`

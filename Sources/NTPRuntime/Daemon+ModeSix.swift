@@ -32,7 +32,7 @@ extension Daemon {
             source: datagram.source, restrict: restrict, receiveTime: time, nonceKey: nonceKey,
             statistics: { [self] in
                 StatisticsSubject(server: node.responder.counters, uptime: Double(OSClock.monotonicNanoseconds() - started) / 1e9,
-                                  monitor: node.responder.monitor.report(at: time))
+                                  monitor: node.responder.monitor.report(at: time), nts: ntsReport().counters)
             },
             mru: MRUSource(
                 entry: { [self] in node.responder.monitor.entry(for: $0) }, count: { [self] in node.responder.monitor.count },

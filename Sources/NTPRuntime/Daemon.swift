@@ -104,6 +104,8 @@ public final class Daemon {
     public var control: (any ControlEndpoint)?
     /// `metrics listen`: the /metrics endpoint, if configured.
     var metrics: MetricsServer?
+    /// `nts …`: the NTS-KE server, the cookie master keys, the NTS counters (Daemon+NTS).
+    let nts = DaemonNTS()
     /// SIGHUP: re-read the configuration (NTPService's `ConfigurationKeeper.reload()`); nil: nothing to re-read.
     public var reload: (@Sendable () -> Void)?
     let started = OSClock.monotonicNanoseconds()
@@ -257,6 +259,7 @@ public final class Daemon {
         SystemdNotify.send("STOPPING=1")
         if let control { stopControl(control) }
         metrics?.stop()
+        nts.stop()
         endLoop()
         afterLoop.withLock { _ in
             clock.finish()
@@ -317,6 +320,7 @@ public final class Daemon {
         post { d in d.stopping = true }
         thread.join()
         metrics?.stop()
+        nts.stop()
         loopThread = nil
         endLoop()
         afterLoop.withLock { _ in
@@ -357,7 +361,7 @@ public final class Daemon {
             // The wakeup is in served time; poll waits on the OS's monotonic clock.
             if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate())) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
-            timeout = min(timeout, max(0, driftLeft))
+            timeout = min(timeout, max(0, driftLeft), rotateNTSKeys())
             let milliseconds = Int32(min(timeout * 1000 + 1, 3_600_000))
             let n = settings.singleThreaded ? CaughtSignals.poll(&pollfds, timeoutMilliseconds: milliseconds)
                 : poll(&pollfds, nfds_t(pollfds.count), milliseconds)
@@ -400,8 +404,8 @@ public final class Daemon {
     func perform(_ actions: [EngineAction]) {
         for action in actions {
             switch action {
-            case .send(let bytes, let destination):
-                guard let socket = clientSocket(for: destination) else { continue }
+            case .send(let request, let destination):
+                guard let bytes = ntsProtect(request, to: destination), let socket = clientSocket(for: destination) else { continue }
                 do { _ = try socket.send(bytes, to: destination) } catch { log.warning("send to \(destination): \(error)") }
                 readRequestStamps(socket, to: destination)
             case .resolve(let id, let host):
@@ -479,7 +483,8 @@ public final class Daemon {
             if d.truncated || d.source != server { continue }
             let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
             let restrict = node.responder.restrictions.check(d.source.ip, port: d.source.port)
-            perform(engine.handleReply(Array(clientBuffer[0..<d.length]), from: d.source, receiveTime: t4, restrict: restrict,
+            guard let reply = ntsCheck(Array(clientBuffer[0..<d.length]), from: d.source) else { continue }
+            perform(engine.handleReply(reply, from: d.source, receiveTime: t4, restrict: restrict,
                                        localAddress: d.destination?.ip))
         }
     }
@@ -512,6 +517,7 @@ public final class Daemon {
                     answerControl(payload, datagram, on: socket)
                     continue
                 }
+                if payload.count > NTPHeader.size && nts.isServing && answerNTS(payload, datagram, on: socket) { continue }
                 let raw = datagram.receiveTime ?? OSClock.realtime()
                 let t2 = clock.served(fromRaw: raw)
                 let appended = sendBatch.count

@@ -125,6 +125,8 @@ public final class RemoteAdmin: AdminAPI, @unchecked Sendable {
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try call(ControlCalls.setMetrics, address) }
     public func metricsText() -> String { value(ControlCalls.metricsText, Nothing(), otherwise: "") }
+    public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try call(ControlCalls.setNTS, settings) }
+    public func ntsReport() -> NTSReport? { value(ControlCalls.ntsReport, Nothing(), otherwise: nil) }
     public func setDriftFile(_ path: String?) -> String? {
         do throws(AdminError) { return try call(ControlCalls.setDriftFile, path) } catch { return error.description }
     }

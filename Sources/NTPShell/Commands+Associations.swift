@@ -61,6 +61,8 @@ enum AssociationCommands {
             Option("version", .integer(SettingRanges.version), name: "N", help: "NTP version to send (4)")
             Option("port", .integer(1...65535), name: "PORT", help: "Server UDP port (123)")
             Option("key", .integer(SettingRanges.keyID), name: "KEYID", help: "Authenticate with this key", completion: "keyid")
+            Flag("nts", help: "Authenticate with NTS (RFC 8915): keys and cookies from NTS-KE, the certificate checked (nts ca)")
+            Option("ntsport", .integer(1...65535), name: "PORT", help: "The server's NTS-KE TCP port (4460)")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
             Flag("xleave", help: "Interleaved mode: the server's kernel transmit timestamps (RFC 9769)")
         }.syntax
@@ -84,6 +86,7 @@ extension CommandRunner {
         if let v = a.int("version") { c.version = UInt8(v) }
         if let v = a.int("port") { c.port = UInt16(v) }
         if let key = a.int("key") { c.key = UInt32(key) }
+        if let refusal = ntsAssociation(a, into: &c) { return refusal }
         _ = admin.replaceAssociation(c)
         record(i)
         return Output()

@@ -21,9 +21,12 @@ enum ViewCommands {
             }
         }
         Command("associations", help: "Association ids and status words, as ntpq -c as", .view, json: true, run: { r, i in
-            let peers = r.admin.peerReports()
-            return i.wantsJSON ? r.jsonOut(AssociationsView.json(peers, events: r.admin.events()))
-                : CommandRunner.Output(text: AssociationsView.text(peers, events: r.admin.events()))
+            let peers = r.admin.peerReports(), nts = r.admin.ntsReport()
+            guard i.wantsJSON else {
+                return CommandRunner.Output(text: AssociationsView.text(peers, events: r.admin.events()) + NTSView.associationLines(peers, nts))
+            }
+            guard case .array(let entries) = AssociationsView.json(peers, events: r.admin.events()) else { return r.jsonOut(.array([])) }
+            return r.jsonOut(.array(zip(entries, peers).map { NTSView.adding(NTSView.state(of: $1, in: nts), to: $0) }))
         }) {
             Optionally { Flag("json", help: "Machine-readable output") }
         }
@@ -113,8 +116,10 @@ extension CommandRunner {
             return .failure("***Association ID \(assoc) unknown to server")
         }
         let subject = PeerVariableSubject(report: peer, now: admin.systemReport().now)
-        return wantsJSON ? jsonOut(ReadVarView.peerJSON(subject, names: selected, events: admin.events()))
-            : Output(text: ReadVarView.peer(subject, names: selected, events: admin.events(), terminalWidth: terminalWidth))
+        let nts = selected == nil ? NTSView.state(of: peer, in: admin.ntsReport()) : nil
+        return wantsJSON ? jsonOut(NTSView.adding(nts, to: ReadVarView.peerJSON(subject, names: selected, events: admin.events())))
+            : Output(text: ReadVarView.peer(subject, names: selected, events: admin.events(), terminalWidth: terminalWidth)
+                + (nts.map { "nts: " + NTSView.line($0) + "\n" } ?? ""))
     }
 
     /// `sysstats` and `iostats`: one JSON, two texts.

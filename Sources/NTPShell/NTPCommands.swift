@@ -17,6 +17,7 @@ public enum NTPCommands {
             + AssociationCommands.declarations
             + DisciplineCommands.driftFile
             + MetricsCommands.directives
+            + NTSCommands.directives
             + DisciplineCommands.tuning
             + AccessCommands.directives
             + MonitoringCommands.directives
@@ -32,6 +33,7 @@ public enum NTPCommands {
             + ViewCommands.history
             + SessionCommands.runningConfiguration
             + MetricsCommands.views
+            + NTSCommands.views
             + KeyCommands.views
             + SessionCommands.write
             + ClockCommands.declarations

@@ -125,6 +125,19 @@ func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) thr
     return chronyd
 }
 
+/// `chronyd -Q` (measures, never sets the clock) as an NTS client of 127.0.0.1: the offset it
+/// measured and its output.
+func chronydMeasuresThroughNTS(_ pki: TestPKI, ntpPort: UInt16, kePort: UInt16) throws -> (offset: Double, text: String) {
+    let r = try run("/usr/sbin/chronyd", [
+        "-Q", "-t", "15", "-d",
+        "server 127.0.0.1 nts ntsport \(kePort) port \(ntpPort) iburst minpoll -6 maxpoll -6",
+        "ntstrustedcerts \(pki.ca)", "ntsdumpdir \(pki.dir)/dump", "pidfile \(pki.dir)/chronyd-q.pid",
+    ], timeout: 25)
+    let text = r.stdout + r.stderr
+    let line = try #require(text.split(separator: "\n").first { $0.contains("System clock wrong by") }, "chronyd did not measure: \(text)")
+    return (try #require(line.split(separator: " ").compactMap { Double($0) }.first), text)
+}
+
 /// Stops a chronyd started by ``startChronydNTSServer``. Under the test runner it does not act
 /// on SIGTERM (it sat out the 10 s every time), so after a short grace it is killed by its PID:
 /// with `ntsprocesses 0` it has no helper process to leave behind, and with -x it changed nothing.
@@ -399,19 +412,11 @@ struct NTSServerInteropTests {
         defer { responder.stop() }
         let ke = try NTSKEServer(address: "127.0.0.1", port: 0, certificateFile: pki.certificate, keyFile: pki.key, keys: keys)
         defer { ke.stop() }
-        let r = try run("/usr/sbin/chronyd", [
-            "-Q", "-t", "15", "-d",
-            "server 127.0.0.1 nts ntsport \(ke.port) port \(responder.port) iburst minpoll -6 maxpoll -6",
-            "ntstrustedcerts \(pki.ca)", "ntsdumpdir \(pki.dir)/dump", "pidfile \(pki.dir)/chronyd.pid",
-        ], timeout: 25)
-        let text = r.stdout + r.stderr
+        let (value, text) = try chronydMeasuresThroughNTS(pki, ntpPort: responder.port, kePort: ke.port)
         print(text)
         let counts = responder.counts
         #expect(ke.statistics.handshakes >= 1, "chronyd did no NTS-KE: \(text)")
         #expect(counts.authentic >= 3 && counts.plain == 0, "NTS requests \(counts): \(text)")
-        let line = try #require(text.split(separator: "\n").first { $0.contains("System clock wrong by") },
-                                "chronyd did not measure: \(text)")
-        let value = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
         print("chronyd -Q through NTS measured \(value) s; responder \(counts); KE \(ke.statistics)")
         #expect(abs(value) < 0.01, "chronyd measured \(value) s")
     }

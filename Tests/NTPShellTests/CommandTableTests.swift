@@ -25,10 +25,12 @@ import Testing
             "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
             "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
             "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
+            "nts-enable", "nts-disable", "nts-cert", "nts-key", "nts-cookie", "nts-ca", "nts-mintls", "nts-aead", "nts-port",
+            "nts-listen", "nts-rotate",
         ])
         let views = Set(commands.filter { $0.binding?.role == .view }.map(\.id))
         #expect(views == ["peers", "associations", "readvar", "rv", "sysinfo", "sysstats", "iostats", "monstats", "mrulist",
-                          "ntpstat", "tracking", "events", "show-running-config"])
+                          "ntpstat", "tracking", "events", "show-running-config", "ntsinfo"])
         let engineOwned = Set(commands.filter { $0.binding?.isEngineOwned == true }.map(\.id))
         #expect(engineOwned == configuration.union(["show-running-config", "write"]))
     }

@@ -1,0 +1,243 @@
+import NTPAdmin
+import NTPEngine
+import NTPNTS
+import NTPPlatform
+import NTPWire
+
+/// Owns the daemon's NTS server side (RFC 8915): the NTS-KE server on its own thread, the
+/// cookie master keys (loaded from and saved to `nts cookie FILE`, rotated on the loop), and
+/// the answer to NTS-protected requests on the loop thread. The plain server path pays one
+/// length test for it (``Daemon/serve(_:dropAll:)`` calls ``Daemon/answerNTS(_:_:on:)`` only
+/// for requests longer than a header while NTS is served).
+final class DaemonNTS {
+    var settings = NTSSettings()
+    /// The KE server, when running (its own thread; it reads the keys through ``store``).
+    var keServer: NTSKEServer?
+    /// The settings the running KE server was started with (a change restarts it).
+    var keSettings: (certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?, aead: [String])?
+    /// The master keys, shared with the KE thread; ``keys`` is the loop thread's copy.
+    var store: NTSCookieKeyStore?
+    var keys: NTSCookieKeys?
+    /// The cookie file the keys were read from (a different `nts cookie` reloads).
+    var keysFile: String??
+    /// NTS requests are verified (enabled, certificate and key loaded, KE running).
+    var isServing = false
+    var problem: String?
+    var counters = NTSCounters()
+    var random = SystemRandomNumberGenerator()
+    /// When the master keys are next checked for rotation (monotonic ns).
+    var nextRotationCheck = Int64.max
+    /// The client side: each `server HOST nts` association's state, by host (Daemon+NTSClient).
+    var clients: [String: NTSClientAssociation] = [:]
+
+    /// Seconds on the real clock (the master keys' creation times are Unix times).
+    static func wallClock() -> Double { Double(OSClock.realtime().nanoseconds) / 1e9 }
+
+    /// `nts aead`'s names as algorithms, in preference order.
+    static func algorithms(_ settings: NTSSettings) -> [NTSAEADAlgorithm] {
+        settings.aead.compactMap { name in
+            NTSSettings.aeadNames.first { $0.name == name }.flatMap { NTSAEADAlgorithm(rawValue: $0.number) }
+        }
+    }
+
+    func stop() {
+        keServer?.stop()
+        keServer = nil
+        keSettings = nil
+        isServing = false
+    }
+}
+
+extension Daemon {
+    /// `nts …`: applies the whole NTS configuration (loop thread). Starts, restarts or stops
+    /// the KE server; loads the cookie keys (or makes them, saved to the cookie file).
+    func setNTS(_ new: NTSSettings) -> Result<String, AdminError> {
+        let nts = self.nts
+        nts.settings = new
+        guard new.enabled else {
+            if nts.keServer != nil { log.notice("NTS: server stopped") }
+            nts.stop()
+            nts.problem = nil
+            return .success("")
+        }
+        if let missing = new.missing {
+            nts.stop()
+            nts.problem = missing
+            return .success("")
+        }
+        if serverSockets.isEmpty {
+            // --port 0 (and --check-config): no NTP to protect; nothing is bound or written.
+            nts.stop()
+            nts.problem = "no NTP port to serve (--port 0)"
+            return .success("")
+        }
+        if settings.singleThreaded {
+            nts.problem = "the single-threaded daemon (NTPSH_SINGLE_THREAD=1) serves no NTS-KE"
+            return .failure(AdminError("nts enable: \(nts.problem!)"))
+        }
+        if nts.keys == nil || nts.keysFile != .some(new.cookieFile) {
+            let now = DaemonNTS.wallClock()
+            let keys: NTSCookieKeys
+            if let file = new.cookieFile {
+                do throws(NTSKeyFileError) {
+                    keys = try NTSCookieKeys.loadOrCreate(path: file, now: now, rotationInterval: new.rotationInterval, using: &nts.random)
+                } catch {
+                    nts.problem = "nts cookie \(file): " + Self.describe(error)
+                    nts.stop()
+                    return .failure(AdminError(nts.problem!))
+                }
+            } else {
+                keys = NTSCookieKeys(now: now, rotationInterval: new.rotationInterval, using: &nts.random)
+            }
+            nts.keys = keys
+            nts.keysFile = .some(new.cookieFile)
+            if let store = nts.store { store.replace(keys) } else { nts.store = NTSCookieKeyStore(keys) }
+        }
+        nts.nextRotationCheck = OSClock.monotonicNanoseconds()
+        let certificate = new.certificate!, key = new.key!
+        // Clients learn the NTP port from the KE's port record when it is not 123.
+        let ntpPort = serverSockets.first.map(\.localAddress.port).flatMap { $0 == 123 ? nil : $0 }
+        let wanted = (certificate, key, new.listen, new.port, ntpPort, new.aead)
+        let algorithms = DaemonNTS.algorithms(new)
+        if let running = nts.keSettings, nts.keServer != nil, running == wanted {
+            nts.isServing = true
+            nts.problem = nil
+            return .success("")
+        }
+        nts.stop()
+        do throws(NTSKEFailure) {
+            let server = try NTSKEServer(address: new.listen, port: new.port, certificateFile: certificate, keyFile: key,
+                                         keys: nts.store!, ntpPort: ntpPort, algorithms: algorithms)
+            nts.keServer = server
+            nts.keSettings = wanted
+            nts.isServing = true
+            nts.problem = nil
+            log.notice("NTS: NTS-KE on \(new.listen) port \(server.port)" + (ntpPort.map { ", NTP on port \($0)" } ?? ""))
+            return .success("")
+        } catch {
+            nts.problem = "NTS-KE server: \(error)"
+            return .failure(AdminError(nts.problem!))
+        }
+    }
+
+    static func describe(_ error: NTSKeyFileError) -> String {
+        switch error {
+        case .malformedLine(let n): "line \(n) is not 'ID CREATED HEXKEY'"
+        case .noKeys: "holds no key"
+        case .write(let why): "cannot write: \(why)"
+        }
+    }
+
+    /// The master keys rotate when due (loop thread, from the event loop); the file is
+    /// rewritten and the KE thread sees the new keys. Returns the seconds until the next check.
+    func rotateNTSKeys() -> Double {
+        let nts = self.nts
+        guard nts.isServing, var keys = nts.keys else { return .infinity }
+        let now = OSClock.monotonicNanoseconds()
+        if now >= nts.nextRotationCheck {
+            let wall = DaemonNTS.wallClock()
+            if keys.rotateIfDue(now: wall, using: &nts.random) {
+                if let file = nts.settings.cookieFile {
+                    do throws(SystemCallError) { try keys.save(to: file) } catch {
+                        log.warning("NTS: cookie keys not saved to \(file): \(error)")
+                    }
+                }
+                nts.keys = keys
+                nts.store?.replace(keys)
+                log.notice("NTS: new cookie master key \(keys.current.id); \(keys.keys.count) kept")
+            }
+            let due = keys.current.created + keys.rotationInterval - wall
+            nts.nextRotationCheck = now + Int64(max(1, min(due, 3600)) * 1e9)
+        }
+        return Double(nts.nextRotationCheck - now) / 1e9
+    }
+
+    /// An NTS-protected request (longer than a header, while NTS is served): verified, the
+    /// engine's header made by the responder (restrict, rate limit, MRU as for every request),
+    /// then sealed with fresh cookies, or an NTS NAK for a bad cookie or authenticator. False
+    /// when the request carries no NTS fields (the plain path answers it).
+    func answerNTS(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) -> Bool {
+        let nts = self.nts
+        guard let keys = nts.keys else { return false }
+        let verdict = NTSServer.verify(payload, keys: keys)
+        var authentic: NTSServer.Request?
+        let uid: NTSServer.Request.UniqueIdentifier
+        switch verdict {
+        case .notNTS: return false
+        case .drop:
+            nts.counters.serverReceiveBad &+= 1
+            return true
+        case .nak(let u, let reason):
+            nts.counters.serverReceiveBad &+= 1
+            switch reason {
+            case .cookie(.unknownKey): nts.counters.cookieDecodeTooOld &+= 1
+            case .cookie: nts.counters.cookieDecodeError &+= 1
+            case .authenticator:
+                nts.counters.cookieDecode &+= 1
+                nts.counters.authenticatorFailures &+= 1
+            }
+            uid = u
+        case .authentic(let r):
+            nts.counters.serverReceiveGood &+= 1
+            nts.counters.cookieDecode &+= 1
+            switch keys.keys.count - 1 - (keys.keys.lastIndex { $0.id == r.cookieKeyID } ?? keys.keys.count - 1) {
+            case 0: break
+            case 1: nts.counters.cookieDecodeOld &+= 1
+            case 2: nts.counters.cookieDecodeOld2 &+= 1
+            default: nts.counters.cookieDecodeOlder &+= 1
+            }
+            authentic = r
+            uid = r.uniqueIdentifier
+        }
+        let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
+        var header = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
+        let outcome = header.withUnsafeMutableBytes { out in
+            node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
+                                   destination: datagram.destination?.ip, into: out)
+        }
+        guard case .reply(let length) = outcome, length == NTPHeader.size else { return true }
+        header.removeLast(header.count - NTPHeader.size)
+        header.withUnsafeMutableBytes { ServerResponder.stampTransmit(clock.now(), into: $0) }
+        let reply: [UInt8]
+        if let authentic {
+            reply = NTSServer.respond(to: authentic, header: header, keys: keys, using: &nts.random)
+            nts.counters.cookieMake &+= UInt64(authentic.cookiesWanted)
+        } else {
+            reply = NTSServer.nak(to: uid, header: header)
+            nts.counters.naksSent &+= 1
+        }
+        do {
+            try socket.send(reply, to: datagram.source, from: datagram.destination)
+            nts.counters.serverSend &+= 1
+        } catch {
+            log.warning("NTS: send to \(datagram.source): \(error)")
+        }
+        return true
+    }
+
+    /// `show nts`, `ntsinfo` (loop thread).
+    func ntsReport() -> NTSReport {
+        let nts = self.nts
+        var report = NTSReport()
+        report.settings = nts.settings
+        report.serving = nts.isServing
+        report.problem = nts.settings.enabled ? nts.problem : nil
+        report.kePort = nts.keServer?.port
+        if let keys = nts.keys {
+            report.masterKeys = keys.keys.count
+            report.newestKeyAge = DaemonNTS.wallClock() - keys.current.created
+        }
+        var counters = nts.counters
+        if let ke = nts.keServer?.statistics {
+            let good = UInt64(max(0, ke.handshakes - ke.badRequests))
+            counters.keServeGood = good
+            counters.keServeBad = UInt64(ke.handshakeFailures + ke.badRequests + ke.timeouts)
+            counters.cookieMake &+= UInt64(ke.cookiesIssued)
+            report.keRefusedBusy = UInt64(ke.refusedBusy)
+            report.keTimeouts = UInt64(ke.timeouts)
+        }
+        report.counters = counters
+        report.associations = ntsAssociationStates()
+        return report
+    }
+}
