@@ -12,7 +12,15 @@
  *   rate R           paced at R req/s for -t seconds: RTT p50/p99/p999, loss
  *   precision        -n sequential requests, -i µs apart; client receive time
  *                    from SO_TIMESTAMPNS, T1 = clock_gettime just before send;
- *                    median |offset|, median delay, median server T3-T2
+ *                    median |offset|, median delay, median server T3-T2;
+ *                    the spread: sd of the offset, p99 of |offset|.
+ *                    With -x, interleaved mode (RFC 9769): T1 is the kernel's
+ *                    transmit stamp (SO_TIMESTAMPING), each request carries the
+ *                    server's last receive stamp as origin and ours of its reply,
+ *                    and an interleaved reply completes the previous exchange
+ *                    with the server's kernel transmit stamp; the statistics
+ *                    are of the interleaved samples alone (interleaved=N;
+ *                    basic=N counts the basic replies, not measured)
  *   probe            one request every 50 ms until a reply, at most -t s
  *                    (exit 0 on reply, 1 on timeout): readiness check
  *
@@ -30,6 +38,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +56,7 @@ static int opt_count = 500;
 static int opt_interval_us = 2000;
 static int opt_echo = 0;
 static int opt_sync = 0;
+static int opt_xleave = 0;
 static double opt_warmup = 0.5;
 static const char *opt_label = "-";
 
@@ -358,16 +370,54 @@ static int do_rate(double R)
 
 /* -------------------------------------------------------------- precision */
 
+/* the kernel's transmit stamp of the datagram just sent (SO_TIMESTAMPING), 0 if none in 10 ms */
+static int64_t tx_stamp(int fd)
+{
+    int64_t deadline = now_ns(CLOCK_MONOTONIC) + 10000000LL;
+    for (;;) {
+        char data[64], ctl[256];
+        struct iovec v = { data, sizeof data };
+        struct msghdr mh = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+        if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+                    struct timespec ts[3];
+                    memcpy(ts, CMSG_DATA(c), sizeof ts);
+                    return (int64_t)ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec;
+                }
+            }
+            continue;
+        }
+        int64_t left = deadline - now_ns(CLOCK_MONOTONIC);
+        if (left <= 0) return 0;
+        struct pollfd p = { .fd = fd, .events = 0 };
+        poll(&p, 1, (int)(left / 1000000) + 1);
+    }
+}
+
+static uint64_t ns_to_ntp(int64_t ns)
+{
+    int64_t sec = ns / 1000000000LL, sub = ns % 1000000000LL;
+    return ((uint64_t)(sec + NTP_UNIX_DELTA) << 32) | (uint64_t)(((uint64_t)sub << 32) / 1000000000ULL);
+}
+
 static int do_precision(void)
 {
     int fd = open_socket(1);
+    if (opt_xleave) {
+        int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY;
+        if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0) { perror("SO_TIMESTAMPING"); exit(2); }
+    }
     int N = opt_count;
     int64_t *off = malloc(N * sizeof *off), *aoff = malloc(N * sizeof *aoff);
     int64_t *dly = malloc(N * sizeof *dly), *srv = malloc(N * sizeof *srv);
-    int n = 0, timeouts = 0, bad = 0, consecutive = 0;
+    int n = 0, timeouts = 0, bad = 0, consecutive = 0, interleaved = 0, basic = 0;
     int li = -1, stratum = -1;
     uint8_t tx[PKT], rx[256];
     char ctl[256];
+    /* interleaved mode: the last exchange (0: none) */
+    uint64_t prev_remote_rx = 0;
+    int64_t prev_T1 = 0, prev_T4 = 0;
     drain(fd);
     for (int k = 0; k < N && consecutive < 5; k++) {
         if (k > 0 && opt_interval_us > 0) {
@@ -377,12 +427,20 @@ static int do_precision(void)
         uint64_t c = rnd();
         if (c == 0) c = 1;
         make_req(tx, c);
+        uint64_t rx_field = 0;
+        if (opt_xleave && prev_remote_rx) {
+            rx_field = ns_to_ntp(prev_T4);
+            if (rx_field == c) rx_field ^= 1;
+            put64(tx + 24, prev_remote_rx);
+            put64(tx + 32, rx_field);
+        }
         int64_t T1 = now_ns(CLOCK_REALTIME);
         if (send(fd, tx, PKT, 0) != PKT) { bad++; continue; }
+        if (opt_xleave) { int64_t k1 = tx_stamp(fd); if (k1) T1 = k1; }
         int64_t deadline = now_ns(CLOCK_MONOTONIC) + 200000000LL;
         for (;;) {
             int64_t left = deadline - now_ns(CLOCK_MONOTONIC);
-            if (left <= 0) { timeouts++; consecutive++; break; }
+            if (left <= 0) { timeouts++; consecutive++; prev_remote_rx = 0; break; }
             struct pollfd p = { .fd = fd, .events = POLLIN };
             if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0) continue;
             struct iovec v = { rx, sizeof rx };
@@ -390,33 +448,48 @@ static int do_precision(void)
                                  .msg_control = ctl, .msg_controllen = sizeof ctl };
             ssize_t len = recvmsg(fd, &mh, MSG_DONTWAIT);
             if (len < 0) continue;
-            if (reply_cookie(rx, (int)len) != c) { bad++; continue; }
+            uint64_t org = len >= PKT ? get64(rx + 24) : 0;
+            int xl = opt_xleave && rx_field && (rx[0] & 7) == 4 && org == rx_field;
+            if (!xl && reply_cookie(rx, (int)len) != c) { bad++; continue; }
             int64_t T4 = rx_stamp(&mh);
             if (T4 == 0) T4 = now_ns(CLOCK_REALTIME);
-            int64_t T2, T3;
+            int64_t T2, T3, t1 = T1, t4 = T4;
             if (opt_echo) { T2 = T3 = T1 + (T4 - T1) / 2; }
-            else { T2 = ntp_to_ns(get64(rx + 32)); T3 = ntp_to_ns(get64(rx + 40)); }
+            else if (xl) {
+                /* the previous exchange, completed by the server's kernel transmit stamp */
+                T2 = ntp_to_ns(prev_remote_rx); T3 = ntp_to_ns(get64(rx + 40));
+                t1 = prev_T1; t4 = prev_T4;
+                interleaved++;
+            } else { T2 = ntp_to_ns(get64(rx + 32)); T3 = ntp_to_ns(get64(rx + 40)); }
             li = rx[0] >> 6; stratum = rx[1];
-            off[n] = ((T2 - T1) + (T3 - T4)) / 2;
+            consecutive = 0;
+            prev_remote_rx = get64(rx + 32); prev_T1 = T1; prev_T4 = T4;
+            /* -x: the spread of the interleaved samples alone (the first replies are basic) */
+            if (opt_xleave && !xl) { basic++; break; }
+            off[n] = ((T2 - t1) + (T3 - t4)) / 2;
             aoff[n] = off[n] < 0 ? -off[n] : off[n];
-            dly[n] = (T4 - T1) - (T3 - T2);
+            dly[n] = (t4 - t1) - (T3 - T2);
             srv[n] = T3 - T2;
             n++;
-            consecutive = 0;
             break;
         }
     }
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; i++) mean += off[i];
+    mean = n ? mean / n : 0;
+    for (int i = 0; i < n; i++) var += (off[i] - mean) * (off[i] - mean);
+    double sd = n > 1 ? sqrt(var / (n - 1)) : 0;
     qsort(off, n, sizeof *off, cmp_i64);
     qsort(aoff, n, sizeof *aoff, cmp_i64);
     qsort(dly, n, sizeof *dly, cmp_i64);
     qsort(srv, n, sizeof *srv, cmp_i64);
     printf("result label=%s test=precision count=%d ok=%d timeouts=%d bad=%d li=%d stratum=%d"
-           " absoff_med_us=%.3f absoff_p90_us=%.3f off_med_us=%.3f delay_med_us=%.3f"
-           " delay_p90_us=%.3f srv_med_us=%.3f srv_p90_us=%.3f\n",
+           " absoff_med_us=%.3f absoff_p90_us=%.3f absoff_p99_us=%.3f off_med_us=%.3f off_sd_us=%.3f"
+           " delay_med_us=%.3f delay_p90_us=%.3f srv_med_us=%.3f srv_p90_us=%.3f xleave=%d interleaved=%d basic=%d\n",
            opt_label, N, n, timeouts, bad, li, stratum,
-           pct(aoff, n, 0.5) / 1e3, pct(aoff, n, 0.9) / 1e3, pct(off, n, 0.5) / 1e3,
-           pct(dly, n, 0.5) / 1e3, pct(dly, n, 0.9) / 1e3,
-           pct(srv, n, 0.5) / 1e3, pct(srv, n, 0.9) / 1e3);
+           pct(aoff, n, 0.5) / 1e3, pct(aoff, n, 0.9) / 1e3, pct(aoff, n, 0.99) / 1e3, pct(off, n, 0.5) / 1e3,
+           sd / 1e3, pct(dly, n, 0.5) / 1e3, pct(dly, n, 0.9) / 1e3,
+           pct(srv, n, 0.5) / 1e3, pct(srv, n, 0.9) / 1e3, opt_xleave, interleaved, basic);
     close(fd);
     return n > 0 ? 0 : 1;
 }
@@ -459,7 +532,8 @@ static void usage(void)
 {
     fprintf(stderr,
         "usage: loadgen [-a ADDR] [-p PORT] [-t SECS] [-w WINDOW] [-n COUNT] [-i INTERVAL_US]\n"
-        "               [-W WARMUP_SECS] [-e] [-s] [-L LABEL] flood | rate R | precision | probe\n"
+        "               [-W WARMUP_SECS] [-e] [-s] [-x] [-L LABEL] flood | rate R | precision | probe\n"
+        "  -x  precision: interleaved mode (RFC 9769)\n"
         "  -e  echo server: match the cookie in the transmit field, do not require mode 4\n"
         "  -s  probe: wait for a synchronised reply (leap indicator not 3)\n");
     exit(2);
@@ -468,7 +542,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     int o;
-    while ((o = getopt(argc, argv, "a:p:t:w:n:i:W:esL:h")) != -1) {
+    while ((o = getopt(argc, argv, "a:p:t:w:n:i:W:esxL:h")) != -1) {
         switch (o) {
         case 'a': opt_addr = optarg; break;
         case 'p': opt_port = atoi(optarg); break;
@@ -479,6 +553,7 @@ int main(int argc, char **argv)
         case 'W': opt_warmup = atof(optarg); break;
         case 'e': opt_echo = 1; break;
         case 's': opt_sync = 1; break;
+        case 'x': opt_xleave = 1; break;
         case 'L': opt_label = optarg; break;
         default: usage();
         }

@@ -15,8 +15,11 @@
 #                machine the best pass is the least disturbed one
 #   FLOOD_SECS [2]  RATE_SECS [2]  RATES ["1000 10000 50000"]  WINDOW [128]
 #   PREC_COUNT [300]  PREC_INTERVAL_US [1000]
+#   PREC_LOAD [10000]  the precision probe again, basic and interleaved (loadgen -x,
+#                RFC 9769), while loadgen sends this many requests/s alongside (0: skip)
 #   SERVER_CPU [0]  LOADGEN_CPU [1]  PORT [12310]
-#   SERVERS ["echo chronyd ntpd ntpsh"]; also "ntpsh-metrics": ntpsh with `metrics listen`
+#   NTPSH_BASE_BIN  a second ntpsh executable for paired A/B runs: server "ntpsh-base"
+#   SERVERS ["echo chronyd ntpd ntpsh"]; also "ntpsh-base" (NTPSH_BASE_BIN), "ntpsh-metrics": ntpsh with `metrics listen`
 #                on PORT+1 while a hostile HTTP client hammers it (garbage, oversize heads,
 #                silent connections, ~50 a second) for the whole measurement
 #   KEEP_RESULTS  file to copy the raw result lines to
@@ -40,6 +43,7 @@ RATES=${RATES:-"1000 10000 50000"}
 WINDOW=${WINDOW:-128}
 PREC_COUNT=${PREC_COUNT:-300}
 PREC_INTERVAL_US=${PREC_INTERVAL_US:-1000}
+PREC_LOAD=${PREC_LOAD:-10000}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 PORT=${PORT:-12310}
@@ -48,6 +52,7 @@ MAX_SECS=${MAX_SECS:-280}
 NTPD_BIN=${NTPD_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.deps/ntpsec/usr/sbin/ntpd}
 CHRONYD_BIN=${CHRONYD_BIN:-$(command -v chronyd || echo /usr/sbin/chronyd)}
 NTPSH_BIN=${NTPSH_BIN:-}
+NTPSH_BASE_BIN=${NTPSH_BASE_BIN:-}
 
 START=$(date +%s)
 TMP=$(mktemp -d /tmp/ntpsh-bench.XXXXXX)
@@ -115,7 +120,7 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- build
 mkdir -p "$BIN"
-gcc -O2 -Wall -o "$BIN/loadgen" "$DIR/loadgen.c" || exit 1
+gcc -O2 -Wall -o "$BIN/loadgen" "$DIR/loadgen.c" -lm || exit 1
 gcc -O2 -Wall -o "$BIN/echo" "$DIR/echo.c" || exit 1
 
 # -------------------------------------------------------------- helpers
@@ -128,6 +133,7 @@ have() {
     chronyd) [ -x "$CHRONYD_BIN" ] ;;
     ntpd) [ -x "$NTPD_BIN" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null ;;
     ntpsh|ntpsh-metrics) [ -n "$NTPSH_BIN" ] && [ -x "$NTPSH_BIN" ] ;;
+    ntpsh-base) [ -n "$NTPSH_BASE_BIN" ] && [ -x "$NTPSH_BASE_BIN" ] ;;
     esac
 }
 
@@ -152,6 +158,7 @@ busy_pct() { # whole-machine CPU busy % over 0.3 s (our server idle, no loadgen)
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }   # utime + stime
 
 record() { # record NAME PASS < loadgen lines
     local name=$1 pass=$2 line
@@ -204,13 +211,15 @@ EOF
         ip netns exec "$NS" "${CAPDROP[@]}" taskset -c "$SERVER_CPU" "$NTPD_BIN" -n \
             -c "$dir/ntp.conf" -p "$dir/ntpd.pid" >"$dir/log" 2>&1 &
         ;;
-    ntpsh|ntpsh-metrics)
+    ntpsh|ntpsh-metrics|ntpsh-base)
         cat >"$dir/ntp.conf" <<EOF
 server 127.127.1.0
 fudge 127.127.1.0 stratum 10
 EOF
         [ "$name" = ntpsh-metrics ] && echo "metrics listen 127.0.0.1:$((PORT + 1))" >>"$dir/ntp.conf"
-        "${CAPDROP[@]}" taskset -c "$SERVER_CPU" "$NTPSH_BIN" --daemon --clock observe \
+        local bin=$NTPSH_BIN
+        [ "$name" = ntpsh-base ] && bin=$NTPSH_BASE_BIN
+        "${CAPDROP[@]}" taskset -c "$SERVER_CPU" "$bin" --daemon --clock observe \
             --listen 127.0.0.1 --port "$PORT" -c "$dir/ntp.conf" >"$dir/log" 2>&1 &
         ;;
     esac
@@ -235,10 +244,24 @@ measure() { # measure NAME PASS
     fi
     echo "server=$name pass=$pass test=rss phase=idle rss_kb=$(rss_kb "$SERVER_PID")" | tee -a "$RESULTS"
     lg 30 -n "$PREC_COUNT" -i "$PREC_INTERVAL_US" -L "$name" precision | record "$name" "$pass"
+    if [ "$PREC_LOAD" -gt 0 ]; then
+        # The same probe with PREC_LOAD requests/s of load alongside: basic, then interleaved.
+        local span=$(( 2 * PREC_COUNT * (PREC_INTERVAL_US + 200) / 1000000 + 3 ))
+        lg $((span + 5)) -t "$span" -L "$name-bg" rate "$PREC_LOAD" >/dev/null 2>&1 &
+        local load=$!
+        sleep 0.5
+        lg 30 -n "$PREC_COUNT" -i "$PREC_INTERVAL_US" -L "$name-load" precision | record "$name" "$pass"
+        lg 30 -n "$PREC_COUNT" -i "$PREC_INTERVAL_US" -x -L "$name-xleave-load" precision | record "$name" "$pass"
+        wait "$load"
+    fi
     for r in $RATES; do
         lg $((RATE_SECS * 2 + 5)) -t "$RATE_SECS" -L "$name" rate "$r" | record "$name" "$pass"
     done
+    local c0 c1
+    c0=$(cpu_ticks "$SERVER_PID")
     lg $((FLOOD_SECS + 10)) -t "$FLOOD_SECS" -w "$WINDOW" -L "$name" flood | record "$name" "$pass"
+    c1=$(cpu_ticks "$SERVER_PID")
+    echo "server=$name pass=$pass test=cpu ticks=$((c1 - c0)) hz=$(getconf CLK_TCK)" | tee -a "$RESULTS"
     echo "server=$name pass=$pass test=rss phase=load rss_kb=$(rss_kb "$SERVER_PID")" | tee -a "$RESULTS"
     stop_server
     if [ "$name" = ntpd ] && [ -n "$NS" ]; then ip netns del "$NS"; NS=""; fi
@@ -283,11 +306,18 @@ function fmt(v, f) { return v == "" ? "-" : sprintf(f, v) }
     delete kv
     for (i = 1; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }
     s = kv["server"]
-    if (kv["test"] == "flood") add(s SUBSEP "rps", kv["rps"])
+    if (kv["test"] == "flood") { add(s SUBSEP "rps", kv["rps"]); flood_valid[s, kv["pass"]] = kv["valid"] }
+    else if (kv["test"] == "cpu" && flood_valid[s, kv["pass"]] > 0)
+        add(s SUBSEP "cpu", kv["ticks"] * 1e6 / kv["hz"] / flood_valid[s, kv["pass"]])
     else if (kv["test"] == "rate") {
         r = kv["rate"]
         add(s SUBSEP "p50" SUBSEP r, kv["p50_us"]); add(s SUBSEP "p99" SUBSEP r, kv["p99_us"])
         add(s SUBSEP "p999" SUBSEP r, kv["p999_us"]); add(s SUBSEP "loss" SUBSEP r, kv["lost"])
+    } else if (kv["test"] == "precision" && kv["ok"] > 0 && kv["label"] ~ /-xleave-load$/) {
+        add(s SUBSEP "xsd", kv["off_sd_us"]); add(s SUBSEP "xp99", kv["absoff_p99_us"]); add(s SUBSEP "xmed", kv["absoff_med_us"])
+        add(s SUBSEP "xn", kv["interleaved"])
+    } else if (kv["test"] == "precision" && kv["ok"] > 0 && kv["label"] ~ /-load$/) {
+        add(s SUBSEP "lsd", kv["off_sd_us"]); add(s SUBSEP "lp99", kv["absoff_p99_us"]); add(s SUBSEP "lmed", kv["absoff_med_us"])
     } else if (kv["test"] == "precision" && kv["ok"] > 0) {
         add(s SUBSEP "off", kv["absoff_med_us"]); add(s SUBSEP "dly", kv["delay_med_us"])
         add(s SUBSEP "srv", kv["srv_med_us"])
@@ -297,10 +327,12 @@ function fmt(v, f) { return v == "" ? "-" : sprintf(f, v) }
 END {
     ns = split(servers, S, " "); nr = split(rates, R, " ")
     printf "\n== throughput: best pass (median of passes); ratios of the best to chronyd and to the echo ceiling\n"
-    printf "%-8s %10s %10s %9s %8s\n", "server", "resp/s", "(median)", "x chronyd", "x echo"
-    for (i = 1; i <= ns; i++) { s = S[i]; v = best(s SUBSEP "rps", 1)
-        printf "%-8s %10s %10s %9s %8s\n", s, fmt(v, "%.0f"), fmt(median(s SUBSEP "rps"), "%.0f"),
-            ratio(v, best("chronyd" SUBSEP "rps", 1)), ratio(v, best("echo" SUBSEP "rps", 1)) }
+    printf "   and the server CPU per response in the flood (utime+stime / valid responses): best, median, x chronyd\n"
+    printf "%-10s %10s %10s %9s %8s %8s %8s %9s\n", "server", "resp/s", "(median)", "x chronyd", "x echo", "cpu µs", "(median)", "x chronyd"
+    for (i = 1; i <= ns; i++) { s = S[i]; v = best(s SUBSEP "rps", 1); u = best(s SUBSEP "cpu", 0)
+        printf "%-10s %10s %10s %9s %8s %8s %8s %9s\n", s, fmt(v, "%.0f"), fmt(median(s SUBSEP "rps"), "%.0f"),
+            ratio(v, best("chronyd" SUBSEP "rps", 1)), ratio(v, best("echo" SUBSEP "rps", 1)),
+            fmt(u, "%.3f"), fmt(median(s SUBSEP "cpu"), "%.3f"), ratio(u, best("chronyd" SUBSEP "cpu", 0)) }
     printf "\n== round trip at fixed rates, µs: p50/p99/p999 of the best pass (lowest p99), median p99 of passes,\n"
     printf "   best p99 / chronyd best p99, unanswered requests (sum over passes)\n"
     printf "%-8s %7s %8s %8s %8s %9s %9s %6s\n", "server", "rate/s", "p50", "p99", "p999", "(med p99)", "p99 x chr", "loss"
@@ -320,6 +352,18 @@ END {
         printf "%-8s %9s %9s %9s %9s %9s %9s\n", s, e ? "-" : fmt(v, "%.2f"), e ? "-" : ratio(v, median("chronyd" SUBSEP "off")),
             fmt(median(s SUBSEP "dly"), "%.2f"), e ? "-" : fmt(median(s SUBSEP "srv"), "%.2f"),
             fmt(median(s SUBSEP "rssidle"), "%.1f"), fmt(best(s SUBSEP "rssload", 1), "%.1f") }
+    if (cnt["chronyd" SUBSEP "lsd"] + cnt["ntpsh" SUBSEP "lsd"] > 0) {
+        printf "\n== precision under load (loadgen rate alongside): offset sd, p99 |offset|, median |offset|, µs,\n"
+        printf "   medians over passes; basic mode, and interleaved (probe -x; the servers that answer it)\n"
+        printf "%-8s %8s %8s %8s %9s %9s | %8s %8s %8s %10s %9s\n", "server", "sd", "p99", "med", "sd x chr", "p99 x chr",
+            "xl sd", "xl p99", "xl med", "interleavd", "xl sd x ntpd"
+        for (i = 1; i <= ns; i++) { s = S[i]; if (s == "echo") continue
+            printf "%-8s %8s %8s %8s %9s %9s | %8s %8s %8s %10s %9s\n", s,
+                fmt(median(s SUBSEP "lsd"), "%.2f"), fmt(median(s SUBSEP "lp99"), "%.2f"), fmt(median(s SUBSEP "lmed"), "%.2f"),
+                ratio(median(s SUBSEP "lsd"), median("chronyd" SUBSEP "lsd")), ratio(median(s SUBSEP "lp99"), median("chronyd" SUBSEP "lp99")),
+                fmt(median(s SUBSEP "xsd"), "%.2f"), fmt(median(s SUBSEP "xp99"), "%.2f"), fmt(median(s SUBSEP "xmed"), "%.2f"),
+                fmt(median(s SUBSEP "xn"), "%d"), ratio(median(s SUBSEP "xsd"), median("ntpd" SUBSEP "lsd")) }
+    }
     printf "\nbackground CPU busy before each server (other processes on the machine): median %s%%, max %s%%\n",
         median("bg"), best("bg", 1)
     if (bgwarn) printf "WARNING: %d measurement(s) started with > 10%% of the machine busy elsewhere; numbers are noisy\n", bgwarn

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <linux/errqueue.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
@@ -195,4 +196,39 @@ int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *con
     seccomp_release(filter);
     if (rc != 0) { errno = -rc; return -1; }
     return rules;
+}
+
+int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp) {
+    // With OPT_TSONLY the entry carries no packet; the buffer only gives recvmsg somewhere to point.
+    char data[64];
+    union { char bytes[256]; struct cmsghdr align; } control;
+    struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    int have_stamp = 0, have_key = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            struct scm_timestamping ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
+                *stamp = ts.ts[0];
+                have_stamp = 1;
+            }
+        } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            struct sock_extended_err err;
+            memcpy(&err, CMSG_DATA(c), sizeof err);
+            if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                *key = err.ee_data;
+                have_key = 1;
+            }
+        }
+    }
+    return have_stamp && have_key ? 1 : 2;
 }

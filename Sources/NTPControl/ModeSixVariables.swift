@@ -167,6 +167,8 @@ public enum PeerVariableTable {
         // TEST5 (0x10, bad_auth) while replies fail authentication.
         Variable("flash", .bits) { $0.report.authenticationFailure == nil ? "0x0" : "0x10" },
         Variable("keyid", .none) { String($0.report.keyID ?? 0) },
+        // `xleave` associations only: the mode of the last reply (chronyc ntpdata's "Interleaved").
+        Variable("xmode", .none) { s in s.report.interleaved.map { $0 ? "interleaved" : "basic" } },
         Variable("offset", .milliseconds) { Wire.ms6($0.report.offset) },
         Variable("delay", .milliseconds) { Wire.ms6($0.report.delay) },
         Variable("dispersion", .milliseconds) { Wire.ms6($0.report.dispersion) },

@@ -36,6 +36,10 @@ public struct AssociationConfiguration: Sendable, Codable, Equatable {
     public var localStratum: UInt8 = 5
     /// `key N`: requests carry a MAC under key N and replies must carry a valid one under it.
     public var key: UInt32?
+    /// `xleave`: interleaved mode (RFC 9769, as chrony's and ntpd's): once a basic exchange has
+    /// seeded it, requests ask the server for the kernel transmit timestamp of its previous
+    /// reply, and the sample is taken from that exchange; basic while the server answers basic.
+    public var xleave = false
     /// `nts` (`ntsport N`): requests and replies are protected with NTS (RFC 8915), keys and
     /// cookies from NTS-KE at this TCP port of the host. The runtime wraps and checks the
     /// packets around the engine; the engine only carries the setting.
@@ -44,6 +48,29 @@ public struct AssociationConfiguration: Sendable, Codable, Equatable {
     public init(kind: Kind = .server, host: String) {
         self.kind = kind
         self.host = host
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, host, port, iburst, burst, prefer, noselect, minPoll, maxPoll, version, localStratum, key, xleave, ntsKEPort
+    }
+
+    // `xleave` came later (the control protocol is append-only): absent reads as false.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        host = try c.decode(String.self, forKey: .host)
+        port = try c.decode(UInt16.self, forKey: .port)
+        iburst = try c.decode(Bool.self, forKey: .iburst)
+        burst = try c.decode(Bool.self, forKey: .burst)
+        prefer = try c.decode(Bool.self, forKey: .prefer)
+        noselect = try c.decode(Bool.self, forKey: .noselect)
+        minPoll = try c.decode(Int8.self, forKey: .minPoll)
+        maxPoll = try c.decode(Int8.self, forKey: .maxPoll)
+        version = try c.decode(UInt8.self, forKey: .version)
+        localStratum = try c.decode(UInt8.self, forKey: .localStratum)
+        key = try c.decodeIfPresent(UInt32.self, forKey: .key)
+        xleave = try c.decodeIfPresent(Bool.self, forKey: .xleave) ?? false
+        ntsKEPort = try c.decodeIfPresent(UInt16.self, forKey: .ntsKEPort)
     }
 
     /// `server 127.127.1.0` is the local clock driver, whatever kind was asked.
@@ -101,13 +128,16 @@ public struct AssociationCounters: Sendable, Codable, Equatable {
     public var unsigned: UInt64 = 0
     /// Replies dropped by the restrict list (`ignore`; `notrust` without a valid MAC).
     public var restricted: UInt64 = 0
+    /// Replies in interleaved mode (`xleave`).
+    public var interleaved: UInt64 = 0
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case sent, received, duplicate, bogusOrigin, unsynchronised, badHeader, kisses, badAuthentication, unsigned, restricted
+        case interleaved
     }
 
-    // `restricted` came later (the control protocol is append-only): absent reads as 0.
+    // `restricted` and `interleaved` came later (the control protocol is append-only): absent reads as 0.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sent = try c.decode(UInt64.self, forKey: .sent)
@@ -120,6 +150,7 @@ public struct AssociationCounters: Sendable, Codable, Equatable {
         badAuthentication = try c.decode(UInt64.self, forKey: .badAuthentication)
         unsigned = try c.decode(UInt64.self, forKey: .unsigned)
         restricted = try c.decodeIfPresent(UInt64.self, forKey: .restricted) ?? 0
+        interleaved = try c.decodeIfPresent(UInt64.self, forKey: .interleaved) ?? 0
     }
 }
 
@@ -166,6 +197,16 @@ public struct Association: Sendable {
     var outstandingLocal: UnixTime?
     /// Transmit timestamp of the last reply seen (duplicate check).
     var lastReplyTransmit: NTPTimestamp?
+    /// Interleaved mode: the last valid exchange, which the next interleaved reply completes.
+    var previousExchange: Exchange?
+    /// The receive field of the outstanding request when it was sent interleaved: an
+    /// interleaved reply carries it as its origin (RFC 9769's test for the interleaved mode).
+    var outstandingReceiveField: NTPTimestamp?
+    /// Requests sent since the last valid reply: after a few, interleaved requests would ask
+    /// for a stale stamp, so they go basic until one is answered (as chrony).
+    var unansweredRequests = 0
+    /// `xleave`: the mode of the last valid reply (nil before one, or without `xleave`).
+    public var interleaved: Bool?
 
     public var filter = ClockFilter()
     public var statistics = SourceStatistics()
@@ -200,10 +241,28 @@ public struct Association: Sendable {
     mutating func rebase(by offset: Double) {
         nextPoll = nextPoll.adding(seconds: offset)
         outstandingLocal = outstandingLocal?.adding(seconds: offset)
+        previousExchange?.stepped += offset
         lastUpdate = lastUpdate?.adding(seconds: offset)
         spikeSince = spikeSince?.adding(seconds: offset)
         statistics.rebase(by: offset)
         filter.rebase(by: offset)
+    }
+
+    /// One client/server exchange as interleaved mode keeps it for the next: our transmit
+    /// (the kernel's stamp when it came) and receive times, the server's receive timestamp,
+    /// and what the local clock was corrected by since (the slew pending then, and every
+    /// correction issued after, as ``ClockFilter/applyCorrection(phase:frequency:at:)`` counts them).
+    struct Exchange: Sendable {
+        var localTransmit: UnixTime
+        var remoteReceive: NTPTimestamp
+        var localReceive: UnixTime
+        /// A basic sample was already taken from it (the first interleaved reply after basic
+        /// ones completes an exchange already counted).
+        var sampled: Bool
+        var pendingSlew: Double
+        var correction = 0.0
+        /// Steps since (the local times stay on the scale they were read on).
+        var stepped = 0.0
     }
 
     public var isLocalClock: Bool { configuration.kind == .localClock }

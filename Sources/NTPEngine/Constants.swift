@@ -21,6 +21,9 @@ public enum NTPConstants {
     /// iburst: packets sent, and their spacing, when a source is unreachable.
     public static let burstCount = 8
     public static let burstSpacing = 2.0
+    /// Interleaved mode: requests unanswered after which the next goes basic (the server's
+    /// stamp would be that many polls old; chrony's MAX_CLIENT_INTERLEAVED_TX).
+    public static let interleavedUnanswered = 4
     /// The least time between two requests to different sources (chrony's sampling
     /// separation): a client with several servers never sends a volley, and their replies do
     /// not queue behind each other on the way in.

@@ -294,6 +294,19 @@ public final class Engine {
             request.referenceID = s.referenceID
             request.referenceTime = s.referenceTime.map(NTPTimestamp.init) ?? .zero
         }
+        a.outstandingReceiveField = nil
+        if a.configuration.xleave && a.configuration.kind == .server, let previous = a.previousExchange,
+           a.unansweredRequests < NTPConstants.interleavedUnanswered {
+            // RFC 9769 interleaved request: origin = the server's receive timestamp of the last
+            // exchange, receive = ours of its reply (never equal to transmit: a server tells an
+            // interleaved request from a basic one by receive ≠ transmit).
+            var receiveField = NTPTimestamp(previous.localReceive)
+            if receiveField == transmit { receiveField = NTPTimestamp(rawValue: receiveField.rawValue ^ 1) }
+            request.originTime = previous.remoteReceive
+            request.receiveTime = receiveField
+            a.outstandingReceiveField = receiveField
+        }
+        a.unansweredRequests += 1
         var bytes = request.bytes
         if let keyID = a.configuration.key {
             guard let signed = keys.sign(bytes, keyID: keyID) else {
@@ -310,6 +323,21 @@ public final class Engine {
         a.outstandingLocal = t1
         a.counters.sent += 1
         return [.send(bytes, to: address)]
+    }
+
+    /// Wants the kernel's transmit timestamps of its requests to `destination` (`xleave`).
+    public func wantsTransmitStamps(to destination: SocketAddress) -> Bool {
+        associations.values.contains { $0.address == destination && $0.configuration.xleave && !$0.isPool }
+    }
+
+    /// The kernel's transmit timestamp (served scale) of the request last sent to
+    /// `destination`: it replaces the time read before sending (T1) for an `xleave`
+    /// association, when it is sane (not before that reading, less than a second after).
+    public func transmitted(to destination: SocketAddress, at time: UnixTime) {
+        guard let id = associations.first(where: { $0.value.address == destination && !$0.value.isPool })?.key,
+              let a = associations[id], a.configuration.xleave, let t1 = a.outstandingLocal,
+              time >= t1, time - t1 < 1 else { return }
+        associations[id]?.outstandingLocal = time
     }
 
     /// `timestamp` with its fraction bits finer than `precision` (2^precision s) replaced by
@@ -381,14 +409,26 @@ public final class Engine {
                             restrict: RestrictFlags = [], localAddress: IPAddress? = nil) -> [EngineAction] {
         guard let id = associations.first(where: { $0.value.address == source && !$0.value.isPool })?.key,
               var a = associations[id] else { return [] }
-        guard let (header, t1) = acceptReply(bytes, for: &a, restrict: restrict, at: receiveTime) else {
+        guard let (header, t1, interleaved) = acceptReply(bytes, for: &a, restrict: restrict, at: receiveTime) else {
             associations[id] = a
             return []
         }
         a.outstandingTransmit = nil
         a.outstandingLocal = nil
+        a.outstandingReceiveField = nil
+        a.unansweredRequests = 0
         a.lastReplyTransmit = header.transmitTime
         a.counters.received += 1
+        // Interleaved mode: this exchange is the one the next interleaved reply completes;
+        // this reply, if interleaved, completes the previous one.
+        let previous = a.previousExchange
+        if a.configuration.xleave {
+            a.interleaved = interleaved
+            if interleaved { a.counters.interleaved += 1 }
+            a.previousExchange = Association.Exchange(
+                localTransmit: t1, remoteReceive: header.receiveTime, localReceive: receiveTime,
+                sampled: !interleaved, pendingSlew: clock.status().remainingSlew)
+        }
         let now = receiveTime
         applyLeapIfDue(now: now)
         if handleKiss(header, for: &a, at: now) {
@@ -404,7 +444,21 @@ public final class Engine {
             reselect(now: now, update: false)
             return []
         }
-        let added = takeSample(header, t1: t1, receiveTime: receiveTime, into: &a)
+        a.lastUpdate = receiveTime
+        let added: Bool
+        if interleaved {
+            // T1, T2, T4 of the previous exchange, T3 the kernel's stamp of the reply to it.
+            // Unless a basic sample was taken from that exchange already.
+            guard let previous, !previous.sampled,
+                  let taken = takeInterleavedSample(header, previous: previous, into: &a) else {
+                associations[id] = a
+                reselect(now: now, update: false)
+                return []
+            }
+            added = taken
+        } else {
+            added = takeSample(header, t1: t1, receiveTime: receiveTime, into: &a)
+        }
         associations[id] = a
         // While `step now` collects its burst, the discipline waits.
         let actions = reselect(now: now, update: added && stepNowStarted == nil)
@@ -421,7 +475,7 @@ public final class Engine {
     /// The checks a reply passes before it counts (restrict, header, mode, duplicate, origin,
     /// authentication), counting each failure; the header and our transmit time when it passes.
     private func acceptReply(_ bytes: [UInt8], for a: inout Association, restrict: RestrictFlags,
-                             at receiveTime: UnixTime) -> (NTPHeader, UnixTime)? {
+                             at receiveTime: UnixTime) -> (NTPHeader, UnixTime, interleaved: Bool)? {
         if restrict.contains(.ignore) {
             a.counters.restricted += 1
             return nil
@@ -444,7 +498,10 @@ public final class Engine {
             a.counters.duplicate += 1
             return nil
         }
-        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org else {
+        // TEST2: a basic reply echoes our transmit timestamp, an interleaved one (RFC 9769) the
+        // receive field of our interleaved request.
+        let interleaved = a.outstandingReceiveField.map { header.originTime == $0 } ?? false
+        guard let t1 = a.outstandingLocal, let org = a.outstandingTransmit, header.originTime == org || interleaved else {
             a.counters.bogusOrigin += 1
             return nil
         }
@@ -466,7 +523,7 @@ public final class Engine {
             a.counters.restricted += 1
             return nil
         }
-        return (header, t1)
+        return (header, t1, interleaved)
     }
 
     /// RATE, DENY and RSTR are acted on (true: the reply ends there); any other kiss (INIT,
@@ -518,18 +575,36 @@ public final class Engine {
     /// RFC 5905 §8: offset and delay from the four timestamps (era-safe differences), into the
     /// clock filter and the discipline's statistics. True when the sample was added (not a spike).
     private func takeSample(_ header: NTPHeader, t1: UnixTime, receiveTime: UnixTime, into a: inout Association) -> Bool {
-        let t1ts = NTPTimestamp(t1), t4ts = NTPTimestamp(receiveTime)
-        let a1 = (header.receiveTime - t1ts).seconds, b1 = (header.transmitTime - t4ts).seconds
+        // The part of a slew not applied yet will still move the clock: count it as done.
+        addSample(t1: t1, t2: header.receiveTime, t3: header.transmitTime, t4: receiveTime, precision: header.precision,
+                  correction: clock.status().remainingSlew, at: receiveTime, into: &a)
+    }
+
+    /// RFC 9769: the sample of the previous exchange, completed by the kernel transmit
+    /// timestamp an interleaved reply carries, expressed against the clock as corrected since.
+    /// Nil when the timestamps are not sane (the server's processing time negative or over a
+    /// second: a stamp that belongs to another reply).
+    private func takeInterleavedSample(_ header: NTPHeader, previous p: Association.Exchange,
+                                       into a: inout Association) -> Bool? {
+        let processing = (header.transmitTime - p.remoteReceive).seconds
+        guard processing >= 0 && processing < 1 else { return nil }
+        return addSample(t1: p.localTransmit, t2: p.remoteReceive, t3: header.transmitTime, t4: p.localReceive,
+                         precision: header.precision, correction: p.pendingSlew + p.correction,
+                         at: p.localReceive.adding(seconds: p.stepped), into: &a)
+    }
+
+    /// RFC 5905 §8's offset and delay from four timestamps, less `correction` (the clock
+    /// corrections not in them yet), into the filter and the discipline as measured at `time`.
+    private func addSample(t1: UnixTime, t2: NTPTimestamp, t3: NTPTimestamp, t4: UnixTime, precision: PollExponent,
+                           correction: Double, at time: UnixTime, into a: inout Association) -> Bool {
+        let a1 = (t2 - NTPTimestamp(t1)).seconds, b1 = (t3 - NTPTimestamp(t4)).seconds
         let offset = (a1 + b1) / 2
         let delay = max(a1 - b1, system.precision.seconds)
-        let dispersion = header.precision.seconds + system.precision.seconds + NTPConstants.phi * max(0, receiveTime - t1)
-        a.lastUpdate = receiveTime
-        // The part of a slew not applied yet will still move the clock: count it as done.
-        let pending = clock.status().remainingSlew
-        let sampleOffset = offset - pending
-        a.filter.add(ClockFilter.Sample(offset: sampleOffset, delay: delay, dispersion: dispersion, time: receiveTime))
-        let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: receiveTime)
-        if let spike = accepted.spike { record(.spike(a.id, name(a), spike), at: receiveTime) }
+        let dispersion = precision.seconds + system.precision.seconds + NTPConstants.phi * max(0, t4 - t1)
+        let sampleOffset = offset - correction
+        a.filter.add(ClockFilter.Sample(offset: sampleOffset, delay: delay, dispersion: dispersion, time: time))
+        let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: time)
+        if let spike = accepted.spike { record(.spike(a.id, name(a), spike), at: time) }
         return accepted.added
     }
 
@@ -782,6 +857,9 @@ public final class Engine {
         for (id, a) in associations where !a.isLocalClock {
             associations[id]?.statistics.applyCorrection(phase: phase, frequency: frequency, at: now)
             associations[id]?.filter.applyCorrection(phase: phase, frequency: frequency, at: now)
+            if let p = a.previousExchange {
+                associations[id]?.previousExchange?.correction += phase + frequency * (p.localReceive.adding(seconds: p.stepped) - now)
+            }
         }
     }
 

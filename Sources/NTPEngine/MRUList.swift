@@ -91,7 +91,7 @@ public struct MRUCounters: Sendable, Equatable, Codable {
 /// the recency order is a doubly linked list of indices. Full, the oldest entry is recycled
 /// under ntpd's rules (mindepth, maxage, minage, and 4.2.8's probabilistic preemption).
 public struct MRUList: Sendable {
-    /// One slot, laid out to pack into 72 bytes.
+    /// One slot, laid out to pack into 88 bytes.
     struct Slot: Sendable {
         var address: IPAddress
         var versionMode: UInt8
@@ -109,6 +109,11 @@ public struct MRUList: Sendable {
         var newer: UInt32
         var older: UInt32
         var chain: UInt32
+        /// Interleaved mode (RFC 9769): the receive timestamp our reply to the client's last
+        /// interleaved-looking request carried, and the kernel transmit timestamp of that reply
+        /// (NTP timestamps, raw; 0: none yet).
+        var interleavedReceive: UInt64 = 0
+        var interleavedTransmit: UInt64 = 0
     }
 
     static let none = UInt32.max
@@ -137,6 +142,9 @@ public struct MRUList: Sendable {
     public private(set) var bucketsInUse = 0
     /// The local addresses packets arrived on (few; an entry keeps an index).
     private var locals: [IPAddress] = []
+    /// The slot of the packet ``record(_:port:local:mode:version:flags:at:)`` recorded last
+    /// (``none``: it was not recorded).
+    private var lastRecorded = MRUList.none
 
     /// `seed` keys the address hash and the recycling dice (sans-IO: randomness comes in).
     public init(settings: MonitorSettings = MonitorSettings(), seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
@@ -243,6 +251,7 @@ public struct MRUList: Sendable {
         flags: RestrictFlags, at time: UnixTime
     ) -> RestrictFlags {
         let doused = flags.subtracting([.limited, .kod])
+        lastRecorded = Self.none
         guard settings.enabled else { return doused }
         if buckets.isEmpty { allocate() }
         let address = source.unmapped
@@ -284,9 +293,11 @@ public struct MRUList: Sendable {
             s.flags = result.rawValue
             slots[Int(i)] = s
             moveToFront(i)
+            lastRecorded = i
             return result
         }
         guard let i = takeSlot(at: now, address: address) else { return doused }
+        lastRecorded = i
         link(i, Slot(
             address: address, versionMode: versionMode, port: port, flags: doused.rawValue,
             local: local.map { localIndex($0) } ?? 0, count: 1, first: now, last: now, dropped: 0,
@@ -295,6 +306,39 @@ public struct MRUList: Sendable {
     }
 
     static let scoreDecay: Float = 20
+
+    // MARK: Interleaved mode
+
+    /// For the client whose request was just recorded, an interleaved-looking request (RFC
+    /// 9769: its origin is one of our receive timestamps): when `origin` is the receive
+    /// timestamp we last gave this client, returns the kernel transmit timestamp of that reply
+    /// (0 when it has not come); otherwise 0. Either way `receive` (this reply's) becomes the
+    /// one to match next, with no transmit timestamp until ``transmitted(_:)`` brings it.
+    /// Nil when the request was not recorded (the list is off or full): no interleaved mode.
+    @inline(__always)
+    public mutating func interleave(origin: UInt64, receive: UInt64) -> (previousTransmit: UInt64, slot: TransmitSlot)? {
+        let i = lastRecorded
+        guard i != Self.none else { return nil }
+        let previous = slots[Int(i)].interleavedReceive == origin ? slots[Int(i)].interleavedTransmit : 0
+        slots[Int(i)].interleavedReceive = receive
+        slots[Int(i)].interleavedTransmit = 0
+        return (previous, TransmitSlot(index: i, receive: receive))
+    }
+
+    /// Where a reply's kernel transmit timestamp goes: the client's slot and the receive
+    /// timestamp the reply carried (which tells a slot since given to another client, or a
+    /// later reply, from the one stamped).
+    public struct TransmitSlot: Sendable, Equatable {
+        var index: UInt32
+        var receive: UInt64
+    }
+
+    /// The kernel transmit timestamp (NTP, raw) of the reply ``interleave(origin:receive:)``
+    /// handed out `slot` for. Ignored when the slot has moved on.
+    public mutating func transmitted(_ slot: TransmitSlot, at transmit: UInt64) {
+        guard Int(slot.index) < slots.count, slots[Int(slot.index)].interleavedReceive == slot.receive else { return }
+        slots[Int(slot.index)].interleavedTransmit = transmit
+    }
 
     private mutating func localIndex(_ a: IPAddress) -> UInt16 {
         let a = a.unmapped

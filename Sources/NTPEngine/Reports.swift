@@ -48,6 +48,9 @@ public struct PeerReport: Sendable, Codable, Equatable {
     public var authenticated = false
     /// Why the last reply (or poll) failed authentication, while it does.
     public var authenticationFailure: AuthenticationFailure?
+    /// `xleave`: whether the last valid reply was interleaved (nil without `xleave`, or
+    /// before a reply).
+    public var interleaved: Bool?
 
     public init(
         id: AssociationID, host: String, address: SocketAddress?, kind: Kind, configured: Bool = true,
@@ -150,6 +153,7 @@ extension Engine {
         r.keyID = a.configuration.key
         r.authenticated = a.authenticated
         r.authenticationFailure = a.authenticationFailure
+        r.interleaved = a.interleaved
         return r
     }
 }

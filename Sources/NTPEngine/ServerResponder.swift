@@ -75,6 +75,8 @@ public struct ServerResponder: Sendable {
         destination: IPAddress? = nil, into reply: UnsafeMutableRawBufferPointer
     ) -> Outcome {
         counters.received &+= 1
+        transmitStamp = nil
+        interleaved = false
         let restrict = restrictions.check(source, port: sourcePort)
         if restrict.contains(.ignore) { return drop(.restricted) }
         guard request.count >= NTPHeader.size else { return drop(.tooShort) }
@@ -130,8 +132,27 @@ public struct ServerResponder: Sendable {
         reply[0] |= b0 & 0x38  // the template has leap and mode; the version is the request's
         if symmetric { reply[0] = reply[0] & ~7 | NTPMode.symmetricPassive.rawValue }
         reply[2] = request[2]
+        let receive = NTPTimestamp(receiveTime).rawValue
         reply.storeBytes(of: request.loadUnaligned(fromByteOffset: 40, as: UInt64.self), toByteOffset: 24, as: UInt64.self)
-        reply.storeBytes(of: NTPTimestamp(receiveTime).rawValue.bigEndian, toByteOffset: 32, as: UInt64.self)
+        reply.storeBytes(of: receive.bigEndian, toByteOffset: 32, as: UInt64.self)
+        // Interleaved mode (RFC 9769, as chrony and ntpd serve it): a version 4 client request
+        // whose origin is nonzero and whose receive and transmit differ is interleaved-looking
+        // (a basic client sends a zero origin, or receive equal to transmit). Its reply is
+        // stamped by the kernel on the way out; when its origin is the receive timestamp of
+        // our previous reply to it and that reply's stamp came, the reply is interleaved:
+        // origin the request's receive, transmit that stamp. A basic request costs one compare.
+        let origin = request.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        if origin != 0 && mode == NTPMode.client.rawValue && version == 4 && !authenticationFailed
+            && request.loadUnaligned(fromByteOffset: 32, as: UInt64.self) != request.loadUnaligned(fromByteOffset: 40, as: UInt64.self),
+            let (previous, slot) = monitor.interleave(origin: UInt64(bigEndian: origin), receive: receive) {
+            transmitStamp = slot
+            if previous != 0 {
+                interleaved = true
+                interleavedReplies &+= 1
+                reply.storeBytes(of: request.loadUnaligned(fromByteOffset: 32, as: UInt64.self), toByteOffset: 24, as: UInt64.self)
+                reply.storeBytes(of: previous.bigEndian, toByteOffset: 40, as: UInt64.self)
+            }
+        }
         guard keyID == nil && !authenticationFailed || reply.count >= Self.replyCapacity else {
             return drop(.malformed)  // the caller's reply buffer cannot hold an authenticated reply
         }
@@ -148,6 +169,21 @@ public struct ServerResponder: Sendable {
             return .reply(length: NTPHeader.size + 4 + key.algorithm.macLength)
         }
         return .reply(length: NTPHeader.size)
+    }
+
+    /// Where the kernel transmit timestamp of the reply ``respond(to:from:sourcePort:receiveTime:destination:into:)``
+    /// just wrote goes (``transmitted(_:at:)``): set for a reply to an interleaved-looking
+    /// request, whose sender must ask the kernel for that stamp; nil for every other.
+    public private(set) var transmitStamp: MRUList.TransmitSlot?
+    /// The reply just written is interleaved: its transmit timestamp is already in (the
+    /// previous reply's kernel stamp); the caller must not ``stampTransmit(_:into:)`` it.
+    public private(set) var interleaved = false
+    /// Replies sent in interleaved mode (the previous reply's kernel transmit timestamp in).
+    public private(set) var interleavedReplies: UInt64 = 0
+
+    /// The kernel transmit timestamp (served scale) of a reply whose ``transmitStamp`` was `slot`.
+    public mutating func transmitted(_ slot: MRUList.TransmitSlot, at time: UnixTime) {
+        monitor.transmitted(slot, at: NTPTimestamp(time).rawValue)
     }
 
     /// Writes the MAC of an authenticated reply built by ``respond(to:from:sourcePort:receiveTime:into:)``

@@ -114,9 +114,36 @@ public final class UDPSendBatch {
         self.bufferSize = bufferSize
         storage = MessageStorage(capacity: capacity, bufferSize: bufferSize, controlSize: sendControlSize,
                                  receiving: false)
+        stamped = .allocate(capacity: capacity)
+        stamped.initialize(repeating: false, count: capacity)
     }
 
-    deinit { storage.deallocate(capacity: capacity) }
+    /// Per datagram: a kernel transmit timestamp was asked for (``markTransmitTimestamp()``).
+    let stamped: UnsafeMutablePointer<Bool>
+    /// How many waiting datagrams have one asked for.
+    public private(set) var stampedCount = 0
+
+    deinit {
+        storage.deallocate(capacity: capacity)
+        stamped.deallocate()
+    }
+
+    /// Asks for a kernel transmit timestamp of the datagram appended last (the socket must have
+    /// them on: ``UDPSocket/enableTransmitTimestamps(everyDatagram:)``): an SO_TIMESTAMPING
+    /// control message with TX_SOFTWARE, after its pktinfo. ``UDPSocket/send(_:stamped:)``
+    /// reports the key its stamp will carry.
+    public func markTransmitTimestamp() {
+        precondition(count > 0, "UDPSendBatch: nothing appended")
+        let i = count - 1
+        guard !stamped[i] else { return }
+        let control = controls + i * sendControlSize
+        let used = Int(messages[i].msg_hdr.msg_controllen)
+        let added = writeTransmitTimestampControl(into: control + used)
+        messages[i].msg_hdr.msg_control = control
+        messages[i].msg_hdr.msg_controllen = used + added
+        stamped[i] = true
+        stampedCount += 1
+    }
 
     /// Appends one datagram to `destination`, sent from `source` (the ``PacketDestination``
     /// the request arrived on; nil lets the kernel choose). `write` fills the buffer and returns
@@ -141,6 +168,7 @@ public final class UDPSendBatch {
         messages[i].msg_hdr.msg_controllen = controlLength
         messages[i].msg_hdr.msg_flags = 0
         messages[i].msg_len = 0
+        stamped[i] = false
         count += 1
         return true
     }
@@ -161,7 +189,13 @@ public final class UDPSendBatch {
     }
 
     /// Drops every datagram waiting.
-    public func removeAll() { count = 0 }
+    public func removeAll() {
+        if stampedCount > 0 {
+            for i in 0..<count { stamped[i] = false }
+            stampedCount = 0
+        }
+        count = 0
+    }
 }
 
 /// The preallocated arrays behind a batch: datagram buffers, control buffers, socket addresses,

@@ -43,7 +43,8 @@ public struct ReceivedDatagram: Hashable, Sendable {
 /// Control-message space for one received datagram: a timestamp (up to scm_timestamping's
 /// three), both pktinfo kinds, slack.
 let receiveControlSize = 256
-/// Control-message space for one sent datagram: one pktinfo.
+/// Control-message space for one sent datagram: one pktinfo (40 bytes at most) and an
+/// SO_TIMESTAMPING request (24).
 let sendControlSize = 64
 
 /// Reads the timestamp and pktinfo control messages of a received `msghdr`.
@@ -102,6 +103,13 @@ func writeSourceControl(_ source: PacketDestination, into control: UnsafeMutable
         info.ipi6_ifindex = source.ip.isLinkLocalIPv6 ? source.interfaceIndex : 0
         return writeControl(info, level: Int32(IPPROTO_IPV6), type: ntpsh_ipv6_pktinfo, into: control)
     }
+}
+
+/// Writes the control message asking for a software transmit timestamp of one datagram
+/// (SO_TIMESTAMPING with TX_SOFTWARE) into `control`; returns its length.
+@inline(__always)
+func writeTransmitTimestampControl(into control: UnsafeMutableRawPointer) -> Int {
+    writeControl(UInt32(ntpsh_timestamping_tx_software), level: SOL_SOCKET, type: ntpsh_so_timestamping, into: control)
 }
 
 /// Writes one control message carrying `value` at `control`; returns the space it takes.

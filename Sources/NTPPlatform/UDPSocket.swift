@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPWire
 public import SystemPackage
 import CNTPPlatform
 import Glibc
@@ -27,14 +28,18 @@ public final class UDPSocket {
         public var packetInfo = true
         /// SO_RCVBUF in bytes, nil for the system default.
         public var receiveBufferSize: Int?
+        /// Kernel transmit timestamps on every datagram sent (a client socket; see
+        /// ``UDPSocket/enableTransmitTimestamps(everyDatagram:)``).
+        public var transmitTimestamps = false
 
         public init(
             reuseAddress: Bool = false, reusePort: Bool = false, ipv6Only: Bool = true,
-            receiveTimestamps: Bool = true, packetInfo: Bool = true, receiveBufferSize: Int? = nil
+            receiveTimestamps: Bool = true, packetInfo: Bool = true, receiveBufferSize: Int? = nil,
+            transmitTimestamps: Bool = false
         ) {
             self.reuseAddress = reuseAddress; self.reusePort = reusePort; self.ipv6Only = ipv6Only
             self.receiveTimestamps = receiveTimestamps; self.packetInfo = packetInfo
-            self.receiveBufferSize = receiveBufferSize
+            self.receiveBufferSize = receiveBufferSize; self.transmitTimestamps = transmitTimestamps
         }
     }
 
@@ -103,6 +108,10 @@ public final class UDPSocket {
         }
         descriptor = FileDescriptor(rawValue: fd)
         receiveTimestamps = options.receiveTimestamps
+        if Self.timestampNSGivesNone.load(ordering: .relaxed) && options.receiveTimestamps {
+            timestampingFlags = ntpsh_timestamping_rx_software
+        }
+        if options.transmitTimestamps { enableTransmitTimestamps(everyDatagram: true) }
     }
 
     deinit { close() }
@@ -147,8 +156,74 @@ public final class UDPSocket {
         guard receiveTimestamps, !triedTimestamping else { return }
         triedTimestamping = true
         Self.timestampNSGivesNone.store(true, ordering: .relaxed)
-        var flags = ntpsh_timestamping_rx_software
-        _ = setsockopt(descriptor.rawValue, SOL_SOCKET, ntpsh_so_timestamping, &flags, socklen_t(MemoryLayout<Int32>.size))
+        _ = setTimestamping(timestampingFlags | ntpsh_timestamping_rx_software)
+    }
+
+    /// The SO_TIMESTAMPING flags set on the socket (0: none).
+    private var timestampingFlags: Int32 = 0
+
+    /// Sets SO_TIMESTAMPING to `flags`; false when the kernel refuses them.
+    private func setTimestamping(_ flags: Int32) -> Bool {
+        var v = flags
+        guard setsockopt(descriptor.rawValue, SOL_SOCKET, ntpsh_so_timestamping, &v, socklen_t(MemoryLayout<Int32>.size)) == 0
+        else { return false }
+        timestampingFlags = flags
+        return true
+    }
+
+    // MARK: Transmit timestamps
+
+    /// Kernel transmit timestamps are on (``enableTransmitTimestamps(everyDatagram:)``).
+    public private(set) var transmitTimestamps = false
+    /// The key the kernel gives the next stamped datagram (SOF_TIMESTAMPING_OPT_ID counts the
+    /// datagrams sent with a stamp asked for, from 0 when the option is set).
+    public private(set) var nextTransmitKey: UInt32 = 0
+
+    /// Turns on kernel software transmit timestamps (SO_TIMESTAMPING: TX_SOFTWARE, reported
+    /// with OPT_ID and OPT_TSONLY), read later from the error queue with
+    /// ``readTransmitTimestamps(limit:_:)``. `everyDatagram`: every datagram sent is stamped
+    /// (a client socket); otherwise only those appended with `transmitTimestamp: true` (the
+    /// server asks for the replies an interleaved client will want). Receive stamps stay
+    /// SO_TIMESTAMPNS's (OPT_RX_FILTER keeps SCM_TIMESTAMPING off received datagrams where
+    /// the kernel knows it). Returns false when the kernel refuses (no stamps then).
+    @discardableResult
+    public func enableTransmitTimestamps(everyDatagram: Bool) -> Bool {
+        guard !transmitTimestamps else { return true }
+        var flags = timestampingFlags | ntpsh_timestamping_tx_report
+        if everyDatagram { flags |= ntpsh_timestamping_tx_software }
+        guard setTimestamping(flags | ntpsh_timestamping_opt_rx_filter) || setTimestamping(flags) else { return false }
+        transmitTimestamps = true
+        nextTransmitKey = 0
+        return true
+    }
+
+    /// Reads up to `limit` transmit timestamps waiting in the error queue, calling `body` with
+    /// each one's key (the datagram's place among those stamped, counted from 0) and the
+    /// kernel's CLOCK_REALTIME stamp. Returns how many were read. Nonblocking; the loop calls
+    /// it after a send and when poll reports POLLERR.
+    @discardableResult
+    public func readTransmitTimestamps(limit: Int = 64, _ body: (UInt32, UnixTime) -> Void) -> Int {
+        guard transmitTimestamps else { return 0 }
+        var read = 0
+        var key: UInt32 = 0
+        var stamp = timespec()
+        for _ in 0..<max(0, limit) {
+            let r = ntpsh_read_tx_timestamp(descriptor.rawValue, &key, &stamp)
+            if r <= 0 { break }
+            if r == 1 {
+                read += 1
+                body(key, UnixTime(seconds: Int64(stamp.tv_sec), nanoseconds: Int64(stamp.tv_nsec)))
+            }
+        }
+        return read
+    }
+
+    /// Waits until the error queue holds something (a transmit timestamp) or
+    /// `timeoutMilliseconds` pass. Returns whether it does.
+    public func waitTransmitTimestamp(timeoutMilliseconds: Int32) throws(SystemCallError) -> Bool {
+        var p = pollfd(fd: descriptor.rawValue, events: 0, revents: 0)
+        let n = try systemCall("poll") { poll(&p, 1, timeoutMilliseconds) }
+        return n > 0 && p.revents & Int16(POLLERR) != 0
     }
 
     /// Closes the socket; later calls fail with EBADF. Idempotent.
@@ -185,14 +260,33 @@ public final class UDPSocket {
     /// Sends every datagram of `batch` with `sendmmsg` and empties it. A datagram the kernel
     /// refuses is counted and skipped so the others still go; if the socket buffer is full
     /// (EAGAIN) the rest are dropped and counted as failed.
+    ///
+    /// `stamped` is called, for each sent datagram appended with a transmit timestamp asked
+    /// for, with its index in the batch and the key its stamp will carry.
+    ///
+    /// `chunk`: at most this many datagrams go in one call, and `before(range)` runs right
+    /// before the call that hands `range` to the kernel (the server writes the transmit
+    /// timestamps there: in one call for many, a datagram leaves after those before it are
+    /// sent, later than a stamp taken for all).
     @discardableResult
-    public func send(_ batch: UDPSendBatch) -> SendResult {
+    public func send(
+        _ batch: UDPSendBatch, chunk: Int = .max, before: ((Range<Int>) -> Void)? = nil,
+        stamped: ((Int, UInt32) -> Void)? = nil
+    ) -> SendResult {
         var result = SendResult(sent: 0, failed: 0, lastError: nil)
         var next = 0
         while next < batch.count {
             do {
+                let count = min(max(1, chunk), batch.count - next)
+                before?(next..<(next + count))
                 let n = try systemCall("sendmmsg") {
-                    ntpsh_sendmmsg(descriptor.rawValue, batch.messages + next, UInt32(batch.count - next), 0)
+                    ntpsh_sendmmsg(descriptor.rawValue, batch.messages + next, UInt32(count), 0)
+                }
+                if batch.stampedCount > 0 {
+                    for i in next..<(next + Int(n)) where batch.stamped[i] {
+                        stamped?(i, nextTransmitKey)
+                        nextTransmitKey &+= 1
+                    }
                 }
                 result.sent += Int(n)
                 next += Int(n)
@@ -236,6 +330,7 @@ public final class UDPSocket {
                     let n = try systemCallUnlessWouldBlock("sendmsg") {
                         sendmsg(descriptor.rawValue, &msg, Int32(MSG_DONTWAIT))
                     }
+                    if n != nil && timestampingFlags & ntpsh_timestamping_tx_software != 0 { nextTransmitKey &+= 1 }
                     return n != nil
                 }
             }

@@ -62,6 +62,7 @@ extension Daemon {
         for s in serverSockets { s.close() }
         serverSockets = []
         serverDrops = []
+        transmitStampRings = [:]
         var failures: [String] = []
         var listening = ""
         for (address, drop) in bind {

@@ -115,6 +115,8 @@ public final class Daemon {
     public let node: Node
     public var engine: Engine { node.engine }
     var serverSockets: [UDPSocket] = []
+    /// Per server socket (by descriptor): replies awaiting their kernel transmit timestamps.
+    var transmitStampRings: [Int32: TransmitStampRing] = [:]
     /// Per server socket: `interface drop` (read and discard everything).
     var serverDrops: [Bool] = []
     /// Local addresses a wildcard socket must not answer for (`interface ignore|drop ADDRESS`).
@@ -153,6 +155,8 @@ public final class Daemon {
 
     let receiveBatch = UDPReceiveBatch(capacity: 64, bufferSize: Daemon.receiveBufferSize)
     let sendBatch = UDPSendBatch(capacity: 64, bufferSize: ServerResponder.replyCapacity)
+    /// Interleaved mode: what the send batch's replies need beside their bytes.
+    let replyStamps = ReplyStamps(capacity: 64)
     var clientBuffer = [UInt8](repeating: 0, count: Daemon.receiveBufferSize)
 
     /// Requests longer than this are dropped as oversize (counted).
@@ -372,7 +376,7 @@ public final class Daemon {
             }
             node.responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
             for (i, s) in served.enumerated() where pollfds[i].revents != 0 {
-                serve(s.socket, dropAll: s.dropAll)
+                serve(s.socket, dropAll: s.dropAll, errorQueue: pollfds[i].revents & Int16(POLLERR) != 0)
             }
             for (j, c) in clients.enumerated() where pollfds[served.count + j].revents != 0 {
                 receiveReplies(c.value, from: c.key)
@@ -409,6 +413,7 @@ public final class Daemon {
             case .send(let request, let destination):
                 guard let bytes = ntsProtect(request, to: destination), let socket = clientSocket(for: destination) else { continue }
                 do { _ = try socket.send(bytes, to: destination) } catch { log.warning("send to \(destination): \(error)") }
+                readRequestStamps(socket, to: destination)
             case .resolve(let id, let host):
                 startResolving(id, host)
             case .exit(let status, let reason):
@@ -459,7 +464,9 @@ public final class Daemon {
     func clientSocket(for destination: SocketAddress) -> UDPSocket? {
         let any = destination.ip.isIPv4 ? IPAddress.anyIPv4 : IPAddress.anyIPv6
         let socket: UDPSocket
-        do { socket = try UDPSocket(bindingTo: SocketAddress(ip: any, port: 0)) } catch {
+        // `xleave`: the kernel stamps the request on its way out (interleaved mode's T1).
+        let options = UDPSocket.Options(transmitTimestamps: engine.wantsTransmitStamps(to: destination))
+        do { socket = try UDPSocket(bindingTo: SocketAddress(ip: any, port: 0), options: options) } catch {
             log.warning("no socket for \(destination): \(error)")
             return nil
         }
@@ -469,6 +476,7 @@ public final class Daemon {
     }
 
     func receiveReplies(_ socket: UDPSocket, from server: SocketAddress) {
+        readRequestStamps(socket, to: server)
         for _ in 0..<64 {
             let datagram: ReceivedDatagram?
             do {
@@ -489,7 +497,8 @@ public final class Daemon {
 
     /// Answers what is waiting on `socket`, a bounded number of batches per wake-up so timers
     /// and the stop request are not starved under flood.
-    func serve(_ socket: UDPSocket, dropAll: Bool) {
+    func serve(_ socket: UDPSocket, dropAll: Bool, errorQueue: Bool = false) {
+        if errorQueue { readTransmitStamps(socket) }
         for _ in 0..<16 {
             let received: Int
             do {
@@ -517,6 +526,7 @@ public final class Daemon {
                 if payload.count > NTPHeader.size && nts.isServing && answerNTS(payload, datagram, on: socket) { continue }
                 let raw = datagram.receiveTime ?? OSClock.realtime()
                 let t2 = clock.served(fromRaw: raw)
+                let appended = sendBatch.count
                 sendBatch.appendReply(to: datagram) { out in
                     switch node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
                                              destination: datagram.destination?.ip, into: out) {
@@ -524,16 +534,11 @@ public final class Daemon {
                     case .drop: return 0
                     }
                 }
-            }
-            if !sendBatch.isEmpty {
-                let t3 = clock.now()
-                for j in 0..<sendBatch.count {
-                    let reply = sendBatch.payload(j)
-                    ServerResponder.stampTransmit(t3, into: reply)
-                    node.responder.seal(reply)
+                if sendBatch.count > appended, let stamp = node.responder.transmitStamp {
+                    noteInterleaving(stamp, interleaved: node.responder.interleaved, on: socket)
                 }
-                _ = socket.send(sendBatch)
             }
+            if !sendBatch.isEmpty { sendReplies(on: socket, flood: received == receiveBatch.capacity) }
             if received < receiveBatch.capacity { break }
         }
         logAuthenticationFailures()

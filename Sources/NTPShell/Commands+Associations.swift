@@ -64,6 +64,7 @@ enum AssociationCommands {
             Flag("nts", help: "Authenticate with NTS (RFC 8915): keys and cookies from NTS-KE, the certificate checked (nts ca)")
             Option("ntsport", .integer(1...65535), name: "PORT", help: "The server's NTS-KE TCP port (4460)")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
+            Flag("xleave", help: "Interleaved mode: the server's kernel transmit timestamps (RFC 9769)")
         }.syntax
     }
 }
@@ -76,6 +77,7 @@ extension CommandRunner {
         var c = AssociationConfiguration(kind: kind, host: a.string("host") ?? "")
         c.iburst = a.flag("iburst")
         c.burst = a.flag("burst")
+        c.xleave = a.flag("xleave")
         c.prefer = a.flag("prefer") || a.flag("true")
         c.noselect = a.flag("noselect")
         if let v = a.int("minpoll") { c.minPoll = Int8(v) }

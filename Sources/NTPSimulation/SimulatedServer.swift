@@ -30,6 +30,21 @@ public final class SimulatedServer {
     public var referenceUpdateInterval: Double = 16
     /// Seconds between a request's arrival and its reply's departure.
     public var processingDelay: Double = 0
+    /// The transmit timestamp a basic reply carries is read this much before the reply leaves
+    /// at most (a loaded server's time between stamping and the kernel sending): per reply a
+    /// lag drawn uniformly in 0…transmitLag delays the departure, and the kernel's transmit
+    /// timestamp (what interleaved mode returns) is the departure itself. 0: none.
+    public var transmitLag: Double = 0
+    /// Answers interleaved requests in interleaved mode (as ntpsh does); false: always basic,
+    /// as a server without the MRU list (`disable monitor`) or without interleaved mode.
+    public var servesInterleaved = true {
+        didSet {
+            var m = responder.monitor.settings
+            m.enabled = servesInterleaved
+            responder.monitor.apply(m)
+        }
+    }
+    private var lagRandom: SimulationRandom
     /// Answers as an unsynchronised server: leap 3, stratum 0 on the wire, refid INIT.
     public var unsynchronized: Bool = false
     /// Extra error on the time it serves (a falseticker).
@@ -57,7 +72,11 @@ public final class SimulatedServer {
         self.stratum = stratum; self.referenceID = referenceID; self.leap = leap
         self.rootDelay = rootDelay; self.rootDispersion = rootDispersion; self.precision = precision
         responder = ServerResponder(state: .unsynchronized(precision: precision))
+        lagRandom = SimulationRandom(seed: 0x7A6C_6167, stream: UInt64(stratum))
     }
+
+    /// Replies sent in interleaved mode (the previous reply's kernel transmit timestamp in).
+    public var interleavedReplies: UInt64 { responder.interleavedReplies }
 
     /// A server whose clock follows `model` from `startTime` (the network's start, normally),
     /// its wander drawn from `seed`.
@@ -145,9 +164,17 @@ public final class SimulatedServer {
             }
             counters.kissesSent += 1
         } else {
-            let transmit = servedTime(at: departure)
-            reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(transmit, into: $0) }
+            let lag = transmitLag > 0 ? lagRandom.nextUniform() * transmitLag : 0
+            if !responder.interleaved {
+                let transmit = servedTime(at: departure)
+                reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(transmit, into: $0) }
+            }
             counters.replied += 1
+            let sent = departure.adding(seconds: lag)
+            // The kernel's stamp of the reply: its true departure on the server's clock.
+            if let stamp = responder.transmitStamp { responder.transmitted(stamp, at: servedTime(at: sent)) }
+            network.transmit(Array(reply[0..<length]), from: destination, to: source, departure: sent)
+            return
         }
         network.transmit(Array(reply[0..<length]), from: destination, to: source, departure: departure)
     }

@@ -201,7 +201,7 @@ import Testing
         hash slots in use:                 0
         addresses in use:                  0
         peak addresses:                    0
-        maximum addresses:             13107
+        maximum addresses:             10922
         reclaim above count:             600
         reclaim maxage:             01:00:00
         reclaim minage:             00:01:04

@@ -52,6 +52,21 @@ static const int ntpsh_so_timestamping = SO_TIMESTAMPING;
 static const int ntpsh_scm_timestamping = SCM_TIMESTAMPING;
 /// Software receive stamps through SO_TIMESTAMPING.
 static const int ntpsh_timestamping_rx_software = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+/// Software transmit stamps: asked for per socket (every datagram) or per datagram (a
+/// control message of this type, SO_TIMESTAMPING, carrying it).
+static const int ntpsh_timestamping_tx_software = SOF_TIMESTAMPING_TX_SOFTWARE;
+/// Reporting for transmit stamps read from the error queue: the software stamp, a per-socket
+/// counter of stamped datagrams (OPT_ID) and no copy of the packet (OPT_TSONLY).
+static const int ntpsh_timestamping_tx_report =
+    SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+/// SOF_TIMESTAMPING_OPT_RX_FILTER (Linux 6.7; older headers lack it): no SCM_TIMESTAMPING on
+/// received datagrams unless RX_SOFTWARE is asked for (SO_TIMESTAMPNS gives those).
+static const int ntpsh_timestamping_opt_rx_filter = 1 << 17;
+
+/// Reads one entry of the socket's error queue (MSG_ERRQUEUE, nonblocking): a transmit
+/// timestamp and its OPT_ID key. Returns 1 with *key and *stamp set, 2 for an entry that
+/// carries no timestamp (skip it), 0 when the queue is empty, -1 with errno on failure.
+int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp);
 
 // CMSG_* as functions (the macros do not import into Swift).
 static inline struct cmsghdr *ntpsh_cmsg_firsthdr(struct msghdr *msg) {

@@ -1,0 +1,125 @@
+import NTPEngine
+import NTPPlatform
+import NTPWire
+
+/// Interleaved mode on the server path: the replies to interleaved-looking requests ask the
+/// kernel for their transmit timestamps (SO_TIMESTAMPING, turned on for a server socket the
+/// first time such a request comes, so a server no interleaved client talks to pays nothing);
+/// the stamps are read from the error queue right after the batch is sent (loopback and most
+/// drivers have them by then) and when poll reports POLLERR, and handed to the responder,
+/// which keeps them in the client's MRU slot for its next, interleaved, reply.
+extension Daemon {
+    /// The reply just appended to the send batch answered an interleaved-looking request:
+    /// ask for its kernel transmit timestamp, and remember whether it is interleaved itself.
+    func noteInterleaving(_ stamp: MRUList.TransmitSlot, interleaved: Bool, on socket: UDPSocket) {
+        let index = sendBatch.count - 1
+        if interleaved {
+            replyStamps.interleaved[index] = true
+            replyStamps.interleavedCount += 1
+        }
+        guard socket.transmitTimestamps || socket.enableTransmitTimestamps(everyDatagram: false) else { return }
+        sendBatch.markTransmitTimestamp()
+        replyStamps.slots[index] = stamp
+        replyStamps.used = max(replyStamps.used, index + 1)
+    }
+
+    /// How many replies go in one `sendmmsg` when the receive batch was full (a flood: the
+    /// kernel had more waiting than one `recvmmsg` takes), each call stamped right before it.
+    /// Otherwise every reply goes in a call of its own, stamped right before it, as chrony
+    /// answers: a reply sent with others leaves after them (on loopback 1–5 µs a datagram, the
+    /// receiver's path included), and a loop descheduled under a moderate load finds dozens
+    /// waiting — one stamp for all was up to ~100 µs early for the last, a chunk of 8 still a
+    /// few µs (the offset spread a client sees under 10k/s: sd 12.8 µs with one stamp a batch,
+    /// 4.3 with chunks of 8, 1.9 one at a time, chronyd 1.3; BENCHMARKS.md). In a flood the
+    /// calls are where the throughput is.
+    static let floodChunk = 8
+
+    func sendReplies(on socket: UDPSocket, flood: Bool) {
+        let stamps = replyStamps, batch = sendBatch, clock = clock
+        let stampedAny = batch.stampedCount > 0
+        let ring = stampedAny ? stampRing(socket) : nil
+        socket.send(batch, chunk: flood ? Self.floodChunk : 1, before: { range in
+            let t3 = clock.now()
+            for j in range {
+                let reply = batch.payload(j)
+                // An interleaved reply carries the previous reply's kernel stamp already.
+                if stamps.interleavedCount == 0 || !stamps.interleaved[j] { ServerResponder.stampTransmit(t3, into: reply) }
+                self.node.responder.seal(reply)
+            }
+        }, stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index]) } })
+        if stampedAny || stamps.interleavedCount > 0 { stamps.clear() }
+        if stampedAny { readTransmitStamps(socket) }
+    }
+
+    /// The replies of `socket` waiting for their stamps, by key.
+    func stampRing(_ socket: UDPSocket) -> TransmitStampRing {
+        if let ring = transmitStampRings[socket.descriptor.rawValue] { return ring }
+        let ring = TransmitStampRing()
+        transmitStampRings[socket.descriptor.rawValue] = ring
+        return ring
+    }
+
+    /// The kernel's transmit timestamp of the request just sent on a client socket (one
+    /// socket per request: it is the only one), for the engine's `xleave` association.
+    func readRequestStamps(_ socket: UDPSocket, to destination: SocketAddress) {
+        guard socket.transmitTimestamps else { return }
+        socket.readTransmitTimestamps { _, raw in engine.transmitted(to: destination, at: clock.served(fromRaw: raw)) }
+    }
+
+    /// Reads the transmit timestamps waiting on `socket` and gives each to the client it
+    /// belongs to (a stamp whose reply is no longer awaited is dropped).
+    func readTransmitStamps(_ socket: UDPSocket) {
+        guard socket.transmitTimestamps else { return }
+        let ring = stampRing(socket)
+        socket.readTransmitTimestamps { key, raw in
+            guard let slot = ring.take(key) else { return }
+            node.responder.transmitted(slot, at: clock.served(fromRaw: raw))
+        }
+    }
+}
+
+/// Per reply in the send batch: where its kernel transmit timestamp goes, and whether it is
+/// interleaved (its transmit timestamp already in). Preallocated, reset after every send.
+final class ReplyStamps {
+    var slots: [MRUList.TransmitSlot?]
+    var interleaved: [Bool]
+    var interleavedCount = 0
+    /// Entries [0, used) may be set.
+    var used = 0
+
+    init(capacity: Int) {
+        slots = Array(repeating: nil, count: capacity)
+        interleaved = Array(repeating: false, count: capacity)
+    }
+
+    func clear() {
+        for i in 0..<used { slots[i] = nil }
+        used = 0
+        if interleavedCount > 0 {
+            for i in interleaved.indices { interleaved[i] = false }
+            interleavedCount = 0
+        }
+    }
+}
+
+/// The replies of one socket waiting for their kernel transmit timestamps, indexed by the
+/// key the kernel gives each stamp (OPT_ID: consecutive per stamped datagram). A stamp that
+/// never comes is overwritten a lap later; a key whose entry is another's is ignored.
+final class TransmitStampRing {
+    static let size = 256
+    private var keys = [UInt32](repeating: 0, count: TransmitStampRing.size)
+    private var slots = [MRUList.TransmitSlot?](repeating: nil, count: TransmitStampRing.size)
+
+    func put(_ key: UInt32, _ slot: MRUList.TransmitSlot?) {
+        let i = Int(key % UInt32(Self.size))
+        keys[i] = key
+        slots[i] = slot
+    }
+
+    func take(_ key: UInt32) -> MRUList.TransmitSlot? {
+        let i = Int(key % UInt32(Self.size))
+        guard keys[i] == key, let slot = slots[i] else { return nil }
+        slots[i] = nil
+        return slot
+    }
+}
