@@ -165,6 +165,11 @@ public struct SourceStatistics: Sendable, Equatable {
     /// How far above the path's true minimum ``minDelay`` probably is: the mean excess delay
     /// over the number of samples (the expected minimum of n draws of a one-sided spread).
     public private(set) var minDelayBias: Double = 0
+    /// The bias as the wander estimate takes it: where both directions queue, the delay's
+    /// density rises from the floor linearly (the sum of two one-sided spreads), and the least
+    /// of n delays sits about θ·√(π/(2n)) above it (θ: each direction's mean excess), not θ/n.
+    /// The larger of the two, so the least-delayed samples' innovations are not read as wander.
+    private var innovationBias: Double = 0
     /// Floor of a sample's standard error (clock precision and timestamping noise), seconds.
     public var noiseFloor: Double
 
@@ -177,6 +182,7 @@ public struct SourceStatistics: Sendable, Equatable {
         trustedFrequencyError = .infinity
         minDelay = .infinity
         minDelayBias = 0
+        innovationBias = 0
     }
 
     /// The offset the model predicts at `time`, and its standard error.
@@ -233,10 +239,12 @@ public struct SourceStatistics: Sendable, Equatable {
         guard let e = estimate, e.samples >= Self.wanderMinimumSamples else { return }
         let tau = time - e.time
         guard tau > 0 else { return }
-        let noise = sampleError(delay: delay)
+        let noise = Self.variance(excess: max(0, delay - minDelay) + innovationBias, asymmetry: asymmetry,
+                                  floor: noiseFloor).squareRoot()
         // The prediction's error with the frequency's error as far as it can be trusted.
         let slope = trustedFrequencyError.isFinite ? max(trustedFrequencyError, e.frequencyError) : e.frequencyError
-        let predicted = e.offsetError * e.offsetError + tau * tau * slope * slope
+        let honest = predictionSums.aa + 2 * tau * predictionSums.ab + tau * tau * predictionSums.bb
+        let predicted = max(e.offsetError * e.offsetError + tau * tau * slope * slope, honest)
         // Scatter the fit already saw beyond the delay model is noise, not wander.
         let known = noise * noise * noiseScale + predicted
         let k = tau * tau * tau / 3
@@ -284,6 +292,7 @@ public struct SourceStatistics: Sendable, Equatable {
         minDelay = points.map(\.delay).min() ?? .infinity
         let meanExcess = points.reduce(0.0) { $0 + ($1.delay - minDelay) } / Double(points.count)
         minDelayBias = meanExcess / Double(points.count)
+        innovationBias = max(minDelayBias, meanExcess / 2 * (Double.pi / (2 * Double(points.count))).squareRoot())
         refit()
     }
 
@@ -320,7 +329,7 @@ public struct SourceStatistics: Sendable, Equatable {
             asymmetry = Self.significantAsymmetry(
                 window, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor, wander: wander, prior: asymmetry)
             let fit = Self.fit(window, minDelay: minDelay, bias: minDelayBias, floor: noiseFloor,
-                               wander: weightWander, asymmetry: asymmetry)
+                               wander: weightWander, asymmetry: asymmetry, honestBias: innovationBias)
             // Runs test on the residual signs: too few runs means a systematic trend the line
             // does not follow (the frequency moved); drop the older half and try again.
             let n = points.count - start
@@ -330,13 +339,25 @@ public struct SourceStatistics: Sendable, Equatable {
             }
             estimate = fit.estimate
             noiseScale = fit.scale
+            predictionSums = fit.prediction
             trustedFrequencyError = Self.trustedFrequencyError(fit.estimate, window: points[start...], minDelay: minDelay)
             if start > 0 { points.removeFirst(start) }
             return
         }
     }
 
+    /// The prediction's variance under the innovations' noise model (see
+    /// ``Fit/prediction``): Var(a + bτ) = (aa + 2τ·ab + τ²·bb).
+    private var predictionSums = PredictionSums()
+    struct PredictionSums: Sendable, Equatable {
+        var aa = 0.0, ab = 0.0, bb = 0.0
+    }
+
     private struct Fit {
+        /// The fit's prediction a + bτ is Σ cᵢ(τ)·yᵢ; its variance when each sample's error is
+        /// what the innovations' noise model says (not what the weights assumed): the sums
+        /// Σcᵢ(0)², Σcᵢ(0)·∂cᵢ/∂τ and Σ(∂cᵢ/∂τ)² over those variances (a sandwich estimate).
+        var prediction: PredictionSums
         var estimate: Estimate
         var residualSigns: [Bool]
         /// The reduced chi-square (at least 1): how much more the samples scatter than modelled.
@@ -400,7 +421,7 @@ public struct SourceStatistics: Sendable, Equatable {
     }
 
     private static func fit(_ window: ArraySlice<Point>, minDelay: Double, bias: Double, floor: Double,
-                            wander: Double, asymmetry: Double) -> Fit {
+                            wander: Double, asymmetry: Double, honestBias: Double) -> Fit {
         let ref = window.last!.time
         var s = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
         var weights: [Double] = []
@@ -442,7 +463,21 @@ public struct SourceStatistics: Sendable, Equatable {
             offset: a, frequency: b,
             offsetError: (varA * scale).squareRoot(), frequencyError: (varB * scale).squareRoot(),
             time: ref, samples: n, residualSigma: sigma.isFinite ? sigma : 0)
-        return Fit(estimate: e, residualSigns: signs, scale: scale)
+        var aa = 0.0, ab = 0.0, bb = 0.0
+        if n >= 2, det > 0, det.isFinite {
+            for (i, p) in window.enumerated() {
+                let x = p.time - ref
+                let excess = max(0, p.delay - minDelay) + honestBias
+                let age = -x
+                let drift = wander * age * (age / 3).squareRoot()
+                let v = variance(excess: excess, asymmetry: asymmetry, floor: floor) + drift * drift
+                let ca = weights[i] * (sxx - sx * x) / det, cb = weights[i] * (s * x - sx) / det
+                aa += ca * ca * v; ab += ca * cb * v; bb += cb * cb * v
+            }
+        } else {
+            aa = varA
+        }
+        return Fit(prediction: PredictionSums(aa: aa, ab: ab, bb: bb), estimate: e, residualSigns: signs, scale: scale)
     }
 
     /// Wald–Wolfowitz runs test at about the 1 % level.

@@ -76,4 +76,35 @@ import Testing
                 "weight \(wandering.weightWander), wander \(wandering.wander)")
         #expect(steady.weightWander <= SourceStatistics.priorWander)
     }
+
+    /// A steady clock behind heavy jitter (clknetsim's 006: 0.1 s exponential each way, so a
+    /// sample's error is uniform over ±excess/2), polled at 64 s to 1024 s: the innovations of
+    /// the least-delayed samples are judged with the two-way floor bias and the prediction's
+    /// honest (sandwich) variance, so the fit's weights never believe a wander (with the
+    /// order-statistics bias alone, the raw estimate reached 1e-5 per √s and the weights
+    /// followed it).
+    @Test func heavyJitterIsNotWander() {
+        var s = SourceStatistics(noiseFloor: 1e-6)
+        var d = Draws(state: 2006)
+        var t = UnixTime(seconds: 1_000_000, nanoseconds: 0)
+        var cleared = 0, innovations = 0
+        for i in 0..<400 {
+            let oneWay = 0.1 * d.exponential(), back = 0.1 * d.exponential()
+            let offset = (oneWay - back) / 2
+            let delay = 2e-4 + oneWay + back
+            let step = 64 * Double(1 << min(4, i / 16))
+            if let p = s.predict(at: t), s.points.count >= 2 {
+                // The discipline's spike rule: beyond the step threshold (0.128 s) from the
+                // prediction, a sample is not used.
+                if abs(offset - p.offset) > 0.128 { t = t.adding(seconds: step); continue }
+                s.observeInnovation(residual: s.corrected(offset: offset, delay: delay) - p.offset, delay: delay, at: t)
+                innovations += 1
+                if s.weightWander > SourceStatistics.priorWander { cleared += 1 }
+            }
+            s.add(time: t, offset: offset, delay: delay)
+            t = t.adding(seconds: step)
+        }
+        #expect(innovations > 300)
+        #expect(cleared == 0, "the weights believed a wander after \(cleared) of \(innovations) samples")
+    }
 }
