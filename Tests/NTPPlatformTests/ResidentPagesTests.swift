@@ -10,7 +10,7 @@ nonisolated(unsafe) private var written: [Int] = []
     private func status(_ field: String) -> Int? {
         guard let text = ProcFile.read("/proc/self/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return Int(line.dropFirst(field.count + 1).split(separator: " ").first ?? "")
+            return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
         }
         return nil
     }
