@@ -198,6 +198,7 @@ int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *con
 }
 
 #include <link.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -242,6 +243,7 @@ long long ntpsh_release_read_only_pages(void) {
     long page = sysconf(_SC_PAGESIZE);
     struct ntpsh_release_state state = {.page = page > 0 ? (uintptr_t)page : 4096, .bytes = 0, .error = 0};
     dl_iterate_phdr(ntpsh_release_object, &state);
+    malloc_trim(0);   // and the heap's free pages (what starting allocated and freed)
     if (state.error != 0) {
         errno = state.error;
         return -1;
