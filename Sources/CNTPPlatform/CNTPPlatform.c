@@ -232,3 +232,57 @@ int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp) {
     }
     return have_stamp && have_key ? 1 : 2;
 }
+
+#include <link.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct ntpsh_release_state {
+    uintptr_t page;
+    long long bytes;
+    int error;
+};
+
+static int ntpsh_release_object(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct ntpsh_release_state *state = data;
+    if (info->dlpi_name != NULL && strncmp(info->dlpi_name, "linux-vdso", 10) == 0) return 0;
+    // An object with text relocations has written its read-only segments: leave it as it is.
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_DYNAMIC) continue;
+        for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr); d->d_tag != DT_NULL; d++) {
+            if (d->d_tag == DT_TEXTREL) return 0;
+            if (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_TEXTREL)) return 0;
+        }
+    }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_memsz == 0) continue;
+        // Only the pages wholly inside the segment: a page it shares with another is left alone.
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        uintptr_t end = start + ph->p_memsz;
+        start = (start + state->page - 1) & ~(state->page - 1);
+        end &= ~(state->page - 1);
+        if (end <= start) continue;
+        if (madvise((void *)start, end - start, MADV_DONTNEED) != 0) {
+            state->error = errno;
+            return 1;
+        }
+        state->bytes += (long long)(end - start);
+    }
+    return 0;
+}
+
+long long ntpsh_release_read_only_pages(void) {
+    long page = sysconf(_SC_PAGESIZE);
+    struct ntpsh_release_state state = {.page = page > 0 ? (uintptr_t)page : 4096, .bytes = 0, .error = 0};
+    dl_iterate_phdr(ntpsh_release_object, &state);
+    malloc_trim(0);   // and the heap's free pages (what starting allocated and freed)
+    if (state.error != 0) {
+        errno = state.error;
+        return -1;
+    }
+    return state.bytes;
+}

@@ -256,6 +256,9 @@ public final class Daemon {
         }
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
+        // Started: what starting touched (argument parser, configuration, relocations) need not
+        // stay resident; what serving touches comes back by minor faults.
+        do { try ResidentPages.releaseReadOnly() } catch { log.warning("cannot release start-up pages: \(error)") }
         eventLoop()
         loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")

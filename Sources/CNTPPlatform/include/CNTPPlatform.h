@@ -119,3 +119,13 @@ int ntpsh_capabilities(unsigned long long *effective, unsigned long long *permit
 /// with errno set (and *unknown the first name libseccomp could not add, if that was the cause).
 int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *const *refused, int refused_count,
                   const char **unknown);
+
+/// Unmaps this process's resident pages of every loaded object's read-only PT_LOAD segments
+/// (the program's and the libraries' code and constants): madvise(MADV_DONTNEED). The pages stay
+/// in the page cache; a page used again is mapped back by a minor fault. For the daemon once it
+/// has started, so that its resident set is what serving touches, not what starting touched (the
+/// argument parser, the configuration, the relocation tables; with the kernel's fault-around,
+/// 64 kB per page touched). Writable segments (and so RELRO) are never touched, nor an object
+/// with text relocations, nor the vDSO. Then malloc_trim(0): the heap's free pages go too.
+/// Returns the bytes advised, or -1 with errno set.
+long long ntpsh_release_read_only_pages(void);
