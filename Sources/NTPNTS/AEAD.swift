@@ -141,3 +141,19 @@ private func withArrays<R>(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer
     }
     return go(0, [])
 }
+
+/// Random numbers from OpenSSL's per-thread DRBG (seeded and reseeded from the kernel): the
+/// nonces and cookies of every NTS reply come from here without a getrandom(2) per draw, as
+/// ``SystemRandomNumberGenerator`` makes. Falls back to the system generator if OpenSSL fails.
+public struct NTSRandomNumberGenerator: RandomNumberGenerator, Sendable {
+    public init() {}
+
+    public mutating func next() -> UInt64 {
+        var value: UInt64 = 0
+        guard ntpsh_random_bytes(&value, MemoryLayout<UInt64>.size) == 0 else {
+            var system = SystemRandomNumberGenerator()
+            return system.next()
+        }
+        return value
+    }
+}

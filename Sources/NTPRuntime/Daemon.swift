@@ -528,6 +528,7 @@ public final class Daemon {
                 }
                 _ = socket.send(sendBatch)
             }
+            flushNTSReplies(on: socket)
             if received < receiveBatch.capacity { break }
         }
         logAuthenticationFailures()
