@@ -20,7 +20,8 @@ static void free_contexts(void *p) {
     EVP_MAC_CTX_free(c->cmac_context);
     EVP_MAC_free(c->cmac);
     for (int i = 0; i < 2; i++) {
-        EVP_MAC_CTX_free(c->siv[i].cmac);
+        EVP_CIPHER_CTX_free(c->siv[i].cbc_context);
+        EVP_CIPHER_free(c->siv[i].cbc);
         EVP_CIPHER_CTX_free(c->siv[i].ctr_context);
         EVP_CIPHER_free(c->siv[i].ctr);
     }

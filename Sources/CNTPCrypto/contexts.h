@@ -8,7 +8,10 @@
 /// under a lock in OpenSSL 3) and no allocation happens per packet. OpenSSL's own
 /// "AES-128-SIV" cipher fetches its CBC and CTR ciphers and CMAC again at every key set.
 struct ntpsh_siv {
-    EVP_MAC_CTX *cmac;      // CMAC with its CBC cipher set; keyed with K1 per operation
+    EVP_CIPHER *cbc;        // AES-CBC, fetched once: CMAC is computed as CBC-MAC on it
+    EVP_CIPHER_CTX *cbc_context; // keyed with K1 once per operation, never re-initialised within it
+    unsigned char chain[16];     // the CBC context's chaining value (its last output block)
+    unsigned char subkey1[16], subkey2[16]; // CMAC's K1 and K2 (RFC 4493) of the current K1
     EVP_CIPHER *ctr;        // AES-CTR, fetched once
     EVP_CIPHER_CTX *ctr_context; // initialised with `ctr` once; keyed with K2 and the IV per operation
 };
