@@ -19,9 +19,12 @@ static void free_contexts(void *p) {
     EVP_MD_CTX_free(c->digest);
     EVP_MAC_CTX_free(c->cmac_context);
     EVP_MAC_free(c->cmac);
-    EVP_CIPHER_CTX_free(c->cipher_context);
-    EVP_CIPHER_free(c->siv256);
-    EVP_CIPHER_free(c->siv512);
+    for (int i = 0; i < 2; i++) {
+        EVP_CIPHER_CTX_free(c->siv[i].cbc_context);
+        EVP_CIPHER_free(c->siv[i].cbc);
+        EVP_CIPHER_CTX_free(c->siv[i].ctr_context);
+        EVP_CIPHER_free(c->siv[i].ctr);
+    }
     free(c);
 }
 

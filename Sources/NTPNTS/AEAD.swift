@@ -141,3 +141,28 @@ private func withArrays<R>(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer
     }
     return go(0, [])
 }
+
+/// Random numbers from OpenSSL's per-thread DRBG (seeded and reseeded from the kernel), drawn
+/// 256 bytes at a time: the nonces and cookies of NTS replies come from here without a
+/// getrandom(2) per 8 bytes, as ``SystemRandomNumberGenerator`` makes, nor OpenSSL's getpid(2)
+/// fork check per draw. Falls back to the system generator if OpenSSL fails. Not to be shared
+/// across a fork (the daemon does not fork once serving).
+public struct NTSRandomNumberGenerator: RandomNumberGenerator, Sendable {
+    private var buffer = [UInt64](repeating: 0, count: 32)
+    private var used = 32
+
+    public init() {}
+
+    public mutating func next() -> UInt64 {
+        if used == buffer.count {
+            let ok = buffer.withUnsafeMutableBytes { ntpsh_random_bytes($0.baseAddress, $0.count) == 0 }
+            guard ok else {
+                var system = SystemRandomNumberGenerator()
+                return system.next()
+            }
+            used = 0
+        }
+        defer { used += 1 }
+        return buffer[used]
+    }
+}

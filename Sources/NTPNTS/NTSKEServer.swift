@@ -197,7 +197,7 @@ private final class Loop {
 
     func run(_ statistics: StatisticsBox) {
         var connections: [Connection] = []
-        var random = SystemRandomNumberGenerator()
+        var random = NTSRandomNumberGenerator()
         var buffer = [UInt8](repeating: 0, count: 4096)
         defer {
             for c in connections { ntpsh_tls_connection_free(c.tls); close(c.fd) }
@@ -248,7 +248,7 @@ private final class Loop {
         return false
     }
 
-    private func step(_ c: inout Connection, _ buffer: inout [UInt8], _ random: inout SystemRandomNumberGenerator,
+    private func step(_ c: inout Connection, _ buffer: inout [UInt8], _ random: inout NTSRandomNumberGenerator,
                       _ statistics: StatisticsBox) {
         while !c.done {
             switch c.phase {

@@ -24,7 +24,11 @@ final class DaemonNTS {
     var isServing = false
     var problem: String?
     var counters = NTSCounters()
-    var random = SystemRandomNumberGenerator()
+    var random = NTSRandomNumberGenerator()
+    /// NTS replies waiting to leave in one sendmmsg after the receive batch they answer, as
+    /// the plain replies do (``Daemon/flushNTSReplies(on:)``); one too long for a buffer (many
+    /// placeholders) goes alone.
+    let sendBatch = UDPSendBatch(capacity: 64, bufferSize: 1280)
     /// When the master keys are next checked for rotation (monotonic ns).
     var nextRotationCheck = Int64.max
     /// The client side: each `server HOST nts` association's state, by host (Daemon+NTSClient).
@@ -206,6 +210,10 @@ extension Daemon {
             reply = NTSServer.nak(to: uid, header: header)
             nts.counters.naksSent &+= 1
         }
+        if reply.count <= nts.sendBatch.bufferSize,
+           nts.sendBatch.appendReply(to: datagram, { out in out.copyBytes(from: reply); return reply.count }) {
+            return true
+        }
         do {
             try socket.send(reply, to: datagram.source, from: datagram.destination)
             nts.counters.serverSend &+= 1
@@ -213,6 +221,15 @@ extension Daemon {
             log.warning("NTS: send to \(datagram.source): \(error)")
         }
         return true
+    }
+
+    /// Sends the NTS replies ``answerNTS(_:_:on:)`` queued for `socket` (after each receive
+    /// batch, beside the plain replies' sendmmsg).
+    func flushNTSReplies(on socket: UDPSocket) {
+        let batch = nts.sendBatch
+        guard !batch.isEmpty else { return }
+        let result = socket.send(batch)
+        nts.counters.serverSend &+= UInt64(result.sent)
     }
 
     /// `show nts`, `ntsinfo` (loop thread).

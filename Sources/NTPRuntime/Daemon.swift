@@ -542,6 +542,7 @@ public final class Daemon {
                 }
             }
             if !sendBatch.isEmpty { sendReplies(on: socket, flood: received == receiveBatch.capacity) }
+            flushNTSReplies(on: socket)
             if received < receiveBatch.capacity { break }
         }
         logAuthenticationFailures()

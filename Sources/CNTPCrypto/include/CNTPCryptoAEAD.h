@@ -29,3 +29,7 @@ int ntpsh_aead_seal(int algorithm, const void *key, size_t key_length,
 int ntpsh_aead_open(int algorithm, const void *key, size_t key_length,
                     const void *const *ad, const size_t *ad_lengths, size_t ad_count,
                     const void *sealed, size_t sealed_length, void *out, size_t out_capacity);
+
+/// Fills `out` with `length` bytes from OpenSSL's per-thread CSPRNG (seeded from the kernel,
+/// reseeded by OpenSSL; no system call per draw). 0, or -1 on failure.
+int ntpsh_random_bytes(void *out, size_t length);
