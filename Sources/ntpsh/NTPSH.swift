@@ -346,7 +346,7 @@ struct NTPSH: ParsableCommand {
     private func runAttached(_ path: String, batch: Bool) throws {
         let remote: RemoteAdmin
         do {
-            remote = try RemoteAdmin(path: path, client: "ntpsh \(ntpshVersion) --attach (pid \(getpid()))")
+            remote = try RemoteAdmin(path: path, client: "ntpsh \(ntpshVersion) --attach")
         } catch {
             throw ExitFailure("ntpsh: --attach: \(error)", status: 2)
         }
