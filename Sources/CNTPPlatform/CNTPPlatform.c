@@ -213,7 +213,8 @@ int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp) {
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
     int have_stamp = 0, have_key = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
             struct scm_timestamping ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
             if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
@@ -222,6 +223,7 @@ int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp) {
             }
         } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
                    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            if (c->cmsg_len < CMSG_LEN(sizeof(struct sock_extended_err))) continue;
             struct sock_extended_err err;
             memcpy(&err, CMSG_DATA(c), sizeof err);
             if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {

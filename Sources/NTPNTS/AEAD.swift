@@ -146,7 +146,8 @@ private func withArrays<R>(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer
 /// 256 bytes at a time: the nonces and cookies of NTS replies come from here without a
 /// getrandom(2) per 8 bytes, as ``SystemRandomNumberGenerator`` makes, nor OpenSSL's getpid(2)
 /// fork check per draw. Falls back to the system generator if OpenSSL fails. Not to be shared
-/// across a fork (the daemon does not fork once serving).
+/// across a fork (the daemon does not fork once serving). Never copy one: a copy would hand out
+/// the same buffered bytes again (nonces, unique identifiers, cookie keys); keep it in one place.
 public struct NTSRandomNumberGenerator: RandomNumberGenerator, Sendable {
     private var buffer = [UInt64](repeating: 0, count: 32)
     private var used = 32

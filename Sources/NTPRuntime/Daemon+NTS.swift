@@ -201,7 +201,13 @@ extension Daemon {
         }
         guard case .reply(let length) = outcome, length == NTPHeader.size else { return true }
         header.removeLast(header.count - NTPHeader.size)
-        header.withUnsafeMutableBytes { ServerResponder.stampTransmit(clock.now(), into: $0) }
+        header.withUnsafeMutableBytes { out in
+            // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
+            // origin the responder may have chosen (a plain request from the same address before)
+            // would pair with the wrong transmit. The origin is the request's own transmit.
+            for i in 0..<8 { out[24 + i] = payload[40 + i] }
+            ServerResponder.stampTransmit(clock.now(), into: out)
+        }
         let reply: [UInt8]
         if let authentic {
             reply = NTSServer.respond(to: authentic, header: header, keys: keys, using: &nts.random)

@@ -7,7 +7,9 @@ extension Daemon {
     /// call back into the engine (through ``onLoop(_:)``) and take locks that callers of the
     /// loop hold, which the loop thread itself must never wait for.
     public func after(seconds: Double, _ job: @escaping @Sendable () -> Void) {
-        let deadline = OSClock.monotonicNanoseconds() + Int64(max(0, seconds) * 1e9)
+        // Bounded (about 31 years) so no value can overflow the deadline.
+        let bounded = seconds.isFinite ? min(max(0, seconds), 1e9) : 0
+        let deadline = OSClock.monotonicNanoseconds() + Int64(bounded * 1e9)
         onLoop { d in d.loopTimers.append((deadline, job)) }
     }
 

@@ -426,7 +426,8 @@ public final class Daemon {
             }
         }
         for event in engine.takeEvents() {
-            log.notice(event.description)
+            // A configuration event is logged by whoever raised it, when it happened.
+            if case .configuration = event.kind {} else { log.notice(event.description) }
             monitorEvents.append(event)
             if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
         }

@@ -156,7 +156,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
                 daemon.after(seconds: seconds) { [weak keeper] in keeper?.lock.withLock { _ in job.value() } }
             },
             now: { OSClock.realtime() },
-            announce: { text in admin.announce(text) })  // the daemon logs engine events
+            announce: { text in log.notice(text); admin.announce(text) })
     }
 
     /// A `transaction` call from control-socket session `session` (`who` names it).

@@ -30,7 +30,7 @@ enum TransactionCommands {
                 Keyword("check", help: "Only validate the candidate, with the checks --check-config runs", key: "check")
                 Seq {
                     Keyword("confirmed", help: "Revert by itself unless a plain commit confirms in time (the engine keeps the timer)", key: "confirmed")
-                    Optionally { Argument(.duration(1...86_400), name: "DURATION", help: "Time to confirm in (default 10m)", key: "duration") }
+                    Optionally { Argument(.duration(ConfigurationTransactions.confirmRange), name: "DURATION", help: "Time to confirm in (default 10m)", key: "duration") }
                 }
             } }
             Optionally { Option("comment", .text, name: "TEXT", help: "Kept with the archived configuration") }

@@ -63,6 +63,10 @@ public final class ConfigurationTransactions: ConfigurationHost {
     /// The in-process shell's session.
     public static let localSession: UInt64 = 0
 
+    /// How long `commit confirmed` may wait for its confirmation (seconds; the engine takes any
+    /// positive time up to the bound, the grammar whole seconds from 1).
+    public static let confirmRange: ClosedRange<Double> = 1...86_400
+
     public func transact(_ request: ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer {
         try transact(request, session: Self.localSession, who: "the shell")
     }
@@ -91,6 +95,10 @@ public final class ConfigurationTransactions: ConfigurationHost {
         case .commit(let candidate, let comment, let confirmWithin):
             if let holder = exclusive, holder != session {
                 throw AdminError("configuration locked: \(sessions[holder] ?? "another shell") is in configure exclusive")
+            }
+            // The grammar's range, checked again here: a control client need not come through it.
+            if let seconds = confirmWithin, !(seconds > 0 && seconds <= Self.confirmRange.upperBound) {
+                throw AdminError("commit confirmed: \(seconds) s is out of range (at most \(Int(Self.confirmRange.upperBound)) s)")
             }
             return .committed(try commit(candidate, who: who, comment: comment, confirmWithin: confirmWithin))
         case .history:
