@@ -29,8 +29,11 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     /// Output filters (`| include REGEX`) are refused: the shell that asked applies them to
     /// the text it gets back (``CommandRunner/run(_:from:)`` sends the command alone), so a
     /// regular expression from a client never runs here, under the lock.
-    public func run(_ line: String, from origin: CommandRunner.Origin) -> CommandRunner.Output {
-        guard CommandRunner.engineOwnedCommand(line) != nil else {
+    /// A directive waits while another session holds `configure exclusive` or a `commit
+    /// confirmed` is pending (``ConfigurationTransactions/directChangeRefusal(session:)``);
+    /// `session` is the asking control-socket session.
+    public func run(_ line: String, from origin: CommandRunner.Origin, session: UInt64? = nil) -> CommandRunner.Output {
+        guard let binding = CommandRunner.engineOwnedCommand(line) else {
             return CommandRunner.Output(error: "'\(line)' is not a configuration command", status: 1)
         }
         guard !CommandRunner.hasOutputFilter(line) else {
@@ -39,6 +42,9 @@ public final class ConfigurationKeeper: @unchecked Sendable {
                 status: 1)
         }
         return lock.withLock { _ in
+            if binding.role == .directive, let refusal = transactions?.directChangeRefusal(session: session) {
+                return CommandRunner.Output(error: CommandRunner.locate(refusal, origin: origin), status: 1)
+            }
             let written = runner.configFile?.text
             let out = runner.run(line, from: origin)
             // After `write` the file holds the running configuration: a later SIGHUP compares
@@ -54,7 +60,10 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     /// attached shell is using the runner. Never called on the engine's loop thread (the
     /// daemon runs `:config` on a thread of its own): the runner's calls wait for the loop.
     public func runRemote(_ text: String) -> (ok: Bool, message: String) {
-        lock.withLock { _ in runner.runRemoteConfiguration(text) }
+        lock.withLock { _ in
+            if let refusal = transactions?.directChangeRefusal(session: nil) { return (false, refusal) }
+            return runner.runRemoteConfiguration(text)
+        }
     }
 
     /// SIGHUP: reads the configuration file again. A file with errors changes nothing (each
@@ -70,6 +79,10 @@ public final class ConfigurationKeeper: @unchecked Sendable {
     private func reloadLocked() -> Bool {
         guard let path = runner.configFile?.path else {
             log.warning("SIGHUP: no configuration file was read; nothing to re-read")
+            return false
+        }
+        if let refusal = transactions?.directChangeRefusal(session: nil) {
+            log.error("SIGHUP: \(path) not re-read: \(refusal); send SIGHUP again after")
             return false
         }
         let text: String

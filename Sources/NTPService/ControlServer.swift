@@ -183,9 +183,11 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
             // The client's free text, escaped by the log and cut short here.
             let client = hello.client.map { $0.count > 64 ? String($0.prefix(64)) + "…" : $0 } ?? "a client"
             log.info("control: \(client) attached (\(who), \(privileged ? "may change" : "views only"))")
-            let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { [keeper] line, origin in keeper.run(line, from: origin) }
-            session.version = min(hello.version, ControlProtocol.version)
             let number = nextSession.withLock { n in defer { n += 1 }; return n }
+            let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { [keeper] line, origin in
+                keeper.run(line, from: origin, session: number)
+            }
+            session.version = min(hello.version, ControlProtocol.version)
             let name = "\(client) (\(who))"
             session.transact = { [keeper] request throws(AdminError) in try keeper.transact(request, session: number, who: name) }
             defer { keeper.sessionEnded(number) }

@@ -22,7 +22,7 @@ enum TransactionCommands {
     @CommandBuilder static var session: [GrammarDeclaration] {
         Command("configure", help: "Open a candidate configuration: configuration commands edit it, views show the running engine, commit applies it",
                 .session, run: { r, i in r.configure(exclusive: i.arguments.flag("exclusive")) }) {
-            Optionally { Flag("exclusive", help: "No other shell may open a candidate until this one leaves configure mode") }
+            Optionally { Flag("exclusive", help: "Until this shell leaves configure mode, no other may open a candidate or change the configuration") }
         }
         Command("commit", help: "Apply the candidate whole, or nothing (configure mode); also confirms a pending commit confirmed",
                 .session, run: { $0.commit($1.arguments) }) {

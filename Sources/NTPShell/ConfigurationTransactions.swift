@@ -111,6 +111,22 @@ public final class ConfigurationTransactions: ConfigurationHost {
         }
     }
 
+    /// Why a change made outside a transaction (a directive typed in an attached shell outside
+    /// configure mode, ntpq's `:config`, SIGHUP's re-read) must not run now, or nil: another
+    /// session holds `configure exclusive`, or a `commit confirmed` waits for its confirmation
+    /// (its revert would silently take the change back with it). `session` is the asking
+    /// control-socket session (nil: ntpq or SIGHUP).
+    public func directChangeRefusal(session: UInt64?) -> String? {
+        if let holder = exclusive, holder != session {
+            return "configuration locked: \(sessions[holder] ?? "another shell") is in configure exclusive"
+        }
+        if let p = pending {
+            return "a commit confirmed by \(p.who) is pending (it reverts at \(CivilTime(p.at)) UTC unless confirmed): "
+                + "confirm it with 'commit' in configure mode, or make this change there"
+        }
+        return nil
+    }
+
     /// The session ended (its shell left configure mode or disconnected): its lock goes.
     public func close(_ session: UInt64) {
         sessions[session] = nil
@@ -201,17 +217,19 @@ public final class ConfigurationTransactions: ConfigurationHost {
     /// at the candidate's line.
     private func apply(_ config: RunningConfig, candidate: ConfigurationCandidate, counting report: inout CommitReport) -> String? {
         let delta = RunningConfig.reload(live: runner.running, read: runner.running, reread: config)
-        for e in delta.undo {
-            guard let undo = RunningConfig.undo(e) else { continue }
-            if let error = engine(undo).error { return "'\(undo)': the engine refused: \(error)" }
-            report.removed += 1
-        }
+        // Make before break: additions first, so that replacing one entry by another (two
+        // `restrict` lines, two servers) never leaves a moment with neither.
         for e in delta.apply {
             if let error = engine(e.line).error {
                 let n = e.origin?.line ?? 0
                 return "\(candidate.location(ofLine: n)):1: the engine refused '\(e.line)': \(error.hasPrefix("% ") ? String(error.dropFirst(2)) : error)"
             }
             report.applied += 1
+        }
+        for e in delta.undo {
+            guard let undo = RunningConfig.undo(e) else { continue }
+            if let error = engine(undo).error { return "'\(undo)': the engine refused: \(error)" }
+            report.removed += 1
         }
         return nil
     }

@@ -67,6 +67,52 @@ import Testing
         #expect(archived.map(\.text) == [locked, "restrict default nomodify\n"])
         #expect(archived.map(\.comment) == ["reverted", "lock out"])
     }
+
+    @Test("changes outside a transaction wait: while another shell holds configure exclusive, and while a commit confirmed is pending (its revert would take them back silently)")
+    func directChangesWait() throws {
+        let dir = try Self.directory()
+        let conf = dir + "/ntp.conf"
+        defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = unlink(conf); _ = rmdir(dir) }
+        try AtomicFile.write("restrict default nomodify\n", to: conf)
+        let log = Log(name: "test", quiet: true, journal: false)
+        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
+        let admin = LocalAdmin(daemon: daemon)
+        let runner = CommandRunner(admin: admin)
+        #expect(runner.loadConfiguration("restrict default nomodify\n", path: conf).errors.isEmpty)
+        let keeper = ConfigurationKeeper(runner: runner, log: log)
+        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        try daemon.start()
+        defer { daemon.stop() }
+
+        // Session 1 holds configure exclusive: session 2's directive, ntpq's :config wait; views do not.
+        _ = try keeper.transact(.open(exclusive: true), session: 1, who: "alice")
+        let refused = keeper.run("restrict 192.0.2.1 ignore", from: .prompt, session: 2)
+        #expect(refused.status == 1)
+        #expect(refused.error?.contains("configuration locked: alice is in configure exclusive") == true)
+        #expect(keeper.run("show running-config", from: .prompt, session: 2).text == "restrict default nomodify\n")
+        let remote = keeper.runRemote("restrict 192.0.2.1 ignore")
+        #expect(!remote.ok && remote.message.contains("configure exclusive"))
+        #expect(!admin.restrictions().contains { $0.flags.contains(.ignore) })
+        keeper.sessionEnded(1)
+        #expect(keeper.run("restrict 192.0.2.1 ignore", from: .prompt, session: 2).error == nil)
+
+        // A commit confirmed waits: every direct change is refused, the committer's too, until confirmed.
+        _ = try keeper.transact(.commit(ConfigurationCandidate(text: "restrict default nomodify\nrestrict 192.0.2.1 ignore\nrestrict 192.0.2.2 ignore\n"),
+                                        comment: nil, confirmWithin: 600), session: 3, who: "bob")
+        for session: UInt64? in [3, 4, nil] {
+            let out = keeper.run("restrict 192.0.2.3 ignore", from: .prompt, session: session)
+            #expect(out.error?.contains("a commit confirmed by bob is pending") == true)
+        }
+        // SIGHUP waits too: the file's new line is not applied while the commit is pending.
+        try AtomicFile.write("restrict default nomodify\nrestrict 192.0.2.9 ignore\n", to: conf)
+        #expect(!keeper.reload())
+        #expect(!admin.restrictions().contains { $0.network == IPAddress("192.0.2.9") })
+        _ = try keeper.transact(.commit(ConfigurationCandidate(text: keeper.run("show running-config", from: .prompt).text),
+                                        comment: nil, confirmWithin: nil), session: 3, who: "bob")
+        #expect(keeper.run("restrict 192.0.2.3 ignore", from: .prompt, session: 4).error == nil)
+        #expect(keeper.reload())
+        #expect(admin.restrictions().contains { $0.network == IPAddress("192.0.2.9") })
+    }
 }
 
 /// Protocol versions: a shell of version 9 attached to an engine of version 8 (which lists no
