@@ -66,12 +66,30 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_OK;
 }
 
-void *ntpsh_tls_server_context(const char *certificate_file, const char *key_file, char *error, size_t error_capacity) {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+/// What every NTS-KE end needs: TLS 1.3 only and ALPN ntske/1 (a server selects it, keeps no
+/// sessions and sends no tickets; a client offers it and verifies its peer).
+static SSL_CTX *new_context(int server, char *error, size_t error_capacity) {
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     if (ctx == NULL) { set_error(error, error_capacity, "cannot make a TLS context"); return NULL; }
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
         set_error(error, error_capacity, "TLS 1.3 unavailable"); SSL_CTX_free(ctx); return NULL;
     }
+    if (server) {
+        SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(ctx, 0);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        if (SSL_CTX_set_alpn_protos(ctx, ntske, sizeof ntske) != 0) {
+            set_error(error, error_capacity, "cannot set ALPN"); SSL_CTX_free(ctx); return NULL;
+        }
+    }
+    return ctx;
+}
+
+void *ntpsh_tls_server_context(const char *certificate_file, const char *key_file, char *error, size_t error_capacity) {
+    SSL_CTX *ctx = new_context(1, error, error_capacity);
+    if (ctx == NULL) return NULL;
     if (SSL_CTX_use_certificate_chain_file(ctx, certificate_file) != 1) {
         set_error(error, error_capacity, "cannot load the certificate"); SSL_CTX_free(ctx); return NULL;
     }
@@ -79,24 +97,14 @@ void *ntpsh_tls_server_context(const char *certificate_file, const char *key_fil
         set_error(error, error_capacity, "cannot load the key (or it does not match the certificate)");
         SSL_CTX_free(ctx); return NULL;
     }
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(ctx, 0);
     return ctx;
 }
 
 void *ntpsh_tls_client_context(const char *ca_file, char *error, size_t error_capacity) {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (ctx == NULL) { set_error(error, error_capacity, "cannot make a TLS context"); return NULL; }
-    if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
-        set_error(error, error_capacity, "TLS 1.3 unavailable"); SSL_CTX_free(ctx); return NULL;
-    }
+    SSL_CTX *ctx = new_context(0, error, error_capacity);
+    if (ctx == NULL) return NULL;
     int ok = ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) : SSL_CTX_set_default_verify_paths(ctx);
     if (ok != 1) { set_error(error, error_capacity, "cannot load the trusted certificates"); SSL_CTX_free(ctx); return NULL; }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (SSL_CTX_set_alpn_protos(ctx, ntske, sizeof ntske) != 0) {
-        set_error(error, error_capacity, "cannot set ALPN"); SSL_CTX_free(ctx); return NULL;
-    }
     return ctx;
 }
 
@@ -266,29 +274,21 @@ done:
 void *ntpsh_tls_memory_contexts(const char *name, int days, void **client_context, char *error, size_t error_capacity) {
     EVP_PKEY *key = NULL;
     X509 *certificate = NULL;
-    SSL_CTX *server = NULL, *client = NULL;
     if (!make_self_signed(name, days, &key, &certificate)) {
         set_error(error, error_capacity, "cannot make the certificate");
         return NULL;
     }
-    server = SSL_CTX_new(TLS_server_method());
-    client = SSL_CTX_new(TLS_client_method());
-    if (server == NULL || client == NULL
-        || SSL_CTX_set_min_proto_version(server, TLS1_3_VERSION) != 1 || SSL_CTX_set_min_proto_version(client, TLS1_3_VERSION) != 1
-        || SSL_CTX_use_certificate(server, certificate) != 1 || SSL_CTX_use_PrivateKey(server, key) != 1
-        || SSL_CTX_check_private_key(server) != 1
-        || X509_STORE_add_cert(SSL_CTX_get_cert_store(client), certificate) != 1
-        || SSL_CTX_set_alpn_protos(client, ntske, sizeof ntske) != 0) {
-        set_error(error, error_capacity, "cannot make the TLS contexts");
-        SSL_CTX_free(server); SSL_CTX_free(client); EVP_PKEY_free(key); X509_free(certificate);
-        return NULL;
-    }
-    SSL_CTX_set_alpn_select_cb(server, select_alpn, NULL);
-    SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(server, 0);
-    SSL_CTX_set_verify(client, SSL_VERIFY_PEER, NULL);
+    SSL_CTX *server = new_context(1, error, error_capacity);
+    SSL_CTX *client = server != NULL ? new_context(0, error, error_capacity) : NULL;
+    int ok = client != NULL && SSL_CTX_use_certificate(server, certificate) == 1 && SSL_CTX_use_PrivateKey(server, key) == 1
+        && SSL_CTX_check_private_key(server) == 1 && X509_STORE_add_cert(SSL_CTX_get_cert_store(client), certificate) == 1;
     EVP_PKEY_free(key);
     X509_free(certificate);
+    if (!ok) {
+        if (server != NULL && client != NULL) set_error(error, error_capacity, "cannot make the TLS contexts");
+        SSL_CTX_free(server); SSL_CTX_free(client);
+        return NULL;
+    }
     *client_context = client;
     return server;
 }

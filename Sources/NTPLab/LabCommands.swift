@@ -174,7 +174,7 @@ extension CommandRunner {
                 + "stratum \(server.stratum), offset \(formatFixed(server.offset * 1000, 3)) ms"
                 + (server.silent ? ", silent" : "") + (server.kiss.map { ", kiss \($0)" } ?? "")
                 + (server.leap == .noWarning ? "" : ", leap \(Self.leapWord(server.leap))")
-                + (server.nts ? ", NTS" : "")
+                + (server.nts ? ", NTS (\(server.ntsKeySessions) KE, \(server.ntsAnswered) answered, \(server.ntsNAKs) NAKs)" : "")
                 + (server.mitmShift.map { ", man in the middle \(formatFixed($0 * 1000, 0)) ms (\(server.forged) replies forged)" } ?? "") + "\n"
         }
         for c in s.clients {

@@ -132,6 +132,8 @@ public struct LabStatus: Sendable, Equatable {
         public var leap: LeapIndicator = .noWarning
         /// It serves NTS; the man in the middle on its path (the shift, replies forged so far).
         public var nts = false
+        /// NTS requests it answered, NAKed (bad cookie or authenticator); NTS-KE sessions served.
+        public var ntsAnswered = 0, ntsNAKs = 0, ntsKeySessions = 0
         public var mitmShift: Double?
         public var forged = 0
         public init(address: String, stratum: UInt8, offset: Double, silent: Bool) {

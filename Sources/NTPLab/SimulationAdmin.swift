@@ -360,7 +360,10 @@ extension SimulationAdmin: LabControl {
                                          offset: $0.trueOffset(at: now), silent: $0.isSilent(at: now))
                 if case .always(let code) = $0.kiss { s.kiss = code.description }
                 s.leap = $0.unsynchronized ? .unsynchronized : $0.leap
-                s.nts = $0.nts != nil
+                if let nts = $0.nts {
+                    s.nts = true
+                    (s.ntsAnswered, s.ntsNAKs, s.ntsKeySessions) = (nts.counters.answered, nts.counters.naked, nts.counters.keySessions)
+                }
                 if let ip = $0.address?.ip, let mitm = network.manInTheMiddle(from: ip, to: host.address.ip) {
                     s.mitmShift = mitm.shift
                     s.forged = mitm.forged
