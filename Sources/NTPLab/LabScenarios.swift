@@ -368,6 +368,7 @@ public enum LabScenarios {
             server 10.0.0.2 iburst nts
             server 10.0.0.3 iburst nts
             lab advance 40m
+            lab status
             # `show nts` says why 10.0.0.1's replies are refused; `associations` shows its
             # NTS state (cookies, accepted, refused); `ntsinfo` counts the bad replies.
             show nts

@@ -106,7 +106,8 @@ public final class SimulationAdmin: AdminAPI {
         guard !sessions.isEmpty else { return nil }
         let now = network.now.nanoseconds
         var report = NTSReport()
-        report.problem = "a lab host serves no NTS (no sockets); its servers do (lab server add ADDRESS nts)"
+        report.problem = "a lab host serves no NTS; its servers do: lab server add ADDRESS nts"
+        report.clientTrust = "each lab server's own certificate (self-signed for its address, made in memory; `nts ca` is not read)"
         let c = host.ntsCounters
         report.counters.clientSend = c.sent
         report.counters.clientReceiveGood = c.receivedGood
