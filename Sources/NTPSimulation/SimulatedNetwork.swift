@@ -227,7 +227,7 @@ public final class SimulatedNetwork {
         packetObserver?(SimulatedPacket(bytes: bytes, source: source, destination: destination, departure: departure))
         let key = LinkKey(from: source.ip, to: destination.ip)
         var bytes = bytes
-        middlemen[key]?.tamper(&bytes)
+        if !middlemen.isEmpty { middlemen[key]?.tamper(&bytes) }
         var random = linkRandom[key] ?? randomStream(key)
         let delay = direction(from: source.ip, to: destination.ip).draw(&random)
         linkRandom[key] = random
