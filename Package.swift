@@ -3,7 +3,7 @@
 // Targets point down only: ntpsh → NTPLab → NTPShell → NTPAdmin → NTPEngine → NTPWire;
 // ntpsh → NTPService → NTPShell, NTPRuntime; NTPShell → NTPControl → NTPAdmin; NTPRuntime →
 // NTPControl, NTPPlatform → NTPEngine (NTPRuntime imports no shell); NTPSimulation → NTPEngine
-// (no shell); NTPShell → CommandGrammar → NTPWire (addresses only); NTPMetrics → NTPControl.
+// and NTPNTS (no shell, no OS); NTPNTSNetwork → NTPNTS, NTPPlatform; NTPShell → CommandGrammar → NTPWire (addresses only); NTPMetrics → NTPControl.
 // README's layout section lists every arrow; Docs/architecture.md draws them.
 import PackageDescription
 
@@ -32,9 +32,12 @@ let package = Package(
         .target(name: "NTPCrypto", dependencies: ["NTPEngine", "CNTPCrypto"], swiftSettings: strict),
         // OpenSSL 3's libssl for NTS-KE: TLS 1.3, ALPN ntske/1, key export.
         .target(name: "CNTPTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        // Network Time Security: AEAD, cookies and their master keys, the server's request
-        // processing, the client's cookie jar. Never imported by the engine core.
-        .target(name: "NTPNTS", dependencies: ["NTPWire", "NTPPlatform", "CNTPCrypto", "CNTPTLS"], swiftSettings: strict),
+        // Network Time Security without I/O: AEAD, cookies and their master keys, the server's
+        // request processing, the client's cookie jar and checks, NTS-KE's records and key export
+        // (over TCP below, or over memory for the labs). Never imported by the engine core.
+        .target(name: "NTPNTS", dependencies: ["NTPWire", "CNTPCrypto", "CNTPTLS"], swiftSettings: strict),
+        // NTS over the OS: the NTS-KE client and server on TCP sockets, the cookie key file.
+        .target(name: "NTPNTSNetwork", dependencies: ["NTPNTS", "NTPWire", "NTPPlatform", "CNTPTLS"], swiftSettings: strict),
         // C shim: the Linux calls Swift's Glibc module lacks (timex, mmsghdr, CMSG helpers, capabilities, libseccomp).
         .target(name: "CNTPPlatform", linkerSettings: [.linkedLibrary("seccomp")]),
         // The only place that talks to the OS: clocks, sockets, files.
@@ -55,7 +58,7 @@ let package = Package(
         // AdminAPI (the typed calls over them) and the control socket's codec.
         .target(name: "NTPAdmin", dependencies: ["NTPEngine", "NTPWire"], swiftSettings: strict),
         // The engine in virtual time: clocks, links, the scheduler, the engine as a host. No shell.
-        .target(name: "NTPSimulation", dependencies: ["NTPEngine"], swiftSettings: strict),
+        .target(name: "NTPSimulation", dependencies: ["NTPEngine", "NTPNTS"], swiftSettings: strict),
         // Generic command grammar: typed tokens, matcher, completion, help. Knows no NTP word.
         // It imports NTPWire (internally, not in its API) for one thing: `IPAddress.parse(numeric:)`,
         // so a word the grammar accepts as an address is exactly one the engine accepts. NTPWire
@@ -70,7 +73,7 @@ let package = Package(
         // and teacher, and the whole command table (`ntpsh` and the tests run it).
         .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock. No shell.
-        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics", "NTPNTS"], swiftSettings: strict),
+        .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics", "NTPNTS", "NTPNTSNetwork"], swiftSettings: strict),
         // The engine served to shells: the control socket (server and client) and the one running
         // configuration, over the shell's runner and NTPAdmin's codec.
         .target(name: "NTPService", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPRuntime"], swiftSettings: strict),
@@ -100,7 +103,7 @@ let package = Package(
         .testTarget(name: "NTPEngineTests", dependencies: ["NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPPlatformTests", dependencies: ["NTPPlatform", "NTPWire"]),
         .testTarget(name: "NTPCryptoTests", dependencies: ["NTPCrypto", "NTPEngine", "NTPWire"]),
-        .testTarget(name: "NTPNTSTests", dependencies: ["NTPNTS", "NTPWire", "NTPCrypto"]),
+        .testTarget(name: "NTPNTSTests", dependencies: ["NTPNTS", "NTPNTSNetwork", "NTPWire", "NTPCrypto"]),
         .testTarget(name: "NTPMetricsTests", dependencies: ["NTPMetrics", "NTPAdmin", "NTPEngine", "NTPWire"]),
         .testTarget(name: "NTPSimulationTests", dependencies: ["NTPAdmin", "NTPSimulation", "NTPLab", "NTPCrypto"]),
         .testTarget(name: "CommandGrammarTests", dependencies: ["CommandGrammar", "NTPWire"]),
@@ -108,7 +111,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
         .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPLab"], exclude: ["Fixtures", "Transcripts"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "NTPNTS", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "NTPNTS", "NTPNTSNetwork", "TestSupport"]),
         .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPService", "NTPPlatform"]),
     ],
     swiftLanguageModes: [.v6]

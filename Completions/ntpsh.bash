@@ -204,7 +204,7 @@ _ntpsh() {
         return
         ;;
     '--lab')
-        __ntpsh_add_completions -W 'list'$'\n''server-tutorial'$'\n''client-tutorial'$'\n''lan-client'$'\n''ntpd-vs-ntpdate'$'\n''falseticker'$'\n''drift-file'$'\n''why-unsynchronised'$'\n''safe-change'
+        __ntpsh_add_completions -W 'list'$'\n''server-tutorial'$'\n''client-tutorial'$'\n''lan-client'$'\n''ntpd-vs-ntpdate'$'\n''falseticker'$'\n''drift-file'$'\n''why-unsynchronised'$'\n''safe-change'$'\n''nts-mitm'
         return
         ;;
     esac

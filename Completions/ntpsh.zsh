@@ -41,7 +41,7 @@ _ntpsh() {
 
     local -i ret=1
     local -ar ___clock=('auto' 'system' 'observe' 'simulated')
-    local -ar ___lab=('list' 'server-tutorial' 'client-tutorial' 'lan-client' 'ntpd-vs-ntpdate' 'falseticker' 'drift-file' 'why-unsynchronised' 'safe-change')
+    local -ar ___lab=('list' 'server-tutorial' 'client-tutorial' 'lan-client' 'ntpd-vs-ntpdate' 'falseticker' 'drift-file' 'why-unsynchronised' 'safe-change' 'nts-mitm')
     local -ar arg_specs=(
         '(-c --config)'{-c,--config}'[Configuration file (ntp.conf syntax).]:file:_files'
         '--clock[Clock to discipline\: system (the OS clock; needs CAP_SYS_TIME), observe (read the OS clock, never change it), simulated, or auto (system when permitted, else observe).]:kind:{__ntpsh_complete "${___clock[@]}"}'

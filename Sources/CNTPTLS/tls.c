@@ -3,6 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <openssl/rand.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
@@ -63,12 +66,30 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_OK;
 }
 
-void *ntpsh_tls_server_context(const char *certificate_file, const char *key_file, char *error, size_t error_capacity) {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+/// What every NTS-KE end needs: TLS 1.3 only and ALPN ntske/1 (a server selects it, keeps no
+/// sessions and sends no tickets; a client offers it and verifies its peer).
+static SSL_CTX *new_context(int server, char *error, size_t error_capacity) {
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     if (ctx == NULL) { set_error(error, error_capacity, "cannot make a TLS context"); return NULL; }
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
         set_error(error, error_capacity, "TLS 1.3 unavailable"); SSL_CTX_free(ctx); return NULL;
     }
+    if (server) {
+        SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(ctx, 0);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        if (SSL_CTX_set_alpn_protos(ctx, ntske, sizeof ntske) != 0) {
+            set_error(error, error_capacity, "cannot set ALPN"); SSL_CTX_free(ctx); return NULL;
+        }
+    }
+    return ctx;
+}
+
+void *ntpsh_tls_server_context(const char *certificate_file, const char *key_file, char *error, size_t error_capacity) {
+    SSL_CTX *ctx = new_context(1, error, error_capacity);
+    if (ctx == NULL) return NULL;
     if (SSL_CTX_use_certificate_chain_file(ctx, certificate_file) != 1) {
         set_error(error, error_capacity, "cannot load the certificate"); SSL_CTX_free(ctx); return NULL;
     }
@@ -76,24 +97,14 @@ void *ntpsh_tls_server_context(const char *certificate_file, const char *key_fil
         set_error(error, error_capacity, "cannot load the key (or it does not match the certificate)");
         SSL_CTX_free(ctx); return NULL;
     }
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(ctx, 0);
     return ctx;
 }
 
 void *ntpsh_tls_client_context(const char *ca_file, char *error, size_t error_capacity) {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (ctx == NULL) { set_error(error, error_capacity, "cannot make a TLS context"); return NULL; }
-    if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
-        set_error(error, error_capacity, "TLS 1.3 unavailable"); SSL_CTX_free(ctx); return NULL;
-    }
+    SSL_CTX *ctx = new_context(0, error, error_capacity);
+    if (ctx == NULL) return NULL;
     int ok = ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) : SSL_CTX_set_default_verify_paths(ctx);
     if (ok != 1) { set_error(error, error_capacity, "cannot load the trusted certificates"); SSL_CTX_free(ctx); return NULL; }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (SSL_CTX_set_alpn_protos(ctx, ntske, sizeof ntske) != 0) {
-        set_error(error, error_capacity, "cannot set ALPN"); SSL_CTX_free(ctx); return NULL;
-    }
     return ctx;
 }
 
@@ -102,7 +113,14 @@ void ntpsh_tls_context_free(void *context) { SSL_CTX_free(context); }
 void *ntpsh_tls_connection(void *context, int fd, int server, const char *host) {
     SSL *ssl = SSL_new(context);
     if (ssl == NULL) return NULL;
-    if (SSL_set_fd(ssl, fd) != 1) { SSL_free(ssl); return NULL; }
+    if (fd < 0) {
+        // In memory (ntpsh_tls_memory_transfer moves the bytes): reads of an empty buffer ask to retry.
+        BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+        if (in == NULL || out == NULL) { BIO_free(in); BIO_free(out); SSL_free(ssl); return NULL; }
+        BIO_set_mem_eof_return(in, -1);
+        BIO_set_mem_eof_return(out, -1);
+        SSL_set_bio(ssl, in, out);
+    } else if (SSL_set_fd(ssl, fd) != 1) { SSL_free(ssl); return NULL; }
     if (server) {
         SSL_set_accept_state(ssl);
     } else {
@@ -201,3 +219,76 @@ int ntpsh_tls_export_nts_key(void *connection, uint16_t aead, int s2c, void *out
 }
 
 const char *ntpsh_tls_version(void *connection) { return SSL_get_version(connection); }
+
+int ntpsh_tls_memory_transfer(void *from, void *to) {
+    BIO *out = SSL_get_wbio(from), *in = SSL_get_rbio(to);
+    char buffer[4096];
+    int moved = 0, n;
+    while ((n = BIO_read(out, buffer, sizeof buffer)) > 0) {
+        if (BIO_write(in, buffer, n) != n) return -1;
+        moved += n;
+    }
+    return moved;
+}
+
+/// A fresh P-256 key and a self-signed certificate for `name` (subjectAltName DNS:name, or
+/// IP:name for an address),
+/// valid from an hour ago for `days`.
+static int make_self_signed(const char *name, int days, EVP_PKEY **key_out, X509 **certificate_out) {
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_EXTENSION *san = NULL, *basic = NULL;
+    int ok = 0;
+    if (key == NULL || x == NULL) goto done;
+    unsigned char serial[8];
+    if (RAND_bytes(serial, sizeof serial) != 1) goto done;
+    BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+    if (bn == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) { BN_free(bn); goto done; }
+    BN_free(bn);
+    X509_NAME *subject = X509_get_subject_name(x);
+    if (X509_set_version(x, 2) != 1 || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
+        || X509_gmtime_adj(X509_getm_notAfter(x), 86400L * days) == NULL || X509_set_pubkey(x, key) != 1
+        || X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, (const unsigned char *)name, -1, -1, 0) != 1
+        || X509_set_issuer_name(x, subject) != 1) goto done;
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    char alt[300];
+    unsigned char address[16];
+    int literal = inet_pton(AF_INET, name, address) == 1 || inet_pton(AF_INET6, name, address) == 1;
+    snprintf(alt, sizeof alt, "%s:%s", literal ? "IP" : "DNS", name);
+    san = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, alt);
+    basic = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
+    if (san == NULL || basic == NULL || X509_add_ext(x, san, -1) != 1 || X509_add_ext(x, basic, -1) != 1) goto done;
+    if (X509_sign(x, key, EVP_sha256()) == 0) goto done;
+    ok = 1;
+done:
+    X509_EXTENSION_free(san);
+    X509_EXTENSION_free(basic);
+    if (!ok) { EVP_PKEY_free(key); X509_free(x); return 0; }
+    *key_out = key;
+    *certificate_out = x;
+    return 1;
+}
+
+void *ntpsh_tls_memory_contexts(const char *name, int days, void **client_context, char *error, size_t error_capacity) {
+    EVP_PKEY *key = NULL;
+    X509 *certificate = NULL;
+    if (!make_self_signed(name, days, &key, &certificate)) {
+        set_error(error, error_capacity, "cannot make the certificate");
+        return NULL;
+    }
+    SSL_CTX *server = new_context(1, error, error_capacity);
+    SSL_CTX *client = server != NULL ? new_context(0, error, error_capacity) : NULL;
+    int ok = client != NULL && SSL_CTX_use_certificate(server, certificate) == 1 && SSL_CTX_use_PrivateKey(server, key) == 1
+        && SSL_CTX_check_private_key(server) == 1 && X509_STORE_add_cert(SSL_CTX_get_cert_store(client), certificate) == 1;
+    EVP_PKEY_free(key);
+    X509_free(certificate);
+    if (!ok) {
+        if (server != NULL && client != NULL) set_error(error, error_capacity, "cannot make the TLS contexts");
+        SSL_CTX_free(server); SSL_CTX_free(client);
+        return NULL;
+    }
+    *client_context = client;
+    return server;
+}

@@ -115,6 +115,9 @@ public struct NTSReport: Sendable, Equatable, Codable {
     public var keTimeouts: UInt64 = 0
     public var counters = NTSCounters()
     public var associations: [NTSAssociationState] = []
+    /// What `server HOST nts` trusts when `nts ca` is not set, if not the system's store (a
+    /// lab: its servers' certificates, made in memory).
+    public var clientTrust: String?
 
     public init() {}
 }

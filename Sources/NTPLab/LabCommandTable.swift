@@ -25,6 +25,7 @@ enum LabCommandTable {
                             Option("asymmetry", .offset(-10...10), name: "SECONDS", help: "Outbound minus inbound delay; biases offsets by half of it")
                             Option("refid", .word, name: "ID", help: "The reference ID it shows: four characters, or its upstream's IPv4 address (default GPS)")
                             labLeap()
+                            Flag("nts", help: "Serve NTS too (RFC 8915): NTS-KE over an in-memory TLS 1.3 handshake, cookies and AES-SIV as the daemon")
                         }
                     }
                     Seq {
@@ -40,6 +41,7 @@ enum LabCommandTable {
                             Option("kiss", .word, name: "CODE", help: "Answer every request with this kiss-o'-death code (RATE, DENY, RSTR…; none: stop)")
                             labLeap()
                             Option("stratum", .integer(1...15), name: "N", help: "The stratum it claims")
+                            Option("mitm", .offset(-1e6...1e6), name: "SHIFT", help: "A man in the middle adds SHIFT to the times of its replies to the lab host (0: gone)")
                         }
                     }
                 }
@@ -85,7 +87,7 @@ enum LabCommandTable {
             Command("status", help: "Virtual time, the client clock's true offset and frequency error, the servers", id: "lab-status", .lab, run: { r, _ in r.labStatusView() })
         }
         Command("expect", help: "Check a value; fails (status 1) when it does not hold: expect offset < 1ms, expect ntpstat status == 0", .lab, run: { $0.expect($1.arguments) }) {
-            Argument(.text, name: "CHECK", help: "FIELD OP VALUE; FIELD: offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset, client ADDRESS sent|answered|unanswered|kissed, drift-file; OP: == != < <= > >=", key: "check")
+            Argument(.text, name: "CHECK", help: "FIELD OP VALUE; FIELD: offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset, client ADDRESS sent|answered|unanswered|kissed, nts ADDRESS accepted|refused|cookies|naks, drift-file; OP: == != < <= > >=", key: "check")
         }
     }
 

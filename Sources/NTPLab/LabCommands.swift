@@ -31,6 +31,7 @@ extension CommandRunner {
                     s.refid = v
                 }
                 if let v = a.string("leap") { s.leap = Self.leapIndicator(v) }
+                s.nts = a.flag("nts")
                 let added = try lab.addServer(address, s)
                 return Output(text: "lab server \(added) added\n")
             }
@@ -50,6 +51,7 @@ extension CommandRunner {
             }
             else if let v = a.string("leap") { try lab.setServer(address, .leap(Self.leapIndicator(v))) }
             else if let v = a.int("stratum") { try lab.setServer(address, .stratum(UInt8(v))) }
+            else if let v = a.double("mitm") { try lab.setServer(address, .mitm(shift: v)) }
             return Output()
         } catch {
             return .failure(error.description)
@@ -171,7 +173,9 @@ extension CommandRunner {
             out += "server \(server.address)" + String(repeating: " ", count: max(1, 16 - server.address.count))
                 + "stratum \(server.stratum), offset \(formatFixed(server.offset * 1000, 3)) ms"
                 + (server.silent ? ", silent" : "") + (server.kiss.map { ", kiss \($0)" } ?? "")
-                + (server.leap == .noWarning ? "" : ", leap \(Self.leapWord(server.leap))") + "\n"
+                + (server.leap == .noWarning ? "" : ", leap \(Self.leapWord(server.leap))")
+                + (server.nts ? ", NTS (\(server.ntsKeySessions) KE, \(server.ntsAnswered) answered, \(server.ntsNAKs) NAKs)" : "")
+                + (server.mitmShift.map { ", man in the middle \(formatFixed($0 * 1000, 0)) ms (\(server.forged) replies forged)" } ?? "") + "\n"
         }
         for c in s.clients {
             var line = "client \(c.address)" + String(repeating: " ", count: max(1, 16 - c.address.count))
@@ -319,8 +323,19 @@ extension CommandRunner {
             case "offset": return .success(.number(abs(peer.offset), unit: "s"))
             default: return .failure(AdminError("peer fields: tally, reach, stratum, offset"))
             }
+        case "nts" where words.count == 3:
+            guard let state = admin.ntsReport()?.associations.first(where: { $0.host == words[1] }) else {
+                return .failure(AdminError("no NTS association with \(words[1])"))
+            }
+            switch words[2] {
+            case "accepted": return .success(.number(Double(state.accepted), unit: ""))
+            case "refused": return .success(.number(Double(state.refused), unit: ""))
+            case "cookies": return .success(.number(Double(state.cookies), unit: ""))
+            case "naks": return .success(.number(Double(state.naks), unit: ""))
+            default: return .failure(AdminError("nts fields: accepted, refused, cookies, naks"))
+            }
         default:
-            return .failure(AdminError("unknown field '\(words.joined(separator: " "))': offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset, client ADDRESS sent|answered|unanswered|kissed, drift-file"))
+            return .failure(AdminError("unknown field '\(words.joined(separator: " "))': offset, frequency, peers-count, sync-peer, ntpstat status, rv NAME, peer ADDRESS tally|reach|stratum|offset, client ADDRESS sent|answered|unanswered|kissed, nts ADDRESS accepted|refused|cookies|naks, drift-file"))
         }
     }
 

@@ -78,6 +78,8 @@ public struct LabServerSettings: Sendable, Equatable {
     /// The reference ID it shows (default: GPS at stratum 1, an address above).
     public var refid: String?
     public var leap: LeapIndicator = .noWarning
+    /// `nts`: it serves NTS-KE and NTS-protected NTP (RFC 8915) besides plain NTP.
+    public var nts = false
 
     public init() {}
 }
@@ -95,6 +97,9 @@ public enum LabServerChange: Sendable, Equatable {
     /// Announces a leap second, or says it is unsynchronised (leap alarm).
     case leap(LeapIndicator)
     case stratum(UInt8)
+    /// A man in the middle on the path of its replies to the lab host adds `shift` seconds to
+    /// their receive and transmit timestamps (0: it leaves).
+    case mitm(shift: Double)
 }
 
 /// `lab status`.
@@ -125,6 +130,12 @@ public struct LabStatus: Sendable, Equatable {
         /// The kiss code it answers with, if any; its leap bits.
         public var kiss: String?
         public var leap: LeapIndicator = .noWarning
+        /// It serves NTS; the man in the middle on its path (the shift, replies forged so far).
+        public var nts = false
+        /// NTS requests it answered, NAKed (bad cookie or authenticator); NTS-KE sessions served.
+        public var ntsAnswered = 0, ntsNAKs = 0, ntsKeySessions = 0
+        public var mitmShift: Double?
+        public var forged = 0
         public init(address: String, stratum: UInt8, offset: Double, silent: Bool) {
             self.address = address; self.stratum = stratum; self.offset = offset; self.silent = silent
         }

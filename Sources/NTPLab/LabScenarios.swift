@@ -32,7 +32,7 @@ extension LabScenario {
 /// to run it by hand.
 public enum LabScenarios {
     public static let all: [LabScenario] = [serverTutorial, clientTutorial, lanClient, ntpdVersusNtpdate, falseticker, driftFile, whyUnsynchronised,
-                                            safeChange]
+                                            safeChange, ntsMitm]
 
     public static func named(_ name: String) -> LabScenario? { all.first { $0.name == name } }
 
@@ -328,6 +328,58 @@ public enum LabScenarios {
             expect ntpstat status == 0
             expect offset < 1ms
             expect frequency < 0.5ppm
+            """)
+
+    public static let ntsMitm = LabScenario(
+        name: "nts-mitm",
+        description: "A man in the middle moves one server's replies by 250 ms: plain NTP follows it, NTS refuses the forged replies",
+        seed: 15, clockOffset: 0.01, frequencyError: 15,
+        script: """
+            # Three servers that also speak NTS (RFC 8915). This lab's NTS is the real protocol:
+            # NTS-KE is a real TLS 1.3 handshake (OpenSSL) with each server's own key and
+            # certificate, the keys exported as RFC 8915 says, cookies sealed under the server's
+            # master key, AES-SIV on every packet, the client's checks the daemon's own. What is
+            # simulated: KE's TCP path (the bytes move in memory, at once) and the certificates
+            # (self-signed for each server's address, made at lab start, trusted by this host).
+            lab server add 10.0.0.1 nts delay 4ms
+            lab server add 10.0.0.2 nts delay 6ms
+            lab server add 10.0.0.3 nts delay 9ms
+            # Like many machines, this one asks a single server, in plain NTP.
+            server 10.0.0.1 iburst
+            wait sync 120s
+            lab advance 10m
+            expect offset < 2ms
+            # A man in the middle on 10.0.0.1's path adds 250 ms to the receive and transmit
+            # times of its replies. Nothing in a plain NTP reply can tell: this host sees a
+            # server 250 ms ahead, and after the step-out interval it steps its clock to it.
+            lab server 10.0.0.1 mitm 250ms
+            lab advance 30m
+            lab status
+            peers
+            expect offset > 240ms
+            expect peer 10.0.0.1 tally == *
+            # Now ask for NTS: `server HOST nts` runs NTS-KE, then every reply must carry an
+            # authenticator sealed with the session's key. The man in the middle still changes
+            # the times, but cannot seal the altered reply again: the check fails, the reply is
+            # refused and counted, and the engine never sees it. Two more NTS servers (not on
+            # his path) bring the clock back to the true time.
+            no server 10.0.0.1
+            server 10.0.0.1 iburst nts
+            server 10.0.0.2 iburst nts
+            server 10.0.0.3 iburst nts
+            lab advance 40m
+            lab status
+            # `show nts` says why 10.0.0.1's replies are refused; `associations` shows its
+            # NTS state (cookies, accepted, refused); `ntsinfo` counts the bad replies.
+            show nts
+            associations
+            ntsinfo
+            peers
+            expect nts 10.0.0.1 refused > 10
+            expect nts 10.0.0.1 accepted == 0
+            expect nts 10.0.0.2 accepted > 10
+            expect nts 10.0.0.2 refused == 0
+            expect offset < 2ms
             """)
 
     public static let falseticker = LabScenario(

@@ -99,6 +99,30 @@ public final class SimulationAdmin: AdminAPI {
     public func metricsText() -> String {
         PrometheusText.render(metricsSnapshot())
     }
+    /// `show nts`, `ntsinfo`, NTS in `associations`/`rv`: the lab host's NTS client state (a
+    /// lab serves no NTS itself; its servers do, with `lab server add … nts`).
+    public func ntsReport() -> NTSReport? {
+        let sessions = host.ntsSessions
+        guard !sessions.isEmpty else { return nil }
+        let now = network.now.nanoseconds
+        var report = NTSReport()
+        report.problem = "a lab host serves no NTS; its servers do: lab server add ADDRESS nts"
+        report.clientTrust = "each lab server's own certificate (self-signed for its address, made in memory; `nts ca` is not read)"
+        let c = host.ntsCounters
+        report.counters.clientSend = c.sent
+        report.counters.clientReceiveGood = c.receivedGood
+        report.counters.clientReceiveBad = c.receivedBad
+        report.counters.keProbeGood = c.keGood
+        report.counters.keProbeBad = c.keBad
+        let hosts = Set(host.engine.associations.values.filter { $0.configuration.ntsKEPort != nil }.map(\.configuration.host))
+        report.associations = sessions.filter { hosts.contains($0.key) }.sorted { $0.key < $1.key }.map { name, s in
+            NTSAssociationState(host: name, cookies: s.cookies, lastKE: s.lastKE.map { Double(now - $0) / 1e9 },
+                                keFailures: s.failures, lastFailure: s.lastFailure, accepted: s.accepted,
+                                refused: s.refused, naks: s.naks, ntpServer: s.ntpServer)
+        }
+        return report
+    }
+
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"
     }
@@ -200,6 +224,10 @@ extension SimulationAdmin: LabControl {
             rootDispersion: settings.stratum <= 1 ? 0 : 0.0005 * Double(settings.stratum - 1))
         server.leap = settings.leap
         network.addServer(server, address: socket)
+        if settings.nts, let problem = server.enableNTS(seed: network.seed &+ UInt64(network.servers.count), now: network.now) {
+            network.removeServer(server)
+            throw AdminError(problem)
+        }
         let loss = max(0, min(100, settings.lossPercent)) / 100
         let link = LinkModel(baseDelay: max(0, settings.delay - abs(settings.asymmetry)) / 2, jitter: max(0, settings.jitter),
                              asymmetry: settings.asymmetry, loss: loss)
@@ -221,6 +249,9 @@ extension SimulationAdmin: LabControl {
         case .kiss(let code): server.kiss = code.map { .always(KissCode(ReferenceID(ascii: $0.uppercased()))) } ?? .none
         case .leap(let leap): server.leap = leap; server.unsynchronized = leap == .unsynchronized
         case .stratum(let stratum): server.stratum = stratum
+        case .mitm(let shift):
+            guard let from = server.address?.ip else { return }
+            network.setManInTheMiddle(shift == 0 ? nil : ManInTheMiddle(shift: shift), from: from, to: host.address.ip)
         }
     }
 
@@ -330,6 +361,14 @@ extension SimulationAdmin: LabControl {
                                          offset: $0.trueOffset(at: now), silent: $0.isSilent(at: now))
                 if case .always(let code) = $0.kiss { s.kiss = code.description }
                 s.leap = $0.unsynchronized ? .unsynchronized : $0.leap
+                if let nts = $0.nts {
+                    s.nts = true
+                    (s.ntsAnswered, s.ntsNAKs, s.ntsKeySessions) = (nts.counters.answered, nts.counters.naked, nts.counters.keySessions)
+                }
+                if let ip = $0.address?.ip, let mitm = network.manInTheMiddle(from: ip, to: host.address.ip) {
+                    s.mitmShift = mitm.shift
+                    s.forged = mitm.forged
+                }
                 return s
             })
         status.clients = clients.map { c in

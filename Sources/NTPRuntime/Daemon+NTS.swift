@@ -1,6 +1,7 @@
 import NTPAdmin
 import NTPEngine
 import NTPNTS
+import NTPNTSNetwork
 import NTPPlatform
 import NTPWire
 
@@ -32,7 +33,7 @@ final class DaemonNTS {
     /// When the master keys are next checked for rotation (monotonic ns).
     var nextRotationCheck = Int64.max
     /// The client side: each `server HOST nts` association's state, by host (Daemon+NTSClient).
-    var clients: [String: NTSClientAssociation] = [:]
+    var clients: [String: NTSClientSession] = [:]
 
     /// Seconds on the real clock (the master keys' creation times are Unix times).
     static func wallClock() -> Double { Double(OSClock.realtime().nanoseconds) / 1e9 }

@@ -1,31 +1,9 @@
 import NTPAdmin
 import NTPEngine
 import NTPNTS
+import NTPNTSNetwork
 import NTPPlatform
 import NTPWire
-
-/// One `server HOST nts` association's NTS client state in the daemon (keyed by its configured
-/// host, so it survives `server HOST …` replacing the association): the session and cookies
-/// from NTS-KE, whether a KE runs, failures and the backoff, counters for the views.
-final class NTSClientAssociation {
-    var state: NTSClientState?
-    var keRunning = false
-    /// Consecutive failures (KE failed, or NAK after NAK); reset by an authentic response.
-    var failures = 0
-    var lastFailure: String?
-    /// When the last KE succeeded, and when the next may start (monotonic ns).
-    var lastKE: Int64?
-    var retryAt: Int64 = 0
-    var accepted: UInt64 = 0, refused: UInt64 = 0, naks: UInt64 = 0
-    /// Where NTS-KE said NTP goes (server and port records), for the views.
-    var ntpServer: String?
-
-    /// Seconds before the next KE after `failures` failures: none for the first (a NAK asks for
-    /// a fresh KE at once), then 2, 4, … up to 1024 s.
-    static func backoff(_ failures: Int) -> Double {
-        failures <= 1 ? 0 : Double(1 << min(failures - 1, 10))
-    }
-}
 
 extension Daemon {
     /// The NTS association `destination` belongs to: its host (the key of the client state),
@@ -44,9 +22,7 @@ extension Daemon {
     func ntsProtect(_ bytes: [UInt8], to destination: SocketAddress) -> [UInt8]? {
         guard let association = ntsAssociation(at: destination) else { return bytes }
         let client = nts.client(association.host)
-        if var state = client.state, !state.needsKeyEstablishment, bytes.count == NTPHeader.size,
-           let request = state.request(header: bytes, using: &nts.random) {
-            client.state = state
+        if let request = client.protect(bytes, using: &nts.random) {
             nts.counters.clientSend &+= 1
             return request
         }
@@ -60,31 +36,15 @@ extension Daemon {
     func ntsCheck(_ bytes: [UInt8], from source: SocketAddress) -> [UInt8]? {
         guard let association = ntsAssociation(at: source) else { return bytes }
         let client = nts.client(association.host)
-        guard var state = client.state else {
-            client.lastFailure = "reply refused: no NTS session (no NTS-KE yet)"
-            client.refused &+= 1
-            nts.counters.clientReceiveBad &+= 1
-            return nil
-        }
-        let outcome = state.accept(bytes)
-        client.state = state
-        switch outcome {
-        case .authentic:
-            client.accepted &+= 1
-            client.failures = 0
+        switch client.check(bytes, now: OSClock.monotonicNanoseconds()) {
+        case .authentic(let header):
             nts.counters.clientReceiveGood &+= 1
-            return Array(bytes[0 ..< NTPHeader.size])
+            return header
         case .nak:
-            client.naks &+= 1
-            client.failures += 1
-            client.lastFailure = "NTS NAK (the server did not accept our cookie)"
-            client.retryAt = OSClock.monotonicNanoseconds() + Int64(NTSClientAssociation.backoff(client.failures) * 1e9)
             nts.counters.clientReceiveBad &+= 1
             log.warning("NTS: \(association.host): NTS NAK; a fresh NTS-KE follows")
             return nil
         case .refused(let why):
-            client.refused &+= 1
-            client.lastFailure = "reply refused: \(why)"
             nts.counters.clientReceiveBad &+= 1
             if client.refused == 1 || client.refused % 100 == 0 {
                 log.warning("NTS: \(association.host): reply refused (\(why)); \(client.refused) so far")
@@ -95,12 +55,11 @@ extension Daemon {
 
     /// Starts NTS-KE for `client` on a worker thread (never on the loop: it blocks up to 5 s),
     /// unless one runs or the backoff holds it back. The result comes back through the inbox.
-    func startKeyEstablishment(_ client: NTSClientAssociation, _ association: (host: String, name: String, kePort: UInt16),
+    func startKeyEstablishment(_ client: NTSClientSession, _ association: (host: String, name: String, kePort: UInt16),
                                destination: SocketAddress) {
-        guard !client.keRunning, OSClock.monotonicNanoseconds() >= client.retryAt else { return }
+        guard client.mayStartKeyEstablishment(now: OSClock.monotonicNanoseconds()) else { return }
         if settings.singleThreaded {
-            client.lastFailure = "the single-threaded daemon (NTPSH_SINGLE_THREAD=1) runs no NTS-KE"
-            client.retryAt = .max
+            client.cannotEstablish("the single-threaded daemon (NTPSH_SINGLE_THREAD=1) runs no NTS-KE")
             log.error("NTS: \(association.host): \(client.lastFailure!)")
             return
         }
@@ -129,14 +88,11 @@ extension Daemon {
     /// NTS-KE for `host` finished (loop thread).
     func keyEstablished(_ host: String, _ result: Result<NTSKEResult, NTSKEFailure>) {
         guard let client = nts.clients[host] else { return }
-        client.keRunning = false
         let now = OSClock.monotonicNanoseconds()
         switch result {
         case .success(let ke):
             nts.counters.keProbeGood &+= 1
-            client.state = NTSClientState(session: ke.session, cookies: ke.cookies, server: ke.server, port: ke.port)
-            client.lastKE = now
-            client.ntpServer = ke.server.map { s in ke.port.map { "\(s) port \($0)" } ?? s } ?? ke.port.map { "port \($0)" }
+            client.established(ke, now: now)
             log.notice("NTS: \(host): NTS-KE done, \(ke.cookies.count) cookies, \(ke.session.algorithm)")
             let configured = engine.associations.values.first { $0.configuration.host == host }?.configuration.port
             if let port = ke.port, let configured, port != configured {
@@ -144,10 +100,8 @@ extension Daemon {
             }
         case .failure(let error):
             nts.counters.keProbeBad &+= 1
-            client.failures += 1
-            client.lastFailure = error.description
-            client.retryAt = now + Int64(max(2, NTSClientAssociation.backoff(client.failures)) * 1e9)
-            log.warning("NTS: \(host): NTS-KE failed: \(error); next try in \(Int(max(2, NTSClientAssociation.backoff(client.failures)))) s")
+            let wait = client.failed(error, now: now)
+            log.warning("NTS: \(host): NTS-KE failed: \(error); next try in \(Int(wait)) s")
         }
     }
 
@@ -156,7 +110,7 @@ extension Daemon {
         let now = OSClock.monotonicNanoseconds()
         let hosts = Set(engine.associations.values.filter { $0.configuration.ntsKEPort != nil && !$0.isPool }.map(\.configuration.host))
         return nts.clients.filter { hosts.contains($0.key) }.sorted { $0.key < $1.key }.map { host, c in
-            NTSAssociationState(host: host, cookies: c.state?.cookies.count ?? 0,
+            NTSAssociationState(host: host, cookies: c.cookies,
                                 lastKE: c.lastKE.map { Double(now - $0) / 1e9 }, keFailures: c.failures,
                                 lastFailure: c.lastFailure, accepted: c.accepted, refused: c.refused, naks: c.naks,
                                 ntpServer: c.ntpServer)
@@ -165,9 +119,9 @@ extension Daemon {
 }
 
 extension DaemonNTS {
-    func client(_ host: String) -> NTSClientAssociation {
+    func client(_ host: String) -> NTSClientSession {
         if let c = clients[host] { return c }
-        let c = NTSClientAssociation()
+        let c = NTSClientSession()
         clients[host] = c
         return c
     }

@@ -142,11 +142,12 @@ enum NTSView {
                 ("newest_key_age", r.newestKeyAge.map(JSONValue.double) ?? .null),
                 ("ke_refused_busy", .uint(r.keRefusedBusy)), ("ke_timeouts", .uint(r.keTimeouts)),
                 ("counters", .object(r.counters.variables.map { ($0.name, .uint($0.value)) })),
-                ("associations", .array(associations)),
+                ("associations", .array(associations)), ("client_trust", r.clientTrust.map(JSONValue.string) ?? .null),
             ]).rendered(pretty: true) + "\n"
         }
         var out = ""
-        let state = r.serving ? "serving" : s.enabled ? "enabled, not serving: \(r.problem ?? "starting")" : "disabled"
+        let state = r.serving ? "serving" : s.enabled ? "enabled, not serving: \(r.problem ?? "starting")"
+            : "disabled" + (r.problem.map { " (\($0))" } ?? "")
         out += "NTS server:      \(state)\n"
         if let port = r.kePort { out += "NTS-KE:          \(s.listen) port \(port), TLS 1.3, ALPN ntske/1\n" }
         out += "certificate:     \(s.certificate ?? "-")\n"
@@ -157,7 +158,7 @@ enum NTSView {
         }
         out += ", a new one every \(formatFixed(s.rotationInterval, 0)) s\n"
         out += "AEAD:            \(s.aead.joined(separator: " "))\n"
-        out += "CA for servers:  \(s.ca ?? "the system's trust store")\n"
+        out += "CA for servers:  \(s.ca ?? r.clientTrust ?? "the system's trust store")\n"
         if r.serving {
             out += "NTS-KE refused:  \(r.keRefusedBusy) busy, \(r.keTimeouts) timed out\n"
         }

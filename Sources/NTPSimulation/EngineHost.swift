@@ -1,4 +1,5 @@
 public import NTPEngine
+public import NTPNTS
 public import NTPWire
 
 /// The real engine as a host of the simulated network: the same ``Engine`` the daemon runs,
@@ -18,6 +19,13 @@ public final class EngineHost: SimulatedHost {
     public private(set) var exitReason: String?
     /// Events the engine reported, in order.
     public private(set) var events: [EngineEvent] = []
+    /// The NTS client state of each `server HOST nts` association, by its configured host (the
+    /// same ``NTSClientSession`` the daemon keeps); NTS-KE runs in memory with the simulated
+    /// server at the association's address.
+    public private(set) var ntsSessions: [String: NTSClientSession] = [:]
+    /// NTS requests sent, authentic replies, refused ones (forged, not ours), KE done/failed.
+    public private(set) var ntsCounters = NTSClientCounters()
+    private var ntsRandom: SimulationRandom
 
     public init(
         clock: SimulatedClock, address: SocketAddress, configuration: EngineConfiguration,
@@ -26,6 +34,7 @@ public final class EngineHost: SimulatedHost {
         self.clock = clock
         self.address = address
         node = Node(engine: Engine(configuration: configuration, clock: clock, seed: seed), keys: KeyStore(provider: macProvider))
+        ntsRandom = SimulationRandom(seed: seed, stream: 0x4E54_5343)
         for a in associations { node.engine.add(a) }
     }
 
@@ -69,7 +78,8 @@ public final class EngineHost: SimulatedHost {
         node.responder.restrictions.follow(engine)  // `restrict source`: the associations' addresses now
         if bytes[0] & 7 == NTPMode.server.rawValue || bytes[0] & 7 == NTPMode.symmetricPassive.rawValue {
             let restrict = node.responder.restrictions.check(source.ip, port: source.port)
-            perform(engine.handleReply(bytes, from: source, receiveTime: receiveTime, restrict: restrict), network: network)
+            guard let reply = ntsCheck(bytes, from: source, network: network) else { return }
+            perform(engine.handleReply(reply, from: source, receiveTime: receiveTime, restrict: restrict), network: network)
             return
         }
         // A request from a simulated client: answer as the daemon would.
@@ -106,13 +116,68 @@ public final class EngineHost: SimulatedHost {
         return Array(reply[0..<length])
     }
 
+    /// The configured host of the NTS association polling `address` (nil: not NTS).
+    private func ntsHost(_ address: SocketAddress) -> String? {
+        guard let a = engine.associations.values.first(where: { $0.address == address && !$0.isPool }),
+              a.configuration.ntsKEPort != nil else { return nil }
+        return a.configuration.host
+    }
+
+    private func ntsSession(_ host: String) -> NTSClientSession {
+        if let s = ntsSessions[host] { return s }
+        let s = NTSClientSession()
+        ntsSessions[host] = s
+        return s
+    }
+
+    /// The engine's request, NTS-protected for an NTS association (NTS-KE first when no
+    /// cookie is left: in memory, with the server at `destination`); nil when it cannot go.
+    private func ntsProtect(_ bytes: [UInt8], to destination: SocketAddress, network: SimulatedNetwork) -> [UInt8]? {
+        guard let host = ntsHost(destination) else { return bytes }
+        let session = ntsSession(host)
+        if session.cookies == 0 || session.state?.needsKeyEstablishment == true {
+            let now = network.now.nanoseconds
+            guard session.mayStartKeyEstablishment(now: now) else { return nil }
+            do throws(NTSKEFailure) {
+                guard let server = network.server(at: destination), let nts = server.nts else {
+                    throw .connect("\(destination.ip) port 4460: connection refused (no NTS-KE server there)")
+                }
+                session.established(try nts.establish(host: host), now: now)
+                ntsCounters.keGood += 1
+            } catch {
+                session.failed(error, now: now)
+                ntsCounters.keBad += 1
+                return nil
+            }
+        }
+        guard let request = session.protect(bytes, using: &ntsRandom) else { return nil }
+        ntsCounters.sent += 1
+        return request
+    }
+
+    /// A reply from `source`: for an NTS association, its header when authentic; nil when
+    /// refused (counted, the reason kept) or an NTS NAK.
+    private func ntsCheck(_ bytes: [UInt8], from source: SocketAddress, network: SimulatedNetwork) -> [UInt8]? {
+        guard let host = ntsHost(source) else { return bytes }
+        switch ntsSession(host).check(bytes, now: network.now.nanoseconds) {
+        case .authentic(let header):
+            ntsCounters.receivedGood += 1
+            return header
+        case .nak, .refused:
+            ntsCounters.receivedBad += 1
+            return nil
+        }
+    }
+
     private func perform(_ actions: [EngineAction], network: SimulatedNetwork) {
         var pending = actions
         while !pending.isEmpty {
             let action = pending.removeFirst()
             switch action {
             case .send(let bytes, let destination):
-                network.send(bytes, from: address, to: destination)
+                if let packet = ntsProtect(bytes, to: destination, network: network) {
+                    network.send(packet, from: address, to: destination)
+                }
             case .resolve(let id, let host):
                 pending.append(contentsOf: engine.resolved(id, addresses: network.resolve(host)))
             case .exit(let status, let reason):
@@ -123,4 +188,9 @@ public final class EngineHost: SimulatedHost {
         events.append(contentsOf: engine.takeEvents())
         node.engineActed(peersMayHaveChanged: true)
     }
+}
+
+/// The NTS client's counters of a simulated host (ntpq's `ntsinfo` client lines).
+public struct NTSClientCounters: Sendable, Equatable {
+    public var sent: UInt64 = 0, receivedGood: UInt64 = 0, receivedBad: UInt64 = 0, keGood: UInt64 = 0, keBad: UInt64 = 0
 }

@@ -64,6 +64,7 @@ public final class SimulatedNetwork {
     private var endpoints: [IPAddress: Endpoint] = [:]
     private var linkOverrides: [LinkKey: LinkModel] = [:]
     private var linkRandom: [LinkKey: SimulationRandom] = [:]
+    private var middlemen: [LinkKey: ManInTheMiddle] = [:]
     private var names: [String: [IPAddress]] = [:]
     private var nextServerNumber: UInt32 = 1
 
@@ -182,6 +183,17 @@ public final class SimulatedNetwork {
         linkOverrides[LinkKey(from: host, to: peer)] ?? defaultLink
     }
 
+    /// Puts (or with nil, takes away) a man in the middle on the path of datagrams from
+    /// `source` to `destination`: it alters them as they leave.
+    public func setManInTheMiddle(_ middleman: ManInTheMiddle?, from source: IPAddress, to destination: IPAddress) {
+        middlemen[LinkKey(from: source, to: destination)] = middleman
+    }
+
+    /// The man in the middle on that path, if any.
+    public func manInTheMiddle(from source: IPAddress, to destination: IPAddress) -> ManInTheMiddle? {
+        middlemen[LinkKey(from: source, to: destination)]
+    }
+
     /// The direction a datagram from `source` to `destination` travels.
     private func direction(from source: IPAddress, to destination: IPAddress) -> LinkDirection {
         if let l = linkOverrides[LinkKey(from: source, to: destination)] { return l.outbound }
@@ -214,6 +226,8 @@ public final class SimulatedNetwork {
         statistics.sent += 1
         packetObserver?(SimulatedPacket(bytes: bytes, source: source, destination: destination, departure: departure))
         let key = LinkKey(from: source.ip, to: destination.ip)
+        var bytes = bytes
+        if !middlemen.isEmpty { middlemen[key]?.tamper(&bytes) }
         var random = linkRandom[key] ?? randomStream(key)
         let delay = direction(from: source.ip, to: destination.ip).draw(&random)
         linkRandom[key] = random

@@ -1,4 +1,5 @@
 public import NTPEngine
+import NTPNTS
 public import NTPWire
 
 /// An upstream NTP server of the simulated network: its own clock, the system variables it
@@ -58,6 +59,9 @@ public final class SimulatedServer {
 
     public private(set) var counters = SimulatedServerCounters()
 
+    /// NTS-KE and NTS-protected NTP, when on (``enableNTS(seed:now:)``).
+    public private(set) var nts: SimulatedNTSServer?
+
     private var responder: ServerResponder
     private var lastRequest: [IPAddress: UnixTime] = [:]
     private var reply = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
@@ -92,6 +96,16 @@ public final class SimulatedServer {
         self.init(
             clock: clock, stratum: stratum, referenceID: referenceID, leap: leap, rootDelay: rootDelay,
             rootDispersion: rootDispersion, precision: precision)
+    }
+
+    /// Serves NTS from now on (its master key made at `now`, its randomness from `seed`);
+    /// returns why it cannot (OpenSSL could not make the key or certificate), or nil.
+    public func enableNTS(seed: UInt64, now: UnixTime) -> String? {
+        guard nts == nil, let address else { return nil }
+        do throws(NTSKEFailure) { nts = try SimulatedNTSServer(address: address.ip, seed: seed, now: now) } catch {
+            return "NTS: \(error)"
+        }
+        return nil
     }
 
     /// Not answering at true time `time`.
@@ -140,6 +154,11 @@ public final class SimulatedServer {
             counters.ignoredWhileSilent += 1
             return
         }
+        let handling = nts?.classify(bytes) ?? .plain
+        if case .drop = handling {
+            counters.dropped += 1
+            return
+        }
         let receiveTime = servedTime(at: now)
         responder.state = systemState(at: now, served: receiveTime, since: network.startTime)
         let outcome = bytes.withUnsafeBytes { request in
@@ -173,10 +192,16 @@ public final class SimulatedServer {
             let sent = departure.adding(seconds: lag)
             // The kernel's stamp of the reply: its true departure on the server's clock.
             if let stamp = responder.transmitStamp { responder.transmitted(stamp, at: servedTime(at: sent)) }
-            network.transmit(Array(reply[0..<length]), from: destination, to: source, departure: sent)
+            network.transmit(sealed(length, handling), from: destination, to: source, departure: sent)
             return
         }
-        network.transmit(Array(reply[0..<length]), from: destination, to: source, departure: departure)
+        network.transmit(sealed(length, handling), from: destination, to: source, departure: departure)
+    }
+
+    /// The reply's bytes: as the responder made them, or sealed (or NAKed) for an NTS request.
+    private func sealed(_ length: Int, _ handling: SimulatedNTSServer.Handling) -> [UInt8] {
+        guard let nts, length == NTPHeader.size else { return Array(reply[0..<length]) }
+        return nts.seal(Array(reply[0..<length]), for: handling)
     }
 
     private func kissCode(for client: IPAddress, at now: UnixTime) -> KissCode? {

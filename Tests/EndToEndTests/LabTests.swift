@@ -5,7 +5,7 @@ import Testing
 /// pass; a failing expect fails the batch.
 @Suite struct LabTests {
     static let names = ["server-tutorial", "client-tutorial", "lan-client", "ntpd-vs-ntpdate", "falseticker", "drift-file", "why-unsynchronised",
-                         "safe-change"]
+                         "safe-change", "nts-mitm"]
 
     @Test func list() throws {
         let r = try run(ntpshBinary(), ["--lab", "list"])

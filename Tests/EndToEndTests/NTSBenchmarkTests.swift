@@ -1,5 +1,6 @@
 import Foundation
 import NTPNTS
+import NTPNTSNetwork
 import Synchronization
 import Testing
 

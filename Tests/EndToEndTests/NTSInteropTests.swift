@@ -1,5 +1,6 @@
 import Foundation
 import NTPNTS
+import NTPNTSNetwork
 import NTPWire
 import Testing
 

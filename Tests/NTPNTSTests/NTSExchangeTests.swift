@@ -1,5 +1,6 @@
 import Glibc
 import NTPNTS
+import NTPNTSNetwork
 import NTPWire
 import Testing
 

@@ -11,7 +11,7 @@ struct NTSKEResponseTests {
             try? NTSSessionKeys(c2s: NTSAEAD(algorithm: a, key: [UInt8](repeating: 1, count: a.keyLength)),
                                 s2c: NTSAEAD(algorithm: a, key: [UInt8](repeating: 2, count: a.keyLength)))
         }
-        let r = NTSKEServer.response(to: request, keys: keys, ntpServer: "ntp.example", ntpPort: 1234,
+        let r = NTSKEExchange.response(to: request, keys: keys, ntpServer: "ntp.example", ntpPort: 1234,
                                      export: export, using: &random)
         return ((try? NTSKEMessage.decode(r.bytes)) ?? [], r.cookies, r.ok)
     }

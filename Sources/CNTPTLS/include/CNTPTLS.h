@@ -26,7 +26,8 @@ void *ntpsh_tls_client_context(const char *ca_file, char *error, size_t error_ca
 
 void ntpsh_tls_context_free(void *context);
 
-/// A connection over `fd` (already connected or accepted, non-blocking). For a client,
+/// A connection over `fd` (already connected or accepted, non-blocking), or over memory when
+/// `fd` is -1 (the bytes move with ntpsh_tls_memory_transfer). For a client,
 /// `host` is sent as SNI (unless an IP literal) and checked against the certificate.
 void *ntpsh_tls_connection(void *context, int fd, int server, const char *host);
 
@@ -50,3 +51,12 @@ int ntpsh_tls_export_nts_key(void *connection, uint16_t aead, int s2c, void *out
 
 /// The negotiated protocol version as text ("TLSv1.3").
 const char *ntpsh_tls_version(void *connection);
+
+/// A lab's two ends of NTS-KE in memory: a fresh P-256 key and a self-signed certificate for
+/// `name`, valid `days`; returns the server context (TLS 1.3, ALPN ntske/1, that certificate)
+/// and sets `*client_context` (TLS 1.3, ALPN ntske/1, trusting that certificate only).
+void *ntpsh_tls_memory_contexts(const char *name, int days, void **client_context, char *error, size_t error_capacity);
+
+/// Moves what memory connection `from` has written to memory connection `to`'s input: the
+/// byte count, or -1.
+int ntpsh_tls_memory_transfer(void *from, void *to);

@@ -1,46 +1,7 @@
 import CNTPTLS
 import Glibc
+public import NTPNTS
 import NTPWire
-import NTPPlatform
-import Synchronization
-
-/// What an NTS-KE session gives a client: the session keys, the cookies, and where to send NTP.
-public struct NTSKEResult: Sendable, Hashable {
-    public var session: NTSSessionKeys
-    public var cookies: [[UInt8]]
-    /// From the server and port negotiation records, if the server sent them.
-    public var server: String?
-    public var port: UInt16?
-}
-
-/// Why an NTS-KE session failed, in words an administrator can act on.
-public enum NTSKEFailure: Error, Hashable, Sendable, CustomStringConvertible {
-    case resolve(String)
-    case connect(String)
-    case timeout(String)
-    case tls(String)
-    case protocolError(String)
-    case serverError(UInt16)
-    case setup(String)
-
-    public var description: String {
-        switch self {
-        case .resolve(let s): "cannot resolve \(s)"
-        case .connect(let s): "cannot connect: \(s)"
-        case .timeout(let s): "timed out \(s)"
-        case .tls(let s): "TLS: \(s)"
-        case .protocolError(let s): "NTS-KE: \(s)"
-        case .serverError(let code):
-            "NTS-KE server error \(code) (" + (code == 0 ? "unrecognized critical record" : code == 1 ? "bad request" : code == 2 ? "internal server error" : "unknown") + ")"
-        case .setup(let s): s
-        }
-    }
-}
-
-/// A NUL-terminated C buffer as text.
-func cText(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
 
 /// Seconds on the monotonic clock.
 func monotonicNow() -> Double {
@@ -49,19 +10,8 @@ func monotonicNow() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-/// Exports the session keys of a finished NTS-KE handshake (RFC 8915 §4.3).
-func exportSession(_ tls: OpaquePointer, _ algorithm: NTSAEADAlgorithm) -> NTSSessionKeys? {
-    func key(_ s2c: Int32) -> NTSAEAD? {
-        var bytes = [UInt8](repeating: 0, count: algorithm.keyLength)
-        let ok = bytes.withUnsafeMutableBytes { ntpsh_tls_export_nts_key(UnsafeMutableRawPointer(tls), algorithm.rawValue, s2c, $0.baseAddress, $0.count) }
-        return ok == 1 ? try? NTSAEAD(algorithm: algorithm, key: bytes) : nil
-    }
-    guard let c2s = key(0), let s2c = key(1) else { return nil }
-    return NTSSessionKeys(c2s: c2s, s2c: s2c)
-}
-
 /// The NTS-KE client: one blocking session with a deadline (call it off the NTP thread).
-public enum NTSKEClient {
+extension NTSKEClient {
     /// Connects to `host`:`port`, requires TLS 1.3 with ALPN ntske/1 and a certificate valid
     /// for `host` under `caFile` (or the system trust store), negotiates NTPv4 and an AEAD
     /// among `algorithms` (in preference order), and returns the keys and cookies. `address`:
@@ -86,11 +36,7 @@ public enum NTSKEClient {
             guard r == NTPSH_TLS_WANT_READ || r == NTPSH_TLS_WANT_WRITE else { throw .tls(cText(error)) }
             try wait(fd, r == NTPSH_TLS_WANT_READ ? POLLIN : POLLOUT, until: deadline, what: "in the TLS handshake")
         }
-        let request = NTSKEMessage.encode([
-            NTSKERecord(critical: true, .nextProtocols([NTSKERecord.protocolNTPv4])),
-            NTSKERecord(critical: true, .aeadAlgorithms(algorithms.map(\.rawValue))),
-            NTSKERecord(critical: true, .endOfMessage),
-        ])
+        let request = NTSKEClient.request(algorithms: algorithms)
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { ntpsh_tls_write(raw, $0.baseAddress, $0.count) }
@@ -113,34 +59,6 @@ public enum NTSKEClient {
         }
         ntpsh_tls_shutdown(raw)
         return try interpret(records, offered: algorithms) { alg in exportSession(tls, alg) }
-    }
-
-    /// The client's reading of a server response (pure but for the key export it is given).
-    static func interpret(_ records: [NTSKERecord], offered: [NTSAEADAlgorithm],
-                          export: (NTSAEADAlgorithm) -> NTSSessionKeys?) throws(NTSKEFailure) -> NTSKEResult {
-        var protocols: [UInt16]?, aead: [UInt16]?, cookies: [[UInt8]] = [], server: String?, port: UInt16?
-        for record in records {
-            switch record.content {
-            case .error(let code): throw .serverError(code)
-            case .nextProtocols(let p):
-                guard protocols == nil else { throw .protocolError("two next-protocol records") }
-                protocols = p
-            case .aeadAlgorithms(let a):
-                guard aead == nil else { throw .protocolError("two AEAD records") }
-                aead = a
-            case .newCookie(let c): if cookies.count < NTSClientState.maximumCookies { cookies.append(c) }
-            case .server(let s): server = s
-            case .port(let p): port = p
-            case .warning, .endOfMessage, .other: break
-            }
-        }
-        guard protocols == [NTSKERecord.protocolNTPv4] else { throw .protocolError("the server did not agree on NTPv4") }
-        guard let a = aead, a.count == 1, let algorithm = NTSAEADAlgorithm(rawValue: a[0]), offered.contains(algorithm) else {
-            throw .protocolError("the server chose no AEAD algorithm we offered")
-        }
-        guard !cookies.isEmpty else { throw .protocolError("no cookies") }
-        guard let session = export(algorithm) else { throw .tls("key export failed") }
-        return NTSKEResult(session: session, cookies: cookies, server: server, port: port)
     }
 
     private static func connect(host: String, port: UInt16, deadline: Double) throws(NTSKEFailure) -> Int32 {

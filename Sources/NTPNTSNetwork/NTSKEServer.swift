@@ -1,6 +1,7 @@
 import CNTPTLS
 import Glibc
-public import NTPWire
+public import NTPNTS
+import NTPWire
 import NTPPlatform
 import Synchronization
 
@@ -113,51 +114,6 @@ public final class NTSKEServer: Sendable {
             p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
         return (fd, bound)
-    }
-
-    /// The response to a request (pure but for the key export): NTPv4, the first AEAD of the
-    /// client's list that we support and `algorithms` allows (`nts aead`), eight cookies, the server and port when configured; an
-    /// Error record for a bad request.
-    public static func response(to request: Result<[NTSKERecord], NTSKEError>, keys: NTSCookieKeys,
-                                ntpServer: String?, ntpPort: UInt16?, algorithms: [NTSAEADAlgorithm] = NTSAEADAlgorithm.allCases,
-                                export: (NTSAEADAlgorithm) -> NTSSessionKeys?,
-                                using random: inout some RandomNumberGenerator) -> (bytes: [UInt8], cookies: Int, ok: Bool) {
-        func error(_ code: UInt16) -> ([UInt8], Int, Bool) {
-            (NTSKEMessage.encode([NTSKERecord(critical: true, .error(code)), NTSKERecord(critical: true, .endOfMessage)]), 0, false)
-        }
-        let records: [NTSKERecord]
-        switch request {
-        case .failure(.unrecognizedCritical): return error(NTSKERecord.errorUnrecognizedCritical)
-        case .failure: return error(NTSKERecord.errorBadRequest)
-        case .success(let r): records = r
-        }
-        var protocols: [UInt16]?, offered: [UInt16]?
-        for record in records {
-            switch record.content {
-            case .nextProtocols(let p): if protocols != nil { return error(NTSKERecord.errorBadRequest) }; protocols = p
-            case .aeadAlgorithms(let a): if offered != nil { return error(NTSKERecord.errorBadRequest) }; offered = a
-            case .error, .newCookie, .server, .port: return error(NTSKERecord.errorBadRequest)
-            default: break
-            }
-        }
-        guard let protocols, let offered else { return error(NTSKERecord.errorBadRequest) }
-        guard protocols.contains(NTSKERecord.protocolNTPv4) else {
-            return (NTSKEMessage.encode([NTSKERecord(critical: true, .nextProtocols([])), NTSKERecord(critical: true, .endOfMessage)]), 0, false)
-        }
-        guard let algorithm = offered.lazy.compactMap({ NTSAEADAlgorithm(rawValue: $0) }).first(where: { $0.isAvailable && algorithms.contains($0) }) else {
-            return (NTSKEMessage.encode([NTSKERecord(critical: true, .nextProtocols([0])), NTSKERecord(critical: true, .aeadAlgorithms([])),
-                                         NTSKERecord(critical: true, .endOfMessage)]), 0, false)
-        }
-        guard let session = export(algorithm) else { return error(NTSKERecord.errorInternal) }
-        var out: [NTSKERecord] = [NTSKERecord(critical: true, .nextProtocols([NTSKERecord.protocolNTPv4])),
-                                  NTSKERecord(critical: true, .aeadAlgorithms([algorithm.rawValue]))]
-        for _ in 0 ..< NTSClientState.maximumCookies {
-            out.append(NTSKERecord(critical: false, .newCookie(NTSCookie.make(session, keys: keys, using: &random))))
-        }
-        if let ntpServer { out.append(NTSKERecord(critical: true, .server(ntpServer))) }
-        if let ntpPort { out.append(NTSKERecord(critical: true, .port(ntpPort))) }
-        out.append(NTSKERecord(critical: true, .endOfMessage))
-        return (NTSKEMessage.encode(out), NTSClientState.maximumCookies, true)
     }
 }
 
@@ -275,7 +231,7 @@ private final class Loop {
                     } catch { parsed = .failure(error) }
                     guard let parsed else { continue }
                     let tls = OpaquePointer(c.tls)
-                    let reply = NTSKEServer.response(to: parsed, keys: keys.keys, ntpServer: ntpServer, ntpPort: ntpPort,
+                    let reply = NTSKEExchange.response(to: parsed, keys: keys.keys, ntpServer: ntpServer, ntpPort: ntpPort,
                                                      algorithms: algorithms, export: { exportSession(tls, $0) }, using: &random)
                     statistics.withLock {
                         $0.cookiesIssued += reply.cookies

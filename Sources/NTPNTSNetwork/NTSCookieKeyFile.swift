@@ -1,4 +1,5 @@
 import Glibc
+public import NTPNTS
 public import NTPPlatform
 
 /// The cookie key file's I/O: written atomically with mode 0600, read back at start.
