@@ -252,7 +252,11 @@ extension SimulationAdmin: LabControl {
         case .stratum(let stratum): server.stratum = stratum
         case .mitm(let shift):
             guard let from = server.address?.ip else { return }
-            network.setManInTheMiddle(shift == 0 ? nil : ManInTheMiddle(shift: shift), from: from, to: host.address.ip)
+            if shift != 0, let middleman = network.manInTheMiddle(from: from, to: host.address.ip) {
+                middleman.shift = shift  // the same man, his count of forged replies kept
+            } else {
+                network.setManInTheMiddle(shift == 0 ? nil : ManInTheMiddle(shift: shift), from: from, to: host.address.ip)
+            }
         }
     }
 

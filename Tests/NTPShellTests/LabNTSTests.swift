@@ -157,4 +157,27 @@ import Testing
         let ke = NTSAssociationState(host: "a", cookies: 0, keFailures: 2, lastFailure: "certificate refused: x")
         #expect(NTSView.line(ke).contains("2 KE failures (last: certificate refused: x), 0 accepted, 0 refused, 0 NAKs"))
     }
+
+    /// The new words answer bad input in words: a server that does not exist, a shift that
+    /// is not one, `expect nts` on a plain association or on none; a shift is confirmed, and
+    /// changing it keeps the same man in the middle (and his count).
+    @Test func badInputToTheNewWordsIsRefusedInWords() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 nts", "lab server add 10.0.0.2", "server 10.0.0.2 iburst", "server 10.0.0.1 iburst nts")
+        #expect(runner.run("lab server 10.0.0.9 mitm 250ms").error == "no lab server at 10.0.0.9")
+        #expect(runner.run("lab server 10.0.0.1 mitm soon").error?.contains("Expected an offset") == true)
+        #expect(runner.run("lab server 10.0.0.1 mitm 20d").error != nil)
+        #expect(runner.run("lab server 10.0.0.1 mitm -1s").text
+                == "a man in the middle moves the times of 10.0.0.1's replies to the lab host by -1000.000 ms\n")
+        Self.run(runner, "lab advance 5m")
+        let forged = try #require(admin.labStatus().servers.first?.forged)
+        #expect(forged > 0)
+        Self.run(runner, "lab server 10.0.0.1 mitm 250ms", "lab advance 5m")
+        #expect(try #require(admin.labStatus().servers.first?.forged) > forged)
+        #expect(runner.run("lab server 10.0.0.1 mitm 0").text == "no man in the middle on 10.0.0.1's path now\n")
+        #expect(admin.labStatus().servers.first?.mitmShift == nil)
+        #expect(runner.run("expect nts 10.0.0.2 refused == 0").error == "expect: 10.0.0.2 does not use NTS: server 10.0.0.2 nts")
+        #expect(runner.run("expect nts 10.0.0.7 refused == 0").error == "expect: no association with 10.0.0.7 (NTS ones: server ADDRESS nts)")
+        #expect(runner.run("expect nts 10.0.0.1 forged == 0").error == "expect: nts fields: accepted, refused, cookies, naks")
+    }
 }
