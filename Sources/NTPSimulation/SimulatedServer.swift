@@ -196,8 +196,13 @@ public final class SimulatedServer {
             }
             counters.replied += 1
             let sent = departure.adding(seconds: lag)
-            // The kernel's stamp of the reply: its true departure on the server's clock.
-            if let stamp = responder.transmitStamp, !basicOnly { responder.transmitted(stamp, at: servedTime(at: sent)) }
+            // The kernel's stamp of the reply: its true departure on the server's clock, and
+            // never the very time the user-space stamp read (a kernel stamps after it was handed
+            // the reply): without a lag they would be equal, and the interleaved reply that
+            // carries this stamp would look to the client like a duplicate of the basic one.
+            if let stamp = responder.transmitStamp, !basicOnly {
+                responder.transmitted(stamp, at: servedTime(at: sent.adding(seconds: lag > 0 ? 0 : 1e-9)))
+            }
             network.transmit(sealed(length, handling), from: destination, to: source, departure: sent)
             return
         }

@@ -114,6 +114,18 @@ import Testing
         #expect(abs(admin.labStatus().clockOffset) < 0.002)
     }
 
+    /// A plain `xleave` client of a lab server (no transmit lag) runs interleaved: the kernel
+    /// stamp an interleaved reply carries is never the basic reply's transmit, so no reply is
+    /// taken for a duplicate.
+    @Test func aPlainInterleavedClientOfALabServerRunsInterleaved() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 delay 4ms", "server 10.0.0.1 iburst xleave", "lab advance 30m")
+        let report = try #require(admin.peerReports().first)
+        #expect(report.counters.interleaved > 20 && report.counters.duplicate == 0 && report.interleaved == true, "\(report.counters)")
+        #expect(report.reach == 0o377)
+        #expect(abs(admin.labStatus().clockOffset) < 0.002)
+    }
+
     /// A refused NTS reply is an event, in the daemon's words (the first, then every 100th).
     @Test func aRefusedReplyIsAnEventInTheDaemonsWords() throws {
         let (runner, admin) = Self.lab()
