@@ -222,6 +222,8 @@ const char *ntpsh_tls_version(void *connection) { return SSL_get_version(connect
 
 int ntpsh_tls_memory_transfer(void *from, void *to) {
     BIO *out = SSL_get_wbio(from), *in = SSL_get_rbio(to);
+    // Only between two memory connections: a socket's BIO would read the network.
+    if (out == NULL || in == NULL || BIO_method_type(out) != BIO_TYPE_MEM || BIO_method_type(in) != BIO_TYPE_MEM) return -1;
     char buffer[4096];
     int moved = 0, n;
     while ((n = BIO_read(out, buffer, sizeof buffer)) > 0) {
@@ -274,6 +276,11 @@ done:
 void *ntpsh_tls_memory_contexts(const char *name, int days, void **client_context, char *error, size_t error_capacity) {
     EVP_PKEY *key = NULL;
     X509 *certificate = NULL;
+    ERR_clear_error();  // the reason set_error reports is this call's, not an earlier one's
+    if (name == NULL || client_context == NULL || days < 1 || days > 3650) {
+        set_error(error, error_capacity, "a certificate needs a name and 1 to 3650 days of validity");
+        return NULL;
+    }
     if (!make_self_signed(name, days, &key, &certificate)) {
         set_error(error, error_capacity, "cannot make the certificate");
         return NULL;

@@ -79,9 +79,14 @@ public struct NTSAssociationState: Sendable, Equatable, Codable {
     public var cookies: Int
     /// Seconds since the last NTS-KE succeeded (nil: never).
     public var lastKE: Double?
-    /// NTS-KE failures in a row, and the last failure's reason.
+    /// NTS-KE failures in a row (a NAK counts: it asks for a fresh KE).
     public var keFailures: Int
+    /// The last problem of either kind: a KE failure or NAK, or "reply refused: …".
     public var lastFailure: String?
+    /// Why the last KE failed (or the last NAK), and why the last refused reply was refused,
+    /// each on its own (newer than ``lastFailure``: an older engine sends neither).
+    public var lastKEFailure: String?
+    public var lastRefusal: String?
     /// Responses accepted and refused (forged, not ours), NAKs received.
     public var accepted: UInt64
     public var refused: UInt64
@@ -90,10 +95,11 @@ public struct NTSAssociationState: Sendable, Equatable, Codable {
     public var ntpServer: String?
 
     public init(host: String, cookies: Int = 0, lastKE: Double? = nil, keFailures: Int = 0, lastFailure: String? = nil,
-                accepted: UInt64 = 0, refused: UInt64 = 0, naks: UInt64 = 0, ntpServer: String? = nil) {
+                accepted: UInt64 = 0, refused: UInt64 = 0, naks: UInt64 = 0, ntpServer: String? = nil,
+                lastKEFailure: String? = nil, lastRefusal: String? = nil) {
         self.host = host; self.cookies = cookies; self.lastKE = lastKE; self.keFailures = keFailures
         self.lastFailure = lastFailure; self.accepted = accepted; self.refused = refused; self.naks = naks
-        self.ntpServer = ntpServer
+        self.ntpServer = ntpServer; self.lastKEFailure = lastKEFailure; self.lastRefusal = lastRefusal
     }
 }
 

@@ -868,8 +868,8 @@ public final class Engine {
         return a.address?.ip.description ?? a.configuration.host
     }
 
-    /// Records what the engine's host did to it (a configuration revert) as an event every
-    /// shell sees.
+    /// Records what the engine's host did to it (a configuration revert; in a lab, what the
+    /// daemon would log about NTS) as an event every shell sees.
     public func announce(_ text: String) { record(.configuration(text), at: clock.now()) }
 
     private func record(_ kind: EngineEvent.Kind, at time: UnixTime) {

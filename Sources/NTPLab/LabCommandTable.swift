@@ -25,7 +25,7 @@ enum LabCommandTable {
                             Option("asymmetry", .offset(-10...10), name: "SECONDS", help: "Outbound minus inbound delay; biases offsets by half of it")
                             Option("refid", .word, name: "ID", help: "The reference ID it shows: four characters, or its upstream's IPv4 address (default GPS)")
                             labLeap()
-                            Flag("nts", help: "Serve NTS too (RFC 8915): NTS-KE over an in-memory TLS 1.3 handshake, cookies and AES-SIV as the daemon")
+                            Flag("nts", help: "Serve NTS too (RFC 8915), as the daemon does: NTS-KE over an in-memory TLS 1.3 handshake, cookies, AES-SIV")
                         }
                     }
                     Seq {
@@ -41,7 +41,7 @@ enum LabCommandTable {
                             Option("kiss", .word, name: "CODE", help: "Answer every request with this kiss-o'-death code (RATE, DENY, RSTR…; none: stop)")
                             labLeap()
                             Option("stratum", .integer(1...15), name: "N", help: "The stratum it claims")
-                            Option("mitm", .offset(-1e6...1e6), name: "SHIFT", help: "A man in the middle adds SHIFT to the times of its replies to the lab host (0: gone)")
+                            Option("mitm", .offset(-1e6...1e6), name: "SHIFT", help: "A man in the middle moves the receive and transmit times of its replies to the lab host by SHIFT (250ms: ahead, -1s: behind; 0: he leaves)")
                         }
                     }
                 }

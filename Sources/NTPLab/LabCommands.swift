@@ -51,7 +51,11 @@ extension CommandRunner {
             }
             else if let v = a.string("leap") { try lab.setServer(address, .leap(Self.leapIndicator(v))) }
             else if let v = a.int("stratum") { try lab.setServer(address, .stratum(UInt8(v))) }
-            else if let v = a.double("mitm") { try lab.setServer(address, .mitm(shift: v)) }
+            else if let v = a.double("mitm") {
+                try lab.setServer(address, .mitm(shift: v))
+                return Output(text: v == 0 ? "no man in the middle on \(address)'s path now\n"
+                    : "a man in the middle moves the times of \(address)'s replies to the lab host by \(formatFixed(v * 1000, 3)) ms\n")
+            }
             return Output()
         } catch {
             return .failure(error.description)
@@ -325,7 +329,9 @@ extension CommandRunner {
             }
         case "nts" where words.count == 3:
             guard let state = admin.ntsReport()?.associations.first(where: { $0.host == words[1] }) else {
-                return .failure(AdminError("no NTS association with \(words[1])"))
+                let polled = admin.peerReports().contains { $0.host == words[1] || $0.address?.ip.description == words[1] }
+                return .failure(AdminError(polled ? "\(words[1]) does not use NTS: server \(words[1]) nts"
+                                                  : "no association with \(words[1]) (NTS ones: server ADDRESS nts)"))
             }
             switch words[2] {
             case "accepted": return .success(.number(Double(state.accepted), unit: ""))

@@ -338,9 +338,10 @@ public enum LabScenarios {
             # Three servers that also speak NTS (RFC 8915). This lab's NTS is the real protocol:
             # NTS-KE is a real TLS 1.3 handshake (OpenSSL) with each server's own key and
             # certificate, the keys exported as RFC 8915 says, cookies sealed under the server's
-            # master key, AES-SIV on every packet, the client's checks the daemon's own. What is
-            # simulated: KE's TCP path (the bytes move in memory, at once) and the certificates
-            # (self-signed for each server's address, made at lab start, trusted by this host).
+            # master key, AES-SIV on every packet, and the client runs the daemon's own checks.
+            # What is simulated: KE's TCP path (the bytes move in memory, at once) and the
+            # certificates (self-signed for each server's address, made when the server is
+            # added, trusted by this host).
             lab server add 10.0.0.1 nts delay 4ms
             lab server add 10.0.0.2 nts delay 6ms
             lab server add 10.0.0.3 nts delay 9ms
@@ -370,7 +371,8 @@ public enum LabScenarios {
             lab advance 40m
             lab status
             # `show nts` says why 10.0.0.1's replies are refused; `associations` shows its
-            # NTS state (cookies, accepted, refused); `ntsinfo` counts the bad replies.
+            # NTS state (cookies, accepted, refused); `ntsinfo` counts the bad replies; and
+            # `events` has the first refusal in the words the daemon logs it.
             show nts
             associations
             ntsinfo

@@ -118,7 +118,8 @@ public final class SimulationAdmin: AdminAPI {
         report.associations = sessions.filter { hosts.contains($0.key) }.sorted { $0.key < $1.key }.map { name, s in
             NTSAssociationState(host: name, cookies: s.cookies, lastKE: s.lastKE.map { Double(now - $0) / 1e9 },
                                 keFailures: s.failures, lastFailure: s.lastFailure, accepted: s.accepted,
-                                refused: s.refused, naks: s.naks, ntpServer: s.ntpServer)
+                                refused: s.refused, naks: s.naks, ntpServer: s.ntpServer,
+                                lastKEFailure: s.lastKEFailure, lastRefusal: s.lastRefusal)
         }
         return report
     }
@@ -251,7 +252,11 @@ extension SimulationAdmin: LabControl {
         case .stratum(let stratum): server.stratum = stratum
         case .mitm(let shift):
             guard let from = server.address?.ip else { return }
-            network.setManInTheMiddle(shift == 0 ? nil : ManInTheMiddle(shift: shift), from: from, to: host.address.ip)
+            if shift != 0, let middleman = network.manInTheMiddle(from: from, to: host.address.ip) {
+                middleman.shift = shift  // the same man, his count of forged replies kept
+            } else {
+                network.setManInTheMiddle(shift == 0 ? nil : ManInTheMiddle(shift: shift), from: from, to: host.address.ip)
+            }
         }
     }
 

@@ -11,7 +11,12 @@ public final class NTSClientSession {
     public var keRunning = false
     /// Consecutive failures (KE failed, or NAK after NAK); reset by an authentic response.
     public private(set) var failures = 0
-    public var lastFailure: String?
+    /// Why the last KE failed or could not run, or the last NAK (what ``failures`` counts).
+    public private(set) var lastKEFailure: String?
+    /// Why the last refused reply was refused (forged, not ours, unauthenticated).
+    public private(set) var lastRefusal: String?
+    /// The last problem of either kind, in words ("reply refused: …" for a refusal).
+    public private(set) var lastFailure: String?
     /// When the last KE succeeded, and when the next may start.
     public private(set) var lastKE: Int64?
     public var retryAt: Int64 = 0
@@ -54,11 +59,7 @@ public final class NTSClientSession {
     /// Checks a reply to this association (``NTSClientState/accept(_:)``), counts it and keeps
     /// the reason of a refusal.
     public func check(_ bytes: [UInt8], now: Int64) -> Verdict {
-        guard var s = state else {
-            refused &+= 1
-            lastFailure = "reply refused: no NTS session (no NTS-KE yet)"
-            return .refused(reason: "no NTS session (no NTS-KE yet)")
-        }
+        guard var s = state else { return refuse("no NTS session (no NTS-KE yet)") }
         let outcome = s.accept(bytes)
         state = s
         switch outcome {
@@ -69,14 +70,43 @@ public final class NTSClientSession {
         case .nak:
             naks &+= 1
             failures += 1
-            lastFailure = "NTS NAK (the server did not accept our cookie)"
+            keyEstablishmentProblem("NTS NAK (the server did not accept our cookie)")
             retryAt = now + Int64(Self.backoff(failures) * 1e9)
             return .nak
         case .refused(let why):
-            refused &+= 1
-            lastFailure = "reply refused: \(why)"
-            return .refused(reason: why.description)
+            return refuse(why.description)
         }
+    }
+
+    private func refuse(_ why: String) -> Verdict {
+        refused &+= 1
+        lastRefusal = why
+        lastFailure = "reply refused: \(why)"
+        return .refused(reason: why)
+    }
+
+    private func keyEstablishmentProblem(_ why: String) {
+        lastKEFailure = why
+        lastFailure = why
+    }
+
+    /// What the daemon logs (and a lab records as an event) about a reply to `host` that
+    /// ``check(_:now:)`` just judged, in the same words for both: every NAK; the first refusal
+    /// and every 100th after (a man in the middle must not flood the log). Nil: nothing to say.
+    public func notice(_ verdict: Verdict, host: String) -> String? {
+        switch verdict {
+        case .authentic: return nil
+        case .nak: return "NTS: \(host): NTS NAK; a fresh NTS-KE follows"
+        case .refused(let why):
+            guard refused == 1 || refused % 100 == 0 else { return nil }
+            return "NTS: \(host): reply refused (\(why)); \(refused) so far"
+        }
+    }
+
+    /// What the daemon logs (and a lab records) when NTS-KE with `host` failed and the next
+    /// try waits `wait` seconds (``failed(_:now:)``'s answer).
+    public static func keyEstablishmentFailedNotice(host: String, _ failure: NTSKEFailure, wait: Double) -> String {
+        "NTS: \(host): NTS-KE failed: \(failure); next try in \(Int(wait)) s"
     }
 
     /// NTS-KE succeeded at `now`: a fresh session and cookies.
@@ -92,7 +122,7 @@ public final class NTSClientSession {
     public func failed(_ failure: NTSKEFailure, now: Int64) -> Double {
         keRunning = false
         failures += 1
-        lastFailure = failure.description
+        keyEstablishmentProblem(failure.description)
         let wait = max(2, Self.backoff(failures))
         retryAt = now + Int64(wait * 1e9)
         return wait
@@ -100,7 +130,13 @@ public final class NTSClientSession {
 
     /// No KE can run at all (why, in words): never retried.
     public func cannotEstablish(_ reason: String) {
-        lastFailure = reason
+        keyEstablishmentProblem(reason)
         retryAt = .max
+    }
+
+    /// A KE could not start this time (why, in words): tried again at the next poll.
+    public func couldNotStart(_ reason: String) {
+        keRunning = false
+        keyEstablishmentProblem(reason)
     }
 }

@@ -36,19 +36,14 @@ extension Daemon {
     func ntsCheck(_ bytes: [UInt8], from source: SocketAddress) -> [UInt8]? {
         guard let association = ntsAssociation(at: source) else { return bytes }
         let client = nts.client(association.host)
-        switch client.check(bytes, now: OSClock.monotonicNanoseconds()) {
+        let verdict = client.check(bytes, now: OSClock.monotonicNanoseconds())
+        if let notice = client.notice(verdict, host: association.host) { log.warning(notice) }
+        switch verdict {
         case .authentic(let header):
             nts.counters.clientReceiveGood &+= 1
             return header
-        case .nak:
+        case .nak, .refused:
             nts.counters.clientReceiveBad &+= 1
-            log.warning("NTS: \(association.host): NTS NAK; a fresh NTS-KE follows")
-            return nil
-        case .refused(let why):
-            nts.counters.clientReceiveBad &+= 1
-            if client.refused == 1 || client.refused % 100 == 0 {
-                log.warning("NTS: \(association.host): reply refused (\(why)); \(client.refused) so far")
-            }
             return nil
         }
     }
@@ -80,8 +75,7 @@ extension Daemon {
             }
             thread.detach()
         } catch {
-            client.keRunning = false
-            client.lastFailure = "cannot start the NTS-KE thread: \(error)"
+            client.couldNotStart("cannot start the NTS-KE thread: \(error)")
         }
     }
 
@@ -101,7 +95,7 @@ extension Daemon {
         case .failure(let error):
             nts.counters.keProbeBad &+= 1
             let wait = client.failed(error, now: now)
-            log.warning("NTS: \(host): NTS-KE failed: \(error); next try in \(Int(wait)) s")
+            log.warning(NTSClientSession.keyEstablishmentFailedNotice(host: host, error, wait: wait))
         }
     }
 
@@ -113,7 +107,7 @@ extension Daemon {
             NTSAssociationState(host: host, cookies: c.cookies,
                                 lastKE: c.lastKE.map { Double(now - $0) / 1e9 }, keFailures: c.failures,
                                 lastFailure: c.lastFailure, accepted: c.accepted, refused: c.refused, naks: c.naks,
-                                ntpServer: c.ntpServer)
+                                ntpServer: c.ntpServer, lastKEFailure: c.lastKEFailure, lastRefusal: c.lastRefusal)
         }
     }
 }

@@ -170,17 +170,32 @@ enum NTSView {
     }
 
     /// One NTS association's state in words (`show nts`, `associations`, `rv ASSOC`).
+    /// KE failures and refused replies each with its own last reason: the KE's while it
+    /// fails (or no cookie is held), the refusal's once a reply was refused.
     static func line(_ a: NTSAssociationState) -> String {
-        "\(a.cookies) cookies, " + (a.lastKE.map { "KE \(formatFixed($0, 0)) s ago" } ?? "no KE yet")
-            + ", \(a.keFailures) KE failures\(a.lastFailure.map { " (last: \($0))" } ?? ""), "
-            + "\(a.accepted) accepted, \(a.refused) refused, \(a.naks) NAKs"
+        let (keWhy, refusal) = reasons(a)
+        return "\(a.cookies) cookies, " + (a.lastKE.map { "KE \(formatFixed($0, 0)) s ago" } ?? "no KE yet")
+            + ", \(a.keFailures) KE failures"
+            + (keWhy.map { a.keFailures > 0 || a.cookies == 0 ? " (last: \($0))" : "" } ?? "")
+            + ", \(a.accepted) accepted, \(a.refused) refused" + (refusal.map { a.refused > 0 ? " (last: \($0))" : "" } ?? "")
+            + ", \(a.naks) NAKs"
+    }
+
+    /// The last KE failure and the last refusal; from an engine older than those fields, taken
+    /// apart from its one `lastFailure`.
+    static func reasons(_ a: NTSAssociationState) -> (keyEstablishment: String?, refusal: String?) {
+        guard a.lastKEFailure == nil && a.lastRefusal == nil, let last = a.lastFailure else { return (a.lastKEFailure, a.lastRefusal) }
+        let refused = "reply refused: "
+        return last.hasPrefix(refused) ? (nil, String(last.dropFirst(refused.count))) : (last, nil)
     }
 
     static func json(_ a: NTSAssociationState) -> JSONValue {
         .object([("host", .string(a.host)), ("ntp_server", a.ntpServer.map(JSONValue.string) ?? .null),
                  ("cookies", .int(Int64(a.cookies))), ("last_ke", a.lastKE.map(JSONValue.double) ?? .null),
                  ("ke_failures", .int(Int64(a.keFailures))), ("last_failure", a.lastFailure.map(JSONValue.string) ?? .null),
-                 ("accepted", .uint(a.accepted)), ("refused", .uint(a.refused)), ("naks", .uint(a.naks))])
+                 ("accepted", .uint(a.accepted)), ("refused", .uint(a.refused)), ("naks", .uint(a.naks)),
+                 ("last_ke_failure", a.lastKEFailure.map(JSONValue.string) ?? .null),
+                 ("last_refusal", a.lastRefusal.map(JSONValue.string) ?? .null)])
     }
 
     /// The NTS state of `peer`'s association, if it uses NTS.

@@ -145,8 +145,9 @@ public final class EngineHost: SimulatedHost {
                 session.established(try nts.establish(host: host), now: now)
                 ntsCounters.keGood += 1
             } catch {
-                session.failed(error, now: now)
+                let wait = session.failed(error, now: now)
                 ntsCounters.keBad += 1
+                announce(NTSClientSession.keyEstablishmentFailedNotice(host: host, error, wait: wait))
                 return nil
             }
         }
@@ -159,7 +160,10 @@ public final class EngineHost: SimulatedHost {
     /// refused (counted, the reason kept) or an NTS NAK.
     private func ntsCheck(_ bytes: [UInt8], from source: SocketAddress, network: SimulatedNetwork) -> [UInt8]? {
         guard let host = ntsHost(source) else { return bytes }
-        switch ntsSession(host).check(bytes, now: network.now.nanoseconds) {
+        let session = ntsSession(host)
+        let verdict = session.check(bytes, now: network.now.nanoseconds)
+        if let notice = session.notice(verdict, host: host) { announce(notice) }
+        switch verdict {
         case .authentic(let header):
             ntsCounters.receivedGood += 1
             return header
@@ -167,6 +171,12 @@ public final class EngineHost: SimulatedHost {
             ntsCounters.receivedBad += 1
             return nil
         }
+    }
+
+    /// What the daemon logs about NTS, recorded as an event (`events`, `terminal monitor`).
+    private func announce(_ text: String) {
+        engine.announce(text)
+        events.append(contentsOf: engine.takeEvents())
     }
 
     private func perform(_ actions: [EngineAction], network: SimulatedNetwork) {

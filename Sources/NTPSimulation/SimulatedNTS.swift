@@ -40,6 +40,14 @@ public final class SimulatedNTSServer {
         case drop
         case answer(NTSServer.Request)
         case nak(NTSServer.Request.UniqueIdentifier)
+
+        /// An NTS request: its reply (or NAK) is sealed, so it is basic.
+        var isNTS: Bool {
+            switch self {
+            case .answer, .nak: true
+            case .plain, .drop: false
+            }
+        }
     }
 
     func classify(_ bytes: [UInt8]) -> Handling {

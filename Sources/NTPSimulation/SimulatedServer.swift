@@ -184,14 +184,25 @@ public final class SimulatedServer {
             counters.kissesSent += 1
         } else {
             let lag = transmitLag > 0 ? lagRandom.nextUniform() * transmitLag : 0
-            if !responder.interleaved {
+            // NTS replies are basic, as the daemon serves them (its NTS path stamps the
+            // transmit itself, never asks the kernel): the origin is the request's own
+            // transmit, whatever interleaved origin the responder chose, and no kernel stamp
+            // is kept for a later interleaved reply.
+            let basicOnly = handling.isNTS
+            if basicOnly { for i in 0 ..< 8 { reply[24 + i] = bytes[40 + i] } }
+            if !responder.interleaved || basicOnly {
                 let transmit = servedTime(at: departure)
                 reply.withUnsafeMutableBytes { ServerResponder.stampTransmit(transmit, into: $0) }
             }
             counters.replied += 1
             let sent = departure.adding(seconds: lag)
-            // The kernel's stamp of the reply: its true departure on the server's clock.
-            if let stamp = responder.transmitStamp { responder.transmitted(stamp, at: servedTime(at: sent)) }
+            // The kernel's stamp of the reply: its true departure on the server's clock, and
+            // never the very time the user-space stamp read (a kernel stamps after it was handed
+            // the reply): without a lag they would be equal, and the interleaved reply that
+            // carries this stamp would look to the client like a duplicate of the basic one.
+            if let stamp = responder.transmitStamp, !basicOnly {
+                responder.transmitted(stamp, at: servedTime(at: sent.adding(seconds: lag > 0 ? 0 : 1e-9)))
+            }
             network.transmit(sealed(length, handling), from: destination, to: source, departure: sent)
             return
         }

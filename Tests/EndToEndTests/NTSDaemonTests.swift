@@ -402,6 +402,10 @@ struct NTSTamperTests {
         let c = try NTSClientDaemonTests.counters(socket)
         #expect(c["nts_client_recv_good"] as? Int == 0 && (a["refused"] as? Int ?? 0) >= 3, "\(a) \(c)")
         #expect(a["last_failure"] as? String == "reply refused: the NTS authenticator does not verify (forged or altered in transit)", "\(a)")
+        #expect(a["last_refusal"] as? String == "the NTS authenticator does not verify (forged or altered in transit)", "\(a)")
+        #expect(a["last_ke_failure"] is NSNull && a["ke_failures"] as? Int == 0, "\(a)")
+        #expect(daemon.stderr.contains("NTS: 127.0.0.1: reply refused (the NTS authenticator does not verify (forged or altered in transit)); 1 so far"),
+                "\(daemon.stderr)")
         #expect(daemon.stderr.contains("reply refused (the NTS authenticator does not verify"), "\(daemon.stderr)")
         #expect(try run(ntpshBinary(), ["--attach", socket, "-e", "ntpstat"], timeout: 20).status != 0)
         #expect(relay.count >= 3)

@@ -61,4 +61,32 @@ struct NTSKEInMemoryTests {
             #expect(error.description.contains("certificate"), "\(error)")
         }
     }
+
+    @Test("bad input gets an error in words, not a certificate nobody can use")
+    func badValidity() {
+        for days: Int32 in [0, -5, 100_000] {
+            do {
+                _ = try NTSKEInMemory(name: "10.0.0.1", days: days)
+                Issue.record("a certificate valid \(days) days was made")
+            } catch {
+                #expect(error.description.contains("1 to 3650 days"), "\(error)")
+            }
+        }
+    }
+
+    @Test("no AEAD in common: the KE fails with the reason, and the same ends serve the next session")
+    func noCommonAlgorithm() throws {
+        var random = SeededRandom(state: 14)
+        let keys = NTSCookieKeys(now: 1_700_000_000, using: &random)
+        let ke = try NTSKEInMemory(name: "10.0.0.1")
+        do {
+            _ = try ke.establish(host: "10.0.0.1", algorithms: [.aesSIVCMAC256], keys: keys, serverAlgorithms: [.aesSIVCMAC512], using: &random)
+            Issue.record("a KE without a common AEAD succeeded")
+        } catch {
+            #expect(!error.description.isEmpty)
+        }
+        for _ in 0 ..< 3 {
+            #expect(try ke.establish(host: "10.0.0.1", keys: keys, using: &random).cookies.count == NTSClientState.maximumCookies)
+        }
+    }
 }

@@ -1,6 +1,6 @@
 import NTPAdmin
 import NTPLab
-import NTPShell
+@testable import NTPShell
 import NTPSimulation
 import Testing
 
@@ -25,6 +25,26 @@ import Testing
         #expect(text.contains("lab nts-mitm: 8 of 8 expects hold"), "\(text)")
         // The reason is shown in words where the student looks.
         #expect(text.contains("the NTS authenticator does not verify (forged or altered in transit)"), "\(text)")
+    }
+
+    /// The teacher's transcript of a run: what the student reads, expects included.
+    static func transcript(seed: UInt64) -> (ok: Bool, text: String) {
+        let scenario = LabScenarios.ntsMitm
+        let admin = SimulationAdmin.lab(seed: seed, clockOffset: scenario.clockOffset, frequencyError: scenario.frequencyError)
+        var text = ""
+        let ok = LabTeacher(scenario: scenario, teach: true, write: { text += $0 }, waitForStudent: { true })
+            .run(LabShell.runner(admin: admin, lab: admin))
+        return (ok, text)
+    }
+
+    /// The lab is deterministic although TLS draws OpenSSL's randomness (keys, exporter
+    /// secrets, the certificate): nothing the student sees depends on those bytes. And its
+    /// lesson is no accident of seed 15: its expects hold for other seeds.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func theLabIsDeterministicAndHoldsForOtherSeeds(seed: UInt64) {
+        let first = Self.transcript(seed: seed), second = Self.transcript(seed: seed)
+        #expect(first.ok, "seed \(seed): \(first.text)")
+        #expect(first.text == second.text, "seed \(seed): two runs differ")
     }
 
     @Test func aPlainClientFollowsTheManInTheMiddle() {
@@ -77,5 +97,99 @@ import Testing
         #expect(state.keFailures > 0 && state.cookies == 0)
         #expect(state.lastFailure?.contains("no NTS-KE server") == true, "\(state.lastFailure ?? "")")
         #expect(!admin.host.engine.system.isSynchronized)
+    }
+
+    /// An `xleave` NTS client gets basic replies from a lab's NTS server, as from the daemon
+    /// (whose NTS path stamps the transmit itself and keeps no kernel stamp for a later
+    /// interleaved reply): every reply counts, none is interleaved or taken for a duplicate.
+    @Test func anInterleavedNTSClientGetsBasicReplies() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 nts delay 4ms", "server 10.0.0.1 iburst xleave nts", "lab advance 30m")
+        let report = try #require(admin.peerReports().first { $0.host == "10.0.0.1" })
+        #expect(report.counters.interleaved == 0 && report.counters.duplicate == 0 && report.interleaved == false, "\(report.counters)")
+        #expect(report.reach == 0o377 && admin.host.engine.system.isSynchronized)
+        #expect(admin.network.servers.map(\.interleavedReplies) == [0])
+        let nts = try #require(admin.ntsReport()?.associations.first)
+        #expect(nts.accepted > 20 && nts.refused == 0)
+        #expect(abs(admin.labStatus().clockOffset) < 0.002)
+    }
+
+    /// A plain `xleave` client of a lab server (no transmit lag) runs interleaved: the kernel
+    /// stamp an interleaved reply carries is never the basic reply's transmit, so no reply is
+    /// taken for a duplicate.
+    @Test func aPlainInterleavedClientOfALabServerRunsInterleaved() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 delay 4ms", "server 10.0.0.1 iburst xleave", "lab advance 30m")
+        let report = try #require(admin.peerReports().first)
+        #expect(report.counters.interleaved > 20 && report.counters.duplicate == 0 && report.interleaved == true, "\(report.counters)")
+        #expect(report.reach == 0o377)
+        #expect(abs(admin.labStatus().clockOffset) < 0.002)
+    }
+
+    /// A refused NTS reply is an event, in the daemon's words (the first, then every 100th).
+    @Test func aRefusedReplyIsAnEventInTheDaemonsWords() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 nts", "lab server 10.0.0.1 mitm 250ms", "server 10.0.0.1 iburst nts", "lab advance 5m")
+        let refused = admin.host.events.map(\.description).filter { $0.contains("reply refused") }
+        #expect(refused == ["NTS: 10.0.0.1: reply refused (the NTS authenticator does not verify (forged or altered in transit)); 1 so far"],
+                "\(admin.host.events)")
+        let text = LabCommandTests.run(runner, "events")
+        #expect(text.contains("NTS: 10.0.0.1: reply refused"), "\(text)")
+        // A KE that fails is one too, with the wait before the next.
+        Self.run(runner, "lab server add 10.0.0.2", "server 10.0.0.2 iburst nts", "lab advance 1m")
+        #expect(admin.host.events.contains { $0.description.hasPrefix("NTS: 10.0.0.2: NTS-KE failed: ") && $0.description.hasSuffix("; next try in 2 s") },
+                "\(admin.host.events)")
+    }
+
+    /// `show nts` keeps KE failures and refused replies apart, each with its own last reason
+    /// (text and JSON; `last_failure` stays, the last problem of either kind).
+    @Test func showNTSSeparatesKEFailuresFromRefusedReplies() throws {
+        let (runner, _) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 nts", "lab server 10.0.0.1 mitm 250ms", "server 10.0.0.1 iburst nts", "lab advance 10m")
+        let text = LabCommandTests.run(runner, "show nts")
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("10.0.0.1: ") })
+        #expect(line.contains(", 0 KE failures, 0 accepted, "), "\(line)")
+        #expect(line.contains(" refused (last: the NTS authenticator does not verify (forged or altered in transit)), 0 NAKs"), "\(line)")
+        #expect(!line.contains("KE failures (last"), "\(line)")
+        let json = LabCommandTests.run(runner, "show nts json")
+        #expect(json.contains("\"last_refusal\": \"the NTS authenticator does not verify (forged or altered in transit)\""), "\(json)")
+        #expect(json.contains("\"last_ke_failure\": null"), "\(json)")
+        #expect(json.contains("\"last_failure\": \"reply refused: the NTS authenticator"), "\(json)")
+        // A failing KE: its reason after the KE count, nothing after refused.
+        Self.run(runner, "lab server add 10.0.0.2", "server 10.0.0.2 iburst nts", "lab advance 1m")
+        let failing = try #require(LabCommandTests.run(runner, "show nts").split(separator: "\n").first { $0.hasPrefix("10.0.0.2: ") })
+        #expect(failing.contains("KE failures (last: cannot connect: 10.0.0.2 port 4460: connection refused (no NTS-KE server there)), 0 accepted, 0 refused, 0 NAKs"),
+                "\(failing)")
+    }
+
+    /// From an engine older than the separate reasons, the one `lastFailure` is put where it belongs.
+    @Test func anOlderEnginesLastFailureIsTakenApart() {
+        let refused = NTSAssociationState(host: "a", cookies: 8, keFailures: 0, lastFailure: "reply refused: forged", refused: 3)
+        #expect(NTSView.line(refused).hasSuffix("0 KE failures, 0 accepted, 3 refused (last: forged), 0 NAKs"))
+        let ke = NTSAssociationState(host: "a", cookies: 0, keFailures: 2, lastFailure: "certificate refused: x")
+        #expect(NTSView.line(ke).contains("2 KE failures (last: certificate refused: x), 0 accepted, 0 refused, 0 NAKs"))
+    }
+
+    /// The new words answer bad input in words: a server that does not exist, a shift that
+    /// is not one, `expect nts` on a plain association or on none; a shift is confirmed, and
+    /// changing it keeps the same man in the middle (and his count).
+    @Test func badInputToTheNewWordsIsRefusedInWords() throws {
+        let (runner, admin) = Self.lab()
+        Self.run(runner, "lab server add 10.0.0.1 nts", "lab server add 10.0.0.2", "server 10.0.0.2 iburst", "server 10.0.0.1 iburst nts")
+        #expect(runner.run("lab server 10.0.0.9 mitm 250ms").error == "no lab server at 10.0.0.9")
+        #expect(runner.run("lab server 10.0.0.1 mitm soon").error?.contains("Expected an offset") == true)
+        #expect(runner.run("lab server 10.0.0.1 mitm 20d").error != nil)
+        #expect(runner.run("lab server 10.0.0.1 mitm -1s").text
+                == "a man in the middle moves the times of 10.0.0.1's replies to the lab host by -1000.000 ms\n")
+        Self.run(runner, "lab advance 5m")
+        let forged = try #require(admin.labStatus().servers.first?.forged)
+        #expect(forged > 0)
+        Self.run(runner, "lab server 10.0.0.1 mitm 250ms", "lab advance 5m")
+        #expect(try #require(admin.labStatus().servers.first?.forged) > forged)
+        #expect(runner.run("lab server 10.0.0.1 mitm 0").text == "no man in the middle on 10.0.0.1's path now\n")
+        #expect(admin.labStatus().servers.first?.mitmShift == nil)
+        #expect(runner.run("expect nts 10.0.0.2 refused == 0").error == "expect: 10.0.0.2 does not use NTS: server 10.0.0.2 nts")
+        #expect(runner.run("expect nts 10.0.0.7 refused == 0").error == "expect: no association with 10.0.0.7 (NTS ones: server ADDRESS nts)")
+        #expect(runner.run("expect nts 10.0.0.1 forged == 0").error == "expect: nts fields: accepted, refused, cookies, naks")
     }
 }
