@@ -30,10 +30,14 @@ public final class LineEditor: @unchecked Sendable {
         public var insertion: String
         /// What could come at the cursor, with one line of help each (help may be empty).
         public var candidates: [(word: String, help: String)]
+        /// The word at the cursor is now whole and the only one possible: Tab ends it with a
+        /// space, as bash and vtysh do, so the next word can be typed (or `?` asked) at once.
+        public var endsWord: Bool
 
-        public init(insertion: String = "", candidates: [(word: String, help: String)] = []) {
+        public init(insertion: String = "", candidates: [(word: String, help: String)] = [], endsWord: Bool = false) {
             self.insertion = insertion
             self.candidates = candidates
+            self.endsWord = endsWord
         }
     }
 
@@ -306,8 +310,10 @@ public final class LineEditor: @unchecked Sendable {
         guard let complete else { return UInt8(CC_ERROR) }
         let (line, cursor) = lineAndCursor()
         let c = complete(line, cursor)
-        if !c.insertion.isEmpty {
-            guard insert(c.insertion) else { return UInt8(CC_ERROR) }
+        let (scalars, at) = lineScalars()
+        let space = c.endsWord && (at == scalars.count || scalars[at] != " ") ? " " : ""
+        if !c.insertion.isEmpty || !space.isEmpty {
+            guard insert(c.insertion + space) else { return UInt8(CC_ERROR) }
             tabArmed = c.candidates.count > 1
             return UInt8(CC_REFRESH)
         }

@@ -46,7 +46,7 @@ final class InteractiveShell {
         editor.complete = { line, cursor in
             let before = String(line.prefix(cursor))
             let c = runner.grammar.complete(before, hooks: runner.completionHooks())
-            return LineEditor.Completion(insertion: c.insertion, candidates: c.candidates.map { ($0.text, $0.help) })
+            return LineEditor.Completion(insertion: c.insertion, candidates: c.candidates.map { ($0.text, $0.help) }, endsWord: c.isUnique)
         }
         editor.describe = { line, cursor in
             runner.grammar.describe(String(line.prefix(cursor))).render()

@@ -55,7 +55,8 @@ struct TerminalTests {
         try tmux.type("comm")
         try tmux.keys("Tab")
         try tmux.waitFor("comm+Tab to complete commit") { $0.last?.hasSuffix("(config)> commit") == true }
-        try tmux.type(" ?")
+        // The word is whole and the only one: Tab ended it with a space, so ? describes the next word.
+        try tmux.type("?")
         try tmux.waitFor("? to describe commit's words") { lines in
             lines.contains { $0.contains("check") && $0.contains("--check-config") } && lines.contains { $0.contains("confirmed") }
         }
