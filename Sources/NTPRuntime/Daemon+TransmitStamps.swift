@@ -40,13 +40,15 @@ extension Daemon {
         let ring = stampedAny ? stampRing(socket) : nil
         socket.send(batch, chunk: flood ? Self.floodChunk : 1, before: { range in
             let t3 = clock.now()
+            stamps.sentAfter = t3
             for j in range {
                 let reply = batch.payload(j)
                 // An interleaved reply carries the previous reply's kernel stamp already.
                 if stamps.interleavedCount == 0 || !stamps.interleaved[j] { ServerResponder.stampTransmit(t3, into: reply) }
                 self.node.responder.seal(reply)
             }
-        }, stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index]) } })
+        }, stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index], sentAfter: stamps.sentAfter) } },
+        drained: ring.map { ring in { key, raw in self.transmitted(key, at: raw, ring: ring) } })
         if stampedAny || stamps.interleavedCount > 0 { stamps.clear() }
         if stampedAny { readTransmitStamps(socket) }
     }
@@ -71,10 +73,15 @@ extension Daemon {
     func readTransmitStamps(_ socket: UDPSocket) {
         guard socket.transmitTimestamps else { return }
         let ring = stampRing(socket)
-        socket.readTransmitTimestamps { key, raw in
-            guard let slot = ring.take(key) else { return }
-            node.responder.transmitted(slot, at: clock.served(fromRaw: raw))
-        }
+        socket.readTransmitTimestamps { key, raw in transmitted(key, at: raw, ring: ring) }
+    }
+
+    /// Gives the kernel stamp `raw` with `key` to the reply waiting for it, if one is and the
+    /// stamp is its own (``TransmitStampRing/take(_:stamp:)``).
+    private func transmitted(_ key: UInt32, at raw: UnixTime, ring: TransmitStampRing) {
+        let stamp = clock.served(fromRaw: raw)
+        guard let slot = ring.take(key, stamp: stamp) else { return }
+        node.responder.transmitted(slot, at: stamp)
     }
 }
 
@@ -84,6 +91,8 @@ final class ReplyStamps {
     var slots: [MRUList.TransmitSlot?]
     var interleaved: [Bool]
     var interleavedCount = 0
+    /// The transmit timestamp read right before the send call under way (its replies' t3).
+    var sentAfter = UnixTime(nanoseconds: 0)
     /// Entries [0, used) may be set.
     var used = 0
 
@@ -105,20 +114,37 @@ final class ReplyStamps {
 /// The replies of one socket waiting for their kernel transmit timestamps, indexed by the
 /// key the kernel gives each stamp (OPT_ID: consecutive per stamped datagram). A stamp that
 /// never comes is overwritten a lap later; a key whose entry is another's is ignored.
+///
+/// The keys are our count of the kernel's; the socket restarts both after a stamped datagram
+/// the kernel refused (``UDPSocket/restartTransmitKeys(draining:)``). Should they still part
+/// (a stamp of before a restart read after it), a stamp is taken only if it lies in its
+/// reply's sending: not before the transmit timestamp read right before the send call, not
+/// more than ``latestAfterTransmit`` after it.
 final class TransmitStampRing {
     static let size = 256
+    /// How late after its reply's t3 a kernel stamp may be (ns): the send call and the
+    /// driver's queue. chrony allows 1 s; loopback takes microseconds, a busy NIC's queue
+    /// milliseconds.
+    static let latestAfterTransmit: Int64 = 50_000_000
     private var keys = [UInt32](repeating: 0, count: TransmitStampRing.size)
     private var slots = [MRUList.TransmitSlot?](repeating: nil, count: TransmitStampRing.size)
+    private var sentAfter = [Int64](repeating: 0, count: TransmitStampRing.size)
 
-    func put(_ key: UInt32, _ slot: MRUList.TransmitSlot?) {
+    /// The reply with `slot`, sent with `key` after the transmit timestamp `t3` was read.
+    func put(_ key: UInt32, _ slot: MRUList.TransmitSlot?, sentAfter t3: UnixTime) {
         let i = Int(key % UInt32(Self.size))
         keys[i] = key
         slots[i] = slot
+        sentAfter[i] = t3.nanoseconds
     }
 
-    func take(_ key: UInt32) -> MRUList.TransmitSlot? {
+    /// The slot waiting for the stamp with `key`, if `stamp` can be its reply's (nil, and the
+    /// entry kept, otherwise).
+    func take(_ key: UInt32, stamp: UnixTime) -> MRUList.TransmitSlot? {
         let i = Int(key % UInt32(Self.size))
         guard keys[i] == key, let slot = slots[i] else { return nil }
+        let late = stamp.nanoseconds &- sentAfter[i]
+        guard late >= 0, late <= Self.latestAfterTransmit else { return nil }
         slots[i] = nil
         return slot
     }

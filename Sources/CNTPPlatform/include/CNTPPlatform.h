@@ -59,6 +59,8 @@ static const int ntpsh_timestamping_tx_software = SOF_TIMESTAMPING_TX_SOFTWARE;
 /// counter of stamped datagrams (OPT_ID) and no copy of the packet (OPT_TSONLY).
 static const int ntpsh_timestamping_tx_report =
     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+/// The OPT_ID bit alone: turned off and on again, it restarts the socket's key count at 0.
+static const int ntpsh_timestamping_opt_id = SOF_TIMESTAMPING_OPT_ID;
 /// SOF_TIMESTAMPING_OPT_RX_FILTER (Linux 6.7; older headers lack it): no SCM_TIMESTAMPING on
 /// received datagrams unless RX_SOFTWARE is asked for (SO_TIMESTAMPNS gives those).
 static const int ntpsh_timestamping_opt_rx_filter = 1 << 17;
