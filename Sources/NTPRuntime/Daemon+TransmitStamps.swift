@@ -23,16 +23,36 @@ extension Daemon {
         replyStamps.used = max(replyStamps.used, index + 1)
     }
 
-    /// How many replies go in one `sendmmsg` when the receive batch was full (a flood: the
-    /// kernel had more waiting than one `recvmmsg` takes), each call stamped right before it.
-    /// Otherwise every reply goes in a call of its own, stamped right before it, as chrony
-    /// answers: a reply sent with others leaves after them (on loopback 1–5 µs a datagram, the
-    /// receiver's path included), and a loop descheduled under a moderate load finds dozens
-    /// waiting — one stamp for all was up to ~100 µs early for the last, a chunk of 8 still a
-    /// few µs (the offset spread a client sees under 10k/s: sd 12.8 µs with one stamp a batch,
-    /// 4.3 with chunks of 8, 1.9 one at a time, chronyd 1.3; BENCHMARKS.md). In a flood the
-    /// calls are where the throughput is.
+    /// How many replies go in one `sendmmsg` in a flood (``isFlood(_:)``), each call stamped
+    /// right before it. Otherwise every reply goes in a call of its own, stamped right before
+    /// it, as chrony answers: a reply sent with others leaves after them (on loopback 1–5 µs a
+    /// datagram, the receiver's path included), and a loop descheduled under a moderate load
+    /// finds dozens waiting — one stamp for all was up to ~100 µs early for the last, a chunk
+    /// of 8 still a few µs (the offset spread a client sees under 10k/s: sd 12.8 µs with one
+    /// stamp a batch, 4.3 with chunks of 8, 1.9 one at a time, chronyd 1.3; BENCHMARKS.md). In
+    /// a flood the calls are where the throughput is.
     static let floodChunk = 8
+    /// Requests a second above which a full receive batch is a flood.
+    static let floodRate: Int64 = 20_000
+
+    /// Whether the `received` requests just read are a flood: the batch came full and its
+    /// requests arrived faster than ``floodRate`` (their kernel receive stamps closer together
+    /// than capacity / rate). A full batch that only piled up while the loop was descheduled
+    /// (a moderate load on a busy machine: 64 requests at 10k/s span 6.4 ms) is answered one
+    /// reply a call, its stamps as late as under no load; a batch without receive stamps that
+    /// came full counts as a flood.
+    func isFlood(_ received: Int) -> Bool {
+        guard received == receiveBatch.capacity, received > 1 else { return false }
+        return Self.isFlood(count: received, firstArrival: receiveBatch[0].receiveTime,
+                            lastArrival: receiveBatch[received - 1].receiveTime)
+    }
+
+    /// Whether `count` requests (a full batch) that arrived from `firstArrival` to
+    /// `lastArrival` (kernel receive stamps; nil: none) came faster than ``floodRate``.
+    static func isFlood(count: Int, firstArrival: UnixTime?, lastArrival: UnixTime?) -> Bool {
+        guard let first = firstArrival, let last = lastArrival else { return true }
+        return (last.nanoseconds &- first.nanoseconds) &* floodRate < Int64(count - 1) &* 1_000_000_000
+    }
 
     func sendReplies(on socket: UDPSocket, flood: Bool) {
         let stamps = replyStamps, batch = sendBatch, clock = clock

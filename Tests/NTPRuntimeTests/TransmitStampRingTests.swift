@@ -40,3 +40,26 @@ import Testing
         #expect(ring.take(9 + UInt32(TransmitStampRing.size), stamp: Self.at(1)) == nil)
     }
 }
+
+/// When a full receive batch is answered in chunks (a flood) or one reply a call: by how fast
+/// its requests arrived, not by its being full.
+@Suite struct FloodDecisionTests {
+    static func at(_ microseconds: Int64) -> UnixTime { UnixTime(nanoseconds: 1_800_000_000_000_000_000 + microseconds * 1000) }
+
+    @Test func aBatchThatPiledUpUnderAModerateLoadIsNoFlood() {
+        // 64 requests at 10k/s span 6.3 ms: the loop was descheduled, not flooded.
+        #expect(!Daemon.isFlood(count: 64, firstArrival: Self.at(0), lastArrival: Self.at(6300)))
+        // At 20k/s exactly (3.15 ms) it is still answered one reply a call.
+        #expect(!Daemon.isFlood(count: 64, firstArrival: Self.at(0), lastArrival: Self.at(3150)))
+    }
+
+    @Test func aBatchThatArrivedFasterThanTheFloodRateIsAFlood() {
+        // 64 requests in 0.9 ms: 70k/s.
+        #expect(Daemon.isFlood(count: 64, firstArrival: Self.at(0), lastArrival: Self.at(900)))
+        #expect(Daemon.isFlood(count: 64, firstArrival: Self.at(0), lastArrival: Self.at(3149)))
+    }
+
+    @Test func aFullBatchWithoutReceiveStampsIsAFlood() {
+        #expect(Daemon.isFlood(count: 64, firstArrival: nil, lastArrival: Self.at(6300)))
+    }
+}
