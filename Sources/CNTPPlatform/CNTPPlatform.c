@@ -288,3 +288,36 @@ long long ntpsh_release_read_only_pages(void) {
     }
     return state.bytes;
 }
+
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+int ntpsh_timestamping_info(const char *interface, struct ntpsh_timestamping_info *info) {
+    struct ethtool_ts_info ts;
+    struct ifreq ifr;
+    if (strlen(interface) >= sizeof ifr.ifr_name) {
+        errno = ENODEV;
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    memset(&ts, 0, sizeof ts);
+    memset(&ifr, 0, sizeof ifr);
+    ts.cmd = ETHTOOL_GET_TS_INFO;
+    strncpy(ifr.ifr_name, interface, sizeof ifr.ifr_name - 1);
+    ifr.ifr_data = (void *)&ts;
+    int r = ioctl(fd, SIOCETHTOOL, &ifr);
+    int saved = errno;
+    close(fd);
+    if (r < 0) {
+        errno = saved;
+        return -1;
+    }
+    info->so_timestamping = ts.so_timestamping;
+    info->phc_index = ts.phc_index;
+    info->tx_types = ts.tx_types;
+    info->rx_filters = ts.rx_filters;
+    return 0;
+}

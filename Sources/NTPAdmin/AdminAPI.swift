@@ -60,6 +60,10 @@ public protocol AdminAPI: AdminTransport {
     /// `interface`/`nic`: the server's sockets follow these rules (in order; the last match
     /// decides). Returns what it listens on and ignores now.
     func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String
+    /// `hwtimestamp IFACE|*` (chrony's directive): what the interface (every one for `*`)
+    /// offers for timestamping, one line each; ntpsh keeps kernel software stamps. Throws for
+    /// a named interface that does not exist.
+    func hardwareTimestamping(_ interface: String) throws(AdminError) -> String
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
     /// `metrics listen ADDRESS:PORT` (nil: `no metrics`): serve GET /metrics there. Returns what

@@ -17,7 +17,7 @@ public enum ControlProtocol {
     /// The `protocol` word of the hello exchange.
     public static let name = "ntpsh-control"
     /// This side's protocol version; the session runs at the lower of the two sides' versions.
-    public static let version = 9
+    public static let version = 10
     /// The largest frame either side accepts, bytes (a larger length disconnects the sender).
     public static let maxFrame = 1 << 20
     /// Once a frame has begun, the rest must arrive within this many seconds.
@@ -302,6 +302,13 @@ public enum ControlCalls {
         }
         return try s.admin.setInterfaceRules(rules)
     }
+    public static let hardwareTimestamping = ControlCall<String, String>("hardwareTimestamping", .change) { s, a throws(AdminError) in
+        let interface = try valid { () throws(InvalidSetting) in
+            try SettingRanges.check(a.utf8.count, in: 1...15, "interface name length")
+            return a
+        }
+        return try s.admin.hardwareTimestamping(interface)
+    }
     public static let setDriftFile = ControlCall<String?, String?>("setDriftFile", .change) { s, a in s.admin.setDriftFile(a) }
     public static let setMetrics = ControlCall<SocketAddress?, String>("setMetrics", .change) { s, a throws(AdminError) in
         try s.admin.setMetrics(a)
@@ -425,6 +432,7 @@ public enum ControlCalls {
         setMetrics.handler, metricsText.handler, setNTS.handler, ntsReport.handler,
         request("metrics"),
         request("announce"), transaction.handler,
+        hardwareTimestamping.handler,
     ]
 }
 

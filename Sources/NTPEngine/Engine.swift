@@ -295,11 +295,14 @@ public final class Engine {
             request.referenceTime = s.referenceTime.map(NTPTimestamp.init) ?? .zero
         }
         a.outstandingReceiveField = nil
-        if a.configuration.xleave && a.configuration.kind == .server, let previous = a.previousExchange,
-           a.unansweredRequests < NTPConstants.interleavedUnanswered {
+        if a.configuration.xleave && (a.configuration.kind == .server || a.configuration.kind == .peer),
+           let previous = a.previousExchange, a.unansweredRequests < NTPConstants.interleavedUnanswered {
             // RFC 9769 interleaved request: origin = the server's receive timestamp of the last
             // exchange, receive = ours of its reply (never equal to transmit: a server tells an
-            // interleaved request from a basic one by receive ≠ transmit).
+            // interleaved request from a basic one by receive ≠ transmit). A `peer` sends it in
+            // symmetric active mode and the other side, which answers a symmetric active packet
+            // as a server does (symmetric passive), completes it with its kernel transmit stamp:
+            // interleaved symmetric mode, each side's own polls an interleaved exchange.
             var receiveField = NTPTimestamp(previous.localReceive)
             if receiveField == transmit { receiveField = NTPTimestamp(rawValue: receiveField.rawValue ^ 1) }
             request.originTime = previous.remoteReceive

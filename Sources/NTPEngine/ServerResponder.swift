@@ -135,14 +135,16 @@ public struct ServerResponder: Sendable {
         let receive = NTPTimestamp(receiveTime).rawValue
         reply.storeBytes(of: request.loadUnaligned(fromByteOffset: 40, as: UInt64.self), toByteOffset: 24, as: UInt64.self)
         reply.storeBytes(of: receive.bigEndian, toByteOffset: 32, as: UInt64.self)
-        // Interleaved mode (RFC 9769, as chrony and ntpd serve it): a version 4 client request
-        // whose origin is nonzero and whose receive and transmit differ is interleaved-looking
-        // (a basic client sends a zero origin, or receive equal to transmit). Its reply is
+        // Interleaved mode (RFC 9769, as chrony and ntpd serve it): a version 4 client or
+        // symmetric active request whose origin is nonzero and whose receive and transmit
+        // differ is interleaved-looking (a basic client sends a zero origin, or receive equal to
+        // transmit; a basic symmetric peer's origin is our last transmit, never the receive
+        // timestamp the MRU slot keeps, so its replies stay basic). Its reply is
         // stamped by the kernel on the way out; when its origin is the receive timestamp of
         // our previous reply to it and that reply's stamp came, the reply is interleaved:
         // origin the request's receive, transmit that stamp. A basic request costs one compare.
         let origin = request.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-        if origin != 0 && mode == NTPMode.client.rawValue && version == 4 && !authenticationFailed
+        if origin != 0 && (mode == NTPMode.client.rawValue || symmetric) && version == 4 && !authenticationFailed
             && request.loadUnaligned(fromByteOffset: 32, as: UInt64.self) != request.loadUnaligned(fromByteOffset: 40, as: UInt64.self),
             let (previous, slot) = monitor.interleave(origin: UInt64(bigEndian: origin), receive: receive) {
             transmitStamp = slot

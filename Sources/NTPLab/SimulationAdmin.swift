@@ -127,6 +127,9 @@ public final class SimulationAdmin: AdminAPI {
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"
     }
+    public func hardwareTimestamping(_ interface: String) throws(AdminError) -> String {
+        "note: a lab has no network interfaces; hwtimestamp is kept, not applied\n"
+    }
     public func stepNow() throws(AdminError) -> Double {
         host.startStepNow(network: network)
         let deadline = network.now.adding(seconds: 20)

@@ -197,6 +197,30 @@ public final class UDPSocket {
         return true
     }
 
+    /// How many times ``restartTransmitKeys(draining:)`` restarted the key count.
+    public private(set) var transmitKeyRestarts = 0
+
+    /// Restarts the kernel's key count, and ours, at 0, after reading the stamps waiting in the
+    /// error queue into `draining`: OPT_ID turned off and on again (the kernel zeroes the count
+    /// when the option is set anew). For after a stamped datagram the kernel refused: whether
+    /// the refusal used up a key depends on the kernel and on where it failed (after the
+    /// datagram was built: a netfilter drop, ENOBUFS with IP_RECVERR, older kernels' EMSGSIZE),
+    /// and a key used unseen would give every later stamp to the reply after its own. Returns
+    /// false, with transmit stamps off, when the kernel refuses the flags back.
+    @discardableResult
+    public func restartTransmitKeys(draining: (UInt32, UnixTime) -> Void) -> Bool {
+        guard transmitTimestamps else { return false }
+        readTransmitTimestamps(limit: .max, draining)
+        let flags = timestampingFlags
+        guard setTimestamping(flags & ~ntpsh_timestamping_opt_id), setTimestamping(flags) else {
+            transmitTimestamps = false
+            return false
+        }
+        nextTransmitKey = 0
+        transmitKeyRestarts += 1
+        return true
+    }
+
     /// Reads up to `limit` transmit timestamps waiting in the error queue, calling `body` with
     /// each one's key (the datagram's place among those stamped, counted from 0) and the
     /// kernel's CLOCK_REALTIME stamp. Returns how many were read. Nonblocking; the loop calls
@@ -268,13 +292,20 @@ public final class UDPSocket {
     /// before the call that hands `range` to the kernel (the server writes the transmit
     /// timestamps there: in one call for many, a datagram leaves after those before it are
     /// sent, later than a stamp taken for all).
+    ///
+    /// A stamped datagram the kernel refuses (the call failing on it, or stopping short before
+    /// it) may have used up a key: the keys restart (``restartTransmitKeys(draining:)``, the
+    /// stamps waiting read into `drained` first) before anything else is sent.
     @discardableResult
     public func send(
         _ batch: UDPSendBatch, chunk: Int = .max, before: ((Range<Int>) -> Void)? = nil,
-        stamped: ((Int, UInt32) -> Void)? = nil
+        stamped: ((Int, UInt32) -> Void)? = nil, drained: ((UInt32, UnixTime) -> Void)? = nil
     ) -> SendResult {
         var result = SendResult(sent: 0, failed: 0, lastError: nil)
         var next = 0
+        // The index of the refused datagram the keys last restarted for (its retry failing
+        // again needs no second restart).
+        var restartedFor = -1
         while next < batch.count {
             do {
                 let count = min(max(1, chunk), batch.count - next)
@@ -287,11 +318,18 @@ public final class UDPSocket {
                         stamped?(i, nextTransmitKey)
                         nextTransmitKey &+= 1
                     }
+                    if Int(n) < count && batch.stamped[next + Int(n)] {
+                        restartedFor = next + Int(n)
+                        restartTransmitKeys(draining: drained ?? { _, _ in })
+                    }
                 }
                 result.sent += Int(n)
                 next += Int(n)
             } catch {
                 result.lastError = error
+                if batch.stampedCount > 0 && batch.stamped[next] && restartedFor != next {
+                    restartTransmitKeys(draining: drained ?? { _, _ in })
+                }
                 if error.errno == .resourceTemporarilyUnavailable {
                     result.failed += batch.count - next
                     break

@@ -23,16 +23,36 @@ extension Daemon {
         replyStamps.used = max(replyStamps.used, index + 1)
     }
 
-    /// How many replies go in one `sendmmsg` when the receive batch was full (a flood: the
-    /// kernel had more waiting than one `recvmmsg` takes), each call stamped right before it.
-    /// Otherwise every reply goes in a call of its own, stamped right before it, as chrony
-    /// answers: a reply sent with others leaves after them (on loopback 1–5 µs a datagram, the
-    /// receiver's path included), and a loop descheduled under a moderate load finds dozens
-    /// waiting — one stamp for all was up to ~100 µs early for the last, a chunk of 8 still a
-    /// few µs (the offset spread a client sees under 10k/s: sd 12.8 µs with one stamp a batch,
-    /// 4.3 with chunks of 8, 1.9 one at a time, chronyd 1.3; BENCHMARKS.md). In a flood the
-    /// calls are where the throughput is.
+    /// How many replies go in one `sendmmsg` in a flood (``isFlood(_:)``), each call stamped
+    /// right before it. Otherwise every reply goes in a call of its own, stamped right before
+    /// it, as chrony answers: a reply sent with others leaves after them (on loopback 1–5 µs a
+    /// datagram, the receiver's path included), and a loop descheduled under a moderate load
+    /// finds dozens waiting — one stamp for all was up to ~100 µs early for the last, a chunk
+    /// of 8 still a few µs (the offset spread a client sees under 10k/s: sd 12.8 µs with one
+    /// stamp a batch, 4.3 with chunks of 8, 1.9 one at a time, chronyd 1.3; BENCHMARKS.md). In
+    /// a flood the calls are where the throughput is.
     static let floodChunk = 8
+    /// Requests a second above which a full receive batch is a flood.
+    static let floodRate: Int64 = 20_000
+
+    /// Whether the `received` requests just read are a flood: the batch came full and its
+    /// requests arrived faster than ``floodRate`` (their kernel receive stamps closer together
+    /// than capacity / rate). A full batch that only piled up while the loop was descheduled
+    /// (a moderate load on a busy machine: 64 requests at 10k/s span 6.4 ms) is answered one
+    /// reply a call, its stamps as late as under no load; a batch without receive stamps that
+    /// came full counts as a flood.
+    func isFlood(_ received: Int) -> Bool {
+        guard received == receiveBatch.capacity, received > 1 else { return false }
+        return Self.isFlood(count: received, firstArrival: receiveBatch[0].receiveTime,
+                            lastArrival: receiveBatch[received - 1].receiveTime)
+    }
+
+    /// Whether `count` requests (a full batch) that arrived from `firstArrival` to
+    /// `lastArrival` (kernel receive stamps; nil: none) came faster than ``floodRate``.
+    static func isFlood(count: Int, firstArrival: UnixTime?, lastArrival: UnixTime?) -> Bool {
+        guard let first = firstArrival, let last = lastArrival else { return true }
+        return (last.nanoseconds &- first.nanoseconds) &* floodRate < Int64(count - 1) &* 1_000_000_000
+    }
 
     func sendReplies(on socket: UDPSocket, flood: Bool) {
         let stamps = replyStamps, batch = sendBatch, clock = clock
@@ -40,13 +60,15 @@ extension Daemon {
         let ring = stampedAny ? stampRing(socket) : nil
         socket.send(batch, chunk: flood ? Self.floodChunk : 1, before: { range in
             let t3 = clock.now()
+            stamps.sentAfter = t3
             for j in range {
                 let reply = batch.payload(j)
                 // An interleaved reply carries the previous reply's kernel stamp already.
                 if stamps.interleavedCount == 0 || !stamps.interleaved[j] { ServerResponder.stampTransmit(t3, into: reply) }
                 self.node.responder.seal(reply)
             }
-        }, stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index]) } })
+        }, stamped: ring.map { ring in { index, key in ring.put(key, stamps.slots[index], sentAfter: stamps.sentAfter) } },
+        drained: ring.map { ring in { key, raw in self.transmitted(key, at: raw, ring: ring) } })
         if stampedAny || stamps.interleavedCount > 0 { stamps.clear() }
         if stampedAny { readTransmitStamps(socket) }
     }
@@ -71,10 +93,15 @@ extension Daemon {
     func readTransmitStamps(_ socket: UDPSocket) {
         guard socket.transmitTimestamps else { return }
         let ring = stampRing(socket)
-        socket.readTransmitTimestamps { key, raw in
-            guard let slot = ring.take(key) else { return }
-            node.responder.transmitted(slot, at: clock.served(fromRaw: raw))
-        }
+        socket.readTransmitTimestamps { key, raw in transmitted(key, at: raw, ring: ring) }
+    }
+
+    /// Gives the kernel stamp `raw` with `key` to the reply waiting for it, if one is and the
+    /// stamp is its own (``TransmitStampRing/take(_:stamp:)``).
+    private func transmitted(_ key: UInt32, at raw: UnixTime, ring: TransmitStampRing) {
+        let stamp = clock.served(fromRaw: raw)
+        guard let slot = ring.take(key, stamp: stamp) else { return }
+        node.responder.transmitted(slot, at: stamp)
     }
 }
 
@@ -84,6 +111,8 @@ final class ReplyStamps {
     var slots: [MRUList.TransmitSlot?]
     var interleaved: [Bool]
     var interleavedCount = 0
+    /// The transmit timestamp read right before the send call under way (its replies' t3).
+    var sentAfter = UnixTime(nanoseconds: 0)
     /// Entries [0, used) may be set.
     var used = 0
 
@@ -105,20 +134,37 @@ final class ReplyStamps {
 /// The replies of one socket waiting for their kernel transmit timestamps, indexed by the
 /// key the kernel gives each stamp (OPT_ID: consecutive per stamped datagram). A stamp that
 /// never comes is overwritten a lap later; a key whose entry is another's is ignored.
+///
+/// The keys are our count of the kernel's; the socket restarts both after a stamped datagram
+/// the kernel refused (``UDPSocket/restartTransmitKeys(draining:)``). Should they still part
+/// (a stamp of before a restart read after it), a stamp is taken only if it lies in its
+/// reply's sending: not before the transmit timestamp read right before the send call, not
+/// more than ``latestAfterTransmit`` after it.
 final class TransmitStampRing {
     static let size = 256
+    /// How late after its reply's t3 a kernel stamp may be (ns): the send call and the
+    /// driver's queue. chrony allows 1 s; loopback takes microseconds, a busy NIC's queue
+    /// milliseconds.
+    static let latestAfterTransmit: Int64 = 50_000_000
     private var keys = [UInt32](repeating: 0, count: TransmitStampRing.size)
     private var slots = [MRUList.TransmitSlot?](repeating: nil, count: TransmitStampRing.size)
+    private var sentAfter = [Int64](repeating: 0, count: TransmitStampRing.size)
 
-    func put(_ key: UInt32, _ slot: MRUList.TransmitSlot?) {
+    /// The reply with `slot`, sent with `key` after the transmit timestamp `t3` was read.
+    func put(_ key: UInt32, _ slot: MRUList.TransmitSlot?, sentAfter t3: UnixTime) {
         let i = Int(key % UInt32(Self.size))
         keys[i] = key
         slots[i] = slot
+        sentAfter[i] = t3.nanoseconds
     }
 
-    func take(_ key: UInt32) -> MRUList.TransmitSlot? {
+    /// The slot waiting for the stamp with `key`, if `stamp` can be its reply's (nil, and the
+    /// entry kept, otherwise).
+    func take(_ key: UInt32, stamp: UnixTime) -> MRUList.TransmitSlot? {
         let i = Int(key % UInt32(Self.size))
         guard keys[i] == key, let slot = slots[i] else { return nil }
+        let late = stamp.nanoseconds &- sentAfter[i]
+        guard late >= 0, late <= Self.latestAfterTransmit else { return nil }
         slots[i] = nil
         return slot
     }

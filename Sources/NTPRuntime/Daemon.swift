@@ -542,7 +542,7 @@ public final class Daemon {
                     noteInterleaving(stamp, interleaved: node.responder.interleaved, on: socket)
                 }
             }
-            if !sendBatch.isEmpty { sendReplies(on: socket, flood: received == receiveBatch.capacity) }
+            if !sendBatch.isEmpty { sendReplies(on: socket, flood: isFlood(received)) }
             flushNTSReplies(on: socket)
             if received < receiveBatch.capacity { break }
         }

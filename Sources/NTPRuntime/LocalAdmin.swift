@@ -28,6 +28,9 @@ public final class LocalAdmin: AdminAPI {
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         try daemon.onLoop { $0.setInterfaceRules(rules) }.get()
     }
+    public func hardwareTimestamping(_ interface: String) throws(AdminError) -> String {
+        try daemon.onLoop { $0.hardwareTimestamping(interface) }.get()
+    }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try daemon.onLoop { $0.setMetrics(address) }.get() }
     public func metricsText() -> String { daemon.onLoop { $0.metricsText() } }

@@ -132,6 +132,9 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
     }
     public func keyStore() -> KeyStore { value(ControlCalls.keyStore, Nothing(), otherwise: ControlCalls.KeySummary(KeyStore())).store }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
+    public func hardwareTimestamping(_ interface: String) throws(AdminError) -> String {
+        try call(ControlCalls.hardwareTimestamping, interface)
+    }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try call(ControlCalls.setMetrics, address) }
     public func metricsText() -> String { value(ControlCalls.metricsText, Nothing(), otherwise: "") }
     public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try call(ControlCalls.setNTS, settings) }

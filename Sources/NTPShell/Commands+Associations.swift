@@ -64,7 +64,7 @@ enum AssociationCommands {
             Flag("nts", help: "Authenticate with NTS (RFC 8915): keys and cookies from NTS-KE, the certificate checked (nts ca)")
             Option("ntsport", .integer(1...65535), name: "PORT", help: "The server's NTS-KE TCP port (4460)")
             Option("mode", .integer(0...255), name: "N", help: "Driver mode (reference clocks)")
-            Flag("xleave", help: "Interleaved mode: the server's kernel transmit timestamps (RFC 9769)")
+            Flag("xleave", help: "Interleaved mode (RFC 9769): the server's or peer's kernel transmit timestamps")
         }.syntax
     }
 }

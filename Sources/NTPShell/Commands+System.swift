@@ -49,6 +49,14 @@ enum SystemCommands {
                 run: { $0.interface($1, remove: true) }) {
             interfaceRule()
         }
+        Command("hwtimestamp", help: "Hardware timestamping on an interface, as chrony's: reports what it offers (ntpsh keeps kernel software stamps)",
+                .directive, identity: .argument("hwtimestamp", "interface"), run: { $0.hardwareTimestamping($1, remove: false) }) {
+            Argument(.word, name: "IFACE", help: "An interface name, or * for every interface", key: "interface")
+        }
+        Command("no hwtimestamp", help: "Remove a hwtimestamp line", id: "no-hwtimestamp", .directive,
+                identity: .argument("hwtimestamp", "interface"), run: { $0.hardwareTimestamping($1, remove: true) }) {
+            Argument(.word, name: "IFACE", help: "An interface name, or *", key: "interface")
+        }
         Command("broadcast", help: "Broadcast server mode (not supported by ntpsh)", .directive,
                 run: { _, _ in .failure("'broadcast' is not supported by ntpsh (use unicast server associations)") }) {
             Argument(.text, name: "ARGS", help: "Arguments", key: "args")
@@ -104,6 +112,23 @@ extension CommandRunner {
 
     /// `interface|nic ACTION WHICH` adds a rule (replacing one for the same WHICH, which moves
     /// to the end); `no interface …` removes it. The server's sockets follow at once.
+    /// `hwtimestamp IFACE|*`: the engine reports what the interface offers (and keeps software
+    /// stamps); `no hwtimestamp IFACE` forgets the line.
+    func hardwareTimestamping(_ i: Invocation, remove: Bool) -> Output {
+        let name = i.arguments.string("interface") ?? ""
+        if remove {
+            forget(i)
+            return Output()
+        }
+        do {
+            let report = try admin.hardwareTimestamping(name)
+            record(i)
+            return Output(text: recordsOrigins ? "" : report)
+        } catch {
+            return .failure(error.description)
+        }
+    }
+
     func interface(_ i: Invocation, remove: Bool) -> Output {
         let a = i.arguments
         let which = a.string("which") ?? ""

@@ -58,4 +58,35 @@ struct InterleavedInteropTests {
             .first { $0.hasPrefix("offset=") }.flatMap { Double($0.dropFirst(7)) })
         #expect(abs(offset) < 1, "same host, same clock: \(offset) ms")
     }
+
+    @Test("chronyd -x and ntpsh, each the other's `peer … xleave`: interleaved symmetric mode on both sides")
+    func symmetricPeersWithChronyd() throws {
+        let chronyPort = try freeUDPPort(), ntpshPort = try freeUDPPort()
+        let dir = try temporaryDirectory()
+        try """
+            port \(chronyPort)
+            cmdport 0
+            peer 127.0.0.1 port \(ntpshPort) xleave minpoll -2 maxpoll -2
+            allow 127.0.0.1
+            local stratum 8
+            pidfile \(dir)/chronyd.pid
+            logdir \(dir)
+            log rawmeasurements
+            """.write(toFile: "\(dir)/chrony.conf", atomically: true, encoding: .utf8)
+        let chronyd = try Background(dropTime[0], Array(dropTime.dropFirst()) + ["/usr/sbin/chronyd", "-x", "-d", "-f", "\(dir)/chrony.conf"])
+        defer { chronyd.stop() }
+        let r = try run(ntpshBinary(), [
+            "--clock", "observe", "--port", String(ntpshPort), "--listen", "127.0.0.1",
+            "-e", "peer 127.0.0.1 port \(chronyPort) iburst xleave", "-e", "sleep 16s", "-e", "rv 1 xmode,stratum",
+        ], timeout: 40)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("xmode=\"interleaved\", stratum=8"), "ntpsh's side: \(r.stdout)")
+        // chronyd's side: its samples from ntpsh (symmetric passive replies) marked 2I.
+        let log = (try? String(contentsOfFile: "\(dir)/measurements.log", encoding: .utf8)) ?? ""
+        let modes = log.split(separator: "\n").filter { $0.contains("127.0.0.1") }.compactMap { line in
+            line.split(separator: " ").first { $0.count == 2 && ($0.hasPrefix("1") || $0.hasPrefix("2")) }
+        }
+        print("chronyd's samples from ntpsh: \(modes.joined(separator: " "))")
+        #expect(modes.filter { $0.hasSuffix("I") }.count >= 3, "chronyd used interleaved samples: \(modes)")
+    }
 }

@@ -56,6 +56,32 @@ import Testing
         #expect(responder.transmitStamp != nil)
     }
 
+    /// Interleaved symmetric mode (`peer HOST xleave`): a symmetric active peer's interleaved
+    /// request is answered as a client's, in symmetric passive mode; a basic symmetric peer's
+    /// (origin = our last transmit, never our receive stamp) stays basic.
+    @Test func aSymmetricActivePeerIsAnsweredInterleavedInSymmetricPassiveMode() throws {
+        var responder = ServerResponder(state: state)
+        let t0 = UnixTime(seconds: 1_800_000_100, nanoseconds: 0)
+        let r1 = try exchange(&responder, NTPHeader(mode: .symmetricActive, transmitTime: NTPTimestamp(rawValue: 0x1111)), at: t0)
+        #expect(r1.mode == .symmetricPassive && responder.transmitStamp == nil)
+        let t2 = t0.adding(seconds: 8)
+        let r2 = try exchange(&responder, NTPHeader(mode: .symmetricActive, originTime: r1.receiveTime,
+                                                    receiveTime: NTPTimestamp(rawValue: 0x2200), transmitTime: NTPTimestamp(rawValue: 0x2222)), at: t2)
+        #expect(r2.mode == .symmetricPassive && !responder.interleaved)
+        let kernel2 = t2.adding(seconds: 0.000_004)
+        responder.transmitted(try #require(responder.transmitStamp), at: kernel2)
+        let local3 = NTPTimestamp(rawValue: 0x3300)
+        let r3 = try exchange(&responder, NTPHeader(mode: .symmetricActive, originTime: r2.receiveTime, receiveTime: local3,
+                                                    transmitTime: NTPTimestamp(rawValue: 0x3333)), at: t2.adding(seconds: 8))
+        #expect(responder.interleaved && r3.mode == .symmetricPassive)
+        #expect(r3.originTime == local3 && r3.transmitTime == NTPTimestamp(kernel2))
+        // A basic symmetric peer: its origin is our reply's transmit, not a receive stamp we keep.
+        let basic = try exchange(&responder, NTPHeader(mode: .symmetricActive, originTime: r3.transmitTime,
+                                                       receiveTime: NTPTimestamp(rawValue: 0x4400), transmitTime: NTPTimestamp(rawValue: 0x4444)),
+                                 at: t2.adding(seconds: 16))
+        #expect(!responder.interleaved && basic.originTime == NTPTimestamp(rawValue: 0x4444))
+    }
+
     @Test func aStaleOriginOrAMissingStampFallsBackToBasic() throws {
         var responder = ServerResponder(state: state)
         let t0 = UnixTime(seconds: 1_800_000_100, nanoseconds: 0)

@@ -113,6 +113,46 @@ import Testing
         #expect(got == [[0, 100], [1, 101], [2, 102], [3, 103]], "what each wrote went out")
     }
 
+    /// A stamped datagram the kernel refuses (here port 0: EINVAL) restarts the keys, ours
+    /// and the kernel's, at 0 (OPT_ID off and on), after the stamps waiting were read: the
+    /// stamps after it carry the keys reported for them, each between the reads around its
+    /// own send. One datagram a call, and all in one call (sendmmsg stopping short at it).
+    @Test(arguments: [1, 8]) func aRefusedStampedDatagramRestartsTheKeys(chunk: Int) throws {
+        let server = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        let client = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
+        #expect(server.enableTransmitTimestamps(everyDatagram: false))
+        let batch = UDPSendBatch(capacity: 8)
+        let refused = SocketAddress(ip: .loopbackIPv4, port: 0)
+        for i in 0..<4 {
+            batch.append(to: i == 1 ? refused : client.localAddress) { buffer in
+                buffer.storeBytes(of: UInt8(i), as: UInt8.self)
+                return 48
+            }
+            batch.markTransmitTimestamp()
+        }
+        var marked: [(Int, UInt32)] = []
+        var drained: [(UInt32, UnixTime)] = []
+        var finished: [UnixTime] = []
+        let result = server.send(batch, chunk: chunk, before: { _ in finished.append(OSClock.realtime()) },
+                                 stamped: { marked.append(($0, $1)) }, drained: { drained.append(($0, $1)) })
+        let after = OSClock.realtime()
+        #expect(result.sent == 3 && result.failed == 1 && result.lastError?.errno == .invalidArgument)
+        #expect(server.transmitKeyRestarts == 1, "one restart for the one refused datagram")
+        #expect(marked.map(\.0) == [0, 2, 3] && marked.map(\.1) == [0, 0, 1], "keys restart after the refused one")
+        #expect(server.nextTransmitKey == 2)
+        // The first datagram's stamp was read before the restart, with its key.
+        #expect(drained.map(\.0) == [0])
+        if let first = drained.first { #expect(first.1 >= finished[0] && first.1 <= after) }
+        // The kernel's keys are ours again: 0 and 1, for the third and fourth datagrams.
+        let s = try stamps(server, count: 2)
+        #expect(s.map(\.0) == [0, 1], "the kernel restarted its count too")
+        if chunk == 1 && s.count == 2 && finished.count == 4 {
+            #expect(s[0].1 >= finished[2] && s[0].1 <= finished[3], "key 0 is the third datagram's")
+            #expect(s[1].1 >= finished[3] && s[1].1 <= after, "key 1 is the fourth's")
+        }
+        #expect(try !server.waitTransmitTimestamp(timeoutMilliseconds: 50), "no stamp for the refused one")
+    }
+
     @Test func aSocketWithoutTransmitStampsReadsNone() throws {
         let socket = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))
         try socket.send([UInt8](repeating: 0, count: 48), to: socket.localAddress)

@@ -24,7 +24,7 @@ import Testing
             "server", "pool", "peer", "no-server", "no-pool", "no-peer", "fudge", "driftfile", "no-driftfile", "metrics-listen", "no-metrics", "tinker", "tos",
             "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
             "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
-            "enable", "disable", "interface", "no-interface", "nic", "no-nic", "broadcast", "crypto",
+            "enable", "disable", "interface", "no-interface", "nic", "no-nic", "hwtimestamp", "no-hwtimestamp", "broadcast", "crypto",
             "nts-enable", "nts-disable", "nts-cert", "nts-key", "nts-cookie", "nts-ca", "nts-mintls", "nts-aead", "nts-port",
             "nts-listen", "nts-rotate",
             "archive",

@@ -27,6 +27,7 @@ import Testing
             return try lab.setInterfaceRules(rules)
         }
         func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try lab.setMetrics(address) }
+        func hardwareTimestamping(_ interface: String) throws(AdminError) -> String { try lab.hardwareTimestamping(interface) }
         func metricsText() -> String { lab.metricsText() }
         func stepNow() throws(AdminError) -> Double { try lab.stepNow() }
     }

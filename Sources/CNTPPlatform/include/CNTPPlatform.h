@@ -59,6 +59,8 @@ static const int ntpsh_timestamping_tx_software = SOF_TIMESTAMPING_TX_SOFTWARE;
 /// counter of stamped datagrams (OPT_ID) and no copy of the packet (OPT_TSONLY).
 static const int ntpsh_timestamping_tx_report =
     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+/// The OPT_ID bit alone: turned off and on again, it restarts the socket's key count at 0.
+static const int ntpsh_timestamping_opt_id = SOF_TIMESTAMPING_OPT_ID;
 /// SOF_TIMESTAMPING_OPT_RX_FILTER (Linux 6.7; older headers lack it): no SCM_TIMESTAMPING on
 /// received datagrams unless RX_SOFTWARE is asked for (SO_TIMESTAMPNS gives those).
 static const int ntpsh_timestamping_opt_rx_filter = 1 << 17;
@@ -129,3 +131,26 @@ int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *con
 /// with text relocations, nor the vDSO. Then malloc_trim(0): the heap's free pages go too.
 /// Returns the bytes advised, or -1 with errno set.
 long long ntpsh_release_read_only_pages(void);
+
+/// What an interface's driver offers for timestamping (ETHTOOL_GET_TS_INFO).
+struct ntpsh_timestamping_info {
+    /// SOF_TIMESTAMPING_* bits the driver supports.
+    uint32_t so_timestamping;
+    /// The PTP hardware clock's index (/dev/ptpN), -1 for none.
+    int32_t phc_index;
+    /// Bit masks of HWTSTAMP_TX_* and HWTSTAMP_FILTER_* values.
+    uint32_t tx_types;
+    uint32_t rx_filters;
+};
+/// Queries `interface` (SIOCETHTOOL, ETHTOOL_GET_TS_INFO). Returns 0, or -1 with errno
+/// (ENODEV: no such interface; EOPNOTSUPP: a driver without ethtool).
+int ntpsh_timestamping_info(const char *interface, struct ntpsh_timestamping_info *info);
+static const uint32_t ntpsh_sof_tx_hardware = SOF_TIMESTAMPING_TX_HARDWARE;
+static const uint32_t ntpsh_sof_rx_hardware = SOF_TIMESTAMPING_RX_HARDWARE;
+static const uint32_t ntpsh_sof_raw_hardware = SOF_TIMESTAMPING_RAW_HARDWARE;
+static const uint32_t ntpsh_sof_tx_software = SOF_TIMESTAMPING_TX_SOFTWARE;
+static const uint32_t ntpsh_sof_rx_software = SOF_TIMESTAMPING_RX_SOFTWARE;
+/// The receive filters that stamp NTP packets: all packets, or (Linux 5.x+) NTP's.
+static const uint32_t ntpsh_hwtstamp_filter_all = 1u << HWTSTAMP_FILTER_ALL;
+static const uint32_t ntpsh_hwtstamp_filter_ntp_all = 1u << 15;  // HWTSTAMP_FILTER_NTP_ALL
+static const uint32_t ntpsh_hwtstamp_tx_on = 1u << HWTSTAMP_TX_ON;
