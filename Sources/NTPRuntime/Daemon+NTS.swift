@@ -156,22 +156,74 @@ extension Daemon {
         return Double(nts.nextRotationCheck - now) / 1e9
     }
 
-    /// An NTS-protected request (longer than a header, while NTS is served): verified, the
-    /// engine's header made by the responder (restrict, rate limit, MRU as for every request),
-    /// then sealed with fresh cookies, or an NTS NAK for a bad cookie or authenticator. False
-    /// when the request carries no NTS fields (the plain path answers it).
+    /// An NTS-protected request (longer than a header, while NTS is served): its NTS fields
+    /// found (no cryptography), the engine's header made by the responder (restrict, rate
+    /// limit, MRU as for every request: a refused or limited client is dropped here, before
+    /// any AES-SIV), then the cookie and authenticator opened and the reply sealed with fresh
+    /// cookies straight into the send batch's buffer, or an NTS NAK. False when the request
+    /// carries no NTS fields (the plain path answers it).
     func answerNTS(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) -> Bool {
         let nts = self.nts
         guard let keys = nts.keys else { return false }
-        let verdict = NTSServer.verify(payload, keys: keys)
-        var authentic: NTSServer.Request?
-        let uid: NTSServer.Request.UniqueIdentifier
-        switch verdict {
+        let candidate: NTSServer.Candidate
+        switch NTSServer.classify(payload) {
         case .notNTS: return false
         case .drop:
             nts.counters.serverReceiveBad &+= 1
             return true
-        case .nak(let u, let reason):
+        case .nts(let c): candidate = c
+        }
+        let capacity = max(ServerResponder.replyCapacity, NTSServer.answerCapacity(candidate))
+        if capacity <= nts.sendBatch.bufferSize,
+           nts.sendBatch.appendReply(to: datagram, { out in writeNTSAnswer(payload, candidate, datagram, keys: keys, into: out) }) {
+            return true
+        }
+        // A full batch, or an answer longer than a batch buffer (many placeholders): alone.
+        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { out in
+            let length = writeNTSAnswer(payload, candidate, datagram, keys: keys, into: out)
+            guard length > 0 else { return }
+            do {
+                _ = try socket.send(UnsafeRawBufferPointer(rebasing: out[0 ..< length]), to: datagram.source, from: datagram.destination)
+                nts.counters.serverSend &+= 1
+            } catch {
+                log.warning("NTS: send to \(datagram.source): \(error)")
+            }
+        }
+        return true
+    }
+
+    /// Writes the answer to an NTS request into `out` (``NTSServer/answerCapacity(_:)`` bytes at
+    /// least); returns its length, or 0 when the responder dropped the request (restricted,
+    /// rate limited, malformed: no cookie is opened for it).
+    private func writeNTSAnswer(_ payload: UnsafeRawBufferPointer, _ candidate: NTSServer.Candidate, _ datagram: ReceivedDatagram,
+                                keys: NTSCookieKeys, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let nts = self.nts
+        let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
+        let outcome = node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
+                                             destination: datagram.destination?.ip, into: out)
+        guard case .reply(let length) = outcome, length == NTPHeader.size else { return 0 }
+        // A RATE kiss (`restrict … limited kod`): an NTS client ignores an unauthenticated kiss
+        // other than NTSN (RFC 8915 §5.7), and sealing one would cost the AES-SIV the limit
+        // saves; the request is dropped.
+        if out[1] == 0 { return 0 }
+        // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
+        // origin the responder may have chosen (a plain request from the same address before)
+        // would pair with the wrong transmit. The origin is the request's own transmit.
+        for i in 0..<8 { out[24 + i] = payload[40 + i] }
+        ServerResponder.stampTransmit(clock.now(), into: out)
+        switch NTSServer.answer(payload, candidate, keys: keys, using: &nts.random, into: out) {
+        case .authentic(let length, let cookies):
+            nts.counters.serverReceiveGood &+= 1
+            nts.counters.cookieDecode &+= 1
+            switch keys.keys.count - 1 - (keys.keys.lastIndex { $0.id == candidate.cookieKeyID } ?? keys.keys.count - 1) {
+            case 0: break
+            case 1: nts.counters.cookieDecodeOld &+= 1
+            case 2: nts.counters.cookieDecodeOld2 &+= 1
+            default: nts.counters.cookieDecodeOlder &+= 1
+            }
+            nts.counters.cookieMake &+= UInt64(cookies)
+            return length
+        case .nak(let reason, let length):
             nts.counters.serverReceiveBad &+= 1
             switch reason {
             case .cookie(.unknownKey): nts.counters.cookieDecodeTooOld &+= 1
@@ -180,53 +232,9 @@ extension Daemon {
                 nts.counters.cookieDecode &+= 1
                 nts.counters.authenticatorFailures &+= 1
             }
-            uid = u
-        case .authentic(let r):
-            nts.counters.serverReceiveGood &+= 1
-            nts.counters.cookieDecode &+= 1
-            switch keys.keys.count - 1 - (keys.keys.lastIndex { $0.id == r.cookieKeyID } ?? keys.keys.count - 1) {
-            case 0: break
-            case 1: nts.counters.cookieDecodeOld &+= 1
-            case 2: nts.counters.cookieDecodeOld2 &+= 1
-            default: nts.counters.cookieDecodeOlder &+= 1
-            }
-            authentic = r
-            uid = r.uniqueIdentifier
-        }
-        let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
-        var header = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
-        let outcome = header.withUnsafeMutableBytes { out in
-            node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
-                                   destination: datagram.destination?.ip, into: out)
-        }
-        guard case .reply(let length) = outcome, length == NTPHeader.size else { return true }
-        header.removeLast(header.count - NTPHeader.size)
-        header.withUnsafeMutableBytes { out in
-            // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
-            // origin the responder may have chosen (a plain request from the same address before)
-            // would pair with the wrong transmit. The origin is the request's own transmit.
-            for i in 0..<8 { out[24 + i] = payload[40 + i] }
-            ServerResponder.stampTransmit(clock.now(), into: out)
-        }
-        let reply: [UInt8]
-        if let authentic {
-            reply = NTSServer.respond(to: authentic, header: header, keys: keys, using: &nts.random)
-            nts.counters.cookieMake &+= UInt64(authentic.cookiesWanted)
-        } else {
-            reply = NTSServer.nak(to: uid, header: header)
             nts.counters.naksSent &+= 1
+            return length
         }
-        if reply.count <= nts.sendBatch.bufferSize,
-           nts.sendBatch.appendReply(to: datagram, { out in out.copyBytes(from: reply); return reply.count }) {
-            return true
-        }
-        do {
-            try socket.send(reply, to: datagram.source, from: datagram.destination)
-            nts.counters.serverSend &+= 1
-        } catch {
-            log.warning("NTS: send to \(datagram.source): \(error)")
-        }
-        return true
     }
 
     /// Sends the NTS replies ``answerNTS(_:_:on:)`` queued for `socket` (after each receive

@@ -150,6 +150,59 @@ struct NTSDaemonTests {
         #expect(udp.receive(timeout: 3)?.count == 48)
     }
 
+    /// `sysstats json`'s counter `name`.
+    static func serverCounter(_ socket: String, _ name: String) throws -> Int {
+        let r = try run(ntpshBinary(), ["--attach", socket, "-e", "sysstats json"], timeout: 20)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        return try #require(object[name] as? Int, "no \(name) in \(r.stdout)")
+    }
+
+    @Test("rate-limited and restricted NTS requests are dropped before any cookie is opened (the NTS counters do not move)")
+    func restrictBeforeDecrypt() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try Server(pki, extra: "restrict 127.0.0.1 limited\ndiscard minimum 3 average 5")
+        defer { server.daemon.stop() }
+        let ke = try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca, timeout: 5)
+        // A burst of six authentic requests from one address: the first is answered, the others
+        // are over the limit and dropped (no KoD: the restrict entry has no kod).
+        let udp = try UDPClient(bindTo: "127.0.0.1")
+        var random = SystemRandomNumberGenerator()
+        var state = NTSClientState(session: ke.session, cookies: ke.cookies)
+        for _ in 0 ..< 6 {
+            var header = [UInt8](repeating: 0, count: 48)
+            header[0] = 0x23
+            for i in 40 ..< 48 { header[i] = UInt8.random(in: 0 ... 255) }
+            try udp.send(try #require(state.request(header: header, using: &random)), to: "127.0.0.1", port: server.ntpPort)
+        }
+        var answered = 0
+        while let reply = udp.receive(timeout: 1) {
+            #expect(!Self.isNAK(reply) && reply.count > 48)
+            answered += 1
+        }
+        let limited = try Self.serverCounter(server.socket, "rate_limited")
+        #expect(answered >= 1 && answered < 6 && limited == 6 - answered, "answered \(answered), rate limited \(limited)")
+        // Only the answered requests cost a cookie open.
+        #expect(try server.counter("nts_cookie_decode") == answered)
+        #expect(try server.counter("nts_server_recv_good") == answered)
+
+        // Refused outright (noserve): a request with a damaged cookie (which would cost an open
+        // and a NAK) gets nothing, and no NTS counter moves.
+        let r = try run(ntpshBinary(), ["--attach", server.socket, "-e", "restrict 127.0.0.1 noserve"], timeout: 20)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let restrictedBefore = try Self.serverCounter(server.socket, "restricted")
+        var damaged = ke.cookies[7]
+        damaged[damaged.count - 1] ^= 1
+        var bad = NTSClientState(session: ke.session, cookies: [damaged])
+        var header = [UInt8](repeating: 0, count: 48)
+        header[0] = 0x23
+        try udp.send(try #require(bad.request(header: header, using: &random)), to: "127.0.0.1", port: server.ntpPort)
+        #expect(udp.receive(timeout: 1) == nil)
+        #expect(try Self.serverCounter(server.socket, "restricted") == restrictedBefore + 1)
+        #expect(try server.counter("nts_cookie_decode_error") == 0)
+        #expect(try server.counter("nts_server_recv_bad") == 0)
+    }
+
     @Test("configuration errors are clear: a missing certificate file, a malformed cookie file, nts enable alone waits for cert and key")
     func configurationErrors() throws {
         let dir = try temporaryDirectory()
