@@ -518,6 +518,10 @@ public final class Engine {
             if a.authenticationFailure != nil { record(.authenticated(a.id, name(a), keyID: keyID), at: receiveTime) }
             a.authenticationFailure = nil
             a.authenticated = true
+        } else if a.configuration.ntsKEPort != nil {
+            // NTS (RFC 8915): the runtime hands the engine only replies whose authenticator it
+            // checked (a refused one never arrives), so this one is authentic, `notrust` or not.
+            a.authenticated = true
         } else if restrict.contains(.notrust) {
             // `notrust`: only authenticated packets from this address are trusted as time.
             a.counters.restricted += 1

@@ -309,9 +309,11 @@ struct NTSModeSixTests {
         let ntpq = ModeSixTests.ntpq, ntpsh = ntpshBinary()
         let script = """
             \(ntpsh) --daemon --clock observe --port 123 --listen \(a) -c \(server) 2>/dev/null & P=$!
-            \(ntpsh) --daemon --clock observe --port 0 -c \(client) 2>/dev/null & Q=$!
+            \(ntpsh) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(client) 2>/dev/null & Q=$!
             i=0; while [ $i -lt 100 ]; do i=$((i+1)); \(ntpq) -c ntsinfo \(a) 2>/dev/null | grep -q 'NTS server recvs good: *[1-9]' && break; sleep 0.2; done
             echo '== ntsinfo'; \(ntpq) -c ntsinfo \(a); echo "rc=$?"
+            i=0; while [ $i -lt 100 ]; do i=$((i+1)); \(ntpq) -c as 127.0.0.1 2>/dev/null | grep -q ' yes  *ok ' && break; sleep 0.2; done
+            echo '== as'; \(ntpq) -c as 127.0.0.1; echo "rc=$?"
             kill $P $Q; wait
             """
         guard let result = try ModeSixTests.isolated(script) else {
@@ -328,6 +330,15 @@ struct NTSModeSixTests {
         #expect(value("NTS server sends:") == value("NTS server recvs good:"), "\(out)")
         #expect(value("NTS KE serves good:") == 1, "\(out)")
         #expect(value("NTS server recvs w error:") == 0 && value("NTS decode cookies error:") == 0, "\(out)")
+        // The client's NTS association, as NTPsec's ntpq shows one: authentication enabled and
+        // authentic (status bits 0x40 and 0x20), the auth column "ok" as for a symmetric key.
+        let associations = ModeSixTests.section(result.output, "as")
+        print(associations)
+        let row = associations.split(separator: "\n").first { $0.contains(" yes ") }.map(String.init) ?? ""
+        let columns = row.split(separator: " ")
+        #expect(columns.count >= 6 && columns[5] == "ok", "\(associations)")
+        let status = columns.count > 2 ? UInt16(columns[2], radix: 16) ?? 0 : 0
+        #expect(status >> 8 & 0x60 == 0x60, "status \(columns.count > 2 ? columns[2] : "-"): \(associations)")
     }
 }
 
