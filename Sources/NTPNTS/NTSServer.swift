@@ -146,6 +146,18 @@ public enum NTSServer {
         }
     }
 
+    /// The server's whole path for one request once its NTS fields are found: `header` writes
+    /// the engine's 48-byte header into `out` (restrict, rate limit, MRU: the daemon's
+    /// responder) and returns false to drop the request; only then are the cookie and the
+    /// authenticator opened (``answer(_:_:keys:using:into:)``). A refused or rate-limited
+    /// client costs no AES-SIV. Nil when `header` dropped it.
+    public static func answer(_ request: UnsafeRawBufferPointer, _ candidate: Candidate, keys: NTSCookieKeys,
+                              using random: inout some RandomNumberGenerator, into out: UnsafeMutableRawBufferPointer,
+                              header: (UnsafeMutableRawBufferPointer) -> Bool) -> Answer? {
+        guard header(out) else { return nil }
+        return answer(request, candidate, keys: keys, using: &random, into: out)
+    }
+
     static func cookieFieldLength(_ algorithm: NTSAEADAlgorithm) -> Int {
         max(ExtensionField.minimumLength, NTSPacketFields.padded(4 + NTSCookie.length(algorithm)))
     }

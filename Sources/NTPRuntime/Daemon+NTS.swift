@@ -198,20 +198,24 @@ extension Daemon {
     private func writeNTSAnswer(_ payload: UnsafeRawBufferPointer, _ candidate: NTSServer.Candidate, _ datagram: ReceivedDatagram,
                                 keys: NTSCookieKeys, into out: UnsafeMutableRawBufferPointer) -> Int {
         let nts = self.nts
-        let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
-        let outcome = node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
-                                             destination: datagram.destination?.ip, into: out)
-        guard case .reply(let length) = outcome, length == NTPHeader.size else { return 0 }
-        // A RATE kiss (`restrict … limited kod`): an NTS client ignores an unauthenticated kiss
-        // other than NTSN (RFC 8915 §5.7), and sealing one would cost the AES-SIV the limit
-        // saves; the request is dropped.
-        if out[1] == 0 { return 0 }
-        // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
-        // origin the responder may have chosen (a plain request from the same address before)
-        // would pair with the wrong transmit. The origin is the request's own transmit.
-        for i in 0..<8 { out[24 + i] = payload[40 + i] }
-        ServerResponder.stampTransmit(clock.now(), into: out)
-        switch NTSServer.answer(payload, candidate, keys: keys, using: &nts.random, into: out) {
+        let answer = NTSServer.answer(payload, candidate, keys: keys, using: &nts.random, into: out) { out in
+            let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
+            let outcome = node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port,
+                                                 receiveTime: t2, destination: datagram.destination?.ip, into: out)
+            guard case .reply(let length) = outcome, length == NTPHeader.size else { return false }
+            // A RATE kiss (`restrict … limited kod`): an NTS client ignores an unauthenticated kiss
+            // other than NTSN (RFC 8915 §5.7), and sealing one would cost the AES-SIV the limit
+            // saves; the request is dropped.
+            if out[1] == 0 && out.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == UInt32(0x5241_5445).bigEndian { return false }  // "RATE"
+            // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
+            // origin the responder may have chosen (a plain request from the same address before)
+            // would pair with the wrong transmit. The origin is the request's own transmit.
+            for i in 0..<8 { out[24 + i] = payload[40 + i] }
+            ServerResponder.stampTransmit(clock.now(), into: out)
+            return true
+        }
+        switch answer {
+        case nil: return 0
         case .authentic(let length, let cookies):
             nts.counters.serverReceiveGood &+= 1
             nts.counters.cookieDecode &+= 1
