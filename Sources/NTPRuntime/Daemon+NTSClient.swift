@@ -114,8 +114,13 @@ extension Daemon {
             let thread = try PlatformThread(name: "ntpsh-nts-kec") {
                 let result: Result<NTSKEResult, NTSKEFailure>
                 do throws(NTSKEFailure) {
-                    result = .success(try NTSKEClient.establish(host: name, address: address, port: port, caFile: ca,
-                                                                algorithms: algorithms, timeout: 5))
+                    var ke = try NTSKEClient.establish(host: name, address: address, port: port, caFile: ca,
+                                                       algorithms: algorithms, timeout: 5)
+                    // A server record naming a host is looked up here, off the loop.
+                    if let server = ke.server, IPAddress(server) == nil, let ip = Resolver.resolve(server).first {
+                        ke.server = ip.description
+                    }
+                    result = .success(ke)
                 } catch { result = .failure(error) }
                 reference.daemon.post { $0.keyEstablished(host, result) }
             }
@@ -138,10 +143,7 @@ extension Daemon {
             client.lastKE = now
             client.ntpServer = ke.server.map { s in ke.port.map { "\(s) port \($0)" } ?? s } ?? ke.port.map { "port \($0)" }
             log.notice("NTS: \(host): NTS-KE done, \(ke.cookies.count) cookies, \(ke.session.algorithm)")
-            let configured = engine.associations.values.first { $0.configuration.host == host }?.configuration.port
-            if let port = ke.port, let configured, port != configured {
-                log.warning("NTS: \(host): NTS-KE names NTP port \(port), the association polls port \(configured) (add `port \(port)`)")
-            }
+            followNegotiation(host, ke)
         case .failure(let error):
             nts.counters.keProbeBad &+= 1
             client.failures += 1
@@ -149,6 +151,27 @@ extension Daemon {
             client.retryAt = now + Int64(max(2, NTSClientAssociation.backoff(client.failures)) * 1e9)
             log.warning("NTS: \(host): NTS-KE failed: \(error); next try in \(Int(max(2, NTSClientAssociation.backoff(client.failures)))) s")
         }
+    }
+
+    /// NTS-KE's server and port records (RFC 8915 §4.1.7, §4.1.8): the association polls the
+    /// server and port they name, not its configured ones. A server name was looked up on the KE
+    /// thread; one that did not resolve keeps the association where it was, logged.
+    func followNegotiation(_ host: String, _ ke: NTSKEResult) {
+        guard ke.server != nil || ke.port != nil,
+              let a = engine.associations.values.first(where: { $0.configuration.host == host && !$0.isPool }),
+              let current = a.address else { return }
+        var ip = current.ip
+        if let server = ke.server {
+            guard let named = IPAddress(server) else {
+                log.warning("NTS: \(host): NTS-KE names NTP server \(server), which does not resolve; polling \(current)")
+                return
+            }
+            ip = named
+        }
+        let destination = SocketAddress(ip: ip, port: ke.port ?? a.configuration.port)
+        guard destination != current else { return }
+        log.notice("NTS: \(host): NTS-KE names NTP at \(destination); polling it instead of \(current)")
+        perform(engine.redirect(a.id, to: destination))
     }
 
     /// The NTS associations' state for the views (loop thread).

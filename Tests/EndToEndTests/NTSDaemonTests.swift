@@ -245,6 +245,52 @@ struct NTSClientDaemonTests {
         return try #require(object as? [String: Any], "ntsinfo json: \(r.stdout)")
     }
 
+    @Test("the KE's server and port records are followed: KE at 127.0.0.3 names NTP at 127.0.0.1 on another port; every reply authentic")
+    func followsServerAndPortRecords() throws {
+        let pki = try TestPKI(names: "DNS:localhost,IP:127.0.0.1,IP:127.0.0.3")
+        defer { pki.remove() }
+        // The NTP server: an ntpsh daemon on 127.0.0.1 whose cookie keys the KE server below shares.
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeys(now: Date().timeIntervalSince1970, using: &random)
+        let server = try NTSDaemonTests.Server(pki, cookieText: keys.fileText)
+        defer { server.daemon.stop() }
+        // A KE server on 127.0.0.3 naming 127.0.0.1 and the daemon's NTP port (RFC 8915 §4.1.7-8).
+        let kePort = try freeTCPPort()
+        let ke = try NTSKEServer(address: "127.0.0.3", port: kePort, certificateFile: pki.certificate, keyFile: pki.key,
+                                 keys: NTSCookieKeyStore(keys), ntpServer: "127.0.0.1", ntpPort: server.ntpPort)
+        defer { ke.stop() }
+        // The association is configured at 127.0.0.3, port 123, where nothing answers NTP.
+        let (daemon, socket) = try Self.client("nts ca \(pki.ca)\nserver 127.0.0.3 nts ntsport \(kePort) iburst minpoll 3 maxpoll 3\n")
+        defer { daemon.stop() }
+        try Self.expectFollowed(daemon, socket, host: "127.0.0.3", ntpPort: server.ntpPort)
+        #expect(try server.counter("nts_server_recv_good") >= 3)
+    }
+
+    /// `host`'s association gets 3 authentic replies, none refused, from 127.0.0.1:`ntpPort`,
+    /// where its KE sent it.
+    static func expectFollowed(_ daemon: Background, _ socket: String, host: String, ntpPort: UInt16) throws {
+        try daemon.waitUntil(timeout: 60, "3 authentic NTS replies from 127.0.0.1:\(ntpPort)") {
+            (try Self.counters(socket)["nts_client_recv_good"] as? Int ?? 0) >= 3
+        }
+        let c = try Self.counters(socket)
+        #expect(c["nts_client_recv_bad"] as? Int == 0, "\(c)")
+        #expect(daemon.stderr.contains("NTS: \(host): NTS-KE names NTP at 127.0.0.1:\(ntpPort)"), "\(daemon.stderr)")
+        let a = try #require(try Self.association(socket))
+        #expect(a["ntp_server"] as? String == "127.0.0.1 port \(ntpPort)", "\(a)")
+    }
+
+    @Test("chronyd's KE records followed: the association configured without a port polls the NTP port chronyd's KE names")
+    func followsChronydPortRecord() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort, extra: "ntsntpserver 127.0.0.1")
+        defer { stopChronyd(chronyd) }
+        let (daemon, socket) = try Self.client("nts ca \(pki.ca)\nserver 127.0.0.1 nts ntsport \(ntsPort) iburst minpoll 3 maxpoll 3\n")
+        defer { daemon.stop() }
+        try Self.expectFollowed(daemon, socket, host: "127.0.0.1", ntpPort: ntpPort)
+    }
+
     @Test("synchronised to chronyd over NTS: 20+ authentic exchanges, cookies replenished to 8, nothing refused")
     func synchronisesToChronyd() throws {
         let pki = try TestPKI()

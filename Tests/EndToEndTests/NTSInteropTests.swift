@@ -100,8 +100,9 @@ func freeTCPPort() throws -> UInt16 {
     return port
 }
 
-/// chronyd 4.3 (-x: it never touches the clock) as an NTS server on loopback.
-func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) throws -> Background {
+/// chronyd 4.3 (-x: it never touches the clock) as an NTS server on loopback; `extra` lines
+/// are added to its configuration.
+func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16, extra: String = "") throws -> Background {
     let conf = """
         ntsserverkey \(pki.key)
         ntsservercert \(pki.certificate)
@@ -114,6 +115,7 @@ func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) thr
         allow 127.0.0.1
         cmdport 0
         ntsprocesses 0
+        \(extra)
         """
     try conf.write(toFile: pki.dir + "/chrony.conf", atomically: true, encoding: .utf8)
     let chronyd = try Background("/usr/sbin/chronyd", ["-x", "-d", "-f", pki.dir + "/chrony.conf"])
