@@ -14,7 +14,10 @@ final class DaemonNTS {
     /// The KE server, when running (its own thread; it reads the keys through ``store``).
     var keServer: NTSKEServer?
     /// The settings the running KE server was started with (a change restarts it).
-    var keSettings: (certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?, aead: [String])?
+    var keSettings: KESettings?
+    struct KESettings: Equatable {
+        var certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?, aead: [String], tls: NTSTLSOptions
+    }
     /// The master keys, shared with the KE thread; ``keys`` is the loop thread's copy.
     var store: NTSCookieKeyStore?
     var keys: NTSCookieKeys?
@@ -37,6 +40,11 @@ final class DaemonNTS {
     /// Seconds on the real clock (the master keys' creation times are Unix times).
     static func wallClock() -> Double { Double(OSClock.realtime().nanoseconds) / 1e9 }
 
+    /// `nts tlsciphersuites` and `nts tlsecdhcurves` as the KE server and clients apply them.
+    static func tlsOptions(_ settings: NTSSettings) -> NTSTLSOptions {
+        NTSTLSOptions(cipherSuites: settings.tlsCipherSuites, groups: settings.tlsCurves)
+    }
+
     /// `nts aead`'s names as algorithms, in preference order.
     static func algorithms(_ settings: NTSSettings) -> [NTSAEADAlgorithm] {
         settings.aead.compactMap { name in
@@ -57,6 +65,12 @@ extension Daemon {
     /// the KE server; loads the cookie keys (or makes them, saved to the cookie file).
     func setNTS(_ new: NTSSettings) -> Result<String, AdminError> {
         let nts = self.nts
+        // The TLS lists are checked with OpenSSL whether or not NTS is served (the client uses them too).
+        if new.tlsCipherSuites != nil || new.tlsCurves != nil, let problem = DaemonNTS.tlsOptions(new).problem {
+            let word = NTSTLSOptions(cipherSuites: new.tlsCipherSuites).problem != nil
+                ? "nts tlsciphersuites \(new.tlsCipherSuites!)" : "nts tlsecdhcurves \(new.tlsCurves ?? "")"
+            return .failure(AdminError("\(word): \(problem)"))
+        }
         nts.settings = new
         guard new.enabled else {
             if nts.keServer != nil { log.notice("NTS: server stopped") }
@@ -101,7 +115,8 @@ extension Daemon {
         let certificate = new.certificate!, key = new.key!
         // Clients learn the NTP port from the KE's port record when it is not 123.
         let ntpPort = serverSockets.first.map(\.localAddress.port).flatMap { $0 == 123 ? nil : $0 }
-        let wanted = (certificate, key, new.listen, new.port, ntpPort, new.aead)
+        let wanted = DaemonNTS.KESettings(certificate: certificate, key: key, listen: new.listen, port: new.port, ntpPort: ntpPort,
+                                          aead: new.aead, tls: DaemonNTS.tlsOptions(new))
         let algorithms = DaemonNTS.algorithms(new)
         if let running = nts.keSettings, nts.keServer != nil, running == wanted {
             nts.isServing = true
@@ -111,7 +126,8 @@ extension Daemon {
         nts.stop()
         do throws(NTSKEFailure) {
             let server = try NTSKEServer(address: new.listen, port: new.port, certificateFile: certificate, keyFile: key,
-                                         keys: nts.store!, ntpPort: ntpPort, algorithms: algorithms)
+                                         keys: nts.store!, ntpPort: ntpPort, algorithms: algorithms,
+                                         tls: DaemonNTS.tlsOptions(new))
             nts.keServer = server
             nts.keSettings = wanted
             nts.isServing = true

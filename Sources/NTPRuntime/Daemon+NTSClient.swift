@@ -107,7 +107,7 @@ extension Daemon {
         client.keRunning = true
         let reference = DaemonReference(daemon: self)
         let ca = nts.settings.ca
-        let algorithms = DaemonNTS.algorithms(nts.settings)
+        let algorithms = DaemonNTS.algorithms(nts.settings), tls = DaemonNTS.tlsOptions(nts.settings)
         let host = association.host, name = association.name, port = association.kePort
         let address = destination.ip.description
         do {
@@ -115,7 +115,7 @@ extension Daemon {
                 let result: Result<NTSKEResult, NTSKEFailure>
                 do throws(NTSKEFailure) {
                     var ke = try NTSKEClient.establish(host: name, address: address, port: port, caFile: ca,
-                                                       algorithms: algorithms, timeout: 5)
+                                                       algorithms: algorithms, tls: tls, timeout: 5)
                     // A server record naming a host is looked up here, off the loop.
                     if let server = ke.server, IPAddress(server) == nil, let ip = Resolver.resolve(server).first {
                         ke.server = ip.description

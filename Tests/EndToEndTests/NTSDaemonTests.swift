@@ -203,6 +203,37 @@ struct NTSDaemonTests {
         #expect(try server.counter("nts_server_recv_bad") == 0)
     }
 
+    @Test("nts tlsciphersuites and tlsecdhcurves apply to the KE server and client; bad lists and nts maxtls TLS1.2 are clear errors")
+    func tlsLists() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try Server(pki, extra: "nts maxtls TLS1.3\nnts tlsciphersuites TLS_CHACHA20_POLY1305_SHA256\nnts tlsecdhcurves X25519")
+        defer { server.daemon.stop() }
+        // A client allowing what the server allows completes; one with no suite or no group in
+        // common is refused by the handshake.
+        let both = try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca,
+                                             tls: NTSTLSOptions(cipherSuites: "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"), timeout: 5)
+        #expect(both.cookies.count == 8)
+        #expect(throws: NTSKEFailure.self) {
+            try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca,
+                                      tls: NTSTLSOptions(cipherSuites: "TLS_AES_128_GCM_SHA256"), timeout: 5)
+        }
+        #expect(throws: NTSKEFailure.self) {
+            try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca, tls: NTSTLSOptions(groups: "P-256"), timeout: 5)
+        }
+        let shown = try run(ntpshBinary(), ["--attach", server.socket, "-e", "show nts"], timeout: 20).stdout
+        #expect(shown.contains("TLS:             cipher suites TLS_CHACHA20_POLY1305_SHA256, groups X25519"), "\(shown)")
+        // Bad values: OpenSSL's refusal, named; TLS1.2 is not a version NTS allows.
+        for (line, message) in [("nts tlsciphersuites TLS_NOPE", "nts tlsciphersuites TLS_NOPE: no TLS 1.3 cipher suite OpenSSL knows in the list"),
+                                ("nts tlsecdhcurves X25519:NOPE", "nts tlsecdhcurves X25519:NOPE: a key-exchange group OpenSSL does not know in the list"),
+                                ("nts maxtls TLS1.2", "TLS1.3")] {
+            let r = try run(ntpshBinary(), ["--attach", server.socket, "-e", line], timeout: 20)
+            #expect((r.stdout + r.stderr).contains(message), "\(line): \(r.stdout) \(r.stderr)")
+        }
+        // The KE server still runs with the lists it had.
+        #expect(try server.report()["serving"] as? Bool == true)
+    }
+
     @Test("configuration errors are clear: a missing certificate file, a malformed cookie file, nts enable alone waits for cert and key")
     func configurationErrors() throws {
         let dir = try temporaryDirectory()
