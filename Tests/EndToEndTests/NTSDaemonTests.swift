@@ -471,10 +471,11 @@ final class TamperingRelay: @unchecked Sendable {
     private var running = true
     private(set) var relayed = 0
 
-    init(to server: UInt16, tamper: @escaping @Sendable (inout [UInt8]) -> Void) throws {
+    /// Listens on `address`:`port` (0: any port) and relays to 127.0.0.1:`server`.
+    init(to server: UInt16, at address: String = "127.0.0.1", port wanted: UInt16 = 0, tamper: @escaping @Sendable (inout [UInt8]) -> Void) throws {
         front = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         back = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard let p = bindLoopback(front), bindLoopback(back) != nil, connectLoopback(back, server) else {
+        guard let p = bindLoopback(front, address: address, port: wanted), bindLoopback(back) != nil, connectLoopback(back, server) else {
             throw TestFailure("relay sockets")
         }
         port = p
@@ -525,15 +526,17 @@ struct NTSTamperTests {
         let pki = try TestPKI()
         defer { pki.remove() }
         let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
-        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
+        // chronyd's KE names 127.0.0.3 and its NTP port (server and port records): the client
+        // polls there, where the man in the middle relays to chronyd at 127.0.0.1.
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort, extra: "ntsntpserver 127.0.0.3")
         defer { stopChronyd(chronyd) }
         // The receive and transmit timestamps move 250 ms later (their seconds' fraction +1/4).
-        let relay = try TamperingRelay(to: ntpPort) { reply in
+        let relay = try TamperingRelay(to: ntpPort, at: "127.0.0.3", port: ntpPort) { reply in
             guard reply.count >= 48 else { return }
             for at in [32, 40] { reply[at + 4] = reply[at + 4] &+ 0x40 }
         }
         defer { relay.stop() }
-        let (daemon, socket) = try NTSClientDaemonTests.client("nts ca \(pki.ca)\nserver 127.0.0.1 port \(relay.port) nts ntsport \(ntsPort) iburst minpoll 3\n")
+        let (daemon, socket) = try NTSClientDaemonTests.client("nts ca \(pki.ca)\nserver 127.0.0.1 nts ntsport \(ntsPort) iburst minpoll 3\n")
         defer { daemon.stop() }
         try daemon.waitUntil(timeout: 30, "three refused replies") {
             (try NTSClientDaemonTests.counters(socket)["nts_client_recv_bad"] as? Int ?? 0) >= 3

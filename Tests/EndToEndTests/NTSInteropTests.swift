@@ -66,17 +66,17 @@ struct TestPKI {
 }
 
 /// 127.0.0.1 and `port` as a sockaddr_in.
-func loopback(_ port: UInt16 = 0) -> sockaddr_in {
+func loopback(_ port: UInt16 = 0, address: String = "127.0.0.1") -> sockaddr_in {
     var a = sockaddr_in()
     a.sin_family = sa_family_t(AF_INET)
-    a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    a.sin_addr.s_addr = inet_addr(address)
     a.sin_port = port.bigEndian
     return a
 }
 
-/// Binds `fd` to 127.0.0.1 on a port the kernel picks; returns the port.
-func bindLoopback(_ fd: Int32) -> UInt16? {
-    var a = loopback()
+/// Binds `fd` to `address` (127.0.0.1) on `port` (0: one the kernel picks); returns the port.
+func bindLoopback(_ fd: Int32, address: String = "127.0.0.1", port: UInt16 = 0) -> UInt16? {
+    var a = loopback(port, address: address)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &a) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
