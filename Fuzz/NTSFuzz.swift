@@ -15,15 +15,6 @@
 import Glibc
 #endif
 
-/// A fixed generator: the fixture is the same on every run.
-struct FixedRandom: RandomNumberGenerator {
-    var state: UInt64 = 0x1234_5678
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state ^ (state >> 29)
-    }
-}
-
 struct Fixture {
     let keys: NTSCookieKeys
     let session: NTSSessionKeys
@@ -34,8 +25,7 @@ struct Fixture {
     init() {
         var random = FixedRandom()
         keys = NTSCookieKeys(now: 0, using: &random)
-        session = try! NTSSessionKeys(c2s: NTSAEAD(algorithm: .aesSIVCMAC256, key: (0 ..< 32).map { UInt8($0) }),
-                                      s2c: NTSAEAD(algorithm: .aesSIVCMAC256, key: (0 ..< 32).map { UInt8(255 - $0) }))
+        session = fixedSession()
         var header = [UInt8](repeating: 0, count: 48)
         header[0] = 0x23
         var state = NTSClientState(session: session, cookies: [NTSCookie.make(session, keys: keys, using: &random)])
@@ -108,14 +98,4 @@ private func response(_ mask: [UInt8]) {
     if case .authentic = outcome {
         require(response == fixture.response, "a changed response accepted as authentic")
     }
-}
-
-private func require(_ condition: Bool, _ message: String) {
-    if !condition { fail(message) }
-}
-
-private func fail(_ message: String) -> Never {
-    let text = "NTSFuzz: check failed: \(message)\n"
-    _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
-    fatalError()
 }

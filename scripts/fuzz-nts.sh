@@ -10,15 +10,9 @@ source "$(dirname "$0")/lib/fuzz.sh"
 seconds=${1:-60}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/src" "$work/cmod" "$work/corpus"
-for f in AEAD NTSCookie NTSCookieKeys NTSServer NTSClientState; do
-  sed -E 's/^(public |internal )?import NTPWire$//' "$here/Sources/NTPNTS/$f.swift" > "$work/src/$f.swift"
-done
-printf 'module CNTPCrypto {\n  header "%s/Sources/CNTPCrypto/include/CNTPCrypto.h"\n  link "crypto"\n  export *\n}\n' "$here" > "$work/cmod/module.modulemap"
-for c in "$here"/Sources/CNTPCrypto/*.c; do
-  clang -c -O1 -fsanitize=fuzzer-no-link,address -I "$here/Sources/CNTPCrypto/include" "$c" -o "$work/$(basename "$c" .c).o"
-done
-fuzz_build nts NTSFuzz -I "$work/cmod" "$here"/Sources/NTPWire/*.swift "$work"/src/*.swift "$here/Fuzz/NTSFuzz.swift" \
+mkdir -p "$work/corpus"
+fuzz_nts_sources "$work"
+fuzz_build nts NTSFuzz -I "$work/cmod" "$here"/Sources/NTPWire/*.swift "$work"/src/*.swift "$here/Fuzz/NTSFuzzSupport.swift" "$here/Fuzz/NTSFuzz.swift" \
   "$work"/*.o -lcrypto
 # Seeds: a client's KE request, a KE response with a cookie, and the NTP request/response (empty masks).
 printf '\x00\x80\x01\x00\x02\x00\x00\x80\x04\x00\x02\x00\x0f\x80\x00\x00\x00' > "$work/corpus/ke-request"

@@ -20,11 +20,11 @@ static void free_contexts(void *p) {
     EVP_MAC_CTX_free(c->cmac_context);
     EVP_MAC_free(c->cmac);
     for (int i = 0; i < 2; i++) {
-        EVP_CIPHER_CTX_free(c->siv[i].cbc_context);
-        EVP_CIPHER_free(c->siv[i].cbc);
-        EVP_CIPHER_CTX_free(c->siv[i].ctr_context);
-        EVP_CIPHER_free(c->siv[i].ctr);
+        ntpsh_siv_free(&c->siv[i]);
+        EVP_CIPHER_free(c->cbc[i]);
+        EVP_CIPHER_free(c->ecb[i]);
     }
+    for (int i = 0; i < NTPSH_KEPT_KEYS; i++) ntpsh_siv_free(&c->kept[i]);
     free(c);
 }
 

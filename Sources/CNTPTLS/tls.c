@@ -299,3 +299,25 @@ void *ntpsh_tls_memory_contexts(const char *name, int days, void **client_contex
     *client_context = client;
     return server;
 }
+
+int ntpsh_tls_context_restrict(void *context, int server, const char *ciphersuites, const char *groups,
+                               char *error, size_t error_capacity) {
+    SSL_CTX *ctx = context;
+    SSL_CTX *scratch = NULL;
+    if (ctx == NULL && (ctx = scratch = SSL_CTX_new(TLS_method())) == NULL) {
+        set_error(error, error_capacity, "cannot make a TLS context");
+        return 0;
+    }
+    int ok = 1;
+    if (ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, ciphersuites) != 1) {
+        set_error(error, error_capacity, "no TLS 1.3 cipher suite OpenSSL knows in the list");
+        ok = 0;
+    } else if (groups != NULL && SSL_CTX_set1_groups_list(ctx, groups) != 1) {
+        set_error(error, error_capacity, "a key-exchange group OpenSSL does not know in the list");
+        ok = 0;
+    } else if (server && ciphersuites != NULL) {
+        SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    }
+    SSL_CTX_free(scratch);
+    return ok;
+}

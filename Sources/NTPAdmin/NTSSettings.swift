@@ -2,7 +2,7 @@
 // words) and what the views show (`show nts`, `ntsinfo`, the per-association NTS state).
 
 /// `nts enable`, `nts cert FILE`, `nts key FILE`, `nts cookie FILE`, `nts ca FILE`,
-/// `nts mintls`, `nts aead`, `nts port`: the NTS server (and the client's trust anchor) as
+/// `nts mintls|maxtls`, `nts tlsciphersuites`, `nts tlsecdhcurves`, `nts aead`, `nts port`: the NTS server (and the client's trust anchor) as
 /// configured. The runner keeps them and hands the whole value to the engine after each word.
 public struct NTSSettings: Sendable, Equatable, Codable {
     /// `nts enable` / `nts disable`: serve NTS-KE and NTS-protected NTP.
@@ -17,6 +17,13 @@ public struct NTSSettings: Sendable, Equatable, Codable {
     public var ca: String?
     /// `nts mintls`: the lowest TLS version; only TLS 1.3 is allowed (RFC 8915 §3).
     public var minTLS = "TLS1.3"
+    /// `nts maxtls`: the highest TLS version (only TLS1.3; nil: not given).
+    public var maxTLS: String?
+    /// `nts tlsciphersuites LIST`: the TLS 1.3 cipher suites NTS-KE allows, OpenSSL's
+    /// colon-separated list (nil: OpenSSL's default); a server then prefers its own order.
+    public var tlsCipherSuites: String?
+    /// `nts tlsecdhcurves LIST`: the key-exchange groups NTS-KE allows (e.g. X25519:P-256).
+    public var tlsCurves: String?
     /// `nts aead`: the AEAD algorithms in preference order (IANA names).
     public var aead: [String] = ["AES_SIV_CMAC_256"]
     /// `nts port N`: the NTS-KE server's TCP port (4460, RFC 8915).

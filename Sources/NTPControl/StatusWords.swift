@@ -69,7 +69,8 @@ public struct PeerStatusWord: Sendable, Equatable {
         var flags: UInt16 = 0
         if peer.configured { flags |= 0x80 }
         if peer.reach != 0 { flags |= 0x10 }
-        if peer.keyID != nil { flags |= 0x40 }
+        // Authentication enabled: a symmetric key, or NTS (as NTPsec's ntpd sets it).
+        if peer.keyID != nil || peer.ntsKEPort != nil { flags |= 0x40 }
         if peer.authenticated { flags |= 0x20 }
         let status = flags | UInt16(Self.selectCode(peer.select))
         rawValue = status << 8 | UInt16(events.count) << 4 | UInt16(events.last)

@@ -392,6 +392,20 @@ public final class Engine {
         return handleTimer()
     }
 
+    /// The runtime learned that the association's NTP goes elsewhere than its configured address
+    /// and port: NTS-KE's NTPv4 Server and Port Negotiation records (RFC 8915 §4.1.7, §4.1.8).
+    /// It polls `address` from now on (a poll is due at once); nothing for a pool or when it
+    /// already does.
+    public func redirect(_ id: AssociationID, to address: SocketAddress) -> [EngineAction] {
+        guard var a = associations[id], !a.isPool, a.address != address else { return [] }
+        a.address = address
+        addressGeneration &+= 1
+        a.state = .active
+        a.nextPoll = clock.now()
+        associations[id] = a
+        return handleTimer()
+    }
+
     // MARK: Replies
 
     /// The addresses of the associations `server`, `peer` and `pool` mobilized: what `restrict
@@ -520,6 +534,10 @@ public final class Engine {
             }
             if a.authenticationFailure != nil { record(.authenticated(a.id, name(a), keyID: keyID), at: receiveTime) }
             a.authenticationFailure = nil
+            a.authenticated = true
+        } else if a.configuration.ntsKEPort != nil {
+            // NTS (RFC 8915): the runtime hands the engine only replies whose authenticator it
+            // checked (a refused one never arrives), so this one is authentic, `notrust` or not.
             a.authenticated = true
         } else if restrict.contains(.notrust) {
             // `notrust`: only authenticated packets from this address are trusted as time.

@@ -44,7 +44,10 @@ public struct PeerReport: Sendable, Codable, Equatable {
     public var estimate: SourceStatistics.Estimate?
     /// `key N`: the key its requests are signed with and its replies must carry.
     public var keyID: UInt32?
-    /// The last reply passed authentication under ``keyID``.
+    /// `nts`: the NTS-KE port its keys and cookies come from (nil without NTS).
+    public var ntsKEPort: UInt16?
+    /// The last reply passed authentication under ``keyID``, or (NTS) its authenticator was
+    /// checked before the engine got it.
     public var authenticated = false
     /// Why the last reply (or poll) failed authentication, while it does.
     public var authenticationFailure: AuthenticationFailure?
@@ -151,6 +154,7 @@ extension Engine {
             filter: a.filter.stages(at: now), counters: a.counters, lastKiss: a.lastKiss,
             estimate: a.statistics.estimate)
         r.keyID = a.configuration.key
+        r.ntsKEPort = a.configuration.ntsKEPort
         r.authenticated = a.authenticated
         r.authenticationFailure = a.authenticationFailure
         r.interleaved = a.interleaved

@@ -48,38 +48,58 @@ public enum NTSAEADError: Error, Hashable, Sendable {
 public struct NTSAEAD: Sendable, Hashable {
     public let algorithm: NTSAEADAlgorithm
     public let key: [UInt8]
+    /// A long-lived key (a cookie master key): its AES key schedules are kept per thread
+    /// (CNTPCrypto keeps the last few such keys), not set up again for every operation.
+    public let isKept: Bool
 
-    public init(algorithm: NTSAEADAlgorithm, key: [UInt8]) throws(NTSAEADError) {
+    public init(algorithm: NTSAEADAlgorithm, key: [UInt8], kept: Bool = false) throws(NTSAEADError) {
         guard key.count == algorithm.keyLength else {
             throw .badKeyLength(expected: algorithm.keyLength, got: key.count)
         }
         self.algorithm = algorithm
         self.key = key
+        self.isKept = kept
     }
 
     /// Seals `plain` with `associatedData` pieces in order, writing 16 + plain.count bytes
     /// at the start of `out` (which must hold them). Returns the count written.
     public func seal(_ plain: UnsafeRawBufferPointer, associatedData: [UnsafeRawBufferPointer],
                      into out: UnsafeMutableRawBufferPointer) throws(NTSAEADError) -> Int {
-        let n = withPieces(associatedData) { ad, lengths in
-            key.withUnsafeBytes { k in
-                ntpsh_aead_seal(Int32(algorithm.rawValue), k.baseAddress, k.count, ad, lengths, associatedData.count,
-                                plain.baseAddress, plain.count, out.baseAddress, out.count)
-            }
-        }
-        guard n >= 0 else { throw .unavailable(algorithm) }
-        return Int(n)
+        try key.withUnsafeBytes { k in
+            Result { () throws(NTSAEADError) in try Self.seal(algorithm, key: k, kept: isKept, plain, associatedData: associatedData, into: out) }
+        }.get()
     }
 
     /// Opens `sealed` into `out` (which must hold sealed.count - 16 bytes); returns the count.
     public func open(_ sealed: UnsafeRawBufferPointer, associatedData: [UnsafeRawBufferPointer],
                      into out: UnsafeMutableRawBufferPointer) throws(NTSAEADError) -> Int {
+        try key.withUnsafeBytes { k in
+            Result { () throws(NTSAEADError) in try Self.open(algorithm, key: k, kept: isKept, sealed, associatedData: associatedData, into: out) }
+        }.get()
+    }
+
+    /// Seals under key bytes held anywhere (the server's session keys live in a stack buffer
+    /// for one request); `plain` may be `out` from byte 16 on (sealing in place). The key must
+    /// be of the algorithm's length.
+    static func seal(_ algorithm: NTSAEADAlgorithm, key: UnsafeRawBufferPointer, kept: Bool,
+                     _ plain: UnsafeRawBufferPointer, associatedData: [UnsafeRawBufferPointer],
+                     into out: UnsafeMutableRawBufferPointer) throws(NTSAEADError) -> Int {
+        let n = withPieces(associatedData) { ad, lengths in
+            ntpsh_aead_seal(Int32(algorithm.rawValue), key.baseAddress, key.count, kept ? 1 : 0, ad, lengths,
+                            associatedData.count, plain.baseAddress, plain.count, out.baseAddress, out.count)
+        }
+        guard n >= 0 else { throw .unavailable(algorithm) }
+        return Int(n)
+    }
+
+    /// Opens under key bytes held anywhere (see ``seal(_:key:kept:_:associatedData:into:)``).
+    static func open(_ algorithm: NTSAEADAlgorithm, key: UnsafeRawBufferPointer, kept: Bool,
+                     _ sealed: UnsafeRawBufferPointer, associatedData: [UnsafeRawBufferPointer],
+                     into out: UnsafeMutableRawBufferPointer) throws(NTSAEADError) -> Int {
         guard sealed.count >= NTSAEADAlgorithm.tagLength else { throw .tooShort(sealed.count) }
         let n = withPieces(associatedData) { ad, lengths in
-            key.withUnsafeBytes { k in
-                ntpsh_aead_open(Int32(algorithm.rawValue), k.baseAddress, k.count, ad, lengths, associatedData.count,
-                                sealed.baseAddress, sealed.count, out.baseAddress, out.count)
-            }
+            ntpsh_aead_open(Int32(algorithm.rawValue), key.baseAddress, key.count, kept ? 1 : 0, ad, lengths,
+                            associatedData.count, sealed.baseAddress, sealed.count, out.baseAddress, out.count)
         }
         guard n >= 0 else { throw algorithm.isAvailable ? .notAuthentic : .unavailable(algorithm) }
         return Int(n)

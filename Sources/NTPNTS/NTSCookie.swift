@@ -19,37 +19,73 @@ public struct NTSSessionKeys: Sendable, Hashable {
 public enum NTSCookie {
     public static let nonceLength = 16
 
+    /// A cookie's length for a session of `algorithm`.
+    public static func length(_ algorithm: NTSAEADAlgorithm) -> Int {
+        4 + nonceLength + NTSAEADAlgorithm.tagLength + 2 * algorithm.keyLength
+    }
+
     /// Seals the session keys under the current master key.
     public static func make(_ session: NTSSessionKeys, keys: NTSCookieKeys,
                             using random: inout some RandomNumberGenerator) -> [UInt8] {
+        let sessionKeys = session.c2s.key + session.s2c.key
+        var out = [UInt8](repeating: 0, count: length(session.algorithm))
+        _ = sessionKeys.withUnsafeBytes { k in
+            out.withUnsafeMutableBytes { seal(sessionKeys: k, keys: keys, using: &random, into: $0) }
+        }
+        return out
+    }
+
+    /// Seals session keys (C2S ‖ S2C, 64 or 128 bytes) under the current master key into the
+    /// start of `out` (which must hold 36 + their count bytes); returns the cookie's length.
+    static func seal(sessionKeys: UnsafeRawBufferPointer, keys: NTSCookieKeys,
+                     using random: inout some RandomNumberGenerator, into out: UnsafeMutableRawBufferPointer) -> Int {
         let master = keys.current
-        let nonce = randomBytes(nonceLength, using: &random)
-        let sealed = try! master.aead.seal(session.c2s.key + session.s2c.key, associatedData: [nonce])
-        return [UInt8(master.id >> 24), UInt8(master.id >> 16 & 0xff), UInt8(master.id >> 8 & 0xff), UInt8(master.id & 0xff)]
-            + nonce + sealed
+        out.storeBytes(of: master.id.bigEndian, toByteOffset: 0, as: UInt32.self)
+        let nonce = UnsafeMutableRawBufferPointer(rebasing: out[4 ..< 4 + nonceLength])
+        fillRandom(nonce, using: &random)
+        let n = try! master.aead.seal(sessionKeys, associatedData: [UnsafeRawBufferPointer(nonce)],
+                                      into: UnsafeMutableRawBufferPointer(rebasing: out[(4 + nonceLength)...]))
+        return 4 + nonceLength + n
     }
 
     /// Opens a cookie: the session keys, or why not.
     public static func open(_ cookie: some Collection<UInt8>, keys: NTSCookieKeys) -> Result<NTSSessionKeys, NTSCookieError> {
         let c = Array(cookie)
-        guard c.count >= 4 + nonceLength + NTSAEADAlgorithm.tagLength + 64 else { return .failure(.malformed) }
-        let id = UInt32(c[0]) << 24 | UInt32(c[1]) << 16 | UInt32(c[2]) << 8 | UInt32(c[3])
-        guard let master = keys.key(id: id) else { return .failure(.unknownKey(id)) }
-        let nonce = Array(c[4 ..< 4 + nonceLength])
-        guard let plain = try? master.aead.open(Array(c[(4 + nonceLength)...]), associatedData: [nonce]) else {
-            return .failure(.notAuthentic)
+        return c.withUnsafeBytes { bytes in
+            withUnsafeTemporaryAllocation(byteCount: 2 * NTSAEADAlgorithm.aesSIVCMAC512.keyLength, alignment: 1) { plain in
+                defer { plain.initializeMemory(as: UInt8.self, repeating: 0) }
+                switch open(bytes, keys: keys, into: plain) {
+                case .failure(let e): return .failure(e)
+                case .success(let algorithm):
+                    let half = algorithm.keyLength
+                    return .success(NTSSessionKeys(c2s: try! NTSAEAD(algorithm: algorithm, key: Array(plain[..<half])),
+                                                   s2c: try! NTSAEAD(algorithm: algorithm, key: Array(plain[half ..< 2 * half]))))
+                }
+            }
         }
-        let algorithm: NTSAEADAlgorithm
-        switch plain.count {
-        case 64: algorithm = .aesSIVCMAC256
-        case 128: algorithm = .aesSIVCMAC512
+    }
+
+    /// Opens a cookie into `plain` (at least 128 bytes): C2S ‖ S2C at its start, and the
+    /// session's AEAD (from the keys' length), or why not. Nothing of ours is allocated.
+    static func open(_ cookie: UnsafeRawBufferPointer, keys: NTSCookieKeys,
+                     into plain: UnsafeMutableRawBufferPointer) -> Result<NTSAEADAlgorithm, NTSCookieError> {
+        let sealedCount = cookie.count - 4 - nonceLength
+        guard cookie.count >= length(.aesSIVCMAC256), sealedCount - NTSAEADAlgorithm.tagLength <= plain.count else {
+            return .failure(.malformed)
+        }
+        let id = UInt32(bigEndian: cookie.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+        guard let master = keys.key(id: id) else { return .failure(.unknownKey(id)) }
+        let nonce = UnsafeRawBufferPointer(rebasing: cookie[4 ..< 4 + nonceLength])
+        let count: Int
+        do throws(NTSAEADError) {
+            count = try master.aead.open(UnsafeRawBufferPointer(rebasing: cookie[(4 + nonceLength)...]), associatedData: [nonce],
+                                         into: plain)
+        } catch { return .failure(.notAuthentic) }
+        switch count {
+        case 2 * NTSAEADAlgorithm.aesSIVCMAC256.keyLength: return .success(.aesSIVCMAC256)
+        case 2 * NTSAEADAlgorithm.aesSIVCMAC512.keyLength: return .success(.aesSIVCMAC512)
         default: return .failure(.malformed)
         }
-        let half = plain.count / 2
-        guard let c2s = try? NTSAEAD(algorithm: algorithm, key: Array(plain[..<half])),
-              let s2c = try? NTSAEAD(algorithm: algorithm, key: Array(plain[half...]))
-        else { return .failure(.malformed) }
-        return .success(NTSSessionKeys(c2s: c2s, s2c: s2c))
     }
 }
 
@@ -63,15 +99,23 @@ public enum NTSCookieError: Error, Hashable, Sendable {
     case notAuthentic
 }
 
+/// Fills `out` with random bytes, eight from each 64-bit draw.
+func fillRandom(_ out: UnsafeMutableRawBufferPointer, using random: inout some RandomNumberGenerator) {
+    var i = 0
+    while i < out.count {
+        var v = random.next() as UInt64
+        for _ in 0 ..< min(8, out.count - i) {
+            out[i] = UInt8(truncatingIfNeeded: v)
+            v >>= 8
+            i += 1
+        }
+    }
+}
+
 /// `count` random bytes, eight from each 64-bit draw: one getrandom(2) per 8 bytes from the
 /// system generator, not one per byte (a byte drawn alone costs a whole `next()`).
 func randomBytes(_ count: Int, using random: inout some RandomNumberGenerator) -> [UInt8] {
-    var out = [UInt8]()
-    out.reserveCapacity(count + 7)
-    while out.count < count {
-        let v = random.next() as UInt64
-        for i in 0 ..< 8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
-    }
-    out.removeLast(out.count - count)
+    var out = [UInt8](repeating: 0, count: count)
+    out.withUnsafeMutableBytes { fillRandom($0, using: &random) }
     return out
 }

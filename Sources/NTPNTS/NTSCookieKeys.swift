@@ -49,7 +49,7 @@ public struct NTSCookieKeys: Sendable, Hashable {
         var id = random.next() as UInt32
         while keys.contains(where: { $0.id == id }) { id = random.next() }
         let bytes = randomBytes(32, using: &random)
-        keys.append(Key(id: id, created: now, aead: try! NTSAEAD(algorithm: .aesSIVCMAC256, key: bytes)))
+        keys.append(Key(id: id, created: now, aead: try! NTSAEAD(algorithm: .aesSIVCMAC256, key: bytes, kept: true)))
         if keys.count > retainedKeys { keys.removeFirst(keys.count - retainedKeys) }
     }
 
@@ -66,7 +66,7 @@ public struct NTSCookieKeys: Sendable, Hashable {
             if words.isEmpty || words[0].hasPrefix("#") { continue }
             guard words.count == 3, let id = UInt32(words[0]), let created = Int64(words[1]),
                   let bytes = hexBytes(words[2]), bytes.count == 32,
-                  let aead = try? NTSAEAD(algorithm: .aesSIVCMAC256, key: bytes)
+                  let aead = try? NTSAEAD(algorithm: .aesSIVCMAC256, key: bytes, kept: true)
             else { throw .malformedLine(n + 1) }
             keys.append(Key(id: id, created: Double(created), aead: aead))
         }

@@ -10,6 +10,30 @@ func monotonicNow() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+/// `nts tlsciphersuites` and `nts tlsecdhcurves` (NTPsec's words): the TLS 1.3 cipher suites
+/// and key-exchange groups NTS-KE allows, as OpenSSL lists (colon-separated); nil leaves
+/// OpenSSL's default. Applied to the KE server and to every KE client.
+public struct NTSTLSOptions: Sendable, Hashable {
+    public var cipherSuites: String?
+    public var groups: String?
+
+    public init(cipherSuites: String? = nil, groups: String? = nil) {
+        self.cipherSuites = cipherSuites
+        self.groups = groups
+    }
+
+    /// Applies the lists to a TLS context (nil: only checks them); the reason when OpenSSL
+    /// refuses one.
+    func apply(to context: UnsafeMutableRawPointer?, server: Bool) -> String? {
+        guard cipherSuites != nil || groups != nil else { return nil }
+        var error = [CChar](repeating: 0, count: 512)
+        return ntpsh_tls_context_restrict(context, server ? 1 : 0, cipherSuites, groups, &error, error.count) == 1 ? nil : cText(error)
+    }
+
+    /// Why OpenSSL would refuse these lists, or nil when it takes them.
+    public var problem: String? { apply(to: nil, server: true) }
+}
+
 /// The NTS-KE client: one blocking session with a deadline (call it off the NTP thread).
 extension NTSKEClient {
     /// Connects to `host`:`port`, requires TLS 1.3 with ALPN ntske/1 and a certificate valid
@@ -17,7 +41,7 @@ extension NTSKEClient {
     /// among `algorithms` (in preference order), and returns the keys and cookies. `address`:
     /// connect there instead (a pool's server, its certificate still checked for `host`).
     public static func establish(host: String, address: String? = nil, port: UInt16 = 4460, caFile: String? = nil,
-                                 algorithms: [NTSAEADAlgorithm] = [.aesSIVCMAC256],
+                                 algorithms: [NTSAEADAlgorithm] = [.aesSIVCMAC256], tls: NTSTLSOptions = NTSTLSOptions(),
                                  timeout: Double = 5) throws(NTSKEFailure) -> NTSKEResult {
         let deadline = monotonicNow() + timeout
         var error = [CChar](repeating: 0, count: 512)
@@ -25,6 +49,7 @@ extension NTSKEClient {
             throw .setup(cText(error))
         }
         defer { ntpsh_tls_context_free(context) }
+        if let problem = tls.apply(to: context, server: false) { throw .setup(problem) }
         let fd = try connect(host: address ?? host, port: port, deadline: deadline)
         defer { close(fd) }
         guard let raw = ntpsh_tls_connection(context, fd, 0, host) else { throw .setup("cannot make a TLS connection") }

@@ -49,11 +49,15 @@ public final class NTSKEServer: Sendable {
 
     public init(address: String = "127.0.0.1", port: UInt16 = 4460, certificateFile: String, keyFile: String,
                 keys: NTSCookieKeyStore, ntpServer: String? = nil, ntpPort: UInt16? = nil,
-                algorithms: [NTSAEADAlgorithm] = NTSAEADAlgorithm.allCases,
+                algorithms: [NTSAEADAlgorithm] = NTSAEADAlgorithm.allCases, tls: NTSTLSOptions = NTSTLSOptions(),
                 maximumConnections: Int = 32, connectionTimeout: Double = 2) throws(NTSKEFailure) {
         var error = [CChar](repeating: 0, count: 512)
         guard let context = ntpsh_tls_server_context(certificateFile, keyFile, &error, error.count) else {
             throw .setup(cText(error))
+        }
+        if let problem = tls.apply(to: context, server: true) {
+            ntpsh_tls_context_free(context)
+            throw .setup(problem)
         }
         let listener: (fd: Int32, port: UInt16)
         do throws(NTSKEFailure) { listener = try Self.listen(address: address, port: port) } catch {

@@ -15,7 +15,10 @@ final class DaemonNTS {
     /// The KE server, when running (its own thread; it reads the keys through ``store``).
     var keServer: NTSKEServer?
     /// The settings the running KE server was started with (a change restarts it).
-    var keSettings: (certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?, aead: [String])?
+    var keSettings: KESettings?
+    struct KESettings: Equatable {
+        var certificate: String, key: String, listen: String, port: UInt16, ntpPort: UInt16?, aead: [String], tls: NTSTLSOptions
+    }
     /// The master keys, shared with the KE thread; ``keys`` is the loop thread's copy.
     var store: NTSCookieKeyStore?
     var keys: NTSCookieKeys?
@@ -38,6 +41,11 @@ final class DaemonNTS {
     /// Seconds on the real clock (the master keys' creation times are Unix times).
     static func wallClock() -> Double { Double(OSClock.realtime().nanoseconds) / 1e9 }
 
+    /// `nts tlsciphersuites` and `nts tlsecdhcurves` as the KE server and clients apply them.
+    static func tlsOptions(_ settings: NTSSettings) -> NTSTLSOptions {
+        NTSTLSOptions(cipherSuites: settings.tlsCipherSuites, groups: settings.tlsCurves)
+    }
+
     /// `nts aead`'s names as algorithms, in preference order.
     static func algorithms(_ settings: NTSSettings) -> [NTSAEADAlgorithm] {
         settings.aead.compactMap { name in
@@ -58,6 +66,12 @@ extension Daemon {
     /// the KE server; loads the cookie keys (or makes them, saved to the cookie file).
     func setNTS(_ new: NTSSettings) -> Result<String, AdminError> {
         let nts = self.nts
+        // The TLS lists are checked with OpenSSL whether or not NTS is served (the client uses them too).
+        if new.tlsCipherSuites != nil || new.tlsCurves != nil, let problem = DaemonNTS.tlsOptions(new).problem {
+            let word = NTSTLSOptions(cipherSuites: new.tlsCipherSuites).problem != nil
+                ? "nts tlsciphersuites \(new.tlsCipherSuites!)" : "nts tlsecdhcurves \(new.tlsCurves ?? "")"
+            return .failure(AdminError("\(word): \(problem)"))
+        }
         nts.settings = new
         guard new.enabled else {
             if nts.keServer != nil { log.notice("NTS: server stopped") }
@@ -102,7 +116,8 @@ extension Daemon {
         let certificate = new.certificate!, key = new.key!
         // Clients learn the NTP port from the KE's port record when it is not 123.
         let ntpPort = serverSockets.first.map(\.localAddress.port).flatMap { $0 == 123 ? nil : $0 }
-        let wanted = (certificate, key, new.listen, new.port, ntpPort, new.aead)
+        let wanted = DaemonNTS.KESettings(certificate: certificate, key: key, listen: new.listen, port: new.port, ntpPort: ntpPort,
+                                          aead: new.aead, tls: DaemonNTS.tlsOptions(new))
         let algorithms = DaemonNTS.algorithms(new)
         if let running = nts.keSettings, nts.keServer != nil, running == wanted {
             nts.isServing = true
@@ -112,7 +127,8 @@ extension Daemon {
         nts.stop()
         do throws(NTSKEFailure) {
             let server = try NTSKEServer(address: new.listen, port: new.port, certificateFile: certificate, keyFile: key,
-                                         keys: nts.store!, ntpPort: ntpPort, algorithms: algorithms)
+                                         keys: nts.store!, ntpPort: ntpPort, algorithms: algorithms,
+                                         tls: DaemonNTS.tlsOptions(new))
             nts.keServer = server
             nts.keSettings = wanted
             nts.isServing = true
@@ -157,22 +173,78 @@ extension Daemon {
         return Double(nts.nextRotationCheck - now) / 1e9
     }
 
-    /// An NTS-protected request (longer than a header, while NTS is served): verified, the
-    /// engine's header made by the responder (restrict, rate limit, MRU as for every request),
-    /// then sealed with fresh cookies, or an NTS NAK for a bad cookie or authenticator. False
-    /// when the request carries no NTS fields (the plain path answers it).
+    /// An NTS-protected request (longer than a header, while NTS is served): its NTS fields
+    /// found (no cryptography), the engine's header made by the responder (restrict, rate
+    /// limit, MRU as for every request: a refused or limited client is dropped here, before
+    /// any AES-SIV), then the cookie and authenticator opened and the reply sealed with fresh
+    /// cookies straight into the send batch's buffer, or an NTS NAK. False when the request
+    /// carries no NTS fields (the plain path answers it).
     func answerNTS(_ payload: UnsafeRawBufferPointer, _ datagram: ReceivedDatagram, on socket: UDPSocket) -> Bool {
         let nts = self.nts
         guard let keys = nts.keys else { return false }
-        let verdict = NTSServer.verify(payload, keys: keys)
-        var authentic: NTSServer.Request?
-        let uid: NTSServer.Request.UniqueIdentifier
-        switch verdict {
+        let candidate: NTSServer.Candidate
+        switch NTSServer.classify(payload) {
         case .notNTS: return false
         case .drop:
             nts.counters.serverReceiveBad &+= 1
             return true
-        case .nak(let u, let reason):
+        case .nts(let c): candidate = c
+        }
+        let capacity = max(ServerResponder.replyCapacity, NTSServer.answerCapacity(candidate))
+        if capacity <= nts.sendBatch.bufferSize,
+           nts.sendBatch.appendReply(to: datagram, { out in writeNTSAnswer(payload, candidate, datagram, keys: keys, into: out) }) {
+            return true
+        }
+        // A full batch, or an answer longer than a batch buffer (many placeholders): alone.
+        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { out in
+            let length = writeNTSAnswer(payload, candidate, datagram, keys: keys, into: out)
+            guard length > 0 else { return }
+            do {
+                _ = try socket.send(UnsafeRawBufferPointer(rebasing: out[0 ..< length]), to: datagram.source, from: datagram.destination)
+                nts.counters.serverSend &+= 1
+            } catch {
+                log.warning("NTS: send to \(datagram.source): \(error)")
+            }
+        }
+        return true
+    }
+
+    /// Writes the answer to an NTS request into `out` (``NTSServer/answerCapacity(_:)`` bytes at
+    /// least); returns its length, or 0 when the responder dropped the request (restricted,
+    /// rate limited, malformed: no cookie is opened for it).
+    private func writeNTSAnswer(_ payload: UnsafeRawBufferPointer, _ candidate: NTSServer.Candidate, _ datagram: ReceivedDatagram,
+                                keys: NTSCookieKeys, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let nts = self.nts
+        let answer = NTSServer.answer(payload, candidate, keys: keys, using: &nts.random, into: out) { out in
+            let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
+            let outcome = node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port,
+                                                 receiveTime: t2, destination: datagram.destination?.ip, into: out)
+            guard case .reply(let length) = outcome, length == NTPHeader.size else { return false }
+            // A RATE kiss (`restrict … limited kod`): an NTS client ignores an unauthenticated kiss
+            // other than NTSN (RFC 8915 §5.7), and sealing one would cost the AES-SIV the limit
+            // saves; the request is dropped.
+            if out[1] == 0 && out.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == UInt32(0x5241_5445).bigEndian { return false }  // "RATE"
+            // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
+            // origin the responder may have chosen (a plain request from the same address before)
+            // would pair with the wrong transmit. The origin is the request's own transmit.
+            for i in 0..<8 { out[24 + i] = payload[40 + i] }
+            ServerResponder.stampTransmit(clock.now(), into: out)
+            return true
+        }
+        switch answer {
+        case nil: return 0
+        case .authentic(let length, let cookies):
+            nts.counters.serverReceiveGood &+= 1
+            nts.counters.cookieDecode &+= 1
+            switch keys.keys.count - 1 - (keys.keys.lastIndex { $0.id == candidate.cookieKeyID } ?? keys.keys.count - 1) {
+            case 0: break
+            case 1: nts.counters.cookieDecodeOld &+= 1
+            case 2: nts.counters.cookieDecodeOld2 &+= 1
+            default: nts.counters.cookieDecodeOlder &+= 1
+            }
+            nts.counters.cookieMake &+= UInt64(cookies)
+            return length
+        case .nak(let reason, let length):
             nts.counters.serverReceiveBad &+= 1
             switch reason {
             case .cookie(.unknownKey): nts.counters.cookieDecodeTooOld &+= 1
@@ -181,53 +253,9 @@ extension Daemon {
                 nts.counters.cookieDecode &+= 1
                 nts.counters.authenticatorFailures &+= 1
             }
-            uid = u
-        case .authentic(let r):
-            nts.counters.serverReceiveGood &+= 1
-            nts.counters.cookieDecode &+= 1
-            switch keys.keys.count - 1 - (keys.keys.lastIndex { $0.id == r.cookieKeyID } ?? keys.keys.count - 1) {
-            case 0: break
-            case 1: nts.counters.cookieDecodeOld &+= 1
-            case 2: nts.counters.cookieDecodeOld2 &+= 1
-            default: nts.counters.cookieDecodeOlder &+= 1
-            }
-            authentic = r
-            uid = r.uniqueIdentifier
-        }
-        let t2 = clock.served(fromRaw: datagram.receiveTime ?? OSClock.realtime())
-        var header = [UInt8](repeating: 0, count: ServerResponder.replyCapacity)
-        let outcome = header.withUnsafeMutableBytes { out in
-            node.responder.respond(to: payload, from: datagram.source.ip, sourcePort: datagram.source.port, receiveTime: t2,
-                                   destination: datagram.destination?.ip, into: out)
-        }
-        guard case .reply(let length) = outcome, length == NTPHeader.size else { return true }
-        header.removeLast(header.count - NTPHeader.size)
-        header.withUnsafeMutableBytes { out in
-            // Basic mode only: the transmit is stamped here, not by the kernel, so an interleaved
-            // origin the responder may have chosen (a plain request from the same address before)
-            // would pair with the wrong transmit. The origin is the request's own transmit.
-            for i in 0..<8 { out[24 + i] = payload[40 + i] }
-            ServerResponder.stampTransmit(clock.now(), into: out)
-        }
-        let reply: [UInt8]
-        if let authentic {
-            reply = NTSServer.respond(to: authentic, header: header, keys: keys, using: &nts.random)
-            nts.counters.cookieMake &+= UInt64(authentic.cookiesWanted)
-        } else {
-            reply = NTSServer.nak(to: uid, header: header)
             nts.counters.naksSent &+= 1
+            return length
         }
-        if reply.count <= nts.sendBatch.bufferSize,
-           nts.sendBatch.appendReply(to: datagram, { out in out.copyBytes(from: reply); return reply.count }) {
-            return true
-        }
-        do {
-            try socket.send(reply, to: datagram.source, from: datagram.destination)
-            nts.counters.serverSend &+= 1
-        } catch {
-            log.warning("NTS: send to \(datagram.source): \(error)")
-        }
-        return true
     }
 
     /// Sends the NTS replies ``answerNTS(_:_:on:)`` queued for `socket` (after each receive

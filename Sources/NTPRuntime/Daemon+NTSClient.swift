@@ -61,15 +61,20 @@ extension Daemon {
         client.keRunning = true
         let reference = DaemonReference(daemon: self)
         let ca = nts.settings.ca
-        let algorithms = DaemonNTS.algorithms(nts.settings)
+        let algorithms = DaemonNTS.algorithms(nts.settings), tls = DaemonNTS.tlsOptions(nts.settings)
         let host = association.host, name = association.name, port = association.kePort
         let address = destination.ip.description
         do {
             let thread = try PlatformThread(name: "ntpsh-nts-kec") {
                 let result: Result<NTSKEResult, NTSKEFailure>
                 do throws(NTSKEFailure) {
-                    result = .success(try NTSKEClient.establish(host: name, address: address, port: port, caFile: ca,
-                                                                algorithms: algorithms, timeout: 5))
+                    var ke = try NTSKEClient.establish(host: name, address: address, port: port, caFile: ca,
+                                                       algorithms: algorithms, tls: tls, timeout: 5)
+                    // A server record naming a host is looked up here, off the loop.
+                    if let server = ke.server, IPAddress(server) == nil, let ip = Resolver.resolve(server).first {
+                        ke.server = ip.description
+                    }
+                    result = .success(ke)
                 } catch { result = .failure(error) }
                 reference.daemon.post { $0.keyEstablished(host, result) }
             }
@@ -88,15 +93,33 @@ extension Daemon {
             nts.counters.keProbeGood &+= 1
             client.established(ke, now: now)
             log.notice("NTS: \(host): NTS-KE done, \(ke.cookies.count) cookies, \(ke.session.algorithm)")
-            let configured = engine.associations.values.first { $0.configuration.host == host }?.configuration.port
-            if let port = ke.port, let configured, port != configured {
-                log.warning("NTS: \(host): NTS-KE names NTP port \(port), the association polls port \(configured) (add `port \(port)`)")
-            }
+            followNegotiation(host, ke)
         case .failure(let error):
             nts.counters.keProbeBad &+= 1
             let wait = client.failed(error, now: now)
             log.warning(NTSClientSession.keyEstablishmentFailedNotice(host: host, error, wait: wait))
         }
+    }
+
+    /// NTS-KE's server and port records (RFC 8915 §4.1.7, §4.1.8): the association polls the
+    /// server and port they name, not its configured ones. A server name was looked up on the KE
+    /// thread; one that did not resolve keeps the association where it was, logged.
+    func followNegotiation(_ host: String, _ ke: NTSKEResult) {
+        guard ke.server != nil || ke.port != nil,
+              let a = engine.associations.values.first(where: { $0.configuration.host == host && !$0.isPool }),
+              let current = a.address else { return }
+        var ip = current.ip
+        if let server = ke.server {
+            guard let named = IPAddress(server) else {
+                log.warning("NTS: \(host): NTS-KE names NTP server \(server), which does not resolve; polling \(current)")
+                return
+            }
+            ip = named
+        }
+        let destination = SocketAddress(ip: ip, port: ke.port ?? a.configuration.port)
+        guard destination != current else { return }
+        log.notice("NTS: \(host): NTS-KE names NTP at \(destination); polling it instead of \(current)")
+        perform(engine.redirect(a.id, to: destination))
     }
 
     /// The NTS associations' state for the views (loop thread).

@@ -1,5 +1,5 @@
 // The NTS commands (NTPsec's ntp.conf words): `nts enable|disable`, `nts cert|key|cookie|ca
-// FILE`, `nts mintls TLS1.3`, `nts aead NAME…`, ntpsh's `nts port|listen|rotate`; the views
+// FILE`, `nts mintls|maxtls TLS1.3`, `nts tlsciphersuites|tlsecdhcurves LIST`, `nts aead NAME…`, ntpsh's `nts port|listen|rotate`; the views
 // `show nts` and `ntsinfo` (text and JSON); `server|pool HOST nts [ntsport N]`'s check. Each
 // declaration carries its syntax, handler and attributes; NTPAdmin's `NTSSettings` is changed
 // and handed to the engine whole.
@@ -23,6 +23,18 @@ enum NTSCommands {
         Command("nts mintls", help: "Lowest TLS version for NTS-KE (only TLS1.3: RFC 8915 requires it)", id: "nts-mintls",
                 .directive, identity: .single("nts mintls"), run: { $0.nts($1) }) {
             Keyword("TLS1.3", help: "TLS 1.3", key: "version")
+        }
+        Command("nts maxtls", help: "Highest TLS version for NTS-KE (only TLS1.3: RFC 8915 requires it)", id: "nts-maxtls",
+                .directive, identity: .single("nts maxtls"), run: { $0.nts($1) }) {
+            Keyword("TLS1.3", help: "TLS 1.3", key: "version")
+        }
+        Command("nts tlsciphersuites", help: "TLS 1.3 cipher suites NTS-KE allows (OpenSSL list; the server's order then wins)",
+                id: "nts-tlsciphersuites", .directive, identity: .single("nts tlsciphersuites"), run: { $0.nts($1) }) {
+            Argument(.word, name: "LIST", help: "Colon-separated, e.g. TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", key: "list")
+        }
+        Command("nts tlsecdhcurves", help: "Key-exchange groups NTS-KE allows (OpenSSL list)", id: "nts-tlsecdhcurves",
+                .directive, identity: .single("nts tlsecdhcurves"), run: { $0.nts($1) }) {
+            Argument(.word, name: "LIST", help: "Colon-separated, e.g. X25519:P-256", key: "list")
         }
         Command("nts aead", help: "AEAD algorithms offered and accepted, in preference order", id: "nts-aead",
                 .directive, identity: .single("nts aead"), run: { $0.nts($1) }) {
@@ -77,6 +89,9 @@ extension CommandRunner {
         case "nts-cookie": settings.cookieFile = a.string("file")
         case "nts-ca": settings.ca = a.string("file")
         case "nts-mintls": settings.minTLS = a.string("version") ?? "TLS1.3"
+        case "nts-maxtls": settings.maxTLS = a.string("version") ?? "TLS1.3"
+        case "nts-tlsciphersuites": settings.tlsCipherSuites = a.string("list")
+        case "nts-tlsecdhcurves": settings.tlsCurves = a.string("list")
         case "nts-aead": settings.aead = a.strings("aead")
         case "nts-port": settings.port = UInt16(a.int("port") ?? 4460)
         case "nts-listen": settings.listen = a.string("address") ?? "0.0.0.0"
@@ -132,6 +147,9 @@ enum NTSView {
                 ("enabled", .bool(s.enabled)), ("cert", s.certificate.map(JSONValue.string) ?? .null),
                 ("key", s.key.map(JSONValue.string) ?? .null), ("cookie", s.cookieFile.map(JSONValue.string) ?? .null),
                 ("ca", s.ca.map(JSONValue.string) ?? .null), ("mintls", .string(s.minTLS)),
+                ("maxtls", s.maxTLS.map(JSONValue.string) ?? .null),
+                ("tlsciphersuites", s.tlsCipherSuites.map(JSONValue.string) ?? .null),
+                ("tlsecdhcurves", s.tlsCurves.map(JSONValue.string) ?? .null),
                 ("aead", .array(s.aead.map(JSONValue.string))), ("port", .uint(UInt64(s.port))), ("listen", .string(s.listen)),
                 ("rotate", .double(s.rotationInterval)),
             ])
@@ -158,6 +176,9 @@ enum NTSView {
         }
         out += ", a new one every \(formatFixed(s.rotationInterval, 0)) s\n"
         out += "AEAD:            \(s.aead.joined(separator: " "))\n"
+        if s.tlsCipherSuites != nil || s.tlsCurves != nil {
+            out += "TLS:             cipher suites \(s.tlsCipherSuites ?? "OpenSSL's default"), groups \(s.tlsCurves ?? "OpenSSL's default")\n"
+        }
         out += "CA for servers:  \(s.ca ?? r.clientTrust ?? "the system's trust store")\n"
         if r.serving {
             out += "NTS-KE refused:  \(r.keRefusedBusy) busy, \(r.keTimeouts) timed out\n"

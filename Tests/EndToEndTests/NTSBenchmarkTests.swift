@@ -33,11 +33,11 @@ struct NTSBenchmarkTests {
     /// Sends `requests` round-robin to 127.0.0.1:`port`, `window` in flight, for `seconds` after a
     /// 0.3 s warm-up; a reply counts when it is not a NAK. Returns authentic replies per second,
     /// NAKs, and stalls (200 ms without a reply: the window's requests were lost).
-    static func flood(port: UInt16, _ requests: [[UInt8]], window: Int = 64) -> (perSecond: Double, naks: Int, stalls: Int) {
+    static func flood(port: UInt16, _ requests: [[UInt8]], window: Int = 64) -> (perSecond: Double, naks: Int, stalls: Int, replies: Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         defer { close(fd) }
         _ = connectLoopback(fd, port)
-        var inFlight = 0, next = 0, answered = 0, naks = 0, stalls = 0
+        var inFlight = 0, next = 0, answered = 0, naks = 0, stalls = 0, replies = 0
         var buffer = [UInt8](repeating: 0, count: 2048)
         let start = Date(), measureFrom = start.addingTimeInterval(0.3), end = measureFrom.addingTimeInterval(seconds)
         var lastReply = Date()
@@ -56,6 +56,7 @@ struct NTSBenchmarkTests {
                 let n = recv(fd, &buffer, buffer.count, 0)
                 guard n >= 48 else { break }
                 inFlight -= 1
+                replies += 1
                 lastReply = now
                 guard now >= measureFrom else { continue }
                 if buffer[1] == 0 { naks += 1 } else { answered += 1 }
@@ -63,7 +64,25 @@ struct NTSBenchmarkTests {
             // Lost requests free their slots after 200 ms without a reply.
             if now.timeIntervalSince(lastReply) > 0.2 { inFlight = 0; lastReply = now; stalls += 1 }
         }
-        return (Double(answered) / seconds, naks, stalls)
+        return (Double(answered) / seconds, naks, stalls, replies)
+    }
+
+    /// CPU seconds (user + system) process `pid` has used, from /proc/PID/stat.
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return .nan }
+        // Fields after "(comm)": state is field 3, utime 14, stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// A flood with the server's CPU time per reply (µs) measured around it.
+    static func measuredFlood(pid: Int32, port: UInt16, _ requests: [[UInt8]])
+        -> (perSecond: Double, naks: Int, stalls: Int, cpuMicroseconds: Double) {
+        let before = cpuSeconds(pid)
+        let f = flood(port: port, requests)
+        return (f.perSecond, f.naks, f.stalls, (cpuSeconds(pid) - before) / Double(max(1, f.replies)) * 1e6)
     }
 
     /// NTS-KE sessions completed per second by `clients` threads in a loop.
@@ -93,17 +112,19 @@ struct NTSBenchmarkTests {
         let cKE = try freeTCPPort(), cNTP = try freeUDPPort()
         let chronyd = try startChronydNTSServer(pki, ntsPort: cKE, ntpPort: cNTP)
         let chronyRequests = try Self.requests(kePort: cKE, ca: pki.ca)
-        let chronyFlood = Self.flood(port: cNTP, chronyRequests)
+        let chronyFlood = Self.measuredFlood(pid: chronyd.process.processIdentifier, port: cNTP, chronyRequests)
         let chronyKE = Self.handshakes(kePort: cKE, ca: pki.ca)
         stopChronyd(chronyd)
         // The ntpsh daemon with NTS.
         let server = try NTSDaemonTests.Server(pki)
         defer { server.daemon.stop() }
-        let ntpshFlood = Self.flood(port: server.ntpPort, try Self.requests(kePort: server.kePort, ca: pki.ca))
+        let ntpshFlood = Self.measuredFlood(pid: server.daemon.process.processIdentifier, port: server.ntpPort,
+                                            try Self.requests(kePort: server.kePort, ca: pki.ca))
         let ntpshKE = Self.handshakes(kePort: server.kePort, ca: pki.ca)
         print("""
             NTS benchmark (\(Self.seconds) s each, window 64, 4 KE clients; ntpsh \(ntpshBinary())):
             NTS requests/s: chronyd \(Int(chronyFlood.perSecond)) (NAKs \(chronyFlood.naks), 200 ms stalls \(chronyFlood.stalls)), ntpsh \(Int(ntpshFlood.perSecond)) (NAKs \(ntpshFlood.naks), stalls \(ntpshFlood.stalls))
+            server CPU per NTS reply (user + system, µs): chronyd \(formatted(chronyFlood.cpuMicroseconds)), ntpsh \(formatted(ntpshFlood.cpuMicroseconds)) (\(formatted(ntpshFlood.cpuMicroseconds / chronyFlood.cpuMicroseconds)) × chronyd)
             NTS-KE handshakes/s: chronyd \(formatted(chronyKE.perSecond)) (failed \(chronyKE.failures)), ntpsh \(formatted(ntpshKE.perSecond)) (failed \(ntpshKE.failures))
             """)
         #expect(ntpshFlood.perSecond > 0 && chronyFlood.perSecond > 0 && ntpshFlood.naks == 0 && chronyFlood.naks == 0)

@@ -151,6 +151,90 @@ struct NTSDaemonTests {
         #expect(udp.receive(timeout: 3)?.count == 48)
     }
 
+    /// `sysstats json`'s counter `name`.
+    static func serverCounter(_ socket: String, _ name: String) throws -> Int {
+        let r = try run(ntpshBinary(), ["--attach", socket, "-e", "sysstats json"], timeout: 20)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        return try #require(object[name] as? Int, "no \(name) in \(r.stdout)")
+    }
+
+    @Test("rate-limited and restricted NTS requests are dropped before any cookie is opened (the NTS counters do not move)")
+    func restrictBeforeDecrypt() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try Server(pki, extra: "restrict 127.0.0.1 limited\ndiscard minimum 3 average 5")
+        defer { server.daemon.stop() }
+        let ke = try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca, timeout: 5)
+        // A burst of six authentic requests from one address: the first is answered, the others
+        // are over the limit and dropped (no KoD: the restrict entry has no kod).
+        let udp = try UDPClient(bindTo: "127.0.0.1")
+        var random = SystemRandomNumberGenerator()
+        var state = NTSClientState(session: ke.session, cookies: ke.cookies)
+        for _ in 0 ..< 6 {
+            var header = [UInt8](repeating: 0, count: 48)
+            header[0] = 0x23
+            for i in 40 ..< 48 { header[i] = UInt8.random(in: 0 ... 255) }
+            try udp.send(try #require(state.request(header: header, using: &random)), to: "127.0.0.1", port: server.ntpPort)
+        }
+        var answered = 0
+        while let reply = udp.receive(timeout: 1) {
+            #expect(!Self.isNAK(reply) && reply.count > 48)
+            answered += 1
+        }
+        let limited = try Self.serverCounter(server.socket, "rate_limited")
+        #expect(answered >= 1 && answered < 6 && limited == 6 - answered, "answered \(answered), rate limited \(limited)")
+        // Only the answered requests cost a cookie open.
+        #expect(try server.counter("nts_cookie_decode") == answered)
+        #expect(try server.counter("nts_server_recv_good") == answered)
+
+        // Refused outright (noserve): a request with a damaged cookie (which would cost an open
+        // and a NAK) gets nothing, and no NTS counter moves.
+        let r = try run(ntpshBinary(), ["--attach", server.socket, "-e", "restrict 127.0.0.1 noserve"], timeout: 20)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let restrictedBefore = try Self.serverCounter(server.socket, "restricted")
+        var damaged = ke.cookies[7]
+        damaged[damaged.count - 1] ^= 1
+        var bad = NTSClientState(session: ke.session, cookies: [damaged])
+        var header = [UInt8](repeating: 0, count: 48)
+        header[0] = 0x23
+        try udp.send(try #require(bad.request(header: header, using: &random)), to: "127.0.0.1", port: server.ntpPort)
+        #expect(udp.receive(timeout: 1) == nil)
+        #expect(try Self.serverCounter(server.socket, "restricted") == restrictedBefore + 1)
+        #expect(try server.counter("nts_cookie_decode_error") == 0)
+        #expect(try server.counter("nts_server_recv_bad") == 0)
+    }
+
+    @Test("nts tlsciphersuites and tlsecdhcurves apply to the KE server and client; bad lists and nts maxtls TLS1.2 are clear errors")
+    func tlsLists() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try Server(pki, extra: "nts maxtls TLS1.3\nnts tlsciphersuites TLS_CHACHA20_POLY1305_SHA256\nnts tlsecdhcurves X25519")
+        defer { server.daemon.stop() }
+        // A client allowing what the server allows completes; one with no suite or no group in
+        // common is refused by the handshake.
+        let both = try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca,
+                                             tls: NTSTLSOptions(cipherSuites: "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"), timeout: 5)
+        #expect(both.cookies.count == 8)
+        #expect(throws: NTSKEFailure.self) {
+            try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca,
+                                      tls: NTSTLSOptions(cipherSuites: "TLS_AES_128_GCM_SHA256"), timeout: 5)
+        }
+        #expect(throws: NTSKEFailure.self) {
+            try NTSKEClient.establish(host: "localhost", port: server.kePort, caFile: pki.ca, tls: NTSTLSOptions(groups: "P-256"), timeout: 5)
+        }
+        let shown = try run(ntpshBinary(), ["--attach", server.socket, "-e", "show nts"], timeout: 20).stdout
+        #expect(shown.contains("TLS:             cipher suites TLS_CHACHA20_POLY1305_SHA256, groups X25519"), "\(shown)")
+        // Bad values: OpenSSL's refusal, named; TLS1.2 is not a version NTS allows.
+        for (line, message) in [("nts tlsciphersuites TLS_NOPE", "nts tlsciphersuites TLS_NOPE: no TLS 1.3 cipher suite OpenSSL knows in the list"),
+                                ("nts tlsecdhcurves X25519:NOPE", "nts tlsecdhcurves X25519:NOPE: a key-exchange group OpenSSL does not know in the list"),
+                                ("nts maxtls TLS1.2", "TLS1.3")] {
+            let r = try run(ntpshBinary(), ["--attach", server.socket, "-e", line], timeout: 20)
+            #expect((r.stdout + r.stderr).contains(message), "\(line): \(r.stdout) \(r.stderr)")
+        }
+        // The KE server still runs with the lists it had.
+        #expect(try server.report()["serving"] as? Bool == true)
+    }
+
     @Test("configuration errors are clear: a missing certificate file, a malformed cookie file, nts enable alone waits for cert and key")
     func configurationErrors() throws {
         let dir = try temporaryDirectory()
@@ -191,6 +275,52 @@ struct NTSClientDaemonTests {
         let r = try run(ntpshBinary(), ["--attach", socket, "-e", "ntsinfo json"], timeout: 20)
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
         return try #require(object as? [String: Any], "ntsinfo json: \(r.stdout)")
+    }
+
+    @Test("the KE's server and port records are followed: KE at 127.0.0.3 names NTP at 127.0.0.1 on another port; every reply authentic")
+    func followsServerAndPortRecords() throws {
+        let pki = try TestPKI(names: "DNS:localhost,IP:127.0.0.1,IP:127.0.0.3")
+        defer { pki.remove() }
+        // The NTP server: an ntpsh daemon on 127.0.0.1 whose cookie keys the KE server below shares.
+        var random = SystemRandomNumberGenerator()
+        let keys = NTSCookieKeys(now: Date().timeIntervalSince1970, using: &random)
+        let server = try NTSDaemonTests.Server(pki, cookieText: keys.fileText)
+        defer { server.daemon.stop() }
+        // A KE server on 127.0.0.3 naming 127.0.0.1 and the daemon's NTP port (RFC 8915 §4.1.7-8).
+        let kePort = try freeTCPPort()
+        let ke = try NTSKEServer(address: "127.0.0.3", port: kePort, certificateFile: pki.certificate, keyFile: pki.key,
+                                 keys: NTSCookieKeyStore(keys), ntpServer: "127.0.0.1", ntpPort: server.ntpPort)
+        defer { ke.stop() }
+        // The association is configured at 127.0.0.3, port 123, where nothing answers NTP.
+        let (daemon, socket) = try Self.client("nts ca \(pki.ca)\nserver 127.0.0.3 nts ntsport \(kePort) iburst minpoll 3 maxpoll 3\n")
+        defer { daemon.stop() }
+        try Self.expectFollowed(daemon, socket, host: "127.0.0.3", ntpPort: server.ntpPort)
+        #expect(try server.counter("nts_server_recv_good") >= 3)
+    }
+
+    /// `host`'s association gets 3 authentic replies, none refused, from 127.0.0.1:`ntpPort`,
+    /// where its KE sent it.
+    static func expectFollowed(_ daemon: Background, _ socket: String, host: String, ntpPort: UInt16) throws {
+        try daemon.waitUntil(timeout: 60, "3 authentic NTS replies from 127.0.0.1:\(ntpPort)") {
+            (try Self.counters(socket)["nts_client_recv_good"] as? Int ?? 0) >= 3
+        }
+        let c = try Self.counters(socket)
+        #expect(c["nts_client_recv_bad"] as? Int == 0, "\(c)")
+        #expect(daemon.stderr.contains("NTS: \(host): NTS-KE names NTP at 127.0.0.1:\(ntpPort)"), "\(daemon.stderr)")
+        let a = try #require(try Self.association(socket))
+        #expect(a["ntp_server"] as? String == "127.0.0.1 port \(ntpPort)", "\(a)")
+    }
+
+    @Test("chronyd's KE records followed: the association configured without a port polls the NTP port chronyd's KE names")
+    func followsChronydPortRecord() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort, extra: "ntsntpserver 127.0.0.1")
+        defer { stopChronyd(chronyd) }
+        let (daemon, socket) = try Self.client("nts ca \(pki.ca)\nserver 127.0.0.1 nts ntsport \(ntsPort) iburst minpoll 3 maxpoll 3\n")
+        defer { daemon.stop() }
+        try Self.expectFollowed(daemon, socket, host: "127.0.0.1", ntpPort: ntpPort)
     }
 
     @Test("synchronised to chronyd over NTS: 20+ authentic exchanges, cookies replenished to 8, nothing refused")
@@ -257,9 +387,11 @@ struct NTSModeSixTests {
         let ntpq = ModeSixTests.ntpq, ntpsh = ntpshBinary()
         let script = """
             \(ntpsh) --daemon --clock observe --port 123 --listen \(a) -c \(server) 2>/dev/null & P=$!
-            \(ntpsh) --daemon --clock observe --port 0 -c \(client) 2>/dev/null & Q=$!
+            \(ntpsh) --daemon --clock observe --port 123 --listen 127.0.0.1 -c \(client) 2>/dev/null & Q=$!
             i=0; while [ $i -lt 100 ]; do i=$((i+1)); \(ntpq) -c ntsinfo \(a) 2>/dev/null | grep -q 'NTS server recvs good: *[1-9]' && break; sleep 0.2; done
             echo '== ntsinfo'; \(ntpq) -c ntsinfo \(a); echo "rc=$?"
+            i=0; while [ $i -lt 100 ]; do i=$((i+1)); \(ntpq) -c as 127.0.0.1 2>/dev/null | grep -q ' yes  *ok ' && break; sleep 0.2; done
+            echo '== as'; \(ntpq) -c as 127.0.0.1; echo "rc=$?"
             kill $P $Q; wait
             """
         guard let result = try ModeSixTests.isolated(script) else {
@@ -276,6 +408,15 @@ struct NTSModeSixTests {
         #expect(value("NTS server sends:") == value("NTS server recvs good:"), "\(out)")
         #expect(value("NTS KE serves good:") == 1, "\(out)")
         #expect(value("NTS server recvs w error:") == 0 && value("NTS decode cookies error:") == 0, "\(out)")
+        // The client's NTS association, as NTPsec's ntpq shows one: authentication enabled and
+        // authentic (status bits 0x40 and 0x20), the auth column "ok" as for a symmetric key.
+        let associations = ModeSixTests.section(result.output, "as")
+        print(associations)
+        let row = associations.split(separator: "\n").first { $0.contains(" yes ") }.map(String.init) ?? ""
+        let columns = row.split(separator: " ")
+        #expect(columns.count >= 6 && columns[5] == "ok", "\(associations)")
+        let status = columns.count > 2 ? UInt16(columns[2], radix: 16) ?? 0 : 0
+        #expect(status >> 8 & 0x60 == 0x60, "status \(columns.count > 2 ? columns[2] : "-"): \(associations)")
     }
 }
 
@@ -331,10 +472,11 @@ final class TamperingRelay: @unchecked Sendable {
     private var running = true
     private(set) var relayed = 0
 
-    init(to server: UInt16, tamper: @escaping @Sendable (inout [UInt8]) -> Void) throws {
+    /// Listens on `address`:`port` (0: any port) and relays to 127.0.0.1:`server`.
+    init(to server: UInt16, at address: String = "127.0.0.1", port wanted: UInt16 = 0, tamper: @escaping @Sendable (inout [UInt8]) -> Void) throws {
         front = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         back = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard let p = bindLoopback(front), bindLoopback(back) != nil, connectLoopback(back, server) else {
+        guard let p = bindLoopback(front, address: address, port: wanted), bindLoopback(back) != nil, connectLoopback(back, server) else {
             throw TestFailure("relay sockets")
         }
         port = p
@@ -385,15 +527,17 @@ struct NTSTamperTests {
         let pki = try TestPKI()
         defer { pki.remove() }
         let ntsPort = try freeTCPPort(), ntpPort = try freeUDPPort()
-        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort)
+        // chronyd's KE names 127.0.0.3 and its NTP port (server and port records): the client
+        // polls there, where the man in the middle relays to chronyd at 127.0.0.1.
+        let chronyd = try startChronydNTSServer(pki, ntsPort: ntsPort, ntpPort: ntpPort, extra: "ntsntpserver 127.0.0.3")
         defer { stopChronyd(chronyd) }
         // The receive and transmit timestamps move 250 ms later (their seconds' fraction +1/4).
-        let relay = try TamperingRelay(to: ntpPort) { reply in
+        let relay = try TamperingRelay(to: ntpPort, at: "127.0.0.3", port: ntpPort) { reply in
             guard reply.count >= 48 else { return }
             for at in [32, 40] { reply[at + 4] = reply[at + 4] &+ 0x40 }
         }
         defer { relay.stop() }
-        let (daemon, socket) = try NTSClientDaemonTests.client("nts ca \(pki.ca)\nserver 127.0.0.1 port \(relay.port) nts ntsport \(ntsPort) iburst minpoll 3\n")
+        let (daemon, socket) = try NTSClientDaemonTests.client("nts ca \(pki.ca)\nserver 127.0.0.1 nts ntsport \(ntsPort) iburst minpoll 3\n")
         defer { daemon.stop() }
         try daemon.waitUntil(timeout: 30, "three refused replies") {
             (try NTSClientDaemonTests.counters(socket)["nts_client_recv_bad"] as? Int ?? 0) >= 3

@@ -67,17 +67,17 @@ struct TestPKI {
 }
 
 /// 127.0.0.1 and `port` as a sockaddr_in.
-func loopback(_ port: UInt16 = 0) -> sockaddr_in {
+func loopback(_ port: UInt16 = 0, address: String = "127.0.0.1") -> sockaddr_in {
     var a = sockaddr_in()
     a.sin_family = sa_family_t(AF_INET)
-    a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    a.sin_addr.s_addr = inet_addr(address)
     a.sin_port = port.bigEndian
     return a
 }
 
-/// Binds `fd` to 127.0.0.1 on a port the kernel picks; returns the port.
-func bindLoopback(_ fd: Int32) -> UInt16? {
-    var a = loopback()
+/// Binds `fd` to `address` (127.0.0.1) on `port` (0: one the kernel picks); returns the port.
+func bindLoopback(_ fd: Int32, address: String = "127.0.0.1", port: UInt16 = 0) -> UInt16? {
+    var a = loopback(port, address: address)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &a) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
@@ -101,8 +101,9 @@ func freeTCPPort() throws -> UInt16 {
     return port
 }
 
-/// chronyd 4.3 (-x: it never touches the clock) as an NTS server on loopback.
-func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) throws -> Background {
+/// chronyd 4.3 (-x: it never touches the clock) as an NTS server on loopback; `extra` lines
+/// are added to its configuration.
+func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16, extra: String = "") throws -> Background {
     let conf = """
         ntsserverkey \(pki.key)
         ntsservercert \(pki.certificate)
@@ -115,6 +116,7 @@ func startChronydNTSServer(_ pki: TestPKI, ntsPort: UInt16, ntpPort: UInt16) thr
         allow 127.0.0.1
         cmdport 0
         ntsprocesses 0
+        \(extra)
         """
     try conf.write(toFile: pki.dir + "/chrony.conf", atomically: true, encoding: .utf8)
     let chronyd = try Background("/usr/sbin/chronyd", ["-x", "-d", "-f", pki.dir + "/chrony.conf"])

@@ -337,6 +337,25 @@ private final class ReadOnlyKernel: KernelClock {
     }
 
     /// The engine's timer carries the clock's service: nextWakeup includes the end of a slew,
+    /// NTS-KE's server and port records (RFC 8915 §4.1.7-8): the runtime redirects an
+    /// association; its next request goes to the new address at once, the configured one is
+    /// left; a redirect to where it already polls does nothing.
+    @Test func redirectSendsTheNextPollElsewhere() throws {
+        let raw = RawClock()
+        let kernel = ModelKernel(precision: PollExponent(-20)) { raw.t }
+        let engine = Engine(configuration: EngineConfiguration(), clock: KernelClockDriver(kind: .observe, kernel: kernel), seed: 1)
+        var configuration = AssociationConfiguration(host: "192.0.2.1")
+        configuration.ntsKEPort = 4460
+        let id = engine.add(configuration)
+        _ = engine.handleTimer()
+        let target = SocketAddress(ip: IPAddress("192.0.2.7")!, port: 1123)
+        let actions = engine.redirect(id, to: target)
+        #expect(actions.contains { if case .send(_, let to) = $0 { to == target } else { false } }, "\(actions)")
+        #expect(engine.associations[id]?.address == target)
+        #expect(engine.redirect(id, to: target).isEmpty)
+        #expect(engine.peerReports().first { $0.id == id }?.ntsKEPort == 4460)
+    }
+
     /// and handleTimer then ends it.
     @Test func engineServicesTheClock() throws {
         let raw = RawClock()

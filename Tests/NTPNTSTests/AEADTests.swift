@@ -20,6 +20,33 @@ struct AEADTests {
         #expect(try aead.open(sealed, associatedData: [ad]) == plain)
     }
 
+    @Test("a kept key (a cookie master key) seals and opens as a key set up per operation, with more kept keys than the thread keeps")
+    func keptKeys() throws {
+        let ad = hex("101112131415161718191a1b1c1d1e1f2021222324252627")
+        for algorithm in NTSAEADAlgorithm.allCases {
+            // Six keys (CNTPCrypto keeps four per thread), used in turn twice: evictions and hits.
+            let keyBytes = (0 ..< 6).map { k in (0 ..< algorithm.keyLength).map { UInt8(truncatingIfNeeded: k * 31 + $0) } }
+            for round in 0 ..< 2 {
+                for bytes in keyBytes {
+                    let plain = (0 ..< 40 + round * 100).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+                    let once = try NTSAEAD(algorithm: algorithm, key: bytes)
+                    let kept = try NTSAEAD(algorithm: algorithm, key: bytes, kept: true)
+                    let sealed = try once.seal(plain, associatedData: [ad])
+                    #expect(try kept.seal(plain, associatedData: [ad]) == sealed)
+                    #expect(try kept.open(sealed, associatedData: [ad]) == plain)
+                    var forged = sealed
+                    forged[20] ^= 1
+                    #expect(throws: NTSAEADError.notAuthentic) { try kept.open(forged, associatedData: [ad]) }
+                }
+            }
+        }
+        // The RFC 5297 A.1 vector through a kept key.
+        let kept = try NTSAEAD(algorithm: .aesSIVCMAC256,
+                               key: hex("fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0 f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"), kept: true)
+        #expect(try kept.seal(hex("112233445566778899aabbccddee"), associatedData: [ad])
+                == hex("85632d07c6e8f37f950acd320a2ecc93 40c02b9690c4dc04daef7f6afe5c"))
+    }
+
     @Test("RFC 5297 A.2: nonce-based (two AD pieces, the nonce last)")
     func nonceBased() throws {
         let aead = try NTSAEAD(algorithm: .aesSIVCMAC256,

@@ -53,6 +53,43 @@ struct NTSExchangeTests {
         #expect(Set(client.cookies).count == 8)
     }
 
+    @Test("answer() writes into one buffer what verify() and respond() make (same random), for both AEADs and for a NAK; the client accepts it")
+    func answerInPlace() throws {
+        for algorithm in NTSAEADAlgorithm.allCases {
+            var random = SeededRandom(state: 5)
+            let keys = NTSCookieKeys(now: 0, using: &random)
+            let s = try NTSSessionKeys(c2s: NTSAEAD(algorithm: algorithm, key: (0 ..< algorithm.keyLength).map { _ in random.next() }),
+                                       s2c: NTSAEAD(algorithm: algorithm, key: (0 ..< algorithm.keyLength).map { _ in random.next() }))
+            var client = NTSClientState(session: s, cookies: [NTSCookie.make(s, keys: keys, using: &random)])
+            let request = try #require(client.request(header: header(mode: 3), using: &random))
+            guard case .authentic(let r) = NTSServer.verify(request, keys: keys),
+                  case .nts(let candidate) = request.withUnsafeBytes({ NTSServer.classify($0) })
+            else { Issue.record("\(algorithm): not authentic"); return }
+            #expect(candidate.placeholders == 7 && candidate.cookieKeyID == keys.current.id)
+            var r1 = random, r2 = random
+            let expected = NTSServer.respond(to: r, header: header(mode: 4, stratum: 2), keys: keys, using: &r1)
+            var out = [UInt8](repeating: 0xee, count: NTSServer.answerCapacity(candidate))
+            out.replaceSubrange(0 ..< 48, with: header(mode: 4, stratum: 2))
+            let answer = request.withUnsafeBytes { q in
+                out.withUnsafeMutableBytes { NTSServer.answer(q, candidate, keys: keys, using: &r2, into: $0) }
+            }
+            #expect(answer == .authentic(length: expected.count, cookies: 8))
+            #expect(Array(out[..<expected.count]) == expected, "\(algorithm)")
+            #expect(client.accept(Array(out[..<expected.count])) == .authentic(newCookies: 8))
+            // A forged authenticator: the NAK nak() makes.
+            var forged = request
+            forged[forged.count - 1] ^= 1
+            guard case .nak(let uid, .authenticator) = NTSServer.verify(forged, keys: keys) else { Issue.record("not a NAK"); return }
+            out.replaceSubrange(0 ..< 48, with: header(mode: 4, stratum: 2))
+            let nak = forged.withUnsafeBytes { q in
+                out.withUnsafeMutableBytes { NTSServer.answer(q, candidate, keys: keys, using: &r2, into: $0) }
+            }
+            let expectedNAK = NTSServer.nak(to: uid, header: header(mode: 4, stratum: 2))
+            #expect(nak == .nak(.authenticator, length: expectedNAK.count))
+            #expect(Array(out[..<expectedNAK.count]) == expectedNAK)
+        }
+    }
+
     @Test("a plain NTP request is not NTS, at no cost beyond the layout scan")
     func plain() {
         var random = SeededRandom(state: 9)

@@ -25,7 +25,8 @@ import Testing
             "restrict", "no-restrict", "unrestrict", "discard", "mru", "leapfile", "logfile", "statsdir", "statistics", "filegen",
             "keys", "no-keys", "trustedkey", "no-trustedkey", "controlkey", "no-controlkey", "requestkey", "includefile",
             "enable", "disable", "interface", "no-interface", "nic", "no-nic", "hwtimestamp", "no-hwtimestamp", "broadcast", "crypto",
-            "nts-enable", "nts-disable", "nts-cert", "nts-key", "nts-cookie", "nts-ca", "nts-mintls", "nts-aead", "nts-port",
+            "nts-enable", "nts-disable", "nts-cert", "nts-key", "nts-cookie", "nts-ca", "nts-mintls", "nts-maxtls", "nts-tlsciphersuites",
+            "nts-tlsecdhcurves", "nts-aead", "nts-port",
             "nts-listen", "nts-rotate",
             "archive",
         ])

@@ -57,6 +57,21 @@ import Testing
         #expect(Array(r.data[0..<4]) == [UInt8(first.id.rawValue >> 8), UInt8(first.id.rawValue & 0xFF), UInt8(word >> 8), UInt8(word & 0xFF)])
     }
 
+    @Test("an NTS association's status word: authentication enabled, authentic once a checked reply came; ntpq's auth column ok")
+    func ntsStatusWord() throws {
+        var p = try #require(Scenario.peers.first)
+        p.keyID = nil
+        p.ntsKEPort = 4460
+        p.authenticated = false
+        var word = PeerStatusWord(p)
+        #expect(word.statusBits & 0x60 == 0x40 && word.auth == "bad")
+        p.authenticated = true
+        word = PeerStatusWord(p)
+        #expect(word.statusBits & 0x60 == 0x60 && word.auth == "ok ")
+        p.ntsKEPort = nil
+        #expect(PeerStatusWord(p).auth == "none")
+    }
+
     @Test func readVariablesSystemDefaults() {
         let replies = Self.ask(ControlMessage.Opcode.readVariables)
         let text = Self.reassembled(replies)

@@ -52,3 +52,18 @@ fuzz_run() {
   fi
   echo "fuzz: no crash in ${seconds}s"
 }
+
+# fuzz_nts_sources DIR: NTPNTS's I/O-free sources under DIR/src (their NTPWire import removed),
+# CNTPCrypto's C compiled with the sanitizers as DIR/*.o, and its module map in DIR/cmod:
+# pass -I DIR/cmod, "DIR"/src/*.swift, "DIR"/*.o and -lcrypto to fuzz_build.
+fuzz_nts_sources() {
+  local dir=$1 f c
+  mkdir -p "$dir/src" "$dir/cmod"
+  for f in AEAD NTSCookie NTSCookieKeys NTSServer NTSClientState; do
+    sed -E 's/^(public |internal )?import NTPWire$//' "$here/Sources/NTPNTS/$f.swift" > "$dir/src/$f.swift"
+  done
+  printf 'module CNTPCrypto {\n  header "%s/Sources/CNTPCrypto/include/CNTPCrypto.h"\n  link "crypto"\n  export *\n}\n' "$here" > "$dir/cmod/module.modulemap"
+  for c in "$here"/Sources/CNTPCrypto/*.c; do
+    clang -c -O1 -fsanitize=fuzzer-no-link,address -I "$here/Sources/CNTPCrypto/include" "$c" -o "$dir/$(basename "$c" .c).o"
+  done
+}

@@ -15,18 +15,23 @@ enum {
 /// The key length of an AEAD algorithm, or 0 when this OpenSSL lacks it.
 size_t ntpsh_aead_key_length(int algorithm);
 
+/// `keep`: the key is long-lived (a cookie master key): its key schedules are kept for this
+/// thread (the last few such keys) instead of set up again; 0 for a key used once or twice (a
+/// session's C2S and S2C keys). Key material kept is wiped when the thread ends.
+///
 /// Seals `plain` under `key` with `ad_count` associated-data pieces in order (RFC 5297's
 /// vector S2V input; for NTS the nonce is the last piece). Writes the 16-byte synthetic IV then
 /// the ciphertext (16 + plain_length bytes) to `out` and returns that count, or -1 (unknown
-/// algorithm, wrong key length, `out` too small, OpenSSL failure).
-int ntpsh_aead_seal(int algorithm, const void *key, size_t key_length,
+/// algorithm, wrong key length, `out` too small, OpenSSL failure). `plain` may be `out + 16`
+/// (sealing in place).
+int ntpsh_aead_seal(int algorithm, const void *key, size_t key_length, int keep,
                     const void *const *ad, const size_t *ad_lengths, size_t ad_count,
                     const void *plain, size_t plain_length, void *out, size_t out_capacity);
 
 /// Opens `sealed` (synthetic IV then ciphertext, at least 16 bytes): writes the plaintext
 /// (sealed_length - 16 bytes) to `out` and returns that count; -1 when it is not authentic or
 /// on any error. Nothing is left in `out` on failure.
-int ntpsh_aead_open(int algorithm, const void *key, size_t key_length,
+int ntpsh_aead_open(int algorithm, const void *key, size_t key_length, int keep,
                     const void *const *ad, const size_t *ad_lengths, size_t ad_count,
                     const void *sealed, size_t sealed_length, void *out, size_t out_capacity);
 

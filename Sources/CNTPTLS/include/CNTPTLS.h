@@ -60,3 +60,11 @@ void *ntpsh_tls_memory_contexts(const char *name, int days, void **client_contex
 /// Moves what memory connection `from` has written to memory connection `to`'s input: the
 /// byte count, or -1.
 int ntpsh_tls_memory_transfer(void *from, void *to);
+
+/// Restricts `context`'s TLS 1.3 cipher suites and key-exchange groups (OpenSSL's list
+/// syntax, colon-separated, e.g. "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256" and
+/// "X25519:P-256"; NULL leaves one as OpenSSL's default). On a server, chosen cipher suites
+/// also make the server's order win (as NTPsec). With a NULL context the lists are only
+/// checked. 1, or 0 with the reason in `error`.
+int ntpsh_tls_context_restrict(void *context, int server, const char *ciphersuites, const char *groups,
+                               char *error, size_t error_capacity);
