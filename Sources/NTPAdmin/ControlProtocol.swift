@@ -1,5 +1,5 @@
 public import NTPEngine
-import NTPWire
+public import NTPWire
 import FoundationEssentials
 
 /// ntpsh's control protocol: the ``AdminAPI`` over a Unix stream socket, between
@@ -270,10 +270,10 @@ public enum ControlCalls {
     }
 
     // Views
-    public static let uptime = ControlCall<Nothing, Double>("uptime", .view) { s, _ in s.admin.uptime() }
+    public static let uptime = ControlCall<Nothing, Seconds>("uptime", .view) { s, _ in s.admin.uptime() }
     public static let clockKind = ControlCall<Nothing, ClockKind>("clockKind", .view) { s, _ in s.admin.clockKind }
     public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a throws(AdminError) in
-        s.admin.waitForSync(timeout: try a.checked(0...86_400, "a timeout"))
+        s.admin.waitForSync(timeout: Seconds(try a.checked(0...86_400, "a timeout")))
     }
     /// Events since this connection's last `takeEvents` (the first time: since it connected).
     public static let takeEvents = ControlCall<Nothing, [EngineEvent]>("takeEvents", .view) { s, _ in
@@ -333,7 +333,7 @@ public enum ControlCalls {
     }
 
     // Actions
-    public static let stepNow = ControlCall<Nothing, Double>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
+    public static let stepNow = ControlCall<Nothing, Seconds>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
 
     /// `body`'s value, or its ``InvalidSetting`` as the call's error.
     static func valid<T>(_ body: () throws(InvalidSetting) -> T) throws(AdminError) -> T {

@@ -232,16 +232,16 @@ struct Discipline: Sendable {
         // Frequency first: the step or slew then starts on the corrected rate.
         let before = clock.status().frequency
         if frequency != 0 {
-            try? clock.setFrequency(ppm: before + frequency * 1e6)
+            try? clock.setFrequency(before + PPM(fraction: frequency))
         }
-        let applied = (clock.status().frequency - before) * 1e-6
+        let applied = (clock.status().frequency - before).fraction
         let step = configuration.stepThreshold > 0 && abs(offset) > configuration.stepThreshold
             && !configuration.slewOnly
         do {
             if step {
-                try clock.step(by: offset)
+                try clock.step(by: Seconds(offset))
             } else {
-                try clock.slew(by: offset + clock.status().remainingSlew, over: spread)
+                try clock.slew(by: Seconds(offset) + clock.status().remainingSlew, over: Seconds(spread))
             }
         } catch {
             return .none

@@ -1,3 +1,5 @@
+public import NTPWire
+
 /// The engine-wide settings: `tinker`, `tos`, and the `-g`, `-x`, `-q` flags.
 public struct EngineConfiguration: Sendable, Codable, Equatable {
     /// `tinker step`: offsets beyond this are stepped, not slewed (ntpd: 0.128 s). 0 disables stepping.
@@ -9,7 +11,7 @@ public struct EngineConfiguration: Sendable, Codable, Equatable {
     public var panicThreshold = 1000.0
     /// `tinker maxslewrate`: the fastest a slew moves the clock, ppm (chrony's `maxslewrate`;
     /// nil: the clock's default, 83,333 ppm).
-    public var maxSlewRate: Double?
+    public var maxSlewRate: PPM?
     /// `-g`: allow the first correction to exceed the panic threshold.
     public var allowFirstBigCorrection = false
     /// `-x`: never step; slew every correction.
@@ -22,8 +24,8 @@ public struct EngineConfiguration: Sendable, Codable, Equatable {
     public var orphanStratum: UInt8?
     /// `tos orphanwait`: how long without a system peer before orphan mode, seconds (300).
     public var orphanWait = 300.0
-    /// The frequency the clock starts with (from the drift file), ppm.
-    public var initialFrequency: Double?
+    /// The frequency the clock starts with (from the drift file).
+    public var initialFrequency: PPM?
 
     public init() {}
 }

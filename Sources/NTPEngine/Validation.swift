@@ -55,7 +55,7 @@ extension EngineConfiguration {
         _ = try selection.validated()
         if let orphanStratum { try SettingRanges.check(Int(orphanStratum), in: SettingRanges.orphanStratum, "orphan") }
         try SettingRanges.check(orphanWait, in: 0...1e6, "orphanwait")
-        if let initialFrequency { try SettingRanges.check(initialFrequency, in: -500...500, "frequency (ppm)") }
+        if let initialFrequency { try SettingRanges.check(initialFrequency.value, in: -500...500, "frequency (ppm)") }
         return self
     }
 }

@@ -60,7 +60,7 @@ extension CommandRunner {
         if let v = a.double("step") { c.stepThreshold = v }
         if let v = a.double("stepout") { c.stepout = v }
         if let v = a.double("panic") { c.panicThreshold = v }
-        if let v = a.double("maxslewrate") { c.maxSlewRate = v }
+        if let v = a.ppm("maxslewrate") { c.maxSlewRate = v }
         admin.setEngineConfiguration(c)
         record(i)
         return Output()

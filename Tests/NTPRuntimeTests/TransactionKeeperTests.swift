@@ -50,7 +50,7 @@ import Testing
         defer { daemon.stop() }
 
         let locked = "restrict default ignore\n"
-        let answer = try keeper.transact(.commit(ConfigurationCandidate(text: locked), comment: "lock out", confirmWithin: 0.3),
+        let answer = try keeper.transact(.commit(ConfigurationCandidate(text: locked), comment: "lock out", confirmWithin: Seconds(0.3)),
                                          session: 1, who: "alice")
         guard case .committed(let report) = answer else { Issue.record("answered \(answer)"); return }
         #expect(report.revertAt != nil)
@@ -95,6 +95,6 @@ import Testing
         #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no configuration transactions; it needs version 9")) {
             _ = try remote.transact(.open(exclusive: false))
         }
-        #expect(remote.uptime() == 12.5)
+        #expect(remote.uptime() == Seconds(12.5))
     }
 }

@@ -106,7 +106,7 @@ import Testing
         var hostile: [(String, String)] = []
         for edit in [{ (c: inout EngineConfiguration) in c.selection.minClock = 0 }, { $0.selection.minSane = 1000 },
                      { $0.stepThreshold = -1 }, { $0.panicThreshold = .nan }, { $0.orphanStratum = 0 },
-                     { $0.orphanWait = .infinity }, { $0.initialFrequency = 1e300 }, { $0.stepout = 0 }] {
+                     { $0.orphanWait = .infinity }, { $0.initialFrequency = PPM(1e300) }, { $0.stepout = 0 }] {
             var c = before
             edit(&c)
             hostile.append(("setEngineConfiguration", json(c)))
@@ -142,7 +142,7 @@ import Testing
         good.selection.maxClock = 1
         #expect(!(try call("setEngineConfiguration", json(good)).contains("error")))
         #expect(!(try call("setLocalClockStratum", "10").contains("error")))
-        admin.sleep(seconds: 300)
+        admin.sleep(Seconds(300))
         #expect(admin.engineConfiguration().selection.maxClock == 1)
         #expect(admin.systemReport().systemPeer != nil, "selection ran with maxclock 1 and chose a peer")
     }
@@ -152,7 +152,7 @@ import Testing
         let admin = SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin)
         _ = runner.run("server 127.127.1.0")
-        admin.sleep(seconds: 100)
+        admin.sleep(Seconds(100))
         let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { _, _ in CommandRunner.Output() }
         let take = try #require(ControlCalls.all.first { $0.name == "takeEvents" })
         func events() throws -> String {

@@ -100,7 +100,7 @@ import Testing
     @Test func unsynchronised() {
         let report = SystemReport(
             variables: SystemVariables(precision: PollExponent(-23)), rootDispersionNow: 16, rootDistance: 16,
-            systemPeer: nil, clock: ClockStatus(kind: .observe, frequency: 0, remainingSlew: 0, precision: PollExponent(-23)),
+            systemPeer: nil, clock: ClockStatus(kind: .observe, frequency: .zero, remainingSlew: .zero, precision: PollExponent(-23)),
             now: Scenario.now)
         let s = SystemVariableSubject(report: report)
         #expect(NTPStatView.render(s) == .init(text: "unsynchronised\n   polling server every 64 s\n", errorText: "", status: 1))
@@ -148,7 +148,7 @@ import Testing
         v.frequency = -0.0
         let r = SystemReport(
             variables: v, rootDispersionNow: 0, rootDistance: 0, systemPeer: nil,
-            clock: ClockStatus(kind: .observe, frequency: 0, remainingSlew: 0, precision: PollExponent(-23)), now: Scenario.now)
+            clock: ClockStatus(kind: .observe, frequency: .zero, remainingSlew: .zero, precision: PollExponent(-23)), now: Scenario.now)
         #expect(TrackingView.text(r) == (try fixture("chronyc-tracking-local.txt")))
     }
 

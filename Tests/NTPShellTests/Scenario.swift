@@ -71,7 +71,7 @@ enum Scenario {
         v.wander = 0.004
         return SystemReport(
             variables: v, rootDispersionNow: 0.025874, rootDistance: 0.03204, systemPeer: peers[0],
-            clock: ClockStatus(kind: .observe, frequency: -12.345678, remainingSlew: 0.0000021, precision: PollExponent(-23)),
+            clock: ClockStatus(kind: .observe, frequency: PPM(-12.345678), remainingSlew: Seconds(0.0000021), precision: PollExponent(-23)),
             now: now)
     }
 

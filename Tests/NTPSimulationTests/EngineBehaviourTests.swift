@@ -130,7 +130,7 @@ struct EngineBehaviourTests {
         let host = client(network, servers: [address])
         // The server's own clock repeats a second at midnight, as a POSIX clock does.
         network.schedule(at: midnight) { _ in
-            try? server.clock.step(by: -1)
+            try? server.clock.step(by: Seconds(-1))
             server.leap = .noWarning
         }
         network.run(until: midnight.adding(seconds: -60))
