@@ -63,11 +63,9 @@ public protocol AdminAPI: AdminTransport {
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
     /// `metrics listen ADDRESS:PORT` (nil: `no metrics`): serve GET /metrics there. Returns what
-    /// it serves now.
+    /// it serves now. (What it serves is ``metricsSnapshot()`` rendered by NTPMetrics, the one
+    /// renderer: /metrics, `show metrics` and an older shell's `metricsText` call.)
     func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String
-    /// The Prometheus text /metrics serves (`show metrics`): ``metricsSnapshot()`` rendered
-    /// by NTPMetrics (above this module), where the transport can render it.
-    func metricsText() -> String
 
     // Actions
     func step(by offset: Seconds) throws(AdminError)

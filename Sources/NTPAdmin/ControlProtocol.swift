@@ -161,6 +161,9 @@ public final class ControlSession {
     /// Carries out `transaction` calls for this connection (the engine host's
     /// ``ConfigurationTransactions``, under its lock); nil: this engine has none.
     public var transact: ((ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer)?
+    /// Renders a `metrics` answer as Prometheus text for the `metricsText` call (NTPMetrics'
+    /// renderer, above this module; nil: the call answers empty text).
+    public var renderMetrics: ((MetricsSnapshot) -> String)?
 
     /// `events` as this session may see them: a client older than protocol version 9 cannot
     /// read a `configuration` event, so it is not sent one.
@@ -306,7 +309,11 @@ public enum ControlCalls {
     public static let setMetrics = ControlCall<SocketAddress?, String>("setMetrics", .change) { s, a throws(AdminError) in
         try s.admin.setMetrics(a)
     }
-    public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in s.admin.metricsText() }
+    /// Protocol versions 6 and earlier: the Prometheus text, rendered here from the `metrics`
+    /// answer by the session's renderer (later shells ask `metrics` and render it themselves).
+    public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in
+        s.renderMetrics?(s.admin.metricsSnapshot()) ?? ""
+    }
     public static let setNTS = ControlCall<NTSSettings, String>("setNTS", .change) { s, a throws(AdminError) in try s.admin.setNTS(a) }
     public static let ntsReport = ControlCall<Nothing, NTSReport?>("ntsReport", .view) { s, _ in s.admin.ntsReport() }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in

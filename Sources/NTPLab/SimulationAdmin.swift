@@ -2,7 +2,6 @@ public import NTPEngine
 public import NTPAdmin
 public import NTPSimulation
 public import NTPWire
-import NTPMetrics
 import NTPControl
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
@@ -95,9 +94,6 @@ public final class SimulationAdmin: AdminAPI {
     public func keyStore() -> KeyStore { host.node.keys }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String {
         "note: a lab has no sockets; `show metrics` prints what /metrics would serve\n"
-    }
-    public func metricsText() -> String {
-        PrometheusText.render(metricsSnapshot())
     }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
         "note: a lab has no sockets; interface rules are kept, not applied\n"

@@ -30,7 +30,6 @@ public final class LocalAdmin: AdminAPI {
     }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try daemon.onLoop { $0.setMetrics(address) }.get() }
-    public func metricsText() -> String { daemon.onLoop { $0.metricsText() } }
     public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try daemon.onLoop { $0.setNTS(settings) }.get() }
     public func ntsReport() -> NTSReport? { daemon.onLoop { $0.ntsReport() } }
 

@@ -3,6 +3,7 @@ public import NTPRuntime
 public import NTPPlatform
 import NTPShell
 import NTPEngine
+import NTPMetrics
 import Glibc
 import Synchronization
 
@@ -188,6 +189,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
             let number = nextSession.withLock { n in defer { n += 1 }; return n }
             let name = "\(client) (\(who))"
             session.transact = { [keeper] request throws(AdminError) in try keeper.transact(request, session: number, who: name) }
+            session.renderMetrics = PrometheusText.render
             defer { keeper.sessionEnded(number) }
             while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
                 let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()

@@ -133,7 +133,6 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
     public func keyStore() -> KeyStore { value(ControlCalls.keyStore, Nothing(), otherwise: ControlCalls.KeySummary(KeyStore())).store }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String { try call(ControlCalls.setInterfaceRules, rules) }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try call(ControlCalls.setMetrics, address) }
-    public func metricsText() -> String { value(ControlCalls.metricsText, Nothing(), otherwise: "") }
     public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try call(ControlCalls.setNTS, settings) }
     public func ntsReport() -> NTSReport? { value(ControlCalls.ntsReport, Nothing(), otherwise: nil) }
     public func setDriftFile(_ path: String?) -> String? {

@@ -3,6 +3,7 @@
 import CommandGrammar
 import NTPAdmin
 import NTPEngine
+import NTPMetrics
 import NTPWire
 
 enum MetricsCommands {
@@ -17,7 +18,7 @@ enum MetricsCommands {
 
     @CommandBuilder static var views: [GrammarDeclaration] {
         Command("show metrics", help: "The Prometheus metrics /metrics serves (text exposition format)", id: "show-metrics", .report,
-                run: { r, _ in CommandRunner.Output(text: r.admin.metricsText()) })
+                run: { r, _ in CommandRunner.Output(text: PrometheusText.render(r.admin.metricsSnapshot())) })
     }
 }
 

@@ -1,6 +1,7 @@
 import NTPLab
 import NTPAdmin
 import NTPEngine
+import NTPMetrics
 import NTPWire
 import NTPSimulation
 import Testing
@@ -123,7 +124,8 @@ import Testing
     }
 
     /// The metrics snapshot is built once, by the node's `metrics` answer, with the host's
-    /// uptime and version; `show metrics` renders that same answer.
+    /// uptime and version; `show metrics` renders that same answer, and so does the control
+    /// socket's `metricsText` call that shells of protocol version 6 still make.
     @Test func metricsAreTheNodesAnswer() throws {
         let lab = SimulationAdmin.lab()
         let runner = CommandRunner(admin: lab)
@@ -133,7 +135,14 @@ import Testing
         #expect(snapshot.version == "lab")
         #expect(snapshot.uptime == lab.uptime().value)
         #expect(snapshot.peers == lab.peerReports())
-        #expect(runner.run("show metrics").text == lab.metricsText())
-        #expect(lab.metricsText().contains("ntp_uptime_seconds{version=\"lab\"} 70"))
+        let text = PrometheusText.render(snapshot)
+        #expect(runner.run("show metrics").text == text)
+        #expect(text.contains("ntp_uptime_seconds{version=\"lab\"} 70"))
+        let session = ControlSession(admin: lab, readsOnly: CommandRunner.isView) { line, origin in runner.run(line, from: origin) }
+        session.version = 6
+        session.renderMetrics = PrometheusText.render
+        let frame = ControlProtocol.encode(ControlProtocol.Request(id: 1, call: "metricsText", args: Nothing()))
+        let answer = try ControlCalls.answer(request: frame, session: session, privileged: false).get()
+        #expect(try ControlProtocol.decode(ControlProtocol.Response<String>.self, from: answer).get().result == text)
     }
 }

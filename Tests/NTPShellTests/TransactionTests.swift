@@ -27,7 +27,6 @@ import Testing
             return try lab.setInterfaceRules(rules)
         }
         func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try lab.setMetrics(address) }
-        func metricsText() -> String { lab.metricsText() }
         func stepNow() throws(AdminError) -> Seconds { try lab.stepNow() }
     }
 
