@@ -4,7 +4,7 @@
 // and ntpd-rs's exporter where the two overlap (ntp_system_*, ntp_source_*, ntp_server_*).
 public import NTPAdmin
 import NTPEngine
-import NTPWire
+public import NTPWire
 import NTPControl
 
 /// Renders a ``MetricsSnapshot``.
@@ -49,6 +49,7 @@ public enum PrometheusText {
 
     private static func sources(_ peers: [PeerReport], _ out: inout Writer) {
         func each(_ value: (PeerReport) -> Double) -> [Sample] { peers.map { (labels($0), value($0)) } }
+        func each(_ span: KeyPath<PeerReport, Seconds>) -> [Sample] { peers.map { (labels($0), $0[keyPath: span].value) } }
         out.metric("ntp_source_reachability", .gauge, "Reach register of the source (8 bits, the newest poll lowest)", each { Double($0.reach) })
         out.metric("ntp_source_unanswered_polls", .gauge, "Polls since the last reply", each { Double($0.unreach) })
         out.metric("ntp_source_offset_seconds", .gauge, "Offset of the source from the local clock (clock filter)", each(\.offset))
@@ -113,6 +114,7 @@ public enum PrometheusText {
         var text = ""
 
         mutating func gauge(_ name: String, _ help: String, _ value: Double) { metric(name, .gauge, help, [([], value)]) }
+        mutating func gauge(_ name: String, _ help: String, _ span: Seconds) { gauge(name, help, span.value) }
 
         mutating func metric(_ name: String, _ kind: Kind, _ help: String, _ samples: [Sample]) {
             text += "# HELP \(name) \(escape(help, quote: false))\n# TYPE \(name) \(kind.rawValue)\n"

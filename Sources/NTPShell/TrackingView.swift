@@ -40,7 +40,7 @@ public enum TrackingView {
         Residual freq   : \(signed(residual, 3)) ppm
         Skew            : \(CFormat.fixed(skew, 3)) ppm
         Root delay      : \(CFormat.fixed(v.rootDelay, 9)) seconds
-        Root dispersion : \(CFormat.fixed(r.rootDispersionNow, 9)) seconds
+        Root dispersion : \(CFormat.fixed(r.rootDispersionNow.value, 9)) seconds
         Update interval : \(CFormat.fixed(interval, 1)) seconds
         Leap status     : \(leap)
 
@@ -67,7 +67,7 @@ public enum TrackingView {
             ("residual_frequency_ppm", .double(-(r.systemPeer?.estimate?.frequency ?? 0) * 1e6)),
             ("skew_ppm", .double((r.systemPeer?.estimate?.frequencyError ?? 0) * 1e6)),
             ("root_delay_s", .double(v.rootDelay)),
-            ("root_dispersion_s", .double(r.rootDispersionNow)),
+            ("root_dispersion_s", .double(r.rootDispersionNow.value)),
             ("update_interval_s", .double(r.systemPeer.map { PollExponent($0.poll).seconds } ?? 0)),
             ("leap_status", .string(v.isSynchronized ? ["normal", "insert", "delete", "unsynchronised"][Int(v.leap.rawValue)] : "unsynchronised")),
         ])

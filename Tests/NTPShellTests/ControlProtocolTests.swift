@@ -20,14 +20,14 @@ import Testing
     @Test("reports survive the round trip, NaN and infinities included")
     func roundTrip() throws {
         var peers = Scenario.peers
-        peers[0].offset = .nan
-        peers[0].delay = .infinity
+        peers[0].offset = Seconds(.nan)
+        peers[0].delay = Seconds(.infinity)
         let bytes = ControlProtocol.encode(ControlProtocol.Response(id: 7, result: peers))
         let back = try ControlProtocol.decode(ControlProtocol.Response<[PeerReport]>.self, from: bytes).get()
         #expect(back.id == 7)
         let got = try #require(back.result)
         #expect(got.count == peers.count)
-        #expect(got[0].offset.isNaN && got[0].delay == .infinity)
+        #expect(got[0].offset.value.isNaN && got[0].delay == Seconds(.infinity))
         #expect(Array(got.dropFirst()) == Array(peers.dropFirst()))
         let system = Scenario.system
         #expect(try ControlProtocol.decode(SystemReport.self, from: ControlProtocol.encode(system)).get() == system)

@@ -99,7 +99,7 @@ import Testing
 
     @Test func unsynchronised() {
         let report = SystemReport(
-            variables: SystemVariables(precision: PollExponent(-23)), rootDispersionNow: 16, rootDistance: 16,
+            variables: SystemVariables(precision: PollExponent(-23)), rootDispersionNow: Seconds(16), rootDistance: Seconds(16),
             systemPeer: nil, clock: ClockStatus(kind: .observe, frequency: .zero, remainingSlew: .zero, precision: PollExponent(-23)),
             now: Scenario.now)
         let s = SystemVariableSubject(report: report)
@@ -147,7 +147,7 @@ import Testing
         v.rootDispersion = 0
         v.frequency = -0.0
         let r = SystemReport(
-            variables: v, rootDispersionNow: 0, rootDistance: 0, systemPeer: nil,
+            variables: v, rootDispersionNow: Seconds(0), rootDistance: Seconds(0), systemPeer: nil,
             clock: ClockStatus(kind: .observe, frequency: .zero, remainingSlew: .zero, precision: PollExponent(-23)), now: Scenario.now)
         #expect(TrackingView.text(r) == (try fixture("chronyc-tracking-local.txt")))
     }
