@@ -179,7 +179,7 @@ public final class Engine {
             .map(\.nextPoll).min()
         var times = [polls, leapAt].compactMap { $0 }
         if configuration.orphanStratum != nil, let since = withoutPeerSince, !system.isSynchronized {
-            times.append(since.adding(seconds: configuration.orphanWait))
+            times.append(since + configuration.orphanWait)
         }
         if let started = stepNowStarted { times.append(started.adding(seconds: Self.stepNowTimeout)) }
         return times.min()
@@ -665,7 +665,7 @@ public final class Engine {
         guard let peerID = result.systemPeer, let peer = associations[peerID] else {
             if withoutPeerSince == nil { withoutPeerSince = now }
             if let orphan = configuration.orphanStratum, let since = withoutPeerSince,
-               now - since >= configuration.orphanWait, !system.isSynchronized || system.stratum == orphan {
+               now - since >= configuration.orphanWait.value, !system.isSynchronized || system.stratum == orphan {
                 if system.stratum != orphan { record(.orphan(stratum: orphan), at: now) }
                 system.enterOrphan(stratum: orphan, at: now)
             }

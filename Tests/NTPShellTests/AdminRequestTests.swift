@@ -19,7 +19,7 @@ import Testing
         var monitor = MonitorSettings()
         monitor.minDepth = 100
         var configuration = EngineConfiguration()
-        configuration.stepThreshold = 0.25
+        configuration.stepThreshold = Seconds(0.25)
         let queries: [AdminQuery] = [.peerReports, .systemReport, .events, .engineConfiguration, .restrictions,
                                      .monitorSettings, .mruEntries(newest: AdminRequest.mruLimit), .monitorReport, .metrics]
         let changes: [AdminChange] = [

@@ -105,8 +105,8 @@ import Testing
         #expect(try call("setLocalClockStratum", "200").contains("stratum 200 is out of range"))
         var hostile: [(String, String)] = []
         for edit in [{ (c: inout EngineConfiguration) in c.selection.minClock = 0 }, { $0.selection.minSane = 1000 },
-                     { $0.stepThreshold = -1 }, { $0.panicThreshold = .nan }, { $0.orphanStratum = 0 },
-                     { $0.orphanWait = .infinity }, { $0.initialFrequency = PPM(1e300) }, { $0.stepout = 0 }] {
+                     { $0.stepThreshold = Seconds(-1) }, { $0.panicThreshold = Seconds(.nan) }, { $0.orphanStratum = 0 },
+                     { $0.orphanWait = Seconds(.infinity) }, { $0.initialFrequency = PPM(1e300) }, { $0.stepout = .zero }] {
             var c = before
             edit(&c)
             hostile.append(("setEngineConfiguration", json(c)))

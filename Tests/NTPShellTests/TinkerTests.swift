@@ -13,10 +13,10 @@ import Testing
         let admin = SimulationAdmin.lab(seed: 1)
         let runner = CommandRunner(admin: admin)
         #expect(runner.run("tinker step 1e-2").error == nil)
-        #expect(admin.engineConfiguration().stepThreshold == 0.01)
+        #expect(admin.engineConfiguration().stepThreshold == Seconds(0.01))
         #expect(runner.run("tinker panic 1.e3 stepout .5e3").error == nil)
-        #expect(admin.engineConfiguration().panicThreshold == 1000)
-        #expect(admin.engineConfiguration().stepout == 500)
+        #expect(admin.engineConfiguration().panicThreshold == Seconds(1000))
+        #expect(admin.engineConfiguration().stepout == Seconds(500))
         let refused = runner.run("tinker step 1e").error ?? ""
         #expect(refused.contains("Expected an offset"), "\(refused)")
     }

@@ -202,7 +202,7 @@ struct EngineModesTests {
     func stepNow() {
         let network = SimulatedNetwork(seed: 22)
         let servers = (0..<3).map { _ in network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime)) }
-        let host = client(network, servers: servers, initialOffset: 2, configure: { $0.stepThreshold = 0 }, iburst: false)
+        let host = client(network, servers: servers, initialOffset: 2, configure: { $0.stepThreshold = .zero }, iburst: false)
         network.run(for: 1)
         host.startStepNow(network: network)
         network.run(for: 15)
@@ -222,7 +222,7 @@ struct EngineModesTests {
         let bad = SimulatedServer(model: .perfect, startTime: network.startTime)
         bad.falseticker = .constant(offset: 5)
         let host = client(network, servers: [network.addServer(good), network.addServer(bad)], initialOffset: 2,
-                          configure: { $0.stepThreshold = 0 }, iburst: false)
+                          configure: { $0.stepThreshold = .zero }, iburst: false)
         network.run(for: 1)
         host.startStepNow(network: network)
         network.run(for: 15)
