@@ -58,7 +58,7 @@ public final class Engine {
     public private(set) var withoutPeerSince: UnixTime?
     /// `step now` in progress: when it started; and its outcome once decided.
     private var stepNowStarted: UnixTime?
-    public private(set) var stepNowOutcome: Result<Double, StepNowRefusal>?
+    public private(set) var stepNowOutcome: Result<Seconds, StepNowRefusal>?
     /// The end of the UTC day at which an announced leap second takes effect, while one is pending.
     public private(set) var leapAt: UnixTime?
     /// The clock itself applies the armed leap second (the kernel); the engine then only
@@ -604,7 +604,7 @@ public final class Engine {
         let sampleOffset = offset - correction
         a.filter.add(ClockFilter.Sample(offset: sampleOffset, delay: delay, dispersion: dispersion, time: time))
         let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: time)
-        if let spike = accepted.spike { record(.spike(a.id, name(a), spike), at: time) }
+        if let spike = accepted.spike { record(.spike(a.id, name(a), Seconds(spike)), at: time) }
         return accepted.added
     }
 
@@ -689,8 +689,8 @@ public final class Engine {
         case .none:
             return []
         case .panic(let offset):
-            record(.panic(offset), at: now)
-            return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(offset)).description)]
+            record(.panic(Seconds(offset)), at: now)
+            return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(Seconds(offset))).description)]
         case .corrected(let c):
             // The stored samples are re-expressed against the corrected clock, a step included
             // (chrony keeps its samples across a step it made; ntpd empties its filters): the
@@ -701,7 +701,7 @@ public final class Engine {
                 for id in associations.keys { associations[id]?.spikeSince = nil }
                 rebase(by: c.phase)
                 now = now.adding(seconds: c.phase)
-                record(.step(c.phase), at: now)
+                record(.step(Seconds(c.phase)), at: now)
             }
             let wasSynchronised = system.isSynchronized
             // The peer as it is now (rebased by a step).
@@ -779,7 +779,7 @@ public final class Engine {
             associations[id]?.filter.reset()
         }
         rebase(by: offset)
-        record(.step(offset), at: now)
+        record(.step(Seconds(offset)), at: now)
     }
 
     /// `step now` (as `ntpdate -b`): a fresh burst to every server, then a step to their
@@ -827,7 +827,7 @@ public final class Engine {
             let pending = clock.status().remainingSlew
             if pending != .zero { try clock.slew(by: .zero) }
             try step(by: Seconds(result.offset) + pending)
-            stepNowOutcome = .success(result.offset + pending.value)
+            stepNowOutcome = .success(Seconds(result.offset) + pending)
         } catch {
             stepNowOutcome = .failure(StepNowRefusal(reason: error.description))
         }

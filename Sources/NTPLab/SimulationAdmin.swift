@@ -103,7 +103,7 @@ public final class SimulationAdmin: AdminAPI {
         let deadline = network.now.adding(seconds: 20)
         while network.now < deadline {
             switch host.engine.stepNowOutcome {
-            case .success(let offset)?: return Seconds(offset)
+            case .success(let offset)?: return offset
             case .failure(let refusal)?: throw AdminError("step now refused: \(refusal.reason)")
             case nil: run(for: 0.5)
             }

@@ -4,7 +4,7 @@
 // and ntpd-rs's exporter where the two overlap (ntp_system_*, ntp_source_*, ntp_server_*).
 public import NTPAdmin
 import NTPEngine
-public import NTPWire
+import NTPWire
 import NTPControl
 
 /// Renders a ``MetricsSnapshot``.

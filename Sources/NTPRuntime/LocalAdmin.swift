@@ -38,7 +38,7 @@ public final class LocalAdmin: AdminAPI {
         let deadline = OSClock.monotonicNanoseconds() + 20_000_000_000
         while OSClock.monotonicNanoseconds() < deadline {
             switch daemon.onLoop({ $0.engine.stepNowOutcome }) {
-            case .success(let offset)?: return Seconds(offset)
+            case .success(let offset)?: return offset
             case .failure(let refusal)?: throw AdminError("step now refused: \(refusal.reason)")
             case nil: usleep(20_000)
             }

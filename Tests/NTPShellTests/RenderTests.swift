@@ -104,7 +104,7 @@ import Testing
             now: Scenario.now)
         let s = SystemVariableSubject(report: report)
         #expect(NTPStatView.render(s) == .init(text: "unsynchronised\n   polling server every 64 s\n", errorText: "", status: 1))
-        let restart = [EngineEvent(time: Scenario.now, kind: .frequencySet(0))]
+        let restart = [EngineEvent(time: Scenario.now, kind: .frequencySet(.zero))]
         #expect(SystemStatusWord(report, events: EventTally(count: 1, last: 1)).rawValue == 0xC011)
         #expect(NTPStatView.render(s, events: restart).text == "unsynchronised\n   polling server every 64 s\n")
         #expect(ReadVarView.system(s).hasPrefix("associd=0 status=c000 leap_alarm, sync_unspec, no events, unspecified,\nleap=11, stratum=16, precision=-23, rootdelay=0.0, rootdisp=16000.0,\nrootdist=16000.0, refid=INIT,\n"))

@@ -210,7 +210,7 @@ struct EngineModesTests {
             Issue.record("no step: \(String(describing: host.engine.stepNowOutcome))")
             return
         }
-        #expect(abs(offset + 2) < 1e-3)
+        #expect(abs(offset.value + 2) < 1e-3)
         // Stepped to within the samples' noise; the 100 ppm error is not corrected yet.
         #expect(abs(host.clock.trueOffset) < 2e-3)
     }
