@@ -76,6 +76,9 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
 
     /// Carries `request` as its call (`WireRequest`) and reads the answer.
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
+        guard welcome.calls.contains(request.call) else {
+            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no '\(request.call)' call; it needs a newer engine")
+        }
         let payload = exchange { id in ControlProtocol.encode(WireRequest(id: id, request: request)) }
         switch WireAnswer.read(payload, answering: request) {
         case .success(let answer): return try answer.get()

@@ -80,7 +80,7 @@ import Testing
         let listener = try UnixListener(path: path, mode: 0o600)
         defer { listener.close() }
         // The old engine: a welcome at version 6 listing its calls, then one answer to `uptime`.
-        let old = ControlCalls.all.map(\.name).filter { $0 != "transaction" && $0 != "announce" }
+        let old = ControlCalls.all.map(\.name).filter { $0 != "transaction" && $0 != "announce" && $0 != "metrics" }
         try PlatformThread(name: "old-engine") {
             guard let stream = try? listener.accept() else { return }
             defer { stream.close() }
@@ -94,6 +94,10 @@ import Testing
         #expect(remote.welcome.version == 8)
         #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no configuration transactions; it needs version 9")) {
             _ = try remote.transact(.open(exclusive: false))
+        }
+        // A request the engine does not list is refused here, not sent (`show metrics` prints it).
+        #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no 'metrics' call; it needs a newer engine")) {
+            _ = try remote.perform(.query(.metrics))
         }
         #expect(remote.uptime() == Seconds(12.5))
     }
