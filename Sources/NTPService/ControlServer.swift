@@ -1,3 +1,5 @@
+// Owns the control socket's server side (`ntpsh --daemon`): framed streams, the hello and
+// its privilege check, one session per attached shell carrying requests to the engine.
 public import NTPAdmin
 public import NTPRuntime
 public import NTPPlatform

@@ -56,17 +56,15 @@ import Testing
         var silent: [String] = []
         for file in try Self.swiftFiles(under: sources) {
             let text = try String(contentsOf: file, encoding: .utf8)
-            // The opening comment: the first comment block before the first declaration.
-            let head = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(40)
+            // The opening comment: what comes before the first declaration (a file comment, or
+            // the first declaration's own doc comment when the file is that declaration).
+            let head = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(60)
             let comment = head.prefix { line in
                 let t = line.trimmingCharacters(in: .whitespaces)
                 return t.isEmpty || t.hasPrefix("//") || t.hasPrefix("import ") || t.hasPrefix("public import ")
                     || t.hasPrefix("internal import ") || t.hasPrefix("@preconcurrency") || t.hasPrefix("#if") || t.hasPrefix("#endif")
             }.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }
-            // The type's own doc comment counts when the file is that one type.
-            let firstDoc = head.drop { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("///") }
-                .prefix { $0.trimmingCharacters(in: .whitespaces).hasPrefix("///") }
-            if comment.isEmpty && firstDoc.isEmpty {
+            if comment.isEmpty {
                 silent.append(file.path.replacingOccurrences(of: sources.path + "/", with: ""))
             }
         }
