@@ -68,15 +68,15 @@ let package = Package(
         .target(name: "CommandGrammar", dependencies: ["NTPWire"], swiftSettings: strict),
         // The shell's commands as declarations (one file per topic) and their runner; the views
         // (report structs to text and JSON). Knows no lab.
-        .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "CommandGrammar"], swiftSettings: strict),
+        .target(name: "NTPShell", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPMetrics", "CommandGrammar"], swiftSettings: strict),
         // The labs: a simulated world behind AdminAPI and LabControl, the lab commands, scenarios
         // and teacher, and the whole command table (`ntpsh` and the tests run it).
-        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPMetrics"], swiftSettings: strict),
+        .target(name: "NTPLab", dependencies: ["NTPEngine", "NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation"], swiftSettings: strict),
         // Runs the engine for real: one event-loop thread, sockets, timers, the clock. No shell.
         .target(name: "NTPRuntime", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPControl", "NTPPlatform", "NTPCrypto", "NTPMetrics", "NTPNTS", "NTPNTSNetwork"], swiftSettings: strict),
         // The engine served to shells: the control socket (server and client) and the one running
         // configuration, over the shell's runner and NTPAdmin's codec.
-        .target(name: "NTPService", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPRuntime"], swiftSettings: strict),
+        .target(name: "NTPService", dependencies: ["NTPWire", "NTPEngine", "NTPAdmin", "NTPPlatform", "NTPShell", "NTPRuntime", "NTPMetrics"], swiftSettings: strict),
         // libedit through prefixed, non-variadic wrappers (el_set, el_get and history are variadic).
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Generic interactive line editor: emacs keys, history file, Tab, ?, printing above the prompt.
@@ -110,7 +110,7 @@ let package = Package(
         // Drives programs in a real terminal (tmux) for the terminal tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"]),
-        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPLab"], exclude: ["Fixtures", "Transcripts"]),
+        .testTarget(name: "NTPShellTests", dependencies: ["NTPAdmin", "NTPControl", "NTPShell", "NTPSimulation", "NTPLab", "NTPMetrics"], exclude: ["Fixtures", "Transcripts"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NTPWire", "NTPNTS", "NTPNTSNetwork", "TestSupport"]),
         .testTarget(name: "NTPRuntimeTests", dependencies: ["NTPAdmin", "NTPRuntime", "NTPService", "NTPPlatform"]),
     ],

@@ -17,8 +17,8 @@ public protocol AdminAPI: AdminTransport {
     func peerReports() -> [PeerReport]
     func systemReport() -> SystemReport
     func events() -> [EngineEvent]
-    /// Seconds since the engine started.
-    func uptime() -> Double
+    /// How long since the engine started.
+    func uptime() -> Seconds
     var clockKind: ClockKind { get }
 
     // Configuration
@@ -67,23 +67,21 @@ public protocol AdminAPI: AdminTransport {
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?
     /// `metrics listen ADDRESS:PORT` (nil: `no metrics`): serve GET /metrics there. Returns what
-    /// it serves now.
+    /// it serves now. (What it serves is ``metricsSnapshot()`` rendered by NTPMetrics, the one
+    /// renderer: /metrics, `show metrics` and an older shell's `metricsText` call.)
     func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String
-    /// The Prometheus text /metrics serves (`show metrics`): ``metricsSnapshot()`` rendered
-    /// by NTPMetrics (above this module), where the transport can render it.
-    func metricsText() -> String
 
     // Actions
-    func step(by offset: Double) throws(AdminError)
+    func step(by offset: Seconds) throws(AdminError)
     /// `step now`: a fresh burst to every server, then a step to their consensus; returns the
     /// offset stepped, or throws why not (no answer, no majority).
-    func stepNow() throws(AdminError) -> Double
-    /// Returns how long the slew takes, seconds.
-    func slew(by offset: Double) throws(AdminError) -> Double
-    /// Waits until the engine is synchronised or `timeout` seconds pass (engine time).
-    func waitForSync(timeout: Double) -> Bool
-    /// Lets `seconds` pass (engine time: real time for a daemon, virtual time in a lab).
-    func sleep(seconds: Double)
+    func stepNow() throws(AdminError) -> Seconds
+    /// Returns how long the slew takes.
+    func slew(by offset: Seconds) throws(AdminError) -> Seconds
+    /// Waits until the engine is synchronised or `timeout` passes (engine time).
+    func waitForSync(timeout: Seconds) -> Bool
+    /// Lets `span` pass (engine time: real time for a daemon, virtual time in a lab).
+    func sleep(_ span: Seconds)
     /// Events recorded since the last call (for `terminal monitor`).
     func takeEvents() -> [EngineEvent]
     /// The engine's recent clock updates and peer samples (for `plot`).
@@ -171,8 +169,8 @@ extension AdminAPI {
     public func setControlKey(_ keyID: UInt32?) { make(.setControlKey(keyID)) }
     public func setMonitorSettings(_ settings: MonitorSettings) { make(.setMonitorSettings(settings)) }
     public func announce(_ text: String) { make(.announce(text)) }
-    public func step(by offset: Double) throws(AdminError) { try carry(.change(.step(by: offset))) { $0 == .done ? () : nil } }
-    public func slew(by offset: Double) throws(AdminError) -> Double {
+    public func step(by offset: Seconds) throws(AdminError) { try carry(.change(.step(by: offset))) { $0 == .done ? () : nil } }
+    public func slew(by offset: Seconds) throws(AdminError) -> Seconds {
         try carry(.change(.slew(by: offset))) { if case .seconds(let s) = $0 { s } else { nil } }
     }
 }

@@ -183,8 +183,8 @@ public enum WireArguments {
         public init(keyIDs: [UInt32], trusted: Bool) { self.keyIDs = keyIDs; self.trusted = trusted }
     }
     public struct Value: Codable, Sendable {
-        public var value: Double
-        public init(value: Double) { self.value = value }
+        public var value: Seconds
+        public init(value: Seconds) { self.value = value }
     }
 }
 
@@ -212,7 +212,7 @@ extension AdminChange {
                 if let id { try SettingRanges.check(Int(id), in: SettingRanges.keyID, "key id") }
             case .setMonitorSettings(let m): return .setMonitorSettings(try m.validated())
             case .step(let offset), .slew(let offset):
-                guard offset.isFinite, (-1e9...1e9).contains(offset) else { throw InvalidSetting("an offset of \(offset) is out of range") }
+                guard offset.isFinite, (-1e9...1e9).contains(offset.value) else { throw InvalidSetting("an offset of \(offset) is out of range") }
             case .announce(let text):
                 guard text.utf8.count <= 1024 else { throw InvalidSetting("an announcement of \(text.utf8.count) bytes is too long (at most 1024)") }
             }

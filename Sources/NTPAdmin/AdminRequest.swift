@@ -53,10 +53,10 @@ public enum AdminChange: Sendable, Equatable, Codable {
     /// `controlkey N` (nil: none).
     case setControlKey(UInt32?)
     case setMonitorSettings(MonitorSettings)
-    /// Steps the clock by `offset` seconds.
-    case step(by: Double)
-    /// Slews the clock by `offset` seconds; answers how long the slew takes, seconds.
-    case slew(by: Double)
+    /// Steps the clock by `offset`.
+    case step(by: Seconds)
+    /// Slews the clock by `offset`; answers how long the slew takes.
+    case slew(by: Seconds)
     /// Records an event every shell sees: what the engine's host did to the configuration by
     /// itself (`commit confirmed` reverted).
     case announce(String)
@@ -85,8 +85,8 @@ public enum AdminAnswer: Sendable, Equatable, Codable {
     case association(AssociationID)
     case count(Int)
     case found(Bool)
-    /// Seconds (how long a slew takes).
-    case seconds(Double)
+    /// A span (how long a slew takes).
+    case seconds(Seconds)
     case metrics(MetricsSnapshot)
 }
 

@@ -19,7 +19,7 @@ public enum ConfigurationRequest: Sendable, Equatable, Codable {
     case check(ConfigurationCandidate)
     /// `commit [comment TEXT]`, `commit confirmed DURATION`: applies the whole candidate or
     /// nothing. A plain commit also confirms a pending `commit confirmed`.
-    case commit(ConfigurationCandidate, comment: String?, confirmWithin: Double?)
+    case commit(ConfigurationCandidate, comment: String?, confirmWithin: Seconds?)
     /// `show configuration history`: the archive, newest first.
     case history
     /// `rollback N`, `show configuration compare rollback N`: archive entry N (1: the running

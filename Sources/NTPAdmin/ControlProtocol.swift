@@ -1,5 +1,5 @@
 public import NTPEngine
-import NTPWire
+public import NTPWire
 import FoundationEssentials
 
 /// ntpsh's control protocol: the ``AdminAPI`` over a Unix stream socket, between
@@ -161,6 +161,9 @@ public final class ControlSession {
     /// Carries out `transaction` calls for this connection (the engine host's
     /// ``ConfigurationTransactions``, under its lock); nil: this engine has none.
     public var transact: ((ConfigurationRequest) throws(AdminError) -> ConfigurationAnswer)?
+    /// Renders a `metrics` answer as Prometheus text for the `metricsText` call (NTPMetrics'
+    /// renderer, above this module; nil: the call answers empty text).
+    public var renderMetrics: ((MetricsSnapshot) -> String)?
 
     /// `events` as this session may see them: a client older than protocol version 9 cannot
     /// read a `configuration` event, so it is not sent one.
@@ -270,10 +273,10 @@ public enum ControlCalls {
     }
 
     // Views
-    public static let uptime = ControlCall<Nothing, Double>("uptime", .view) { s, _ in s.admin.uptime() }
+    public static let uptime = ControlCall<Nothing, Seconds>("uptime", .view) { s, _ in s.admin.uptime() }
     public static let clockKind = ControlCall<Nothing, ClockKind>("clockKind", .view) { s, _ in s.admin.clockKind }
     public static let waitForSync = ControlCall<Double1, Bool>("waitForSync", .view) { s, a throws(AdminError) in
-        s.admin.waitForSync(timeout: try a.checked(0...86_400, "a timeout"))
+        s.admin.waitForSync(timeout: Seconds(try a.checked(0...86_400, "a timeout")))
     }
     /// Events since this connection's last `takeEvents` (the first time: since it connected).
     public static let takeEvents = ControlCall<Nothing, [EngineEvent]>("takeEvents", .view) { s, _ in
@@ -313,7 +316,11 @@ public enum ControlCalls {
     public static let setMetrics = ControlCall<SocketAddress?, String>("setMetrics", .change) { s, a throws(AdminError) in
         try s.admin.setMetrics(a)
     }
-    public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in s.admin.metricsText() }
+    /// Protocol versions 6 and earlier: the Prometheus text, rendered here from the `metrics`
+    /// answer by the session's renderer (later shells ask `metrics` and render it themselves).
+    public static let metricsText = ControlCall<Nothing, String>("metricsText", .view) { s, _ in
+        s.renderMetrics?(s.admin.metricsSnapshot()) ?? ""
+    }
     public static let setNTS = ControlCall<NTSSettings, String>("setNTS", .change) { s, a throws(AdminError) in try s.admin.setNTS(a) }
     public static let ntsReport = ControlCall<Nothing, NTSReport?>("ntsReport", .view) { s, _ in s.admin.ntsReport() }
     public static let setStatistics = ControlCall<StatisticsSettings, String?>("setStatistics", .change) { s, a in
@@ -340,7 +347,7 @@ public enum ControlCalls {
     }
 
     // Actions
-    public static let stepNow = ControlCall<Nothing, Double>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
+    public static let stepNow = ControlCall<Nothing, Seconds>("stepNow", .change) { s, _ throws(AdminError) in try s.admin.stepNow() }
 
     /// `body`'s value, or its ``InvalidSetting`` as the call's error.
     static func valid<T>(_ body: () throws(InvalidSetting) -> T) throws(AdminError) -> T {

@@ -55,6 +55,8 @@ public struct PeerVariableSubject: Sendable {
 enum Wire {
     static func ms3(_ seconds: Double) -> String { formatFixed(seconds * 1000, 3) }
     static func ms6(_ seconds: Double) -> String { formatFixed(seconds * 1000, 6) }
+    static func ms3(_ span: Seconds) -> String { ms3(span.value) }
+    static func ms6(_ span: Seconds) -> String { ms6(span.value) }
     static func ppm6(_ ppm: Double) -> String { formatFixed(ppm, 6) }
     static func timestamp(_ t: NTPTimestamp) -> String { t.hexText }
     static func timestamp(_ t: UnixTime?) -> String { timestamp(t.map(NTPTimestamp.init) ?? .zero) }
@@ -155,7 +157,7 @@ public enum PeerVariableTable {
         },
         Variable("reftime", .timestamp) { Wire.timestamp($0.report.referenceTime) },
         Variable("rec", .timestamp) { s in
-            Wire.timestamp(s.report.sinceLastReply.map { s.now.adding(seconds: -$0) })
+            Wire.timestamp(s.report.sinceLastReply.map { s.now + -$0 })
         },
         Variable("reach", .bits) { Wire.hex(UInt64($0.report.reach)) },
         Variable("unreach", .none) { String($0.report.unreach) },

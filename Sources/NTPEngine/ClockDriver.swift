@@ -30,29 +30,29 @@ public protocol ClockDriver: AnyObject {
     /// on CLOCK_REALTIME) onto the served time scale. The identity for `system`.
     func served(fromRaw raw: UnixTime) -> UnixTime
 
-    /// Jumps the clock by `offset` seconds at once.
-    func step(by offset: Double) throws(ClockError)
+    /// Jumps the clock by `offset` at once.
+    func step(by offset: Seconds) throws(ClockError)
 
-    /// Starts moving the clock by `offset` seconds gradually, at most `maxSlewRate` (s/s);
-    /// replaces any slew in progress (its unapplied remainder is dropped; a step leaves it
-    /// running). Returns the seconds the correction will take.
+    /// Starts moving the clock by `offset` gradually, at most `maxSlewRate`; replaces any slew
+    /// in progress (its unapplied remainder is dropped; a step leaves it running). Returns how
+    /// long the correction will take.
     @discardableResult
-    func slew(by offset: Double) throws(ClockError) -> Double
+    func slew(by offset: Seconds) throws(ClockError) -> Seconds
 
-    /// ``slew(by:)`` spread over at least `duration` seconds (longer when `maxSlewRate` cannot
-    /// finish it by then): the discipline slews an offset within its noise gently. Returns
-    /// the seconds the correction will take.
+    /// ``slew(by:)`` spread over at least `duration` (longer when `maxSlewRate` cannot finish it
+    /// by then): the discipline slews an offset within its noise gently. Returns how long the
+    /// correction will take.
     @discardableResult
-    func slew(by offset: Double, over duration: Double) throws(ClockError) -> Double
+    func slew(by offset: Seconds, over duration: Seconds) throws(ClockError) -> Seconds
 
-    /// Sets the frequency correction (ppm, positive runs faster), clamped to `maxFrequency`.
-    func setFrequency(ppm: Double) throws(ClockError)
+    /// Sets the frequency correction (positive runs faster), clamped to `maxFrequency`.
+    func setFrequency(_ frequency: PPM) throws(ClockError)
 
-    /// The largest frequency correction this clock accepts, in ppm (500 for the kernel).
-    var maxFrequency: Double { get }
+    /// The largest frequency correction this clock accepts (500 ppm for the kernel's word).
+    var maxFrequency: PPM { get }
 
-    /// The fastest rate a slew moves the clock, in seconds per second (500 ppm = 5e-4).
-    var maxSlewRate: Double { get }
+    /// The fastest rate a slew moves the clock (83,333 ppm by default; `.fraction` is s/s).
+    var maxSlewRate: PPM { get }
 
     /// A snapshot for views and for the discipline.
     func status() -> ClockStatus
@@ -62,9 +62,9 @@ public protocol ClockDriver: AnyObject {
     /// the engine must step the clock at midnight.
     func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool
 
-    /// Sets the fastest rate a slew moves the clock, s/s (`tinker maxslewrate`, a lab's
+    /// Sets the fastest rate a slew moves the clock (`tinker maxslewrate`, a lab's
     /// `slew-rate`); the driver keeps it within what it can do.
-    func setMaxSlewRate(_ rate: Double)
+    func setMaxSlewRate(_ rate: PPM)
 
     /// When the clock next needs ``service()`` (a slew to end), on the served time scale; nil
     /// when it needs none. The engine's timer includes it.
@@ -77,32 +77,32 @@ public protocol ClockDriver: AnyObject {
     /// the process would end (a slew's temporary frequency).
     func finish()
 
-    /// How much faster the served clock runs now than the clock the process's timers wait on,
-    /// as a fraction: a loop waiting until served time `t` sleeps `(t − now) / (1 + timerRate)`.
-    /// 0 where the timers run on the adjusted clock itself (the kernel's).
-    func timerRate() -> Double
+    /// How much faster the served clock runs now than the clock the process's timers wait on: a
+    /// loop waiting until served time `t` sleeps `(t − now) / (1 + timerRate.fraction)`. 0
+    /// where the timers run on the adjusted clock itself (the kernel's).
+    func timerRate() -> PPM
 }
 
 extension ClockDriver {
     /// Clocks without leap machinery: the engine steps them at midnight.
     public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool { false }
-    public func setMaxSlewRate(_ rate: Double) {}
+    public func setMaxSlewRate(_ rate: PPM) {}
     public func nextService() -> UnixTime? { nil }
     public func service() {}
     public func finish() {}
-    public func timerRate() -> Double { 0 }
+    public func timerRate() -> PPM { .zero }
 }
 
 /// What a clock reports about itself.
 public struct ClockStatus: Sendable, Codable, Equatable {
     public var kind: ClockKind
-    /// Frequency correction in effect, ppm.
-    public var frequency: Double
-    /// Part of the last slew still to be applied, seconds.
-    public var remainingSlew: Double
-    /// Kernel's estimated maximum error and estimated error, seconds (nil when not kept).
-    public var maximumError: Double?
-    public var estimatedError: Double?
+    /// Frequency correction in effect.
+    public var frequency: PPM
+    /// Part of the last slew still to be applied.
+    public var remainingSlew: Seconds
+    /// Kernel's estimated maximum error and estimated error (nil when not kept).
+    public var maximumError: Seconds?
+    public var estimatedError: Seconds?
     /// The kernel says it is synchronised (STA_UNSYNC clear); nil when the kind keeps no such bit.
     public var kernelSynchronized: Bool?
     /// Raw kernel status bits (STA_*), where there is a kernel.
@@ -111,8 +111,8 @@ public struct ClockStatus: Sendable, Codable, Equatable {
     public var precision: PollExponent
 
     public init(
-        kind: ClockKind, frequency: Double, remainingSlew: Double, maximumError: Double? = nil,
-        estimatedError: Double? = nil, kernelSynchronized: Bool? = nil, kernelStatus: Int32? = nil,
+        kind: ClockKind, frequency: PPM, remainingSlew: Seconds, maximumError: Seconds? = nil,
+        estimatedError: Seconds? = nil, kernelSynchronized: Bool? = nil, kernelStatus: Int32? = nil,
         precision: PollExponent
     ) {
         self.kind = kind; self.frequency = frequency; self.remainingSlew = remainingSlew

@@ -71,10 +71,11 @@ struct Discipline: Sendable {
     {
         let prediction = a.statistics.estimate != nil && a.statistics.points.count >= 2
             ? a.statistics.predict(at: now) : nil
-        if let p = prediction, updates > 0, configuration.stepThreshold > 0, !configuration.slewOnly,
-           abs(offset - p.offset) > configuration.stepThreshold {
+        let stepThreshold = configuration.stepThreshold.value
+        if let p = prediction, updates > 0, stepThreshold > 0, !configuration.slewOnly,
+           abs(offset - p.offset) > stepThreshold {
             if let since = a.spikeSince {
-                guard now - since >= configuration.stepout else { return (false, nil) }
+                guard now - since >= configuration.stepout.value else { return (false, nil) }
                 a.spikeSince = nil
                 a.statistics.reset()
             } else {
@@ -225,23 +226,24 @@ struct Discipline: Sendable {
             }
         }
 
-        if configuration.panicThreshold > 0, abs(offset) > configuration.panicThreshold,
+        let panicThreshold = configuration.panicThreshold.value, stepThreshold = configuration.stepThreshold.value
+        if panicThreshold > 0, abs(offset) > panicThreshold,
            !(updates == 0 && configuration.allowFirstBigCorrection) {
             return .panic(offset)
         }
         // Frequency first: the step or slew then starts on the corrected rate.
         let before = clock.status().frequency
         if frequency != 0 {
-            try? clock.setFrequency(ppm: before + frequency * 1e6)
+            try? clock.setFrequency(before + PPM(fraction: frequency))
         }
-        let applied = (clock.status().frequency - before) * 1e-6
-        let step = configuration.stepThreshold > 0 && abs(offset) > configuration.stepThreshold
+        let applied = (clock.status().frequency - before).fraction
+        let step = stepThreshold > 0 && abs(offset) > stepThreshold
             && !configuration.slewOnly
         do {
             if step {
-                try clock.step(by: offset)
+                try clock.step(by: Seconds(offset))
             } else {
-                try clock.slew(by: offset + clock.status().remainingSlew, over: spread)
+                try clock.slew(by: Seconds(offset) + clock.status().remainingSlew, over: Seconds(spread))
             }
         } catch {
             return .none

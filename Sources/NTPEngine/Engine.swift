@@ -58,7 +58,7 @@ public final class Engine {
     public private(set) var withoutPeerSince: UnixTime?
     /// `step now` in progress: when it started; and its outcome once decided.
     private var stepNowStarted: UnixTime?
-    public private(set) var stepNowOutcome: Result<Double, StepNowRefusal>?
+    public private(set) var stepNowOutcome: Result<Seconds, StepNowRefusal>?
     /// The end of the UTC day at which an announced leap second takes effect, while one is pending.
     public private(set) var leapAt: UnixTime?
     /// The clock itself applies the armed leap second (the kernel); the engine then only
@@ -77,24 +77,24 @@ public final class Engine {
         discipline = Discipline(configuration: configuration)
         withoutPeerSince = clock.now()
         applyMaxSlewRate()
-        if let f = configuration.initialFrequency { loadDrift(ppm: f) }
+        if let f = configuration.initialFrequency { loadDrift(f) }
     }
 
     /// `tinker maxslewrate` to the clock; unset leaves the clock's own (83,333 ppm, or a lab's).
     private func applyMaxSlewRate() {
-        if let ppm = configuration.maxSlewRate { clock.setMaxSlewRate(ppm * 1e-6) }
+        if let rate = configuration.maxSlewRate { clock.setMaxSlewRate(rate) }
     }
 
-    /// A drift file's frequency (ppm, ``ClockDriver/setFrequency(ppm:)``'s sign): the clock is
+    /// A drift file's frequency (``ClockDriver/setFrequency(_:)``'s sign): the clock is
     /// set to it and the discipline takes it as known to 1 ppm, so only a better estimate
     /// replaces it. The one way a drift file reaches the engine, at start (``EngineConfiguration/initialFrequency``)
     /// or later (`driftfile`). Refused (false) once the clock has been corrected: by then the
     /// discipline knows better than the file.
     @discardableResult
-    public func loadDrift(ppm: Double) -> Bool {
+    public func loadDrift(_ frequency: PPM) -> Bool {
         guard system.updates == 0 else { return false }
-        try? clock.setFrequency(ppm: ppm)
-        system.frequency = clock.status().frequency
+        try? clock.setFrequency(frequency)
+        system.frequency = clock.status().frequency.value
         discipline.frequencyFromDriftFile()
         return true
     }
@@ -179,7 +179,7 @@ public final class Engine {
             .map(\.nextPoll).min()
         var times = [polls, leapAt].compactMap { $0 }
         if configuration.orphanStratum != nil, let since = withoutPeerSince, !system.isSynchronized {
-            times.append(since.adding(seconds: configuration.orphanWait))
+            times.append(since + configuration.orphanWait)
         }
         if let started = stepNowStarted { times.append(started.adding(seconds: Self.stepNowTimeout)) }
         return times.min()
@@ -444,7 +444,7 @@ public final class Engine {
             if interleaved { a.counters.interleaved += 1 }
             a.previousExchange = Association.Exchange(
                 localTransmit: t1, remoteReceive: header.receiveTime, localReceive: receiveTime,
-                sampled: !interleaved, pendingSlew: clock.status().remainingSlew)
+                sampled: !interleaved, pendingSlew: clock.status().remainingSlew.value)
         }
         let now = receiveTime
         applyLeapIfDue(now: now)
@@ -598,7 +598,7 @@ public final class Engine {
     private func takeSample(_ header: NTPHeader, t1: UnixTime, receiveTime: UnixTime, into a: inout Association) -> Bool {
         // The part of a slew not applied yet will still move the clock: count it as done.
         addSample(t1: t1, t2: header.receiveTime, t3: header.transmitTime, t4: receiveTime, precision: header.precision,
-                  correction: clock.status().remainingSlew, at: receiveTime, into: &a)
+                  correction: clock.status().remainingSlew.value, at: receiveTime, into: &a)
     }
 
     /// RFC 9769: the sample of the previous exchange, completed by the kernel transmit
@@ -625,7 +625,7 @@ public final class Engine {
         let sampleOffset = offset - correction
         a.filter.add(ClockFilter.Sample(offset: sampleOffset, delay: delay, dispersion: dispersion, time: time))
         let accepted = discipline.addSample(to: &a, offset: sampleOffset, delay: delay, at: time)
-        if let spike = accepted.spike { record(.spike(a.id, name(a), spike), at: time) }
+        if let spike = accepted.spike { record(.spike(a.id, name(a), Seconds(spike)), at: time) }
         return accepted.added
     }
 
@@ -686,7 +686,7 @@ public final class Engine {
         guard let peerID = result.systemPeer, let peer = associations[peerID] else {
             if withoutPeerSince == nil { withoutPeerSince = now }
             if let orphan = configuration.orphanStratum, let since = withoutPeerSince,
-               now - since >= configuration.orphanWait, !system.isSynchronized || system.stratum == orphan {
+               now - since >= configuration.orphanWait.value, !system.isSynchronized || system.stratum == orphan {
                 if system.stratum != orphan { record(.orphan(stratum: orphan), at: now) }
                 system.enterOrphan(stratum: orphan, at: now)
             }
@@ -710,8 +710,8 @@ public final class Engine {
         case .none:
             return []
         case .panic(let offset):
-            record(.panic(offset), at: now)
-            return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(offset)).description)]
+            record(.panic(Seconds(offset)), at: now)
+            return [.exit(status: 1, reason: EngineEvent(time: now, kind: .panic(Seconds(offset))).description)]
         case .corrected(let c):
             // The stored samples are re-expressed against the corrected clock, a step included
             // (chrony keeps its samples across a step it made; ntpd empties its filters): the
@@ -722,7 +722,7 @@ public final class Engine {
                 for id in associations.keys { associations[id]?.spikeSince = nil }
                 rebase(by: c.phase)
                 now = now.adding(seconds: c.phase)
-                record(.step(c.phase), at: now)
+                record(.step(Seconds(c.phase)), at: now)
             }
             let wasSynchronised = system.isSynchronized
             // The peer as it is now (rebased by a step).
@@ -779,7 +779,7 @@ public final class Engine {
         // The clock repeats (or skips) a second: 23:59:59 is followed by 23:59:59 again. The
         // kernel does it by itself when armed; a model kernel (observe, simulated) is stepped here.
         if !leapByClock {
-            try? clock.step(by: insert ? -1 : 1)
+            try? clock.step(by: Seconds(insert ? -1 : 1))
             rebase(by: insert ? -1 : 1)
         }
         leapByClock = false
@@ -790,16 +790,17 @@ public final class Engine {
 
     // MARK: Manual clock operations
 
-    /// Steps the clock by `offset` seconds (the shell's `step`).
-    public func step(by offset: Double) throws(ClockError) {
+    /// Steps the clock by `offset` (the shell's `step`).
+    public func step(by offset: Seconds) throws(ClockError) {
         try clock.step(by: offset)
+        let offset = offset.value
         let now = clock.now()
         for id in associations.keys {
             associations[id]?.statistics.reset()
             associations[id]?.filter.reset()
         }
         rebase(by: offset)
-        record(.step(offset), at: now)
+        record(.step(Seconds(offset)), at: now)
     }
 
     /// `step now` (as `ntpdate -b`): a fresh burst to every server, then a step to their
@@ -845,18 +846,18 @@ public final class Engine {
         do throws(ClockError) {
             // A slew in progress is cancelled and its remainder stepped with the rest.
             let pending = clock.status().remainingSlew
-            if pending != 0 { try clock.slew(by: 0) }
-            try step(by: result.offset + pending)
-            stepNowOutcome = .success(result.offset + pending)
+            if pending != .zero { try clock.slew(by: .zero) }
+            try step(by: Seconds(result.offset) + pending)
+            stepNowOutcome = .success(Seconds(result.offset) + pending)
         } catch {
             stepNowOutcome = .failure(StepNowRefusal(reason: error.description))
         }
     }
 
-    /// Slews the clock by `offset` seconds; returns how long it will take.
-    public func slew(by offset: Double) throws(ClockError) -> Double {
+    /// Slews the clock by `offset`; returns how long it will take.
+    public func slew(by offset: Seconds) throws(ClockError) -> Seconds {
         let duration = try clock.slew(by: offset)
-        correctSamples(phase: offset, frequency: 0, at: clock.now())
+        correctSamples(phase: offset.value, frequency: 0, at: clock.now())
         return duration
     }
 

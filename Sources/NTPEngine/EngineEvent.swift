@@ -7,13 +7,13 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
         case systemPeer(AssociationID, String)
         case noSystemPeer
         case synchronised(stratum: UInt8)
-        case step(Double)
-        case frequencySet(Double)
+        case step(Seconds)
+        case frequencySet(PPM)
         case reachable(AssociationID, String)
         case unreachable(AssociationID, String)
         case kiss(AssociationID, String, KissCode)
-        case spike(AssociationID, String, Double)
-        case panic(Double)
+        case spike(AssociationID, String, Seconds)
+        case panic(Seconds)
         case resolved(AssociationID, String, String)
         case unresolved(AssociationID, String)
         case leap(inserted: Bool)
@@ -40,7 +40,7 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
         case .noSystemPeer: return "no system peer: no source survives selection"
         case .synchronised(let stratum): return "synchronised at stratum \(stratum)"
         case .step(let offset): return "clock stepped by \(formatSeconds(offset))"
-        case .frequencySet(let ppm): return "frequency set to \(formatFixed(ppm, 3)) ppm"
+        case .frequencySet(let frequency): return "frequency set to \(formatFixed(frequency.value, 3)) ppm"
         case .reachable(_, let name): return "\(name) reachable"
         case .unreachable(_, let name): return "\(name) unreachable"
         case .kiss(_, let name, let code): return "\(name) sent kiss code \(code)"
@@ -60,3 +60,4 @@ public struct EngineEvent: Sendable, Codable, Equatable, CustomStringConvertible
 
 /// `1.234567 s` style, for events.
 func formatSeconds(_ s: Double) -> String { formatFixed(s, 6) + " s" }
+func formatSeconds(_ s: Seconds) -> String { formatSeconds(s.value) }

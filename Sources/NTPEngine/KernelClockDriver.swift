@@ -82,9 +82,11 @@ public final class KernelClockDriver: ClockDriver {
     public let kernel: any KernelClock
 
     /// The tick can move ±10 %: the largest frequency the kernel can be given, ppm.
-    public static let hardMaxFrequency = 100_000.0
-    /// chrony's default `maxslewrate`, 83,333 ppm (s/s), and the most it accepts.
-    public static let defaultMaxSlewRate = 1.0 / 12
+    public static let hardMaxFrequency = PPM(100_000)
+    /// chrony's default `maxslewrate`, 83,333 ppm (1/12 s/s), and the most it accepts.
+    public static let defaultMaxSlewRate = PPM(fraction: maxSlewFraction)
+    /// ``defaultMaxSlewRate`` as s/s.
+    static let maxSlewFraction = 1.0 / 12
     /// The shortest slew, seconds (see the type's note).
     public static let minSlewDuration = 1.0
     /// A remainder smaller than this, seconds, is not slewed (chrony's MIN_OFFSET_CORRECTION).
@@ -93,9 +95,11 @@ public final class KernelClockDriver: ClockDriver {
     static let retryInterval = 16.0
 
     /// The largest frequency correction accepted, ppm (clamped to it).
-    public private(set) var maxFrequency: Double
+    private var frequencyLimit: Double
     /// The fastest a slew moves the clock, s/s.
-    public private(set) var maxSlewRate: Double
+    private var slewRateLimit: Double
+    public var maxFrequency: PPM { PPM(frequencyLimit) }
+    public var maxSlewRate: PPM { PPM(fraction: slewRateLimit) }
 
     /// The frequency correction the engine asked for (clamped), ppm.
     public private(set) var baseFrequency = 0.0
@@ -112,31 +116,31 @@ public final class KernelClockDriver: ClockDriver {
     private var spreadUntil: UnixTime?
 
     /// - Parameters:
-    ///   - maxFrequency: ≤ ``hardMaxFrequency`` ppm.
-    ///   - maxSlewRate: s/s, in (0, ``defaultMaxSlewRate``].
+    ///   - maxFrequency: ≤ ``hardMaxFrequency``.
+    ///   - maxSlewRate: in (0, ``defaultMaxSlewRate``].
     /// The base frequency starts as what the kernel has (a previous daemon's setting).
     public init(
-        kind: ClockKind, kernel: any KernelClock, maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
-        maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate
+        kind: ClockKind, kernel: any KernelClock, maxFrequency: PPM = KernelClockDriver.hardMaxFrequency,
+        maxSlewRate: PPM = KernelClockDriver.defaultMaxSlewRate
     ) {
         self.kind = kind
         self.kernel = kernel
-        self.maxFrequency = Self.clampedMaxFrequency(maxFrequency)
-        self.maxSlewRate = Self.clampedSlewRate(maxSlewRate)
+        frequencyLimit = Self.clampedMaxFrequency(maxFrequency.value)
+        slewRateLimit = Self.clampedSlewRate(maxSlewRate.fraction)
         lastAccrual = kernel.monotonic()
         var tx = KernelTimex()
         if (try? kernel.adjtimex(&tx)) != nil {
             kernelFrequency = KernelTimex.frequencyPPM(tick: tx.tick, freq: tx.freq)
-            baseFrequency = min(max(kernelFrequency, -self.maxFrequency), self.maxFrequency)
+            baseFrequency = min(max(kernelFrequency, -frequencyLimit), frequencyLimit)
         }
     }
 
     static func clampedMaxFrequency(_ ppm: Double) -> Double {
-        ppm.isFinite ? min(max(ppm, 0), hardMaxFrequency) : hardMaxFrequency
+        ppm.isFinite ? min(max(ppm, 0), hardMaxFrequency.value) : hardMaxFrequency.value
     }
 
     static func clampedSlewRate(_ rate: Double) -> Double {
-        rate.isFinite ? min(max(rate, 1e-6), defaultMaxSlewRate) : defaultMaxSlewRate
+        rate.isFinite ? min(max(rate, 1e-6), maxSlewFraction) : maxSlewFraction
     }
 
     // MARK: The split
@@ -144,7 +148,7 @@ public final class KernelClockDriver: ClockDriver {
     /// The tick and frequency word that give `ppm` (within ±``hardMaxFrequency``): whole
     /// 100 ppm steps in the tick, the remainder (|r| ≤ 50 ppm) in the word.
     public static func split(ppm: Double) -> (tick: Int, freq: Int) {
-        let total = min(max(ppm, -hardMaxFrequency), hardMaxFrequency)
+        let total = min(max(ppm, -hardMaxFrequency.value), hardMaxFrequency.value)
         let perTick = 1e6 / Double(KernelTimex.nominalTick)
         let ticks = Int((total / perTick).rounded())
         let rest = total - Double(ticks) * perTick
@@ -183,7 +187,7 @@ public final class KernelClockDriver: ClockDriver {
             try writeFrequency(baseFrequency)
             return
         }
-        let duration = max(Self.slewDuration(offsetRegister, maxSlewRate: maxSlewRate),
+        let duration = max(Self.slewDuration(offsetRegister, slewRate: slewRateLimit),
                            spreadUntil.map { $0 - now } ?? 0)
         let wanted = baseFrequency + offsetRegister / duration * 1e6
         let actual = try writeFrequency(wanted)
@@ -200,7 +204,8 @@ public final class KernelClockDriver: ClockDriver {
 
     public func served(fromRaw raw: UnixTime) -> UnixTime { kernel.served(fromRaw: raw) }
 
-    public func step(by offset: Double) throws(ClockError) {
+    public func step(by offset: Seconds) throws(ClockError) {
+        let offset = offset.value
         guard offset.isFinite, offset.magnitude < 1e9 else {
             throw .outOfRange("step: \(offset) s is out of range")
         }
@@ -210,12 +215,16 @@ public final class KernelClockDriver: ClockDriver {
     }
 
     @discardableResult
-    public func slew(by offset: Double) throws(ClockError) -> Double {
-        try slew(by: offset, over: 0)
+    public func slew(by offset: Seconds) throws(ClockError) -> Seconds {
+        try slew(by: offset, over: .zero)
     }
 
     @discardableResult
-    public func slew(by offset: Double, over duration: Double) throws(ClockError) -> Double {
+    public func slew(by offset: Seconds, over duration: Seconds) throws(ClockError) -> Seconds {
+        Seconds(try slew(offset.value, over: duration.value))
+    }
+
+    private func slew(_ offset: Double, over duration: Double) throws(ClockError) -> Double {
         guard offset.isFinite, offset.magnitude < 1e6 else {
             throw .outOfRange("slew: \(offset) s is out of range")
         }
@@ -237,21 +246,27 @@ public final class KernelClockDriver: ClockDriver {
         guard slewEnd != nil else { return 0 }
         // What the kernel was really given (slower near the frequency limit).
         let rate = slewRate
-        return rate * offset > 0 ? (offset / rate).magnitude : Self.slewDuration(offset, maxSlewRate: maxSlewRate)
+        return rate * offset > 0 ? (offset / rate).magnitude : Self.slewDuration(offset, slewRate: slewRateLimit)
     }
 
-    /// How long a slew of `offset` seconds takes with room to run at `maxSlewRate` (s/s): at
-    /// that rate, and never under ``minSlewDuration``.
-    public static func slewDuration(_ offset: Double, maxSlewRate: Double) -> Double {
-        max(offset.magnitude / maxSlewRate, minSlewDuration)
+    /// How long a slew of `offset` takes with room to run at `maxSlewRate`: at that rate, and
+    /// never under ``minSlewDuration``.
+    public static func slewDuration(_ offset: Seconds, maxSlewRate: PPM) -> Seconds {
+        Seconds(slewDuration(offset.value, slewRate: maxSlewRate.fraction))
     }
 
-    public func setFrequency(ppm: Double) throws(ClockError) {
+    /// ``slewDuration(_:maxSlewRate:)`` in seconds, at `slewRate` s/s.
+    static func slewDuration(_ offset: Double, slewRate: Double) -> Double {
+        max(offset.magnitude / slewRate, minSlewDuration)
+    }
+
+    public func setFrequency(_ frequency: PPM) throws(ClockError) {
+        let ppm = frequency.value
         guard ppm.isFinite else { throw .outOfRange("frequency: \(ppm) ppm is not finite") }
         let now = kernel.monotonic()
         accrue(now: now)
         let previous = baseFrequency
-        baseFrequency = min(max(ppm, -maxFrequency), maxFrequency)
+        baseFrequency = min(max(ppm, -frequencyLimit), frequencyLimit)
         do {
             if slewEnd == nil {
                 try writeFrequency(baseFrequency)
@@ -264,15 +279,15 @@ public final class KernelClockDriver: ClockDriver {
         }
     }
 
-    /// Lowers (or restores) the largest frequency correction, ppm (≤ ``hardMaxFrequency``).
-    public func setMaxFrequency(_ ppm: Double) {
-        maxFrequency = Self.clampedMaxFrequency(ppm)
-        if baseFrequency.magnitude > maxFrequency { try? setFrequency(ppm: baseFrequency) }
+    /// Lowers (or restores) the largest frequency correction (≤ ``hardMaxFrequency``).
+    public func setMaxFrequency(_ limit: PPM) {
+        frequencyLimit = Self.clampedMaxFrequency(limit.value)
+        if baseFrequency.magnitude > frequencyLimit { try? setFrequency(PPM(baseFrequency)) }
     }
 
-    /// Sets the fastest slew, s/s (at most 83,333 ppm); a slew in progress goes on at the new rate.
-    public func setMaxSlewRate(_ rate: Double) {
-        maxSlewRate = Self.clampedSlewRate(rate)
+    /// Sets the fastest slew (at most 83,333 ppm); a slew in progress goes on at the new rate.
+    public func setMaxSlewRate(_ rate: PPM) {
+        slewRateLimit = Self.clampedSlewRate(rate.fraction)
         guard slewEnd != nil else { return }
         let now = kernel.monotonic()
         accrue(now: now)
@@ -285,8 +300,10 @@ public final class KernelClockDriver: ClockDriver {
     /// The slew's share of the kernel's rate now, s/s (0 when not slewing).
     public var slewRate: Double { slewEnd == nil ? 0 : (kernelFrequency - baseFrequency) * 1e-6 }
 
-    /// The remaining slew now, seconds.
-    public func remainingSlew() -> Double {
+    /// The remaining slew now.
+    public func remainingSlew() -> Seconds { Seconds(remainingSlewSeconds()) }
+
+    private func remainingSlewSeconds() -> Double {
         guard slewEnd != nil else { return 0 }
         let elapsed = max(0, kernel.monotonic() - lastAccrual)
         return offsetRegister - slewRate * elapsed / (1 + kernelFrequency * 1e-6)
@@ -325,7 +342,7 @@ public final class KernelClockDriver: ClockDriver {
         _ = try? kernel.adjtimex(&tx)
     }
 
-    public func timerRate() -> Double { kernel.timerRate() }
+    public func timerRate() -> PPM { PPM(fraction: kernel.timerRate()) }
 
     /// A service this close before the end counts as on time (the scales round to 1 ns).
     static let serviceTolerance = 2e-9
@@ -337,17 +354,17 @@ public final class KernelClockDriver: ClockDriver {
     public func status() -> ClockStatus {
         let remaining = remainingSlew()
         guard kernel.keepsStatus else {
-            return ClockStatus(kind: kind, frequency: baseFrequency, remainingSlew: remaining,
+            return ClockStatus(kind: kind, frequency: PPM(baseFrequency), remainingSlew: remaining,
                                precision: kernel.precision)
         }
         var tx = KernelTimex()
         guard (try? kernel.adjtimex(&tx)) != nil else {
-            return ClockStatus(kind: kind, frequency: baseFrequency, remainingSlew: remaining,
+            return ClockStatus(kind: kind, frequency: PPM(baseFrequency), remainingSlew: remaining,
                                precision: kernel.precision)
         }
         return ClockStatus(
-            kind: kind, frequency: baseFrequency, remainingSlew: remaining,
-            maximumError: Double(tx.maxerror) * 1e-6, estimatedError: Double(tx.esterror) * 1e-6,
+            kind: kind, frequency: PPM(baseFrequency), remainingSlew: remaining,
+            maximumError: Seconds(Double(tx.maxerror) * 1e-6), estimatedError: Seconds(Double(tx.esterror) * 1e-6),
             kernelSynchronized: tx.status & KernelTimex.unsynchronized == 0,
             kernelStatus: tx.status, precision: kernel.precision)
     }
@@ -361,23 +378,23 @@ public protocol KernelDrivenClock: ClockDriver {
 
 extension KernelDrivenClock {
     public var kind: ClockKind { driver.kind }
-    public var maxFrequency: Double { driver.maxFrequency }
-    public var maxSlewRate: Double { driver.maxSlewRate }
+    public var maxFrequency: PPM { driver.maxFrequency }
+    public var maxSlewRate: PPM { driver.maxSlewRate }
     public func now() -> UnixTime { driver.now() }
     public func served(fromRaw raw: UnixTime) -> UnixTime { driver.served(fromRaw: raw) }
-    public func step(by offset: Double) throws(ClockError) { try driver.step(by: offset) }
+    public func step(by offset: Seconds) throws(ClockError) { try driver.step(by: offset) }
     @discardableResult
-    public func slew(by offset: Double) throws(ClockError) -> Double { try driver.slew(by: offset) }
+    public func slew(by offset: Seconds) throws(ClockError) -> Seconds { try driver.slew(by: offset) }
     @discardableResult
-    public func slew(by offset: Double, over duration: Double) throws(ClockError) -> Double {
+    public func slew(by offset: Seconds, over duration: Seconds) throws(ClockError) -> Seconds {
         try driver.slew(by: offset, over: duration)
     }
-    public func setFrequency(ppm: Double) throws(ClockError) { try driver.setFrequency(ppm: ppm) }
-    public func setMaxSlewRate(_ rate: Double) { driver.setMaxSlewRate(rate) }
+    public func setFrequency(_ frequency: PPM) throws(ClockError) { try driver.setFrequency(frequency) }
+    public func setMaxSlewRate(_ rate: PPM) { driver.setMaxSlewRate(rate) }
     public func status() -> ClockStatus { driver.status() }
     public func armLeap(_ leap: LeapIndicator) throws(ClockError) -> Bool { try driver.armLeap(leap) }
     public func nextService() -> UnixTime? { driver.nextService() }
     public func service() { driver.service() }
     public func finish() { driver.finish() }
-    public func timerRate() -> Double { driver.timerRate() }
+    public func timerRate() -> PPM { driver.timerRate() }
 }

@@ -21,21 +21,21 @@ public struct PeerReport: Sendable, Codable, Equatable {
     public var leap: LeapIndicator
     public var stratum: UInt8
     public var precision: PollExponent
-    public var rootDelay: Double
-    public var rootDispersion: Double
+    public var rootDelay: Seconds
+    public var rootDispersion: Seconds
     public var referenceID: ReferenceID
     public var referenceTime: NTPTimestamp
-    /// Seconds since the last valid reply, nil if none yet.
-    public var sinceLastReply: Double?
+    /// How long since the last valid reply, nil if none yet.
+    public var sinceLastReply: Seconds?
     public var poll: Int8
     public var peerPoll: Int8
     public var reach: UInt8
     public var unreach: Int
-    /// Clock filter result, seconds.
-    public var offset: Double
-    public var delay: Double
-    public var dispersion: Double
-    public var jitter: Double
+    /// Clock filter result.
+    public var offset: Seconds
+    public var delay: Seconds
+    public var dispersion: Seconds
+    public var jitter: Seconds
     /// The eight filter stages, newest first.
     public var filter: [ClockFilter.Sample]
     public var counters: AssociationCounters
@@ -59,10 +59,10 @@ public struct PeerReport: Sendable, Codable, Equatable {
         id: AssociationID, host: String, address: SocketAddress?, kind: Kind, configured: Bool = true,
         prefer: Bool = false, iburst: Bool = false, state: AssociationState = .active, select: SelectStatus = .reject,
         leap: LeapIndicator = .unsynchronized, stratum: UInt8 = 16, precision: PollExponent = PollExponent(-20),
-        rootDelay: Double = 0, rootDispersion: Double = 0, referenceID: ReferenceID = ReferenceID(ascii: "INIT"),
-        referenceTime: NTPTimestamp = .zero, sinceLastReply: Double? = nil, poll: Int8 = NTPConstants.defaultMinPoll,
-        peerPoll: Int8 = 0, reach: UInt8 = 0, unreach: Int = 0, offset: Double = 0, delay: Double = 0,
-        dispersion: Double = NTPConstants.maxDispersion, jitter: Double = 0, filter: [ClockFilter.Sample] = [],
+        rootDelay: Seconds = .zero, rootDispersion: Seconds = .zero, referenceID: ReferenceID = ReferenceID(ascii: "INIT"),
+        referenceTime: NTPTimestamp = .zero, sinceLastReply: Seconds? = nil, poll: Int8 = NTPConstants.defaultMinPoll,
+        peerPoll: Int8 = 0, reach: UInt8 = 0, unreach: Int = 0, offset: Seconds = .zero, delay: Seconds = .zero,
+        dispersion: Seconds = Seconds(NTPConstants.maxDispersion), jitter: Seconds = .zero, filter: [ClockFilter.Sample] = [],
         counters: AssociationCounters = AssociationCounters(), lastKiss: KissCode? = nil,
         estimate: SourceStatistics.Estimate? = nil
     ) {
@@ -101,17 +101,17 @@ public struct PeerReport: Sendable, Codable, Equatable {
 /// What views show about the system (`rv`, `sysinfo`, `ntpstat`, `tracking`).
 public struct SystemReport: Sendable, Codable, Equatable {
     public var variables: SystemVariables
-    /// Root dispersion grown to `now`, seconds.
-    public var rootDispersionNow: Double
+    /// Root dispersion grown to `now`.
+    public var rootDispersionNow: Seconds
     /// Root distance now: rootdelay/2 + rootdisp.
-    public var rootDistance: Double
+    public var rootDistance: Seconds
     public var systemPeer: PeerReport?
     public var clock: ClockStatus
     public var now: UnixTime
     public var server: ServerCounters
 
     public init(
-        variables: SystemVariables, rootDispersionNow: Double, rootDistance: Double, systemPeer: PeerReport?,
+        variables: SystemVariables, rootDispersionNow: Seconds, rootDistance: Seconds, systemPeer: PeerReport?,
         clock: ClockStatus, now: UnixTime, server: ServerCounters = ServerCounters()
     ) {
         self.variables = variables; self.rootDispersionNow = rootDispersionNow; self.rootDistance = rootDistance
@@ -134,7 +134,7 @@ extension Engine {
         let now = clock.now()
         let disp = system.rootDispersion(at: now)
         return SystemReport(
-            variables: system, rootDispersionNow: disp, rootDistance: system.rootDelay / 2 + disp,
+            variables: system, rootDispersionNow: Seconds(disp), rootDistance: Seconds(system.rootDelay / 2 + disp),
             systemPeer: system.systemPeer.flatMap { peerReport($0) }, clock: clock.status(), now: now,
             server: server)
     }
@@ -146,11 +146,11 @@ extension Engine {
             id: a.id, host: a.spawnedBy == nil ? a.configuration.host : (a.address?.ip.description ?? a.configuration.host),
             address: a.address, kind: kind, configured: a.spawnedBy == nil,
             prefer: a.configuration.prefer, iburst: a.configuration.iburst, state: a.state, select: a.select,
-            leap: a.leap, stratum: a.stratum, precision: a.precision, rootDelay: a.rootDelay,
-            rootDispersion: a.rootDispersion, referenceID: a.referenceID, referenceTime: a.referenceTime,
-            sinceLastReply: a.lastUpdate.map { now - $0 }, poll: a.poll, peerPoll: a.peerPoll.log2Seconds,
-            reach: a.reach, unreach: a.unreach,
-            offset: a.filter.offset, delay: a.filter.delay, dispersion: a.filter.dispersion, jitter: a.jitter,
+            leap: a.leap, stratum: a.stratum, precision: a.precision, rootDelay: Seconds(a.rootDelay),
+            rootDispersion: Seconds(a.rootDispersion), referenceID: a.referenceID, referenceTime: a.referenceTime,
+            sinceLastReply: a.lastUpdate.map { Seconds(now - $0) }, poll: a.poll, peerPoll: a.peerPoll.log2Seconds,
+            reach: a.reach, unreach: a.unreach, offset: Seconds(a.filter.offset), delay: Seconds(a.filter.delay),
+            dispersion: Seconds(a.filter.dispersion), jitter: Seconds(a.jitter),
             filter: a.filter.stages(at: now), counters: a.counters, lastKiss: a.lastKiss,
             estimate: a.statistics.estimate)
         r.keyID = a.configuration.key

@@ -67,7 +67,7 @@ public struct SystemVariables: Sendable, Codable, Equatable {
             + NTPConstants.phi * max(0, now - (peer.lastUpdate ?? now)) + abs(offset)
         timeConstant = peer.poll
         self.offset = offset
-        let newFrequency = clock.status().frequency
+        let newFrequency = clock.status().frequency.value
         let change = newFrequency - frequency
         wander = updates == 0 ? 0 : ((wander * wander * 3 + change * change) / 4).squareRoot()
         frequency = newFrequency

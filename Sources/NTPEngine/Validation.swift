@@ -49,13 +49,13 @@ extension Selection.Settings {
 extension EngineConfiguration {
     /// This configuration when every field is within the range `tinker` and `tos` accept.
     public func validated() throws(InvalidSetting) -> Self {
-        try SettingRanges.check(stepThreshold, in: 0...1e6, "step")
-        try SettingRanges.check(stepout, in: 1...1e6, "stepout")
-        try SettingRanges.check(panicThreshold, in: 0...1e9, "panic")
+        try SettingRanges.check(stepThreshold.value, in: 0...1e6, "step")
+        try SettingRanges.check(stepout.value, in: 1...1e6, "stepout")
+        try SettingRanges.check(panicThreshold.value, in: 0...1e9, "panic")
         _ = try selection.validated()
         if let orphanStratum { try SettingRanges.check(Int(orphanStratum), in: SettingRanges.orphanStratum, "orphan") }
-        try SettingRanges.check(orphanWait, in: 0...1e6, "orphanwait")
-        if let initialFrequency { try SettingRanges.check(initialFrequency, in: -500...500, "frequency (ppm)") }
+        try SettingRanges.check(orphanWait.value, in: 0...1e6, "orphanwait")
+        if let initialFrequency { try SettingRanges.check(initialFrequency.value, in: -500...500, "frequency (ppm)") }
         return self
     }
 }

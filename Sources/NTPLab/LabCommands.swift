@@ -324,7 +324,7 @@ extension CommandRunner {
             case "reach": return .success(.number(Double(peer.reach), unit: ""))
             case "reach-octal": return .success(.word(String(peer.reach, radix: 8)))
             case "stratum": return .success(.number(Double(peer.stratum), unit: ""))
-            case "offset": return .success(.number(abs(peer.offset), unit: "s"))
+            case "offset": return .success(.number(peer.offset.magnitude.value, unit: "s"))
             default: return .failure(AdminError("peer fields: tally, reach, stratum, offset"))
             }
         case "nts" where words.count == 3:

@@ -29,7 +29,7 @@ public enum LabShell {
             check: ConfigurationTransactions.checking(with: scratch, grammar: runner.grammar, readFile: { [weak runner] in runner?.readFile?($0) }),
             schedule: { [weak lab, weak admin] seconds, action in
                 guard let lab, let admin else { return }
-                try? lab.schedule(atElapsed: admin.uptime() + seconds, action)
+                try? lab.schedule(atElapsed: admin.uptime().value + seconds, action)
             },
             now: { [weak admin] in admin?.systemReport().now ?? UnixTime(nanoseconds: 0) },
             announce: { [weak admin] in admin?.announce($0) })

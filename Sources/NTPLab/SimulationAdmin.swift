@@ -2,7 +2,6 @@ public import NTPEngine
 public import NTPAdmin
 public import NTPSimulation
 public import NTPWire
-import NTPMetrics
 import NTPControl
 
 /// The AdminAPI in virtual time: the shell drives an ``EngineHost`` on a ``SimulatedNetwork``.
@@ -58,14 +57,14 @@ public final class SimulationAdmin: AdminAPI {
         files[path] = text
     }
 
-    private func readDrift() -> Double? {
+    private func readDrift() -> PPM? {
         guard let path = driftFile, let text = files[path] else { return nil }
         return try? DriftFile.frequency(in: text).get()
     }
 
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
         defer { if case .change(let change) = request, change.changesAssociations { network.hostsChanged() } }
-        return try host.node.answer(request, host: AdminHost(uptime: uptime(), version: "lab"))
+        return try host.node.answer(request, host: AdminHost(uptime: network.elapsed, version: "lab"))
     }
 
     /// The history of the engines before the last `lab restart`, so plots go on across it.
@@ -80,7 +79,7 @@ public final class SimulationAdmin: AdminAPI {
         defer { eventsTaken = all.count }
         return Array(all.dropFirst(min(eventsTaken, all.count)))
     }
-    public func uptime() -> Double { network.elapsed }
+    public func uptime() -> Seconds { Seconds(network.elapsed) }
     public var clockKind: ClockKind { .simulated }
 
     public func setDriftFile(_ path: String?) -> String? {
@@ -89,15 +88,12 @@ public final class SimulationAdmin: AdminAPI {
         guard let ppm = readDrift() else {
             return "drift file \(path ?? "") not found in the lab; the frequency starts at 0 ppm"
         }
-        host.engine.loadDrift(ppm: ppm)
-        return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm, 3)) ppm"
+        host.engine.loadDrift(ppm)
+        return "drift file \(path ?? ""): the frequency starts at \(formatFixed(ppm.value, 3)) ppm"
     }
     public func keyStore() -> KeyStore { host.node.keys }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String {
         "note: a lab has no sockets; `show metrics` prints what /metrics would serve\n"
-    }
-    public func metricsText() -> String {
-        PrometheusText.render(metricsSnapshot())
     }
     /// `show nts`, `ntsinfo`, NTS in `associations`/`rv`: the lab host's NTS client state (a
     /// lab serves no NTS itself; its servers do, with `lab server add … nts`).
@@ -130,7 +126,7 @@ public final class SimulationAdmin: AdminAPI {
     public func hardwareTimestamping(_ interface: String) throws(AdminError) -> String {
         "note: a lab has no network interfaces; hwtimestamp is kept, not applied\n"
     }
-    public func stepNow() throws(AdminError) -> Double {
+    public func stepNow() throws(AdminError) -> Seconds {
         host.startStepNow(network: network)
         let deadline = network.now.adding(seconds: 20)
         while network.now < deadline {
@@ -143,8 +139,8 @@ public final class SimulationAdmin: AdminAPI {
         throw AdminError("step now: no outcome after 20 s")
     }
 
-    public func waitForSync(timeout: Double) -> Bool {
-        let deadline = network.now.adding(seconds: timeout)
+    public func waitForSync(timeout: Seconds) -> Bool {
+        let deadline = network.now + timeout
         while !host.engine.system.isSynchronized {
             guard network.now < deadline else { return false }
             run(for: min(1, deadline - network.now))
@@ -152,7 +148,7 @@ public final class SimulationAdmin: AdminAPI {
         return true
     }
 
-    public func sleep(seconds: Double) { run(for: seconds) }
+    public func sleep(_ span: Seconds) { run(for: span.value) }
 
     /// Lets virtual time pass, then writes the statistics lines it produced.
     private func run(for seconds: Double) {
@@ -321,8 +317,8 @@ extension SimulationAdmin: LabControl {
         earlierHistory.append(host.engine.history)
         let clock = host.clock
         // A reboot: the kernel forgets the frequency correction and any slew in progress.
-        _ = try? clock.slew(by: 0)
-        _ = try? clock.setFrequency(ppm: 0)
+        _ = try? clock.slew(by: .zero)
+        _ = try? clock.setFrequency(.zero)
         network.removeHost(host)
         restarts += 1
         var configuration = EngineConfiguration()
@@ -352,7 +348,7 @@ extension SimulationAdmin: LabControl {
 
     public func setClock(_ change: LabClockChange) {
         switch change {
-        case .slewRate(let ppm): host.clock.setMaxSlewRate(ppm * 1e-6)
+        case .slewRate(let ppm): host.clock.setMaxSlewRate(PPM(ppm))
         case .jump(let seconds): host.clock.disturb(by: seconds)
         }
     }

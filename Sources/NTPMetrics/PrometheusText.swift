@@ -34,8 +34,8 @@ public enum PrometheusText {
         out.gauge("ntp_system_leap_indicator", "Leap indicator: 0 none, 1 insert, 2 delete, 3 unsynchronised", Double(v.leap.rawValue))
         out.gauge("ntp_system_stratum", "Stratum this server reports", Double(v.stratum))
         out.gauge("ntp_system_offset_seconds", "Offset of the local clock from the combined sources at the last update", v.offset)
-        out.gauge("ntp_system_frequency_ppm", "Frequency correction of the local clock, ppm", r.clock.frequency)
-        out.gauge("ntp_system_remaining_slew_seconds", "Part of the last correction the clock driver still has to slew", r.clock.remainingSlew)
+        out.gauge("ntp_system_frequency_ppm", "Frequency correction of the local clock, ppm", r.clock.frequency.value)
+        out.gauge("ntp_system_remaining_slew_seconds", "Part of the last correction the clock driver still has to slew", r.clock.remainingSlew.value)
         out.gauge("ntp_system_jitter_seconds", "System jitter (selection and clock jitter combined)", v.systemJitter)
         out.gauge("ntp_system_wander_ppm", "Frequency wander, ppm", v.wander)
         out.gauge("ntp_system_root_delay_seconds", "Round-trip delay to the primary reference", v.rootDelay)
@@ -49,6 +49,7 @@ public enum PrometheusText {
 
     private static func sources(_ peers: [PeerReport], _ out: inout Writer) {
         func each(_ value: (PeerReport) -> Double) -> [Sample] { peers.map { (labels($0), value($0)) } }
+        func each(_ span: KeyPath<PeerReport, Seconds>) -> [Sample] { peers.map { (labels($0), $0[keyPath: span].value) } }
         out.metric("ntp_source_reachability", .gauge, "Reach register of the source (8 bits, the newest poll lowest)", each { Double($0.reach) })
         out.metric("ntp_source_unanswered_polls", .gauge, "Polls since the last reply", each { Double($0.unreach) })
         out.metric("ntp_source_offset_seconds", .gauge, "Offset of the source from the local clock (clock filter)", each(\.offset))
@@ -113,6 +114,7 @@ public enum PrometheusText {
         var text = ""
 
         mutating func gauge(_ name: String, _ help: String, _ value: Double) { metric(name, .gauge, help, [([], value)]) }
+        mutating func gauge(_ name: String, _ help: String, _ span: Seconds) { gauge(name, help, span.value) }
 
         mutating func metric(_ name: String, _ kind: Kind, _ help: String, _ samples: [Sample]) {
             text += "# HELP \(name) \(escape(help, quote: false))\n# TYPE \(name) \(kind.rawValue)\n"

@@ -13,8 +13,8 @@ public final class ObserveClock: KernelDrivenClock {
 
     /// - Parameter readRaw: the underlying clock; CLOCK_REALTIME unless a test injects one.
     public init(
-        maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
-        maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate,
+        maxFrequency: PPM = KernelClockDriver.hardMaxFrequency,
+        maxSlewRate: PPM = KernelClockDriver.defaultMaxSlewRate,
         readRaw: @escaping () -> UnixTime = { OSClock.realtime() }
     ) {
         kernel = ModelKernel(precision: OSClock.precision, readRaw: readRaw)

@@ -1,3 +1,5 @@
+// Owns the POSIX side of addresses: zone names through if_nametoindex and the conversions
+// between SocketAddress and sockaddr storage.
 public import Glibc
 public import NTPEngine
 public import NTPWire

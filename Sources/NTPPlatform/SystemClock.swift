@@ -118,7 +118,7 @@ public final class LinuxKernel: KernelClock {
 public final class SystemClock: KernelDrivenClock {
     public let driver: KernelClockDriver
 
-    public init(maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate) {
+    public init(maxSlewRate: PPM = KernelClockDriver.defaultMaxSlewRate) {
         driver = KernelClockDriver(kind: .system, kernel: LinuxKernel(), maxSlewRate: maxSlewRate)
     }
 

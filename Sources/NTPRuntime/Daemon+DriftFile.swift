@@ -1,4 +1,5 @@
 import NTPEngine
+import NTPWire
 import NTPPlatform
 import Glibc
 
@@ -9,13 +10,13 @@ extension Daemon {
         settings.driftFile = path
         guard let path, engine.system.updates == 0 else { return nil }
         guard let ppm = Self.readDrift(path, log: log) else { return nil }
-        engine.loadDrift(ppm: ppm)
+        engine.loadDrift(ppm)
         return nil
     }
 
     // MARK: - Drift file
 
-    static func readDrift(_ path: String, log: Log) -> Double? {
+    static func readDrift(_ path: String, log: Log) -> PPM? {
         guard let text = try? TextFile.read(path) else {
             log.notice("drift file \(path) not found; frequency starts at 0 ppm")
             return nil

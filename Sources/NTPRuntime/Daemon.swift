@@ -364,7 +364,7 @@ public final class Daemon {
             }
             var timeout = Double(Self.driftInterval)
             // The wakeup is in served time; poll waits on the OS's monotonic clock.
-            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate())) }
+            if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate().fraction)) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
             timeout = min(timeout, max(0, driftLeft), rotateNTSKeys())
             if let next = loopTimers.map(\.deadline).min() {

@@ -1,6 +1,6 @@
 public import NTPEngine
 public import NTPAdmin
-import NTPWire
+public import NTPWire
 import NTPPlatform
 import Glibc
 
@@ -22,7 +22,7 @@ public final class LocalAdmin: AdminAPI {
     public func sampleHistory() -> SampleHistory { daemon.onLoop { $0.engine.history } }
     public func setStatistics(_ settings: StatisticsSettings) -> String? { daemon.onLoop { $0.setStatistics(settings) } }
     public func takeEvents() -> [EngineEvent] { daemon.onLoop { $0.takeMonitorEvents() } }
-    public func uptime() -> Double { daemon.adminHost.uptime }
+    public func uptime() -> Seconds { Seconds(daemon.adminHost.uptime) }
     public var clockKind: ClockKind { daemon.onLoop { $0.engine.clock.kind } }
     public func keyStore() -> KeyStore { daemon.onLoop { $0.node.keys } }
     public func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
@@ -33,11 +33,10 @@ public final class LocalAdmin: AdminAPI {
     }
     public func setDriftFile(_ path: String?) -> String? { daemon.onLoop { $0.setDriftFile(path) } }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try daemon.onLoop { $0.setMetrics(address) }.get() }
-    public func metricsText() -> String { daemon.onLoop { $0.metricsText() } }
     public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try daemon.onLoop { $0.setNTS(settings) }.get() }
     public func ntsReport() -> NTSReport? { daemon.onLoop { $0.ntsReport() } }
 
-    public func stepNow() throws(AdminError) -> Double {
+    public func stepNow() throws(AdminError) -> Seconds {
         daemon.onLoop { d in d.perform(d.engine.startStepNow()) }
         let deadline = OSClock.monotonicNanoseconds() + 20_000_000_000
         while OSClock.monotonicNanoseconds() < deadline {
@@ -50,8 +49,8 @@ public final class LocalAdmin: AdminAPI {
         throw AdminError("step now: no outcome after 20 s")
     }
 
-    public func waitForSync(timeout: Double) -> Bool {
-        let deadline = OSClock.monotonicNanoseconds() + Int64(timeout * 1e9)
+    public func waitForSync(timeout: Seconds) -> Bool {
+        let deadline = OSClock.monotonicNanoseconds() + Int64(timeout.value * 1e9)
         while true {
             if daemon.onLoop({ $0.engine.system.isSynchronized }) { return true }
             if OSClock.monotonicNanoseconds() >= deadline || daemon.isShuttingDown { return false }
@@ -59,5 +58,5 @@ public final class LocalAdmin: AdminAPI {
         }
     }
 
-    public func sleep(seconds: Double) { PlatformThread.sleep(seconds: seconds) }
+    public func sleep(_ span: Seconds) { PlatformThread.sleep(seconds: span.value) }
 }

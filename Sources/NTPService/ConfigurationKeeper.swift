@@ -179,7 +179,7 @@ public final class ConfigurationKeeper: @unchecked Sendable {
             let answer = try transactions.transact(request, session: session, who: who)
             if case .committed(let r) = answer, case .commit(_, let comment, let confirm) = request {
                 log.notice("configuration committed by \(who): \(r.applied) applied, \(r.removed) removed"
-                           + (confirm.map { ", reverts in \(Int($0)) s unless confirmed" } ?? (r.confirmed ? ", confirmed" : ""))
+                           + (confirm.map { ", reverts in \(Int($0.value)) s unless confirmed" } ?? (r.confirmed ? ", confirmed" : ""))
                            + (comment.map { " (\($0))" } ?? ""))
             }
             return answer

@@ -1,8 +1,11 @@
+// Owns the control socket's server side (`ntpsh --daemon`): framed streams, the hello and
+// its privilege check, one session per attached shell carrying requests to the engine.
 public import NTPAdmin
 public import NTPRuntime
 public import NTPPlatform
 import NTPShell
 import NTPEngine
+import NTPMetrics
 import Glibc
 import Synchronization
 
@@ -190,6 +193,7 @@ public final class ControlServer: ControlEndpoint, @unchecked Sendable {
             session.version = min(hello.version, ControlProtocol.version)
             let name = "\(client) (\(who))"
             session.transact = { [keeper] request throws(AdminError) in try keeper.transact(request, session: number, who: name) }
+            session.renderMetrics = PrometheusText.render
             defer { keeper.sessionEnded(number) }
             while let payload = try stream.readFrame(idle: privileged ? nil : idleTimeout) {
                 let response = try ControlCalls.answer(request: payload, session: session, privileged: privileged).get()

@@ -1,7 +1,7 @@
 // The AdminAPI over the control socket: the client side of `ntpsh --attach`.
 public import NTPAdmin
 public import NTPEngine
-import NTPWire
+public import NTPWire
 public import NTPShell
 import NTPPlatform
 import Glibc
@@ -76,6 +76,9 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
 
     /// Carries `request` as its call (`WireRequest`) and reads the answer.
     public func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer {
+        guard welcome.calls.contains(request.call) else {
+            throw AdminError("\(welcome.engine) (control protocol version \(welcome.version)) has no '\(request.call)' call; it needs a newer engine")
+        }
         let payload = exchange { id in ControlProtocol.encode(WireRequest(id: id, request: request)) }
         switch WireAnswer.read(payload, answering: request) {
         case .success(let answer): return try answer.get()
@@ -115,16 +118,16 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
 
     // Views
     public func takeEvents() -> [EngineEvent] { value(ControlCalls.takeEvents, Nothing(), otherwise: []) }
-    public func uptime() -> Double { value(ControlCalls.uptime, Nothing(), otherwise: 0) }
+    public func uptime() -> Seconds { value(ControlCalls.uptime, Nothing(), otherwise: .zero) }
     public var clockKind: ClockKind { value(ControlCalls.clockKind, Nothing(), otherwise: .observe) }
-    public func waitForSync(timeout: Double) -> Bool { value(ControlCalls.waitForSync, .init(timeout), otherwise: false) }
+    public func waitForSync(timeout: Seconds) -> Bool { value(ControlCalls.waitForSync, .init(timeout.value), otherwise: false) }
     public func sampleHistory() -> SampleHistory { value(ControlCalls.sampleHistory, Nothing(), otherwise: SampleHistory()) }
     /// `restrict source` runs in the engine's runner (`configure`); this engine has no call for it.
     public func setSourceRestriction(_ flags: RestrictFlags?) -> String? {
         flags == nil ? nil : "note: this engine does not apply 'restrict source'"
     }
     /// Real time passes here as it does for the engine.
-    public func sleep(seconds: Double) { PlatformThread.sleep(seconds: seconds) }
+    public func sleep(_ span: Seconds) { PlatformThread.sleep(seconds: span.value) }
 
     // Configuration
     public func setStatistics(_ settings: StatisticsSettings) -> String? {
@@ -136,7 +139,6 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
         try call(ControlCalls.hardwareTimestamping, interface)
     }
     public func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try call(ControlCalls.setMetrics, address) }
-    public func metricsText() -> String { value(ControlCalls.metricsText, Nothing(), otherwise: "") }
     public func setNTS(_ settings: NTSSettings) throws(AdminError) -> String { try call(ControlCalls.setNTS, settings) }
     public func ntsReport() -> NTSReport? { value(ControlCalls.ntsReport, Nothing(), otherwise: nil) }
     public func setDriftFile(_ path: String?) -> String? {
@@ -144,5 +146,5 @@ public final class RemoteAdmin: AdminAPI, ConfigurationHost, @unchecked Sendable
     }
 
     // Actions
-    public func stepNow() throws(AdminError) -> Double { try call(ControlCalls.stepNow, Nothing()) }
+    public func stepNow() throws(AdminError) -> Seconds { try call(ControlCalls.stepNow, Nothing()) }
 }

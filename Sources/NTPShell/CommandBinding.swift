@@ -3,6 +3,7 @@
 // repeats a view), carried in the grammar's `Command.action`. One declaration per command, in
 // the topic files (Commands+*.swift); `CommandRunner` dispatches by looking this up.
 public import CommandGrammar
+import NTPWire
 
 /// What a command is: it decides where the manual lists it, what an attached shell hands to
 /// the engine and what ntpq's `:config` may run.
@@ -107,4 +108,11 @@ extension Command {
 
     /// The shell's binding (nil: declared without one).
     public var binding: CommandBinding? { action as? CommandBinding }
+}
+
+extension Arguments {
+    /// A duration or offset argument (the grammar reads it in seconds).
+    func seconds(_ key: String) -> Seconds? { double(key).map { Seconds($0) } }
+    /// A frequency argument (the grammar reads it in ppm).
+    func ppm(_ key: String) -> PPM? { double(key).map { PPM($0) } }
 }

@@ -27,19 +27,19 @@ extension CommandRunner {
         if i.arguments.flag("now") {
             do {
                 let offset = try admin.stepNow()
-                return Output(text: "stepped by \(formatFixed(offset, 6)) s\n")
+                return Output(text: "stepped by \(formatFixed(offset.value, 6)) s\n")
             } catch {
                 return .failure(error.description)
             }
         }
-        do { try admin.step(by: i.arguments.double("offset") ?? 0) } catch { return .failure(error.description) }
+        do { try admin.step(by: i.arguments.seconds("offset") ?? .zero) } catch { return .failure(error.description) }
         return Output()
     }
 
     func slew(_ i: Invocation) -> Output {
         do {
-            let duration = try admin.slew(by: i.arguments.double("offset") ?? 0)
-            return Output(text: "slewing; done in \(formatFixed(duration, 1)) s\n")
+            let duration = try admin.slew(by: i.arguments.seconds("offset") ?? .zero)
+            return Output(text: "slewing; done in \(formatFixed(duration.value, 1)) s\n")
         } catch {
             return .failure(error.description)
         }
@@ -51,7 +51,7 @@ extension CommandRunner {
         var left = timeout
         while true {
             let step = min(left, 1)
-            if admin.waitForSync(timeout: step) { return Output() }
+            if admin.waitForSync(timeout: Seconds(step)) { return Output() }
             left -= step
             if left <= 0 { break }
             if isInterrupted() { return Output(error: "% interrupted", status: 1) }

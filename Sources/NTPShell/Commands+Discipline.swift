@@ -57,10 +57,10 @@ extension CommandRunner {
     func tinker(_ i: Invocation) -> Output {
         let a = i.arguments
         var c = admin.engineConfiguration()
-        if let v = a.double("step") { c.stepThreshold = v }
-        if let v = a.double("stepout") { c.stepout = v }
-        if let v = a.double("panic") { c.panicThreshold = v }
-        if let v = a.double("maxslewrate") { c.maxSlewRate = v }
+        if let v = a.seconds("step") { c.stepThreshold = v }
+        if let v = a.seconds("stepout") { c.stepout = v }
+        if let v = a.seconds("panic") { c.panicThreshold = v }
+        if let v = a.ppm("maxslewrate") { c.maxSlewRate = v }
         admin.setEngineConfiguration(c)
         record(i)
         return Output()
@@ -73,7 +73,7 @@ extension CommandRunner {
         if let v = a.int("minclock") { c.selection.minClock = v }
         if let v = a.int("maxclock") { c.selection.maxClock = v }
         if let v = a.int("orphan") { c.orphanStratum = UInt8(v) }
-        if let v = a.double("orphanwait") { c.orphanWait = v }
+        if let v = a.seconds("orphanwait") { c.orphanWait = v }
         admin.setEngineConfiguration(c)
         record(i)
         return Output()

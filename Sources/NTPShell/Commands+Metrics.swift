@@ -3,6 +3,7 @@
 import CommandGrammar
 import NTPAdmin
 import NTPEngine
+import NTPMetrics
 import NTPWire
 
 enum MetricsCommands {
@@ -17,11 +18,22 @@ enum MetricsCommands {
 
     @CommandBuilder static var views: [GrammarDeclaration] {
         Command("show metrics", help: "The Prometheus metrics /metrics serves (text exposition format)", id: "show-metrics", .report,
-                run: { r, _ in CommandRunner.Output(text: r.admin.metricsText()) })
+                run: { $0.showMetrics($1) })
     }
 }
 
 extension CommandRunner {
+    /// `show metrics`: the node's `metrics` answer, rendered as /metrics renders it. Asked as a
+    /// request that may fail: an engine older than protocol version 7 has no `metrics` call.
+    func showMetrics(_ i: Invocation) -> Output {
+        do throws(AdminError) {
+            guard case .metrics(let snapshot) = try admin.perform(.query(.metrics)) else { return .failure("the engine sent no metrics") }
+            return Output(text: PrometheusText.render(snapshot))
+        } catch {
+            return .failure(error.description)
+        }
+    }
+
     /// `metrics listen ENDPOINT` (PORT alone: on 127.0.0.1, loopback unless an address is given);
     /// `no metrics` (no endpoint). The engine's endpoint follows at once.
     func metrics(_ i: Invocation) -> Output {

@@ -3,6 +3,7 @@
 // attributes; the handlers follow.
 import CommandGrammar
 import NTPAdmin
+import NTPWire
 
 enum SessionCommands {
     @CommandBuilder static var watch: [GrammarDeclaration] {
@@ -60,7 +61,7 @@ extension CommandRunner {
         var left = i.arguments.double("duration") ?? 0
         while left > 0 && !isInterrupted() {
             let step = min(left, 0.25)
-            admin.sleep(seconds: step)
+            admin.sleep(Seconds(step))
             left -= step
         }
         return isInterrupted() ? Output(error: "% interrupted", status: 1) : Output()

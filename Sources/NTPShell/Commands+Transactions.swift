@@ -217,7 +217,7 @@ extension CommandRunner {
             let confirm = a.flag("confirmed") ? (a.double("duration") ?? Self.defaultConfirmWithin) : nil
             // A comment may be quoted ("…"): the quotes are not part of it.
             let comment = a.string("comment").map { c in c.count >= 2 && c.first == "\"" && c.last == "\"" ? String(c.dropFirst().dropLast()) : c }
-            let answer = try ask(.commit(candidate.submitted, comment: comment, confirmWithin: confirm))
+            let answer = try ask(.commit(candidate.submitted, comment: comment, confirmWithin: confirm.map { Seconds($0) }))
             guard case .committed(let report) = answer else { throw AdminError("the engine answered \(answer)") }
             // The candidate goes on from what now runs.
             transaction.candidate = try makeCandidate(try askText(.running), exclusive: candidate.exclusive)

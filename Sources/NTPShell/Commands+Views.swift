@@ -139,7 +139,7 @@ extension CommandRunner {
     }
 
     func statisticsSubject() -> StatisticsSubject {
-        StatisticsSubject(server: admin.systemReport().server, uptime: admin.uptime(), monitor: admin.monitorReport())
+        StatisticsSubject(server: admin.systemReport().server, uptime: admin.uptime().value, monitor: admin.monitorReport())
     }
 
     func systemSubject() -> SystemVariableSubject {

@@ -97,10 +97,10 @@ public final class ConfigurationTransactions: ConfigurationHost {
                 throw AdminError("configuration locked: \(sessions[holder] ?? "another shell") is in configure exclusive")
             }
             // The grammar's range, checked again here: a control client need not come through it.
-            if let seconds = confirmWithin, !(seconds > 0 && seconds <= Self.confirmRange.upperBound) {
+            if let seconds = confirmWithin?.value, !(seconds > 0 && seconds <= Self.confirmRange.upperBound) {
                 throw AdminError("commit confirmed: \(seconds) s is out of range (at most \(Int(Self.confirmRange.upperBound)) s)")
             }
-            return .committed(try commit(candidate, who: who, comment: comment, confirmWithin: confirmWithin))
+            return .committed(try commit(candidate, who: who, comment: comment, confirmWithin: confirmWithin?.value))
         case .history:
             return .history(archive.entries)
         case .archived(let n):

@@ -57,7 +57,7 @@ public enum PeersView {
         if !refid.contains(".") && !refid.contains(":") { refid = "." + refid + "." }
         let visible = refid.count <= 15 ? refid : "-" + String(refid.suffix(14))
         out += visible + String(repeating: " ", count: max(0, 15 - refid.count))
-        let whenText = interval(peer.sinceLastReply.map { Int($0) } ?? 0)
+        let whenText = interval(peer.sinceLastReply.map { Int($0.value) } ?? 0)
         let pollText = interval(1 << Int(min(PeerVariableTable.peerPoll(peer), peer.poll)))
         let fmt: (String?) -> String = { wire in
             let d = wire.flatMap { PythonValue(wire: $0).double } ?? .nan
@@ -139,7 +139,7 @@ public enum PeersView {
                 ("refid", .string(p.referenceText)),
                 ("stratum", .int(Int64(p.stratum))),
                 ("type", .string(String(p.kind.rawValue))),
-                ("when_s", p.sinceLastReply.map { JSONValue.double($0) } ?? .null),
+                ("when_s", p.sinceLastReply.map { JSONValue.double($0.value) } ?? .null),
                 ("poll_s", .int(Int64(1) << Int64(min(PeerVariableTable.peerPoll(p), p.poll)))),
                 ("reach", .int(Int64(p.reach))),
                 ("reach_octal", .string(CFormat.octal(UInt64(p.reach), width: 3, zeroPad: true))),

@@ -1,3 +1,5 @@
+// Owns ntpq's `:config` at the shell: which remotely sent ntp.conf lines may run, and the
+// answer ntpq expects.
 import CommandGrammar
 
 extension CommandRunner {

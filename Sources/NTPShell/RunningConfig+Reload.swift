@@ -1,3 +1,5 @@
+// Owns what re-reading the configuration file (SIGHUP) does to the running configuration.
+
 extension RunningConfig {
     /// What re-reading the configuration file (SIGHUP) does to the running configuration.
     public struct Reload: Sendable, Equatable {

@@ -17,7 +17,7 @@ public enum TrackingView {
         let name = synced ? (r.systemPeer.map { PeersView.remoteName($0, numeric: false) } ?? "") : ""
         let refid = synced ? CFormat.hex(UInt64(v.referenceID.rawValue), width: 8).uppercased() : "00000000"
         let refTime = v.referenceTime.map { CivilTime(unixSeconds: $0.secondsAndNanoseconds.seconds) } ?? CivilTime(unixSeconds: 0)
-        let correction = r.clock.remainingSlew
+        let correction = r.clock.remainingSlew.value
         let chronyFreq = -v.frequency + 0  // + 0: no negative zero
         let residual = -(r.systemPeer?.estimate?.frequency ?? 0) * 1e6 + 0
         let skew = (r.systemPeer?.estimate?.frequencyError ?? 0) * 1e6
@@ -40,7 +40,7 @@ public enum TrackingView {
         Residual freq   : \(signed(residual, 3)) ppm
         Skew            : \(CFormat.fixed(skew, 3)) ppm
         Root delay      : \(CFormat.fixed(v.rootDelay, 9)) seconds
-        Root dispersion : \(CFormat.fixed(r.rootDispersionNow, 9)) seconds
+        Root dispersion : \(CFormat.fixed(r.rootDispersionNow.value, 9)) seconds
         Update interval : \(CFormat.fixed(interval, 1)) seconds
         Leap status     : \(leap)
 
@@ -60,14 +60,14 @@ public enum TrackingView {
             ("reference_name", .optional(r.systemPeer.map { PeersView.remoteName($0, numeric: false) })),
             ("stratum", .int(Int64(v.stratum))),
             ("ref_time", .optional(v.referenceTime.map { CivilTime(unixSeconds: $0.secondsAndNanoseconds.seconds).iso8601 + "Z" })),
-            ("system_time_s", .double(r.clock.remainingSlew)),
+            ("system_time_s", .double(r.clock.remainingSlew.value)),
             ("last_offset_s", .double(v.offset)),
             ("rms_offset_s", .double(v.clockJitter)),
             ("frequency_ppm", .double(v.frequency)),
             ("residual_frequency_ppm", .double(-(r.systemPeer?.estimate?.frequency ?? 0) * 1e6)),
             ("skew_ppm", .double((r.systemPeer?.estimate?.frequencyError ?? 0) * 1e6)),
             ("root_delay_s", .double(v.rootDelay)),
-            ("root_dispersion_s", .double(r.rootDispersionNow)),
+            ("root_dispersion_s", .double(r.rootDispersionNow.value)),
             ("update_interval_s", .double(r.systemPeer.map { PollExponent($0.poll).seconds } ?? 0)),
             ("leap_status", .string(v.isSynchronized ? ["normal", "insert", "delete", "unsynchronised"][Int(v.leap.rawValue)] : "unsynchronised")),
         ])

@@ -12,7 +12,7 @@ public struct ClientSettings: Sendable, Equatable {
     /// Offsets above this are stepped, seconds (ntpd's `tinker step`; 0.128 s by default).
     public var stepThreshold: Double
     /// The frequency correction a drift file gives at start, ppm, in the sign of
-    /// ``ClockDriver/setFrequency(ppm:)`` and ntpd's drift file: a clock 100 ppm fast is
+    /// ``ClockDriver/setFrequency(_:)`` and ntpd's drift file: a clock 100 ppm fast is
     /// corrected by −100. Nil: no drift file.
     public var initialFrequencyCorrection: Double?
 

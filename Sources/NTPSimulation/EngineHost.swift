@@ -42,8 +42,8 @@ public final class EngineHost: SimulatedHost {
     /// step threshold, the drift file's frequency when the row has one.
     public convenience init(world: AccuracyWorld, configuration: EngineConfiguration = EngineConfiguration()) {
         var config = configuration
-        config.stepThreshold = world.settings.stepThreshold
-        config.initialFrequency = world.settings.initialFrequencyCorrection
+        config.stepThreshold = Seconds(world.settings.stepThreshold)
+        config.initialFrequency = world.settings.initialFrequencyCorrection.map { PPM($0) }
         let associations = world.settings.servers.map { server -> AssociationConfiguration in
             var a = AssociationConfiguration(kind: .server, host: server.ip.description)
             a.port = server.port

@@ -29,7 +29,7 @@ public final class SimulatedClock: KernelDrivenClock {
     public private(set) lazy var kernel = ModelKernel(precision: precision) { [unowned self] in self.rawNow }
     public private(set) lazy var driver = KernelClockDriver(
         kind: .simulated, kernel: kernel, maxFrequency: initialLimits.frequency, maxSlewRate: initialLimits.slewRate)
-    private let initialLimits: (frequency: Double, slewRate: Double)
+    private let initialLimits: (frequency: PPM, slewRate: PPM)
     /// Reported precision (log2 s).
     public let precision: PollExponent
 
@@ -49,8 +49,8 @@ public final class SimulatedClock: KernelDrivenClock {
     public init(
         trueTime: UnixTime, initialOffset: Double, frequencyError: Double,
         wanderPerSqrtSecond: Double = 0, seed: UInt64 = 0,
-        maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
-        maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate,
+        maxFrequency: PPM = KernelClockDriver.hardMaxFrequency,
+        maxSlewRate: PPM = KernelClockDriver.defaultMaxSlewRate,
         precision: PollExponent = PollExponent(-20)
     ) {
         self.trueTime = trueTime

@@ -1,3 +1,5 @@
+// Owns what NTPHeader says about kiss-o'-death packets (RFC 5905 §7.4): the kiss code, when it is one.
+
 extension NTPHeader {
     /// The kiss code, if this is a kiss-o'-death packet: stratum 0 with a reference ID of one
     /// to four printable ASCII characters (RFC 5905 §7.4). A client request with stratum 0

@@ -1,3 +1,5 @@
+// Owns the big-endian loads and stores the packet codecs use on raw buffers (unaligned, inlined).
+
 extension UnsafeRawBufferPointer {
     @inline(__always)
     func loadBigEndianUInt32(at offset: Int) -> UInt32 {

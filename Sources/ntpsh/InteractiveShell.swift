@@ -151,10 +151,10 @@ final class InteractiveShell {
     private func confirm(_ parsed: ParsedCommand, editor: LineEditor) -> Bool {
         guard !assumeYes, admin.clockKind == .system, parsed.binding?.confirms == true,
               let offset = parsed.arguments.double("offset") else { return true }
-        let ppm = admin.engineConfiguration().maxSlewRate ?? KernelClockDriver.defaultMaxSlewRate * 1e6
-        let seconds = KernelClockDriver.slewDuration(offset, maxSlewRate: ppm * 1e-6)
+        let rate = admin.engineConfiguration().maxSlewRate ?? KernelClockDriver.defaultMaxSlewRate
+        let duration = KernelClockDriver.slewDuration(Seconds(offset), maxSlewRate: rate)
         let verb = parsed.id == "step" ? "Step the system clock by \(formatFixed(offset, 6)) s at once"
-            : "Slew the system clock by \(formatFixed(offset, 6)) s (about \(formatFixed(seconds, 1)) s at up to \(formatFixed(ppm, 0)) ppm)"
+            : "Slew the system clock by \(formatFixed(offset, 6)) s (about \(formatFixed(duration.value, 1)) s at up to \(formatFixed(rate.value, 0)) ppm)"
         let saved = editor.prompt
         editor.prompt = "\(verb)? [y/N] "
         defer { editor.prompt = saved }

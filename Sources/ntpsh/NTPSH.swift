@@ -143,31 +143,12 @@ struct NTPSH: ParsableCommand {
     }
 
     func run() throws {
-        if let page = generateManual {
-            switch page {
-            case "commands": writeStdout(CommandsManual.page(LabShell.grammar, version: ntpshVersion))
-            case "conf": writeStdout(CommandsManual.configurationPage(LabShell.grammar, version: ntpshVersion))
-            default: throw ExitFailure("ntpsh: --generate-manual commands|conf", status: 2)
-            }
-            return
-        }
+        if let page = generateManual { return try writeManual(page) }
         let batch = !execute.isEmpty || file != nil || (!daemon && !checkConfig && isatty(0) == 0)
         if let lab { return try runLab(lab, batch: batch) }
         if let attach { return try runAttached(attach.isEmpty ? Self.defaultControlSocket : attach, batch: batch) }
         let log = Log(name: "ntpsh", quiet: !daemon)
-        let port = self.port ?? 123
-        var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
-        settings.listen = listen.compactMap { SocketAddress($0, port: UInt16(port)) }
-        settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
-        settings.engine.slewOnly = slewOnly
-        settings.engine.setOnceAndExit = setOnce
-        settings.seed = try Self.requestedSeed() ?? (UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid()))
-        settings.version = "ntpsh \(ntpshVersion)"
-        settings.singleThreaded = daemon && Self.singleThreadRequested
-        if settings.singleThreaded && controlSocket != nil {
-            throw ExitFailure("ntpsh: --control-socket serves clients on threads of their own; \(Self.singleThreadVariable)=1 runs one thread", status: 2)
-        }
-
+        let settings = try daemonSettings()
         let driver = try makeClock(log: log)
         let server: Daemon
         do {
@@ -196,32 +177,66 @@ struct NTPSH: ParsableCommand {
             return
         }
 
-        if daemon {
-            server.reload = { keeper.reload() }
-            // The archive of committed configurations: `archive directory`, else systemd's state
-            // directory; else it is kept in memory only.
-            let stateDirectory = getenv("STATE_DIRECTORY").flatMap { String(cString: $0).split(separator: ":").first.map(String.init) }
-            keeper.attachTransactions(stateDirectory: stateDirectory, daemon: server, admin: admin)
-            if !settings.singleThreaded, let path = controlSocketPath() {
-                do {
-                    server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
-                } catch {
-                    throw ExitFailure("ntpsh: control socket: \(error)", status: 2)
-                }
-            }
-            if let user { try dropPrivileges(to: user, controlSocket: server.control?.path, log: log) }
-            if sandbox || getenv("NTPSH_SANDBOX").map({ String(cString: $0) == "1" }) == true {
-                do {
-                    let rules = try Sandbox.install()
-                    log.notice("sandbox: seccomp filter of \(rules) system calls installed; execve refused (EPERM) as it must be")
-                } catch {
-                    throw ExitFailure("ntpsh: \(error)", status: 2)
-                }
-            }
-            let status = server.runUntilSignalled()
-            if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
-            return
+        if daemon { return try runDaemon(server, admin: admin, keeper: keeper, settings: settings, log: log) }
+        try runShell(server, admin: admin, runner: runner, batch: batch, log: log)
+    }
+
+    /// `--generate-manual commands|conf`: the man page's text from the grammar.
+    private func writeManual(_ page: String) throws {
+        switch page {
+        case "commands": writeStdout(CommandsManual.page(LabShell.grammar, version: ntpshVersion))
+        case "conf": writeStdout(CommandsManual.configurationPage(LabShell.grammar, version: ntpshVersion))
+        default: throw ExitFailure("ntpsh: --generate-manual commands|conf", status: 2)
         }
+    }
+
+    /// The daemon's settings from the flags.
+    private func daemonSettings() throws -> DaemonSettings {
+        let port = self.port ?? 123
+        var settings = DaemonSettings(port: checkConfig ? 0 : UInt16(port))
+        settings.listen = listen.compactMap { SocketAddress($0, port: UInt16(port)) }
+        settings.engine.allowFirstBigCorrection = allowBigFirstCorrection
+        settings.engine.slewOnly = slewOnly
+        settings.engine.setOnceAndExit = setOnce
+        settings.seed = try Self.requestedSeed() ?? (UInt64(truncatingIfNeeded: OSClock.realtime().nanoseconds) ^ UInt64(getpid()))
+        settings.version = "ntpsh \(ntpshVersion)"
+        settings.singleThreaded = daemon && Self.singleThreadRequested
+        if settings.singleThreaded && controlSocket != nil {
+            throw ExitFailure("ntpsh: --control-socket serves clients on threads of their own; \(Self.singleThreadVariable)=1 runs one thread", status: 2)
+        }
+        return settings
+    }
+
+    /// `--daemon`: the control socket, the archive, the user and the sandbox, then the loop
+    /// until a signal.
+    private func runDaemon(_ server: Daemon, admin: LocalAdmin, keeper: ConfigurationKeeper, settings: DaemonSettings, log: Log) throws {
+        server.reload = { keeper.reload() }
+        // The archive of committed configurations: `archive directory`, else systemd's state
+        // directory; else it is kept in memory only.
+        let stateDirectory = getenv("STATE_DIRECTORY").flatMap { String(cString: $0).split(separator: ":").first.map(String.init) }
+        keeper.attachTransactions(stateDirectory: stateDirectory, daemon: server, admin: admin)
+        if !settings.singleThreaded, let path = controlSocketPath() {
+            do {
+                server.control = try ControlServer(path: path, admin: admin, keeper: keeper, engineName: "ntpsh \(ntpshVersion)", log: log)
+            } catch {
+                throw ExitFailure("ntpsh: control socket: \(error)", status: 2)
+            }
+        }
+        if let user { try dropPrivileges(to: user, controlSocket: server.control?.path, log: log) }
+        if sandbox || getenv("NTPSH_SANDBOX").map({ String(cString: $0) == "1" }) == true {
+            do {
+                let rules = try Sandbox.install()
+                log.notice("sandbox: seccomp filter of \(rules) system calls installed; execve refused (EPERM) as it must be")
+            } catch {
+                throw ExitFailure("ntpsh: \(error)", status: 2)
+            }
+        }
+        let status = server.runUntilSignalled()
+        if status != 0 { throw ExitFailure("ntpsh: stopped with status \(status)", status: status) }
+    }
+
+    /// The shell over an engine of its own: interactive, or a batch (`-e`, `-f`, a pipe).
+    private func runShell(_ server: Daemon, admin: LocalAdmin, runner: CommandRunner, batch: Bool, log: Log) throws {
         // `configure` at this shell: transactions over its own runner (the engine ends with the
         // shell, so `commit confirmed` is refused; the archive is kept in memory).
         let local = ConfigurationTransactions(

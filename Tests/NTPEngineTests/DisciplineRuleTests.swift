@@ -17,7 +17,7 @@ private final class Bench {
         let raw = self.raw
         kernel = ModelKernel(precision: PollExponent(-20)) { raw.t }
         driver = KernelClockDriver(kind: .observe, kernel: kernel)
-        if clockError != 0 { try driver.step(by: clockError) }
+        if clockError != 0 { try driver.step(by: Seconds(clockError)) }
         engine = Engine(configuration: EngineConfiguration(), clock: driver, seed: 7)
         id = engine.add(AssociationConfiguration(host: "192.0.2.1"))
     }
@@ -130,21 +130,21 @@ private final class Bench {
         let raw = Bench.Raw()
         let kernel = ModelKernel(precision: PollExponent(-20)) { raw.t }
         let driver = KernelClockDriver(kind: .observe, kernel: kernel)
-        #expect(abs(try driver.slew(by: 1e-4, over: 20) - 20) < 1e-9)
+        #expect(abs(try driver.slew(by: Seconds(1e-4), over: Seconds(20)).value - 20) < 1e-9)
         #expect(abs(driver.slewRate - 5e-6) < 1e-12)  // 5 ppm, not 100 ppm over the 1 s minimum
         raw.t = raw.t.adding(seconds: 10)
-        #expect(abs(driver.status().remainingSlew - 5e-5) < 1e-11)
+        #expect(abs(driver.status().remainingSlew.value - 5e-5) < 1e-11)
         driver.service()  // early: nothing changes
         #expect(driver.isSlewing)
         raw.t = raw.t.adding(seconds: 10)
         driver.service()
         #expect(!driver.isSlewing && abs(kernel.model.correction(at: raw.t) - 1e-4) < 1e-11)
         // Shorter than the maximum rate allows: the rate wins.
-        #expect(abs(try driver.slew(by: 1, over: 2) - 12) < 1e-9)
+        #expect(abs(try driver.slew(by: Seconds(1), over: Seconds(2)).value - 12) < 1e-9)
         // A later slew without a duration is as fast as the rate allows again.
-        #expect(abs(try driver.slew(by: 1e-5) - KernelClockDriver.minSlewDuration) < 1e-3)
-        #expect(throws: ClockError.self) { try driver.slew(by: 1e-3, over: -1) }
-        #expect(throws: ClockError.self) { try driver.slew(by: 1e-3, over: .nan) }
-        #expect(abs(driver.status().remainingSlew - 1e-5) < 1e-12)
+        #expect(abs(try driver.slew(by: Seconds(1e-5)).value - KernelClockDriver.minSlewDuration) < 1e-3)
+        #expect(throws: ClockError.self) { try driver.slew(by: Seconds(1e-3), over: Seconds(-1)) }
+        #expect(throws: ClockError.self) { try driver.slew(by: Seconds(1e-3), over: Seconds(.nan)) }
+        #expect(abs(driver.status().remainingSlew.value - 1e-5) < 1e-12)
     }
 }

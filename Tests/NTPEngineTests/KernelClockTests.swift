@@ -120,8 +120,8 @@ private final class ReadOnlyKernel: KernelClock {
 
 /// KernelClockDriver over a model kernel: one test per rule.
 @Suite struct KernelClockDriverTests {
-    private func make(maxFrequency: Double = KernelClockDriver.hardMaxFrequency,
-                      maxSlewRate: Double = KernelClockDriver.defaultMaxSlewRate) -> (RawClock, ModelKernel, KernelClockDriver) {
+    private func make(maxFrequency: PPM = KernelClockDriver.hardMaxFrequency,
+                      maxSlewRate: PPM = KernelClockDriver.defaultMaxSlewRate) -> (RawClock, ModelKernel, KernelClockDriver) {
         let raw = RawClock()
         let kernel = ModelKernel(precision: PollExponent(-20)) { raw.t }
         let driver = KernelClockDriver(kind: .observe, kernel: kernel, maxFrequency: maxFrequency, maxSlewRate: maxSlewRate)
@@ -144,44 +144,44 @@ private final class ReadOnlyKernel: KernelClock {
 
     @Test func frequencyGoesToTickAndWordAndIsClampedAtTheLimit() throws {
         let (raw, kernel, driver) = make()
-        try driver.setFrequency(ppm: 12_345.678)
+        try driver.setFrequency(PPM(12_345.678))
         #expect(kernel.model.tick == 10_123 && kernel.model.freq == Int((45.678 * 65536).rounded()))
-        #expect(driver.status().frequency == 12_345.678)
+        #expect(driver.status().frequency.value == 12_345.678)
         raw.advance(100)
         #expect(abs((driver.now() - raw.t) - 12_345.678e-6 * 100) < 2e-9)
-        try driver.setFrequency(ppm: -150_000)
-        #expect(driver.status().frequency == -100_000 && kernel.model.tick == 9_000)
-        let (_, lowKernel, low) = make(maxFrequency: 500)
-        try low.setFrequency(ppm: 5000)
-        #expect(low.status().frequency == 500 && lowKernel.model.tick == 10_005)
-        #expect(make(maxFrequency: 1e7).2.maxFrequency == KernelClockDriver.hardMaxFrequency)
+        try driver.setFrequency(PPM(-150_000))
+        #expect(driver.status().frequency.value == -100_000 && kernel.model.tick == 9_000)
+        let (_, lowKernel, low) = make(maxFrequency: PPM(500))
+        try low.setFrequency(PPM(5000))
+        #expect(low.status().frequency.value == 500 && lowKernel.model.tick == 10_005)
+        #expect(make(maxFrequency: PPM(1e7)).2.maxFrequency == KernelClockDriver.hardMaxFrequency)
     }
 
     @Test func aRefusingKernelChangesNothing() {
         let driver = KernelClockDriver(kind: .system, kernel: ReadOnlyKernel())
         #expect(throws: ClockError.systemCall("ntp_adjtime", errno: 1, message: "Operation not permitted")) {
-            try driver.setFrequency(ppm: 20)
+            try driver.setFrequency(PPM(20))
         }
-        #expect(throws: ClockError.self) { try driver.slew(by: 0.1) }
-        #expect(throws: ClockError.self) { try driver.step(by: 1) }
+        #expect(throws: ClockError.self) { try driver.slew(by: Seconds(0.1)) }
+        #expect(throws: ClockError.self) { try driver.step(by: Seconds(1)) }
         let s = driver.status()
-        #expect(s.frequency == 0 && s.remainingSlew == 0 && driver.nextService() == nil)
+        #expect(s.frequency == .zero && s.remainingSlew == .zero && driver.nextService() == nil)
     }
 
     @Test func badRequestsAreRefused() {
         let (_, kernel, driver) = make()
-        #expect(throws: ClockError.self) { try driver.setFrequency(ppm: .nan) }
-        #expect(throws: ClockError.self) { try driver.slew(by: .infinity) }
-        #expect(throws: ClockError.self) { try driver.slew(by: 2e6) }
-        #expect(throws: ClockError.self) { try driver.step(by: -.infinity) }
+        #expect(throws: ClockError.self) { try driver.setFrequency(PPM(.nan)) }
+        #expect(throws: ClockError.self) { try driver.slew(by: Seconds(.infinity)) }
+        #expect(throws: ClockError.self) { try driver.slew(by: Seconds(2e6)) }
+        #expect(throws: ClockError.self) { try driver.step(by: Seconds(-.infinity)) }
         #expect(kernel.model.tick == 10_000 && kernel.model.freq == 0 && driver.nextService() == nil)
     }
 
     @Test func slewEndsAtTheRightTimeAndRate() throws {
         let (raw, kernel, driver) = make()
-        try driver.setFrequency(ppm: 10_000)
+        try driver.setFrequency(PPM(10_000))
         let before = driver.now()
-        #expect(abs(try driver.slew(by: 0.5) - 6) < 1e-9)  // 0.5 s at 83,333 ppm
+        #expect(abs(try driver.slew(by: Seconds(0.5)).value - 6) < 1e-9)  // 0.5 s at 83,333 ppm
         #expect(driver.isSlewing && abs(driver.slewRate - 1.0 / 12) < 1e-10)
         #expect(kernel.model.tick == 10_933)  // 93,333 ppm in all
         let end = try #require(driver.nextService())
@@ -189,17 +189,17 @@ private final class ReadOnlyKernel: KernelClock {
         #expect(abs((end - before) - 6 * (1 + 0.01 + 1.0 / 12)) < 1e-8)
         raw.advance(6)
         driver.service()
-        #expect(!driver.isSlewing && driver.nextService() == nil && driver.status().remainingSlew == 0)
+        #expect(!driver.isSlewing && driver.nextService() == nil && driver.status().remainingSlew.value == 0)
         #expect(abs(kernel.model.correction(at: raw.t) - (0.01 * 6 + 0.5)) < 1e-8)
         #expect(kernel.model.tick == 10_100 && kernel.model.freq == 0)  // back at the base
-        #expect(driver.status().frequency == 10_000)
+        #expect(driver.status().frequency.value == 10_000)
     }
 
     /// Base and slew together stay within the kernel's ±100,000 ppm: the slew is slower there.
     @Test func slewNearTheFrequencyLimitIsSlower() throws {
         let (raw, kernel, driver) = make()
-        try driver.setFrequency(ppm: 50_000)
-        #expect(abs(try driver.slew(by: 0.5) - 10) < 1e-9)  // 50,000 ppm of room, not 83,333
+        try driver.setFrequency(PPM(50_000))
+        #expect(abs(try driver.slew(by: Seconds(0.5)).value - 10) < 1e-9)  // 50,000 ppm of room, not 83,333
         #expect(kernel.model.tick == 11_000 && abs(driver.slewRate - 0.05) < 1e-12)
         let end = try #require(driver.nextService())
         #expect(abs((end - driver.now()) - 10 * 1.1) < 1e-8)
@@ -210,34 +210,34 @@ private final class ReadOnlyKernel: KernelClock {
 
     @Test func smallSlewsLastAtLeastTheMinimumDuration() throws {
         let (raw, kernel, driver) = make()
-        #expect(try driver.slew(by: 2e-6) == KernelClockDriver.minSlewDuration)
+        #expect(try driver.slew(by: Seconds(2e-6)).value == KernelClockDriver.minSlewDuration)
         #expect(abs(driver.slewRate - 2e-6) < 1e-11)  // 2 ppm for 1 s
         raw.advance(0.5)
-        #expect(abs(driver.status().remainingSlew - 1e-6) < 1e-11)
+        #expect(abs(driver.status().remainingSlew.value - 1e-6) < 1e-11)
         raw.advance(0.5)
         driver.service()
         #expect(!driver.isSlewing)
         #expect(abs(kernel.model.correction(at: raw.t) - 2e-6) < 1e-11)
         // Less than a nanosecond is not slewed at all.
-        #expect(try driver.slew(by: 5e-10) == 0)
+        #expect(try driver.slew(by: Seconds(5e-10)) == .zero)
         #expect(!driver.isSlewing)
     }
 
     @Test func remainingSlewIsReportedMidSlew() throws {
-        let (raw, _, driver) = make(maxSlewRate: 5e-4)
-        try driver.slew(by: -0.1)
+        let (raw, _, driver) = make(maxSlewRate: PPM(500))
+        try driver.slew(by: Seconds(-0.1))
         for elapsed in [10.0, 50, 150] {
             raw.advance(elapsed - (raw.t - UnixTime(seconds: 1_700_000_000, nanoseconds: 0)))
-            #expect(abs(driver.status().remainingSlew - (-0.1 + 5e-4 * elapsed)) < 1e-9, "\(elapsed)")
+            #expect(abs(driver.status().remainingSlew.value - (-0.1 + 5e-4 * elapsed)) < 1e-9, "\(elapsed)")
         }
     }
 
     @Test func aNewSlewReplacesTheOldOne() throws {
         let (raw, kernel, driver) = make()
-        try driver.slew(by: 0.5)
+        try driver.slew(by: Seconds(0.5))
         raw.advance(3)  // 0.25 applied
-        try driver.slew(by: -0.1)
-        #expect(abs(driver.status().remainingSlew - -0.1) < 1e-12)
+        try driver.slew(by: Seconds(-0.1))
+        #expect(abs(driver.status().remainingSlew.value - -0.1) < 1e-12)
         raw.advance(1.2)
         driver.service()
         #expect(!driver.isSlewing)
@@ -246,11 +246,11 @@ private final class ReadOnlyKernel: KernelClock {
 
     @Test func aStepDuringASlewLeavesItRunning() throws {
         let (raw, kernel, driver) = make()
-        try driver.slew(by: 0.5)
+        try driver.slew(by: Seconds(0.5))
         let end = kernel.model.monotonic(at: raw.t).adding(seconds: 6 * (1 + 1.0 / 12))
         raw.advance(3)
-        try driver.step(by: 1)
-        #expect(abs(driver.status().remainingSlew - 0.25) < 1e-9)
+        try driver.step(by: Seconds(1))
+        #expect(abs(driver.status().remainingSlew.value - 0.25) < 1e-9)
         // The end moved with the step on the served scale, not on the monotonic one.
         let served = try #require(driver.nextService())
         #expect(abs((served - driver.now()) - 3 * (1 + 1.0 / 12)) < 1e-8)
@@ -259,22 +259,22 @@ private final class ReadOnlyKernel: KernelClock {
         driver.service()
         #expect(abs(kernel.model.correction(at: raw.t) - 1.5) < 1e-8)
         // Cancelling (what `step now` does before stepping the whole offset).
-        try driver.slew(by: 0.3)
+        try driver.slew(by: Seconds(0.3))
         raw.advance(1)
-        try driver.slew(by: 0)
-        #expect(!driver.isSlewing && driver.status().remainingSlew == 0)
+        try driver.slew(by: Seconds(0))
+        #expect(!driver.isSlewing && driver.status().remainingSlew.value == 0)
     }
 
     @Test func serviceTiming() throws {
         let (raw, kernel, driver) = make()
-        try driver.slew(by: 0.5)
+        try driver.slew(by: Seconds(0.5))
         raw.advance(5)
         driver.service()  // early: nothing happens
-        #expect(driver.isSlewing && abs(driver.status().remainingSlew - 0.5 / 6) < 1e-9)
+        #expect(driver.isSlewing && abs(driver.status().remainingSlew.value - 0.5 / 6) < 1e-9)
         // Late by 0.3 s: 0.025 s too much was applied; the driver slews it back.
         raw.advance(1.3)
         driver.service()
-        #expect(abs(driver.status().remainingSlew - -0.025) < 1e-9)
+        #expect(abs(driver.status().remainingSlew.value - -0.025) < 1e-9)
         let back = try #require(driver.nextService())
         #expect(abs((back - driver.now()) - (1 - 0.025)) < 1e-8)  // 1 s minimum, clock 2.5 % slow
         raw.advance(1)
@@ -285,11 +285,11 @@ private final class ReadOnlyKernel: KernelClock {
 
     @Test func frequencyChangeDuringASlewKeepsTheRemainder() throws {
         let (raw, kernel, driver) = make()
-        try driver.slew(by: 0.5)
+        try driver.slew(by: Seconds(0.5))
         raw.advance(3)
-        try driver.setFrequency(ppm: -20_000)
-        #expect(driver.status().frequency == -20_000)
-        #expect(abs(driver.status().remainingSlew - 0.25) < 1e-9)
+        try driver.setFrequency(PPM(-20_000))
+        #expect(driver.status().frequency.value == -20_000)
+        #expect(abs(driver.status().remainingSlew.value - 0.25) < 1e-9)
         let end = try #require(driver.nextService())
         raw.advance(3)
         #expect(abs(driver.now() - end) < 1e-8)
@@ -299,13 +299,13 @@ private final class ReadOnlyKernel: KernelClock {
 
     @Test func noRoomToSlewAtTheFrequencyLimit() throws {
         let (raw, _, driver) = make()
-        try driver.setFrequency(ppm: 100_000)
-        try driver.slew(by: 0.1)
+        try driver.setFrequency(PPM(100_000))
+        try driver.slew(by: Seconds(0.1))
         #expect(driver.slewRate == 0)
         raw.advance(5)
-        #expect(driver.status().remainingSlew == 0.1)  // nothing applied, and it says so
+        #expect(driver.status().remainingSlew.value == 0.1)  // nothing applied, and it says so
         // The other way there is room.
-        try driver.slew(by: -0.1)
+        try driver.slew(by: Seconds(-0.1))
         #expect(abs(driver.slewRate - -1.0 / 12) < 1e-9)
     }
 
@@ -313,8 +313,8 @@ private final class ReadOnlyKernel: KernelClock {
     /// the remainder goes to the kernel's own singleshot slew, which ends by itself.
     @Test func finishHandsTheRemainderToTheKernel() throws {
         let (raw, kernel, driver) = make()
-        try driver.setFrequency(ppm: 250)
-        try driver.slew(by: 0.5)
+        try driver.setFrequency(PPM(250))
+        try driver.slew(by: Seconds(0.5))
         raw.advance(3)
         driver.finish()
         #expect(!driver.isSlewing && driver.nextService() == nil)
@@ -328,12 +328,12 @@ private final class ReadOnlyKernel: KernelClock {
 
     @Test func maxSlewRateIsKeptInRange() throws {
         let (_, _, driver) = make()
-        driver.setMaxSlewRate(1)
+        driver.setMaxSlewRate(PPM(fraction: 1))
         #expect(driver.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
-        driver.setMaxSlewRate(5e-4)
-        #expect(try driver.slew(by: 0.1) == 200)
-        driver.setMaxSlewRate(0)
-        #expect(driver.maxSlewRate == 1e-6)
+        driver.setMaxSlewRate(PPM(500))
+        #expect(try driver.slew(by: Seconds(0.1)) == Seconds(200))
+        driver.setMaxSlewRate(.zero)
+        #expect(driver.maxSlewRate == PPM(fraction: 1e-6))
     }
 
     /// The engine's timer carries the clock's service: nextWakeup includes the end of a slew,
@@ -363,7 +363,7 @@ private final class ReadOnlyKernel: KernelClock {
         let driver = KernelClockDriver(kind: .observe, kernel: kernel)
         let engine = Engine(configuration: EngineConfiguration(), clock: driver, seed: 1)
         #expect(engine.nextWakeup() == nil)
-        _ = try engine.slew(by: 0.25)
+        _ = try engine.slew(by: Seconds(0.25))
         let wake = try #require(engine.nextWakeup())
         #expect(wake == driver.nextService())
         raw.advance(3)
@@ -371,8 +371,8 @@ private final class ReadOnlyKernel: KernelClock {
         #expect(!driver.isSlewing && engine.nextWakeup() == nil)
         #expect(abs(kernel.model.correction(at: raw.t) - 0.25) < 1e-9)
         var configuration = EngineConfiguration()
-        configuration.maxSlewRate = 500
+        configuration.maxSlewRate = PPM(500)
         engine.configuration = configuration
-        #expect(driver.maxSlewRate == 5e-4)
+        #expect(driver.maxSlewRate == PPM(500))
     }
 }

@@ -19,11 +19,11 @@ struct PrometheusTextTests {
         var server = ServerCounters()
         server.received = 1000; server.replied = 990; server.droppedRestricted = 7; server.rateLimited = 3
         let now = UnixTime(seconds: 1_796_000_000, nanoseconds: 0)
-        let report = SystemReport(variables: variables, rootDispersionNow: 0.0012, rootDistance: 0.0123, systemPeer: nil,
-                                  clock: ClockStatus(kind: .observe, frequency: 12.5, remainingSlew: 0.0001, precision: PollExponent(-23)),
+        let report = SystemReport(variables: variables, rootDispersionNow: Seconds(0.0012), rootDistance: Seconds(0.0123), systemPeer: nil,
+                                  clock: ClockStatus(kind: .observe, frequency: PPM(12.5), remainingSlew: Seconds(0.0001), precision: PollExponent(-23)),
                                   now: now, server: server)
         let a = PeerReport(id: AssociationID(1), host: "192.0.2.1", address: SocketAddress("192.0.2.1", port: 123), kind: .unicast,
-                           select: .systemPeer, stratum: 2, reach: 0o377, offset: -0.0005, delay: 0.002, jitter: 0.0001)
+                           select: .systemPeer, stratum: 2, reach: 0o377, offset: Seconds(-0.0005), delay: Seconds(0.002), jitter: Seconds(0.0001))
         let b = PeerReport(id: AssociationID(2), host: "we\"ird\\name\nx", address: nil, kind: .pool, select: .reject)
         return MetricsSnapshot(system: report, peers: [a, b], monitor: nil, uptime: 3600, version: "0.2.0")
     }

@@ -15,7 +15,7 @@ import Testing
         #expect(a <= b && b <= c)
         #expect(clock.kind == .system)
         #expect(clock.served(fromRaw: a) == a)
-        #expect(clock.maxFrequency == 100_000 && clock.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
+        #expect(clock.maxFrequency == PPM(100_000) && clock.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
     }
 
     /// Read-only (modes 0): the tick and frequency the driver WOULD write for frequencies across
@@ -82,9 +82,9 @@ import Testing
         let kernelBefore = try SystemClock.readKernel()
         let before = realtimeMinusMonotonic()
         let clock = ObserveClock()
-        try clock.step(by: 1000)
-        try clock.slew(by: -0.5)
-        try clock.setFrequency(ppm: 250)
+        try clock.step(by: Seconds(1000))
+        try clock.slew(by: Seconds(-0.5))
+        try clock.setFrequency(PPM(250))
         let after = realtimeMinusMonotonic()
         let kernelAfter = try SystemClock.readKernel()
         // A step of the OS clock would show as a 1000 s jump; allow for NTP slewing of this host.
@@ -102,8 +102,8 @@ import Testing
         let observe = ObserveClock()
         #expect(observe.maxFrequency == system.maxFrequency && observe.maxSlewRate == system.maxSlewRate)
         for ppm in [-1e6, -100_000, -7_654.321, 0, 0.5, 499, 501, 83_333, 100_000, 123_456] {
-            try observe.setFrequency(ppm: ppm)
-            let wouldWrite = KernelClockDriver.split(ppm: min(max(ppm, -system.maxFrequency), system.maxFrequency))
+            try observe.setFrequency(PPM(ppm))
+            let wouldWrite = KernelClockDriver.split(ppm: min(max(ppm, -system.maxFrequency.value), system.maxFrequency.value))
             #expect(observe.kernel.model.tick == wouldWrite.tick && observe.kernel.model.freq == wouldWrite.freq, "\(ppm)")
         }
     }
@@ -111,31 +111,31 @@ import Testing
     @Test func correctionOnInjectedRawClock() throws {
         final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
         let fake = Fake()
-        let clock = ObserveClock(maxSlewRate: 5e-4, readRaw: { fake.t })
+        let clock = ObserveClock(maxSlewRate: PPM(500), readRaw: { fake.t })
         #expect(clock.kind == ClockKind.observe)
-        #expect(clock.maxFrequency == 100_000)
-        try clock.step(by: 0.5)
+        #expect(clock.maxFrequency == PPM(100_000))
+        try clock.step(by: Seconds(0.5))
         #expect(clock.now() == fake.t.adding(seconds: 0.5))
-        let duration = try clock.slew(by: 0.01)
-        #expect(duration == 20)
+        let duration = try clock.slew(by: Seconds(0.01))
+        #expect(duration == Seconds(20))
         fake.t = fake.t.adding(seconds: 10)
-        #expect(abs(clock.status().remainingSlew - 0.005) < 1e-9)
+        #expect(abs(clock.status().remainingSlew.value - 0.005) < 1e-9)
         // The slew ends when the engine's timer services the clock at nextService().
         let end = try #require(clock.nextService())
         #expect(abs((end - clock.now()) - 10 * (1 + 5e-4)) < 1e-6)  // the kernel runs 500 ppm fast meanwhile
         fake.t = fake.t.adding(seconds: 10)
         clock.service()
-        #expect(clock.nextService() == nil && clock.status().remainingSlew == 0)
-        try clock.setFrequency(ppm: 150_000)
-        #expect(clock.status().frequency == 100_000)
-        try clock.setFrequency(ppm: 1000)
-        #expect(clock.status().frequency == 1000)
+        #expect(clock.nextService() == nil && clock.status().remainingSlew.value == 0)
+        try clock.setFrequency(PPM(150_000))
+        #expect(clock.status().frequency.value == 100_000)
+        try clock.setFrequency(PPM(1000))
+        #expect(clock.status().frequency.value == 1000)
         fake.t = fake.t.adding(seconds: 100)
         let expected = 0.5 + 0.01 + 1000e-6 * 100
         #expect(abs((clock.now() - fake.t) - expected) < 1e-6)
         #expect(clock.served(fromRaw: fake.t) == clock.now())
         let s = clock.status()
-        #expect(s.kernelSynchronized == nil && s.kernelStatus == nil && s.remainingSlew == 0)
+        #expect(s.kernelSynchronized == nil && s.kernelStatus == nil && s.remainingSlew == .zero)
     }
 
     /// The daemon's poll waits on the OS's monotonic clock, which the observe clock's slews and
@@ -146,16 +146,16 @@ import Testing
         final class Fake { var t = UnixTime(seconds: 1_000_000, nanoseconds: 0) }
         let fake = Fake()
         let clock = ObserveClock(readRaw: { fake.t })
-        #expect(clock.timerRate() == 0)
-        try clock.setFrequency(ppm: 200)
-        try clock.slew(by: 0.5)
-        #expect(abs(clock.timerRate() - (200e-6 + 1.0 / 12)) < 1e-9)
+        #expect(clock.timerRate() == .zero)
+        try clock.setFrequency(PPM(200))
+        try clock.slew(by: Seconds(0.5))
+        #expect(abs(clock.timerRate().fraction - (200e-6 + 1.0 / 12)) < 1e-9)
         let end = try #require(clock.nextService())
-        let wait = (end - clock.now()) / (1 + clock.timerRate())
+        let wait = (end - clock.now()) / (1 + clock.timerRate().fraction)
         fake.t = fake.t.adding(seconds: wait)
         #expect(abs(clock.now() - end) < 1e-8)
         clock.service()
-        #expect(clock.nextService() == nil && abs(clock.timerRate() - 200e-6) < 1e-9)
-        #expect(SystemClock().timerRate() == 0)
+        #expect(clock.nextService() == nil && abs(clock.timerRate().fraction - 200e-6) < 1e-9)
+        #expect(SystemClock().timerRate() == .zero)
     }
 }

@@ -1,5 +1,6 @@
 import NTPAdmin
 import NTPEngine
+import NTPWire
 import Testing
 @testable import NTPRuntime
 @testable import NTPShell
@@ -17,7 +18,7 @@ import Testing
         var monitor = MonitorSettings()
         monitor.minAge = 128
         var configuration = EngineConfiguration()
-        configuration.stepThreshold = 0.5
+        configuration.stepThreshold = Seconds(0.5)
         let changes: [AdminChange] = [
             .addAssociation(AssociationConfiguration(kind: .server, host: "127.127.1.0")), .setLocalClockStratum(7),
             .setEngineConfiguration(configuration), .setMonitorSettings(monitor),
@@ -35,7 +36,7 @@ import Testing
                     == ControlProtocol.encode(WireAnswer(id: 0, request: request, answer: there)), "\(request.call)")
         }
         #expect(local.engineConfiguration() == served.engineConfiguration())
-        #expect(local.engineConfiguration().stepThreshold == 0.5)
+        #expect(local.engineConfiguration().stepThreshold == Seconds(0.5))
         #expect(local.restrictions() == served.restrictions() && local.restrictions().contains { $0.flags == [.noquery] })
         #expect(local.monitorSettings() == served.monitorSettings() && served.monitorSettings().minAge == 128)
         #expect(local.peerReports().map(\.host) == served.peerReports().map(\.host) && served.peerReports().count == 1)

@@ -50,7 +50,7 @@ import Testing
         defer { daemon.stop() }
 
         let locked = "restrict default ignore\n"
-        let answer = try keeper.transact(.commit(ConfigurationCandidate(text: locked), comment: "lock out", confirmWithin: 0.3),
+        let answer = try keeper.transact(.commit(ConfigurationCandidate(text: locked), comment: "lock out", confirmWithin: Seconds(0.3)),
                                          session: 1, who: "alice")
         guard case .committed(let report) = answer else { Issue.record("answered \(answer)"); return }
         #expect(report.revertAt != nil)
@@ -98,7 +98,7 @@ import Testing
 
         // A commit confirmed waits: every direct change is refused, the committer's too, until confirmed.
         _ = try keeper.transact(.commit(ConfigurationCandidate(text: "restrict default nomodify\nrestrict 192.0.2.1 ignore\nrestrict 192.0.2.2 ignore\n"),
-                                        comment: nil, confirmWithin: 600), session: 3, who: "bob")
+                                        comment: nil, confirmWithin: Seconds(600)), session: 3, who: "bob")
         for session: UInt64? in [3, 4, nil] {
             let out = keeper.run("restrict 192.0.2.3 ignore", from: .prompt, session: session)
             #expect(out.error?.contains("a commit confirmed by bob is pending") == true)
@@ -126,7 +126,7 @@ import Testing
         let listener = try UnixListener(path: path, mode: 0o600)
         defer { listener.close() }
         // The old engine: a welcome at version 6 listing its calls, then one answer to `uptime`.
-        let old = ControlCalls.all.map(\.name).filter { $0 != "transaction" && $0 != "announce" }
+        let old = ControlCalls.all.map(\.name).filter { $0 != "transaction" && $0 != "announce" && $0 != "metrics" }
         try PlatformThread(name: "old-engine") {
             guard let stream = try? listener.accept() else { return }
             defer { stream.close() }
@@ -141,6 +141,10 @@ import Testing
         #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no configuration transactions; it needs version 9")) {
             _ = try remote.transact(.open(exclusive: false))
         }
-        #expect(remote.uptime() == 12.5)
+        // A request the engine does not list is refused here, not sent (`show metrics` prints it).
+        #expect(throws: AdminError("ntpsh 0.1.9 (control protocol version 8) has no 'metrics' call; it needs a newer engine")) {
+            _ = try remote.perform(.query(.metrics))
+        }
+        #expect(remote.uptime() == Seconds(12.5))
     }
 }

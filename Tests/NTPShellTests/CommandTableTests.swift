@@ -131,7 +131,7 @@ import Testing
 @Suite struct CommandDeclarationTests {
     @Test func aNewCommandIsOneDeclaration() throws {
         let report = Command("show uptime", help: "Seconds since the engine started", id: "show-uptime", .report, json: true,
-                             run: { r, i in CommandRunner.Output(text: i.wantsJSON ? "{\"uptime\":0}\n" : "up \(Int(r.admin.uptime()))\n") }) {
+                             run: { r, i in CommandRunner.Output(text: i.wantsJSON ? "{\"uptime\":0}\n" : "up \(Int(r.admin.uptime().value))\n") }) {
             Optionally { Flag("json", help: "Machine-readable output") }
         }
         let directive = Command("tag", help: "A label kept in the running configuration", .directive,

@@ -20,14 +20,14 @@ import Testing
     @Test("reports survive the round trip, NaN and infinities included")
     func roundTrip() throws {
         var peers = Scenario.peers
-        peers[0].offset = .nan
-        peers[0].delay = .infinity
+        peers[0].offset = Seconds(.nan)
+        peers[0].delay = Seconds(.infinity)
         let bytes = ControlProtocol.encode(ControlProtocol.Response(id: 7, result: peers))
         let back = try ControlProtocol.decode(ControlProtocol.Response<[PeerReport]>.self, from: bytes).get()
         #expect(back.id == 7)
         let got = try #require(back.result)
         #expect(got.count == peers.count)
-        #expect(got[0].offset.isNaN && got[0].delay == .infinity)
+        #expect(got[0].offset.value.isNaN && got[0].delay == Seconds(.infinity))
         #expect(Array(got.dropFirst()) == Array(peers.dropFirst()))
         let system = Scenario.system
         #expect(try ControlProtocol.decode(SystemReport.self, from: ControlProtocol.encode(system)).get() == system)
@@ -105,8 +105,8 @@ import Testing
         #expect(try call("setLocalClockStratum", "200").contains("stratum 200 is out of range"))
         var hostile: [(String, String)] = []
         for edit in [{ (c: inout EngineConfiguration) in c.selection.minClock = 0 }, { $0.selection.minSane = 1000 },
-                     { $0.stepThreshold = -1 }, { $0.panicThreshold = .nan }, { $0.orphanStratum = 0 },
-                     { $0.orphanWait = .infinity }, { $0.initialFrequency = 1e300 }, { $0.stepout = 0 }] {
+                     { $0.stepThreshold = Seconds(-1) }, { $0.panicThreshold = Seconds(.nan) }, { $0.orphanStratum = 0 },
+                     { $0.orphanWait = Seconds(.infinity) }, { $0.initialFrequency = PPM(1e300) }, { $0.stepout = .zero }] {
             var c = before
             edit(&c)
             hostile.append(("setEngineConfiguration", json(c)))
@@ -142,7 +142,7 @@ import Testing
         good.selection.maxClock = 1
         #expect(!(try call("setEngineConfiguration", json(good)).contains("error")))
         #expect(!(try call("setLocalClockStratum", "10").contains("error")))
-        admin.sleep(seconds: 300)
+        admin.sleep(Seconds(300))
         #expect(admin.engineConfiguration().selection.maxClock == 1)
         #expect(admin.systemReport().systemPeer != nil, "selection ran with maxclock 1 and chose a peer")
     }
@@ -152,7 +152,7 @@ import Testing
         let admin = SimulationAdmin.lab()
         let runner = CommandRunner(admin: admin)
         _ = runner.run("server 127.127.1.0")
-        admin.sleep(seconds: 100)
+        admin.sleep(Seconds(100))
         let session = ControlSession(admin: admin, readsOnly: CommandRunner.isView) { _, _ in CommandRunner.Output() }
         let take = try #require(ControlCalls.all.first { $0.name == "takeEvents" })
         func events() throws -> String {

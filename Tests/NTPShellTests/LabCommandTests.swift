@@ -140,7 +140,7 @@ import Testing
         let restarted = Self.run(runner, "lab restart")
         #expect(restarted.contains("the frequency starts at"))
         #expect(admin.peerReports().count == 2)
-        #expect(abs(admin.host.clock.status().frequency - drift) < 0.01)
+        #expect(abs(admin.host.clock.status().frequency.value - drift) < 0.01)
         Self.run(runner, "wait sync", "lab advance 30s")
         #expect(abs(admin.labStatus().frequencyError) < 0.2)
         #expect(runner.run("expect drift-file < -39.5ppm").status == 0)

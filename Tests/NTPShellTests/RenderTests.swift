@@ -99,12 +99,12 @@ import Testing
 
     @Test func unsynchronised() {
         let report = SystemReport(
-            variables: SystemVariables(precision: PollExponent(-23)), rootDispersionNow: 16, rootDistance: 16,
-            systemPeer: nil, clock: ClockStatus(kind: .observe, frequency: 0, remainingSlew: 0, precision: PollExponent(-23)),
+            variables: SystemVariables(precision: PollExponent(-23)), rootDispersionNow: Seconds(16), rootDistance: Seconds(16),
+            systemPeer: nil, clock: ClockStatus(kind: .observe, frequency: .zero, remainingSlew: .zero, precision: PollExponent(-23)),
             now: Scenario.now)
         let s = SystemVariableSubject(report: report)
         #expect(NTPStatView.render(s) == .init(text: "unsynchronised\n   polling server every 64 s\n", errorText: "", status: 1))
-        let restart = [EngineEvent(time: Scenario.now, kind: .frequencySet(0))]
+        let restart = [EngineEvent(time: Scenario.now, kind: .frequencySet(.zero))]
         #expect(SystemStatusWord(report, events: EventTally(count: 1, last: 1)).rawValue == 0xC011)
         #expect(NTPStatView.render(s, events: restart).text == "unsynchronised\n   polling server every 64 s\n")
         #expect(ReadVarView.system(s).hasPrefix("associd=0 status=c000 leap_alarm, sync_unspec, no events, unspecified,\nleap=11, stratum=16, precision=-23, rootdelay=0.0, rootdisp=16000.0,\nrootdist=16000.0, refid=INIT,\n"))
@@ -147,8 +147,8 @@ import Testing
         v.rootDispersion = 0
         v.frequency = -0.0
         let r = SystemReport(
-            variables: v, rootDispersionNow: 0, rootDistance: 0, systemPeer: nil,
-            clock: ClockStatus(kind: .observe, frequency: 0, remainingSlew: 0, precision: PollExponent(-23)), now: Scenario.now)
+            variables: v, rootDispersionNow: Seconds(0), rootDistance: Seconds(0), systemPeer: nil,
+            clock: ClockStatus(kind: .observe, frequency: .zero, remainingSlew: .zero, precision: PollExponent(-23)), now: Scenario.now)
         #expect(TrackingView.text(r) == (try fixture("chronyc-tracking-local.txt")))
     }
 

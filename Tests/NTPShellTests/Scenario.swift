@@ -25,24 +25,24 @@ enum Scenario {
     static let peers: [PeerReport] = [
         PeerReport(
             id: AssociationID(20487), host: "192.0.2.10", address: SocketAddress("192.0.2.10", port: 123), kind: .unicast,
-            select: .systemPeer, leap: .noWarning, stratum: 2, precision: PollExponent(-23), rootDelay: 0.012207,
-            rootDispersion: 0.023438, referenceID: ReferenceID(ipv4: 192, 0, 2, 1), referenceTime: ts(300),
-            sinceLastReply: 37.4, poll: 6, peerPoll: 6, reach: 0xFF, offset: -0.000456, delay: 0.001234,
-            dispersion: 0.000938, jitter: 0.000089, filter: filter, counters: counters(40)),
+            select: .systemPeer, leap: .noWarning, stratum: 2, precision: PollExponent(-23), rootDelay: Seconds(0.012207),
+            rootDispersion: Seconds(0.023438), referenceID: ReferenceID(ipv4: 192, 0, 2, 1), referenceTime: ts(300),
+            sinceLastReply: Seconds(37.4), poll: 6, peerPoll: 6, reach: 0xFF, offset: Seconds(-0.000456), delay: Seconds(0.001234),
+            dispersion: Seconds(0.000938), jitter: Seconds(0.000089), filter: filter, counters: counters(40)),
         PeerReport(
             id: AssociationID(20488), host: "127.127.1.0", address: nil, kind: .localClock, select: .reject,
             leap: .noWarning, stratum: 10, referenceID: ReferenceID(ascii: "LOCL"), poll: 6, reach: 0x0F,
-            dispersion: 0),
+            dispersion: Seconds(0)),
         PeerReport(
             id: AssociationID(20489), host: "ntp.example.net", address: SocketAddress("198.51.100.7", port: 123),
-            kind: .unicast, select: .candidate, leap: .noWarning, stratum: 3, rootDelay: 0.030518,
-            rootDispersion: 0.045776, referenceID: ReferenceID(ipv4: 203, 0, 113, 9), referenceTime: ts(4000),
-            sinceLastReply: 3000.2, poll: 10, peerPoll: 10, reach: 0x0F, offset: 0.012345678, delay: 0.0250005,
-            dispersion: 0.0031, jitter: 1.23456789, counters: counters(4)),
+            kind: .unicast, select: .candidate, leap: .noWarning, stratum: 3, rootDelay: Seconds(0.030518),
+            rootDispersion: Seconds(0.045776), referenceID: ReferenceID(ipv4: 203, 0, 113, 9), referenceTime: ts(4000),
+            sinceLastReply: Seconds(3000.2), poll: 10, peerPoll: 10, reach: 0x0F, offset: Seconds(0.012345678), delay: Seconds(0.0250005),
+            dispersion: Seconds(0.0031), jitter: Seconds(1.23456789), counters: counters(4)),
         PeerReport(id: AssociationID(20490), host: "2.pool.ntp.org", address: nil, kind: .pool),
         PeerReport(
             id: AssociationID(20491), host: "2001:db8::123", address: SocketAddress("2001:db8::123", port: 123),
-            kind: .unicast, unreach: 3, offset: -12.3456789, delay: 123.456),
+            kind: .unicast, unreach: 3, offset: Seconds(-12.3456789), delay: Seconds(123.456)),
     ]
 
     static let events: [EngineEvent] = [
@@ -70,8 +70,8 @@ enum Scenario {
         v.clockJitter = 0.000123
         v.wander = 0.004
         return SystemReport(
-            variables: v, rootDispersionNow: 0.025874, rootDistance: 0.03204, systemPeer: peers[0],
-            clock: ClockStatus(kind: .observe, frequency: -12.345678, remainingSlew: 0.0000021, precision: PollExponent(-23)),
+            variables: v, rootDispersionNow: Seconds(0.025874), rootDistance: Seconds(0.03204), systemPeer: peers[0],
+            clock: ClockStatus(kind: .observe, frequency: PPM(-12.345678), remainingSlew: Seconds(0.0000021), precision: PollExponent(-23)),
             now: now)
     }
 

@@ -16,10 +16,10 @@ import Testing
         init(_ lab: SimulationAdmin) { self.lab = lab }
         func perform(_ request: AdminRequest) throws(AdminError) -> AdminAnswer { try lab.perform(request) }
         func takeEvents() -> [EngineEvent] { lab.takeEvents() }
-        func uptime() -> Double { lab.uptime() }
+        func uptime() -> Seconds { lab.uptime() }
         var clockKind: ClockKind { lab.clockKind }
-        func waitForSync(timeout: Double) -> Bool { lab.waitForSync(timeout: timeout) }
-        func sleep(seconds: Double) { lab.sleep(seconds: seconds) }
+        func waitForSync(timeout: Seconds) -> Bool { lab.waitForSync(timeout: timeout) }
+        func sleep(_ span: Seconds) { lab.sleep(span) }
         func setDriftFile(_ path: String?) -> String? { lab.setDriftFile(path) }
         func keyStore() -> KeyStore { lab.keyStore() }
         func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String {
@@ -28,8 +28,7 @@ import Testing
         }
         func setMetrics(_ address: SocketAddress?) throws(AdminError) -> String { try lab.setMetrics(address) }
         func hardwareTimestamping(_ interface: String) throws(AdminError) -> String { try lab.hardwareTimestamping(interface) }
-        func metricsText() -> String { lab.metricsText() }
-        func stepNow() throws(AdminError) -> Double { try lab.stepNow() }
+        func stepNow() throws(AdminError) -> Seconds { try lab.stepNow() }
     }
 
     struct World {
@@ -46,13 +45,13 @@ import Testing
             transactions = ConfigurationTransactions(
                 runner: runner, archive: ConfigurationArchive(keep: keep),
                 check: ConfigurationTransactions.checking(with: { SimulationAdmin.lab(seed: 9) }, readFile: nil),
-                schedule: { seconds, action in try? lab.schedule(atElapsed: lab.uptime() + seconds, action) },
+                schedule: { seconds, action in try? lab.schedule(atElapsed: lab.uptime().value + seconds, action) },
                 now: { lab.systemReport().now }, announce: { lab.announce($0) })
         }
 
         func commit(_ text: String, origins: [String?] = [], comment: String? = nil, confirm: Double? = nil,
                     session: UInt64 = 1, who: String = "alice") throws(AdminError) -> CommitReport {
-            let answer = try transactions.transact(.commit(ConfigurationCandidate(text: text, origins: origins), comment: comment, confirmWithin: confirm),
+            let answer = try transactions.transact(.commit(ConfigurationCandidate(text: text, origins: origins), comment: comment, confirmWithin: confirm.map { Seconds($0) }),
                                                    session: session, who: who)
             guard case .committed(let report) = answer else { throw AdminError("answered \(answer)") }
             return report

@@ -130,7 +130,7 @@ struct EngineBehaviourTests {
         let host = client(network, servers: [address])
         // The server's own clock repeats a second at midnight, as a POSIX clock does.
         network.schedule(at: midnight) { _ in
-            try? server.clock.step(by: -1)
+            try? server.clock.step(by: Seconds(-1))
             server.leap = .noWarning
         }
         network.run(until: midnight.adding(seconds: -60))
@@ -202,7 +202,7 @@ struct EngineModesTests {
     func stepNow() {
         let network = SimulatedNetwork(seed: 22)
         let servers = (0..<3).map { _ in network.addServer(SimulatedServer(model: .perfect, startTime: network.startTime)) }
-        let host = client(network, servers: servers, initialOffset: 2, configure: { $0.stepThreshold = 0 }, iburst: false)
+        let host = client(network, servers: servers, initialOffset: 2, configure: { $0.stepThreshold = .zero }, iburst: false)
         network.run(for: 1)
         host.startStepNow(network: network)
         network.run(for: 15)
@@ -210,7 +210,7 @@ struct EngineModesTests {
             Issue.record("no step: \(String(describing: host.engine.stepNowOutcome))")
             return
         }
-        #expect(abs(offset + 2) < 1e-3)
+        #expect(abs(offset.value + 2) < 1e-3)
         // Stepped to within the samples' noise; the 100 ppm error is not corrected yet.
         #expect(abs(host.clock.trueOffset) < 2e-3)
     }
@@ -222,7 +222,7 @@ struct EngineModesTests {
         let bad = SimulatedServer(model: .perfect, startTime: network.startTime)
         bad.falseticker = .constant(offset: 5)
         let host = client(network, servers: [network.addServer(good), network.addServer(bad)], initialOffset: 2,
-                          configure: { $0.stepThreshold = 0 }, iburst: false)
+                          configure: { $0.stepThreshold = .zero }, iburst: false)
         network.run(for: 1)
         host.startStepNow(network: network)
         network.run(for: 15)

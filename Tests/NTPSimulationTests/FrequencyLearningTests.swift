@@ -1,5 +1,6 @@
 import NTPLab
 import NTPEngine
+import NTPWire
 import NTPShell
 import Testing
 @testable import NTPSimulation
@@ -15,7 +16,7 @@ private func driftWorld(seed: UInt64, frequencyError: Double = 40, driftFile: Do
     plain.delay = 0.004
     plain.jitter = 3e-4
     _ = try admin.addServer("10.0.0.3", plain)
-    if let driftFile { admin.host.engine.loadDrift(ppm: driftFile) }
+    if let driftFile { admin.host.engine.loadDrift(PPM(driftFile)) }
     for address in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] {
         var a = AssociationConfiguration(host: address)
         a.iburst = true
@@ -46,7 +47,7 @@ struct FrequencyTrace: CustomStringConvertible {
             let t = network.elapsed
             let clock = admin.host.clock
             let error = clock.trueFrequencyError
-            worstCorrection = max(worstCorrection, abs(clock.status().frequency))
+            worstCorrection = max(worstCorrection, abs(clock.status().frequency.value))
             if admin.host.engine.system.updates > 0 {
                 worstAfterFirstUpdate = max(worstAfterFirstUpdate, abs(error))
             }
@@ -139,7 +140,7 @@ func labDriftFileHolds(seed: UInt64, typedLater: Bool) throws {
     }
     let drift = try #require(admin.labFile("/var/lib/ntp/drift").flatMap { Double($0.dropLast()) })
     #expect(abs(drift + 40) < 0.5)
-    #expect(abs(admin.host.clock.status().frequency - drift) < 0.01)
+    #expect(abs(admin.host.clock.status().frequency.value - drift) < 0.01)
     let trace = FrequencyTrace(admin, seconds: 3600)
     print("seed \(seed) \(typedLater ? "typed later" : "at restart"), drift file \(drift):", trace)
     #expect(trace.worstAfterFirstUpdate < 1, "\(trace)")

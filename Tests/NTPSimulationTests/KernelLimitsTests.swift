@@ -12,7 +12,7 @@ struct KernelLimitsTests {
     func slowFirstSlew() {
         for seed: UInt64 in [1, 2, 3] {
             let slow = AccuracyWorld(.defaults, seed: seed)
-            slow.clientClock.setMaxSlewRate(5e-4)
+            slow.clientClock.setMaxSlewRate(PPM(500))
             let s = slow.run(host: EngineHost(world: slow))
             let fast = AccuracyWorld(.defaults, seed: seed)
             let f = fast.run(host: EngineHost(world: fast))
@@ -26,7 +26,7 @@ struct KernelLimitsTests {
     @Test("frequency capped at ±500 ppm never synchronises a 5000 ppm clock; the tick split does")
     func frequencyBeyondTheWord() {
         let capped = AccuracyWorld(.largeFrequencyError(ppm: 5000), seed: 1)
-        capped.clientClock.driver.setMaxFrequency(500)
+        capped.clientClock.driver.setMaxFrequency(PPM(500))
         let c = capped.run(host: EngineHost(world: capped))
         let full = AccuracyWorld(.largeFrequencyError(ppm: 5000), seed: 1)
         let f = full.run(host: EngineHost(world: full))

@@ -19,7 +19,7 @@ struct SchedulingTests {
             let clock = SimulatedClock(trueTime: network.startTime, initialOffset: offset, frequencyError: 100,
                                        wanderPerSqrtSecond: 1e-9, seed: seed)
             var config = EngineConfiguration()
-            config.stepThreshold = stepThreshold
+            config.stepThreshold = Seconds(stepThreshold)
             let associations = servers.map { s -> AssociationConfiguration in
                 var a = AssociationConfiguration(host: s.ip.description)
                 a.iburst = iburst

@@ -90,19 +90,19 @@ import Testing
     @Test func stepCorrectsOffset() throws {
         let c = SimulatedClock(trueTime: start, initialOffset: 0.1, frequencyError: 0)
         // The engine measures reference − local = −0.1 and steps by it.
-        try c.step(by: -0.1)
+        try c.step(by: Seconds(-0.1))
         #expect(abs(c.trueOffset) < 1e-12)
         #expect(c.now() == start)
     }
 
     @Test func slewCorrectsOffsetAtMaxRate() throws {
         // At 500 ppm (a lab can choose it; the default is 83333 ppm as on a real machine).
-        let c = SimulatedClock(trueTime: start, initialOffset: -0.05, frequencyError: 0, maxSlewRate: 5e-4)
-        let duration = try c.slew(by: 0.05)
-        #expect(abs(duration - 100) < 1e-9)
+        let c = SimulatedClock(trueTime: start, initialOffset: -0.05, frequencyError: 0, maxSlewRate: PPM(500))
+        let duration = try c.slew(by: Seconds(0.05))
+        #expect(abs(duration.value - 100) < 1e-9)
         c.advance(by: 50)
         #expect(abs(c.trueOffset - -0.025) < 1e-9)
-        #expect(abs(c.status().remainingSlew - 0.025) < 1e-9)
+        #expect(abs(c.status().remainingSlew.value - 0.025) < 1e-9)
         // The driver ends the slew when serviced at nextService (the engine's timer does it).
         let end = try #require(c.nextService())
         c.advance(by: (end - c.now()) / (1 + c.rate))
@@ -110,7 +110,7 @@ import Testing
         #expect(c.nextService() == nil)
         c.advance(by: 10)
         #expect(abs(c.trueOffset) < 1e-9)
-        #expect(c.status().remainingSlew == 0)
+        #expect(c.status().remainingSlew.value == 0)
     }
 
     /// No simulated clock may do what the driver on a real machine cannot: its limits and the
@@ -119,23 +119,23 @@ import Testing
         let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0)
         #expect(c.maxFrequency <= KernelClockDriver.hardMaxFrequency)
         #expect(c.maxSlewRate <= KernelClockDriver.defaultMaxSlewRate)
-        let big = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0, maxFrequency: 1e6, maxSlewRate: 1)
+        let big = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0, maxFrequency: PPM(1e6), maxSlewRate: PPM(fraction: 1))
         #expect(big.maxFrequency == KernelClockDriver.hardMaxFrequency)
         #expect(big.maxSlewRate == KernelClockDriver.defaultMaxSlewRate)
-        try big.setFrequency(ppm: 250_000)
-        #expect(big.status().frequency == 100_000)
+        try big.setFrequency(PPM(250_000))
+        #expect(big.status().frequency.value == 100_000)
         #expect(big.kernel.model.tick == 11_000 && big.kernel.model.freq == 0)
         // Whatever the driver asked, the model kernel holds values a Linux kernel accepts.
         for ppm in [-100_000.0, -12_345.6, 0, 77.7, 99_999] {
-            try big.setFrequency(ppm: ppm)
+            try big.setFrequency(PPM(ppm))
             #expect(KernelTimex.tickRange.contains(big.kernel.model.tick))
             #expect(abs(big.kernel.model.freq) <= 500 << 16)
         }
         // A slew is no faster than 83,333 ppm.
-        try big.setFrequency(ppm: 0)
-        try big.slew(by: 10)
+        try big.setFrequency(PPM(0))
+        try big.slew(by: Seconds(10))
         big.advance(by: 12)
-        #expect(abs(big.status().remainingSlew - (10 - 12 * KernelClockDriver.defaultMaxSlewRate)) < 1e-6)
+        #expect(abs(big.status().remainingSlew.value - (10 - 12 * KernelClockDriver.defaultMaxSlewRate.fraction)) < 1e-6)
     }
 
     @Test func frequencyCorrectionCancelsError() throws {
@@ -143,7 +143,7 @@ import Testing
         c.advance(by: 10)
         let offsetThen = c.trueOffset
         #expect(abs(offsetThen - 0.05) < 1e-9)
-        try c.setFrequency(ppm: -5000)
+        try c.setFrequency(PPM(-5000))
         #expect(abs(c.trueOffset - offsetThen) < 1e-12)  // no jump at the change
         c.advance(by: 1000)
         // The correction scales raw seconds, so what is left is second order:
@@ -151,19 +151,19 @@ import Testing
         let residualPPM = c.trueFrequencyError
         #expect(abs(residualPPM - -25) < 1e-6)
         #expect(abs(c.trueOffset - (offsetThen + residualPPM * 1e-6 * 1000)) < 1e-9)
-        #expect(c.status().frequency == -5000)
+        #expect(c.status().frequency.value == -5000)
     }
 
     @Test func kernelLimitCanBeChosen() throws {
-        let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 5000, maxFrequency: 500)
-        try c.setFrequency(ppm: -5000)
-        #expect(c.status().frequency == -500)
-        #expect(c.maxFrequency == 500)
+        let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 5000, maxFrequency: PPM(500))
+        try c.setFrequency(PPM(-5000))
+        #expect(c.status().frequency.value == -500)
+        #expect(c.maxFrequency == PPM(500))
     }
 
     @Test func servedFromRawUsesCorrection() throws {
         let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0)
-        try c.step(by: 1)
+        try c.step(by: Seconds(1))
         #expect(c.served(fromRaw: start) == start.adding(seconds: 1))
         #expect(c.served(fromRaw: c.rawNow) == c.now())
     }
@@ -224,9 +224,9 @@ import Testing
 
     @Test func statusReportsSimulatedKind() throws {
         let c = SimulatedClock(trueTime: start, initialOffset: 0, frequencyError: 0, precision: PollExponent(-22))
-        try c.setFrequency(ppm: 12)
+        try c.setFrequency(PPM(12))
         let s = c.status()
-        #expect(s.kind == .simulated && s.frequency == 12 && s.precision == PollExponent(-22))
+        #expect(s.kind == .simulated && s.frequency == PPM(12) && s.precision == PollExponent(-22))
         #expect(s.kernelSynchronized == nil && s.maximumError == nil)
     }
 }

@@ -137,11 +137,11 @@ import Testing
         network.run(for: 500, sampleEvery: 0)
         // 83333 ppm for 0.6 s, then 500 ppm for 100 s: the clock runs faster than its
         // frequency says, and the slew ends at a wakeup the probe asks for the driver.
-        try clock.slew(by: 0.05)
+        try clock.slew(by: Seconds(0.05))
         network.hostsChanged()
         network.run(for: 500, sampleEvery: 0)
-        clock.setMaxSlewRate(5e-4)
-        try clock.slew(by: -0.05)
+        clock.setMaxSlewRate(PPM(500))
+        try clock.slew(by: Seconds(-0.05))
         network.hostsChanged()
         network.run(for: 500, sampleEvery: 0)
         let lateness = (probe.wakeups + probe.clockServices).map { $0.got - $0.asked }
@@ -158,8 +158,8 @@ import Testing
         let clock = clientClock(wander: 0)
         let probe = SNTPProbe(clock: clock, servers: [], address: clientAddress, interval: 10)
         network.addHost(probe, address: clientAddress)
-        network.schedule(after: 35) { _ in try? clock.step(by: -5) }
-        network.schedule(after: 75) { _ in try? clock.step(by: 3) }
+        network.schedule(after: 35) { _ in try? clock.step(by: Seconds(-5)) }
+        network.schedule(after: 75) { _ in try? clock.step(by: Seconds(3)) }
         network.run(for: 200, sampleEvery: 0)
         #expect(probe.wakeups.allSatisfy { $0.got >= $0.asked })
         #expect(probe.wakeups.count == 19 || probe.wakeups.count == 20)

@@ -99,9 +99,9 @@ final class OracleHost: SimulatedHost {
     func nextWakeup() -> UnixTime? { next }
 
     func wake(network: SimulatedNetwork) {
-        try? clock.step(by: -clock.trueOffset)
+        try? clock.step(by: Seconds(-clock.trueOffset))
         let osc = clock.oscillatorFrequency * 1e-6
-        try? clock.setFrequency(ppm: (1 / (1 + osc) - 1) * 1e6)
+        try? clock.setFrequency(PPM((1 / (1 + osc) - 1) * 1e6))
         next = clock.now().adding(seconds: interval)
     }
 
