@@ -324,6 +324,7 @@ int ntpsh_timestamping_info(const char *interface, struct ntpsh_timestamping_inf
 }
 
 #include <linux/ptp_clock.h>
+#include <linux/sched.h>
 
 int ntpsh_hwtstamp_set(const char *interface, int tx_type, int rx_filter, int *granted_filter) {
     struct hwtstamp_config config;
@@ -406,4 +407,8 @@ int ntpsh_phc_read(int fd, int method, int count, struct ntpsh_phc_reading *out)
     }
     errno = EINVAL;
     return -1;
+}
+
+int ntpsh_unshare_network(void) {
+    return (int)syscall(SYS_unshare, CLONE_NEWNET);
 }

@@ -91,6 +91,44 @@ import Testing
         #expect(HardwareTimestamping.linkSpeed("lo") == nil, "lo has no link speed")
     }
 
+    /// A veth pair in a network namespace of this test's own (unshare on a thread of its own:
+    /// the rest of the process keeps the machine's namespace; the pair goes with the thread).
+    @Test func aVethPairRefusesTooAndKeepsSoftwareStamps() throws {
+        final class Outcome: @unchecked Sendable {
+            var setup: String?
+            var refusal: HardwareTimestamping.Refusal?
+            var accepted = false
+            var offersHardware = true
+        }
+        let outcome = Outcome()
+        let thread = try PlatformThread(name: "veth-ns") {
+            guard ntpsh_unshare_network() == 0 else { outcome.setup = "unshare(CLONE_NEWNET): errno \(errno)"; return }
+            // posix_spawn from this thread: the child is in this thread's namespace.
+            let args = ["ip", "link", "add", "ntpsh-t0", "type", "veth", "peer", "name", "ntpsh-t1"]
+            var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+            defer { for a in argv { free(a) } }
+            var pid: pid_t = 0
+            guard posix_spawnp(&pid, "ip", nil, nil, &argv, environ) == 0 else { outcome.setup = "spawn ip"; return }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            guard status == 0 else { outcome.setup = "ip link add veth: status \(status)"; return }
+            outcome.offersHardware = (try? TimestampingCapabilities.query("ntpsh-t0"))?.offersHardware ?? true
+            do {
+                _ = try HardwareTimestamping.enable("ntpsh-t0", filter: .all)
+                outcome.accepted = true
+            } catch {
+                outcome.refusal = error as? HardwareTimestamping.Refusal
+            }
+        }
+        thread.join()
+        try #require(outcome.setup == nil, "\(outcome.setup ?? "")")
+        #expect(!outcome.offersHardware, "veth offers no hardware stamps")
+        #expect(!outcome.accepted)
+        #expect(outcome.refusal?.errno.rawValue == EOPNOTSUPP, "\(String(describing: outcome.refusal))")
+        #expect(outcome.refusal?.description
+            == "ntpsh-t0: hardware timestamping not enabled: the driver has no hardware timestamping; kernel software stamps kept")
+    }
+
     @Test func aSocketAsksForHardwareStampsAndKeepsItsSoftwareOnes() throws {
         // The kernel accepts the flags on any socket; on lo only software stamps come.
         let socket = try UDPSocket(bindingTo: SocketAddress(ip: .loopbackIPv4, port: 0))

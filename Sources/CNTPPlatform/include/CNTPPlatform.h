@@ -193,3 +193,7 @@ enum { ntpsh_phc_precise = 1, ntpsh_phc_extended = 2, ntpsh_phc_basic = 3 };
 /// readings (at most 25) into `out`. Returns the readings written, or -1 with errno
 /// (EOPNOTSUPP/ENOTTY: the driver lacks that method).
 int ntpsh_phc_read(int fd, int method, int count, struct ntpsh_phc_reading *out);
+/// unshare(CLONE_NEWNET) for the calling thread only (unshare needs _GNU_SOURCE): a network
+/// namespace of its own, with only `lo`, where tests make their veth pairs. Returns 0 or -1
+/// with errno (EPERM without CAP_SYS_ADMIN).
+int ntpsh_unshare_network(void);
