@@ -7,12 +7,12 @@ public import SystemPackage
 /// most virtual NICs) offer software stamps and no PTP hardware clock; a NIC with hardware
 /// stamps names its clock (/dev/ptpN).
 ///
-/// ntpsh uses kernel software stamps on every interface (receive: SO_TIMESTAMPNS; transmit:
-/// SO_TIMESTAMPING's software stamp, for interleaved mode). Hardware stamps (SIOCSHWTSTAMP,
-/// RAW_HARDWARE, the PHC read against the system clock with PTP_SYS_OFFSET_EXTENDED) are not
-/// implemented: no machine this was written on has a NIC with a hardware clock (nor the
-/// netdevsim module with its mock one), and untested code would be worse than none. An
-/// interface that offers them is reported so, and keeps software stamps.
+/// ntpsh's NTP exchanges use kernel software stamps on every interface (receive:
+/// SO_TIMESTAMPNS; transmit: SO_TIMESTAMPING's software stamp, for interleaved mode). On an
+/// interface that offers hardware stamps, `hwtimestamp` turns them on at the NIC
+/// (``HardwareTimestamping/enable(_:filter:offered:)``) and reads its PTP clock (``PTPClock``),
+/// and says what happened; the hardware stamps are not yet fed to the engine (the pieces are
+/// in place and tested where this machine allows: see ``HardwareTimestamping``).
 public struct TimestampingCapabilities: Sendable, Equatable {
     public var interface: String
     public var transmitSoftware: Bool
@@ -26,6 +26,8 @@ public struct TimestampingCapabilities: Sendable, Equatable {
     public var filtersNTP: Bool
     /// Whether the transmit side can be turned on (HWTSTAMP_TX_ON).
     public var transmitOn: Bool
+    /// The receive filters offered (bit mask of HWTSTAMP_FILTER_* values).
+    public var receiveFilters: UInt32 = 0
 
     /// Whether the interface offers what chrony's hardware timestamping needs: raw hardware
     /// stamps both ways from a PTP clock, transmit stamping that can be turned on and a
@@ -48,7 +50,8 @@ public struct TimestampingCapabilities: Sendable, Equatable {
             rawHardware: info.so_timestamping & ntpsh_sof_raw_hardware != 0,
             clockIndex: info.phc_index >= 0 ? Int(info.phc_index) : nil,
             filtersNTP: info.rx_filters & (ntpsh_hwtstamp_filter_all | ntpsh_hwtstamp_filter_ntp_all) != 0,
-            transmitOn: info.tx_types & ntpsh_hwtstamp_tx_on != 0)
+            transmitOn: info.tx_types & ntpsh_hwtstamp_tx_on != 0,
+            receiveFilters: info.rx_filters)
     }
 
     /// The names of the system's interfaces (if_nameindex), in index order.
@@ -67,8 +70,7 @@ public struct TimestampingCapabilities: Sendable, Equatable {
     /// One line for the log and the shell: what the interface offers and what ntpsh uses.
     public var summary: String {
         if offersHardware {
-            return "\(interface): hardware timestamps offered (PHC /dev/ptp\(clockIndex ?? -1)), not used: "
-                + "ntpsh reads kernel software stamps (hardware stamps are not implemented)"
+            return "\(interface): hardware timestamps offered (PHC /dev/ptp\(clockIndex ?? -1))"
         }
         if transmitHardware || receiveHardware || clockIndex != nil {
             let clock = clockIndex.map { "PHC /dev/ptp\($0)" } ?? "no hardware clock"
