@@ -358,7 +358,8 @@ int ntpsh_link_speed(const char *interface) {
         uint32_t speed = settings->speed;
         return speed == (uint32_t)SPEED_UNKNOWN || speed > INT32_MAX ? 0 : (int)speed;
     }
-    if (errno != EOPNOTSUPP) return -1;
+    // A driver (or simulator) without link settings: the older ETHTOOL_GSET.
+    if (errno == ENODEV) return -1;
     struct ethtool_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
     cmd.cmd = ETHTOOL_GSET;
