@@ -198,7 +198,7 @@ int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *con
     return rules;
 }
 
-int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp) {
+int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp, struct timespec *hardware) {
     // With OPT_TSONLY the entry carries no packet; the buffer only gives recvmsg somewhere to point.
     char data[64];
     union { char bytes[256]; struct cmsghdr align; } control;
@@ -217,10 +217,9 @@ int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp) {
             c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
             struct scm_timestamping ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
-                *stamp = ts.ts[0];
-                have_stamp = 1;
-            }
+            *stamp = ts.ts[0];
+            *hardware = ts.ts[2];
+            have_stamp = ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0 || ts.ts[2].tv_sec != 0 || ts.ts[2].tv_nsec != 0;
         } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
                    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
             if (c->cmsg_len < CMSG_LEN(sizeof(struct sock_extended_err))) continue;
@@ -294,8 +293,7 @@ long long ntpsh_release_read_only_pages(void) {
 #include <net/if.h>
 #include <sys/ioctl.h>
 
-int ntpsh_timestamping_info(const char *interface, struct ntpsh_timestamping_info *info) {
-    struct ethtool_ts_info ts;
+static int ntpsh_interface_ioctl(const char *interface, unsigned long request, void *data) {
     struct ifreq ifr;
     if (strlen(interface) >= sizeof ifr.ifr_name) {
         errno = ENODEV;
@@ -303,21 +301,115 @@ int ntpsh_timestamping_info(const char *interface, struct ntpsh_timestamping_inf
     }
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    memset(&ts, 0, sizeof ts);
     memset(&ifr, 0, sizeof ifr);
-    ts.cmd = ETHTOOL_GET_TS_INFO;
     strncpy(ifr.ifr_name, interface, sizeof ifr.ifr_name - 1);
-    ifr.ifr_data = (void *)&ts;
-    int r = ioctl(fd, SIOCETHTOOL, &ifr);
+    ifr.ifr_data = data;
+    int r = ioctl(fd, request, &ifr);
     int saved = errno;
     close(fd);
-    if (r < 0) {
-        errno = saved;
-        return -1;
-    }
+    errno = saved;
+    return r;
+}
+
+int ntpsh_timestamping_info(const char *interface, struct ntpsh_timestamping_info *info) {
+    struct ethtool_ts_info ts;
+    memset(&ts, 0, sizeof ts);
+    ts.cmd = ETHTOOL_GET_TS_INFO;
+    if (ntpsh_interface_ioctl(interface, SIOCETHTOOL, &ts) < 0) return -1;
     info->so_timestamping = ts.so_timestamping;
     info->phc_index = ts.phc_index;
     info->tx_types = ts.tx_types;
     info->rx_filters = ts.rx_filters;
     return 0;
+}
+
+#include <linux/ptp_clock.h>
+#include <linux/sched.h>
+
+int ntpsh_hwtstamp_set(const char *interface, int tx_type, int rx_filter, int *granted_filter) {
+    struct hwtstamp_config config;
+    memset(&config, 0, sizeof config);
+    config.tx_type = tx_type;
+    config.rx_filter = rx_filter;
+    if (ntpsh_interface_ioctl(interface, SIOCSHWTSTAMP, &config) < 0) return -1;
+    *granted_filter = config.rx_filter;
+    return 0;
+}
+
+int ntpsh_link_speed(const char *interface) {
+    // ETHTOOL_GLINKSETTINGS first asks how many link-mode words the driver uses (a negative
+    // count back), then reads with that many; the speed comes either way.
+    // The link-mode bit masks follow the struct (three of up to 127 words each).
+    union {
+        struct ethtool_link_settings req;
+        uint32_t words[sizeof(struct ethtool_link_settings) / 4 + 3 * 127];
+    } buffer;
+    struct ethtool_link_settings *settings = &buffer.req;
+    memset(&buffer, 0, sizeof buffer);
+    settings->cmd = ETHTOOL_GLINKSETTINGS;
+    if (ntpsh_interface_ioctl(interface, SIOCETHTOOL, settings) == 0) {
+        if (settings->link_mode_masks_nwords < 0) {
+            int8_t words = (int8_t)-settings->link_mode_masks_nwords;
+            memset(&buffer, 0, sizeof buffer);
+            settings->cmd = ETHTOOL_GLINKSETTINGS;
+            settings->link_mode_masks_nwords = words;
+            if (ntpsh_interface_ioctl(interface, SIOCETHTOOL, settings) < 0) return -1;
+        }
+        uint32_t speed = settings->speed;
+        return speed == (uint32_t)SPEED_UNKNOWN || speed > INT32_MAX ? 0 : (int)speed;
+    }
+    // A driver (or simulator) without link settings: the older ETHTOOL_GSET.
+    if (errno == ENODEV) return -1;
+    struct ethtool_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.cmd = ETHTOOL_GSET;
+    if (ntpsh_interface_ioctl(interface, SIOCETHTOOL, &cmd) < 0) return -1;
+    uint32_t speed = ethtool_cmd_speed(&cmd);
+    return speed == (uint32_t)SPEED_UNKNOWN || speed > INT32_MAX ? 0 : (int)speed;
+}
+
+static int64_t ntpsh_ptp_ns(const struct ptp_clock_time *t) {
+    return (int64_t)t->sec * 1000000000 + t->nsec;
+}
+
+int ntpsh_phc_read(int fd, int method, int count, struct ntpsh_phc_reading *out) {
+    if (count < 1 || count > PTP_MAX_SAMPLES) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (method == ntpsh_phc_precise) {
+        struct ptp_sys_offset_precise precise;
+        memset(&precise, 0, sizeof precise);
+        if (ioctl(fd, PTP_SYS_OFFSET_PRECISE, &precise) < 0) return -1;
+        int64_t system = ntpsh_ptp_ns(&precise.sys_realtime);
+        out[0] = (struct ntpsh_phc_reading){system, ntpsh_ptp_ns(&precise.device), system};
+        return 1;
+    }
+    if (method == ntpsh_phc_extended) {
+        struct ptp_sys_offset_extended extended;
+        memset(&extended, 0, sizeof extended);
+        extended.n_samples = (unsigned)count;
+        if (ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &extended) < 0) return -1;
+        for (int i = 0; i < count; i++)
+            out[i] = (struct ntpsh_phc_reading){ntpsh_ptp_ns(&extended.ts[i][0]), ntpsh_ptp_ns(&extended.ts[i][1]),
+                                                ntpsh_ptp_ns(&extended.ts[i][2])};
+        return count;
+    }
+    if (method == ntpsh_phc_basic) {
+        // ts[] alternates system, device, system, ..., system: 2n + 1 stamps.
+        struct ptp_sys_offset basic;
+        memset(&basic, 0, sizeof basic);
+        basic.n_samples = (unsigned)count;
+        if (ioctl(fd, PTP_SYS_OFFSET, &basic) < 0) return -1;
+        for (int i = 0; i < count; i++)
+            out[i] = (struct ntpsh_phc_reading){ntpsh_ptp_ns(&basic.ts[2 * i]), ntpsh_ptp_ns(&basic.ts[2 * i + 1]),
+                                                ntpsh_ptp_ns(&basic.ts[2 * i + 2])};
+        return count;
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int ntpsh_unshare_network(void) {
+    return (int)syscall(SYS_unshare, CLONE_NEWNET);
 }

@@ -61,8 +61,9 @@ public protocol AdminAPI: AdminTransport {
     /// decides). Returns what it listens on and ignores now.
     func setInterfaceRules(_ rules: [InterfaceRule]) throws(AdminError) -> String
     /// `hwtimestamp IFACE|*` (chrony's directive): what the interface (every one for `*`)
-    /// offers for timestamping, one line each; ntpsh keeps kernel software stamps. Throws for
-    /// a named interface that does not exist.
+    /// offers for timestamping, one line each; on a NIC offering hardware stamps, whether they
+    /// were turned on and its PTP clock read (NTP exchanges keep kernel software stamps).
+    /// Throws for a named interface that does not exist.
     func hardwareTimestamping(_ interface: String) throws(AdminError) -> String
     /// `driftfile`: read now (frequency applied if the clock was never corrected), written hourly and on exit.
     func setDriftFile(_ path: String?) -> String?

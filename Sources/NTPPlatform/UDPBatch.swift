@@ -71,13 +71,13 @@ public final class UDPReceiveBatch {
             let source = UnsafeRawPointer(names + i).withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 SocketAddress($0)
             }
-            let (time, destination) = parseControl(hdr, sourceIsIPv4: source?.ip.isIPv4 ?? true)
+            let control = parseControl(hdr, sourceIsIPv4: source?.ip.isIPv4 ?? true)
             let length = Int(messages[i].msg_len)
             // Keep slots in order; a datagram without an IP source (cannot happen on UDP/IP) is skipped.
             guard let source else { continue }
             if kept != i { moveSlot(from: i, to: kept, length: length) }
             received[kept] = ReceivedDatagram(
-                length: length, source: source, receiveTime: time, destination: destination,
+                length: length, source: source, receiveTime: control.time, destination: control.destination,
                 truncated: hdr.pointee.msg_flags & Int32(MSG_TRUNC) != 0)
             kept += 1
         }

@@ -47,12 +47,26 @@ let receiveControlSize = 256
 /// SO_TIMESTAMPING request (24).
 let sendControlSize = 64
 
+/// What the control messages of one received datagram (or one transmit-stamp entry of the
+/// error queue) say. The hardware fields stay nil on every socket unless hardware stamping
+/// was turned on for it (``HardwareTimestamping``): a software-only device never fills them.
+struct ControlMessages {
+    /// The kernel's software stamp: SO_TIMESTAMPNS, or scm_timestamping's ts[0].
+    var time: UnixTime?
+    /// Where the datagram arrived (IP_PKTINFO/IPV6_PKTINFO, the one matching the source).
+    var destination: PacketDestination?
+    /// The NIC's raw stamp, scm_timestamping's ts[2], nanoseconds of its PTP clock.
+    var hardwareStamp: Int64?
+    /// SCM_TIMESTAMPING_PKTINFO (SO_TIMESTAMPING's OPT_PKTINFO, with a hardware stamp): the
+    /// interface whose clock took the stamp, and the frame's length at layer 2.
+    var hardwareInterfaceIndex: UInt32?
+    var hardwareFrameLength: Int?
+}
+
 /// Reads the timestamp and pktinfo control messages of a received `msghdr`.
 @inline(__always)
-func parseControl(
-    _ msg: UnsafeMutablePointer<msghdr>, sourceIsIPv4: Bool
-) -> (time: UnixTime?, destination: PacketDestination?) {
-    var time: UnixTime?
+func parseControl(_ msg: UnsafeMutablePointer<msghdr>, sourceIsIPv4: Bool) -> ControlMessages {
+    var out = ControlMessages()
     var v4: PacketDestination?
     var v6: PacketDestination?
     var cmsg = ntpsh_cmsg_firsthdr(msg)
@@ -62,13 +76,23 @@ func parseControl(
         let type = c.pointee.cmsg_type
         if level == SOL_SOCKET && type == SCM_TIMESTAMPNS {
             let ts = data.loadUnaligned(as: timespec.self)
-            time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
-        } else if level == SOL_SOCKET && type == ntpsh_scm_timestamping {
-            // struct scm_timestamping: software, (legacy), raw hardware; the software one is ours.
+            out.time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+        } else if level == SOL_SOCKET && type == ntpsh_scm_timestamping
+                    && c.pointee.cmsg_len >= ntpsh_cmsg_len(3 * MemoryLayout<timespec>.stride) {
+            // struct scm_timestamping: ts[0] software, ts[1] legacy (unused), ts[2] raw hardware;
+            // a zero stamp is one the kernel did not take.
             let ts = data.loadUnaligned(as: timespec.self)
             if ts.tv_sec != 0 || ts.tv_nsec != 0 {
-                time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+                out.time = UnixTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
             }
+            let raw = data.loadUnaligned(fromByteOffset: 2 * MemoryLayout<timespec>.stride, as: timespec.self)
+            if raw.tv_sec != 0 || raw.tv_nsec != 0 {
+                out.hardwareStamp = Int64(raw.tv_sec) * 1_000_000_000 + Int64(raw.tv_nsec)
+            }
+        } else if level == SOL_SOCKET && type == ntpsh_scm_timestamping_pktinfo {
+            let info = data.loadUnaligned(as: scm_ts_pktinfo.self)
+            out.hardwareInterfaceIndex = info.if_index
+            out.hardwareFrameLength = Int(info.pkt_length)
         } else if level == Int32(IPPROTO_IP) && type == IP_PKTINFO {
             let info = data.loadUnaligned(as: in_pktinfo.self)
             v4 = PacketDestination(ip: IPAddress(info.ipi_addr), interfaceIndex: UInt32(bitPattern: info.ipi_ifindex))
@@ -83,7 +107,8 @@ func parseControl(
         cmsg = ntpsh_cmsg_nxthdr(msg, c)
     }
     // A dual-stack socket reports both kinds for IPv4 clients; use the one matching the source.
-    return (time, sourceIsIPv4 ? (v4 ?? v6) : (v6 ?? v4))
+    out.destination = sourceIsIPv4 ? (v4 ?? v6) : (v6 ?? v4)
+    return out
 }
 
 /// Writes an IP_PKTINFO or IPV6_PKTINFO control message asking to send from `source` into
@@ -114,7 +139,7 @@ func writeTransmitTimestampControl(into control: UnsafeMutableRawPointer) -> Int
 
 /// Writes one control message carrying `value` at `control`; returns the space it takes.
 @inline(__always)
-private func writeControl<T>(_ value: T, level: Int32, type: Int32, into control: UnsafeMutableRawPointer) -> Int {
+func writeControl<T>(_ value: T, level: Int32, type: Int32, into control: UnsafeMutableRawPointer) -> Int {
     let size = MemoryLayout<T>.size
     let space = ntpsh_cmsg_space(size)
     control.initializeMemory(as: UInt8.self, repeating: 0, count: space)

@@ -227,19 +227,59 @@ public final class UDPSocket {
     /// it after a send and when poll reports POLLERR.
     @discardableResult
     public func readTransmitTimestamps(limit: Int = 64, _ body: (UInt32, UnixTime) -> Void) -> Int {
+        readTransmitStamps(limit: limit) { key, software, _ in
+            if let software { body(key, software) }
+        }
+    }
+
+    /// Like ``readTransmitTimestamps(limit:_:)``, with both stamps an entry may carry: the
+    /// kernel's software stamp (ts[0]) and, on a socket with hardware stamps on
+    /// (``enableHardwareTimestamps()``), the NIC's raw one (ts[2], nanoseconds of its PTP
+    /// clock); each nil when not taken, never both.
+    @discardableResult
+    public func readTransmitStamps(limit: Int = 64, _ body: (UInt32, UnixTime?, Int64?) -> Void) -> Int {
         guard transmitTimestamps else { return 0 }
         var read = 0
         var key: UInt32 = 0
         var stamp = timespec()
+        var hardware = timespec()
         for _ in 0..<max(0, limit) {
-            let r = ntpsh_read_tx_timestamp(descriptor.rawValue, &key, &stamp)
+            let r = ntpsh_read_tx_timestamp(descriptor.rawValue, &key, &stamp, &hardware)
             if r <= 0 { break }
             if r == 1 {
                 read += 1
-                body(key, UnixTime(seconds: Int64(stamp.tv_sec), nanoseconds: Int64(stamp.tv_nsec)))
+                let software = stamp.tv_sec != 0 || stamp.tv_nsec != 0
+                    ? UnixTime(seconds: Int64(stamp.tv_sec), nanoseconds: Int64(stamp.tv_nsec)) : nil
+                let raw = hardware.tv_sec != 0 || hardware.tv_nsec != 0
+                    ? Int64(hardware.tv_sec) * 1_000_000_000 + Int64(hardware.tv_nsec) : nil
+                body(key, software, raw)
             }
         }
         return read
+    }
+
+    /// Whether SO_TIMESTAMPING asks for the NIC's hardware stamps (``enableHardwareTimestamps()``).
+    public private(set) var hardwareTimestamps = false
+
+    /// Asks for the NIC's raw hardware stamps on this socket, both ways, beside the kernel's
+    /// software ones (SO_TIMESTAMPING: RX/TX_HARDWARE, RAW_HARDWARE, OPT_PKTINFO for the
+    /// interface and frame length, OPT_ID/OPT_TSONLY as the software path): received datagrams
+    /// then carry scm_timestamping with ts[2] set when the interface stamped them, and every
+    /// datagram sent leaves a stamp in the error queue. Only worth doing on a socket whose
+    /// traffic crosses an interface where SIOCSHWTSTAMP was accepted
+    /// (``HardwareTimestamping/enable(_:filter:)``); elsewhere ts[2] stays zero and the
+    /// software stamps keep working. Throws when the kernel refuses the flags.
+    public func enableHardwareTimestamps() throws(SystemCallError) {
+        var flags = Int32(bitPattern: ntpsh_timestamping_hardware)
+        _ = try systemCall("setsockopt(SO_TIMESTAMPING)") {
+            setsockopt(descriptor.rawValue, SOL_SOCKET, ntpsh_so_timestamping, &flags, socklen_t(MemoryLayout<Int32>.size))
+        }
+        timestampingFlags = flags
+        hardwareTimestamps = true
+        if !transmitTimestamps {
+            transmitTimestamps = true
+            nextTransmitKey = 0
+        }
     }
 
     /// Waits until the error queue holds something (a transmit timestamp) or
@@ -409,12 +449,12 @@ public final class UDPSocket {
                         SocketAddress($0)
                     }
                     guard let source else { return nil }
-                    let (time, destination) = withUnsafeMutablePointer(to: &msg) {
+                    let control = withUnsafeMutablePointer(to: &msg) {
                         parseControl($0, sourceIsIPv4: source.ip.isIPv4)
                     }
-                    if time == nil { missingTimestamp() }
+                    if control.time == nil { missingTimestamp() }
                     return ReceivedDatagram(
-                        length: n, source: source, receiveTime: time, destination: destination,
+                        length: n, source: source, receiveTime: control.time, destination: control.destination,
                         truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0)
                 }
             }

@@ -66,9 +66,10 @@ static const int ntpsh_timestamping_opt_id = SOF_TIMESTAMPING_OPT_ID;
 static const int ntpsh_timestamping_opt_rx_filter = 1 << 17;
 
 /// Reads one entry of the socket's error queue (MSG_ERRQUEUE, nonblocking): a transmit
-/// timestamp and its OPT_ID key. Returns 1 with *key and *stamp set, 2 for an entry that
+/// timestamp and its OPT_ID key. Returns 1 with *key, *stamp (the software stamp, ts[0]) and
+/// *hardware (the NIC's raw stamp, ts[2]) set, either zero when not taken; 2 for an entry that
 /// carries no timestamp (skip it), 0 when the queue is empty, -1 with errno on failure.
-int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp);
+int ntpsh_read_tx_timestamp(int fd, uint32_t *key, struct timespec *stamp, struct timespec *hardware);
 
 // CMSG_* as functions (the macros do not import into Swift).
 static inline struct cmsghdr *ntpsh_cmsg_firsthdr(struct msghdr *msg) {
@@ -154,3 +155,45 @@ static const uint32_t ntpsh_sof_rx_software = SOF_TIMESTAMPING_RX_SOFTWARE;
 static const uint32_t ntpsh_hwtstamp_filter_all = 1u << HWTSTAMP_FILTER_ALL;
 static const uint32_t ntpsh_hwtstamp_filter_ntp_all = 1u << 15;  // HWTSTAMP_FILTER_NTP_ALL
 static const uint32_t ntpsh_hwtstamp_tx_on = 1u << HWTSTAMP_TX_ON;
+
+// Hardware timestamping (`hwtimestamp` on a NIC with a PTP clock; see HardwareTimestamping.swift).
+static const int ntpsh_scm_timestamping_pktinfo = SCM_TIMESTAMPING_PKTINFO;
+/// SO_TIMESTAMPING flags for a socket on a hardware-stamping interface: raw hardware stamps
+/// both ways, software ones beside them (the fallback, and for packets on other interfaces),
+/// the interface and frame length of hardware-stamped packets (OPT_PKTINFO), and transmit
+/// stamps keyed and without the packet (OPT_ID, OPT_TSONLY) as the software path has them.
+static const uint32_t ntpsh_timestamping_hardware =
+    SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
+    SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+    SOF_TIMESTAMPING_OPT_PKTINFO | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+static const int ntpsh_hwtstamp_tx_on_value = HWTSTAMP_TX_ON;
+static const int ntpsh_hwtstamp_filter_none_value = HWTSTAMP_FILTER_NONE;
+static const int ntpsh_hwtstamp_filter_all_value = HWTSTAMP_FILTER_ALL;
+static const int ntpsh_hwtstamp_filter_ntp_all_value = 15;  // HWTSTAMP_FILTER_NTP_ALL
+static const int ntpsh_hwtstamp_filter_ptp_v2_event_value = HWTSTAMP_FILTER_PTP_V2_EVENT;
+/// SIOCSHWTSTAMP on `interface`: turns its transmit stamping to `tx_type` and its receive
+/// filter to `rx_filter`. Returns 0 with *granted_filter set to the filter the driver chose
+/// (it may widen the one asked), or -1 with errno (EPERM: no CAP_NET_ADMIN; EOPNOTSUPP: a
+/// driver without hardware stamping; ERANGE: a mode it does not support; ENODEV).
+int ntpsh_hwtstamp_set(const char *interface, int tx_type, int rx_filter, int *granted_filter);
+/// ETHTOOL_GLINKSETTINGS (ETHTOOL_GSET on older drivers): the link speed in Mb/s, 0 when the
+/// driver does not know it, or -1 with errno.
+int ntpsh_link_speed(const char *interface);
+
+/// One reading of a PTP clock between two of CLOCK_REALTIME, nanoseconds.
+struct ntpsh_phc_reading {
+    int64_t system_before;
+    int64_t device;
+    int64_t system_after;
+};
+/// How a PTP clock was read against the system clock.
+enum { ntpsh_phc_precise = 1, ntpsh_phc_extended = 2, ntpsh_phc_basic = 3 };
+/// Reads the PTP clock open at `fd`: PTP_SYS_OFFSET_PRECISE (one cross-timestamp, delay 0)
+/// when `method` is ntpsh_phc_precise, PTP_SYS_OFFSET_EXTENDED, or PTP_SYS_OFFSET, `count`
+/// readings (at most 25) into `out`. Returns the readings written, or -1 with errno
+/// (EOPNOTSUPP/ENOTTY: the driver lacks that method).
+int ntpsh_phc_read(int fd, int method, int count, struct ntpsh_phc_reading *out);
+/// unshare(CLONE_NEWNET) for the calling thread only (unshare needs _GNU_SOURCE): a network
+/// namespace of its own, with only `lo`, where tests make their veth pairs. Returns 0 or -1
+/// with errno (EPERM without CAP_SYS_ADMIN).
+int ntpsh_unshare_network(void);
