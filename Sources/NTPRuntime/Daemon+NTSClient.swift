@@ -5,6 +5,9 @@ import NTPNTSNetwork
 import NTPPlatform
 import NTPWire
 
+// The daemon as an NTS client (`server|pool HOST nts`): each association's NTS session (NTPNTS's
+// NTSClientSession), NTS-KE on a worker thread with its backoff, requests sealed and replies
+// checked before the engine sees them, the KE's server and port records followed.
 extension Daemon {
     /// The NTS association `destination` belongs to: its host (the key of the client state),
     /// the name its certificate must carry (a pool's name for the servers it brought in) and
