@@ -348,6 +348,20 @@ done:
     return bytes;
 }
 
+long long ntpsh_release_unwritten_pages(void *start, size_t length) {
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t size = page > 0 ? (uintptr_t)page : 4096;
+    uintptr_t from = ((uintptr_t)start + size - 1) & ~(size - 1);
+    uintptr_t to = ((uintptr_t)start + length) & ~(size - 1);
+    int error = 0;
+    long long bytes = to > from ? ntpsh_release_unwritten(from, to, size, &error) : 0;
+    if (error != 0) {
+        errno = error;
+        return -1;
+    }
+    return bytes;
+}
+
 static int ntpsh_main_bias(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
     *(uintptr_t *)data = info->dlpi_addr;   // the first object is the executable

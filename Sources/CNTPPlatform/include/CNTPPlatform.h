@@ -135,6 +135,13 @@ int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *con
 /// Returns the bytes advised, or -1 with errno set.
 long long ntpsh_release_read_only_pages(void);
 
+/// Unmaps the pages wholly inside [start, start + length) of a private file mapping that are
+/// still the file's (per /proc/self/pagemap: not present, or a page-cache page): what the
+/// process wrote (copied on write) or the loader relocated stays. Only for memory nothing
+/// writes meanwhile (constants): a page written between the check and the unmapping would be
+/// lost. Returns the bytes unmapped, or -1 with errno set.
+long long ntpsh_release_unwritten_pages(void *start, size_t length);
+
 /// What an interface's driver offers for timestamping (ETHTOOL_GET_TS_INFO).
 struct ntpsh_timestamping_info {
     /// SOF_TIMESTAMPING_* bits the driver supports.
