@@ -285,7 +285,7 @@ static int ntpsh_release_object(struct dl_phdr_info *info, size_t size, void *da
 // file's pages, or none), read from /proc/self/pagemap; anonymous or swapped pages stay.
 static long long ntpsh_release_unwritten(uintptr_t start, uintptr_t end, uintptr_t page, int *error) {
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { *error = errno; return 0; }
+    if (fd < 0) { *error = errno; return 0; }   // EACCES after -u: the caller decides
     long long bytes = 0;
     uint64_t entries[512];
     uintptr_t run = 0;   // start of the current run of releasable pages (0: none)
@@ -318,7 +318,10 @@ static long long ntpsh_release_unwritten(uintptr_t start, uintptr_t end, uintptr
 // read-only segments' do. Found from the section headers of /proc/self/exe.
 static long long ntpsh_release_writable_rodata(uintptr_t bias, uintptr_t page, int *error) {
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { *error = errno; return 0; }
+    if (fd < 0) {
+        if (errno != EACCES && errno != EPERM) *error = errno;   // not dumpable after -u, as below
+        return 0;
+    }
     long long bytes = 0;
     ElfW(Ehdr) eh;
     ElfW(Shdr) *sh = NULL;
@@ -338,7 +341,11 @@ static long long ntpsh_release_writable_rodata(uintptr_t bias, uintptr_t page, i
         if (sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_ALLOC) || !(sh[i].sh_flags & SHF_WRITE)) break;
         uintptr_t start = (bias + sh[i].sh_addr + page - 1) & ~(page - 1);
         uintptr_t end = (bias + sh[i].sh_addr + sh[i].sh_size) & ~(page - 1);
-        if (end > start) bytes = ntpsh_release_unwritten(start, end, page, error);
+        // Not readable (a process that changed its user, -u, is not dumpable: /proc/self's
+        // files are root's): the section stays resident, as it did before this release.
+        int unreadable = 0;
+        if (end > start) bytes = ntpsh_release_unwritten(start, end, page, &unreadable);
+        if (unreadable != EACCES && unreadable != EPERM) *error = unreadable;
         break;
     }
 done:
