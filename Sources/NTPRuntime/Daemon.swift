@@ -256,9 +256,6 @@ public final class Daemon {
         }
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
-        // Started: what starting touched (argument parser, configuration, relocations) need not
-        // stay resident; what serving touches comes back by minor faults.
-        do { try ResidentPages.releaseReadOnly() } catch { log.warning("cannot release start-up pages: \(error)") }
         eventLoop()
         loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")
@@ -342,6 +339,10 @@ public final class Daemon {
 
     // MARK: - The event loop
 
+    /// The first time the loop is to wait this long (ms) with nothing due, start-up is over: its
+    /// pages are released (``ResidentPages/releaseReadOnly()``).
+    static let startedWhenIdleFor: Int32 = 100
+
     func eventLoop() {
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
@@ -350,6 +351,7 @@ public final class Daemon {
         perform(engine.handleTimer())
         var served: [(socket: UDPSocket, dropAll: Bool)] = []
         var clients: [(key: SocketAddress, value: UDPSocket)] = []
+        var startupReleased = false
         while !stopping {
             retireClientSockets()
             if socketsChanged {
@@ -371,6 +373,13 @@ public final class Daemon {
                 timeout = min(timeout, max(0, Double(next - OSClock.monotonicNanoseconds()) / 1e9))
             }
             let milliseconds = Int32(min(timeout * 1000 + 1, 3_600_000))
+            if !startupReleased && milliseconds >= Self.startedWhenIdleFor {
+                // Started, and the engine's first events run: what starting touched (argument
+                // parser, configuration, relocations, the first poll and selection) need not stay
+                // resident; what serving touches comes back by minor faults.
+                startupReleased = true
+                do { try ResidentPages.releaseReadOnly() } catch { log.warning("cannot release start-up pages: \(error)") }
+            }
             let n = settings.singleThreaded ? CaughtSignals.poll(&pollfds, timeoutMilliseconds: milliseconds)
                 : poll(&pollfds, nfds_t(pollfds.count), milliseconds)
             if n < 0 && errno != EINTR {
