@@ -256,7 +256,7 @@ public final class Daemon {
         }
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
-        eventLoop()
+        eventLoop(releasingStartUpPages: true)
         loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")
         if let control { stopControl(control) }
@@ -339,11 +339,13 @@ public final class Daemon {
 
     // MARK: - The event loop
 
-    /// The first time the loop is to wait this long (ms) with nothing due, start-up is over: its
-    /// pages are released (``ResidentPages/releaseReadOnly()``).
+    /// The first time the daemon's loop is to wait this long (ms) with nothing due, start-up is
+    /// over: its pages are released (``ResidentPages/releaseReadOnly()``).
     static let startedWhenIdleFor: Int32 = 100
 
-    func eventLoop() {
+    /// Runs until stopped. `releasingStartUpPages`: the daemon's (not a shell's engine thread,
+    /// ``start()``), once, after the engine's first events (``startedWhenIdleFor``).
+    func eventLoop(releasingStartUpPages: Bool = false) {
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
         socketsChanged = true
@@ -351,7 +353,7 @@ public final class Daemon {
         perform(engine.handleTimer())
         var served: [(socket: UDPSocket, dropAll: Bool)] = []
         var clients: [(key: SocketAddress, value: UDPSocket)] = []
-        var startupReleased = false
+        var startupReleased = !releasingStartUpPages
         while !stopping {
             retireClientSockets()
             if socketsChanged {
