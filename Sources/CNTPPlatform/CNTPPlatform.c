@@ -276,10 +276,113 @@ static int ntpsh_release_object(struct dl_phdr_info *info, size_t size, void *da
     return 0;
 }
 
+#include <elf.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+// Releases the pages of [start, end) that are not anonymous (never written nor relocated: the
+// file's pages, or none), read from /proc/self/pagemap; anonymous or swapped pages stay.
+static long long ntpsh_release_unwritten(uintptr_t start, uintptr_t end, uintptr_t page, int *error) {
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { *error = errno; return 0; }   // EACCES after -u: the caller decides
+    long long bytes = 0;
+    uint64_t entries[512];
+    uintptr_t run = 0;   // start of the current run of releasable pages (0: none)
+    for (uintptr_t at = start; at < end && *error == 0;) {
+        size_t count = (end - at) / page < 512 ? (end - at) / page : 512;
+        ssize_t n = pread(fd, entries, count * 8, (off_t)(at / page * 8));
+        if (n != (ssize_t)(count * 8)) { *error = n < 0 ? errno : EIO; break; }
+        for (size_t i = 0; i < count; i++, at += page) {
+            uint64_t e = entries[i];
+            int anonymous = ((e >> 63) & 1 && !((e >> 61) & 1)) || ((e >> 62) & 1);
+            if (!anonymous) { if (run == 0) run = at; continue; }
+            if (run != 0) {
+                if (madvise((void *)run, at - run, MADV_DONTNEED) != 0) { *error = errno; break; }
+                bytes += (long long)(at - run);
+                run = 0;
+            }
+        }
+    }
+    if (run != 0 && *error == 0) {
+        if (madvise((void *)run, end - run, MADV_DONTNEED) != 0) *error = errno;
+        else bytes += (long long)(end - run);
+    }
+    close(fd);
+    return bytes;
+}
+
+// The executable's `.rodata` when the linker put it in a writable segment (some objects mark
+// their `.rodata` input sections writable, so the output is): constants nothing writes once
+// the loader has relocated them, so its pages still the file's (pagemap) can go as the
+// read-only segments' do. Found from the section headers of /proc/self/exe.
+static long long ntpsh_release_writable_rodata(uintptr_t bias, uintptr_t page, int *error) {
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EACCES && errno != EPERM) *error = errno;   // not dumpable after -u, as below
+        return 0;
+    }
+    long long bytes = 0;
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) *sh = NULL;
+    char *names = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0
+        || eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum) goto done;
+    sh = malloc((size_t)eh.e_shnum * sizeof *sh);
+    if (sh == NULL || pread(fd, sh, (size_t)eh.e_shnum * sizeof *sh, (off_t)eh.e_shoff)
+                          != (ssize_t)((size_t)eh.e_shnum * sizeof *sh)) goto done;
+    ElfW(Shdr) *strings = &sh[eh.e_shstrndx];
+    if (strings->sh_size == 0 || strings->sh_size > (1 << 20)) goto done;
+    names = malloc(strings->sh_size + 1);
+    if (names == NULL || pread(fd, names, strings->sh_size, (off_t)strings->sh_offset) != (ssize_t)strings->sh_size) goto done;
+    names[strings->sh_size] = 0;
+    for (int i = 0; i < eh.e_shnum; i++) {
+        if (sh[i].sh_name >= strings->sh_size || strcmp(names + sh[i].sh_name, ".rodata") != 0) continue;
+        if (sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_ALLOC) || !(sh[i].sh_flags & SHF_WRITE)) break;
+        uintptr_t start = (bias + sh[i].sh_addr + page - 1) & ~(page - 1);
+        uintptr_t end = (bias + sh[i].sh_addr + sh[i].sh_size) & ~(page - 1);
+        // Not readable (a process that changed its user, -u, is not dumpable: /proc/self's
+        // files are root's): the section stays resident, as it did before this release.
+        int unreadable = 0;
+        if (end > start) bytes = ntpsh_release_unwritten(start, end, page, &unreadable);
+        if (unreadable != EACCES && unreadable != EPERM) *error = unreadable;
+        break;
+    }
+done:
+    free(names);
+    free(sh);
+    close(fd);
+    return bytes;
+}
+
+long long ntpsh_release_unwritten_pages(void *start, size_t length) {
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t size = page > 0 ? (uintptr_t)page : 4096;
+    uintptr_t from = ((uintptr_t)start + size - 1) & ~(size - 1);
+    uintptr_t to = ((uintptr_t)start + length) & ~(size - 1);
+    int error = 0;
+    long long bytes = to > from ? ntpsh_release_unwritten(from, to, size, &error) : 0;
+    if (error != 0) {
+        errno = error;
+        return -1;
+    }
+    return bytes;
+}
+
+static int ntpsh_main_bias(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    *(uintptr_t *)data = info->dlpi_addr;   // the first object is the executable
+    return 1;
+}
+
 long long ntpsh_release_read_only_pages(void) {
     long page = sysconf(_SC_PAGESIZE);
     struct ntpsh_release_state state = {.page = page > 0 ? (uintptr_t)page : 4096, .bytes = 0, .error = 0};
     dl_iterate_phdr(ntpsh_release_object, &state);
+    if (state.error == 0) {
+        uintptr_t bias = 0;
+        dl_iterate_phdr(ntpsh_main_bias, &bias);
+        state.bytes += ntpsh_release_writable_rodata(bias, state.page, &state.error);
+    }
     malloc_trim(0);   // and the heap's free pages (what starting allocated and freed)
     if (state.error != 0) {
         errno = state.error;

@@ -256,10 +256,7 @@ public final class Daemon {
         }
         SystemdNotify.send("READY=1\nSTATUS=" + (serverSockets.isEmpty ? "serving nothing (--port 0)"
             : "serving NTP on port \(serverSockets[0].localAddress.port)"))
-        // Started: what starting touched (argument parser, configuration, relocations) need not
-        // stay resident; what serving touches comes back by minor faults.
-        do { try ResidentPages.releaseReadOnly() } catch { log.warning("cannot release start-up pages: \(error)") }
-        eventLoop()
+        eventLoop(releasingStartUpPages: true)
         loopState.withLock { $0 = .stopping(pthread_self()) }
         SystemdNotify.send("STOPPING=1")
         if let control { stopControl(control) }
@@ -342,7 +339,13 @@ public final class Daemon {
 
     // MARK: - The event loop
 
-    func eventLoop() {
+    /// The first time the daemon's loop is to wait this long (ms) with nothing due, start-up is
+    /// over: its pages are released (``ResidentPages/releaseReadOnly()``).
+    static let startedWhenIdleFor: Int32 = 100
+
+    /// Runs until stopped. `releasingStartUpPages`: the daemon's (not a shell's engine thread,
+    /// ``start()``), once, after the engine's first events (``startedWhenIdleFor``).
+    func eventLoop(releasingStartUpPages: Bool = false) {
         var sockets: [UDPSocket] = []
         var pollfds: [pollfd] = []
         socketsChanged = true
@@ -350,6 +353,7 @@ public final class Daemon {
         perform(engine.handleTimer())
         var served: [(socket: UDPSocket, dropAll: Bool)] = []
         var clients: [(key: SocketAddress, value: UDPSocket)] = []
+        var startupReleased = !releasingStartUpPages
         while !stopping {
             retireClientSockets()
             if socketsChanged {
@@ -371,6 +375,13 @@ public final class Daemon {
                 timeout = min(timeout, max(0, Double(next - OSClock.monotonicNanoseconds()) / 1e9))
             }
             let milliseconds = Int32(min(timeout * 1000 + 1, 3_600_000))
+            if !startupReleased && milliseconds >= Self.startedWhenIdleFor {
+                // Started, and the engine's first events run: what starting touched (argument
+                // parser, configuration, relocations, the first poll and selection) need not stay
+                // resident; what serving touches comes back by minor faults.
+                startupReleased = true
+                do { try ResidentPages.releaseReadOnly() } catch { log.warning("cannot release start-up pages: \(error)") }
+            }
             let n = settings.singleThreaded ? CaughtSignals.poll(&pollfds, timeoutMilliseconds: milliseconds)
                 : poll(&pollfds, nfds_t(pollfds.count), milliseconds)
             if n < 0 && errno != EINTR {

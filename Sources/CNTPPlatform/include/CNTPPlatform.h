@@ -129,9 +129,19 @@ int ntpsh_sandbox(const char *const *allowed, int allowed_count, const char *con
 /// has started, so that its resident set is what serving touches, not what starting touched (the
 /// argument parser, the configuration, the relocation tables; with the kernel's fault-around,
 /// 64 kB per page touched). Writable segments (and so RELRO) are never touched, nor an object
-/// with text relocations, nor the vDSO. Then malloc_trim(0): the heap's free pages go too.
+/// with text relocations, nor the vDSO; except the executable's `.rodata` when the linker put it
+/// in a writable segment (Swift's objects mark theirs writable): constants, of which the pages
+/// /proc/self/pagemap shows still the file's (not relocated, never written) go too. Then
+/// malloc_trim(0): the heap's free pages go too.
 /// Returns the bytes advised, or -1 with errno set.
 long long ntpsh_release_read_only_pages(void);
+
+/// Unmaps the pages wholly inside [start, start + length) of a private file mapping that are
+/// still the file's (per /proc/self/pagemap: not present, or a page-cache page): what the
+/// process wrote (copied on write) or the loader relocated stays. Only for memory nothing
+/// writes meanwhile (constants): a page written between the check and the unmapping would be
+/// lost. Returns the bytes unmapped, or -1 with errno set.
+long long ntpsh_release_unwritten_pages(void *start, size_t length);
 
 /// What an interface's driver offers for timestamping (ETHTOOL_GET_TS_INFO).
 struct ntpsh_timestamping_info {
