@@ -1,3 +1,5 @@
+public import NTPWire
+
 /// A NIC's PTP hardware clock (PHC, /dev/ptpN) read against the system clock: what turns a
 /// raw hardware timestamp (the NIC's own time) into system time, as chrony's HCL does. Sans-IO:
 /// the platform layer reads the device (PTP_SYS_OFFSET_PRECISE, _EXTENDED or plain
@@ -229,5 +231,51 @@ public struct FrameTiming: Sendable, Equatable {
     /// A transmit stamp (system time of the frame's start), compensated.
     public func transmitStamp(_ stamp: Int64) -> Int64 {
         stamp + transmitCompensation
+    }
+}
+
+/// One NIC's raw hardware stamps turned into system time: its PTP clock's fit against the
+/// system clock and where on the frame it stamps. What the runtime gives the exchanges in place
+/// of the kernel's software stamps (the client's T1/T4) when the fit can convert; nil
+/// otherwise, and the caller keeps the software stamp. Counts which was used.
+public struct HardwareStampConverter: Sendable {
+    public var fit: HardwareClockFit
+    public var timing: FrameTiming
+    /// Hardware stamps converted and used, receive and transmit.
+    public private(set) var receiveUsed = 0
+    public private(set) var transmitUsed = 0
+    /// Stamps that came while the fit could not convert (software stamps used instead).
+    public private(set) var notReady = 0
+
+    public init(fit: HardwareClockFit = HardwareClockFit(), timing: FrameTiming) {
+        self.fit = fit; self.timing = timing
+    }
+
+    /// A datagram's receive stamp (`raw`: nanoseconds of the device's clock at the frame's
+    /// start; `ntpLength`: the UDP payload's length) as system time at the frame's end.
+    public mutating func receiveTime(raw: Int64, ntpLength: Int, ipv6: Bool) -> UnixTime? {
+        guard let system = fit.systemTime(forDevice: timing.receiveStamp(raw, ntpLength: ntpLength, ipv6: ipv6)) else {
+            notReady += 1
+            return nil
+        }
+        receiveUsed += 1
+        return UnixTime(nanoseconds: system)
+    }
+
+    /// A datagram's transmit stamp (device nanoseconds, from the error queue) as system time.
+    public mutating func transmitTime(raw: Int64) -> UnixTime? {
+        guard let system = fit.systemTime(forDevice: timing.transmitStamp(raw)) else {
+            notReady += 1
+            return nil
+        }
+        transmitUsed += 1
+        return UnixTime(nanoseconds: system)
+    }
+
+    /// What was used, for `hwtimestamp`'s report and the log.
+    public var summary: String {
+        let rate = fit.rate.map { "rate \(Int(($0 * 1e9).rounded())) ppb" } ?? "no rate yet"
+        return "hardware stamps used: \(receiveUsed) receive, \(transmitUsed) transmit; \(notReady) before the PHC fit was ready; "
+            + "fit \(fit.samples.count) samples, \(fit.refusedCount) refused, rms \(Int(fit.residualRMS.rounded())) ns, \(rate)"
     }
 }

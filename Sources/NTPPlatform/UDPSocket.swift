@@ -455,7 +455,8 @@ public final class UDPSocket {
                     if control.time == nil { missingTimestamp() }
                     return ReceivedDatagram(
                         length: n, source: source, receiveTime: control.time, destination: control.destination,
-                        truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0)
+                        truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0,
+                        hardwareStamp: control.hardwareStamp, hardwareInterfaceIndex: control.hardwareInterfaceIndex)
                 }
             }
         }

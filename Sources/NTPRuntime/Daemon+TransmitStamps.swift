@@ -85,7 +85,17 @@ extension Daemon {
     /// socket per request: it is the only one), for the engine's `xleave` association.
     func readRequestStamps(_ socket: UDPSocket, to destination: SocketAddress) {
         guard socket.transmitTimestamps else { return }
-        socket.readTransmitTimestamps { _, raw in engine.transmitted(to: destination, at: clock.served(fromRaw: raw)) }
+        guard socket.hardwareTimestamps else {
+            socket.readTransmitTimestamps { _, raw in engine.transmitted(to: destination, at: clock.served(fromRaw: raw)) }
+            return
+        }
+        socket.readTransmitStamps { _, software, hardware in
+            if let raw = hardwareTransmitTime(hardware) {
+                engine.transmitted(to: destination, at: clock.served(fromRaw: raw), hardware: true)
+            } else if let software {
+                engine.transmitted(to: destination, at: clock.served(fromRaw: software))
+            }
+        }
     }
 
     /// Reads the transmit timestamps waiting on `socket` and gives each to the client it
