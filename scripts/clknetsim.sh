@@ -125,6 +125,14 @@ packetloss='base_delay="(+ 1e-4 (* -1 (equal 0.33 (uniform) 1.0)) (* -1 (equal 0
 add_case 125-packetloss "$packetloss; client_server_options='maxpoll 8'; client_peer_options='maxpoll 8'" "exit sync"
 add_case 125-packetloss-xleave "$packetloss; client_server_options='maxpoll 8 xleave'; client_peer_options='maxpoll 8 xleave'" "exit sync"
 
+# 133: hardware timestamps (clknetsim simulates the NIC: its PHC, ts[2] at the frame's start,
+# SCM_TIMESTAMPING_PKTINFO); the scenario's two client configurations unrolled.
+hwts='export CLKNETSIM_TIMESTAMPING=2 CLKNETSIM_PHC_DELAY=1e-6 CLKNETSIM_PHC_JITTER=1e-7 CLKNETSIM_PHC_JITTER_ASYM=0.4; refclock_jitter=1e-8; refclock_offset=10.0; min_sync_time=4; max_sync_time=20; time_rms_limit=1e-7; freq_rms_limit=3e-8; jitter=1e-8; freq_offset=1e-5; limit=200; server_conf=$'"'"'clockprecision 1e-9\nhwtimestamp eth0'"'"'; client_server_options="minpoll 0 maxpoll 0 xleave"; client_chronyd_options="-d"'
+add_case 133-hwtimestamp-nocrossts "$hwts; client_conf=\$'hwtimestamp eth0 nocrossts\nclockprecision 1e-9'" "$all"
+add_case 133-hwtimestamp "$hwts; client_conf=\$'hwtimestamp eth0\nclockprecision 1e-9\nacquisitionport 123'" "$all"
+# The same network with the client on kernel software stamps (no hwtimestamp): what the hardware ones change.
+add_case 133-hwtimestamp-softwareclient "$hwts; client_conf='clockprecision 1e-9'" "$all"
+
 if [ $list = 1 ]; then for c in "${cases[@]}"; do echo "${c%%$'\x1f'*}"; done; exit 0; fi
 
 chosen=()

@@ -246,36 +246,51 @@ public struct HardwareStampConverter: Sendable {
     public private(set) var transmitUsed = 0
     /// Stamps that came while the fit could not convert (software stamps used instead).
     public private(set) var notReady = 0
+    /// Converted stamps more than ``agreement`` away from the kernel's software stamp of the
+    /// same datagram: the fit no longer describes the clocks (the system clock stepped or was
+    /// slewed hard under it); the software stamp is used and the fit starts again.
+    public private(set) var disagreed = 0
+    /// Nanoseconds a converted stamp may lie from the software one: the software stamp is taken
+    /// in the kernel microseconds from the wire, never a millisecond.
+    public var agreement: Int64 = 1_000_000
 
     public init(fit: HardwareClockFit = HardwareClockFit(), timing: FrameTiming) {
         self.fit = fit; self.timing = timing
     }
 
     /// A datagram's receive stamp (`raw`: nanoseconds of the device's clock at the frame's
-    /// start; `ntpLength`: the UDP payload's length) as system time at the frame's end.
-    public mutating func receiveTime(raw: Int64, ntpLength: Int, ipv6: Bool) -> UnixTime? {
-        guard let system = fit.systemTime(forDevice: timing.receiveStamp(raw, ntpLength: ntpLength, ipv6: ipv6)) else {
-            notReady += 1
-            return nil
-        }
+    /// start; `ntpLength`: the UDP payload's length) as system time at the frame's end; nil
+    /// when the fit cannot convert or the result disagrees with `software`.
+    public mutating func receiveTime(raw: Int64, ntpLength: Int, ipv6: Bool, software: UnixTime? = nil) -> UnixTime? {
+        guard let time = convert(timing.receiveStamp(raw, ntpLength: ntpLength, ipv6: ipv6), software: software) else { return nil }
         receiveUsed += 1
-        return UnixTime(nanoseconds: system)
+        return time
     }
 
     /// A datagram's transmit stamp (device nanoseconds, from the error queue) as system time.
-    public mutating func transmitTime(raw: Int64) -> UnixTime? {
-        guard let system = fit.systemTime(forDevice: timing.transmitStamp(raw)) else {
+    public mutating func transmitTime(raw: Int64, software: UnixTime? = nil) -> UnixTime? {
+        guard let time = convert(timing.transmitStamp(raw), software: software) else { return nil }
+        transmitUsed += 1
+        return time
+    }
+
+    private mutating func convert(_ device: Int64, software: UnixTime?) -> UnixTime? {
+        guard let system = fit.systemTime(forDevice: device) else {
             notReady += 1
             return nil
         }
-        transmitUsed += 1
+        if let software, abs(system - software.nanoseconds) > agreement {
+            disagreed += 1
+            fit.reset()
+            return nil
+        }
         return UnixTime(nanoseconds: system)
     }
 
     /// What was used, for `hwtimestamp`'s report and the log.
     public var summary: String {
         let rate = fit.rate.map { "rate \(Int(($0 * 1e9).rounded())) ppb" } ?? "no rate yet"
-        return "hardware stamps used: \(receiveUsed) receive, \(transmitUsed) transmit; \(notReady) before the PHC fit was ready; "
+        return "hardware stamps used: \(receiveUsed) receive, \(transmitUsed) transmit; \(notReady) before the PHC fit was ready, \(disagreed) far from the software stamp; "
             + "fit \(fit.samples.count) samples, \(fit.refusedCount) refused, rms \(Int(fit.residualRMS.rounded())) ns, \(rate)"
     }
 }

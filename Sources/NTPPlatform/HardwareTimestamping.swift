@@ -30,10 +30,12 @@ public struct TimestampingCapabilities: Sendable, Equatable {
     public var receiveFilters: UInt32 = 0
 
     /// Whether the interface offers what chrony's hardware timestamping needs: raw hardware
-    /// stamps both ways from a PTP clock, transmit stamping that can be turned on and a
-    /// receive filter that stamps NTP packets.
+    /// stamps both ways from a PTP clock and a receive filter that stamps NTP packets. Whether
+    /// transmit stamping can be turned on (``transmitOn``) is left to SIOCSHWTSTAMP, as chrony
+    /// leaves it (a refusal is reported, ERANGE): some drivers (and clknetsim) list tx_types as
+    /// a value rather than a bit mask.
     public var offersHardware: Bool {
-        transmitHardware && receiveHardware && rawHardware && clockIndex != nil && transmitOn && filtersNTP
+        transmitHardware && receiveHardware && rawHardware && clockIndex != nil && filtersNTP
     }
 
     /// Asks the kernel about `interface`. Throws for a name that is no interface (ENODEV) or a

@@ -11,7 +11,9 @@ import Glibc
 /// opened: the loop then samples that clock against the system clock once a second into a fit
 /// (as chrony's HCL), client sockets ask for the NIC's stamps, and a client exchange takes the
 /// hardware receive stamp (T4, moved to the frame's end) and transmit stamp (T1) converted to
-/// system time whenever the fit can convert; otherwise the software stamps, as before. A refusal
+/// system time whenever the fit can convert and the result lies within a millisecond of the
+/// kernel's software stamp (else the fit restarts); otherwise the software stamps. A step of the
+/// system clock restarts the fit too. A refusal
 /// is reported with software stamps kept. Not yet: the server's T2/T3 (its sockets keep
 /// software stamps), and the transmit stamp with two hardware clocks (the error queue does not
 /// say which interface sent).
@@ -114,14 +116,15 @@ extension Daemon {
     /// nil when it has none or its NIC's fit cannot convert yet.
     func hardwareReceiveTime(_ datagram: ReceivedDatagram) -> UnixTime? {
         guard let raw = datagram.hardwareStamp, let clock = hardwareClock(datagram.hardwareInterfaceIndex) else { return nil }
-        return clock.converter.receiveTime(raw: raw, ntpLength: datagram.length, ipv6: !datagram.source.ip.isIPv4)
+        return clock.converter.receiveTime(raw: raw, ntpLength: datagram.length, ipv6: !datagram.source.ip.isIPv4,
+                                           software: datagram.receiveTime)
     }
 
     /// A request's hardware transmit stamp as system time: only with one hardware clock (the
     /// error queue does not say which interface sent).
-    func hardwareTransmitTime(_ raw: Int64?) -> UnixTime? {
+    func hardwareTransmitTime(_ raw: Int64?, software: UnixTime?) -> UnixTime? {
         guard let raw, hardwareClocks.count == 1 else { return nil }
-        return hardwareClocks[0].converter.transmitTime(raw: raw)
+        return hardwareClocks[0].converter.transmitTime(raw: raw, software: software)
     }
 
     /// The clock of the interface that stamped a datagram; the only one when there is one.
@@ -149,7 +152,7 @@ final class HardwareClock {
         self.interface = interface
         self.interfaceIndex = interface.withCString { if_nametoindex($0) }
         self.device = device
-        self.converter = HardwareStampConverter(timing: timing)
+        self.converter = HardwareStampConverter(fit: HardwareClockFit(capacity: 8), timing: timing)
     }
 
     /// Reads the clock once and adds the sample to the fit; nil when the read failed or gave

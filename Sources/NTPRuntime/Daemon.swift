@@ -430,6 +430,8 @@ public final class Daemon {
         for event in engine.takeEvents() {
             // A configuration event is logged by whoever raised it, when it happened.
             if case .configuration = event.kind {} else { log.notice(event.description) }
+            // A step moves the system clock against every PTP clock: the fits start again.
+            if case .step = event.kind { for hardware in hardwareClocks { hardware.converter.fit.reset() } }
             monitorEvents.append(event)
             if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
         }

@@ -46,7 +46,20 @@ import NTPWire
         let t1 = try #require(converted)
         #expect(abs(t1.nanoseconds - sent) <= 2)
         #expect(c.transmitUsed == 1)
-        #expect(c.summary.hasPrefix("hardware stamps used: 0 receive, 1 transmit; 0 before the PHC fit was ready; fit 8 samples, 0 refused"))
+        #expect(c.summary.hasPrefix("hardware stamps used: 0 receive, 1 transmit; 0 before the PHC fit was ready, 0 far from the software stamp; fit 8 samples, 0 refused"))
         #expect(c.summary.hasSuffix("rate 25001 ppb") || c.summary.hasSuffix("rate 25000 ppb"), "\(c.summary)")
+    }
+
+    @Test func aStampFarFromTheSoftwareOneIsRefusedAndTheFitRestarts() throws {
+        var c = Self.converter(samples: 8)
+        let sent = Truth.systemStart + 7_100_000_000
+        let raw = Truth.device(atSystem: sent)
+        // Within a millisecond of the kernel's stamp (40 us later): the hardware stamp is used.
+        let near = c.transmitTime(raw: raw, software: UnixTime(nanoseconds: sent + 40_000))
+        #expect(try abs(#require(near).nanoseconds - sent) <= 2)
+        // The system clock stepped 100 ms under the fit: refused, and the fit forgets its samples.
+        #expect(c.transmitTime(raw: raw, software: UnixTime(nanoseconds: sent + 100_000_000)) == nil)
+        #expect(c.disagreed == 1 && c.transmitUsed == 1)
+        #expect(!c.fit.isReady && c.fit.samples.isEmpty)
     }
 }
