@@ -10,8 +10,9 @@
 #                                             (a trial re-runs exactly: ntpsh gets NTPSH_RANDOM_SEED
 #                                             from the seed and node, see Tests/Clknetsim/node-hook.sh)
 #   scripts/clknetsim.sh -c ntpsh             ntpsh only (chronyd: -c chronyd)
-#   scripts/clknetsim.sh --ci                 the CI subset (001, 003 at +5000 ppm, 102; seeds 1-2):
-#                                             fails unless every run ran and ntpsh synchronised
+#   scripts/clknetsim.sh --ci                 the CI subset (001, 003 at +5000 ppm, 102, 133-nocrossts;
+#                                             seeds 1-2): fails unless every run ran and ntpsh
+#                                             synchronised (and, in 133, used hardware stamps)
 #   scripts/clknetsim.sh -l                   list the cases
 #   scripts/clknetsim.sh --no-build ...       use the ntpsh of the last run (.build-clknetsim/bin)
 #   scripts/clknetsim.sh --ntpsh PATH ...     use this ntpsh binary (another branch's build)
@@ -89,7 +90,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-if [ $ci = 1 ]; then select_cases="001-defaults 003-largefreqoffset+5e-3 102-iburst"; seeds="1-2"; fi
+if [ $ci = 1 ]; then select_cases="001-defaults 003-largefreqoffset+5e-3 102-iburst 133-hwtimestamp-nocrossts"; seeds="1-2"; fi
 
 # --- The cases: a name, then the harness settings (shell lines run after test.common, as the
 # scenario file sets them), then the checks the scenario makes for that case, then lines run
@@ -318,6 +319,12 @@ seq -s ' ' \$[\$servers * \$server_strata + 1] \$[\$servers * \$server_strata + 
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$seed" "$node" "$pass" "$sync" "$max" "$rms" "$steady" "$syncpass" >> "$results"
                 if [ $ci = 1 ] && [ "$client" = ntpsh ] && ! grep -q 'synchronised at stratum' "$harness/test/simulation/tmp/log.$node"; then
                     echo "clknetsim.sh: ntpsh never synchronised in $name seed $seed node $node (log: $log)" >&2
+                    failures=$((failures + 1))
+                fi
+                # 133 with hwtimestamp: the exchanges must have used the NIC's stamps.
+                if [ $ci = 1 ] && [ "$client" = ntpsh ] && [[ $name == 133-hwtimestamp* && $name != *softwareclient ]] && \
+                    ! grep -q 'hardware stamps used: [1-9][0-9]* receive, [1-9][0-9]* transmit' "$harness/test/simulation/tmp/log.$node"; then
+                    echo "clknetsim.sh: ntpsh used no hardware stamps in $name seed $seed node $node (log: $log)" >&2
                     failures=$((failures + 1))
                 fi
             done <<< "$summary"
