@@ -146,10 +146,14 @@ public struct HardwareClockFit: Sendable {
     }
 
     /// System time for a device time (a raw hardware timestamp), nanoseconds; nil until ready.
-    public func systemTime(forDevice device: Int64) -> Int64? {
+    /// `anchoredAtNewest`: the line through the newest sample itself (its reading's noise
+    /// taken, the fitted rate kept) rather than the least-squares line: for a system clock
+    /// being disciplined, whose rate against the device changes at every adjustment, the
+    /// newest sample describes now better than the fitted line, which lags by half its span.
+    public func systemTime(forDevice device: Int64, anchoredAtNewest: Bool = false) -> Int64? {
         guard isReady else { return nil }
         let dx = Double(device - referenceDevice)
-        return device + referenceOffset + Int64((intercept + slope * dx).rounded())
+        return device + referenceOffset + Int64(((anchoredAtNewest ? 0 : intercept) + slope * dx).rounded())
     }
 
     private mutating func refuse(_ sample: HardwareClockSample) {
@@ -253,9 +257,12 @@ public struct HardwareStampConverter: Sendable {
     /// Nanoseconds a converted stamp may lie from the software one: the software stamp is taken
     /// in the kernel microseconds from the wire, never a millisecond.
     public var agreement: Int64 = 1_000_000
+    /// Convert through the newest sample (``HardwareClockFit/systemTime(forDevice:anchoredAtNewest:)``):
+    /// the runtime's choice, its system clock being disciplined under the fit.
+    public var anchoredAtNewest: Bool
 
-    public init(fit: HardwareClockFit = HardwareClockFit(), timing: FrameTiming) {
-        self.fit = fit; self.timing = timing
+    public init(fit: HardwareClockFit = HardwareClockFit(), timing: FrameTiming, anchoredAtNewest: Bool = false) {
+        self.fit = fit; self.timing = timing; self.anchoredAtNewest = anchoredAtNewest
     }
 
     /// A datagram's receive stamp (`raw`: nanoseconds of the device's clock at the frame's
@@ -275,7 +282,7 @@ public struct HardwareStampConverter: Sendable {
     }
 
     private mutating func convert(_ device: Int64, software: UnixTime?) -> UnixTime? {
-        guard let system = fit.systemTime(forDevice: device) else {
+        guard let system = fit.systemTime(forDevice: device, anchoredAtNewest: anchoredAtNewest) else {
             notReady += 1
             return nil
         }

@@ -152,7 +152,7 @@ final class HardwareClock {
         self.interface = interface
         self.interfaceIndex = interface.withCString { if_nametoindex($0) }
         self.device = device
-        self.converter = HardwareStampConverter(fit: HardwareClockFit(capacity: 8), timing: timing)
+        self.converter = HardwareStampConverter(fit: HardwareClockFit(capacity: 4), timing: timing, anchoredAtNewest: true)
     }
 
     /// Reads the clock once and adds the sample to the fit; nil when the read failed or gave

@@ -62,4 +62,25 @@ import NTPWire
         #expect(c.disagreed == 1 && c.transmitUsed == 1)
         #expect(!c.fit.isReady && c.fit.samples.isEmpty)
     }
+
+    @Test func anchoredAtTheNewestSampleAStepInRateIsFollowedAtOnce() throws {
+        // Eight samples on one line, then the system clock's rate against the device changes by
+        // 2 ppm (a discipline's adjustment) and one sample on the new line arrives.
+        // Readings noisy by +-1.5 us (so the turned sample is not refused as an outlier).
+        var fitted = HardwareStampConverter(timing: FrameTiming(linkSpeedMbps: 1000))
+        for s in 0..<8 { fitted.fit.add(Truth.sample(second: s, error: s % 2 == 0 ? 1_500 : -1_500)) }
+        let turn = Truth.systemStart + 7_000_000_000
+        let shifted = HardwareClockSample(device: Truth.device(atSystem: turn + 1_000_000_000),
+                                          system: turn + 1_000_000_000 + 2_000, delay: 400)
+        let kept = fitted.fit.add(shifted)
+        #expect(kept)
+        var anchored = fitted
+        anchored.anchoredAtNewest = true
+        let raw = Truth.device(atSystem: turn + 1_500_000_000)
+        let truth = turn + 1_500_000_000 + 3_000  // 2 us at the new sample, 1 us more half a second on
+        let anchoredTime = anchored.transmitTime(raw: raw), fittedTime = fitted.transmitTime(raw: raw)
+        let a = try #require(anchoredTime), f = try #require(fittedTime)
+        #expect(abs(a.nanoseconds - truth) < abs(f.nanoseconds - truth), "anchored \(a.nanoseconds - truth), fitted \(f.nanoseconds - truth)")
+        #expect(abs(a.nanoseconds - truth) <= 1_500)
+    }
 }
