@@ -11,8 +11,8 @@ public import SystemPackage
 /// SO_TIMESTAMPNS; transmit: SO_TIMESTAMPING's software stamp, for interleaved mode). On an
 /// interface that offers hardware stamps, `hwtimestamp` turns them on at the NIC
 /// (``HardwareTimestamping/enable(_:filter:offered:)``) and reads its PTP clock (``PTPClock``),
-/// and says what happened; the hardware stamps are not yet fed to the engine (the pieces are
-/// in place and tested where this machine allows: see ``HardwareTimestamping``).
+/// and says what happened; the runtime then uses them in client exchanges (NTPRuntime's
+/// Daemon+HardwareTimestamps.swift, through NTPEngine's `HardwareStampConverter`).
 public struct TimestampingCapabilities: Sendable, Equatable {
     public var interface: String
     public var transmitSoftware: Bool
