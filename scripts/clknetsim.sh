@@ -10,8 +10,9 @@
 #                                             (a trial re-runs exactly: ntpsh gets NTPSH_RANDOM_SEED
 #                                             from the seed and node, see Tests/Clknetsim/node-hook.sh)
 #   scripts/clknetsim.sh -c ntpsh             ntpsh only (chronyd: -c chronyd)
-#   scripts/clknetsim.sh --ci                 the CI subset (001, 003 at +5000 ppm, 102; seeds 1-2):
-#                                             fails unless every run ran and ntpsh synchronised
+#   scripts/clknetsim.sh --ci                 the CI subset (001, 003 at +5000 ppm, 102, 133-nocrossts;
+#                                             seeds 1-2): fails unless every run ran and ntpsh
+#                                             synchronised (and, in 133, used hardware stamps)
 #   scripts/clknetsim.sh -l                   list the cases
 #   scripts/clknetsim.sh --no-build ...       use the ntpsh of the last run (.build-clknetsim/bin)
 #   scripts/clknetsim.sh --ntpsh PATH ...     use this ntpsh binary (another branch's build)
@@ -89,7 +90,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-if [ $ci = 1 ]; then select_cases="001-defaults 003-largefreqoffset+5e-3 102-iburst"; seeds="1-2"; fi
+if [ $ci = 1 ]; then select_cases="001-defaults 003-largefreqoffset+5e-3 102-iburst 133-hwtimestamp-nocrossts"; seeds="1-2"; fi
 
 # --- The cases: a name, then the harness settings (shell lines run after test.common, as the
 # scenario file sets them), then the checks the scenario makes for that case, then lines run
@@ -124,6 +125,14 @@ add_case 105-ntpauth-md5 'server_conf="keyfile tmp/server.keys"; client_conf="ke
 packetloss='base_delay="(+ 1e-4 (* -1 (equal 0.33 (uniform) 1.0)) (* -1 (equal 0.1 from 3) (equal 0.1 to 1)))"; clients=2; peers=2; jitter=1e-5; limit=20000; max_sync_time=10000'
 add_case 125-packetloss "$packetloss; client_server_options='maxpoll 8'; client_peer_options='maxpoll 8'" "exit sync"
 add_case 125-packetloss-xleave "$packetloss; client_server_options='maxpoll 8 xleave'; client_peer_options='maxpoll 8 xleave'" "exit sync"
+
+# 133: hardware timestamps (clknetsim simulates the NIC: its PHC, ts[2] at the frame's start,
+# SCM_TIMESTAMPING_PKTINFO); the scenario's two client configurations unrolled.
+hwts='export CLKNETSIM_TIMESTAMPING=2 CLKNETSIM_PHC_DELAY=1e-6 CLKNETSIM_PHC_JITTER=1e-7 CLKNETSIM_PHC_JITTER_ASYM=0.4; refclock_jitter=1e-8; refclock_offset=10.0; min_sync_time=4; max_sync_time=20; time_rms_limit=1e-7; freq_rms_limit=3e-8; jitter=1e-8; freq_offset=1e-5; limit=200; server_conf=$'"'"'clockprecision 1e-9\nhwtimestamp eth0'"'"'; client_server_options="minpoll 0 maxpoll 0 xleave"; client_chronyd_options="-d"'
+add_case 133-hwtimestamp-nocrossts "$hwts; client_conf=\$'hwtimestamp eth0 nocrossts\nclockprecision 1e-9'" "$all"
+add_case 133-hwtimestamp "$hwts; client_conf=\$'hwtimestamp eth0\nclockprecision 1e-9\nacquisitionport 123'" "$all"
+# The same network with the client on kernel software stamps (no hwtimestamp): what the hardware ones change.
+add_case 133-hwtimestamp-softwareclient "$hwts; client_conf='clockprecision 1e-9'" "$all"
 
 if [ $list = 1 ]; then for c in "${cases[@]}"; do echo "${c%%$'\x1f'*}"; done; exit 0; fi
 
@@ -310,6 +319,12 @@ seq -s ' ' \$[\$servers * \$server_strata + 1] \$[\$servers * \$server_strata + 
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$seed" "$node" "$pass" "$sync" "$max" "$rms" "$steady" "$syncpass" >> "$results"
                 if [ $ci = 1 ] && [ "$client" = ntpsh ] && ! grep -q 'synchronised at stratum' "$harness/test/simulation/tmp/log.$node"; then
                     echo "clknetsim.sh: ntpsh never synchronised in $name seed $seed node $node (log: $log)" >&2
+                    failures=$((failures + 1))
+                fi
+                # 133 with hwtimestamp: the exchanges must have used the NIC's stamps.
+                if [ $ci = 1 ] && [ "$client" = ntpsh ] && [[ $name == 133-hwtimestamp* && $name != *softwareclient ]] && \
+                    ! grep -q 'hardware stamps used: [1-9][0-9]* receive, [1-9][0-9]* transmit' "$harness/test/simulation/tmp/log.$node"; then
+                    echo "clknetsim.sh: ntpsh used no hardware stamps in $name seed $seed node $node (log: $log)" >&2
                     failures=$((failures + 1))
                 fi
             done <<< "$summary"

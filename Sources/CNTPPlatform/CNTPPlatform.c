@@ -396,6 +396,8 @@ long long ntpsh_release_read_only_pages(void) {
 #include <net/if.h>
 #include <sys/ioctl.h>
 
+#include <fcntl.h>
+
 static int ntpsh_interface_ioctl(const char *interface, unsigned long request, void *data) {
     struct ifreq ifr;
     if (strlen(interface) >= sizeof ifr.ifr_name) {
@@ -403,6 +405,11 @@ static int ntpsh_interface_ioctl(const char *interface, unsigned long request, v
         return -1;
     }
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 && errno == EINVAL) {
+        // A socket layer that takes no type flags (clknetsim's, as UDPSocket.openNonblocking).
+        fd = socket(AF_INET, SOCK_DGRAM, 0);
+        if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (fd < 0) return -1;
     memset(&ifr, 0, sizeof ifr);
     strncpy(ifr.ifr_name, interface, sizeof ifr.ifr_name - 1);

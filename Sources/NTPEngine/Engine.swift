@@ -336,9 +336,12 @@ public final class Engine {
     /// The kernel's transmit timestamp (served scale) of the request last sent to
     /// `destination`: it replaces the time read before sending (T1) for an `xleave`
     /// association, when it is sane (not before that reading, less than a second after).
-    public func transmitted(to destination: SocketAddress, at time: UnixTime) {
+    /// `hardware`: the stamp is the NIC's (converted to system time), used in basic mode too,
+    /// as its receive stamp (T4) is: a software T1 beside a hardware T4 would bias the offset
+    /// by half the transmit path.
+    public func transmitted(to destination: SocketAddress, at time: UnixTime, hardware: Bool = false) {
         guard let id = associations.first(where: { $0.value.address == destination && !$0.value.isPool })?.key,
-              let a = associations[id], a.configuration.xleave, let t1 = a.outstandingLocal,
+              let a = associations[id], a.configuration.xleave || hardware, let t1 = a.outstandingLocal,
               time >= t1, time - t1 < 1 else { return }
         associations[id]?.outstandingLocal = time
     }

@@ -1,3 +1,5 @@
+public import NTPWire
+
 /// A NIC's PTP hardware clock (PHC, /dev/ptpN) read against the system clock: what turns a
 /// raw hardware timestamp (the NIC's own time) into system time, as chrony's HCL does. Sans-IO:
 /// the platform layer reads the device (PTP_SYS_OFFSET_PRECISE, _EXTENDED or plain
@@ -144,10 +146,14 @@ public struct HardwareClockFit: Sendable {
     }
 
     /// System time for a device time (a raw hardware timestamp), nanoseconds; nil until ready.
-    public func systemTime(forDevice device: Int64) -> Int64? {
+    /// `anchoredAtNewest`: the line through the newest sample itself (its reading's noise
+    /// taken, the fitted rate kept) rather than the least-squares line: for a system clock
+    /// being disciplined, whose rate against the device changes at every adjustment, the
+    /// newest sample describes now better than the fitted line, which lags by half its span.
+    public func systemTime(forDevice device: Int64, anchoredAtNewest: Bool = false) -> Int64? {
         guard isReady else { return nil }
         let dx = Double(device - referenceDevice)
-        return device + referenceOffset + Int64((intercept + slope * dx).rounded())
+        return device + referenceOffset + Int64(((anchoredAtNewest ? 0 : intercept) + slope * dx).rounded())
     }
 
     private mutating func refuse(_ sample: HardwareClockSample) {
@@ -229,5 +235,69 @@ public struct FrameTiming: Sendable, Equatable {
     /// A transmit stamp (system time of the frame's start), compensated.
     public func transmitStamp(_ stamp: Int64) -> Int64 {
         stamp + transmitCompensation
+    }
+}
+
+/// One NIC's raw hardware stamps turned into system time: its PTP clock's fit against the
+/// system clock and where on the frame it stamps. What the runtime gives the exchanges in place
+/// of the kernel's software stamps (the client's T1/T4) when the fit can convert; nil
+/// otherwise, and the caller keeps the software stamp. Counts which was used.
+public struct HardwareStampConverter: Sendable {
+    public var fit: HardwareClockFit
+    public var timing: FrameTiming
+    /// Hardware stamps converted and used, receive and transmit.
+    public private(set) var receiveUsed = 0
+    public private(set) var transmitUsed = 0
+    /// Stamps that came while the fit could not convert (software stamps used instead).
+    public private(set) var notReady = 0
+    /// Converted stamps more than ``agreement`` away from the kernel's software stamp of the
+    /// same datagram: the fit no longer describes the clocks (the system clock stepped or was
+    /// slewed hard under it); the software stamp is used and the fit starts again.
+    public private(set) var disagreed = 0
+    /// Nanoseconds a converted stamp may lie from the software one: the software stamp is taken
+    /// in the kernel microseconds from the wire, never a millisecond.
+    public var agreement: Int64 = 1_000_000
+    /// Convert through the newest sample (``HardwareClockFit/systemTime(forDevice:anchoredAtNewest:)``):
+    /// the runtime's choice, its system clock being disciplined under the fit.
+    public var anchoredAtNewest: Bool
+
+    public init(fit: HardwareClockFit = HardwareClockFit(), timing: FrameTiming, anchoredAtNewest: Bool = false) {
+        self.fit = fit; self.timing = timing; self.anchoredAtNewest = anchoredAtNewest
+    }
+
+    /// A datagram's receive stamp (`raw`: nanoseconds of the device's clock at the frame's
+    /// start; `ntpLength`: the UDP payload's length) as system time at the frame's end; nil
+    /// when the fit cannot convert or the result disagrees with `software`.
+    public mutating func receiveTime(raw: Int64, ntpLength: Int, ipv6: Bool, software: UnixTime? = nil) -> UnixTime? {
+        guard let time = convert(timing.receiveStamp(raw, ntpLength: ntpLength, ipv6: ipv6), software: software) else { return nil }
+        receiveUsed += 1
+        return time
+    }
+
+    /// A datagram's transmit stamp (device nanoseconds, from the error queue) as system time.
+    public mutating func transmitTime(raw: Int64, software: UnixTime? = nil) -> UnixTime? {
+        guard let time = convert(timing.transmitStamp(raw), software: software) else { return nil }
+        transmitUsed += 1
+        return time
+    }
+
+    private mutating func convert(_ device: Int64, software: UnixTime?) -> UnixTime? {
+        guard let system = fit.systemTime(forDevice: device, anchoredAtNewest: anchoredAtNewest) else {
+            notReady += 1
+            return nil
+        }
+        if let software, abs(system - software.nanoseconds) > agreement {
+            disagreed += 1
+            fit.reset()
+            return nil
+        }
+        return UnixTime(nanoseconds: system)
+    }
+
+    /// What was used, for `hwtimestamp`'s report and the log.
+    public var summary: String {
+        let rate = fit.rate.map { "rate \(Int(($0 * 1e9).rounded())) ppb" } ?? "no rate yet"
+        return "hardware stamps used: \(receiveUsed) receive, \(transmitUsed) transmit; \(notReady) before the PHC fit was ready, \(disagreed) far from the software stamp; "
+            + "fit \(fit.samples.count) samples, \(fit.refusedCount) refused, rms \(Int(fit.residualRMS.rounded())) ns, \(rate)"
     }
 }

@@ -11,8 +11,8 @@ public import SystemPackage
 /// SO_TIMESTAMPNS; transmit: SO_TIMESTAMPING's software stamp, for interleaved mode). On an
 /// interface that offers hardware stamps, `hwtimestamp` turns them on at the NIC
 /// (``HardwareTimestamping/enable(_:filter:offered:)``) and reads its PTP clock (``PTPClock``),
-/// and says what happened; the hardware stamps are not yet fed to the engine (the pieces are
-/// in place and tested where this machine allows: see ``HardwareTimestamping``).
+/// and says what happened; the runtime then uses them in client exchanges (NTPRuntime's
+/// Daemon+HardwareTimestamps.swift, through NTPEngine's `HardwareStampConverter`).
 public struct TimestampingCapabilities: Sendable, Equatable {
     public var interface: String
     public var transmitSoftware: Bool
@@ -30,10 +30,12 @@ public struct TimestampingCapabilities: Sendable, Equatable {
     public var receiveFilters: UInt32 = 0
 
     /// Whether the interface offers what chrony's hardware timestamping needs: raw hardware
-    /// stamps both ways from a PTP clock, transmit stamping that can be turned on and a
-    /// receive filter that stamps NTP packets.
+    /// stamps both ways from a PTP clock and a receive filter that stamps NTP packets. Whether
+    /// transmit stamping can be turned on (``transmitOn``) is left to SIOCSHWTSTAMP, as chrony
+    /// leaves it (a refusal is reported, ERANGE): some drivers (and clknetsim) list tx_types as
+    /// a value rather than a bit mask.
     public var offersHardware: Bool {
-        transmitHardware && receiveHardware && rawHardware && clockIndex != nil && transmitOn && filtersNTP
+        transmitHardware && receiveHardware && rawHardware && clockIndex != nil && filtersNTP
     }
 
     /// Asks the kernel about `interface`. Throws for a name that is no interface (ENODEV) or a

@@ -30,13 +30,20 @@ public struct ReceivedDatagram: Hashable, Sendable {
     public var destination: PacketDestination?
     /// The datagram was longer than the buffer (MSG_TRUNC).
     public var truncated: Bool
+    /// The NIC's raw receive stamp (scm_timestamping's ts[2], nanoseconds of its PTP clock at
+    /// the frame's start) and the interface that took it; nil unless hardware stamping was
+    /// turned on for the socket (``UDPSocket/enableHardwareTimestamps()``) and the NIC stamped it.
+    public var hardwareStamp: Int64?
+    public var hardwareInterfaceIndex: UInt32?
 
     public init(
         length: Int, source: SocketAddress, receiveTime: UnixTime? = nil,
-        destination: PacketDestination? = nil, truncated: Bool = false
+        destination: PacketDestination? = nil, truncated: Bool = false,
+        hardwareStamp: Int64? = nil, hardwareInterfaceIndex: UInt32? = nil
     ) {
         self.length = length; self.source = source; self.receiveTime = receiveTime
         self.destination = destination; self.truncated = truncated
+        self.hardwareStamp = hardwareStamp; self.hardwareInterfaceIndex = hardwareInterfaceIndex
     }
 }
 

@@ -178,6 +178,10 @@ public final class UDPSocket {
     /// The key the kernel gives the next stamped datagram (SOF_TIMESTAMPING_OPT_ID counts the
     /// datagrams sent with a stamp asked for, from 0 when the option is set).
     public private(set) var nextTransmitKey: UInt32 = 0
+    /// Transmit-stamp entries read from the error queue since the keys last started at 0: a
+    /// client socket whose every datagram is stamped has one waiting while this is below
+    /// ``nextTransmitKey``.
+    public private(set) var transmitStampsRead: UInt32 = 0
 
     /// Turns on kernel software transmit timestamps (SO_TIMESTAMPING: TX_SOFTWARE, reported
     /// with OPT_ID and OPT_TSONLY), read later from the error queue with
@@ -193,7 +197,7 @@ public final class UDPSocket {
         if everyDatagram { flags |= ntpsh_timestamping_tx_software }
         guard setTimestamping(flags | ntpsh_timestamping_opt_rx_filter) || setTimestamping(flags) else { return false }
         transmitTimestamps = true
-        nextTransmitKey = 0
+        nextTransmitKey = 0; transmitStampsRead = 0
         return true
     }
 
@@ -217,6 +221,7 @@ public final class UDPSocket {
             return false
         }
         nextTransmitKey = 0
+        transmitStampsRead = 0
         transmitKeyRestarts += 1
         return true
     }
@@ -248,6 +253,7 @@ public final class UDPSocket {
             if r <= 0 { break }
             if r == 1 {
                 read += 1
+                transmitStampsRead &+= 1
                 let software = stamp.tv_sec != 0 || stamp.tv_nsec != 0
                     ? UnixTime(seconds: Int64(stamp.tv_sec), nanoseconds: Int64(stamp.tv_nsec)) : nil
                 let raw = hardware.tv_sec != 0 || hardware.tv_nsec != 0
@@ -278,7 +284,7 @@ public final class UDPSocket {
         hardwareTimestamps = true
         if !transmitTimestamps {
             transmitTimestamps = true
-            nextTransmitKey = 0
+            nextTransmitKey = 0; transmitStampsRead = 0
         }
     }
 
@@ -455,7 +461,8 @@ public final class UDPSocket {
                     if control.time == nil { missingTimestamp() }
                     return ReceivedDatagram(
                         length: n, source: source, receiveTime: control.time, destination: control.destination,
-                        truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0)
+                        truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0,
+                        hardwareStamp: control.hardwareStamp, hardwareInterfaceIndex: control.hardwareInterfaceIndex)
                 }
             }
         }

@@ -82,10 +82,22 @@ extension Daemon {
     }
 
     /// The kernel's transmit timestamp of the request just sent on a client socket (one
-    /// socket per request: it is the only one), for the engine's `xleave` association.
+    /// socket per request: it is the only one), for the engine's `xleave` association (or any,
+    /// with hardware stamps). Read only while one is due: once it has been read, a read of the
+    /// error queue finds nothing (and clknetsim's would hand over the reply instead).
     func readRequestStamps(_ socket: UDPSocket, to destination: SocketAddress) {
-        guard socket.transmitTimestamps else { return }
-        socket.readTransmitTimestamps { _, raw in engine.transmitted(to: destination, at: clock.served(fromRaw: raw)) }
+        guard socket.transmitTimestamps, socket.transmitStampsRead != socket.nextTransmitKey else { return }
+        guard socket.hardwareTimestamps else {
+            socket.readTransmitTimestamps { _, raw in engine.transmitted(to: destination, at: clock.served(fromRaw: raw)) }
+            return
+        }
+        socket.readTransmitStamps { _, software, hardware in
+            if let raw = hardwareTransmitTime(hardware, software: software) {
+                engine.transmitted(to: destination, at: clock.served(fromRaw: raw), hardware: true)
+            } else if let software {
+                engine.transmitted(to: destination, at: clock.served(fromRaw: software))
+            }
+        }
     }
 
     /// Reads the transmit timestamps waiting on `socket` and gives each to the client it

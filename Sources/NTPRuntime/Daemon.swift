@@ -117,6 +117,8 @@ public final class Daemon {
     var serverSockets: [UDPSocket] = []
     /// Per server socket (by descriptor): replies awaiting their kernel transmit timestamps.
     var transmitStampRings: [Int32: TransmitStampRing] = [:]
+    /// The NICs `hwtimestamp` turned hardware stamps on for, with their PTP clocks (loop thread).
+    var hardwareClocks: [HardwareClock] = []
     /// Per server socket: `interface drop` (read and discard everything).
     var serverDrops: [Bool] = []
     /// Local addresses a wildcard socket must not answer for (`interface ignore|drop ADDRESS`).
@@ -370,7 +372,7 @@ public final class Daemon {
             // The wakeup is in served time; poll waits on the OS's monotonic clock.
             if let w = engine.nextWakeup() { timeout = min(timeout, max(0, w - clock.now()) / (1 + clock.timerRate().fraction)) }
             let driftLeft = Double(nextDrift - OSClock.monotonicNanoseconds()) / 1e9
-            timeout = min(timeout, max(0, driftLeft), rotateNTSKeys())
+            timeout = min(timeout, max(0, driftLeft), rotateNTSKeys(), sampleHardwareClocks())
             if let next = loopTimers.map(\.deadline).min() {
                 timeout = min(timeout, max(0, Double(next - OSClock.monotonicNanoseconds()) / 1e9))
             }
@@ -439,6 +441,8 @@ public final class Daemon {
         for event in engine.takeEvents() {
             // A configuration event is logged by whoever raised it, when it happened.
             if case .configuration = event.kind {} else { log.notice(event.description) }
+            // A step moves the system clock against every PTP clock: the fits start again.
+            if case .step = event.kind { for hardware in hardwareClocks { hardware.converter.fit.reset() } }
             monitorEvents.append(event)
             if monitorEvents.count > Engine.eventHistory { monitorEvents.removeFirst() }
         }
@@ -485,6 +489,7 @@ public final class Daemon {
             log.warning("no socket for \(destination): \(error)")
             return nil
         }
+        if !hardwareClocks.isEmpty { enableHardwareStamps(socket) }
         if let old = clientSockets.updateValue(socket, forKey: destination) { retiredClientSockets.append(old) }
         socketsChanged = true
         return socket
@@ -502,7 +507,7 @@ public final class Daemon {
             }
             guard let d = datagram else { return }
             if d.truncated || d.source != server { continue }
-            let t4 = clock.served(fromRaw: d.receiveTime ?? OSClock.realtime())
+            let t4 = clock.served(fromRaw: hardwareReceiveTime(d) ?? d.receiveTime ?? OSClock.realtime())
             let restrict = node.responder.restrictions.check(d.source.ip, port: d.source.port)
             guard let reply = ntsCheck(Array(clientBuffer[0..<d.length]), from: d.source) else { continue }
             perform(engine.handleReply(reply, from: d.source, receiveTime: t4, restrict: restrict,

@@ -49,7 +49,7 @@ enum SystemCommands {
                 run: { $0.interface($1, remove: true) }) {
             interfaceRule()
         }
-        Command("hwtimestamp", help: "Hardware timestamping on an interface, as chrony's: reports what it offers, turns a NIC's hardware stamps on where offered (NTP exchanges keep kernel software stamps)",
+        Command("hwtimestamp", help: "Hardware timestamping on an interface, as chrony's: reports what it offers; where a NIC offers hardware stamps, turns them on, fits its PTP clock and uses its stamps in client exchanges",
                 .directive, identity: .argument("hwtimestamp", "interface"), run: { $0.hardwareTimestamping($1, remove: false) }) {
             Argument(.word, name: "IFACE", help: "An interface name, or * for every interface", key: "interface")
         }

@@ -31,16 +31,25 @@ done
 # A number as ntpd's scanner reads it (no exponent: 1e-2 becomes 0.01).
 decimal() { awk -v x="$1" 'BEGIN { s = sprintf("%.9f", x); sub(/0+$/, "", s); sub(/\.$/, "", s); print s }'; }
 
-# chrony's server/peer options that ntp.conf has: minpoll, maxpoll, iburst, key, version.
-# Others (xleave, ...) are dropped and said so in the node's log.
+# chrony's server/peer options that ntp.conf has: minpoll, maxpoll, iburst, key, version;
+# xleave (ntpsh's interleaved mode). Others are dropped and said so in the node's log.
 association() {
     local kind=$1 address=$2 out
     shift 2
     out="$kind $address"
     while [ $# -gt 0 ]; do
         case $1 in
-            minpoll|maxpoll|key|version) out+=" $1 $2"; shift ;;
-            iburst|burst|prefer) out+=" $1" ;;
+            minpoll|maxpoll)
+                # ntp.conf's poll range is 3 (8 s) to 17; chrony's goes down to -6.
+                if [ "$2" -lt 3 ]; then
+                    echo "node-hook: '$kind $address': $1 $2 below ntpsh's 3; 3 used" >&2
+                    out+=" $1 3"
+                else
+                    out+=" $1 $2"
+                fi
+                shift ;;
+            key|version) out+=" $1 $2"; shift ;;
+            iburst|burst|prefer|xleave) out+=" $1" ;;
             *) echo "node-hook: '$kind $address': chrony option '$1' has no ntp.conf form; dropped" >&2 ;;
         esac
         shift
@@ -73,6 +82,8 @@ keyids=""
             server) association server $rest ;;
             peer) association peer $rest; port=123 ;;  # peers are answered on the NTP port
             makestep) set -- $rest; echo "tinker step $(decimal "$1")" ;;
+            # ntpsh's hwtimestamp takes the interface only (chrony's options, e.g. nocrossts, dropped).
+            hwtimestamp) set -- $rest; echo "hwtimestamp $1"; [ $# -gt 1 ] && echo "node-hook: hwtimestamp options '${*:2}' dropped" >&2 ;;
             driftfile)
                 # chrony's drift file holds the clock's frequency error; ntpd's the correction.
                 if [ -r "$rest" ]; then

@@ -19,7 +19,7 @@ import Testing
         let lo = try TimestampingCapabilities.query("lo")
         #expect(Daemon.describe(lo) == lo.summary, "no SIOCSHWTSTAMP attempted where nothing is offered")
         var partial = Self.nic
-        partial.transmitOn = false
+        partial.rawHardware = false
         #expect(Daemon.describe(partial) == "ntpsh-none0: hardware stamping incomplete (PHC /dev/ptp0): kernel software stamps")
     }
 }
