@@ -37,6 +37,9 @@ final class DaemonNTS {
     var nextRotationCheck = Int64.max
     /// The client side: each `server HOST nts` association's state, by host (Daemon+NTSClient).
     var clients: [String: NTSClientSession] = [:]
+    /// Where each host's NTS-KE was reached before a server record moved its association's NTP
+    /// address (RFC 8915 §4.1.7 moves NTP, never KE): a later KE (NAK, cookies spent) goes here.
+    var keAddresses: [String: IPAddress] = [:]
 
     /// Seconds on the real clock (the master keys' creation times are Unix times).
     static func wallClock() -> Double { Double(OSClock.realtime().nanoseconds) / 1e9 }

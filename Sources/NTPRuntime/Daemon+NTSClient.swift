@@ -66,7 +66,7 @@ extension Daemon {
         let ca = nts.settings.ca
         let algorithms = DaemonNTS.algorithms(nts.settings), tls = DaemonNTS.tlsOptions(nts.settings)
         let host = association.host, name = association.name, port = association.kePort
-        let address = destination.ip.description
+        let address = (nts.keAddresses[host] ?? destination.ip).description
         do {
             let thread = try PlatformThread(name: "ntpsh-nts-kec") {
                 let result: Result<NTSKEResult, NTSKEFailure>
@@ -122,6 +122,7 @@ extension Daemon {
         let destination = SocketAddress(ip: ip, port: ke.port ?? a.configuration.port)
         guard destination != current else { return }
         log.notice("NTS: \(host): NTS-KE names NTP at \(destination); polling it instead of \(current)")
+        if nts.keAddresses[host] == nil { nts.keAddresses[host] = current.ip }
         perform(engine.redirect(a.id, to: destination))
     }
 

@@ -217,19 +217,20 @@ public final class ConfigurationTransactions: ConfigurationHost {
     /// at the candidate's line.
     private func apply(_ config: RunningConfig, candidate: ConfigurationCandidate, counting report: inout CommitReport) -> String? {
         let delta = RunningConfig.reload(live: runner.running, read: runner.running, reread: config)
-        // Make before break: additions first, so that replacing one entry by another (two
-        // `restrict` lines, two servers) never leaves a moment with neither.
+        // Removals first: `no server X` removes every association of X and `no restrict` the
+        // engine's entry whatever the notation, so a removal after an addition could take the
+        // new entry too (server X -> pool X; 192.0.2.0 mask 255.255.255.0 -> 192.0.2.0/24).
+        for e in delta.undo {
+            guard let undo = RunningConfig.undo(e) else { continue }
+            if let error = engine(undo).error { return "'\(undo)': the engine refused: \(error)" }
+            report.removed += 1
+        }
         for e in delta.apply {
             if let error = engine(e.line).error {
                 let n = e.origin?.line ?? 0
                 return "\(candidate.location(ofLine: n)):1: the engine refused '\(e.line)': \(error.hasPrefix("% ") ? String(error.dropFirst(2)) : error)"
             }
             report.applied += 1
-        }
-        for e in delta.undo {
-            guard let undo = RunningConfig.undo(e) else { continue }
-            if let error = engine(undo).error { return "'\(undo)': the engine refused: \(error)" }
-            report.removed += 1
         }
         return nil
     }

@@ -113,6 +113,26 @@ import Testing
         #expect(keeper.reload())
         #expect(admin.restrictions().contains { $0.network == IPAddress("192.0.2.9") })
     }
+
+    @Test("a commit that turns server X into pool X keeps an association for X (the removal runs before the addition)")
+    func serverBecomesPool() throws {
+        let dir = try Self.directory()
+        defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = rmdir(dir) }
+        let log = Log(name: "test", quiet: true, journal: false)
+        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
+        let admin = LocalAdmin(daemon: daemon)
+        let runner = CommandRunner(admin: admin)
+        #expect(runner.loadConfiguration("server 127.0.0.9\n", path: "ntp.conf").errors.isEmpty)
+        let keeper = ConfigurationKeeper(runner: runner, log: log)
+        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        try daemon.start()
+        defer { daemon.stop() }
+        #expect(admin.peerReports().map(\.kind) == [.unicast])
+        _ = try keeper.transact(.commit(ConfigurationCandidate(text: "pool 127.0.0.9\n"), comment: nil, confirmWithin: nil), session: 1, who: "alice")
+        #expect(keeper.run("show running-config", from: .prompt).text == "pool 127.0.0.9\n")
+        #expect(admin.peerReports().contains { $0.host == "127.0.0.9" && $0.kind == .pool })
+        #expect(!admin.peerReports().contains { $0.kind == .unicast && $0.host == "127.0.0.9" && $0.configured })
+    }
 }
 
 /// Protocol versions: a shell of version 9 attached to an engine of version 8 (which lists no
