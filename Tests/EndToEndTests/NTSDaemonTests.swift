@@ -34,16 +34,19 @@ struct NTSDaemonTests {
             }
         }
 
-        /// The local clock at stratum 10, served with NTS (NTS-KE on `kePort`).
+        /// The local clock at stratum 10, served with NTS (NTS-KE on `kePort`). Every setting
+        /// comes before the line that completes `nts enable` + cert + key, so the KE server starts
+        /// once: each later `nts` line would restart it, and a client that connected after the
+        /// first start's log line could meet the port closed between two starts.
         static func configuration(_ pki: TestPKI, kePort: UInt16, extra: String = "") -> String {
             """
             server 127.127.1.0
             fudge 127.127.1.0 stratum 10
-            nts enable
-            nts cert \(pki.certificate)
-            nts key \(pki.key)
             nts port \(kePort)
             \(extra)
+            nts cert \(pki.certificate)
+            nts key \(pki.key)
+            nts enable
             """
         }
 
