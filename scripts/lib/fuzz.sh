@@ -8,7 +8,7 @@ export SWIFT_BACKTRACE=enable=no
 # fuzz_build NAME MODULE SOURCE...: builds $out/fuzz-NAME.
 fuzz_build() {
   local name=$1 module=$2; shift 2
-  swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 \
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 -package-name ntpsh \
     -enable-upcoming-feature ExistentialAny -enable-upcoming-feature InternalImportsByDefault \
     -module-name "$module" "$@" -o "$out/fuzz-$name"
 }
@@ -16,7 +16,7 @@ fuzz_build() {
 # fuzz_sources DIR: copies the sources of the modules a runner and a lab need ($fuzz_modules)
 # under DIR/src with their imports of each other removed,
 # so that they compile as one module with a harness: pass "$DIR"/src/*/*.swift to fuzz_build.
-fuzz_modules="CommandGrammar NTPWire NTPEngine NTPAdmin NTPControl NTPMetrics NTPShell NTPSimulation NTPLab"
+fuzz_modules="CommandGrammar NTPWire NTPEngine NTPAdmin NTPControl NTPMetrics NTPShell NTPNTS NTPSimulation NTPLab"
 fuzz_sources() {
   local dir=$1 module f
   for module in $fuzz_modules; do
@@ -35,10 +35,25 @@ fuzz_build_with_runner() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   fuzz_sources "$work"
-  fuzz_build "$1" "$2" "$work"/src/*/*.swift "$3"
+  fuzz_c_modules "$work"
+  fuzz_build "$1" "$2" -I "$work/cmod" "$work"/src/*/*.swift "$work"/c/*.o -lssl -lcrypto "$3"
   printf 'leak:swift::threading_impl::once_slow\n' > "$work/lsan.supp"
   export LSAN_OPTIONS="suppressions=$work/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
   mkdir -p "$work/corpus"
+}
+
+# fuzz_c_modules DIR: the C modules NTPNTS imports (CNTPCrypto, CNTPTLS; the simulation's NTS
+# is the real one) compiled with the sanitizers as DIR/c/*.o, their module maps in DIR/cmod.
+fuzz_c_modules() {
+  local dir=$1 m c
+  mkdir -p "$dir/c" "$dir/cmod"
+  : > "$dir/cmod/module.modulemap"
+  for m in CNTPCrypto CNTPTLS; do
+    printf 'module %s {\n  header "%s/Sources/%s/include/%s.h"\n  export *\n}\n' "$m" "$here" "$m" "$m" >> "$dir/cmod/module.modulemap"
+    for c in "$here/Sources/$m"/*.c; do
+      clang -c -O1 -fsanitize=fuzzer-no-link,address -I "$here/Sources/$m/include" "$c" -o "$dir/c/$m-$(basename "$c" .c).o"
+    done
+  done
 }
 
 # fuzz_run NAME SECONDS MAX_LEN CORPUS: runs it; exits non-zero (keeping the reproducer) on a crash.
