@@ -81,7 +81,7 @@ public func controlFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
         let after = (admin.engineConfiguration(), admin.restrictions(), admin.peerReports().map(\.host), admin.monitorSettings())
         require(after == before, "an unprivileged session changed the engine")
     }
-    admin.sleep(seconds: 200)
+    admin.sleep(Seconds(200))
     _ = admin.peerReports()
     _ = admin.systemReport()
     return 0
