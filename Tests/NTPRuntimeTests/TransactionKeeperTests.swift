@@ -18,6 +18,19 @@ import Testing
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// A daemon (not yet started) with `config` read by the keeper's runner and transactions
+    /// archived in `dir`: what each test here runs against.
+    static func engine(_ config: String, path: String = "ntp.conf", archive dir: String) throws -> (daemon: Daemon, admin: LocalAdmin, keeper: ConfigurationKeeper) {
+        let log = Log(name: "test", quiet: true, journal: false)
+        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
+        let admin = LocalAdmin(daemon: daemon)
+        let runner = CommandRunner(admin: admin)
+        #expect(runner.loadConfiguration(config, path: path).errors.isEmpty)
+        let keeper = ConfigurationKeeper(runner: runner, log: log)
+        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        return (daemon, admin, keeper)
+    }
+
     @Test("the archive file: entries round-trip newest first; a damaged file is an error naming it; a missing one is empty")
     func archiveFile() throws {
         let dir = try Self.directory()
@@ -39,13 +52,7 @@ import Testing
     func revertOnTheLoop() throws {
         let dir = try Self.directory()
         defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = rmdir(dir) }
-        let log = Log(name: "test", quiet: true, journal: false)
-        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
-        let admin = LocalAdmin(daemon: daemon)
-        let runner = CommandRunner(admin: admin)
-        #expect(runner.loadConfiguration("restrict default nomodify\n", path: "ntp.conf").errors.isEmpty)
-        let keeper = ConfigurationKeeper(runner: runner, log: log)
-        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        let (daemon, admin, keeper) = try Self.engine("restrict default nomodify\n", path: "ntp.conf", archive: dir)
         try daemon.start()
         defer { daemon.stop() }
 
@@ -74,13 +81,7 @@ import Testing
         let conf = dir + "/ntp.conf"
         defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = unlink(conf); _ = rmdir(dir) }
         try AtomicFile.write("restrict default nomodify\n", to: conf)
-        let log = Log(name: "test", quiet: true, journal: false)
-        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
-        let admin = LocalAdmin(daemon: daemon)
-        let runner = CommandRunner(admin: admin)
-        #expect(runner.loadConfiguration("restrict default nomodify\n", path: conf).errors.isEmpty)
-        let keeper = ConfigurationKeeper(runner: runner, log: log)
-        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        let (daemon, admin, keeper) = try Self.engine("restrict default nomodify\n", path: conf, archive: dir)
         try daemon.start()
         defer { daemon.stop() }
 
@@ -118,13 +119,7 @@ import Testing
     func serverBecomesPool() throws {
         let dir = try Self.directory()
         defer { _ = unlink(dir + "/" + ArchiveFile.name); _ = rmdir(dir) }
-        let log = Log(name: "test", quiet: true, journal: false)
-        let daemon = try Daemon(settings: DaemonSettings(port: 0), clock: ObserveClock(), log: log)
-        let admin = LocalAdmin(daemon: daemon)
-        let runner = CommandRunner(admin: admin)
-        #expect(runner.loadConfiguration("server 127.0.0.9\n", path: "ntp.conf").errors.isEmpty)
-        let keeper = ConfigurationKeeper(runner: runner, log: log)
-        keeper.attachTransactions(stateDirectory: dir, daemon: daemon, admin: admin)
+        let (daemon, admin, keeper) = try Self.engine("server 127.0.0.9\n", path: "ntp.conf", archive: dir)
         try daemon.start()
         defer { daemon.stop() }
         #expect(admin.peerReports().map(\.kind) == [.unicast])
